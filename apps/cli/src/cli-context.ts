@@ -1,0 +1,32 @@
+import { ExitCode, isFilerError, type PathError } from '@filer/core';
+import { FLAG_OF_FIELD } from './filter-flags.js';
+
+/** What a command needs from the process, in one place (the edges stay thin and testable). */
+export interface CliContext {
+  stdout: (text: string) => void;
+  stderr: (text: string) => void;
+  stderrIsTTY: boolean;
+}
+
+/** An input error as one line naming the flag and the value; nothing has run. */
+export class UsageError extends Error {}
+
+export function describeError(e: unknown): { line: string; exit: ExitCode } {
+  if (isFilerError(e)) {
+    if (e.code === 'E_INVALID_ARGUMENT' || e.code === 'E_ROOT_NOT_FOUND' || e.code === 'E_ROOT_NOT_DIRECTORY' || e.code === 'E_REGEX_UNSUPPORTED') {
+      const flag = e.field !== undefined ? (FLAG_OF_FIELD[e.field] ?? e.field) : undefined;
+      const prefix = flag !== undefined && flag !== 'ROOT' ? `${flag}: ` : '';
+      return { line: `filer: ${prefix}${e.message}`, exit: ExitCode.InvalidInput };
+    }
+    return { line: `filer: ${e.message}${e.path ? ` (${e.path})` : ''} [${e.code}]`, exit: ExitCode.Aborted };
+  }
+  if (e instanceof UsageError) return { line: `filer: ${e.message}`, exit: ExitCode.InvalidInput };
+  const msg = e instanceof Error ? e.message : String(e);
+  return { line: `filer: fatal: ${msg}`, exit: ExitCode.Aborted };
+}
+
+/** A per-path failure, one line on stderr: `filer: PATH: message [CODE]`. */
+export function formatPathError(e: PathError): string {
+  const msg = e.message.replace(/^[A-Z]+: /, '').replace(/, (scandir|lstat|stat|open) '.*'$/, '');
+  return `filer: ${JSON.stringify(e.path).slice(1, -1)}: ${msg} [${e.code}]\n`;
+}

@@ -1,0 +1,130 @@
+import { ExitCode, parseFilterSpec, type FileEntry } from '@filer/core';
+import {
+  formatNeedsStat,
+  formatRecord,
+  parseFindFormat,
+  parseSortKey,
+  RecordWriter,
+  sortEntries,
+  sortNeedsStat,
+  type FindFormat,
+  type SortKey,
+} from '@filer/engine';
+import { checkLocalRoots, startParallelWalk } from '@filer/storage';
+import { invalidArgument } from '@filer/core';
+import { filterInputFromFlags } from '../filter-flags.js';
+import { formatPathError, type CliContext } from '../cli-context.js';
+import { ProgressLine } from '../progress.js';
+import { BrokenPipe } from '../stdout-writer.js';
+
+export interface FindFlags {
+  format: string;
+  print0?: boolean;
+  sort?: string;
+  limit?: string;
+  threads?: string;
+  progress?: boolean;
+  quiet?: boolean;
+  [filter: string]: unknown;
+}
+
+/** Everything `filer find` needs, resolved and validated before anything touches the disk. */
+export interface FindPlan {
+  roots: string[];
+  format: FindFormat;
+  nul: boolean;
+  sort?: SortKey;
+  limit?: number;
+  threads?: number;
+  spec: ReturnType<typeof parseFilterSpec>;
+}
+
+function parseCount(text: string | undefined, field: string, min: number): number | undefined {
+  if (text === undefined) return undefined;
+  if (!/^\d+$/.test(text) || Number(text) < min) throw invalidArgument(field, text, `invalid number '${text}': expected a whole number ≥ ${min}`);
+  return Number(text);
+}
+
+export function resolveFindPlan(roots: string[], flags: FindFlags): FindPlan {
+  const spec = parseFilterSpec(filterInputFromFlags(flags as never));
+  const plan: FindPlan = {
+    roots,
+    format: parseFindFormat(flags.format),
+    nul: flags.print0 ?? false,
+    sort: flags.sort === undefined ? undefined : parseSortKey(flags.sort),
+    limit: parseCount(flags.limit, 'limit', 0),
+    threads: parseCount(flags.threads, 'threads', 0),
+    spec,
+  };
+  if (plan.nul && plan.format !== 'paths') throw invalidArgument('format', plan.format, `-0 works with --format paths only, not '${plan.format}'`);
+  checkLocalRoots(roots);
+  return plan;
+}
+
+/** Runs a resolved find: walk on all cores, one writer, errors on stderr. Returns the exit code. */
+export async function runFind(plan: FindPlan, ctx: CliContext, opts: { progress: boolean; quiet: boolean }): Promise<number> {
+  const writer = new RecordWriter(plan.format, ctx.stdout);
+  const progress = opts.progress ? new ProgressLine(ctx.stderr) : undefined;
+  const buffered = plan.sort !== undefined || plan.limit !== undefined;
+  const collected: FileEntry[] = [];
+  let errors = 0;
+  let emitted = 0;
+  let broken = false;
+
+  const write = (fn: () => void): void => {
+    if (broken) return;
+    try {
+      fn();
+    } catch (e) {
+      if (!(e instanceof BrokenPipe)) throw e;
+      broken = true;
+      handle.stop();
+    }
+  };
+
+  write(() => writer.begin());
+  if (plan.limit === 0) {
+    write(() => writer.end());
+    return ExitCode.Ok;
+  }
+  const handle = startParallelWalk({
+    roots: plan.roots,
+    spec: plan.spec,
+    statAll: formatNeedsStat(plan.format) || sortNeedsStat(plan.sort),
+    output: buffered ? { kind: 'entries' } : { kind: 'text', format: plan.format, nul: plan.nul },
+    threads: plan.threads,
+    onText: (text) => write(() => writer.chunk(text)),
+    onEntries: (entries) => {
+      if (plan.sort !== undefined) {
+        for (const e of entries) collected.push(e);
+        return;
+      }
+      // --limit without --sort: print the first N found and stop the walk.
+      const take = entries.slice(0, plan.limit! - emitted);
+      emitted += take.length;
+      write(() => writer.chunk(take.map((e) => formatRecord(e, plan.format, plan.nul)).join('')));
+      if (emitted >= plan.limit!) handle.stop();
+    },
+    onError: (e) => {
+      errors++;
+      if (!opts.quiet) ctx.stderr(formatPathError(e));
+    },
+    onStats: (s) => progress?.update(s),
+  });
+  progress?.start();
+  try {
+    await handle.done;
+  } finally {
+    progress?.stop();
+  }
+  if (plan.sort !== undefined) {
+    sortEntries(collected, plan.sort);
+    const rows = plan.limit === undefined ? collected : collected.slice(0, plan.limit);
+    const CHUNK = 4096;
+    for (let i = 0; i < rows.length && !broken; i += CHUNK) {
+      write(() => writer.chunk(rows.slice(i, i + CHUNK).map((e) => formatRecord(e, plan.format, plan.nul)).join('')));
+    }
+  }
+  write(() => writer.end());
+  return errors > 0 ? ExitCode.PartialFailure : ExitCode.Ok;
+}

@@ -1,0 +1,60 @@
+import { Command, CommanderError, Option } from 'commander';
+import { ExitCode } from '@filer/core';
+import { addFilterFlags } from './filter-flags.js';
+import { describeError, type CliContext } from './cli-context.js';
+import { resolveFindPlan, runFind, type FindFlags } from './commands/find-command.js';
+
+/** Builds the `filer` command line. Every failure to parse is a one-line usage error (exit 2). */
+export function buildProgram(ctx: CliContext, setExit: (code: number) => void): Command {
+  const program = new Command('filer')
+    .description('Find, de-duplicate, rename, copy/move and report on file trees of any size.')
+    .version('0.1.0')
+    .option('--progress', 'show progress on stderr (default: when stderr is a terminal)')
+    .option('--no-progress', 'never show progress')
+    .option('-q, --quiet', 'do not print per-path errors (the exit code still tells)')
+    .showSuggestionAfterError(true)
+    .exitOverride()
+    .configureOutput({
+      writeOut: (s) => ctx.stdout(s),
+      writeErr: (s) => ctx.stderr(s),
+      outputError: (s, write) => write(`filer: ${s.replace(/^error: /, '')}`),
+    });
+
+  const find = addFilterFlags(
+    program
+      .command('find')
+      .description('list files under each ROOT that match the filters')
+      .argument('<root...>', 'directories to search')
+      .addOption(new Option('-f, --format <format>', 'output format').choices(['paths', 'ndjson', 'csv', 'json']).default('paths'))
+      .option('-0, --print0', 'separate paths with NUL instead of newline (paths format)')
+      .addOption(new Option('--sort <key>', 'sort results (buffers the matches)').choices(['path', 'size', 'mtime']))
+      .option('--limit <n>', 'stop after N results')
+      .addOption(new Option('--threads <n>', 'walker threads (0 = walk on the main thread)').hideHelp()),
+  );
+  find.exitOverride().action(async (roots: string[], flags: FindFlags, cmd: Command) => {
+    const globals = cmd.optsWithGlobals() as { progress?: boolean; quiet?: boolean };
+    const plan = resolveFindPlan(roots, flags);
+    const progress = globals.progress ?? ctx.stderrIsTTY;
+    setExit(await runFind(plan, ctx, { progress, quiet: globals.quiet ?? false }));
+  });
+  return program;
+}
+
+/** Runs the CLI and returns its exit code; never throws. */
+export async function runCli(argv: string[], ctx: CliContext): Promise<number> {
+  let code: number = ExitCode.Ok;
+  const program = buildProgram(ctx, (c) => (code = c));
+  try {
+    await program.parseAsync(argv, { from: 'user' });
+    return code;
+  } catch (e) {
+    if (e instanceof CommanderError) {
+      // Help and version are not errors; everything else commander rejects is bad usage.
+      if (e.code === 'commander.helpDisplayed' || e.code === 'commander.version' || e.code === 'commander.help') return ExitCode.Ok;
+      return ExitCode.InvalidInput;
+    }
+    const { line, exit } = describeError(e);
+    ctx.stderr(line + '\n');
+    return exit;
+  }
+}

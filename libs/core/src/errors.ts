@@ -1,0 +1,38 @@
+/** Stable error codes: they cross every boundary unchanged (CLI exit code, HTTP status, job record). */
+export type FilerErrorCode =
+  | 'E_INVALID_ARGUMENT'
+  | 'E_ROOT_NOT_FOUND'
+  | 'E_ROOT_NOT_DIRECTORY'
+  | 'E_REGEX_UNSUPPORTED'
+  | 'E_IO';
+
+/** A typed error carrying a stable code, the offending path or field, and a human message. */
+export class FilerError extends Error {
+  readonly code: FilerErrorCode;
+  readonly path?: string;
+  /** The input field (e.g. `minSize`) or CLI flag the error is about, when it is about input. */
+  readonly field?: string;
+  readonly value?: string;
+
+  constructor(
+    code: FilerErrorCode,
+    message: string,
+    details: { path?: string; field?: string; value?: string; cause?: unknown } = {},
+  ) {
+    super(message, details.cause === undefined ? undefined : { cause: details.cause });
+    this.name = 'FilerError';
+    this.code = code;
+    this.path = details.path;
+    this.field = details.field;
+    this.value = details.value;
+  }
+}
+
+/** An input problem named by field: thrown by every parser of user input. */
+export function invalidArgument(field: string, value: string, reason: string): FilerError {
+  return new FilerError('E_INVALID_ARGUMENT', reason, { field, value });
+}
+
+export function isFilerError(e: unknown): e is FilerError {
+  return e instanceof FilerError;
+}

@@ -1,0 +1,18 @@
+/** What a directory entry is, as far as the walk knows it. */
+export type EntryKind = 'file' | 'dir' | 'symlink' | 'other';
+
+/** One result of a walk. `size` and `mtimeMs` are present only when something needed a stat. */
+export interface FileEntry {
+  path: string;
+  kind: EntryKind;
+  size?: number;
+  mtimeMs?: number;
+}
+
+/** A per-path failure collected during a walk; it never aborts the walk. */
+export interface PathError {
+  path: string;
+  /** The errno code (EACCES, ENOENT, ELOOP, ENAMETOOLONG, EIO, …) or a Filer code. */
+  code: string;
+  message: string;
+}

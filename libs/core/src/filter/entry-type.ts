@@ -1,0 +1,25 @@
+import type { EntryKind } from '../file-entry.js';
+import { invalidArgument } from '../errors.js';
+
+export type TypeFilter = 'file' | 'dir' | 'symlink';
+
+const ALIASES: Record<string, TypeFilter> = {
+  f: 'file',
+  file: 'file',
+  d: 'dir',
+  dir: 'dir',
+  directory: 'dir',
+  l: 'symlink',
+  symlink: 'symlink',
+};
+
+/** Parses `--type f|d|l` (long names accepted too). */
+export function parseTypeFilter(text: string, field = 'type'): TypeFilter {
+  const t = ALIASES[text.trim().toLowerCase()];
+  if (!t) throw invalidArgument(field, text, `invalid type '${text}': expected f (file), d (directory) or l (symlink)`);
+  return t;
+}
+
+export function kindMatches(type: TypeFilter, kind: EntryKind): boolean {
+  return type === kind;
+}

@@ -1,0 +1,44 @@
+import type { EntryKind } from './file-entry.js';
+
+export type MaybePromise<T> = T | Promise<T>;
+
+/** One name in a directory listing; `unknown` when the file system did not say (then a stat tells). */
+export interface ListedEntry {
+  name: string;
+  kind: EntryKind | 'unknown';
+}
+
+/** What a stat tells the walk. `dev`/`ino` identify directories for loop detection. */
+export interface EntryStat {
+  kind: EntryKind;
+  size: number;
+  mtimeMs: number;
+  dev: number;
+  ino: number;
+}
+
+/** A per-path failure from a source, with its errno-style code. */
+export interface SourceFailure {
+  error: { code: string; message: string };
+}
+
+/**
+ * The port every tree source implements (local file system now, S3 prefixes later).
+ * Calls are coarse — one per directory or per batch of names — because a promise per file
+ * costs more than the stat it wraps. Local adapters answer synchronously (and run on worker
+ * threads); remote ones may return promises.
+ */
+export interface Source {
+  /** Lists a directory. Throws an error with an errno-style `code` when it cannot. */
+  listDir(dirPath: string): MaybePromise<ListedEntry[]>;
+  /** Stats the named entries of one directory; `follow` resolves symlinks (a dangling one stays a symlink). */
+  statMany(dirPath: string, names: readonly string[], follow: boolean): MaybePromise<(EntryStat | SourceFailure)[]>;
+  /** Reads a small text file (ignore files); undefined when it is absent or unreadable. */
+  readText(filePath: string): MaybePromise<string | undefined>;
+  /** Joins a directory path and a child name in the source's own syntax. */
+  join(dirPath: string, name: string): string;
+}
+
+export function isSourceFailure(v: EntryStat | SourceFailure): v is SourceFailure {
+  return (v as SourceFailure).error !== undefined;
+}

@@ -1,0 +1,4 @@
+export * from './local/local-source.js';
+export * from './local/check-roots.js';
+export * from './local/parallel-walk.js';
+export type { OutputMode } from './local/walk-protocol.js';

@@ -1,0 +1,71 @@
+import * as fs from 'node:fs';
+import type { EntryKind, EntryStat, ListedEntry, SourceFailure } from '@filer/core';
+import { childPath, type SyncSource } from '@filer/engine';
+
+function direntKind(d: fs.Dirent): ListedEntry['kind'] {
+  if (d.isFile()) return 'file';
+  if (d.isDirectory()) return 'dir';
+  if (d.isSymbolicLink()) return 'symlink';
+  // DT_UNKNOWN (some file systems) reports nothing; anything else is a fifo, socket or device.
+  return d.isFIFO() || d.isSocket() || d.isCharacterDevice() || d.isBlockDevice() ? 'other' : 'unknown';
+}
+
+function statKind(st: fs.Stats): EntryKind {
+  if (st.isFile()) return 'file';
+  if (st.isDirectory()) return 'dir';
+  if (st.isSymbolicLink()) return 'symlink';
+  return 'other';
+}
+
+function failure(e: unknown): SourceFailure {
+  const err = e as NodeJS.ErrnoException;
+  return { error: { code: err.code ?? 'EIO', message: err.message } };
+}
+
+/** Text files larger than this are not read as ignore files (a guard against a huge stray file). */
+const MAX_IGNORE_FILE_BYTES = 1 << 20;
+
+/**
+ * The local file system, answered synchronously: each walker thread owns one and blocking calls
+ * are far cheaper than a promise per entry. Names come from readdir's d_type, so listing needs
+ * no stat at all.
+ */
+export class LocalSource implements SyncSource {
+  listDir(dirPath: string): ListedEntry[] {
+    const dirents = fs.readdirSync(dirPath, { withFileTypes: true });
+    const out = new Array<ListedEntry>(dirents.length);
+    for (let i = 0; i < dirents.length; i++) {
+      const d = dirents[i];
+      out[i] = { name: d.name, kind: direntKind(d) };
+    }
+    return out;
+  }
+
+  statMany(dirPath: string, names: readonly string[], follow: boolean): (EntryStat | SourceFailure)[] {
+    const out = new Array<EntryStat | SourceFailure>(names.length);
+    for (let i = 0; i < names.length; i++) {
+      const p = childPath(dirPath, names[i]);
+      try {
+        const st = follow ? fs.statSync(p) : fs.lstatSync(p);
+        out[i] = { kind: statKind(st), size: st.size, mtimeMs: st.mtimeMs, dev: st.dev, ino: st.ino };
+      } catch (e) {
+        out[i] = failure(e);
+      }
+    }
+    return out;
+  }
+
+  readText(filePath: string): string | undefined {
+    try {
+      const st = fs.statSync(filePath);
+      if (!st.isFile() || st.size > MAX_IGNORE_FILE_BYTES) return undefined;
+      return fs.readFileSync(filePath, 'utf8');
+    } catch {
+      return undefined;
+    }
+  }
+
+  join(dirPath: string, name: string): string {
+    return childPath(dirPath, name);
+  }
+}

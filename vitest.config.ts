@@ -1,0 +1,22 @@
+import { defineConfig } from 'vitest/config';
+import { fileURLToPath } from 'node:url';
+
+const src = (p: string): string => fileURLToPath(new URL(p, import.meta.url));
+
+// Tests import the libs' TypeScript sources directly; black-box tests spawn the built CLI.
+export default defineConfig({
+  resolve: {
+    alias: {
+      '@filer/core': src('./libs/core/src/index.ts'),
+      '@filer/engine': src('./libs/engine/src/index.ts'),
+      '@filer/storage': src('./libs/storage/src/index.ts'),
+      '@filer/testing': src('./libs/testing/src/index.ts'),
+    },
+  },
+  test: {
+    include: ['libs/*/src/**/*.spec.ts', 'libs/*/test/**/*.test.ts', 'apps/*/src/**/*.spec.ts', 'apps/*/test/**/*.test.ts', 'e2e/**/*.test.ts'],
+    testTimeout: 60_000,
+    hookTimeout: 120_000,
+    pool: 'forks',
+  },
+});
