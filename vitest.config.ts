@@ -7,6 +7,7 @@ const src = (p: string): string => fileURLToPath(new URL(p, import.meta.url));
 export default defineConfig({
   resolve: {
     alias: {
+      '@filer/core/schema': src('./libs/core/src/schema.ts'),
       '@filer/core': src('./libs/core/src/index.ts'),
       '@filer/engine': src('./libs/engine/src/index.ts'),
       '@filer/storage': src('./libs/storage/src/index.ts'),

@@ -1,6 +1,7 @@
 import type { WalkStats } from '@filer/engine';
 
-const fmt = new Intl.NumberFormat('en-US');
+let numberFormat: Intl.NumberFormat | undefined;
+const fmt = { format: (n: number): string => (numberFormat ??= new Intl.NumberFormat('en-US')).format(n) };
 
 /** One self-rewriting status line on stderr (only when asked or when stderr is a terminal). */
 export class ProgressLine {

@@ -1,4 +1,3 @@
-import { z } from 'zod';
 import { invalidArgument } from './errors.js';
 import { parseSize } from './size.js';
 import { parseTimePoint } from './age.js';
@@ -9,25 +8,71 @@ import { compileNameRegexFilter } from './filter/name-regex.js';
 /**
  * Filters as a user writes them, from CLI flags or an API body: sizes and times still as text.
  * Field names are the API's; the CLI maps each to its flag (`minSize` ↔ `--min-size`).
+ * The zod form of this shape (for OpenAPI and request validation) is `@filer/core/schema`;
+ * it is kept out of this module because loading zod costs every CLI start and every thread.
  */
-export const FilterInputSchema = z
-  .object({
-    ext: z.union([z.string(), z.array(z.string())]).optional(),
-    minSize: z.union([z.string(), z.number().int().nonnegative()]).optional(),
-    maxSize: z.union([z.string(), z.number().int().nonnegative()]).optional(),
-    newer: z.string().optional(),
-    older: z.string().optional(),
-    name: z.array(z.string().min(1)).optional(),
-    regex: z.string().optional(),
-    exclude: z.array(z.string().min(1)).optional(),
-    type: z.string().optional(),
-    hidden: z.boolean().optional(),
-    noIgnore: z.boolean().optional(),
-    maxDepth: z.union([z.string(), z.number().int().nonnegative()]).optional(),
-    follow: z.boolean().optional(),
-  })
-  .strict();
-export type FilterInput = z.infer<typeof FilterInputSchema>;
+export interface FilterInput {
+  ext?: string | string[];
+  minSize?: string | number;
+  maxSize?: string | number;
+  newer?: string;
+  older?: string;
+  name?: string[];
+  regex?: string;
+  exclude?: string[];
+  type?: string;
+  hidden?: boolean;
+  noIgnore?: boolean;
+  maxDepth?: string | number;
+  follow?: boolean;
+}
+
+type FieldKind = 'string' | 'strings' | 'stringOrStrings' | 'size' | 'boolean';
+const FIELD_KINDS: Record<keyof FilterInput, FieldKind> = {
+  ext: 'stringOrStrings',
+  minSize: 'size',
+  maxSize: 'size',
+  newer: 'string',
+  older: 'string',
+  name: 'strings',
+  regex: 'string',
+  exclude: 'strings',
+  type: 'string',
+  hidden: 'boolean',
+  noIgnore: 'boolean',
+  maxDepth: 'size',
+  follow: 'boolean',
+};
+
+function fieldOk(kind: FieldKind, v: unknown): boolean {
+  const isStrings = Array.isArray(v) && v.every((x) => typeof x === 'string' && x !== '');
+  switch (kind) {
+    case 'string':
+      return typeof v === 'string';
+    case 'strings':
+      return isStrings;
+    case 'stringOrStrings':
+      return typeof v === 'string' || isStrings;
+    case 'size':
+      return typeof v === 'string' || (typeof v === 'number' && Number.isSafeInteger(v) && v >= 0);
+    case 'boolean':
+      return typeof v === 'boolean';
+  }
+}
+
+/** Checks the shape of untrusted input (an API body): known fields only, each of its type. */
+function checkShape(raw: unknown): FilterInput {
+  if (raw === undefined || raw === null) return {};
+  if (typeof raw !== 'object' || Array.isArray(raw)) throw invalidArgument('filter', String(raw), 'invalid filter: expected an object');
+  for (const [key, value] of Object.entries(raw)) {
+    const kind = FIELD_KINDS[key as keyof FilterInput];
+    if (kind === undefined) throw invalidArgument(key, String(value), `unknown filter '${key}'`);
+    if (value !== undefined && !fieldOk(kind, value)) {
+      throw invalidArgument(key, String(value), `invalid filter '${key}': expected ${kind === 'size' ? 'a size string or a whole number' : kind === 'strings' ? 'a list of non-empty strings' : kind === 'stringOrStrings' ? 'a string or a list of strings' : `a ${kind}`}`);
+    }
+  }
+  return raw as FilterInput;
+}
 
 /** Filters resolved once at the edge: plain, serialisable, the same for every thread and shard. */
 export interface FilterSpec {
@@ -62,13 +107,7 @@ function sizeOf(value: string | number | undefined, field: string): number | und
 
 /** Validates and resolves user filters; every error names the field and the value. */
 export function parseFilterSpec(raw: unknown, now: number = Date.now()): FilterSpec {
-  const parsed = FilterInputSchema.safeParse(raw);
-  if (!parsed.success) {
-    const issue = parsed.error.issues[0];
-    const field = issue.path.join('.') || 'filter';
-    throw invalidArgument(field, '', `invalid filter '${field}': ${issue.message}`);
-  }
-  const input = parsed.data;
+  const input = checkShape(raw);
   const extList = input.ext === undefined ? [] : Array.isArray(input.ext) ? input.ext : input.ext.split(',');
   const spec: FilterSpec = {
     extensions: normalizeExtensions(extList),

@@ -14,3 +14,4 @@ export * from './filter/name-regex.js';
 export * from './filter/exclude.js';
 export * from './filter/entry-type.js';
 export * from './filter/hidden.js';
+export * from './lazy-require.js';

@@ -6,3 +6,4 @@ export * from './walk/walk-tree-sync.js';
 export * from './output/find-format.js';
 export * from './output/record-writer.js';
 export * from './output/sort-entries.js';
+export * from './output/iso-time.js';

@@ -2,3 +2,4 @@ export * from './local/local-source.js';
 export * from './local/check-roots.js';
 export * from './local/parallel-walk.js';
 export type { OutputMode } from './local/walk-protocol.js';
+export * from './local/ancestor-ignores.js';

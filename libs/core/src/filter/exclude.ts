@@ -1,5 +1,4 @@
-import picomatch from 'picomatch';
-import { GLOB_OPTIONS } from './name-glob.js';
+import { GLOB_OPTIONS, loadPicomatch } from './name-glob.js';
 
 /**
  * `--exclude GLOB`: a glob without `/` matches an entry's base name at any depth (like a
@@ -8,6 +7,7 @@ import { GLOB_OPTIONS } from './name-glob.js';
  */
 export function compileExcludeFilter(globs: readonly string[]): ((name: string, relPath: string) => boolean) | undefined {
   if (globs.length === 0) return undefined;
+  const picomatch = loadPicomatch();
   const byName = globs.filter((g) => !g.includes('/')).map((g) => picomatch(g, GLOB_OPTIONS));
   const byPath = globs
     .filter((g) => g.includes('/'))

@@ -1,4 +1,7 @@
-import { RE2JS } from 're2js';
+import type { RE2JS } from 're2js';
+import { lazyRequire } from '../lazy-require.js';
+
+const loadRe2 = lazyRequire<{ RE2JS: typeof RE2JS }>('re2js');
 import { invalidArgument } from '../errors.js';
 
 /**
@@ -11,7 +14,7 @@ export function compileNameRegexFilter(pattern: string | undefined, field = 'reg
   if (pattern === undefined) return undefined;
   let re: RE2JS;
   try {
-    re = RE2JS.compile(pattern);
+    re = loadRe2().RE2JS.compile(pattern);
   } catch (e) {
     const reason = e instanceof Error ? e.message : String(e);
     throw invalidArgument(field, pattern, `invalid regex '${pattern}': ${reason} (RE2 syntax: no backreferences or lookaround)`);

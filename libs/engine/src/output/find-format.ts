@@ -1,4 +1,5 @@
 import { invalidArgument, type FileEntry } from '@filer/core';
+import { isoFromMs } from './iso-time.js';
 
 export const FIND_FORMATS = ['paths', 'ndjson', 'csv', 'json'] as const;
 export type FindFormat = (typeof FIND_FORMATS)[number];
@@ -16,7 +17,7 @@ export function formatNeedsStat(format: FindFormat): boolean {
 const KIND_TO_TYPE = { file: 'file', dir: 'dir', symlink: 'symlink', other: 'other' } as const;
 
 function isoOrNull(mtimeMs: number | undefined): string | null {
-  return mtimeMs === undefined ? null : new Date(mtimeMs).toISOString();
+  return mtimeMs === undefined ? null : isoFromMs(mtimeMs);
 }
 
 /** One NDJSON object (no newline): `{"path","type","size","mtime"}`. */

@@ -1,7 +1,14 @@
-/** An ignore file's rules, anchored at the directory (relative to the walk root) that holds it. */
+/**
+ * The ignore files of one directory, concatenated. An entry's path relative to the walk root
+ * becomes `prefix + rel.slice(strip)` relative to this directory: a directory inside the walk
+ * strips its own relative path; one above the root (a repository's top) prepends the way down.
+ */
 export interface IgnoreSource {
-  base: string;
+  /** The directory's path: a unique key for caching compiled rules. */
+  dir: string;
   text: string;
+  strip: number;
+  prefix: string;
 }
 
 /**

@@ -1,11 +1,18 @@
-import ignore, { type Ignore } from 'ignore';
+import { createRequire } from 'node:module';
+import type ignoreFn from 'ignore';
+import type { Ignore } from 'ignore';
+
+const require = createRequire(import.meta.url);
+let ignoreLib: typeof ignoreFn | undefined;
+/** Loaded on the first ignore file met: most trees outside repositories have none. */
+const loadIgnore = (): typeof ignoreFn => (ignoreLib ??= require('ignore') as typeof ignoreFn);
 import type { IgnoreSource } from './dir-task.js';
 
 /** Ignore files read in each directory, lowest precedence first (later rules win, as in fd and ripgrep). */
 export const IGNORE_FILE_NAMES = ['.gitignore', '.ignore', '.filerignore'] as const;
 
 interface CompiledLayer {
-  base: string;
+  src: IgnoreSource;
   ig: Ignore;
 }
 
@@ -17,10 +24,10 @@ export class IgnoreMatcher {
   private readonly cache = new Map<string, CompiledLayer>();
 
   private compile(src: IgnoreSource): CompiledLayer {
-    let layer = this.cache.get(src.base);
+    let layer = this.cache.get(src.dir);
     if (!layer) {
-      layer = { base: src.base, ig: ignore({ allowRelativePaths: true }).add(src.text) };
-      this.cache.set(src.base, layer);
+      layer = { src, ig: loadIgnore()({ allowRelativePaths: true }).add(src.text) };
+      this.cache.set(src.dir, layer);
     }
     return layer;
   }
@@ -29,7 +36,8 @@ export class IgnoreMatcher {
   isIgnored(sources: readonly IgnoreSource[], rel: string, isDir: boolean): boolean {
     for (let i = sources.length - 1; i >= 0; i--) {
       const layer = this.compile(sources[i]);
-      const local = layer.base === '' ? rel : rel.slice(layer.base.length + 1);
+      const src = layer.src;
+      const local = src.strip === 0 ? src.prefix + rel : src.prefix + rel.slice(src.strip);
       const verdict = layer.ig.test(isDir ? local + '/' : local);
       if (verdict.ignored) return true;
       if (verdict.unignored) return false;

@@ -134,7 +134,6 @@ export class DirWalker {
 
   /** Reads the ignore files present in this directory and stacks them on the inherited ones. */
   private withIgnoreFiles(task: DirTask, listing: ListedEntry[]): IgnoreSource[] {
-    let added: IgnoreSource[] | undefined;
     let text = '';
     for (const fileName of IGNORE_FILE_NAMES) {
       let present = false;
@@ -149,8 +148,7 @@ export class DirWalker {
       if (content !== undefined) text += content + '\n';
     }
     if (text === '') return task.ignores;
-    added = [...task.ignores, { base: task.rel, text }];
-    return added;
+    return [...task.ignores, { dir: task.path, text, strip: task.rel === '' ? 0 : task.rel.length + 1, prefix: '' }];
   }
 
   /** Stats entries whose kind was unknown or that are followed symlinks, then treats them like the rest. */

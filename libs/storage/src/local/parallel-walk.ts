@@ -3,6 +3,7 @@ import { availableParallelism } from 'node:os';
 import { compileFilter, type FileEntry, type FilterSpec, type PathError } from '@filer/core';
 import { addWalkStats, DirWalker, emptyWalkStats, formatRecord, seedTask, type DirTask, type WalkStats } from '@filer/engine';
 import { LocalSource } from './local-source.js';
+import { ancestorIgnoreSources } from './ancestor-ignores.js';
 import {
   CTRL_HUNGRY,
   CTRL_OUTSTANDING,
@@ -20,7 +21,7 @@ export interface ParallelWalkOptions {
   /** Stat every match (the output shows size and mtime). */
   statAll: boolean;
   output: OutputMode;
-  /** Walker threads; 0 walks on the calling thread. Default: one per core. */
+  /** Extra walker threads beside the calling one; 0 walks on the calling thread only. Default: cores − 1. */
   threads?: number;
   /** Formatted records (output kind `text`). */
   onText?: (text: string, count: number) => void;
@@ -37,154 +38,237 @@ export interface WalkHandle {
   stop(): void;
 }
 
+/** One helper thread per core beyond the calling thread, which walks too. */
 export function defaultWalkThreads(): number {
-  return Math.max(1, Math.min(availableParallelism(), 8));
+  return Math.max(1, Math.min(availableParallelism() - 1, 7));
 }
+
+/** The calling thread walks for this long before helper threads are worth starting. */
+const SPAWN_AFTER_MS = 15;
+/** The calling thread yields to its event loop this often, to serve helper threads' messages. */
+const SLICE_MS = 4;
+const MAIN_CHUNK_CHARS = 256 * 1024;
+const MAIN_CHUNK_ENTRIES = 4096;
 
 /**
- * Walks local roots on worker threads. Each thread walks depth-first on its own stack and gives
- * the shallow half of it to the coordinator when another thread is idle (work sharing), so both
- * cores stay busy on lopsided trees. Walking and output never mix: threads send formatted
- * chunks and the caller's single writer prints them; a shared counter makes threads wait when
- * the writer falls behind, so memory stays bounded however large the tree.
+ * Walks local roots on the calling thread and, once the walk proves big enough to pay for them,
+ * on helper threads. Each walker works depth-first on its own stack and gives the shallow half
+ * of it away when another walker is idle (work sharing), so every core stays busy on lopsided
+ * trees. Walking and output never mix: helpers send formatted chunks and the caller's single
+ * writer prints them; a shared counter makes helpers wait when the writer falls behind, so
+ * memory stays bounded however large the tree.
  */
 export function startParallelWalk(opts: ParallelWalkOptions): WalkHandle {
-  const threads = opts.threads ?? defaultWalkThreads();
-  return threads === 0 ? walkInline(opts) : walkOnThreads(opts, threads);
+  return new ParallelWalk(opts, opts.threads ?? defaultWalkThreads()).handle;
 }
 
-function walkInline(opts: ParallelWalkOptions): WalkHandle {
-  let stopped = false;
-  const source = new LocalSource();
-  const stats = emptyWalkStats();
-  const out = opts.output;
-  let text = '';
-  let count = 0;
-  let entries: FileEntry[] = [];
-  const flush = (): void => {
-    if (count > 0) opts.onText?.(text, count);
-    if (entries.length > 0) opts.onEntries?.(entries);
-    text = '';
-    count = 0;
-    entries = [];
-    opts.onStats?.(stats);
-  };
-  const walker = new DirWalker(
-    source,
-    { filter: compileFilter(opts.spec), statAll: opts.statAll },
-    {
-      entry: (e) => {
-        if (out.kind === 'text') {
-          text += formatRecord(e, out.format, out.nul);
-          count++;
-        } else entries.push(e);
+class ParallelWalk {
+  readonly handle: WalkHandle;
+  private readonly controlBuf = new SharedArrayBuffer(CTRL_SLOTS * 4);
+  private readonly control = new Int32Array(this.controlBuf);
+  private readonly source = new LocalSource();
+  private readonly mainStats = emptyWalkStats();
+  private readonly mainWalker: DirWalker;
+  private readonly mainStack: DirTask[] = [];
+  private readonly queue: DirTask[] = [];
+  private readonly workers: Worker[] = [];
+  private readonly workerStats: WalkStats[] = [];
+  /** Helpers that are up and waiting for work. */
+  private readonly idle = new Set<number>();
+  /** Helpers that were given work and have not reported idle since. */
+  private readonly busy = new Set<number>();
+  private mainIdle = false;
+  private mainScheduled = false;
+  private finished = false;
+  private spawned = false;
+  private readonly started = performance.now();
+  private text = '';
+  private count = 0;
+  private entries: FileEntry[] = [];
+  private resolveDone!: (s: WalkStats) => void;
+  private rejectDone!: (e: unknown) => void;
+
+  constructor(
+    private readonly opts: ParallelWalkOptions,
+    private readonly threadCount: number,
+  ) {
+    const out = opts.output;
+    this.mainWalker = new DirWalker(
+      this.source,
+      { filter: compileFilter(opts.spec), statAll: opts.statAll },
+      {
+        entry:
+          out.kind === 'text'
+            ? (e) => {
+                this.text += formatRecord(e, out.format, out.nul);
+                this.count++;
+              }
+            : (e) => this.entries.push(e),
+        error: opts.onError,
       },
-      error: opts.onError,
-    },
-    stats,
-  );
-  const done = (async () => {
+      this.mainStats,
+    );
+    const done = new Promise<WalkStats>((res, rej) => {
+      this.resolveDone = res;
+      this.rejectDone = rej;
+    });
+    this.handle = { done, stop: () => this.finish() };
     for (const root of opts.roots) {
-      const stack = [seedTask(source, root, opts.spec.follow)];
-      while (stack.length > 0 && !stopped) {
-        walker.run(stack, () => text.length > 65536 || entries.length > 4096);
-        flush();
-        // Let a stop() from a callback or a signal take effect between chunks.
-        await new Promise<void>((r) => setImmediate(r));
-      }
+      const task = seedTask(this.source, root, opts.spec.follow);
+      if (opts.spec.ignoreFiles) task.ignores = ancestorIgnoreSources(root);
+      this.mainStack.push(task);
     }
-    flush();
-    return stats;
-  })();
-  return { done, stop: () => (stopped = true) };
-}
+    this.mainStack.reverse(); // roots are walked in the order given
+    this.scheduleMain();
+  }
 
-function walkOnThreads(opts: ParallelWalkOptions, threadCount: number): WalkHandle {
-  const controlBuf = new SharedArrayBuffer(CTRL_SLOTS * 4);
-  const control = new Int32Array(controlBuf);
-  const init: WorkerInit = { spec: opts.spec, statAll: opts.statAll, output: opts.output, control: controlBuf };
-  const workerUrl = new URL('./walk-worker.js', import.meta.url);
-  const source = new LocalSource();
-  const queue: DirTask[] = opts.roots.map((r) => seedTask(source, r, opts.spec.follow));
-  const workers: Worker[] = [];
-  const latest: WalkStats[] = [];
-  const idle = new Set<number>();
-  let finished = false;
+  private totals(): WalkStats {
+    return this.workerStats.reduce((acc, s) => addWalkStats(acc, s), addWalkStats(emptyWalkStats(), this.mainStats));
+  }
 
-  let resolveDone!: (s: WalkStats) => void;
-  let rejectDone!: (e: unknown) => void;
-  const done = new Promise<WalkStats>((res, rej) => {
-    resolveDone = res;
-    rejectDone = rej;
-  });
+  private scheduleMain(): void {
+    if (this.mainScheduled || this.finished) return;
+    this.mainScheduled = true;
+    setImmediate(() => {
+      this.mainScheduled = false;
+      this.runMainSlice();
+    });
+  }
 
-  const totals = (): WalkStats => latest.reduce((acc, s) => addWalkStats(acc, s), emptyWalkStats());
-  const send = (i: number, tasks: DirTask[]): void => {
-    const msg: ToWorker = { t: 'work', tasks };
-    workers[i].postMessage(msg);
-  };
-  const finish = (err?: unknown): void => {
-    if (finished) return;
-    finished = true;
-    Atomics.store(control, CTRL_STOP, 1);
-    Atomics.notify(control, CTRL_OUTSTANDING);
-    for (const w of workers) void w.terminate();
-    if (err !== undefined) rejectDone(err);
-    else resolveDone(totals());
-  };
-  /** Gives queued tasks to one idle thread: each donation answers one idle thread's claim. */
-  const dispatch = (): void => {
-    if (queue.length === 0 || idle.size === 0) return;
-    const [i] = idle;
-    idle.delete(i);
-    send(i, queue.splice(0));
-  };
-  const onMessage = (i: number, msg: FromWorker): void => {
-    if (finished) return;
+  /** One time slice of walking on the calling thread, then back to the event loop. */
+  private runMainSlice(): void {
+    if (this.finished) return;
+    const deadline = performance.now() + SLICE_MS;
+    let n = 0;
+    try {
+      this.mainWalker.run(
+        this.mainStack,
+        () =>
+          this.text.length >= MAIN_CHUNK_CHARS ||
+          this.entries.length >= MAIN_CHUNK_ENTRIES ||
+          ((++n & 15) === 0 && performance.now() > deadline),
+      );
+    } catch (e) {
+      this.finish(e);
+      return;
+    }
+    this.flushMain();
+    if (this.finished) return;
+    if (!this.spawned && this.threadCount > 0 && this.mainStack.length > 0 && performance.now() - this.started > SPAWN_AFTER_MS) {
+      this.spawnHelpers();
+    }
+    if (this.mainStack.length > 1 && this.claimHungry()) {
+      this.giveToIdle(this.mainStack.splice(0, this.mainStack.length >> 1));
+    }
+    if (this.mainStack.length === 0 && this.queue.length > 0) this.mainStack.push(...this.queue.splice(0));
+    if (this.mainStack.length > 0) {
+      this.scheduleMain();
+    } else {
+      this.mainIdle = true;
+      Atomics.add(this.control, CTRL_HUNGRY, 1);
+      this.maybeFinish();
+    }
+  }
+
+  private flushMain(): void {
+    if (this.count > 0) this.opts.onText?.(this.text, this.count);
+    if (this.entries.length > 0) this.opts.onEntries?.(this.entries);
+    this.text = '';
+    this.count = 0;
+    this.entries = [];
+    this.opts.onStats?.(this.totals());
+  }
+
+  private claimHungry(): boolean {
+    const c = this.control;
+    for (;;) {
+      const hungry = Atomics.load(c, CTRL_HUNGRY);
+      if (hungry <= 0) return false;
+      if (Atomics.compareExchange(c, CTRL_HUNGRY, hungry, hungry - 1) === hungry) return true;
+    }
+  }
+
+  /** Hands donated tasks to one idle walker (a helper, or the calling thread), else queues them. */
+  private giveToIdle(tasks: DirTask[]): void {
+    const [i] = this.idle;
+    if (i !== undefined) {
+      this.idle.delete(i);
+      this.busy.add(i);
+      const msg: ToWorker = { t: 'work', tasks };
+      this.workers[i].postMessage(msg);
+    } else if (this.mainIdle) {
+      this.mainIdle = false;
+      this.mainStack.push(...tasks);
+      this.scheduleMain();
+    } else {
+      this.queue.push(...tasks);
+    }
+  }
+
+  private spawnHelpers(): void {
+    this.spawned = true;
+    const init: WorkerInit = { spec: this.opts.spec, statAll: this.opts.statAll, output: this.opts.output, control: this.controlBuf };
+    const url = new URL('./walk-worker.js', import.meta.url);
+    for (let i = 0; i < this.threadCount; i++) {
+      const w = new Worker(url, { workerData: init });
+      this.workerStats.push(emptyWalkStats());
+      w.on('message', (m: FromWorker) => this.onMessage(i, m));
+      w.on('error', (e) => this.finish(e));
+      w.on('exit', (code) => {
+        if (!this.finished && code !== 0) this.finish(new Error(`walker thread ${i} exited with code ${code}`));
+      });
+      this.workers.push(w);
+    }
+  }
+
+  private onMessage(i: number, msg: FromWorker): void {
+    if (this.finished) return;
+    const opts = this.opts;
     switch (msg.t) {
       case 'text':
       case 'entries':
-        latest[i] = msg.stats;
+        this.workerStats[i] = msg.stats;
         for (const e of msg.errors) opts.onError(e);
         if (msg.t === 'text') opts.onText?.(msg.text, msg.count);
         else opts.onEntries?.(msg.entries);
-        Atomics.sub(control, CTRL_OUTSTANDING, 1);
-        Atomics.notify(control, CTRL_OUTSTANDING);
-        opts.onStats?.(totals());
+        Atomics.sub(this.control, CTRL_OUTSTANDING, 1);
+        Atomics.notify(this.control, CTRL_OUTSTANDING);
+        opts.onStats?.(this.totals());
         return;
       case 'donate':
-        queue.push(...msg.tasks);
-        dispatch();
+        this.giveToIdle(msg.tasks);
         return;
       case 'idle':
-        latest[i] = msg.stats;
-        for (const e of msg.errors) opts.onError(e);
-        if (queue.length > 0) {
-          send(i, queue.splice(0, Math.max(1, Math.ceil(queue.length / threadCount))));
+        // Sent once a helper is up, and each time it runs out of work.
+        this.workerStats[i] = msg.stats;
+        this.busy.delete(i);
+        if (this.queue.length > 0) {
+          this.busy.add(i);
+          this.workers[i].postMessage({ t: 'work', tasks: this.queue.splice(0, Math.ceil(this.queue.length / 2)) } satisfies ToWorker);
           return;
         }
-        idle.add(i);
-        Atomics.add(control, CTRL_HUNGRY, 1);
-        if (idle.size === threadCount) finish();
+        this.idle.add(i);
+        Atomics.add(this.control, CTRL_HUNGRY, 1);
+        this.maybeFinish();
         return;
     }
-  };
+  }
 
-  for (let i = 0; i < threadCount; i++) {
-    const w = new Worker(workerUrl, { workerData: init });
-    latest.push(emptyWalkStats());
-    w.on('message', (m: FromWorker) => onMessage(i, m));
-    w.on('error', (e) => finish(e));
-    w.on('exit', (code) => {
-      if (!finished && code !== 0) finish(new Error(`walker thread ${i} exited with code ${code}`));
-    });
-    workers.push(w);
+  /** Done when the calling thread is idle, nothing is queued and no helper holds work. */
+  private maybeFinish(): void {
+    if (this.mainIdle && this.queue.length === 0 && this.busy.size === 0) this.finish();
   }
-  // Roots go to the first thread; the rest ask for work at once and are fed by donations.
-  send(0, queue.splice(0));
-  for (let i = 1; i < threadCount; i++) {
-    idle.add(i);
-    Atomics.add(control, CTRL_HUNGRY, 1);
+
+  private finish(err?: unknown): void {
+    if (this.finished) return;
+    this.finished = true;
+    Atomics.store(this.control, CTRL_STOP, 1);
+    Atomics.notify(this.control, CTRL_OUTSTANDING);
+    for (const w of this.workers) void w.terminate();
+    if (err !== undefined) this.rejectDone(err);
+    else {
+      this.flushMain();
+      this.resolveDone(this.totals());
+    }
   }
-  return { done, stop: () => finish() };
 }

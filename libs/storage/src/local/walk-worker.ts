@@ -99,6 +99,9 @@ function run(): void {
   post({ t: 'idle', errors: [], stats: { ...stats } });
 }
 
+// Up and ready: ask for work.
+post({ t: 'idle', errors: [], stats: { ...stats } });
+
 port.on('message', (msg: ToWorker) => {
   if (msg.t === 'work') {
     for (const task of msg.tasks) stack.push(task);

@@ -1,0 +1,1 @@
+export * from './filter-input-schema.js';
