@@ -3,7 +3,7 @@ import { FLAG_OF_FIELD } from './filter-flags.js';
 
 /** What a command needs from the process, in one place (the edges stay thin and testable). */
 export interface CliContext {
-  stdout: (text: string) => void;
+  stdout: (data: string | Uint8Array) => void;
   stderr: (text: string) => void;
   stderrIsTTY: boolean;
 }

@@ -9,8 +9,8 @@ const EAGAIN_WAIT = new Int32Array(new SharedArrayBuffer(4));
  * Writes results to fd 1 synchronously: the walk's threads already batch records into large
  * chunks, and a blocking write is what keeps memory bounded when the reader is slow.
  */
-export function writeStdout(text: string, fd = 1): void {
-  const buf = Buffer.from(text, 'utf8');
+export function writeStdout(data: string | Uint8Array, fd = 1): void {
+  const buf = typeof data === 'string' ? Buffer.from(data, 'utf8') : data;
   let off = 0;
   while (off < buf.length) {
     try {

@@ -6,7 +6,7 @@ export class RecordWriter {
 
   constructor(
     private readonly format: FindFormat,
-    private readonly write: (text: string) => void,
+    private readonly write: (data: string | Uint8Array) => void,
   ) {}
 
   begin(): void {
@@ -14,15 +14,16 @@ export class RecordWriter {
     if (this.format === 'json') this.write('[');
   }
 
-  /** A chunk of whole records as `formatRecord` made them. */
-  chunk(text: string): void {
-    if (text === '') return;
+  /** A chunk of whole records as `formatRecord` made them, as text or UTF-8 bytes. */
+  chunk(data: string | Uint8Array): void {
+    if (data.length === 0) return;
     if (this.format === 'json') {
+      const text = typeof data === 'string' ? data : new TextDecoder().decode(data);
       // JSON strings escape newlines, so every '\n' here is a record separator.
       const body = text.endsWith('\n') ? text.slice(0, -1) : text;
       this.write((this.first ? '\n' : ',\n') + body.replaceAll('\n', ',\n'));
     } else {
-      this.write(text);
+      this.write(data);
     }
     this.first = false;
   }

@@ -10,7 +10,8 @@ export function checkLocalRoots(roots: readonly string[]): void {
       st = fs.statSync(root);
     } catch (e) {
       const code = (e as NodeJS.ErrnoException).code;
-      const why = code === 'ENOENT' ? 'does not exist' : code === 'EACCES' ? 'is not accessible (permission denied)' : `cannot be read (${code})`;
+      const why =
+        code === 'ENOENT' ? 'does not exist' : code === 'EACCES' ? 'is not accessible (permission denied)' : `cannot be read (${code})`;
       throw new FilerError('E_ROOT_NOT_FOUND', `root '${root}' ${why}`, { path: root, field: 'roots', value: root });
     }
     if (!st.isDirectory()) {

@@ -1,6 +1,7 @@
 import * as fs from 'node:fs';
 import type { EntryKind, EntryStat, ListedEntry, SourceFailure } from '@filer/core';
 import { childPath, type SyncSource } from '@filer/engine';
+import { nativeListDir, nativeScan, nativeStatMany } from './native-scan.js';
 
 function direntKind(d: fs.Dirent): ListedEntry['kind'] {
   if (d.isFile()) return 'file';
@@ -28,10 +29,13 @@ const MAX_IGNORE_FILE_BYTES = 1 << 20;
 /**
  * The local file system, answered synchronously: each walker thread owns one and blocking calls
  * are far cheaper than a promise per entry. Names come from readdir's d_type, so listing needs
- * no stat at all.
+ * no stat at all. Uses the native scanner when it was built, node:fs otherwise (same results).
  */
 export class LocalSource implements SyncSource {
+  constructor(private readonly native = nativeScan) {}
+
   listDir(dirPath: string): ListedEntry[] {
+    if (this.native) return nativeListDir(this.native, dirPath);
     const dirents = fs.readdirSync(dirPath, { withFileTypes: true });
     const out = new Array<ListedEntry>(dirents.length);
     for (let i = 0; i < dirents.length; i++) {
@@ -42,6 +46,7 @@ export class LocalSource implements SyncSource {
   }
 
   statMany(dirPath: string, names: readonly string[], follow: boolean): (EntryStat | SourceFailure)[] {
+    if (this.native) return nativeStatMany(this.native, dirPath, names, follow);
     const out = new Array<EntryStat | SourceFailure>(names.length);
     for (let i = 0; i < names.length; i++) {
       const p = childPath(dirPath, names[i]);

@@ -23,8 +23,8 @@ export interface ParallelWalkOptions {
   output: OutputMode;
   /** Extra walker threads beside the calling one; 0 walks on the calling thread only. Default: cores − 1. */
   threads?: number;
-  /** Formatted records (output kind `text`). */
-  onText?: (text: string, count: number) => void;
+  /** Formatted records (output kind `text`), as text from the calling thread or UTF-8 from helpers. */
+  onText?: (text: string | Uint8Array, count: number) => void;
   /** Entries (output kind `entries`). */
   onEntries?: (entries: FileEntry[]) => void;
   onError: (error: PathError) => void;
@@ -229,7 +229,7 @@ class ParallelWalk {
       case 'entries':
         this.workerStats[i] = msg.stats;
         for (const e of msg.errors) opts.onError(e);
-        if (msg.t === 'text') opts.onText?.(msg.text, msg.count);
+        if (msg.t === 'text') opts.onText?.(msg.bytes, msg.count);
         else opts.onEntries?.(msg.entries);
         Atomics.sub(this.control, CTRL_OUTSTANDING, 1);
         Atomics.notify(this.control, CTRL_OUTSTANDING);

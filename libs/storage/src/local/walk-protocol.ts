@@ -24,7 +24,7 @@ export const MAX_OUTSTANDING_CHUNKS = 16;
 export type ToWorker = { t: 'work'; tasks: DirTask[] };
 
 export type FromWorker =
-  | { t: 'text'; text: string; count: number; errors: PathError[]; stats: WalkStats }
+  | { t: 'text'; bytes: Uint8Array; count: number; errors: PathError[]; stats: WalkStats }
   | { t: 'entries'; entries: FileEntry[]; errors: PathError[]; stats: WalkStats }
   | { t: 'donate'; tasks: DirTask[] }
   | { t: 'idle'; errors: PathError[]; stats: WalkStats };

@@ -43,8 +43,8 @@ const walker = new DirWalker(
   stats,
 );
 
-function post(msg: FromWorker): void {
-  port.postMessage(msg);
+function post(msg: FromWorker, transfer?: ArrayBuffer[]): void {
+  port.postMessage(msg, transfer);
 }
 
 /** Waits while the writer is behind, then hands over what is buffered. */
@@ -57,7 +57,10 @@ function flush(): void {
   }
   Atomics.add(control, CTRL_OUTSTANDING, 1);
   if (output.kind === 'text') {
-    post({ t: 'text', text, count, errors, stats: { ...stats } });
+    // Encoded here and transferred, not cloned: the writer thread only copies bytes to fd 1.
+    const bytes = Buffer.from(text, 'utf8');
+    const owned = bytes.byteOffset === 0 && bytes.byteLength === bytes.buffer.byteLength ? bytes : Uint8Array.prototype.slice.call(bytes);
+    post({ t: 'text', bytes: owned, count, errors, stats: { ...stats } }, [owned.buffer as ArrayBuffer]);
     text = '';
     count = 0;
   } else {

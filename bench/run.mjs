@@ -1,0 +1,34 @@
+#!/usr/bin/env node
+// Entry point of `npm run bench` (which builds first): ensures the synthetic tree, then runs each benchmark module.
+//
+//   npm run bench                         1,000,000-file tree, every benchmark
+//   BENCH_FILES=50000 npm run bench       quick run on a 50k-file tree
+//   node bench/run.mjs find               only the named benchmark(s) (also: BENCH_ONLY=find,dupes)
+//
+// A benchmark module exports `name` and `run({ manifest, log })` returning `{ ok }` (ok = nothing
+// failed and the sanity checks passed; missed performance targets don't make it false). To add one
+// (dupes, copy, ...), write bench/<name>.mjs and list it in BENCHMARKS below.
+import { ensureTree, resolveFileCount } from './gen-tree.mjs';
+
+const BENCHMARKS = [() => import('./find.mjs')];
+
+const log = (s) => process.stderr.write(s + '\n');
+
+const only = [...process.argv.slice(2), ...(process.env.BENCH_ONLY ?? '').split(',')].map((s) => s.trim()).filter(Boolean);
+const modules = await Promise.all(BENCHMARKS.map((load) => load()));
+const unknown = only.filter((n) => !modules.some((m) => m.name === n));
+if (unknown.length > 0) {
+  log(`unknown benchmark(s): ${unknown.join(', ')} (have: ${modules.map((m) => m.name).join(', ')})`);
+  process.exit(2);
+}
+
+const manifest = ensureTree(resolveFileCount());
+let ok = true;
+for (const mod of modules) {
+  if (only.length > 0 && !only.includes(mod.name)) continue;
+  log(`\n=== bench: ${mod.name} ===`);
+  const result = await mod.run({ manifest, log });
+  ok &&= result.ok;
+}
+if (!ok) log('\nbench: some runs failed or outputs disagreed (see above)');
+process.exitCode = ok ? 0 : 1;

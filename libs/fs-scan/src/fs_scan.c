@@ -1,0 +1,188 @@
+// Directory listing and batched stats for the local walker, one call per directory.
+// Node's readdirSync sorts every listing (libuv's scandir) and builds an object per entry, and
+// lstatSync resolves the whole path and builds a Stats object with four Dates per file; here a
+// listing is one string and one byte array, and stats are fstatat() calls relative to the open
+// directory, returned in one Float64Array.
+#include <node_api.h>
+#include <dirent.h>
+#include <errno.h>
+#include <fcntl.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/stat.h>
+#include <unistd.h>
+
+enum { KIND_UNKNOWN = 0, KIND_FILE = 1, KIND_DIR = 2, KIND_SYMLINK = 3, KIND_OTHER = 4 };
+#define STAT_FIELDS 5
+
+static const char *errno_name(int e) {
+  const char *n = strerrorname_np(e);
+  return n ? n : "EIO";
+}
+
+static napi_value throw_errno(napi_env env, int e, const char *syscall, const char *path) {
+  char msg[4352];
+  snprintf(msg, sizeof msg, "%s: %s, %s '%s'", errno_name(e), strerror(e), syscall, path);
+  napi_value code, message, err, errnum;
+  napi_create_string_utf8(env, errno_name(e), NAPI_AUTO_LENGTH, &code);
+  napi_create_string_utf8(env, msg, NAPI_AUTO_LENGTH, &message);
+  napi_create_error(env, code, message, &err);
+  napi_create_int32(env, -e, &errnum);
+  napi_set_named_property(env, err, "errno", errnum);
+  napi_set_named_property(env, err, "code", code);
+  napi_throw(env, err);
+  return NULL;
+}
+
+// Reads a JS string argument into a malloc'd, NUL-terminated buffer.
+static char *get_string(napi_env env, napi_value v, size_t *len_out) {
+  size_t len;
+  if (napi_get_value_string_utf8(env, v, NULL, 0, &len) != napi_ok) return NULL;
+  char *buf = malloc(len + 1);
+  if (!buf) return NULL;
+  napi_get_value_string_utf8(env, v, buf, len + 1, &len);
+  if (len_out) *len_out = len;
+  return buf;
+}
+
+static int kind_of_dtype(unsigned char t) {
+  switch (t) {
+    case DT_REG: return KIND_FILE;
+    case DT_DIR: return KIND_DIR;
+    case DT_LNK: return KIND_SYMLINK;
+    case DT_UNKNOWN: return KIND_UNKNOWN;
+    default: return KIND_OTHER;
+  }
+}
+
+static int kind_of_mode(mode_t m) {
+  if (S_ISREG(m)) return KIND_FILE;
+  if (S_ISDIR(m)) return KIND_DIR;
+  if (S_ISLNK(m)) return KIND_SYMLINK;
+  return KIND_OTHER;
+}
+
+// listDir(path) -> [names joined by '\0', Uint8Array of kinds]
+static napi_value list_dir(napi_env env, napi_callback_info info) {
+  size_t argc = 1;
+  napi_value argv[1];
+  napi_get_cb_info(env, info, &argc, argv, NULL, NULL);
+  char *path = get_string(env, argv[0], NULL);
+  if (!path) {
+    napi_throw_type_error(env, NULL, "listDir: path must be a string");
+    return NULL;
+  }
+  DIR *d = opendir(path);
+  if (!d) {
+    int e = errno;
+    napi_value r = throw_errno(env, e, "scandir", path);
+    free(path);
+    return r;
+  }
+  size_t cap = 8192, len = 0, kcap = 256, n = 0;
+  char *names = malloc(cap);
+  unsigned char *kinds = malloc(kcap);
+  struct dirent *ent;
+  errno = 0;
+  while ((ent = readdir(d)) != NULL) {
+    const char *nm = ent->d_name;
+    if (nm[0] == '.' && (nm[1] == 0 || (nm[1] == '.' && nm[2] == 0))) continue;
+    size_t l = strlen(nm);
+    if (len + l + 1 > cap) {
+      while (len + l + 1 > cap) cap *= 2;
+      names = realloc(names, cap);
+    }
+    if (n > 0) names[len++] = 0;
+    memcpy(names + len, nm, l);
+    len += l;
+    if (n == kcap) {
+      kcap *= 2;
+      kinds = realloc(kinds, kcap);
+    }
+    kinds[n++] = (unsigned char)kind_of_dtype(ent->d_type);
+  }
+  int read_err = errno;
+  closedir(d);
+  if (read_err != 0) {
+    napi_value r = throw_errno(env, read_err, "scandir", path);
+    free(path);
+    free(names);
+    free(kinds);
+    return r;
+  }
+  free(path);
+  napi_value js_names, js_kinds, result, ab;
+  napi_create_string_utf8(env, names, len, &js_names);
+  void *data;
+  napi_create_arraybuffer(env, n, &data, &ab);
+  if (n) memcpy(data, kinds, n);
+  napi_create_typedarray(env, napi_uint8_array, n, ab, 0, &js_kinds);
+  free(names);
+  free(kinds);
+  napi_create_array_with_length(env, 2, &result);
+  napi_set_element(env, result, 0, js_names);
+  napi_set_element(env, result, 1, js_kinds);
+  return result;
+}
+
+// statNames(dir, namesJoinedByNul, count, follow) -> Float64Array of count * [kind, size, mtimeMs, dev, ino];
+// a failed entry has kind = -errno.
+static napi_value stat_names(napi_env env, napi_callback_info info) {
+  size_t argc = 4;
+  napi_value argv[4];
+  napi_get_cb_info(env, info, &argc, argv, NULL, NULL);
+  char *dir = get_string(env, argv[0], NULL);
+  size_t names_len = 0;
+  char *names = get_string(env, argv[1], &names_len);
+  uint32_t count = 0;
+  bool follow = false;
+  napi_get_value_uint32(env, argv[2], &count);
+  napi_get_value_bool(env, argv[3], &follow);
+  if (!dir || !names) {
+    free(dir);
+    free(names);
+    napi_throw_type_error(env, NULL, "statNames: bad arguments");
+    return NULL;
+  }
+  napi_value ab, out;
+  void *data;
+  napi_create_arraybuffer(env, (size_t)count * STAT_FIELDS * sizeof(double), &data, &ab);
+  double *f = data;
+  int dfd = open(dir, O_RDONLY | O_DIRECTORY | O_CLOEXEC);
+  int dir_err = dfd < 0 ? errno : 0;
+  const char *p = names;
+  const char *end = names + names_len;
+  for (uint32_t i = 0; i < count; i++) {
+    const char *nm = p;
+    size_t l = strnlen(p, (size_t)(end - p));
+    p += l + 1;
+    double *o = f + (size_t)i * STAT_FIELDS;
+    struct stat st;
+    int rc = dfd < 0 ? -1 : fstatat(dfd, nm, &st, follow ? 0 : AT_SYMLINK_NOFOLLOW);
+    if (rc != 0) {
+      o[0] = -(double)(dfd < 0 ? dir_err : errno);
+      o[1] = o[2] = o[3] = o[4] = 0;
+      continue;
+    }
+    o[0] = kind_of_mode(st.st_mode);
+    o[1] = (double)st.st_size;
+    o[2] = (double)st.st_mtim.tv_sec * 1000.0 + (double)st.st_mtim.tv_nsec / 1e6;
+    o[3] = (double)st.st_dev;
+    o[4] = (double)st.st_ino;
+  }
+  if (dfd >= 0) close(dfd);
+  free(dir);
+  free(names);
+  napi_create_typedarray(env, napi_float64_array, (size_t)count * STAT_FIELDS, ab, 0, &out);
+  return out;
+}
+
+NAPI_MODULE_INIT() {
+  napi_value fn;
+  napi_create_function(env, "listDir", NAPI_AUTO_LENGTH, list_dir, NULL, &fn);
+  napi_set_named_property(env, exports, "listDir", fn);
+  napi_create_function(env, "statNames", NAPI_AUTO_LENGTH, stat_names, NULL, &fn);
+  napi_set_named_property(env, exports, "statNames", fn);
+  return exports;
+}

@@ -1,0 +1,54 @@
+import { createRequire } from 'node:module';
+import { constants } from 'node:os';
+import type { EntryKind, EntryStat, ListedEntry, SourceFailure } from '@filer/core';
+
+export interface NativeScan {
+  listDir(path: string): [string, Uint8Array];
+  statNames(dir: string, namesJoinedByNul: string, count: number, follow: boolean): Float64Array;
+}
+
+const require = createRequire(import.meta.url);
+
+/** The native scanner (`@filer/fs-scan`) when it was built on install; null means use node:fs. */
+export const nativeScan: NativeScan | null = (() => {
+  try {
+    return require('@filer/fs-scan') as NativeScan | null;
+  } catch {
+    return null;
+  }
+})();
+
+const LISTED_KINDS: ListedEntry['kind'][] = ['unknown', 'file', 'dir', 'symlink', 'other'];
+const STAT_KINDS: EntryKind[] = ['other', 'file', 'dir', 'symlink', 'other'];
+const ERRNO_NAMES = new Map<number, string>(Object.entries(constants.errno).map(([name, n]) => [n, name]));
+
+/** Lists a directory natively: one call, one string, one byte array. */
+export function nativeListDir(scan: NativeScan, dirPath: string): ListedEntry[] {
+  const [joined, kinds] = scan.listDir(dirPath);
+  if (kinds.length === 0) return [];
+  const names = joined.split('\0');
+  const out = new Array<ListedEntry>(kinds.length);
+  for (let i = 0; i < kinds.length; i++) out[i] = { name: names[i], kind: LISTED_KINDS[kinds[i]] };
+  return out;
+}
+
+/** Stats names relative to their directory with fstatat(2), in one call. */
+export function nativeStatMany(
+  scan: NativeScan,
+  dirPath: string,
+  names: readonly string[],
+  follow: boolean,
+): (EntryStat | SourceFailure)[] {
+  const f = scan.statNames(dirPath, names.join('\0'), names.length, follow);
+  const out = new Array<EntryStat | SourceFailure>(names.length);
+  for (let i = 0, o = 0; i < names.length; i++, o += 5) {
+    const kind = f[o];
+    if (kind < 0) {
+      const code = ERRNO_NAMES.get(-kind) ?? 'EIO';
+      out[i] = { error: { code, message: `${code}: ${dirPath}/${names[i]}` } };
+    } else {
+      out[i] = { kind: STAT_KINDS[kind], size: f[o + 1], mtimeMs: f[o + 2], dev: f[o + 3], ino: f[o + 4] };
+    }
+  }
+  return out;
+}
