@@ -15,6 +15,13 @@ const RELATIVE_RE = /^(\d+)(s|sec|m|min|h|d|w|y)$/i;
 const DATE_ONLY_RE = /^(\d{4})-(\d{2})-(\d{2})$/;
 const DATE_TIME_RE = /^\d{4}-\d{2}-\d{2}[T ]\d{2}:\d{2}(:\d{2}(\.\d+)?)?(Z|[+-]\d{2}:?\d{2})?$/;
 
+/** Date.parse rolls 2024-02-30 over into March; a user who typed it made a mistake. */
+function isRealDay(text: string): boolean {
+  const [y, mo, d] = [Number(text.slice(0, 4)), Number(text.slice(5, 7)), Number(text.slice(8, 10))];
+  const probe = new Date(Date.UTC(y, mo - 1, d));
+  return probe.getUTCFullYear() === y && probe.getUTCMonth() === mo - 1 && probe.getUTCDate() === d;
+}
+
 /**
  * Parses a point in time given as a relative age (`30m`, `12h`, `7d`, `2w`: that long before `now`)
  * or an ISO date (`2024-05-01`, local midnight, as GNU find's -newermt reads it) or date-time
@@ -37,11 +44,7 @@ export function parseTimePoint(text: string, now: number, field = 'time'): numbe
   }
   if (DATE_TIME_RE.test(trimmed)) {
     const t = Date.parse(trimmed.replace(' ', 'T'));
-    if (!Number.isNaN(t)) return t;
+    if (!Number.isNaN(t) && isRealDay(trimmed)) return t;
   }
-  throw invalidArgument(
-    field,
-    text,
-    `invalid time '${text}': expected an age like 30m, 12h, 7d, 2w or an ISO date like 2024-05-01`,
-  );
+  throw invalidArgument(field, text, `invalid time '${text}': expected an age like 30m, 12h, 7d, 2w or an ISO date like 2024-05-01`);
 }

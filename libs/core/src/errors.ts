@@ -1,10 +1,5 @@
 /** Stable error codes: they cross every boundary unchanged (CLI exit code, HTTP status, job record). */
-export type FilerErrorCode =
-  | 'E_INVALID_ARGUMENT'
-  | 'E_ROOT_NOT_FOUND'
-  | 'E_ROOT_NOT_DIRECTORY'
-  | 'E_REGEX_UNSUPPORTED'
-  | 'E_IO';
+export type FilerErrorCode = 'E_INVALID_ARGUMENT' | 'E_ROOT_NOT_FOUND' | 'E_ROOT_NOT_DIRECTORY' | 'E_REGEX_UNSUPPORTED' | 'E_IO';
 
 /** A typed error carrying a stable code, the offending path or field, and a human message. */
 export class FilerError extends Error {
@@ -14,11 +9,7 @@ export class FilerError extends Error {
   readonly field?: string;
   readonly value?: string;
 
-  constructor(
-    code: FilerErrorCode,
-    message: string,
-    details: { path?: string; field?: string; value?: string; cause?: unknown } = {},
-  ) {
+  constructor(code: FilerErrorCode, message: string, details: { path?: string; field?: string; value?: string; cause?: unknown } = {}) {
     super(message, details.cause === undefined ? undefined : { cause: details.cause });
     this.name = 'FilerError';
     this.code = code;

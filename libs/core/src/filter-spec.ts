@@ -46,13 +46,14 @@ const FIELD_KINDS: Record<keyof FilterInput, FieldKind> = {
 
 function fieldOk(kind: FieldKind, v: unknown): boolean {
   const isStrings = Array.isArray(v) && v.every((x) => typeof x === 'string' && x !== '');
+  const isStringList = Array.isArray(v) && v.every((x) => typeof x === 'string');
   switch (kind) {
     case 'string':
       return typeof v === 'string';
     case 'strings':
       return isStrings;
     case 'stringOrStrings':
-      return typeof v === 'string' || isStrings;
+      return typeof v === 'string' || isStringList;
     case 'size':
       return typeof v === 'string' || (typeof v === 'number' && Number.isSafeInteger(v) && v >= 0);
     case 'boolean':
@@ -65,10 +66,14 @@ function checkShape(raw: unknown): FilterInput {
   if (raw === undefined || raw === null) return {};
   if (typeof raw !== 'object' || Array.isArray(raw)) throw invalidArgument('filter', String(raw), 'invalid filter: expected an object');
   for (const [key, value] of Object.entries(raw)) {
-    const kind = FIELD_KINDS[key as keyof FilterInput];
+    const kind = Object.hasOwn(FIELD_KINDS, key) ? FIELD_KINDS[key as keyof FilterInput] : undefined;
     if (kind === undefined) throw invalidArgument(key, String(value), `unknown filter '${key}'`);
     if (value !== undefined && !fieldOk(kind, value)) {
-      throw invalidArgument(key, String(value), `invalid filter '${key}': expected ${kind === 'size' ? 'a size string or a whole number' : kind === 'strings' ? 'a list of non-empty strings' : kind === 'stringOrStrings' ? 'a string or a list of strings' : `a ${kind}`}`);
+      throw invalidArgument(
+        key,
+        String(value),
+        `invalid filter '${key}': expected ${kind === 'size' ? 'a size string or a whole number' : kind === 'strings' ? 'a list of non-empty strings' : kind === 'stringOrStrings' ? 'a string or a list of strings' : `a ${kind}`}`,
+      );
     }
   }
   return raw as FilterInput;

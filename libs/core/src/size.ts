@@ -1,25 +1,27 @@
 import { invalidArgument } from './errors.js';
 
-const UNITS: Record<string, number> = {
-  '': 1,
-  b: 1,
-  k: 1e3,
-  kb: 1e3,
-  ki: 1024,
-  kib: 1024,
-  m: 1e6,
-  mb: 1e6,
-  mi: 1024 ** 2,
-  mib: 1024 ** 2,
-  g: 1e9,
-  gb: 1e9,
-  gi: 1024 ** 3,
-  gib: 1024 ** 3,
-  t: 1e12,
-  tb: 1e12,
-  ti: 1024 ** 4,
-  tib: 1024 ** 4,
-};
+const UNITS: ReadonlyMap<string, number> = new Map(
+  Object.entries({
+    '': 1,
+    b: 1,
+    k: 1e3,
+    kb: 1e3,
+    ki: 1024,
+    kib: 1024,
+    m: 1e6,
+    mb: 1e6,
+    mi: 1024 ** 2,
+    mib: 1024 ** 2,
+    g: 1e9,
+    gb: 1e9,
+    gi: 1024 ** 3,
+    gib: 1024 ** 3,
+    t: 1e12,
+    tb: 1e12,
+    ti: 1024 ** 4,
+    tib: 1024 ** 4,
+  }),
+);
 
 const SIZE_RE = /^\s*(\d+(?:\.\d+)?)\s*([a-zA-Z]*)\s*$/;
 
@@ -33,16 +35,17 @@ export function parseSize(text: string, field = 'size'): number {
     throw invalidArgument(field, text, `invalid size '${text}': expected a number and an optional unit, e.g. 10M or 1.5GiB`);
   }
   const unit = m[2].toLowerCase();
-  const factor = UNITS[unit];
+  const factor = UNITS.get(unit);
   if (factor === undefined) {
-    throw invalidArgument(
-      field,
-      text,
-      `invalid size '${text}': unknown unit '${m[2]}' (use B, K, KB, Ki, KiB, M, Mi, G, Gi, T or Ti)`,
-    );
+    throw invalidArgument(field, text, `invalid size '${text}': unknown unit '${m[2]}' (use B, K, KB, Ki, KiB, M, Mi, G, Gi, T or Ti)`);
   }
-  const bytes = Math.ceil(Number(m[1]) * factor);
-  if (!Number.isSafeInteger(bytes)) {
+  // Exact decimal arithmetic: 4.07K is 4070 bytes, not 4070.000000000001 rounded up to 4071.
+  const [whole, frac = ''] = m[1].split('.');
+  const scale = 10n ** BigInt(frac.length);
+  const scaled = (BigInt(whole) * scale + BigInt(frac === '' ? '0' : frac)) * BigInt(factor);
+  const exact = scaled / scale + (scaled % scale === 0n ? 0n : 1n);
+  const bytes = Number(exact);
+  if (exact > BigInt(Number.MAX_SAFE_INTEGER)) {
     throw invalidArgument(field, text, `invalid size '${text}': too large`);
   }
   return bytes;

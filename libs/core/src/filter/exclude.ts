@@ -8,9 +8,9 @@ import { GLOB_OPTIONS, loadPicomatch } from './name-glob.js';
 export function compileExcludeFilter(globs: readonly string[]): ((name: string, relPath: string) => boolean) | undefined {
   if (globs.length === 0) return undefined;
   const picomatch = loadPicomatch();
-  const byName = globs.filter((g) => !g.includes('/')).map((g) => picomatch(g, GLOB_OPTIONS));
-  const byPath = globs
-    .filter((g) => g.includes('/'))
-    .map((g) => picomatch(g.replace(/^\/+/, '').replace(/\/+$/, ''), GLOB_OPTIONS));
+  // A trailing slash (`build/`) only says "directory", as in .gitignore: it does not anchor the glob.
+  const trimmed = globs.map((g) => g.replace(/\/+$/, ''));
+  const byName = trimmed.filter((g) => !g.includes('/')).map((g) => picomatch(g, GLOB_OPTIONS));
+  const byPath = trimmed.filter((g) => g.includes('/')).map((g) => picomatch(g.replace(/^\/+/, ''), GLOB_OPTIONS));
   return (name, relPath) => byName.some((m) => m(name)) || byPath.some((m) => m(relPath));
 }

@@ -1,6 +1,6 @@
 /** Normalises `--ext` values: lower case, no leading dot, no empties. */
 export function normalizeExtensions(values: readonly string[]): string[] {
-  return [...new Set(values.map((v) => v.trim().replace(/^\.+/, '').toLowerCase()).filter((v) => v !== ''))];
+  return [...new Set(values.map((v) => v.trim().replace(/^\.+/, '').trim().toLowerCase()).filter((v) => v !== ''))];
 }
 
 /** Matches a base name ending in `.ext` for any of the extensions, case-insensitively (`tar.gz` works too). */
