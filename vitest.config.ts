@@ -15,7 +15,13 @@ export default defineConfig({
     },
   },
   test: {
-    include: ['libs/*/src/**/*.spec.ts', 'libs/*/test/**/*.test.ts', 'apps/*/src/**/*.spec.ts', 'apps/*/test/**/*.test.ts', 'e2e/**/*.test.ts'],
+    include: [
+      'libs/*/src/**/*.spec.ts',
+      'libs/*/test/**/*.test.ts',
+      'apps/*/src/**/*.spec.ts',
+      'apps/*/test/**/*.test.ts',
+      'e2e/**/*.test.ts',
+    ],
     testTimeout: 60_000,
     hookTimeout: 120_000,
     pool: 'forks',

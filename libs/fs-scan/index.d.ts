@@ -1,4 +1,4 @@
-/** The native scanner, or null when it is not built or FILER_NATIVE_SCAN=0. */
+/** The native scanner, or null when it was not built. */
 declare const addon: {
   /** Names joined by NUL, and a kind per name: 0 unknown, 1 file, 2 dir, 3 symlink, 4 other. */
   listDir(path: string): [string, Uint8Array];

@@ -13,7 +13,12 @@ export class UsageError extends Error {}
 
 export function describeError(e: unknown): { line: string; exit: ExitCode } {
   if (isFilerError(e)) {
-    if (e.code === 'E_INVALID_ARGUMENT' || e.code === 'E_ROOT_NOT_FOUND' || e.code === 'E_ROOT_NOT_DIRECTORY' || e.code === 'E_REGEX_UNSUPPORTED') {
+    if (
+      e.code === 'E_INVALID_ARGUMENT' ||
+      e.code === 'E_ROOT_NOT_FOUND' ||
+      e.code === 'E_ROOT_NOT_DIRECTORY' ||
+      e.code === 'E_REGEX_UNSUPPORTED'
+    ) {
       const flag = e.field !== undefined ? (FLAG_OF_FIELD[e.field] ?? e.field) : undefined;
       const prefix = flag !== undefined && flag !== 'ROOT' ? `${flag}: ` : '';
       return { line: `filer: ${prefix}${e.message}`, exit: ExitCode.InvalidInput };

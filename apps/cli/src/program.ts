@@ -2,6 +2,7 @@ import { Command, CommanderError, Option } from 'commander';
 import { ExitCode } from '@filer/core';
 import { addFilterFlags } from './filter-flags.js';
 import { describeError, type CliContext } from './cli-context.js';
+import { readCliConfig } from './config.js';
 import { resolveFindPlan, runFind, type FindFlags } from './commands/find-command.js';
 
 /** Builds the `filer` command line. Every failure to parse is a one-line usage error (exit 2). */
@@ -35,7 +36,7 @@ export function buildProgram(ctx: CliContext, setExit: (code: number) => void): 
     const globals = cmd.optsWithGlobals() as { progress?: boolean; quiet?: boolean };
     const plan = resolveFindPlan(roots, flags);
     const progress = globals.progress ?? ctx.stderrIsTTY;
-    setExit(await runFind(plan, ctx, { progress, quiet: globals.quiet ?? false }));
+    setExit(await runFind(plan, ctx, { progress, quiet: globals.quiet ?? false, config: readCliConfig() }));
   });
   return program;
 }

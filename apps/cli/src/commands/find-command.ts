@@ -16,6 +16,7 @@ import { filterInputFromFlags } from '../filter-flags.js';
 import { formatPathError, type CliContext } from '../cli-context.js';
 import { ProgressLine } from '../progress.js';
 import { BrokenPipe } from '../stdout-writer.js';
+import type { CliConfig } from '../config.js';
 
 export interface FindFlags {
   format: string;
@@ -41,7 +42,8 @@ export interface FindPlan {
 
 function parseCount(text: string | undefined, field: string, min: number): number | undefined {
   if (text === undefined) return undefined;
-  if (!/^\d+$/.test(text) || Number(text) < min) throw invalidArgument(field, text, `invalid number '${text}': expected a whole number ≥ ${min}`);
+  if (!/^\d+$/.test(text) || Number(text) < min)
+    throw invalidArgument(field, text, `invalid number '${text}': expected a whole number ≥ ${min}`);
   return Number(text);
 }
 
@@ -56,13 +58,18 @@ export function resolveFindPlan(roots: string[], flags: FindFlags): FindPlan {
     threads: parseCount(flags.threads, 'threads', 0),
     spec,
   };
-  if (plan.nul && plan.format !== 'paths') throw invalidArgument('format', plan.format, `-0 works with --format paths only, not '${plan.format}'`);
+  if (plan.nul && plan.format !== 'paths')
+    throw invalidArgument('format', plan.format, `-0 works with --format paths only, not '${plan.format}'`);
   checkLocalRoots(roots);
   return plan;
 }
 
 /** Runs a resolved find: walk on all cores, one writer, errors on stderr. Returns the exit code. */
-export async function runFind(plan: FindPlan, ctx: CliContext, opts: { progress: boolean; quiet: boolean }): Promise<number> {
+export async function runFind(
+  plan: FindPlan,
+  ctx: CliContext,
+  opts: { progress: boolean; quiet: boolean; config: CliConfig },
+): Promise<number> {
   const writer = new RecordWriter(plan.format, ctx.stdout);
   const progress = opts.progress ? new ProgressLine(ctx.stderr) : undefined;
   const buffered = plan.sort !== undefined || plan.limit !== undefined;
@@ -93,6 +100,8 @@ export async function runFind(plan: FindPlan, ctx: CliContext, opts: { progress:
     statAll: formatNeedsStat(plan.format) || sortNeedsStat(plan.sort),
     output: buffered ? { kind: 'entries' } : { kind: 'text', format: plan.format, nul: plan.nul },
     threads: plan.threads,
+    native: opts.config.nativeScan,
+    spawnAfterMs: opts.config.spawnAfterMs,
     onText: (text) => write(() => writer.chunk(text)),
     onEntries: (entries) => {
       if (plan.sort !== undefined) {
@@ -122,7 +131,14 @@ export async function runFind(plan: FindPlan, ctx: CliContext, opts: { progress:
     const rows = plan.limit === undefined ? collected : collected.slice(0, plan.limit);
     const CHUNK = 4096;
     for (let i = 0; i < rows.length && !broken; i += CHUNK) {
-      write(() => writer.chunk(rows.slice(i, i + CHUNK).map((e) => formatRecord(e, plan.format, plan.nul)).join('')));
+      write(() =>
+        writer.chunk(
+          rows
+            .slice(i, i + CHUNK)
+            .map((e) => formatRecord(e, plan.format, plan.nul))
+            .join(''),
+        ),
+      );
     }
   }
   write(() => writer.end());

@@ -71,6 +71,8 @@ export class DirWalker {
     const { source, options, sink, stats } = this;
     const { filter } = options;
     const spec = filter.spec;
+    // Children sit one level below their directory: at the depth limit there is nothing to list.
+    if (spec.maxDepth !== undefined && task.depth >= spec.maxDepth) return;
     let listing: ListedEntry[];
     try {
       listing = source.listDir(task.path);
@@ -152,13 +154,7 @@ export class DirWalker {
   }
 
   /** Stats entries whose kind was unknown or that are followed symlinks, then treats them like the rest. */
-  private resolveAndVisit(
-    task: DirTask,
-    unresolved: ListedEntry[],
-    ignores: IgnoreSource[],
-    descend: boolean,
-    stack: DirTask[],
-  ): void {
+  private resolveAndVisit(task: DirTask, unresolved: ListedEntry[], ignores: IgnoreSource[], descend: boolean, stack: DirTask[]): void {
     const { filter } = this.options;
     const spec = filter.spec;
     const names = unresolved.map((e) => e.name);
@@ -213,7 +209,8 @@ export class DirWalker {
   private statAndEmit(task: DirTask, names: string[], kinds: EntryKind[], known: EntryStat[] | undefined): void {
     const { filter } = this.options;
     const needStat = this.needStat;
-    const results = known ?? (this.source.statMany(task.path, names, filter.spec.follow) as (EntryStat | { error: { code: string; message: string } })[]);
+    const results =
+      known ?? (this.source.statMany(task.path, names, filter.spec.follow) as (EntryStat | { error: { code: string; message: string } })[]);
     const { matchesStat, sizeFilesOnly } = filter;
     for (let i = 0; i < names.length; i++) {
       const path = childPath(task.path, names[i]);

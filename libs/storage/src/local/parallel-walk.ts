@@ -3,6 +3,7 @@ import { availableParallelism } from 'node:os';
 import { compileFilter, type FileEntry, type FilterSpec, type PathError } from '@filer/core';
 import { addWalkStats, DirWalker, emptyWalkStats, formatRecord, seedTask, type DirTask, type WalkStats } from '@filer/engine';
 import { LocalSource } from './local-source.js';
+import { nativeScan } from './native-scan.js';
 import { ancestorIgnoreSources } from './ancestor-ignores.js';
 import {
   CTRL_HUNGRY,
@@ -30,6 +31,10 @@ export interface ParallelWalkOptions {
   onError: (error: PathError) => void;
   /** Latest totals, whenever a thread reports. */
   onStats?: (stats: WalkStats) => void;
+  /** Use the native scanner when it is built (default true); false forces node:fs. */
+  native?: boolean;
+  /** How long the calling thread walks alone before starting helpers (default 15 ms). */
+  spawnAfterMs?: number;
 }
 
 /** A running walk: `done` resolves with exact totals; `stop()` ends it early (limit reached, EPIPE). */
@@ -66,7 +71,7 @@ class ParallelWalk {
   readonly handle: WalkHandle;
   private readonly controlBuf = new SharedArrayBuffer(CTRL_SLOTS * 4);
   private readonly control = new Int32Array(this.controlBuf);
-  private readonly source = new LocalSource();
+  private readonly source: LocalSource;
   private readonly mainStats = emptyWalkStats();
   private readonly mainWalker: DirWalker;
   private readonly mainStack: DirTask[] = [];
@@ -93,6 +98,7 @@ class ParallelWalk {
     private readonly threadCount: number,
   ) {
     const out = opts.output;
+    this.source = new LocalSource(opts.native === false ? null : nativeScan);
     this.mainWalker = new DirWalker(
       this.source,
       { filter: compileFilter(opts.spec), statAll: opts.statAll },
@@ -154,7 +160,12 @@ class ParallelWalk {
     }
     this.flushMain();
     if (this.finished) return;
-    if (!this.spawned && this.threadCount > 0 && this.mainStack.length > 0 && performance.now() - this.started > SPAWN_AFTER_MS) {
+    if (
+      !this.spawned &&
+      this.threadCount > 0 &&
+      this.mainStack.length > 0 &&
+      performance.now() - this.started > (this.opts.spawnAfterMs ?? SPAWN_AFTER_MS)
+    ) {
       this.spawnHelpers();
     }
     if (this.mainStack.length > 1 && this.claimHungry()) {
@@ -207,7 +218,13 @@ class ParallelWalk {
 
   private spawnHelpers(): void {
     this.spawned = true;
-    const init: WorkerInit = { spec: this.opts.spec, statAll: this.opts.statAll, output: this.opts.output, control: this.controlBuf };
+    const init: WorkerInit = {
+      spec: this.opts.spec,
+      statAll: this.opts.statAll,
+      output: this.opts.output,
+      control: this.controlBuf,
+      native: this.opts.native !== false,
+    };
     const url = new URL('./walk-worker.js', import.meta.url);
     for (let i = 0; i < this.threadCount; i++) {
       const w = new Worker(url, { workerData: init });

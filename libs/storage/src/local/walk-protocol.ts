@@ -10,6 +10,7 @@ export interface WorkerInit {
   output: OutputMode;
   /** Int32Array over a SharedArrayBuffer, see the CTRL_* slots. */
   control: SharedArrayBuffer;
+  native: boolean;
 }
 
 /** Shared control slots: idle threads waiting for work, output chunks not yet written, stop flag. */

@@ -2,6 +2,7 @@ import { parentPort, workerData } from 'node:worker_threads';
 import { compileFilter, type FileEntry, type PathError } from '@filer/core';
 import { DirWalker, emptyWalkStats, formatRecord, type DirTask } from '@filer/engine';
 import { LocalSource } from './local-source.js';
+import { nativeScan } from './native-scan.js';
 import {
   CTRL_HUNGRY,
   CTRL_OUTSTANDING,
@@ -29,7 +30,7 @@ let entries: FileEntry[] = [];
 let errors: PathError[] = [];
 
 const walker = new DirWalker(
-  new LocalSource(),
+  new LocalSource(init.native ? nativeScan : null),
   { filter: compileFilter(init.spec), statAll: init.statAll },
   output.kind === 'text'
     ? {

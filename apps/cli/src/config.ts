@@ -1,0 +1,24 @@
+import { FilerError } from '@filer/core';
+
+/** Tuning knobs from the environment, read in this one place and validated. */
+export interface CliConfig {
+  /** FILER_NATIVE_SCAN=0 forces the portable node:fs walker. */
+  nativeScan: boolean;
+  /** FILER_WALK_SPAWN_AFTER_MS: how long the main thread walks alone before helper threads start. */
+  spawnAfterMs?: number;
+}
+
+export function readCliConfig(env: NodeJS.ProcessEnv = process.env): CliConfig {
+  const native = env.FILER_NATIVE_SCAN;
+  if (native !== undefined && native !== '0' && native !== '1') {
+    throw new FilerError('E_INVALID_ARGUMENT', `must be 0 or 1, not '${native}'`, { field: 'FILER_NATIVE_SCAN', value: native });
+  }
+  const spawn = env.FILER_WALK_SPAWN_AFTER_MS;
+  if (spawn !== undefined && !/^\d+$/.test(spawn)) {
+    throw new FilerError('E_INVALID_ARGUMENT', `must be a whole number of milliseconds, not '${spawn}'`, {
+      field: 'FILER_WALK_SPAWN_AFTER_MS',
+      value: spawn,
+    });
+  }
+  return { nativeScan: native !== '0', spawnAfterMs: spawn === undefined ? undefined : Number(spawn) };
+}

@@ -1,0 +1,5 @@
+export * from './make-tree.js';
+export * from './repo-paths.js';
+export * from './run-process.js';
+export * from './run-filer.js';
+export * from './split-records.js';

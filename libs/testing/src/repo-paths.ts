@@ -1,0 +1,7 @@
+import { fileURLToPath } from 'node:url';
+
+/** The monorepo root, found from this module's location (src/ or dist/ of libs/testing). */
+export const REPO_ROOT: string = fileURLToPath(new URL('../../../', import.meta.url));
+
+/** The built CLI's entry script, `apps/cli/bin/filer.js`. */
+export const FILER_BIN: string = fileURLToPath(new URL('../../../apps/cli/bin/filer.js', import.meta.url));
