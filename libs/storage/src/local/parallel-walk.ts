@@ -52,7 +52,7 @@ export function defaultWalkThreads(): number {
 const SPAWN_AFTER_MS = 15;
 /** The calling thread yields to its event loop this often, to serve helper threads' messages. */
 const SLICE_MS = 4;
-const MAIN_CHUNK_CHARS = 256 * 1024;
+const MAIN_CHUNK_CHARS = 32768;
 const MAIN_CHUNK_ENTRIES = 4096;
 
 /**

@@ -14,7 +14,7 @@ import {
 } from './walk-protocol.js';
 
 /** Output is handed to the writer in chunks of about this many characters. */
-const CHUNK_CHARS = 256 * 1024;
+const CHUNK_CHARS = 32768;
 const CHUNK_ENTRIES = 4096;
 
 const init = workerData as WorkerInit;
