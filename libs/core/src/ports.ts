@@ -2,10 +2,19 @@ import type { EntryKind } from './file-entry.js';
 
 export type MaybePromise<T> = T | Promise<T>;
 
-/** One name in a directory listing; `unknown` when the file system did not say (then a stat tells). */
-export interface ListedEntry {
-  name: string;
-  kind: EntryKind | 'unknown';
+/** Kind codes of a listing, compact because a listing is built per directory for millions of entries. */
+export const KindCode = { Unknown: 0, File: 1, Dir: 2, Symlink: 3, Other: 4 } as const;
+export type KindCode = (typeof KindCode)[keyof typeof KindCode];
+/** The EntryKind of each known KindCode (Unknown needs a stat to tell). */
+export const KIND_OF_CODE: readonly (EntryKind | undefined)[] = [undefined, 'file', 'dir', 'symlink', 'other'];
+
+/**
+ * A directory listing as two parallel arrays: names, and a KindCode per name (`Unknown` when the
+ * file system did not say, then a stat tells). No object per entry.
+ */
+export interface DirListing {
+  names: string[];
+  kinds: ArrayLike<number>;
 }
 
 /** What a stat tells the walk. `dev`/`ino` identify directories for loop detection. */
@@ -30,7 +39,7 @@ export interface SourceFailure {
  */
 export interface Source {
   /** Lists a directory. Throws an error with an errno-style `code` when it cannot. */
-  listDir(dirPath: string): MaybePromise<ListedEntry[]>;
+  listDir(dirPath: string): MaybePromise<DirListing>;
   /** Stats the named entries of one directory; `follow` resolves symlinks (a dangling one stays a symlink). */
   statMany(dirPath: string, names: readonly string[], follow: boolean): MaybePromise<(EntryStat | SourceFailure)[]>;
   /** Reads a small text file (ignore files); undefined when it is absent or unreadable. */

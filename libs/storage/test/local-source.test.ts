@@ -1,5 +1,5 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { parseFilterSpec } from '@filer/core';
+import { KindCode, parseFilterSpec, type DirListing } from '@filer/core';
 import { walkTreeSync } from '@filer/engine';
 import { dir, file, makeTree, symlink, type TempTree } from '@filer/testing';
 import { LocalSource } from '../src/local/local-source.js';
@@ -33,11 +33,14 @@ describe('LocalSource: native scanner and node:fs fallback agree', () => {
   });
 
   it('lists the same names with the same kinds', () => {
-    const sort = (xs: { name: string; kind: string }[]) => [...xs].sort((a, b) => (a.name < b.name ? -1 : 1));
+    const entries = (l: DirListing) => l.names.map((name, i) => [name, l.kinds[i]]).sort((a, b) => (a[0] < b[0] ? -1 : 1));
     for (const d of [t.root, t.path('sub'), t.path('empty')]) {
-      expect(sort(sut.native.listDir(d))).toEqual(sort(sut.portable.listDir(d)));
+      expect(entries(sut.native.listDir(d))).toEqual(entries(sut.portable.listDir(d)));
     }
-    expect(sut.native.listDir(t.root).find((e) => e.name === 'link-dir')?.kind).toBe('symlink');
+    const root = sut.native.listDir(t.root);
+    expect(root.kinds[root.names.indexOf('link-dir')]).toBe(KindCode.Symlink);
+    expect(root.kinds[root.names.indexOf('sub')]).toBe(KindCode.Dir);
+    expect(root.names).toHaveLength(12);
   });
 
   it('stats the same values, with and without following links, and reports the same error codes', () => {
@@ -46,6 +49,15 @@ describe('LocalSource: native scanner and node:fs fallback agree', () => {
       const n = sut.native.statMany(t.root, names, follow);
       const p = sut.portable.statMany(t.root, names, follow);
       expect(n.map((r) => ('error' in r ? r.error.code : r))).toEqual(p.map((r) => ('error' in r ? r.error.code : r)));
+    }
+    // One or two names take the full-path branch of the native scanner, more take the dirfd one.
+    for (const few of [['missing'], ['a.csv', 'dangling'], ['dangling', 'link-dir']]) {
+      for (const follow of [false, true]) {
+        const n = sut.native.statMany(t.root, few, follow);
+        expect(n.map((r) => ('error' in r ? r.error.code : r))).toEqual(
+          sut.portable.statMany(t.root, few, follow).map((r) => ('error' in r ? r.error.code : r)),
+        );
+      }
     }
     const [csv] = sut.native.statMany(t.root, ['a.csv'], false);
     expect(csv).toMatchObject({ kind: 'file', size: 2500, mtimeMs: Date.parse('2024-05-01T10:20:30.456Z') });

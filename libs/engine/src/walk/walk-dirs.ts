@@ -4,7 +4,9 @@ import {
   type EntryKind,
   type EntryStat,
   type FileEntry,
-  type ListedEntry,
+  type DirListing,
+  KIND_OF_CODE,
+  KindCode,
   type PathError,
   type Source,
 } from '@filer/core';
@@ -73,7 +75,7 @@ export class DirWalker {
     const spec = filter.spec;
     // Children sit one level below their directory: at the depth limit there is nothing to list.
     if (spec.maxDepth !== undefined && task.depth >= spec.maxDepth) return;
-    let listing: ListedEntry[];
+    let listing: DirListing;
     try {
       listing = source.listDir(task.path);
     } catch (e) {
@@ -81,7 +83,8 @@ export class DirWalker {
       return;
     }
     stats.dirs++;
-    stats.entries += listing.length;
+    const { names, kinds } = listing;
+    stats.entries += names.length;
 
     const ignores = spec.ignoreFiles ? this.withIgnoreFiles(task, listing) : task.ignores;
     const descend = spec.maxDepth === undefined || task.depth + 1 < spec.maxDepth;
@@ -91,20 +94,21 @@ export class DirWalker {
     const wantType = filter.type;
 
     // Entries whose kind needs a stat to know (unknown d_type, or a symlink under --follow).
-    let unresolved: ListedEntry[] | undefined;
+    let unresolved: { name: string; kind: EntryKind | undefined }[] | undefined;
     // Matches that still need size/mtime.
     let toStat: string[] | undefined;
     let toStatKinds: EntryKind[] | undefined;
 
-    for (let i = 0; i < listing.length; i++) {
-      const ent = listing[i];
-      const name = ent.name;
+    const follow = spec.follow;
+    for (let i = 0; i < names.length; i++) {
+      const name = names[i];
       if (!hidden && name.charCodeAt(0) === 46) continue;
-      if (ent.kind === 'unknown' || (spec.follow && (ent.kind === 'symlink' || ent.kind === 'dir'))) {
-        (unresolved ??= []).push(ent);
+      const code = kinds[i];
+      if (code === KindCode.Unknown || (follow && (code === KindCode.Symlink || code === KindCode.Dir))) {
+        (unresolved ??= []).push({ name, kind: KIND_OF_CODE[code] });
         continue;
       }
-      const kind = ent.kind;
+      const kind = KIND_OF_CODE[code]!;
       if (isExcluded !== undefined || ignores.length > 0) {
         const rel = task.rel === '' ? name : task.rel + '/' + name;
         if (isExcluded !== undefined && isExcluded(name, rel)) continue;
@@ -135,17 +139,17 @@ export class DirWalker {
   }
 
   /** Reads the ignore files present in this directory and stacks them on the inherited ones. */
-  private withIgnoreFiles(task: DirTask, listing: ListedEntry[]): IgnoreSource[] {
+  private withIgnoreFiles(task: DirTask, listing: DirListing): IgnoreSource[] {
+    let present: Set<string> | undefined;
+    const names = listing.names;
+    for (let i = 0; i < names.length; i++) {
+      const name = names[i];
+      if (name.charCodeAt(0) === 46 && (IGNORE_FILE_NAMES as readonly string[]).includes(name)) (present ??= new Set()).add(name);
+    }
+    if (present === undefined) return task.ignores;
     let text = '';
     for (const fileName of IGNORE_FILE_NAMES) {
-      let present = false;
-      for (let i = 0; i < listing.length; i++) {
-        if (listing[i].name === fileName) {
-          present = true;
-          break;
-        }
-      }
-      if (!present) continue;
+      if (!present.has(fileName)) continue;
       const content = this.source.readText(childPath(task.path, fileName));
       if (content !== undefined) text += content + '\n';
     }
@@ -154,7 +158,13 @@ export class DirWalker {
   }
 
   /** Stats entries whose kind was unknown or that are followed symlinks, then treats them like the rest. */
-  private resolveAndVisit(task: DirTask, unresolved: ListedEntry[], ignores: IgnoreSource[], descend: boolean, stack: DirTask[]): void {
+  private resolveAndVisit(
+    task: DirTask,
+    unresolved: { name: string; kind: EntryKind | undefined }[],
+    ignores: IgnoreSource[],
+    descend: boolean,
+    stack: DirTask[],
+  ): void {
     const { filter } = this.options;
     const spec = filter.spec;
     const names = unresolved.map((e) => e.name);

@@ -1,14 +1,14 @@
 import * as fs from 'node:fs';
-import type { EntryKind, EntryStat, ListedEntry, SourceFailure } from '@filer/core';
+import { KindCode, type DirListing, type EntryKind, type EntryStat, type SourceFailure } from '@filer/core';
 import { childPath, type SyncSource } from '@filer/engine';
 import { nativeListDir, nativeScan, nativeStatMany } from './native-scan.js';
 
-function direntKind(d: fs.Dirent): ListedEntry['kind'] {
-  if (d.isFile()) return 'file';
-  if (d.isDirectory()) return 'dir';
-  if (d.isSymbolicLink()) return 'symlink';
+function direntKind(d: fs.Dirent): KindCode {
+  if (d.isFile()) return KindCode.File;
+  if (d.isDirectory()) return KindCode.Dir;
+  if (d.isSymbolicLink()) return KindCode.Symlink;
   // DT_UNKNOWN (some file systems) reports nothing; anything else is a fifo, socket or device.
-  return d.isFIFO() || d.isSocket() || d.isCharacterDevice() || d.isBlockDevice() ? 'other' : 'unknown';
+  return d.isFIFO() || d.isSocket() || d.isCharacterDevice() || d.isBlockDevice() ? KindCode.Other : KindCode.Unknown;
 }
 
 function statKind(st: fs.Stats): EntryKind {
@@ -34,15 +34,16 @@ const MAX_IGNORE_FILE_BYTES = 1 << 20;
 export class LocalSource implements SyncSource {
   constructor(private readonly native = nativeScan) {}
 
-  listDir(dirPath: string): ListedEntry[] {
+  listDir(dirPath: string): DirListing {
     if (this.native) return nativeListDir(this.native, dirPath);
     const dirents = fs.readdirSync(dirPath, { withFileTypes: true });
-    const out = new Array<ListedEntry>(dirents.length);
+    const names = new Array<string>(dirents.length);
+    const kinds = new Uint8Array(dirents.length);
     for (let i = 0; i < dirents.length; i++) {
-      const d = dirents[i];
-      out[i] = { name: d.name, kind: direntKind(d) };
+      names[i] = dirents[i].name;
+      kinds[i] = direntKind(dirents[i]);
     }
-    return out;
+    return { names, kinds };
   }
 
   statMany(dirPath: string, names: readonly string[], follow: boolean): (EntryStat | SourceFailure)[] {

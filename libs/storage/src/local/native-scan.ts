@@ -1,6 +1,6 @@
 import { createRequire } from 'node:module';
 import { constants } from 'node:os';
-import type { EntryKind, EntryStat, ListedEntry, SourceFailure } from '@filer/core';
+import type { DirListing, EntryKind, EntryStat, SourceFailure } from '@filer/core';
 
 export interface NativeScan {
   listDir(path: string): [string, Uint8Array];
@@ -18,18 +18,13 @@ export const nativeScan: NativeScan | null = (() => {
   }
 })();
 
-const LISTED_KINDS: ListedEntry['kind'][] = ['unknown', 'file', 'dir', 'symlink', 'other'];
 const STAT_KINDS: EntryKind[] = ['other', 'file', 'dir', 'symlink', 'other'];
 const ERRNO_NAMES = new Map<number, string>(Object.entries(constants.errno).map(([name, n]) => [n, name]));
 
-/** Lists a directory natively: one call, one string, one byte array. */
-export function nativeListDir(scan: NativeScan, dirPath: string): ListedEntry[] {
+/** Lists a directory natively: one call, one string, one byte array of kind codes. */
+export function nativeListDir(scan: NativeScan, dirPath: string): DirListing {
   const [joined, kinds] = scan.listDir(dirPath);
-  if (kinds.length === 0) return [];
-  const names = joined.split('\0');
-  const out = new Array<ListedEntry>(kinds.length);
-  for (let i = 0; i < kinds.length; i++) out[i] = { name: names[i], kind: LISTED_KINDS[kinds[i]] };
-  return out;
+  return { names: kinds.length === 0 ? [] : joined.split('\0'), kinds };
 }
 
 /** Stats names relative to their directory with fstatat(2), in one call. */

@@ -152,6 +152,7 @@ class ParallelWalk {
         () =>
           this.text.length >= MAIN_CHUNK_CHARS ||
           this.entries.length >= MAIN_CHUNK_ENTRIES ||
+          (this.mainStack.length > 1 && Atomics.load(this.control, CTRL_HUNGRY) > 0) ||
           ((++n & 15) === 0 && performance.now() > deadline),
       );
     } catch (e) {
@@ -260,12 +261,12 @@ class ParallelWalk {
         this.workerStats[i] = msg.stats;
         this.busy.delete(i);
         if (this.queue.length > 0) {
+          // Queued tasks were donated against an earlier claim: hand them over as they are.
           this.busy.add(i);
           this.workers[i].postMessage({ t: 'work', tasks: this.queue.splice(0, Math.ceil(this.queue.length / 2)) } satisfies ToWorker);
           return;
         }
-        this.idle.add(i);
-        Atomics.add(this.control, CTRL_HUNGRY, 1);
+        this.idle.add(i); // the helper counted itself in CTRL_HUNGRY before saying so
         this.maybeFinish();
         return;
     }

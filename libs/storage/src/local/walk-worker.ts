@@ -100,11 +100,17 @@ function run(): void {
     }
   }
   flush();
+  goIdle();
+}
+
+/** Announces this thread as idle: first in shared memory, which busy walkers check after every directory. */
+function goIdle(): void {
+  Atomics.add(control, CTRL_HUNGRY, 1);
   post({ t: 'idle', errors: [], stats: { ...stats } });
 }
 
 // Up and ready: ask for work.
-post({ t: 'idle', errors: [], stats: { ...stats } });
+goIdle();
 
 port.on('message', (msg: ToWorker) => {
   if (msg.t === 'work') {
