@@ -20,6 +20,8 @@ export const FLAG_OF_FIELD: Record<string, string> = {
   sort: '--sort',
   limit: '--limit',
   threads: '--threads',
+  hash: '--hash',
+  cache: '--cache',
   roots: 'ROOT',
 };
 

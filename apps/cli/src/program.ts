@@ -4,6 +4,7 @@ import { addFilterFlags } from './filter-flags.js';
 import { describeError, type CliContext } from './cli-context.js';
 import { readCliConfig } from './config.js';
 import { resolveFindPlan, runFind, type FindFlags } from './commands/find-command.js';
+import { resolveDupesPlan, runDupes, type DupesFlags } from './commands/dupes-command.js';
 
 /** Builds the `filer` command line. Every failure to parse is a one-line usage error (exit 2). */
 export function buildProgram(ctx: CliContext, setExit: (code: number) => void): Command {
@@ -37,6 +38,27 @@ export function buildProgram(ctx: CliContext, setExit: (code: number) => void): 
     const plan = resolveFindPlan(roots, flags);
     const progress = globals.progress ?? ctx.stderrIsTTY;
     setExit(await runFind(plan, ctx, { progress, quiet: globals.quiet ?? false, config: readCliConfig() }));
+  });
+  const dupes = addFilterFlags(
+    program
+      .command('dupes')
+      .description('report groups of files with identical content, most wasted space first')
+      .argument('<root...>', 'directories to search')
+      .addOption(new Option('-f, --format <format>', 'output format').choices(['text', 'ndjson', 'csv', 'json']).default('text'))
+      .addOption(
+        new Option('--hash <algorithm>', 'content hash: xxh128 (fast) or sha256 (cryptographic)')
+          .choices(['xxh128', 'sha256'])
+          .default('xxh128'),
+      )
+      .option('--cache <path>', 'hash cache database (default: $XDG_CACHE_HOME/filer/filer.db)')
+      .option('--no-cache', 'neither read nor write the hash cache')
+      .option('--include-empty', 'report empty files as duplicates of each other'),
+  );
+  dupes.exitOverride().action(async (roots: string[], flags: DupesFlags, cmd: Command) => {
+    const globals = cmd.optsWithGlobals() as { progress?: boolean; quiet?: boolean };
+    const config = readCliConfig();
+    const plan = resolveDupesPlan(roots, flags);
+    setExit(await runDupes(plan, ctx, { progress: globals.progress ?? ctx.stderrIsTTY, quiet: globals.quiet ?? false, config }));
   });
   return program;
 }

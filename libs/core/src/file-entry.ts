@@ -7,6 +7,11 @@ export interface FileEntry {
   kind: EntryKind;
   size?: number;
   mtimeMs?: number;
+  /** Identity, present when the walk was asked for it (duplicate finding, caches). */
+  dev?: number;
+  ino?: number;
+  mtimeSec?: number;
+  mtimeNsec?: number;
 }
 
 /** A per-path failure collected during a walk; it never aborts the walk. */

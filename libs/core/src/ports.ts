@@ -24,6 +24,9 @@ export interface EntryStat {
   mtimeMs: number;
   dev: number;
   ino: number;
+  /** Exact modification time (seconds, nanoseconds): present when the source knows it or `precise` was asked. */
+  mtimeSec?: number;
+  mtimeNsec?: number;
 }
 
 /** A per-path failure from a source, with its errno-style code. */
@@ -41,7 +44,7 @@ export interface Source {
   /** Lists a directory. Throws an error with an errno-style `code` when it cannot. */
   listDir(dirPath: string): MaybePromise<DirListing>;
   /** Stats the named entries of one directory; `follow` resolves symlinks (a dangling one stays a symlink). */
-  statMany(dirPath: string, names: readonly string[], follow: boolean): MaybePromise<(EntryStat | SourceFailure)[]>;
+  statMany(dirPath: string, names: readonly string[], follow: boolean, precise?: boolean): MaybePromise<(EntryStat | SourceFailure)[]>;
   /** Reads a small text file (ignore files); undefined when it is absent or unreadable. */
   readText(filePath: string): MaybePromise<string | undefined>;
   /** Joins a directory path and a child name in the source's own syntax. */

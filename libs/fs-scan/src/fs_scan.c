@@ -14,7 +14,7 @@
 #include <unistd.h>
 
 enum { KIND_UNKNOWN = 0, KIND_FILE = 1, KIND_DIR = 2, KIND_SYMLINK = 3, KIND_OTHER = 4 };
-#define STAT_FIELDS 5
+#define STAT_FIELDS 7
 
 static const char *errno_name(int e) {
   const char *n = strerrorname_np(e);
@@ -126,7 +126,7 @@ static napi_value list_dir(napi_env env, napi_callback_info info) {
   return result;
 }
 
-// statNames(dir, namesJoinedByNul, count, follow) -> Float64Array of count * [kind, size, mtimeMs, dev, ino];
+// statNames(dir, namesJoinedByNul, count, follow) -> Float64Array of count * [kind, size, mtimeMs, dev, ino, mtimeSec, mtimeNsec];
 // a failed entry has kind = -errno.
 static napi_value stat_names(napi_env env, napi_callback_info info) {
   size_t argc = 4;
@@ -183,7 +183,7 @@ static napi_value stat_names(napi_env env, napi_callback_info info) {
     }
     if (rc != 0) {
       o[0] = -(double)err;
-      o[1] = o[2] = o[3] = o[4] = 0;
+      o[1] = o[2] = o[3] = o[4] = o[5] = o[6] = 0;
       continue;
     }
     o[0] = kind_of_mode(st.st_mode);
@@ -191,6 +191,8 @@ static napi_value stat_names(napi_env env, napi_callback_info info) {
     o[2] = (double)st.st_mtim.tv_sec * 1000.0 + (double)st.st_mtim.tv_nsec / 1e6;
     o[3] = (double)st.st_dev;
     o[4] = (double)st.st_ino;
+    o[5] = (double)st.st_mtim.tv_sec;
+    o[6] = (double)st.st_mtim.tv_nsec;
   }
   if (dfd >= 0) close(dfd);
   free(dir);

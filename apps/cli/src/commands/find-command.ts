@@ -9,12 +9,13 @@ import {
   sortNeedsStat,
   type FindFormat,
   type SortKey,
+  type WalkStats,
 } from '@filer/engine';
 import { checkLocalRoots, startParallelWalk } from '@filer/storage';
 import { invalidArgument } from '@filer/core';
 import { filterInputFromFlags } from '../filter-flags.js';
 import { formatPathError, type CliContext } from '../cli-context.js';
-import { ProgressLine } from '../progress.js';
+import { formatCount, ProgressLine } from '../progress.js';
 import { BrokenPipe } from '../stdout-writer.js';
 import type { CliConfig } from '../config.js';
 
@@ -71,7 +72,14 @@ export async function runFind(
   opts: { progress: boolean; quiet: boolean; config: CliConfig },
 ): Promise<number> {
   const writer = new RecordWriter(plan.format, ctx.stdout);
-  const progress = opts.progress ? new ProgressLine(ctx.stderr) : undefined;
+  let latest: WalkStats | undefined;
+  const progress = opts.progress
+    ? new ProgressLine(ctx.stderr, (secs) =>
+        latest === undefined
+          ? undefined
+          : `scanned ${formatCount(latest.entries)} entries (${formatCount(Math.round(latest.entries / secs))}/s) · matched ${formatCount(latest.matched)} · errors ${formatCount(latest.errors)}`,
+      )
+    : undefined;
   const buffered = plan.sort !== undefined || plan.limit !== undefined;
   const collected: FileEntry[] = [];
   let errors = 0;
@@ -118,7 +126,7 @@ export async function runFind(
       errors++;
       if (!opts.quiet) ctx.stderr(formatPathError(e));
     },
-    onStats: (s) => progress?.update(s),
+    onStats: (s) => (latest = s),
   });
   progress?.start();
   try {

@@ -25,6 +25,8 @@ export interface WalkOptions {
   filter: CompiledFilter;
   /** The output needs size/mtime for every match (ndjson, csv, json, sort by size/mtime). */
   statAll: boolean;
+  /** Also report dev, inode and the exact mtime of every match (implies statAll). */
+  identity?: boolean;
 }
 
 /** A source whose calls answer synchronously: the local file system on a worker thread. */
@@ -52,7 +54,7 @@ export class DirWalker {
     private readonly sink: WalkSink,
     readonly stats: WalkStats,
   ) {
-    this.needStat = options.statAll || options.filter.needsStat;
+    this.needStat = options.statAll || options.identity === true || options.filter.needsStat;
   }
 
   run(stack: DirTask[], shouldPause?: () => boolean): void {
@@ -168,7 +170,7 @@ export class DirWalker {
     const { filter } = this.options;
     const spec = filter.spec;
     const names = unresolved.map((e) => e.name);
-    const results = this.source.statMany(task.path, names, spec.follow);
+    const results = this.source.statMany(task.path, names, spec.follow, this.options.identity === true);
     const toStat: string[] = [];
     const toKinds: EntryKind[] = [];
     const known: EntryStat[] = [];
@@ -219,8 +221,8 @@ export class DirWalker {
   private statAndEmit(task: DirTask, names: string[], kinds: EntryKind[], known: EntryStat[] | undefined): void {
     const { filter } = this.options;
     const needStat = this.needStat;
-    const results =
-      known ?? (this.source.statMany(task.path, names, filter.spec.follow) as (EntryStat | { error: { code: string; message: string } })[]);
+    const identity = this.options.identity === true;
+    const results = known ?? this.source.statMany(task.path, names, filter.spec.follow, identity);
     const { matchesStat, sizeFilesOnly } = filter;
     for (let i = 0; i < names.length; i++) {
       const path = childPath(task.path, names[i]);
@@ -234,7 +236,18 @@ export class DirWalker {
       if (matchesStat !== undefined && !matchesStat(r.size, r.mtimeMs)) continue;
       this.stats.matched++;
       if (kind === 'file') this.stats.bytesMatched += r.size;
-      this.sink.entry(needStat ? { path, kind, size: r.size, mtimeMs: r.mtimeMs } : { path, kind });
+      if (identity) {
+        this.sink.entry({
+          path,
+          kind,
+          size: r.size,
+          mtimeMs: r.mtimeMs,
+          dev: r.dev,
+          ino: r.ino,
+          mtimeSec: r.mtimeSec,
+          mtimeNsec: r.mtimeNsec,
+        });
+      } else this.sink.entry(needStat ? { path, kind, size: r.size, mtimeMs: r.mtimeMs } : { path, kind });
     }
   }
 }

@@ -46,12 +46,26 @@ export class LocalSource implements SyncSource {
     return { names, kinds };
   }
 
-  statMany(dirPath: string, names: readonly string[], follow: boolean): (EntryStat | SourceFailure)[] {
+  statMany(dirPath: string, names: readonly string[], follow: boolean, precise = false): (EntryStat | SourceFailure)[] {
     if (this.native) return nativeStatMany(this.native, dirPath, names, follow);
     const out = new Array<EntryStat | SourceFailure>(names.length);
     for (let i = 0; i < names.length; i++) {
       const p = childPath(dirPath, names[i]);
       try {
+        if (precise) {
+          const st = follow ? fs.statSync(p, { bigint: true }) : fs.lstatSync(p, { bigint: true });
+          const ns = st.mtimeNs;
+          out[i] = {
+            kind: statKind(st as unknown as fs.Stats),
+            size: Number(st.size),
+            mtimeMs: Number(st.mtimeMs),
+            dev: Number(st.dev),
+            ino: Number(st.ino),
+            mtimeSec: Number(ns / 1_000_000_000n),
+            mtimeNsec: Number(ns % 1_000_000_000n),
+          };
+          continue;
+        }
         const st = follow ? fs.statSync(p) : fs.lstatSync(p);
         out[i] = { kind: statKind(st), size: st.size, mtimeMs: st.mtimeMs, dev: st.dev, ino: st.ino };
       } catch (e) {

@@ -36,13 +36,21 @@ export function nativeStatMany(
 ): (EntryStat | SourceFailure)[] {
   const f = scan.statNames(dirPath, names.join('\0'), names.length, follow);
   const out = new Array<EntryStat | SourceFailure>(names.length);
-  for (let i = 0, o = 0; i < names.length; i++, o += 5) {
+  for (let i = 0, o = 0; i < names.length; i++, o += 7) {
     const kind = f[o];
     if (kind < 0) {
       const code = ERRNO_NAMES.get(-kind) ?? 'EIO';
       out[i] = { error: { code, message: `${code}: ${dirPath}/${names[i]}` } };
     } else {
-      out[i] = { kind: STAT_KINDS[kind], size: f[o + 1], mtimeMs: f[o + 2], dev: f[o + 3], ino: f[o + 4] };
+      out[i] = {
+        kind: STAT_KINDS[kind],
+        size: f[o + 1],
+        mtimeMs: f[o + 2],
+        dev: f[o + 3],
+        ino: f[o + 4],
+        mtimeSec: f[o + 5],
+        mtimeNsec: f[o + 6],
+      };
     }
   }
   return out;

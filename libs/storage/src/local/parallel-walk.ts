@@ -21,6 +21,8 @@ export interface ParallelWalkOptions {
   spec: FilterSpec;
   /** Stat every match (the output shows size and mtime). */
   statAll: boolean;
+  /** Report dev, inode and exact mtime of every match (duplicate finding). */
+  identity?: boolean;
   output: OutputMode;
   /** Extra walker threads beside the calling one; 0 walks on the calling thread only. Default: cores − 1. */
   threads?: number;
@@ -101,7 +103,7 @@ class ParallelWalk {
     this.source = new LocalSource(opts.native === false ? null : nativeScan);
     this.mainWalker = new DirWalker(
       this.source,
-      { filter: compileFilter(opts.spec), statAll: opts.statAll },
+      { filter: compileFilter(opts.spec), statAll: opts.statAll, identity: opts.identity },
       {
         entry:
           out.kind === 'text'
@@ -222,6 +224,7 @@ class ParallelWalk {
     const init: WorkerInit = {
       spec: this.opts.spec,
       statAll: this.opts.statAll,
+      identity: this.opts.identity === true,
       output: this.opts.output,
       control: this.controlBuf,
       native: this.opts.native !== false,

@@ -7,6 +7,7 @@ export type OutputMode = { kind: 'text'; format: FindFormat; nul: boolean } | { 
 export interface WorkerInit {
   spec: FilterSpec;
   statAll: boolean;
+  identity: boolean;
   output: OutputMode;
   /** Int32Array over a SharedArrayBuffer, see the CTRL_* slots. */
   control: SharedArrayBuffer;

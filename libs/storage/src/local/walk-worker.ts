@@ -31,7 +31,7 @@ let errors: PathError[] = [];
 
 const walker = new DirWalker(
   new LocalSource(init.native ? nativeScan : null),
-  { filter: compileFilter(init.spec), statAll: init.statAll },
+  { filter: compileFilter(init.spec), statAll: init.statAll, identity: init.identity },
   output.kind === 'text'
     ? {
         entry: (e) => {

@@ -1,0 +1,175 @@
+import { ExitCode, invalidArgument, parseFilterSpec, type FilterSpec } from '@filer/core';
+import {
+  DUPES_CSV_HEADER,
+  dupeGroupToCsv,
+  dupeGroupToJson,
+  dupeGroupToText,
+  dupesSummaryText,
+  findDuplicates,
+  parseDupesFormat,
+  type DupeFile,
+  type DupePhase,
+  type DupesFormat,
+  type HashAlgorithm,
+} from '@filer/engine';
+import { checkLocalRoots, defaultStatePath, LocalFileHasher, openStateDb, SqliteHashCache, startParallelWalk } from '@filer/storage';
+import { filterInputFromFlags } from '../filter-flags.js';
+import { formatPathError, type CliContext } from '../cli-context.js';
+import { formatCount, ProgressLine } from '../progress.js';
+import type { CliConfig } from '../config.js';
+
+export interface DupesFlags {
+  format: string;
+  hash: string;
+  cache: string | boolean;
+  includeEmpty?: boolean;
+  [filter: string]: unknown;
+}
+
+/** A validated `filer dupes` request: nothing has touched the disk yet. */
+export interface DupesPlan {
+  roots: string[];
+  spec: FilterSpec;
+  format: DupesFormat;
+  algorithm: HashAlgorithm;
+  /** The state database holding the hash cache, or undefined with --no-cache. */
+  cachePath?: string;
+  includeEmpty: boolean;
+}
+
+export function resolveDupesPlan(roots: string[], flags: DupesFlags): DupesPlan {
+  const spec = parseFilterSpec(filterInputFromFlags(flags as never));
+  if (spec.type !== 'file')
+    throw invalidArgument('type', String(flags.type), `dupes compares files: --type must be f, not '${flags.type}'`);
+  if (flags.hash !== 'xxh128' && flags.hash !== 'sha256')
+    throw invalidArgument('hash', flags.hash, `invalid hash '${flags.hash}': expected xxh128 or sha256`);
+  const plan: DupesPlan = {
+    roots,
+    spec,
+    format: parseDupesFormat(flags.format),
+    algorithm: flags.hash,
+    cachePath: flags.cache === false ? undefined : typeof flags.cache === 'string' ? flags.cache : defaultStatePath(),
+    includeEmpty: flags.includeEmpty ?? false,
+  };
+  checkLocalRoots(roots);
+  return plan;
+}
+
+const PHASE_LABEL: Record<DupePhase, string> = {
+  scan: 'scanning',
+  size: 'grouping by size',
+  sample: 'hashing samples',
+  full: 'hashing whole files',
+  done: 'done',
+};
+
+/** Runs `filer dupes`: walk, size groups, sample and full hashes (cached), then the report. */
+export async function runDupes(
+  plan: DupesPlan,
+  ctx: CliContext,
+  opts: { progress: boolean; quiet: boolean; config: CliConfig },
+): Promise<number> {
+  const files: DupeFile[] = [];
+  let errors = 0;
+  let phase: DupePhase = 'scan';
+  let scanned = 0;
+  const hasher = new LocalFileHasher(plan.algorithm);
+  const progress = opts.progress
+    ? new ProgressLine(ctx.stderr, (secs) =>
+        phase === 'scan'
+          ? `scanning · ${formatCount(scanned)} files`
+          : `${PHASE_LABEL[phase]} · ${formatCount(hasher.filesHashed)} files hashed · ${formatCount(Math.round(hasher.bytesRead / 1e6 / secs))} MB/s`,
+      )
+    : undefined;
+  const reportError = (e: Parameters<typeof formatPathError>[0]): void => {
+    errors++;
+    if (!opts.quiet) ctx.stderr(formatPathError(e));
+  };
+
+  progress?.start();
+  const db = plan.cachePath === undefined ? undefined : openStateDb(plan.cachePath);
+  try {
+    const walk = startParallelWalk({
+      roots: plan.roots,
+      spec: plan.spec,
+      statAll: true,
+      identity: true,
+      output: { kind: 'entries' },
+      native: opts.config.nativeScan,
+      spawnAfterMs: opts.config.spawnAfterMs,
+      onEntries: (entries) => {
+        for (const e of entries) {
+          files.push({ path: e.path, size: e.size!, dev: e.dev!, ino: e.ino!, mtimeSec: e.mtimeSec!, mtimeNsec: e.mtimeNsec! });
+        }
+        scanned = files.length;
+      },
+      onError: reportError,
+    });
+    await walk.done;
+    const cache = db === undefined ? undefined : new SqliteHashCache(db);
+    const result = await findDuplicates(files, {
+      hasher,
+      cache,
+      includeEmpty: plan.includeEmpty,
+      emptyHash: await hasher.emptyHash(),
+      onPhase: (p) => void (phase = p),
+    });
+    for (const e of result.errors) reportError(e);
+    cache?.evict();
+    progress?.stop();
+    writeReport(ctx, plan, result);
+    return errors > 0 ? ExitCode.PartialFailure : ExitCode.Ok;
+  } finally {
+    progress?.stop();
+    await hasher.close();
+    db?.close();
+  }
+}
+
+function writeReport(ctx: CliContext, plan: DupesPlan, result: Awaited<ReturnType<typeof findDuplicates>>): void {
+  const { groups, stats } = result;
+  const CHUNK = 1024;
+  switch (plan.format) {
+    case 'text':
+      for (let i = 0; i < groups.length; i += CHUNK)
+        ctx.stdout(
+          groups
+            .slice(i, i + CHUNK)
+            .map(dupeGroupToText)
+            .join(''),
+        );
+      ctx.stdout(dupesSummaryText(stats, plan.algorithm));
+      return;
+    case 'ndjson':
+      for (let i = 0; i < groups.length; i += CHUNK)
+        ctx.stdout(
+          groups
+            .slice(i, i + CHUNK)
+            .map((g) => dupeGroupToJson(g) + '\n')
+            .join(''),
+        );
+      return;
+    case 'csv':
+      ctx.stdout(DUPES_CSV_HEADER);
+      for (let i = 0; i < groups.length; i += CHUNK)
+        ctx.stdout(
+          groups
+            .slice(i, i + CHUNK)
+            .map((g, k) => dupeGroupToCsv(g, i + k))
+            .join(''),
+        );
+      return;
+    case 'json':
+      ctx.stdout('{"groups":[');
+      for (let i = 0; i < groups.length; i += CHUNK)
+        ctx.stdout(
+          (i > 0 ? ',' : '') +
+            groups
+              .slice(i, i + CHUNK)
+              .map(dupeGroupToJson)
+              .join(','),
+        );
+      ctx.stdout(`],"summary":${JSON.stringify({ ...stats, hash: plan.algorithm })}}\n`);
+      return;
+  }
+}

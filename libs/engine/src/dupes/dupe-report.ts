@@ -1,0 +1,13 @@
+import { comparePaths } from '../output/sort-entries.js';
+import type { DupeFile, DupeGroup } from './dupe-types.js';
+
+/** Builds report groups: paths in byte order, groups by wasted bytes (then size, then first path). */
+export function toDupeGroups(groups: readonly { files: readonly DupeFile[]; hash: string }[]): DupeGroup[] {
+  return groups
+    .map(({ files, hash }) => {
+      const size = files[0].size;
+      const paths = files.map((f) => f.path).sort(comparePaths);
+      return { size, hash, paths, wasted: size * (paths.length - 1) };
+    })
+    .sort((a, b) => b.wasted - a.wasted || b.size - a.size || comparePaths(a.paths[0], b.paths[0]));
+}

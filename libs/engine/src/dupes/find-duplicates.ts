@@ -1,0 +1,141 @@
+import type { PathError } from '@filer/core';
+import { toDupeGroups } from './dupe-report.js';
+import { sampleIsWhole } from './sample-layout.js';
+import { groupBySize, splitByKey } from './size-groups.js';
+import type { DupeFile, DupeGroup, DupePhase, DupeStats, FileHasher, HashCache, HashScope } from './dupe-types.js';
+
+export interface FindDuplicatesOptions {
+  hasher: FileHasher;
+  cache?: HashCache;
+  includeEmpty: boolean;
+  /** Digest of zero bytes, the hash reported for a group of empty files. */
+  emptyHash: string;
+  /** Called (and awaited) as each phase starts. */
+  onPhase?: (phase: DupePhase) => void | Promise<void>;
+}
+
+export interface DuplicatesResult {
+  groups: DupeGroup[];
+  errors: PathError[];
+  stats: DupeStats;
+}
+
+interface Tracked {
+  file: DupeFile;
+  sample?: string;
+  full?: string;
+  fresh: boolean;
+}
+
+/**
+ * The duplicate pipeline: group by size → hash a sample (head and tail) of every file whose
+ * size is shared → hash whole files only where samples collide → groups of identical content.
+ * Hashes come from the cache while a file is unchanged; a file that fails or changes on the way
+ * is reported as an error, never as a duplicate.
+ */
+export async function findDuplicates(files: Iterable<DupeFile>, opts: FindDuplicatesOptions): Promise<DuplicatesResult> {
+  const { hasher, cache } = opts;
+  const errors: PathError[] = [];
+  await opts.onPhase?.('size');
+  const sizes = groupBySize(files, opts.includeEmpty);
+  const stats: DupeStats = {
+    files: sizes.files,
+    hardLinks: sizes.hardLinks,
+    emptySkipped: sizes.emptySkipped,
+    candidates: 0,
+    sampled: 0,
+    fullyHashed: 0,
+    cacheHits: 0,
+    bytesRead: 0,
+    groups: 0,
+    duplicateFiles: 0,
+    wastedBytes: 0,
+    errors: 0,
+  };
+  const final: { files: DupeFile[]; hash: string }[] = [];
+  const sized: Tracked[][] = [];
+  for (const g of sizes.groups) {
+    if (g[0].size === 0) final.push({ files: g, hash: opts.emptyHash });
+    else sized.push(g.map((file) => ({ file, fresh: false })));
+  }
+  const tracked = sized.flat();
+  stats.candidates = tracked.length;
+
+  if (cache && tracked.length > 0) {
+    const hits = cache.lookup(
+      tracked.map((t) => t.file),
+      hasher.algorithm,
+    );
+    hits.forEach((hit, i) => {
+      if (hit?.sample === undefined) return;
+      tracked[i].sample = hit.sample;
+      tracked[i].full = hit.full;
+      stats.cacheHits++;
+    });
+  }
+
+  const failed = new Set<Tracked>();
+  const hashMissing = async (items: Tracked[], scope: HashScope): Promise<void> => {
+    const need = items.filter((t) => (scope === 'sample' ? t.sample === undefined : t.full === undefined));
+    if (need.length === 0) return;
+    const outcomes = await hasher.hash(
+      need.map((t) => t.file),
+      scope,
+    );
+    outcomes.forEach((o, i) => {
+      const t = need[i];
+      if ('error' in o) {
+        failed.add(t);
+        errors.push(o.error);
+        return;
+      }
+      t.fresh = true;
+      if (scope === 'sample') {
+        t.sample = o.hash;
+        if (o.whole) t.full = o.hash;
+      } else t.full = o.hash;
+    });
+    if (scope === 'sample') stats.sampled += need.length;
+    else stats.fullyHashed += need.length;
+  };
+
+  await opts.onPhase?.('sample');
+  await hashMissing(tracked, 'sample');
+  const needFull: Tracked[][] = [];
+  for (const group of sized) {
+    const alive = group.filter((t) => !failed.has(t));
+    for (const sub of splitByKey(
+      alive,
+      alive.map((t) => t.sample),
+    )) {
+      if (sampleIsWhole(sub[0].file.size)) final.push({ files: sub.map((t) => t.file), hash: sub[0].sample! });
+      else needFull.push(sub);
+    }
+  }
+
+  await opts.onPhase?.('full');
+  await hashMissing(needFull.flat(), 'full');
+  for (const group of needFull) {
+    const alive = group.filter((t) => !failed.has(t));
+    for (const sub of splitByKey(
+      alive,
+      alive.map((t) => t.full),
+    )) {
+      final.push({ files: sub.map((t) => t.file), hash: sub[0].full! });
+    }
+  }
+
+  if (cache) {
+    const fresh = tracked.filter((t) => t.fresh && !failed.has(t));
+    if (fresh.length > 0) cache.store(fresh, hasher.algorithm);
+  }
+  await opts.onPhase?.('done');
+
+  const groups = toDupeGroups(final);
+  stats.groups = groups.length;
+  stats.duplicateFiles = groups.reduce((n, g) => n + g.paths.length, 0);
+  stats.wastedBytes = groups.reduce((n, g) => n + g.wasted, 0);
+  stats.errors = errors.length;
+  stats.bytesRead = hasher.bytesRead;
+  return { groups, errors, stats };
+}

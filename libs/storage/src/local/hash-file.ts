@@ -1,0 +1,81 @@
+import * as fs from 'node:fs';
+import { createHash } from 'node:crypto';
+import { createXXHash128, type IHasher } from 'hash-wasm';
+import { sampleIsWhole, sampleRanges, type DupeFile, type HashAlgorithm, type HashOutcome, type HashScope } from '@filer/engine';
+
+/** Reads go through one reusable buffer this large: few syscalls, no file content kept. */
+const READ_BUFFER_BYTES = 1 << 20;
+
+interface StreamingHash {
+  init(): void;
+  update(data: Uint8Array): void;
+  digest(): string;
+}
+
+/** A reusable streaming hash of the chosen algorithm. */
+export async function createStreamingHash(algorithm: HashAlgorithm): Promise<StreamingHash> {
+  if (algorithm === 'sha256') {
+    let h = createHash('sha256');
+    return { init: () => (h = createHash('sha256')), update: (d) => void h.update(d), digest: () => h.digest('hex') };
+  }
+  const x: IHasher = await createXXHash128();
+  return { init: () => void x.init(), update: (d) => void x.update(d), digest: () => x.digest('hex') };
+}
+
+/** The file is no longer what the walk saw: report it, never group it. */
+class ChangedError extends Error {
+  readonly code = 'E_CHANGED';
+}
+
+function sameAsWalked(st: fs.BigIntStats, f: DupeFile): boolean {
+  const ns = st.mtimeNs;
+  return (
+    Number(st.size) === f.size &&
+    Number(st.ino) === f.ino &&
+    Number(st.dev) === f.dev &&
+    Number(ns / 1_000_000_000n) === f.mtimeSec &&
+    Number(ns % 1_000_000_000n) === f.mtimeNsec
+  );
+}
+
+/**
+ * Hashes one file's sample or whole content through a shared buffer. The open file is checked
+ * against what the walk recorded (size, inode, device, mtime to the nanosecond) before and after
+ * reading, so a file rewritten, replaced or truncated mid-run fails with E_CHANGED.
+ */
+export class FileHashReader {
+  bytesRead = 0;
+  private readonly buf = Buffer.allocUnsafe(READ_BUFFER_BYTES);
+
+  constructor(private readonly hash: StreamingHash) {}
+
+  hashFile(f: DupeFile, scope: HashScope): HashOutcome {
+    let fd: number | undefined;
+    try {
+      fd = fs.openSync(f.path, fs.constants.O_RDONLY | fs.constants.O_NOFOLLOW);
+      if (!sameAsWalked(fs.fstatSync(fd, { bigint: true }), f)) throw new ChangedError('changed since it was scanned');
+      const ranges = scope === 'sample' ? sampleRanges(f.size) : ([[0, f.size]] as [number, number][]);
+      this.hash.init();
+      for (const [start, length] of ranges) this.readRange(fd, start, length);
+      if (!sameAsWalked(fs.fstatSync(fd, { bigint: true }), f)) throw new ChangedError('changed while it was read');
+      return { hash: this.hash.digest(), whole: scope === 'full' || sampleIsWhole(f.size) };
+    } catch (e) {
+      const err = e as NodeJS.ErrnoException;
+      return { error: { path: f.path, code: err.code ?? 'EIO', message: err.message } };
+    } finally {
+      if (fd !== undefined) fs.closeSync(fd);
+    }
+  }
+
+  private readRange(fd: number, start: number, length: number): void {
+    let pos = start;
+    const end = start + length;
+    while (pos < end) {
+      const n = fs.readSync(fd, this.buf, 0, Math.min(this.buf.length, end - pos), pos);
+      if (n === 0) throw new ChangedError('shrank while it was read');
+      this.hash.update(this.buf.subarray(0, n));
+      this.bytesRead += n;
+      pos += n;
+    }
+  }
+}

@@ -1,0 +1,14 @@
+import { parentPort, workerData } from 'node:worker_threads';
+import { createStreamingHash, FileHashReader } from './hash-file.js';
+import type { FromHashWorker, HashWorkerInit, ToHashWorker } from './hash-protocol.js';
+
+const init = workerData as HashWorkerInit;
+const reader = new FileHashReader(await createStreamingHash(init.algorithm));
+const port = parentPort!;
+
+port.on('message', (msg: ToHashWorker) => {
+  const before = reader.bytesRead;
+  const outcomes = msg.files.map((f) => reader.hashFile(f, msg.scope));
+  port.postMessage({ batch: msg.batch, outcomes, bytesRead: reader.bytesRead - before } satisfies FromHashWorker);
+});
+port.postMessage({ ready: true });

@@ -1,0 +1,105 @@
+import { Worker } from 'node:worker_threads';
+import { availableParallelism } from 'node:os';
+import type { DupeFile, FileHasher, HashAlgorithm, HashOutcome, HashScope } from '@filer/engine';
+import { createStreamingHash } from './hash-file.js';
+import type { FromHashWorker, HashWorkerInit, ToHashWorker } from './hash-protocol.js';
+
+/** A batch is cut at this many files or this many bytes to read, whichever comes first. */
+const BATCH_FILES = 256;
+const BATCH_BYTES = 32 << 20;
+
+/**
+ * Hashes local files on worker threads, one per core: batches of files go to whichever thread is
+ * free, results come back in order. File contents never leave the threads; only digests do.
+ */
+export class LocalFileHasher implements FileHasher {
+  bytesRead = 0;
+  /** Files hashed so far, for progress. */
+  filesHashed = 0;
+  private readonly workers: Worker[] = [];
+  private readonly ready: Promise<void>[] = [];
+  private nextBatch = 0;
+
+  constructor(
+    readonly algorithm: HashAlgorithm,
+    private readonly threads = Math.max(1, availableParallelism()),
+  ) {}
+
+  /** The digest of zero bytes, reported for groups of empty files. */
+  async emptyHash(): Promise<string> {
+    const h = await createStreamingHash(this.algorithm);
+    h.init();
+    return h.digest();
+  }
+
+  private start(): void {
+    if (this.workers.length > 0) return;
+    const url = new URL('./hash-worker.js', import.meta.url);
+    for (let i = 0; i < this.threads; i++) {
+      const w = new Worker(url, { workerData: { algorithm: this.algorithm } satisfies HashWorkerInit });
+      this.ready.push(
+        new Promise((resolve, reject) => {
+          w.once('message', () => resolve());
+          w.once('error', reject);
+        }),
+      );
+      this.workers.push(w);
+    }
+  }
+
+  async hash(files: readonly DupeFile[], scope: HashScope): Promise<HashOutcome[]> {
+    if (files.length === 0) return [];
+    this.start();
+    await Promise.all(this.ready);
+    const batches: { start: number; files: DupeFile[] }[] = [];
+    let current: DupeFile[] = [];
+    let bytes = 0;
+    let start = 0;
+    files.forEach((f, i) => {
+      if (current.length === 0) start = i;
+      current.push(f);
+      bytes += scope === 'sample' ? Math.min(f.size, 8192) : f.size;
+      if (current.length >= BATCH_FILES || bytes >= BATCH_BYTES) {
+        batches.push({ start, files: current });
+        current = [];
+        bytes = 0;
+      }
+    });
+    if (current.length > 0) batches.push({ start, files: current });
+
+    const out = new Array<HashOutcome>(files.length);
+    let next = 0;
+    await Promise.all(
+      this.workers.map(async (w) => {
+        while (next < batches.length) {
+          const b = batches[next++];
+          const reply = await this.run(w, b.files, scope);
+          reply.outcomes.forEach((o, k) => (out[b.start + k] = o));
+          this.bytesRead += reply.bytesRead;
+          this.filesHashed += b.files.length;
+        }
+      }),
+    );
+    return out;
+  }
+
+  private run(w: Worker, files: DupeFile[], scope: HashScope): Promise<FromHashWorker> {
+    const batch = this.nextBatch++;
+    return new Promise((resolve, reject) => {
+      const onMessage = (m: FromHashWorker): void => {
+        if (m.batch !== batch) return;
+        w.off('message', onMessage);
+        w.off('error', reject);
+        resolve(m);
+      };
+      w.on('message', onMessage);
+      w.once('error', reject);
+      w.postMessage({ batch, files, scope } satisfies ToHashWorker);
+    });
+  }
+
+  async close(): Promise<void> {
+    await Promise.all(this.workers.map((w) => w.terminate()));
+    this.workers.length = 0;
+  }
+}

@@ -1,0 +1,54 @@
+import * as fs from 'node:fs';
+import * as path from 'node:path';
+import Database from 'better-sqlite3';
+import { FilerError } from '@filer/core';
+
+/** Schema migrations, applied in order; the index + 1 is the version stored in `user_version`. */
+const MIGRATIONS = [
+  `CREATE TABLE file_hashes (
+     algo TEXT NOT NULL,
+     path TEXT NOT NULL,
+     dev INTEGER NOT NULL,
+     ino INTEGER NOT NULL,
+     size INTEGER NOT NULL,
+     mtime_sec INTEGER NOT NULL,
+     mtime_nsec INTEGER NOT NULL,
+     sample TEXT NOT NULL,
+     full TEXT,
+     last_seen INTEGER NOT NULL,
+     PRIMARY KEY (algo, path)
+   ) WITHOUT ROWID;
+   CREATE INDEX file_hashes_last_seen ON file_hashes (last_seen);`,
+];
+
+/**
+ * The CLI's embedded state: one SQLite file in WAL mode, so several filer processes can read and
+ * write it at once (writers wait up to 10 s for each other).
+ */
+export function openStateDb(file: string): Database.Database {
+  try {
+    fs.mkdirSync(path.dirname(file), { recursive: true });
+    const db = new Database(file);
+    db.pragma('journal_mode = WAL');
+    db.pragma('synchronous = NORMAL');
+    db.pragma('busy_timeout = 10000');
+    migrate(db);
+    return db;
+  } catch (e) {
+    if (e instanceof FilerError) throw e;
+    throw new FilerError('E_IO', `cannot open the state database: ${(e as Error).message}`, { path: file, cause: e });
+  }
+}
+
+function migrate(db: Database.Database): void {
+  const version = db.pragma('user_version', { simple: true }) as number;
+  if (version > MIGRATIONS.length) {
+    throw new FilerError('E_IO', `state database has schema version ${version}, newer than this filer understands (${MIGRATIONS.length})`);
+  }
+  for (let v = version; v < MIGRATIONS.length; v++) {
+    db.transaction(() => {
+      db.exec(MIGRATIONS[v]);
+      db.pragma(`user_version = ${v + 1}`);
+    }).immediate();
+  }
+}
