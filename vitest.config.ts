@@ -10,6 +10,8 @@ export default defineConfig({
       '@filer/core/schema': src('./libs/core/src/schema.ts'),
       '@filer/core': src('./libs/core/src/index.ts'),
       '@filer/engine': src('./libs/engine/src/index.ts'),
+      '@filer/storage/hashing': src('./libs/storage/src/hashing.ts'),
+      '@filer/storage/state': src('./libs/storage/src/state.ts'),
       '@filer/storage': src('./libs/storage/src/index.ts'),
       '@filer/testing': src('./libs/testing/src/index.ts'),
     },

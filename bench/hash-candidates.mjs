@@ -4,6 +4,7 @@
 //
 //   node bench/hash-candidates.mjs [MiB]      (default 256 MiB, best of 3)
 import { createHash, randomBytes } from 'node:crypto';
+import { performance } from 'node:perf_hooks';
 import { createBLAKE3, createXXHash128, createXXHash3 } from 'hash-wasm';
 
 const total = Number(process.argv[2] ?? 256) << 20;

@@ -3,7 +3,9 @@
 // Every command — filer and peers alike — is treated the same way:
 //   - stdin is /dev/null;
 //   - stdout goes to /dev/null ('null' mode, used for timed runs) or into a pipe whose newlines are
-//     counted here ('count' mode, used for the warm-up run, so counting costs no timed run anything);
+//     counted here ('count' mode, used for the warm-up run, so counting costs no timed run anything;
+//     'capture' mode also keeps the whole text, for benchmarks that parse what a command reported);
+//   - it runs in `command.cwd` when given (tools that drop report files into their working directory);
 //   - it runs under GNU time (`/usr/bin/time -f %M -o FILE`) for the peak RSS when that exists,
 //     otherwise (or with BENCH_RSS=proc) /proc/<pid>/status VmHWM is polled every 10 ms while it
 //     runs (can miss a last-moment peak).
@@ -53,9 +55,9 @@ function readVmHWM(pid) {
 }
 
 /**
- * @param {{cmd: string, args: string[], env?: object}} command
- * @param {'null' | 'count'} stdout
- * @returns {Promise<{ms: number, rssKB: number | undefined, lines: number | undefined, firstLine: string, code: number | null, signal: string | null, stderr: string}>}
+ * @param {{cmd: string, args: string[], env?: object, cwd?: string}} command
+ * @param {'null' | 'count' | 'capture'} stdout
+ * @returns {Promise<{ms: number, rssKB: number | undefined, lines: number | undefined, text: string | undefined, firstLine: string, code: number | null, signal: string | null, stderr: string}>}
  */
 export function measure(command, stdout = 'null') {
   devNull ??= fs.openSync('/dev/null', 'w');
@@ -71,13 +73,15 @@ export function measure(command, stdout = 'null') {
   return new Promise((resolve, reject) => {
     const t0 = process.hrtime.bigint();
     const child = spawn(cmd, args, {
-      stdio: ['ignore', stdout === 'count' ? 'pipe' : devNull, 'pipe'],
+      stdio: ['ignore', stdout === 'null' ? devNull : 'pipe', 'pipe'],
       env: command.env ? { ...process.env, ...command.env } : process.env,
+      cwd: command.cwd,
       detached: true, // own process group, so a timeout or Ctrl-C can take the whole command down
     });
     let ms;
     let lines = 0;
     let firstLine = '';
+    const chunks = stdout === 'capture' ? [] : undefined;
     let stderr = '';
     let polledKB = 0;
     active.add(child.pid);
@@ -91,8 +95,9 @@ export function measure(command, stdout = 'null') {
       }
     }, RUN_TIMEOUT_MS);
 
-    if (stdout === 'count') {
+    if (stdout !== 'null') {
       child.stdout.on('data', (chunk) => {
+        chunks?.push(chunk);
         if (firstLine.length < 200 && lines === 0) firstLine += chunk.toString('utf8', 0, Math.min(chunk.length, 200));
         for (let i = chunk.indexOf(10); i !== -1; i = chunk.indexOf(10, i + 1)) lines++;
       });
@@ -134,7 +139,8 @@ export function measure(command, stdout = 'null') {
       }
       ms ??= Number(process.hrtime.bigint() - t0) / 1e6;
       firstLine = firstLine.split('\n')[0];
-      resolve({ ms, rssKB, lines: stdout === 'count' ? lines : undefined, firstLine, code, signal, stderr });
+      const text = chunks === undefined ? undefined : Buffer.concat(chunks).toString('utf8');
+      resolve({ ms, rssKB, lines: stdout === 'null' ? undefined : lines, text, firstLine, code, signal, stderr });
     });
   });
 }

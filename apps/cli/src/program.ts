@@ -3,8 +3,8 @@ import { ExitCode } from '@filer/core';
 import { addFilterFlags } from './filter-flags.js';
 import { describeError, type CliContext } from './cli-context.js';
 import { readCliConfig } from './config.js';
-import { resolveFindPlan, runFind, type FindFlags } from './commands/find-command.js';
-import { resolveDupesPlan, runDupes, type DupesFlags } from './commands/dupes-command.js';
+import type { FindFlags } from './commands/find-command.js';
+import type { DupesFlags } from './commands/dupes-command.js';
 
 /** Builds the `filer` command line. Every failure to parse is a one-line usage error (exit 2). */
 export function buildProgram(ctx: CliContext, setExit: (code: number) => void): Command {
@@ -35,6 +35,8 @@ export function buildProgram(ctx: CliContext, setExit: (code: number) => void): 
   );
   find.exitOverride().action(async (roots: string[], flags: FindFlags, cmd: Command) => {
     const globals = cmd.optsWithGlobals() as { progress?: boolean; quiet?: boolean };
+    // Each command loads its own modules: `find` never pays for SQLite or the hashers.
+    const { resolveFindPlan, runFind } = await import('./commands/find-command.js');
     const plan = resolveFindPlan(roots, flags);
     const progress = globals.progress ?? ctx.stderrIsTTY;
     setExit(await runFind(plan, ctx, { progress, quiet: globals.quiet ?? false, config: readCliConfig() }));
@@ -57,6 +59,7 @@ export function buildProgram(ctx: CliContext, setExit: (code: number) => void): 
   dupes.exitOverride().action(async (roots: string[], flags: DupesFlags, cmd: Command) => {
     const globals = cmd.optsWithGlobals() as { progress?: boolean; quiet?: boolean };
     const config = readCliConfig();
+    const { resolveDupesPlan, runDupes } = await import('./commands/dupes-command.js');
     const plan = resolveDupesPlan(roots, flags);
     setExit(await runDupes(plan, ctx, { progress: globals.progress ?? ctx.stderrIsTTY, quiet: globals.quiet ?? false, config }));
   });

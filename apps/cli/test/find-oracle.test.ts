@@ -269,13 +269,17 @@ describe('filer find agrees with GNU find on a 20k-file tree', () => {
 
 describe('every output format carries the same entries when helper threads write them', () => {
   const threaded = { FILER_WALK_SPAWN_AFTER_MS: '0' };
-  const run = (format: string) => runFiler(['find', g.root, '--hidden', '--no-ignore', '--format', format], { env: { ...process.env, ...threaded } });
+  const run = (format: string) =>
+    runFiler(['find', g.root, '--hidden', '--no-ignore', '--format', format], { env: { ...process.env, ...threaded } });
 
   it('ndjson, csv and json list the GNU find files with their sizes', async () => {
     const want = await gnuFind([], ['-type', 'f']);
     const sizes = new Map(want.map((p) => [p, fs.statSync(p).size]));
     const nd = await run('ndjson');
-    const fromNd = nd.stdout.trimEnd().split('\n').map((l) => JSON.parse(l) as { path: string; size: number });
+    const fromNd = nd.stdout
+      .trimEnd()
+      .split('\n')
+      .map((l) => JSON.parse(l) as { path: string; size: number });
     const js = await run('json');
     const fromJson = JSON.parse(js.stdout) as { path: string; size: number }[];
     const csv = await run('csv');

@@ -3,7 +3,3 @@ export * from './local/check-roots.js';
 export * from './local/parallel-walk.js';
 export type { OutputMode } from './local/walk-protocol.js';
 export * from './local/ancestor-ignores.js';
-export * from './local/local-file-hasher.js';
-export * from './state/state-location.js';
-export * from './state/state-db.js';
-export * from './state/sqlite-hash-cache.js';

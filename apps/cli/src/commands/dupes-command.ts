@@ -12,7 +12,9 @@ import {
   type DupesFormat,
   type HashAlgorithm,
 } from '@filer/engine';
-import { checkLocalRoots, defaultStatePath, LocalFileHasher, openStateDb, SqliteHashCache, startParallelWalk } from '@filer/storage';
+import { checkLocalRoots, startParallelWalk } from '@filer/storage';
+import { LocalFileHasher } from '@filer/storage/hashing';
+import { defaultStatePath, openStateDb, SqliteHashCache } from '@filer/storage/state';
 import { filterInputFromFlags } from '../filter-flags.js';
 import { formatPathError, type CliContext } from '../cli-context.js';
 import { formatCount, ProgressLine } from '../progress.js';
@@ -73,7 +75,7 @@ export async function runDupes(
   let errors = 0;
   let phase: DupePhase = 'scan';
   let scanned = 0;
-  const hasher = new LocalFileHasher(plan.algorithm);
+  const hasher = new LocalFileHasher(plan.algorithm, undefined, plan.spec.follow);
   const progress = opts.progress
     ? new ProgressLine(ctx.stderr, (secs) =>
         phase === 'scan'
@@ -111,7 +113,7 @@ export async function runDupes(
       hasher,
       cache,
       includeEmpty: plan.includeEmpty,
-      emptyHash: await hasher.emptyHash(),
+      emptyHash: hasher.emptyHash(),
       onPhase: (p) => void (phase = p),
     });
     for (const e of result.errors) reportError(e);

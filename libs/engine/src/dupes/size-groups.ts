@@ -21,7 +21,8 @@ export function groupBySize(files: Iterable<DupeFile>, includeEmpty: boolean): S
     const id = `${f.dev}:${f.ino}`;
     const seen = byInode.get(id);
     if (seen === undefined) byInode.set(id, f);
-    else {
+    else if (seen.path !== f.path) {
+      // The same path twice (overlapping roots) is one name; another path is another link.
       hardLinks++;
       if (f.path < seen.path) byInode.set(id, f);
     }

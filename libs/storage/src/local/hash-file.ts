@@ -47,12 +47,17 @@ export class FileHashReader {
   bytesRead = 0;
   private readonly buf = Buffer.allocUnsafe(READ_BUFFER_BYTES);
 
-  constructor(private readonly hash: StreamingHash) {}
+  /** `follow`: the walk followed symlinks (-L), so a path may be a link to the file it recorded. */
+  constructor(
+    private readonly hash: StreamingHash,
+    private readonly follow = false,
+  ) {}
 
   hashFile(f: DupeFile, scope: HashScope): HashOutcome {
     let fd: number | undefined;
     try {
-      fd = fs.openSync(f.path, fs.constants.O_RDONLY | fs.constants.O_NOFOLLOW);
+      // Without -L a path that became a symlink is refused; with it, the inode check still applies.
+      fd = fs.openSync(f.path, fs.constants.O_RDONLY | (this.follow ? 0 : fs.constants.O_NOFOLLOW));
       if (!sameAsWalked(fs.fstatSync(fd, { bigint: true }), f)) throw new ChangedError('changed since it was scanned');
       const ranges = scope === 'sample' ? sampleRanges(f.size) : ([[0, f.size]] as [number, number][]);
       this.hash.init();

@@ -3,7 +3,7 @@ import { createStreamingHash, FileHashReader } from './hash-file.js';
 import type { FromHashWorker, HashWorkerInit, ToHashWorker } from './hash-protocol.js';
 
 const init = workerData as HashWorkerInit;
-const reader = new FileHashReader(await createStreamingHash(init.algorithm));
+const reader = new FileHashReader(await createStreamingHash(init.algorithm), init.follow);
 const port = parentPort!;
 
 port.on('message', (msg: ToHashWorker) => {

@@ -47,7 +47,7 @@ export class LocalSource implements SyncSource {
   }
 
   statMany(dirPath: string, names: readonly string[], follow: boolean, precise = false): (EntryStat | SourceFailure)[] {
-    if (this.native) return nativeStatMany(this.native, dirPath, names, follow);
+    if (this.native) return nativeStatMany(this.native, dirPath, names, follow, precise);
     const out = new Array<EntryStat | SourceFailure>(names.length);
     for (let i = 0; i < names.length; i++) {
       const p = childPath(dirPath, names[i]);

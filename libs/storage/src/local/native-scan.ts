@@ -33,6 +33,7 @@ export function nativeStatMany(
   dirPath: string,
   names: readonly string[],
   follow: boolean,
+  precise = false,
 ): (EntryStat | SourceFailure)[] {
   const f = scan.statNames(dirPath, names.join('\0'), names.length, follow);
   const out = new Array<EntryStat | SourceFailure>(names.length);
@@ -42,15 +43,12 @@ export function nativeStatMany(
       const code = ERRNO_NAMES.get(-kind) ?? 'EIO';
       out[i] = { error: { code, message: `${code}: ${dirPath}/${names[i]}` } };
     } else {
-      out[i] = {
-        kind: STAT_KINDS[kind],
-        size: f[o + 1],
-        mtimeMs: f[o + 2],
-        dev: f[o + 3],
-        ino: f[o + 4],
-        mtimeSec: f[o + 5],
-        mtimeNsec: f[o + 6],
-      };
+      const st: EntryStat = { kind: STAT_KINDS[kind], size: f[o + 1], mtimeMs: f[o + 2], dev: f[o + 3], ino: f[o + 4] };
+      if (precise) {
+        st.mtimeSec = f[o + 5];
+        st.mtimeNsec = f[o + 6];
+      }
+      out[i] = st;
     }
   }
   return out;

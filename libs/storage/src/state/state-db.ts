@@ -29,9 +29,10 @@ export function openStateDb(file: string): Database.Database {
   try {
     fs.mkdirSync(path.dirname(file), { recursive: true });
     const db = new Database(file);
+    // The timeout first: switching to WAL and migrating take locks another process may hold.
+    db.pragma('busy_timeout = 10000');
     db.pragma('journal_mode = WAL');
     db.pragma('synchronous = NORMAL');
-    db.pragma('busy_timeout = 10000');
     migrate(db);
     return db;
   } catch (e) {
@@ -40,15 +41,17 @@ export function openStateDb(file: string): Database.Database {
   }
 }
 
+/** Reads the version and applies what is missing inside one write transaction, so two processes never both migrate. */
 function migrate(db: Database.Database): void {
-  const version = db.pragma('user_version', { simple: true }) as number;
-  if (version > MIGRATIONS.length) {
-    throw new FilerError('E_IO', `state database has schema version ${version}, newer than this filer understands (${MIGRATIONS.length})`);
-  }
-  for (let v = version; v < MIGRATIONS.length; v++) {
-    db.transaction(() => {
-      db.exec(MIGRATIONS[v]);
-      db.pragma(`user_version = ${v + 1}`);
-    }).immediate();
-  }
+  db.transaction(() => {
+    const version = db.pragma('user_version', { simple: true }) as number;
+    if (version > MIGRATIONS.length) {
+      throw new FilerError(
+        'E_IO',
+        `state database has schema version ${version}, newer than this filer understands (${MIGRATIONS.length})`,
+      );
+    }
+    for (let v = version; v < MIGRATIONS.length; v++) db.exec(MIGRATIONS[v]);
+    if (version < MIGRATIONS.length) db.pragma(`user_version = ${MIGRATIONS.length}`);
+  }).immediate();
 }

@@ -1,0 +1,259 @@
+import * as fs from 'node:fs';
+import * as os from 'node:os';
+import * as path from 'node:path';
+import { afterAll, afterEach, describe, expect, it } from 'vitest';
+import type Database from 'better-sqlite3';
+import type { DupeFile } from '@filer/engine';
+import { runProcess } from '@filer/testing';
+import { openStateDb, SqliteHashCache } from '@filer/storage/state';
+
+const dirs: string[] = [];
+const open: Database.Database[] = [];
+afterEach(() => {
+  for (const db of open.splice(0)) if (db.open) db.close();
+});
+afterAll(() => {
+  for (const d of dirs) fs.rmSync(d, { recursive: true, force: true });
+});
+
+/** A fresh state database file (in a directory that does not exist yet). */
+function dbFile(): string {
+  const d = fs.mkdtempSync(path.join(os.tmpdir(), 'filer-cache-test-'));
+  dirs.push(d);
+  return path.join(d, 'nested', 'state.db');
+}
+function openDb(file: string): Database.Database {
+  const db = openStateDb(file);
+  open.push(db);
+  return db;
+}
+
+const F: DupeFile = { path: '/data/a.bin', size: 12_345, dev: 66_306, ino: 2 ** 53 - 1, mtimeSec: 1_700_000_123, mtimeNsec: 987_654_321 };
+const at = (p: string, extra: Partial<DupeFile> = {}): DupeFile => ({ ...F, path: p, ...extra });
+const rowPaths = (db: Database.Database): string[] =>
+  (db.prepare('SELECT path FROM file_hashes ORDER BY path').all() as { path: string }[]).map((r) => r.path);
+const lastSeen = (db: Database.Database, p: string): number =>
+  (db.prepare('SELECT last_seen FROM file_hashes WHERE path = ?').get(p) as { last_seen: number }).last_seen;
+
+describe('SqliteHashCache lookups', () => {
+  it('returns stored hashes while size, mtime (s and ns), inode and device all match', () => {
+    const cache = new SqliteHashCache(openDb(dbFile()));
+    cache.store([{ file: F, sample: 's1', full: 'f1' }], 'xxh128');
+    expect(cache.lookup([F], 'xxh128')).toEqual([{ sample: 's1', full: 'f1' }]);
+    expect(cache.lookup([{ ...F }], 'xxh128')).toEqual([{ sample: 's1', full: 'f1' }]);
+  });
+
+  it.each([
+    ['size', { size: F.size + 1 }],
+    ['mtimeSec', { mtimeSec: F.mtimeSec + 1 }],
+    ['mtimeNsec', { mtimeNsec: F.mtimeNsec - 1 }],
+    ['ino', { ino: F.ino - 1 }],
+    ['dev', { dev: F.dev + 1 }],
+    ['path', { path: '/data/b.bin' }],
+  ] as [string, Partial<DupeFile>][])('misses when %s differs', (_field, change) => {
+    const cache = new SqliteHashCache(openDb(dbFile()));
+    cache.store([{ file: F, sample: 's1', full: 'f1' }], 'xxh128');
+    expect(cache.lookup([{ ...F, ...change }, F], 'xxh128')).toEqual([undefined, { sample: 's1', full: 'f1' }]);
+  });
+
+  it('keeps algorithms apart', () => {
+    const cache = new SqliteHashCache(openDb(dbFile()));
+    cache.store([{ file: F, sample: 'x-sample' }], 'xxh128');
+    expect(cache.lookup([F], 'sha256')).toEqual([undefined]);
+    cache.store([{ file: F, sample: 'sha-sample', full: 'sha-full' }], 'sha256');
+    expect(cache.lookup([F], 'xxh128')).toEqual([{ sample: 'x-sample', full: undefined }]);
+    expect(cache.lookup([F], 'sha256')).toEqual([{ sample: 'sha-sample', full: 'sha-full' }]);
+  });
+
+  it('stores many rows, skips entries without a sample, and replaces a path on a new store', () => {
+    const db = openDb(dbFile());
+    const cache = new SqliteHashCache(db);
+    const files = Array.from({ length: 50 }, (_, i) => at(`/d/f${String(i).padStart(2, '0')}`, { ino: 1000 + i, size: i }));
+    cache.store(
+      files.map((file, i) => ({ file, sample: `s${i}`, full: i % 2 === 0 ? `f${i}` : undefined })),
+      'sha256',
+    );
+    cache.store([{ file: at('/d/nosample') }], 'sha256');
+    expect(rowPaths(db)).toEqual(files.map((f) => f.path));
+    expect(cache.lookup(files, 'sha256')).toEqual(files.map((_, i) => ({ sample: `s${i}`, full: i % 2 === 0 ? `f${i}` : undefined })));
+
+    const changed = { ...files[3], mtimeNsec: 1 };
+    cache.store([{ file: changed, sample: 'new', full: 'newfull' }], 'sha256');
+    expect(cache.lookup([files[3], changed], 'sha256')).toEqual([undefined, { sample: 'new', full: 'newfull' }]);
+    expect(rowPaths(db)).toHaveLength(50);
+  });
+
+  it('persists across connections (reopening the file)', () => {
+    const file = dbFile();
+    const db = openDb(file);
+    new SqliteHashCache(db).store([{ file: F, sample: 'kept', full: 'kept-full' }], 'xxh128');
+    db.close();
+    expect(new SqliteHashCache(openDb(file)).lookup([F], 'xxh128')).toEqual([{ sample: 'kept', full: 'kept-full' }]);
+  });
+});
+
+describe('SqliteHashCache eviction', () => {
+  const DAY = 86_400_000;
+
+  it('does nothing after a run that stored nothing, even with expired rows', () => {
+    const db = openDb(dbFile());
+    let now = 1_000;
+    new SqliteHashCache(db, { maxEntries: 1, maxAgeMs: 10 }, () => now).store(
+      [at('/a'), at('/b'), at('/c')].map((file) => ({ file, sample: 's' })),
+      'xxh128',
+    );
+    now = 1_000_000;
+    const warm = new SqliteHashCache(db, { maxEntries: 1, maxAgeMs: 10 }, () => now);
+    expect(warm.lookup([at('/a')], 'xxh128')).toEqual([{ sample: 's', full: undefined }]);
+    expect(warm.evict()).toBe(0);
+    expect(rowPaths(db)).toEqual(['/a', '/b', '/c']);
+  });
+
+  it('drops rows not seen for maxAgeMs (a row exactly at the cut-off stays)', () => {
+    const db = openDb(dbFile());
+    let now = 0;
+    const cache = new SqliteHashCache(db, { maxEntries: 100, maxAgeMs: 10_000 }, () => now);
+    for (const [t, p] of [
+      [1_000, '/t1000'],
+      [2_000, '/t2000'],
+      [5_000, '/t5000'],
+    ] as const) {
+      now = t;
+      cache.store([{ file: at(p), sample: p }], 'xxh128');
+    }
+    now = 12_000; // cut-off 2000: only /t1000 is older
+    cache.store([{ file: at('/t12000'), sample: 'x' }], 'xxh128');
+    expect(cache.evict()).toBe(1);
+    expect(rowPaths(db)).toEqual(['/t12000', '/t2000', '/t5000']);
+    now = 15_001; // cut-off 5001
+    expect(cache.evict()).toBe(2);
+    expect(rowPaths(db)).toEqual(['/t12000']);
+  });
+
+  it('keeps at most maxEntries rows, the most recently seen', () => {
+    const db = openDb(dbFile());
+    let now = 0;
+    const cache = new SqliteHashCache(db, { maxEntries: 3, maxAgeMs: 365 * DAY }, () => now);
+    for (const i of [5, 1, 4, 2, 3]) {
+      now = i * 1000;
+      cache.store([{ file: at(`/r${i}`), sample: `s${i}` }], 'sha256');
+    }
+    expect(cache.evict()).toBe(2);
+    expect(rowPaths(db)).toEqual(['/r3', '/r4', '/r5']);
+    expect(cache.evict()).toBe(0);
+  });
+
+  it('a hit refreshes last_seen only when older than a day, so it survives age eviction', () => {
+    const db = openDb(dbFile());
+    let now = 10 * DAY;
+    const cache = new SqliteHashCache(db, { maxEntries: 100, maxAgeMs: 3 * DAY }, () => now);
+    cache.store(
+      [
+        { file: at('/used'), sample: 'u' },
+        { file: at('/unused'), sample: 'n' },
+      ],
+      'xxh128',
+    );
+    now = 10 * DAY + DAY / 2;
+    expect(cache.lookup([at('/used')], 'xxh128')).toHaveLength(1);
+    expect(lastSeen(db, '/used')).toBe(10 * DAY); // recent: a warm run writes nothing
+    now = 12 * DAY;
+    cache.lookup([at('/used')], 'xxh128');
+    expect(lastSeen(db, '/used')).toBe(12 * DAY);
+    expect(lastSeen(db, '/unused')).toBe(10 * DAY);
+    cache.lookup([at('/used', { size: 1 })], 'xxh128'); // a miss touches nothing
+    now = 13 * DAY + 1; // cut-off 10 days + 1 ms
+    cache.store([{ file: at('/new'), sample: 'x' }], 'xxh128');
+    expect(cache.evict()).toBe(1);
+    expect(rowPaths(db)).toEqual(['/new', '/used']);
+  });
+});
+
+describe('two connections to one state database (WAL)', () => {
+  it('opens in WAL mode and migrates once', () => {
+    const file = dbFile();
+    const a = openDb(file);
+    const b = openDb(file);
+    expect(a.pragma('journal_mode', { simple: true })).toBe('wal');
+    expect(b.pragma('journal_mode', { simple: true })).toBe('wal');
+    expect(b.pragma('user_version', { simple: true })).toBe(1);
+    expect(fs.existsSync(file)).toBe(true);
+  });
+
+  it('one connection sees what the other committed, never what it has not', () => {
+    const file = dbFile();
+    const dbA = openDb(file);
+    const dbB = openDb(file);
+    const a = new SqliteHashCache(dbA);
+    const b = new SqliteHashCache(dbB);
+    a.store([{ file: at('/one'), sample: 'one' }], 'xxh128');
+    expect(b.lookup([at('/one')], 'xxh128')).toEqual([{ sample: 'one', full: undefined }]);
+
+    // A writer holding its transaction open does not block a reader.
+    dbA.exec('BEGIN IMMEDIATE');
+    a.store([{ file: at('/two'), sample: 'two' }], 'xxh128');
+    expect(b.lookup([at('/one'), at('/two')], 'xxh128')).toEqual([{ sample: 'one', full: undefined }, undefined]);
+    dbA.exec('COMMIT');
+    expect(b.lookup([at('/two')], 'xxh128')).toEqual([{ sample: 'two', full: undefined }]);
+  });
+
+  it('a reader holding a snapshot does not block a writer (commits without waiting)', () => {
+    const file = dbFile();
+    const dbA = openDb(file);
+    const dbB = openDb(file);
+    const a = new SqliteHashCache(dbA);
+    const b = new SqliteHashCache(dbB);
+    a.store([{ file: at('/one'), sample: 'one' }], 'sha256');
+    dbB.exec('BEGIN');
+    expect(b.lookup([at('/one')], 'sha256')).toEqual([{ sample: 'one', full: undefined }]); // snapshot taken
+    const started = Date.now();
+    a.store([{ file: at('/three'), sample: 'three' }], 'sha256');
+    expect(Date.now() - started).toBeLessThan(2000); // busy_timeout is 10 s: no wait at all in WAL
+    expect(b.lookup([at('/three')], 'sha256')).toEqual([undefined]); // still the old snapshot
+    dbB.exec('COMMIT');
+    expect(b.lookup([at('/three')], 'sha256')).toEqual([{ sample: 'three', full: undefined }]);
+  });
+
+  it('interleaved writes from both connections all land', () => {
+    const file = dbFile();
+    const dbA = openDb(file);
+    const dbB = openDb(file);
+    const a = new SqliteHashCache(dbA);
+    const b = new SqliteHashCache(dbB);
+    const files: DupeFile[] = [];
+    for (let i = 0; i < 100; i++) {
+      const fa = at(`/a/${i}`, { ino: i });
+      const fb = at(`/b/${i}`, { ino: 1000 + i });
+      a.store([{ file: fa, sample: `a${i}`, full: `A${i}` }], 'xxh128');
+      b.store([{ file: fb, sample: `b${i}` }], 'xxh128');
+      files.push(fa, fb);
+    }
+    const expected = files.map((f) =>
+      f.path.startsWith('/a/') ? { sample: `a${f.ino}`, full: `A${f.ino}` } : { sample: `b${f.ino - 1000}`, full: undefined },
+    );
+    expect(a.lookup(files, 'xxh128')).toEqual(expected);
+    expect(b.lookup(files, 'xxh128')).toEqual(expected);
+    expect(rowPaths(dbA)).toHaveLength(200);
+  });
+
+  it('several processes opening a new database at the same moment all succeed (migration is race-free)', async () => {
+    // Each child loads the built module, waits for a shared start time, then opens the same fresh file.
+    const mod = new URL('../dist/state/state-db.js', import.meta.url).href;
+    const script = `
+      const [mod, file, goAt] = process.argv.slice(1);
+      const { openStateDb } = await import(mod);
+      while (Date.now() < Number(goAt)) {}
+      try { openStateDb(file).close(); console.log('ok'); } catch (e) { console.log('ERR ' + e.message); }
+    `;
+    for (let round = 0; round < 3; round++) {
+      const file = dbFile();
+      const goAt = String(Date.now() + 1200);
+      const runs = await Promise.all(
+        Array.from({ length: 6 }, () => runProcess(process.execPath, ['--input-type=module', '-e', script, mod, file, goAt])),
+      );
+      expect(runs.map((r) => r.stdout.trim())).toEqual(Array(6).fill('ok'));
+      const db = openDb(file);
+      expect(db.pragma('user_version', { simple: true })).toBe(1);
+    }
+  });
+});
