@@ -4,5 +4,10 @@ declare const addon: {
   listDir(path: string): [string, Uint8Array];
   /** count × [kind, size, mtimeMs, dev, ino, mtimeSec, mtimeNsec]; kind is −errno for a failed entry. */
   statNames(dir: string, namesJoinedByNul: string, count: number, follow: boolean): Float64Array;
+  /**
+   * Reads the head and tail `block` bytes of each file (whole when ≤ 2 × block) into `out` at
+   * i × 2 × block, then fstats it: count × [errno (−1 short read), size, dev, ino, mtimeSec, mtimeNsec, bytes].
+   */
+  readSamples(pathsJoinedByNul: string, count: number, sizes: Float64Array, block: number, follow: boolean, out: Uint8Array): Float64Array;
 } | null;
 export = addon;

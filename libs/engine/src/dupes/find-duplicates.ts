@@ -76,7 +76,10 @@ export async function findDuplicates(files: Iterable<DupeFile>, opts: FindDuplic
 
   const failed = new Set<Tracked>();
   const hashMissing = async (items: Tracked[], scope: HashScope): Promise<void> => {
-    const need = items.filter((t) => (scope === 'sample' ? t.sample === undefined : t.full === undefined));
+    // Path order reads a directory's files together, which the kernel's caches reward.
+    const need = items
+      .filter((t) => (scope === 'sample' ? t.sample === undefined : t.full === undefined))
+      .sort((a, b) => (a.file.path < b.file.path ? -1 : a.file.path > b.file.path ? 1 : 0));
     if (need.length === 0) return;
     const outcomes = await hasher.hash(
       need.map((t) => t.file),

@@ -1,7 +1,19 @@
 import * as fs from 'node:fs';
 import { createHash } from 'node:crypto';
 import { createXXHash128, type IHasher } from 'hash-wasm';
-import { sampleIsWhole, sampleRanges, type DupeFile, type HashAlgorithm, type HashOutcome, type HashScope } from '@filer/engine';
+import { constants as osConstants } from 'node:os';
+import {
+  SAMPLE_BLOCK,
+  sampleIsWhole,
+  sampleRanges,
+  type DupeFile,
+  type HashAlgorithm,
+  type HashOutcome,
+  type HashScope,
+} from '@filer/engine';
+import { nativeScan, type NativeScan } from './native-scan.js';
+
+const ERRNO_NAMES = new Map<number, string>(Object.entries(osConstants.errno).map(([name, n]) => [n, name]));
 
 /** Reads go through one reusable buffer this large: few syscalls, no file content kept. */
 const READ_BUFFER_BYTES = 1 << 20;
@@ -39,9 +51,9 @@ function sameAsWalked(st: fs.BigIntStats, f: DupeFile): boolean {
 }
 
 /**
- * Hashes one file's sample or whole content through a shared buffer. The open file is checked
- * against what the walk recorded (size, inode, device, mtime to the nanosecond) before and after
- * reading, so a file rewritten, replaced or truncated mid-run fails with E_CHANGED.
+ * Hashes one file's sample or whole content through a shared buffer. After reading, the open file
+ * is checked against what the walk recorded (size, inode, device, mtime to the nanosecond), so a
+ * file rewritten, replaced or truncated since the walk or during the read fails with E_CHANGED.
  */
 export class FileHashReader {
   bytesRead = 0;
@@ -51,18 +63,49 @@ export class FileHashReader {
   constructor(
     private readonly hash: StreamingHash,
     private readonly follow = false,
+    private readonly native: NativeScan | null = nativeScan,
   ) {}
+
+  /** Hashes many files at once: samples go through the native scanner in one call when it is built. */
+  hashMany(files: readonly DupeFile[], scope: HashScope): HashOutcome[] {
+    if (scope === 'full' || this.native === null) return files.map((f) => this.hashFile(f, scope));
+    return this.nativeSamples(this.native, files);
+  }
+
+  private nativeSamples(native: NativeScan, files: readonly DupeFile[]): HashOutcome[] {
+    const stride = 2 * SAMPLE_BLOCK;
+    const out = Buffer.allocUnsafe(files.length * stride);
+    const sizes = Float64Array.from(files, (f) => f.size);
+    const r = native.readSamples(files.map((f) => f.path).join('\0'), files.length, sizes, SAMPLE_BLOCK, this.follow, out);
+    return files.map((f, i) => {
+      const o = i * 7;
+      const errno = r[o];
+      if (errno !== 0) {
+        const code = errno === -1 ? 'E_CHANGED' : (ERRNO_NAMES.get(errno) ?? 'EIO');
+        return { error: { path: f.path, code, message: errno === -1 ? 'shrank while it was read' : `${code}: cannot read ${f.path}` } };
+      }
+      if (r[o + 1] !== f.size || r[o + 2] !== f.dev || r[o + 3] !== f.ino || r[o + 4] !== f.mtimeSec || r[o + 5] !== f.mtimeNsec) {
+        return { error: { path: f.path, code: 'E_CHANGED', message: 'changed since it was scanned' } };
+      }
+      const bytes = r[o + 6];
+      this.bytesRead += bytes;
+      this.hash.init();
+      this.hash.update(out.subarray(i * stride, i * stride + bytes));
+      return { hash: this.hash.digest(), whole: sampleIsWhole(f.size) };
+    });
+  }
 
   hashFile(f: DupeFile, scope: HashScope): HashOutcome {
     let fd: number | undefined;
     try {
       // Without -L a path that became a symlink is refused; with it, the inode check still applies.
       fd = fs.openSync(f.path, fs.constants.O_RDONLY | (this.follow ? 0 : fs.constants.O_NOFOLLOW));
-      if (!sameAsWalked(fs.fstatSync(fd, { bigint: true }), f)) throw new ChangedError('changed since it was scanned');
       const ranges = scope === 'sample' ? sampleRanges(f.size) : ([[0, f.size]] as [number, number][]);
       this.hash.init();
       for (const [start, length] of ranges) this.readRange(fd, start, length);
-      if (!sameAsWalked(fs.fstatSync(fd, { bigint: true }), f)) throw new ChangedError('changed while it was read');
+      // One check after reading covers both windows: a file changed since the walk, or while it
+      // was read, no longer has the walk's size, inode, device and mtime.
+      if (!sameAsWalked(fs.fstatSync(fd, { bigint: true }), f)) throw new ChangedError('changed since it was scanned');
       return { hash: this.hash.digest(), whole: scope === 'full' || sampleIsWhole(f.size) };
     } catch (e) {
       const err = e as NodeJS.ErrnoException;

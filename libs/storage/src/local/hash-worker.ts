@@ -8,7 +8,7 @@ const port = parentPort!;
 
 port.on('message', (msg: ToHashWorker) => {
   const before = reader.bytesRead;
-  const outcomes = msg.files.map((f) => reader.hashFile(f, msg.scope));
+  const outcomes = reader.hashMany(msg.files, msg.scope);
   port.postMessage({ batch: msg.batch, outcomes, bytesRead: reader.bytesRead - before } satisfies FromHashWorker);
 });
 port.postMessage({ ready: true });

@@ -31,9 +31,11 @@ export function openStateDb(file: string): Database.Database {
     const db = new Database(file);
     // The timeout first: switching to WAL and migrating take locks another process may hold.
     db.pragma('busy_timeout = 10000');
-    db.pragma('journal_mode = WAL');
+    // Switching a new file to WAL can report SQLITE_BUSY at once, without waiting, while another
+    // process does the same: retry for as long as the busy timeout would have waited.
+    retryWhileBusy(() => db.pragma('journal_mode = WAL'));
     db.pragma('synchronous = NORMAL');
-    migrate(db);
+    retryWhileBusy(() => migrate(db));
     return db;
   } catch (e) {
     if (e instanceof FilerError) throw e;
@@ -42,6 +44,21 @@ export function openStateDb(file: string): Database.Database {
 }
 
 /** Reads the version and applies what is missing inside one write transaction, so two processes never both migrate. */
+const pause = new Int32Array(new SharedArrayBuffer(4));
+
+function retryWhileBusy<T>(fn: () => T, timeoutMs = 10_000): T {
+  const deadline = Date.now() + timeoutMs;
+  for (;;) {
+    try {
+      return fn();
+    } catch (e) {
+      const code = (e as { code?: string }).code;
+      if ((code !== 'SQLITE_BUSY' && code !== 'SQLITE_LOCKED') || Date.now() > deadline) throw e;
+      Atomics.wait(pause, 0, 0, 5 + Math.random() * 20);
+    }
+  }
+}
+
 function migrate(db: Database.Database): void {
   db.transaction(() => {
     const version = db.pragma('user_version', { simple: true }) as number;
