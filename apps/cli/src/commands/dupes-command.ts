@@ -75,7 +75,7 @@ export async function runDupes(
   let errors = 0;
   let phase: DupePhase = 'scan';
   let scanned = 0;
-  const hasher = new LocalFileHasher(plan.algorithm, undefined, plan.spec.follow);
+  const hasher = new LocalFileHasher(plan.algorithm, undefined, plan.spec.follow, opts.config.nativeScan);
   const progress = opts.progress
     ? new ProgressLine(ctx.stderr, (secs) =>
         phase === 'scan'

@@ -56,6 +56,7 @@ function sameAsWalked(st: fs.BigIntStats, f: DupeFile): boolean {
  * file rewritten, replaced or truncated since the walk or during the read fails with E_CHANGED.
  */
 export class FileHashReader {
+  /** Bytes of the files hashed successfully (what a cached rerun must bring to zero). */
   bytesRead = 0;
   private readonly buf = Buffer.allocUnsafe(READ_BUFFER_BYTES);
 
@@ -106,6 +107,7 @@ export class FileHashReader {
       // One check after reading covers both windows: a file changed since the walk, or while it
       // was read, no longer has the walk's size, inode, device and mtime.
       if (!sameAsWalked(fs.fstatSync(fd, { bigint: true }), f)) throw new ChangedError('changed since it was scanned');
+      for (const [, length] of ranges) this.bytesRead += length;
       return { hash: this.hash.digest(), whole: scope === 'full' || sampleIsWhole(f.size) };
     } catch (e) {
       const err = e as NodeJS.ErrnoException;
@@ -122,7 +124,6 @@ export class FileHashReader {
       const n = fs.readSync(fd, this.buf, 0, Math.min(this.buf.length, end - pos), pos);
       if (n === 0) throw new ChangedError('shrank while it was read');
       this.hash.update(this.buf.subarray(0, n));
-      this.bytesRead += n;
       pos += n;
     }
   }

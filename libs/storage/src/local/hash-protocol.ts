@@ -5,4 +5,5 @@ export type FromHashWorker = { batch: number; outcomes: HashOutcome[]; bytesRead
 export interface HashWorkerInit {
   algorithm: HashAlgorithm;
   follow: boolean;
+  native: boolean;
 }

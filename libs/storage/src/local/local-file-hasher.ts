@@ -30,6 +30,8 @@ export class LocalFileHasher implements FileHasher {
     private readonly threads = Math.max(1, availableParallelism()),
     /** Paths may be symlinks to the files the walk recorded (-L). */
     private readonly follow = false,
+    /** Use the native scanner for sample reads when it is built (false forces node:fs). */
+    private readonly native = true,
   ) {}
 
   /** The digest of zero bytes, reported for groups of empty files (a test checks these against the hashers). */
@@ -41,7 +43,9 @@ export class LocalFileHasher implements FileHasher {
     if (this.workers.length > 0) return;
     const url = new URL('./hash-worker.js', import.meta.url);
     for (let i = 0; i < this.threads; i++) {
-      const w = new Worker(url, { workerData: { algorithm: this.algorithm, follow: this.follow } satisfies HashWorkerInit });
+      const w = new Worker(url, {
+        workerData: { algorithm: this.algorithm, follow: this.follow, native: this.native } satisfies HashWorkerInit,
+      });
       this.ready.push(
         new Promise((resolve, reject) => {
           w.once('message', () => resolve());
