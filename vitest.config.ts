@@ -12,6 +12,7 @@ export default defineConfig({
       '@filer/engine': src('./libs/engine/src/index.ts'),
       '@filer/storage/hashing': src('./libs/storage/src/hashing.ts'),
       '@filer/storage/state': src('./libs/storage/src/state.ts'),
+      '@filer/storage/media': src('./libs/storage/src/media.ts'),
       '@filer/storage': src('./libs/storage/src/index.ts'),
       '@filer/testing': src('./libs/testing/src/index.ts'),
     },

@@ -21,6 +21,9 @@ export const FLAG_OF_FIELD: Record<string, string> = {
   limit: '--limit',
   threads: '--threads',
   hash: '--hash',
+  to: '--to',
+  replace: '--replace',
+  onConflict: '--on-conflict',
   cache: '--cache',
   roots: 'ROOT',
 };

@@ -5,6 +5,7 @@ import { describeError, type CliContext } from './cli-context.js';
 import { readCliConfig } from './config.js';
 import type { FindFlags } from './commands/find-command.js';
 import type { DupesFlags } from './commands/dupes-command.js';
+import type { RenameFlags } from './commands/rename-command.js';
 
 /** Builds the `filer` command line. Every failure to parse is a one-line usage error (exit 2). */
 export function buildProgram(ctx: CliContext, setExit: (code: number) => void): Command {
@@ -62,6 +63,23 @@ export function buildProgram(ctx: CliContext, setExit: (code: number) => void): 
     const { resolveDupesPlan, runDupes } = await import('./commands/dupes-command.js');
     const plan = resolveDupesPlan(roots, flags);
     setExit(await runDupes(plan, ctx, { progress: globals.progress ?? ctx.stderrIsTTY, quiet: globals.quiet ?? false, config }));
+  });
+  const rename = addFilterFlags(
+    program
+      .command('rename')
+      .description('plan new names for files (by template or regex) and show the plan; nothing changes')
+      .argument('<root...>', 'directories holding the files')
+      .option('--to <template>', 'new name: {name} {stem} {ext} {parent} {size} {mtime:FMT} {date:FMT} {counter:W}; may contain /')
+      .option('--replace <regex>', 'replace matches in the base name (RE2; $1 for groups)')
+      .option('--with <string>', 'replacement for --replace')
+      .addOption(new Option('--on-conflict <policy>', 'what a conflict does').choices(['fail', 'skip', 'suffix']).default('fail'))
+      .addOption(new Option('-f, --format <format>', 'plan format').choices(['text', 'ndjson']).default('text')),
+  );
+  rename.exitOverride().action(async (roots: string[], flags: RenameFlags, cmd: Command) => {
+    const globals = cmd.optsWithGlobals() as { quiet?: boolean };
+    const config = readCliConfig();
+    const { resolveRenameRequest, runRenamePlan } = await import('./commands/rename-command.js');
+    setExit(await runRenamePlan(resolveRenameRequest(roots, flags), ctx, { quiet: globals.quiet ?? false, config }));
   });
   return program;
 }

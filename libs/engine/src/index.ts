@@ -13,3 +13,6 @@ export * from './dupes/sample-layout.js';
 export * from './dupes/dupe-report.js';
 export * from './dupes/find-duplicates.js';
 export * from './dupes/dupes-format.js';
+export * from './rename/wall-time.js';
+export * from './rename/rename-template.js';
+export * from './batch/plan-moves.js';

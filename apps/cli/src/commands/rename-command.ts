@@ -1,0 +1,152 @@
+import * as fs from 'node:fs';
+import * as path from 'node:path';
+import { compileNameReplacer, ExitCode, invalidArgument, parseFilterSpec, type FileEntry, type FilterSpec } from '@filer/core';
+import {
+  comparePaths,
+  compileTemplate,
+  localWallTime,
+  parseOnConflict,
+  planMoves,
+  type CompiledTemplate,
+  type DateSource,
+  type MovePlan,
+  type MoveRequest,
+  type OnConflict,
+} from '@filer/engine';
+import { checkLocalRoots, startParallelWalk } from '@filer/storage';
+import { filterInputFromFlags } from '../filter-flags.js';
+import { formatPathError, type CliContext } from '../cli-context.js';
+import type { CliConfig } from '../config.js';
+
+export interface RenameFlags {
+  to?: string;
+  replace?: string;
+  with?: string;
+  onConflict: string;
+  format: string;
+  [filter: string]: unknown;
+}
+
+/** How a new name is made: a template, or a regex replacement on the base name. */
+type Namer = { kind: 'template'; template: CompiledTemplate } | { kind: 'replace'; replace: (name: string) => string };
+
+export interface RenamePlanRequest {
+  roots: string[];
+  spec: FilterSpec;
+  namer: Namer;
+  onConflict: OnConflict;
+  format: 'text' | 'ndjson';
+}
+
+export function resolveRenameRequest(roots: string[], flags: RenameFlags): RenamePlanRequest {
+  const spec = parseFilterSpec(filterInputFromFlags(flags as never));
+  if (spec.type !== 'file')
+    throw invalidArgument('type', String(flags.type), `rename acts on files: --type must be f, not '${flags.type}'`);
+  let namer: Namer;
+  if (flags.to !== undefined && flags.replace !== undefined)
+    throw invalidArgument('to', flags.to, '--to and --replace are alternatives: give one');
+  if (flags.to !== undefined) namer = { kind: 'template', template: compileTemplate(flags.to, 'to') };
+  else if (flags.replace !== undefined) {
+    if (flags.with === undefined) throw invalidArgument('replace', flags.replace, '--replace needs --with STRING');
+    namer = { kind: 'replace', replace: compileNameReplacer(flags.replace, flags.with) };
+  } else throw invalidArgument('to', '', 'say how to rename: --to TEMPLATE or --replace REGEX --with STRING');
+  const onConflict = parseOnConflict(flags.onConflict, 'onConflict');
+  if (onConflict === 'overwrite') throw invalidArgument('onConflict', 'overwrite', 'rename never overwrites: use fail, skip or suffix');
+  if (flags.format !== 'text' && flags.format !== 'ndjson')
+    throw invalidArgument('format', flags.format, `invalid format '${flags.format}': expected text or ndjson`);
+  checkLocalRoots(roots);
+  return { roots, spec, namer, onConflict, format: flags.format };
+}
+
+interface Named {
+  entry: FileEntry;
+  target: string;
+  dateSource?: DateSource;
+}
+
+/** Works out every file's new name: capture dates are read (in parallel) only when the template uses them. */
+async function nameFiles(entries: FileEntry[], namer: Namer): Promise<Named[]> {
+  if (namer.kind === 'replace') {
+    return entries.map((entry) => ({ entry, target: path.join(path.dirname(entry.path), namer.replace(path.basename(entry.path))) }));
+  }
+  const t = namer.template;
+  let captures: Awaited<ReturnType<typeof import('@filer/storage/media').readCaptureDates>> | undefined;
+  if (t.needsCapture) {
+    const { readCaptureDates } = await import('@filer/storage/media');
+    captures = await readCaptureDates(entries.map((e) => e.path));
+  }
+  if (t.needsHash) throw invalidArgument('to', t.source, '{hash:N} is not available in rename yet');
+  return entries.map((entry, i) => {
+    const capture = captures?.[i];
+    const rendered = t.render({
+      name: path.basename(entry.path),
+      parent: path.basename(path.dirname(entry.path)),
+      size: entry.size ?? 0,
+      mtime: localWallTime(entry.mtimeMs ?? 0),
+      capture,
+      counter: i + 1,
+    });
+    const target = rendered.startsWith('/') ? rendered : path.dirname(entry.path) + '/' + rendered;
+    return { entry, target, dateSource: t.needsCapture ? (capture?.source ?? 'mtime') : undefined };
+  });
+}
+
+/**
+ * `filer rename`: plans every rename and prints the plan with its conflicts; nothing on disk
+ * changes. Files are taken in path order, which is also the order of `{counter}`.
+ */
+export async function runRenamePlan(req: RenamePlanRequest, ctx: CliContext, opts: { quiet: boolean; config: CliConfig }): Promise<number> {
+  const entries: FileEntry[] = [];
+  let errors = 0;
+  await startParallelWalk({
+    roots: req.roots,
+    spec: req.spec,
+    statAll: true,
+    output: { kind: 'entries' },
+    native: opts.config.nativeScan,
+    spawnAfterMs: opts.config.spawnAfterMs,
+    onEntries: (es) => entries.push(...es),
+    onError: (e) => {
+      errors++;
+      if (!opts.quiet) ctx.stderr(formatPathError(e));
+    },
+  }).done;
+  entries.sort((a, b) => comparePaths(a.path, b.path));
+  const named = await nameFiles(entries, req.namer);
+  const sourceOf = new Map(named.map((n) => [n.entry.path, n]));
+  const requests: MoveRequest[] = named.map((n) => ({ source: n.entry.path, target: n.target, size: n.entry.size ?? 0 }));
+  const plan = planMoves(requests, { exists: (p) => fs.existsSync(p) || isDanglingLink(p), caseInsensitive: false }, req.onConflict);
+  printPlan(ctx, plan, sourceOf, req.format);
+  if (plan.conflicts.length > 0) return ExitCode.Aborted;
+  return errors > 0 ? ExitCode.PartialFailure : ExitCode.Ok;
+}
+
+function isDanglingLink(p: string): boolean {
+  try {
+    fs.lstatSync(p);
+    return true;
+  } catch {
+    return false;
+  }
+}
+
+function printPlan(ctx: CliContext, plan: MovePlan, named: Map<string, Named>, format: 'text' | 'ndjson'): void {
+  if (format === 'ndjson') {
+    const lines = plan.actions.map((a) =>
+      JSON.stringify({ action: 'rename', source: a.source, target: a.target, size: a.size, dateSource: named.get(a.source)?.dateSource }),
+    );
+    const conflicts = plan.conflicts.map((c) => JSON.stringify({ action: 'conflict', ...c }));
+    ctx.stdout([...lines, ...conflicts].map((l) => l + '\n').join(''));
+    return;
+  }
+  const rows = plan.actions.map((a) => {
+    const src = named.get(a.source)?.dateSource;
+    return `${a.source} → ${a.target}${src ? `  [${src}]` : ''}\n`;
+  });
+  ctx.stdout(rows.join(''));
+  for (const c of plan.conflicts) ctx.stdout(`CONFLICT ${c.kind}: ${c.source} → ${c.target}: ${c.detail}\n`);
+  ctx.stdout(
+    `plan: ${plan.actions.length} renames, ${plan.conflicts.length} conflicts, ${plan.unchanged} unchanged, ${plan.skipped} skipped; ` +
+      `nothing was changed (applying plans comes in a later release)\n`,
+  );
+}

@@ -1,0 +1,52 @@
+import exifr from 'exifr';
+import type { DateSource, WallTime } from '@filer/engine';
+
+/** EXIF date-times are `YYYY:MM:DD HH:MM:SS` in the camera's local time, optionally with fractions. */
+const EXIF_DATE_RE = /^(\d{4})[:-](\d{2})[:-](\d{2})[ T](\d{2}):(\d{2}):(\d{2})(?:\.(\d{1,3}))?/;
+
+/** Parses an EXIF date-time as the wall time it records; undefined for blank or impossible values. */
+export function parseExifDate(value: unknown): WallTime | undefined {
+  if (typeof value !== 'string') return undefined;
+  const m = EXIF_DATE_RE.exec(value.trim());
+  if (!m) return undefined;
+  const [year, month, day, hour, minute, second] = m.slice(1, 7).map(Number);
+  if (year === 0 || month < 1 || month > 12 || day < 1 || day > 31 || hour > 23 || minute > 59 || second > 60) return undefined;
+  return { year, month, day, hour, minute, second, millisecond: m[7] === undefined ? 0 : Number(m[7].padEnd(3, '0')) };
+}
+
+export interface CaptureDate {
+  time: WallTime;
+  source: DateSource;
+}
+
+/**
+ * Reads a photo's capture date: EXIF DateTimeOriginal, else CreateDate (DateTimeDigitized).
+ * Values are read raw (`reviveValues: false`) so the process's time zone never shifts them: a
+ * file name wants the wall time the camera recorded. exifr reads only the chunks that hold the
+ * tags (JPEG, HEIC, TIFF and the TIFF-based RAW formats). Undefined when neither tag is usable.
+ */
+export async function readCaptureDate(path: string): Promise<CaptureDate | undefined> {
+  let tags: Record<string, unknown> | undefined;
+  try {
+    tags = (await exifr.parse(path, {
+      pick: ['DateTimeOriginal', 'CreateDate'],
+      reviveValues: false,
+      translateValues: false,
+      ifd1: false,
+      gps: false,
+      interop: false,
+      xmp: false,
+      icc: false,
+      iptc: false,
+      jfif: false,
+      ihdr: false,
+    })) as Record<string, unknown> | undefined;
+  } catch {
+    return undefined; // not an image exifr knows, or no EXIF at all: the caller falls back to mtime
+  }
+  const original = parseExifDate(tags?.DateTimeOriginal);
+  if (original) return { time: original, source: 'DateTimeOriginal' };
+  const created = parseExifDate(tags?.CreateDate);
+  if (created) return { time: created, source: 'CreateDate' };
+  return undefined;
+}
