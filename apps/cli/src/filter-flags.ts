@@ -24,6 +24,9 @@ export const FLAG_OF_FIELD: Record<string, string> = {
   to: '--to',
   replace: '--replace',
   onConflict: '--on-conflict',
+  dest: '--dest',
+  id: 'ID',
+  jobs: 'jobs',
   cache: '--cache',
   roots: 'ROOT',
 };

@@ -6,6 +6,7 @@ import { readCliConfig } from './config.js';
 import type { FindFlags } from './commands/find-command.js';
 import type { DupesFlags } from './commands/dupes-command.js';
 import type { RenameFlags } from './commands/rename-command.js';
+import type { TransferFlags } from './commands/transfer-command.js';
 
 /** Builds the `filer` command line. Every failure to parse is a one-line usage error (exit 2). */
 export function buildProgram(ctx: CliContext, setExit: (code: number) => void): Command {
@@ -73,7 +74,8 @@ export function buildProgram(ctx: CliContext, setExit: (code: number) => void): 
       .option('--replace <regex>', 'replace matches in the base name (RE2; $1 for groups)')
       .option('--with <string>', 'replacement for --replace')
       .addOption(new Option('--on-conflict <policy>', 'what a conflict does').choices(['fail', 'skip', 'suffix']).default('fail'))
-      .addOption(new Option('-f, --format <format>', 'plan format').choices(['text', 'ndjson']).default('text')),
+      .addOption(new Option('-f, --format <format>', 'plan format').choices(['text', 'ndjson']).default('text'))
+      .option('--apply', 'journal the plan and carry it out (undo with filer jobs undo ID)'),
   );
   rename.exitOverride().action(async (roots: string[], flags: RenameFlags, cmd: Command) => {
     const globals = cmd.optsWithGlobals() as { quiet?: boolean };
@@ -81,6 +83,39 @@ export function buildProgram(ctx: CliContext, setExit: (code: number) => void): 
     const { resolveRenameRequest, runRenamePlan } = await import('./commands/rename-command.js');
     setExit(await runRenamePlan(resolveRenameRequest(roots, flags), ctx, { quiet: globals.quiet ?? false, config }));
   });
+  for (const kind of ['copy', 'move'] as const) {
+    const cmd = addFilterFlags(
+      program
+        .command(kind)
+        .description(`${kind} files under each ROOT to --dest, keeping the tree below the root (or --flatten); plan first`)
+        .argument('<root...>', 'directories holding the files')
+        .option('--dest <dir>', 'destination directory')
+        .option('--flatten', 'put every file directly in --dest')
+        .option('--apply', 'journal the plan and carry it out (undo with filer jobs undo ID)')
+        .option('--verify', 'check each copy with sha256 before it is linked into place')
+        .addOption(
+          new Option('--on-conflict <policy>', 'what a conflict does').choices(['fail', 'skip', 'suffix', 'overwrite']).default('fail'),
+        )
+        .addOption(new Option('-f, --format <format>', 'plan format').choices(['text', 'ndjson']).default('text')),
+    );
+    cmd.exitOverride().action(async (roots: string[], flags: TransferFlags, c: Command) => {
+      const globals = c.optsWithGlobals() as { quiet?: boolean };
+      const config = readCliConfig();
+      const { resolveTransfer, runTransfer } = await import('./commands/transfer-command.js');
+      setExit(await runTransfer(resolveTransfer(kind, roots, flags), ctx, { quiet: globals.quiet ?? false, config }));
+    });
+  }
+  program
+    .command('jobs')
+    .description('list, show, resume or undo the jobs applied from this machine')
+    .argument('<verb>', 'list | show | resume | undo')
+    .argument('[id]', 'job id (from filer jobs list)')
+    .addOption(new Option('-f, --format <format>', 'for show').choices(['text', 'ndjson']).default('text'))
+    .exitOverride()
+    .action(async (verb: string, id: string | undefined, flags: { format: string }) => {
+      const { runJobs } = await import('./commands/jobs-command.js');
+      setExit(runJobs(ctx, verb, id, { format: flags.format }));
+    });
   return program;
 }
 

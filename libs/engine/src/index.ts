@@ -16,3 +16,5 @@ export * from './dupes/dupes-format.js';
 export * from './rename/wall-time.js';
 export * from './rename/rename-template.js';
 export * from './batch/plan-moves.js';
+export * from './batch/batch-types.js';
+export * from './batch/apply-job.js';

@@ -2,3 +2,4 @@
 export * from './state/state-location.js';
 export * from './state/state-db.js';
 export * from './state/sqlite-hash-cache.js';
+export * from './state/sqlite-journal.js';

@@ -1,4 +1,3 @@
-import * as fs from 'node:fs';
 import * as path from 'node:path';
 import { compileNameReplacer, ExitCode, invalidArgument, parseFilterSpec, type FileEntry, type FilterSpec } from '@filer/core';
 import {
@@ -6,10 +5,8 @@ import {
   compileTemplate,
   localWallTime,
   parseOnConflict,
-  planMoves,
   type CompiledTemplate,
   type DateSource,
-  type MovePlan,
   type MoveRequest,
   type OnConflict,
 } from '@filer/engine';
@@ -17,8 +14,10 @@ import { checkLocalRoots, startParallelWalk } from '@filer/storage';
 import { filterInputFromFlags } from '../filter-flags.js';
 import { formatPathError, type CliContext } from '../cli-context.js';
 import type { CliConfig } from '../config.js';
+import { runBatch } from './batch-runner.js';
 
 export interface RenameFlags {
+  apply?: boolean;
   to?: string;
   replace?: string;
   with?: string;
@@ -36,6 +35,7 @@ export interface RenamePlanRequest {
   namer: Namer;
   onConflict: OnConflict;
   format: 'text' | 'ndjson';
+  apply: boolean;
 }
 
 export function resolveRenameRequest(roots: string[], flags: RenameFlags): RenamePlanRequest {
@@ -55,7 +55,7 @@ export function resolveRenameRequest(roots: string[], flags: RenameFlags): Renam
   if (flags.format !== 'text' && flags.format !== 'ndjson')
     throw invalidArgument('format', flags.format, `invalid format '${flags.format}': expected text or ndjson`);
   checkLocalRoots(roots);
-  return { roots, spec, namer, onConflict, format: flags.format };
+  return { roots, spec, namer, onConflict, format: flags.format, apply: flags.apply ?? false };
 }
 
 interface Named {
@@ -92,8 +92,8 @@ async function nameFiles(entries: FileEntry[], namer: Namer): Promise<Named[]> {
 }
 
 /**
- * `filer rename`: plans every rename and prints the plan with its conflicts; nothing on disk
- * changes. Files are taken in path order, which is also the order of `{counter}`.
+ * `filer rename`: plans every rename and prints the plan with its conflicts; with --apply the plan
+ * is journaled and carried out. Files are taken in path order, which is also the order of `{counter}`.
  */
 export async function runRenamePlan(req: RenamePlanRequest, ctx: CliContext, opts: { quiet: boolean; config: CliConfig }): Promise<number> {
   const entries: FileEntry[] = [];
@@ -113,40 +113,16 @@ export async function runRenamePlan(req: RenamePlanRequest, ctx: CliContext, opt
   }).done;
   entries.sort((a, b) => comparePaths(a.path, b.path));
   const named = await nameFiles(entries, req.namer);
-  const sourceOf = new Map(named.map((n) => [n.entry.path, n]));
+  const bySource = new Map(named.map((n) => [n.entry.path, n]));
   const requests: MoveRequest[] = named.map((n) => ({ source: n.entry.path, target: n.target, size: n.entry.size ?? 0 }));
-  const plan = planMoves(requests, { exists: (p) => fs.existsSync(p) || isDanglingLink(p), caseInsensitive: false }, req.onConflict);
-  printPlan(ctx, plan, sourceOf, req.format);
-  if (plan.conflicts.length > 0) return ExitCode.Aborted;
-  return errors > 0 ? ExitCode.PartialFailure : ExitCode.Ok;
-}
-
-function isDanglingLink(p: string): boolean {
-  try {
-    fs.lstatSync(p);
-    return true;
-  } catch {
-    return false;
-  }
-}
-
-function printPlan(ctx: CliContext, plan: MovePlan, named: Map<string, Named>, format: 'text' | 'ndjson'): void {
-  if (format === 'ndjson') {
-    const lines = plan.actions.map((a) =>
-      JSON.stringify({ action: 'rename', source: a.source, target: a.target, size: a.size, dateSource: named.get(a.source)?.dateSource }),
-    );
-    const conflicts = plan.conflicts.map((c) => JSON.stringify({ action: 'conflict', ...c }));
-    ctx.stdout([...lines, ...conflicts].map((l) => l + '\n').join(''));
-    return;
-  }
-  const rows = plan.actions.map((a) => {
-    const src = named.get(a.source)?.dateSource;
-    return `${a.source} → ${a.target}${src ? `  [${src}]` : ''}\n`;
-  });
-  ctx.stdout(rows.join(''));
-  for (const c of plan.conflicts) ctx.stdout(`CONFLICT ${c.kind}: ${c.source} → ${c.target}: ${c.detail}\n`);
-  ctx.stdout(
-    `plan: ${plan.actions.length} renames, ${plan.conflicts.length} conflicts, ${plan.unchanged} unchanged, ${plan.skipped} skipped; ` +
-      `nothing was changed (applying plans comes in a later release)\n`,
+  const code = runBatch(
+    ctx,
+    requests,
+    { kind: 'rename', onConflict: req.onConflict, apply: req.apply, verify: false, format: req.format },
+    (source) => {
+      const d = bySource.get(source)?.dateSource;
+      return d === undefined ? undefined : { dateSource: d };
+    },
   );
+  return code === ExitCode.Ok && errors > 0 ? ExitCode.PartialFailure : code;
 }

@@ -19,6 +19,28 @@ const MIGRATIONS = [
      PRIMARY KEY (algo, path)
    ) WITHOUT ROWID;
    CREATE INDEX file_hashes_last_seen ON file_hashes (last_seen);`,
+  `CREATE TABLE jobs (
+     id TEXT PRIMARY KEY,
+     kind TEXT NOT NULL,
+     state TEXT NOT NULL,
+     created_at INTEGER NOT NULL,
+     updated_at INTEGER NOT NULL,
+     options TEXT NOT NULL,
+     created_dirs TEXT NOT NULL DEFAULT '[]'
+   );
+   CREATE TABLE job_actions (
+     job_id TEXT NOT NULL REFERENCES jobs (id),
+     seq INTEGER NOT NULL,
+     source TEXT NOT NULL,
+     target TEXT NOT NULL,
+     size INTEGER NOT NULL,
+     overwrite INTEGER NOT NULL,
+     state TEXT NOT NULL,
+     reason TEXT,
+     target_ino INTEGER,
+     target_mtime REAL,
+     PRIMARY KEY (job_id, seq)
+   ) WITHOUT ROWID;`,
 ];
 
 /**

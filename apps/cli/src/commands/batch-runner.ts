@@ -1,0 +1,97 @@
+import * as fs from 'node:fs';
+import { ExitCode, formatSize } from '@filer/core';
+import { applyJob, planMoves, type ApplyReport, type BatchKind, type MovePlan, type MoveRequest, type OnConflict } from '@filer/engine';
+import { LocalFileOps } from '@filer/storage';
+import { defaultStatePath, openStateDb, SqliteJournal } from '@filer/storage/state';
+import type { CliContext } from '../cli-context.js';
+
+/** Extra words shown beside an action in a plan (e.g. where a capture date came from). */
+export type Annotate = (source: string) => Record<string, unknown> | undefined;
+
+export interface BatchOptions {
+  kind: BatchKind;
+  onConflict: OnConflict;
+  apply: boolean;
+  verify: boolean;
+  format: 'text' | 'ndjson';
+  statePath?: string;
+}
+
+function existsOrLink(p: string): boolean {
+  return fs.lstatSync(p, { throwIfNoEntry: false }) !== undefined;
+}
+
+/** Plans, prints the plan, and with --apply journals it and carries it out. Returns the exit code. */
+export function runBatch(ctx: CliContext, requests: MoveRequest[], opts: BatchOptions, annotate?: Annotate): number {
+  const plan = planMoves(requests, { exists: existsOrLink, caseInsensitive: false }, opts.onConflict);
+  printPlan(ctx, plan, opts, annotate);
+  if (plan.conflicts.length > 0) {
+    ctx.stderr(`filer: ${plan.conflicts.length} conflicts: nothing was changed (see --on-conflict)\n`);
+    return ExitCode.Aborted;
+  }
+  if (!opts.apply) return ExitCode.Ok;
+  if (plan.actions.length === 0) return ExitCode.Ok;
+  const db = openStateDb(opts.statePath ?? defaultStatePath());
+  try {
+    const journal = new SqliteJournal(db);
+    const job = journal.create(
+      opts.kind,
+      plan.actions.map((a) => ({ source: a.source, target: a.target, size: a.size, overwrite: a.overwrite === true })),
+      { onConflict: opts.onConflict, verify: opts.verify },
+    );
+    ctx.stderr(`filer: job ${job.id}: journaled ${plan.actions.length} actions; applying\n`);
+    return reportApply(ctx, applyJob(job, journal, new LocalFileOps()));
+  } finally {
+    db.close();
+  }
+}
+
+/** Summarises an applied (or resumed, or undone) job; per-file failures go to stderr. */
+export function reportApply(ctx: CliContext, report: ApplyReport): number {
+  const failed = report.actions.filter((a) => a.state === 'failed' || (a.reason?.startsWith('undo:') ?? false));
+  for (const a of failed) ctx.stderr(`filer: ${a.source} → ${a.target}: ${a.reason}\n`);
+  const c = report.job.counts;
+  ctx.stderr(
+    `filer: job ${report.job.id} ${report.job.state}: ${c.done} done, ${c.undone} undone, ${c.failed} failed, ${c.skipped} skipped, ${c.pending} pending\n`,
+  );
+  if (report.stoppedBy !== undefined) {
+    ctx.stderr(`filer: ${report.stoppedBy}\n`);
+    return ExitCode.Aborted;
+  }
+  return failed.length > 0 ? ExitCode.PartialFailure : ExitCode.Ok;
+}
+
+function printPlan(ctx: CliContext, plan: MovePlan, opts: BatchOptions, annotate?: Annotate): void {
+  if (opts.format === 'ndjson') {
+    const lines = plan.actions.map((a) =>
+      JSON.stringify({
+        action: opts.kind,
+        source: a.source,
+        target: a.target,
+        size: a.size,
+        ...(a.overwrite ? { overwrite: true } : {}),
+        ...annotate?.(a.source),
+      }),
+    );
+    const conflicts = plan.conflicts.map((c) => JSON.stringify({ action: 'conflict', ...c }));
+    ctx.stdout([...lines, ...conflicts].map((l) => l + '\n').join(''));
+    return;
+  }
+  const CHUNK = 2048;
+  for (let i = 0; i < plan.actions.length; i += CHUNK) {
+    ctx.stdout(
+      plan.actions
+        .slice(i, i + CHUNK)
+        .map((a) => {
+          const extra = annotate?.(a.source);
+          return `${a.source} → ${a.target}${a.overwrite ? '  [overwrite]' : ''}${extra ? `  [${Object.values(extra).join(', ')}]` : ''}\n`;
+        })
+        .join(''),
+    );
+  }
+  for (const c of plan.conflicts) ctx.stdout(`CONFLICT ${c.kind}: ${c.source} → ${c.target}: ${c.detail}\n`);
+  ctx.stdout(
+    `plan: ${plan.actions.length} to ${opts.kind} (${formatSize(plan.bytes)}), ${plan.conflicts.length} conflicts, ${plan.unchanged} unchanged, ${plan.skipped} skipped` +
+      (opts.apply ? '\n' : '; nothing changed (add --apply to carry it out)\n'),
+  );
+}

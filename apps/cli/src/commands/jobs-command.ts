@@ -1,0 +1,52 @@
+import { ExitCode, FilerError } from '@filer/core';
+import { applyJob, undoJob, type JobRecord } from '@filer/engine';
+import { LocalFileOps } from '@filer/storage';
+import { defaultStatePath, openStateDb, SqliteJournal } from '@filer/storage/state';
+import type { CliContext } from '../cli-context.js';
+import { reportApply } from './batch-runner.js';
+
+function line(j: JobRecord): string {
+  const c = j.counts;
+  return `${j.id}  ${j.kind.padEnd(6)} ${j.state.padEnd(9)} ${new Date(j.createdAt).toISOString()}  done ${c.done}, failed ${c.failed}, pending ${c.pending}, undone ${c.undone}\n`;
+}
+
+/** `filer jobs list|show|resume|undo`: the CLI's job records and their journals. */
+export function runJobs(ctx: CliContext, verb: string, id: string | undefined, opts: { statePath?: string; format: string }): number {
+  const db = openStateDb(opts.statePath ?? defaultStatePath());
+  try {
+    const journal = new SqliteJournal(db);
+    if (verb === 'list') {
+      ctx.stdout(journal.list(100).map(line).join(''));
+      return ExitCode.Ok;
+    }
+    if (id === undefined) throw new FilerError('E_INVALID_ARGUMENT', `jobs ${verb} needs a job id (see filer jobs list)`, { field: 'id' });
+    const job = journal.get(id);
+    if (job === undefined) throw new FilerError('E_INVALID_ARGUMENT', `no job '${id}' (see filer jobs list)`, { field: 'id', value: id });
+    switch (verb) {
+      case 'show': {
+        const actions = journal.actions(id);
+        if (opts.format === 'ndjson') {
+          ctx.stdout(JSON.stringify({ job }) + '\n' + actions.map((a) => JSON.stringify(a) + '\n').join(''));
+        } else {
+          ctx.stdout(
+            line(job) + actions.map((a) => `${a.state.padEnd(8)} ${a.source} → ${a.target}${a.reason ? `  (${a.reason})` : ''}\n`).join(''),
+          );
+        }
+        return ExitCode.Ok;
+      }
+      case 'resume':
+        if (job.state === 'undone' || job.state === 'undoing')
+          throw new FilerError('E_INVALID_ARGUMENT', `job ${id} was undone; it cannot be resumed`, { field: 'id', value: id });
+        return reportApply(ctx, applyJob(job, journal, new LocalFileOps()));
+      case 'undo':
+        return reportApply(ctx, undoJob(job, journal, new LocalFileOps()));
+      default:
+        throw new FilerError('E_INVALID_ARGUMENT', `unknown jobs command '${verb}': expected list, show, resume or undo`, {
+          field: 'jobs',
+          value: verb,
+        });
+    }
+  } finally {
+    db.close();
+  }
+}

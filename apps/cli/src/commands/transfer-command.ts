@@ -1,0 +1,101 @@
+import * as path from 'node:path';
+import { ExitCode, FilerError, invalidArgument, parseFilterSpec, type FileEntry, type FilterSpec } from '@filer/core';
+import { comparePaths, normalizeRoot, parseOnConflict, type MoveRequest, type OnConflict } from '@filer/engine';
+import { checkLocalRoots, startParallelWalk } from '@filer/storage';
+import { filterInputFromFlags } from '../filter-flags.js';
+import { formatPathError, type CliContext } from '../cli-context.js';
+import type { CliConfig } from '../config.js';
+import { runBatch } from './batch-runner.js';
+
+export interface TransferFlags {
+  dest?: string;
+  flatten?: boolean;
+  apply?: boolean;
+  verify?: boolean;
+  onConflict: string;
+  format: string;
+  [filter: string]: unknown;
+}
+
+export interface TransferRequest {
+  kind: 'copy' | 'move';
+  roots: string[];
+  spec: FilterSpec;
+  dest: string;
+  flatten: boolean;
+  apply: boolean;
+  verify: boolean;
+  onConflict: OnConflict;
+  format: 'text' | 'ndjson';
+}
+
+export function resolveTransfer(kind: 'copy' | 'move', roots: string[], flags: TransferFlags): TransferRequest {
+  const spec = parseFilterSpec(filterInputFromFlags(flags as never));
+  if (spec.type !== 'file')
+    throw invalidArgument('type', String(flags.type), `${kind} acts on files: --type must be f, not '${flags.type}'`);
+  if (flags.dest === undefined || flags.dest === '') throw invalidArgument('dest', '', `${kind} needs --dest DIR`);
+  if (flags.format !== 'text' && flags.format !== 'ndjson')
+    throw invalidArgument('format', flags.format, `invalid format '${flags.format}': expected text or ndjson`);
+  checkLocalRoots(roots);
+  const dest = path.resolve(flags.dest);
+  for (const r of roots) {
+    const abs = path.resolve(r);
+    if (dest === abs || dest.startsWith(abs + '/')) {
+      throw new FilerError('E_INVALID_ARGUMENT', `--dest ${flags.dest} lies inside the root ${r}: its own output would be walked`, {
+        field: 'dest',
+        value: flags.dest,
+      });
+    }
+  }
+  return {
+    kind,
+    roots,
+    spec,
+    dest,
+    flatten: flags.flatten ?? false,
+    apply: flags.apply ?? false,
+    verify: flags.verify ?? false,
+    onConflict: parseOnConflict(flags.onConflict, 'onConflict'),
+    format: flags.format,
+  };
+}
+
+/** Where a file goes: the tree below its root kept under --dest, or its name alone with --flatten. */
+function targetFor(req: TransferRequest, root: string, file: string): string {
+  if (req.flatten) return path.join(req.dest, path.basename(file));
+  const base = normalizeRoot(root);
+  const rel = file.slice(base === '/' ? 1 : base.length + 1);
+  return path.join(req.dest, rel);
+}
+
+/** `filer copy|move`: plan the tree onto --dest, print it, and with --apply journal and run it. */
+export async function runTransfer(req: TransferRequest, ctx: CliContext, opts: { quiet: boolean; config: CliConfig }): Promise<number> {
+  const requests: MoveRequest[] = [];
+  let errors = 0;
+  for (const root of req.roots) {
+    const entries: FileEntry[] = [];
+    await startParallelWalk({
+      roots: [root],
+      spec: req.spec,
+      statAll: true,
+      output: { kind: 'entries' },
+      native: opts.config.nativeScan,
+      spawnAfterMs: opts.config.spawnAfterMs,
+      onEntries: (es) => entries.push(...es),
+      onError: (e) => {
+        errors++;
+        if (!opts.quiet) ctx.stderr(formatPathError(e));
+      },
+    }).done;
+    entries.sort((a, b) => comparePaths(a.path, b.path));
+    for (const e of entries) requests.push({ source: path.resolve(e.path), target: targetFor(req, root, e.path), size: e.size ?? 0 });
+  }
+  const code = runBatch(ctx, requests, {
+    kind: req.kind,
+    onConflict: req.onConflict,
+    apply: req.apply,
+    verify: req.verify,
+    format: req.format,
+  });
+  return code === ExitCode.Ok && errors > 0 ? ExitCode.PartialFailure : code;
+}

@@ -1,0 +1,124 @@
+import { randomBytes } from 'node:crypto';
+import type Database from 'better-sqlite3';
+import type { ActionState, BatchKind, JobRecord, JobState, Journal, JournalAction } from '@filer/engine';
+
+interface JobRow {
+  id: string;
+  kind: BatchKind;
+  state: JobState;
+  created_at: number;
+  updated_at: number;
+  options: string;
+  created_dirs: string;
+}
+
+interface ActionRow {
+  seq: number;
+  source: string;
+  target: string;
+  size: number;
+  overwrite: number;
+  state: ActionState;
+  reason: string | null;
+  target_ino: number | null;
+  target_mtime: number | null;
+}
+
+/** Short, sortable, unique job ids: time in base 36 and four random bytes. */
+function newJobId(now: number): string {
+  return now.toString(36) + '-' + randomBytes(4).toString('hex');
+}
+
+/**
+ * The CLI's jobs and their write-ahead journals in the state database. The connection runs with
+ * `synchronous = FULL`, so a plan is on disk before `create` returns and before any file is touched.
+ */
+export class SqliteJournal implements Journal {
+  constructor(
+    private readonly db: Database.Database,
+    private readonly now: () => number = Date.now,
+  ) {
+    db.pragma('synchronous = FULL');
+  }
+
+  create(kind: BatchKind, actions: Omit<JournalAction, 'seq' | 'state'>[], options: JobRecord['options']): JobRecord {
+    const now = this.now();
+    const id = newJobId(now);
+    const insert = this.db.prepare(
+      'INSERT INTO job_actions (job_id, seq, source, target, size, overwrite, state) VALUES (?, ?, ?, ?, ?, ?, ?)',
+    );
+    this.db.transaction(() => {
+      this.db
+        .prepare('INSERT INTO jobs (id, kind, state, created_at, updated_at, options) VALUES (?, ?, ?, ?, ?, ?)')
+        .run(id, kind, 'planned', now, now, JSON.stringify(options));
+      actions.forEach((a, i) => insert.run(id, i + 1, a.source, a.target, a.size, a.overwrite ? 1 : 0, 'pending'));
+    })();
+    return this.get(id)!;
+  }
+
+  get(id: string): JobRecord | undefined {
+    const row = this.db.prepare('SELECT * FROM jobs WHERE id = ?').get(id) as JobRow | undefined;
+    return row && this.toRecord(row);
+  }
+
+  list(limit: number): JobRecord[] {
+    return (this.db.prepare('SELECT * FROM jobs ORDER BY created_at DESC, id DESC LIMIT ?').all(limit) as JobRow[]).map((r) =>
+      this.toRecord(r),
+    );
+  }
+
+  actions(id: string): JournalAction[] {
+    return (this.db.prepare('SELECT * FROM job_actions WHERE job_id = ? ORDER BY seq').all(id) as ActionRow[]).map((r) => ({
+      seq: r.seq,
+      source: r.source,
+      target: r.target,
+      size: r.size,
+      overwrite: r.overwrite === 1,
+      state: r.state,
+      reason: r.reason ?? undefined,
+      targetIno: r.target_ino ?? undefined,
+      targetMtimeMs: r.target_mtime ?? undefined,
+    }));
+  }
+
+  setJobState(id: string, state: JobState): void {
+    this.db.prepare('UPDATE jobs SET state = ?, updated_at = ? WHERE id = ?').run(state, this.now(), id);
+  }
+
+  record(id: string, updates: Parameters<Journal['record']>[1]): void {
+    const stmt = this.db.prepare(
+      'UPDATE job_actions SET state = ?, reason = ?, target_ino = ?, target_mtime = ? WHERE job_id = ? AND seq = ?',
+    );
+    this.db.transaction(() => {
+      for (const u of updates) stmt.run(u.state, u.reason ?? null, u.targetIno ?? null, u.targetMtimeMs ?? null, id, u.seq);
+      this.db.prepare('UPDATE jobs SET updated_at = ? WHERE id = ?').run(this.now(), id);
+    })();
+  }
+
+  addCreatedDirs(id: string, dirs: string[]): void {
+    if (dirs.length === 0) return;
+    const row = this.db.prepare('SELECT created_dirs FROM jobs WHERE id = ?').get(id) as { created_dirs: string };
+    const all = [...(JSON.parse(row.created_dirs) as string[]), ...dirs];
+    this.db.prepare('UPDATE jobs SET created_dirs = ? WHERE id = ?').run(JSON.stringify(all), id);
+  }
+
+  private toRecord(r: JobRow): JobRecord {
+    const counts: Record<ActionState, number> = { pending: 0, done: 0, failed: 0, skipped: 0, undone: 0 };
+    for (const c of this.db.prepare('SELECT state, count(*) AS n FROM job_actions WHERE job_id = ? GROUP BY state').all(r.id) as {
+      state: ActionState;
+      n: number;
+    }[]) {
+      counts[c.state] = c.n;
+    }
+    return {
+      id: r.id,
+      kind: r.kind,
+      state: r.state,
+      createdAt: r.created_at,
+      updatedAt: r.updated_at,
+      options: JSON.parse(r.options) as JobRecord['options'],
+      createdDirs: JSON.parse(r.created_dirs) as string[],
+      counts,
+    };
+  }
+}
