@@ -176,7 +176,7 @@ describe('two connections to one state database (WAL)', () => {
     const b = openDb(file);
     expect(a.pragma('journal_mode', { simple: true })).toBe('wal');
     expect(b.pragma('journal_mode', { simple: true })).toBe('wal');
-    expect(b.pragma('user_version', { simple: true })).toBe(1);
+    expect(b.pragma('user_version', { simple: true })).toBe(2);
     expect(fs.existsSync(file)).toBe(true);
   });
 
@@ -253,7 +253,7 @@ describe('two connections to one state database (WAL)', () => {
       );
       expect(runs.map((r) => r.stdout.trim())).toEqual(Array(6).fill('ok'));
       const db = openDb(file);
-      expect(db.pragma('user_version', { simple: true })).toBe(1);
+      expect(db.pragma('user_version', { simple: true })).toBe(2); // hash cache, then jobs
     }
   });
 });
