@@ -25,6 +25,7 @@ export const FLAG_OF_FIELD: Record<string, string> = {
   replace: '--replace',
   onConflict: '--on-conflict',
   dest: '--dest',
+  out: '--out',
   id: 'ID',
   jobs: 'jobs',
   cache: '--cache',

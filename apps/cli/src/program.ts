@@ -7,6 +7,7 @@ import type { FindFlags } from './commands/find-command.js';
 import type { DupesFlags } from './commands/dupes-command.js';
 import type { RenameFlags } from './commands/rename-command.js';
 import type { TransferFlags } from './commands/transfer-command.js';
+import type { ManifestFlags } from './commands/manifest-command.js';
 
 /** Builds the `filer` command line. Every failure to parse is a one-line usage error (exit 2). */
 export function buildProgram(ctx: CliContext, setExit: (code: number) => void): Command {
@@ -105,6 +106,21 @@ export function buildProgram(ctx: CliContext, setExit: (code: number) => void): 
       setExit(await runTransfer(resolveTransfer(kind, roots, flags), ctx, { quiet: globals.quiet ?? false, config }));
     });
   }
+  const manifest = addFilterFlags(
+    program
+      .command('manifest')
+      .description('write a manifest of the files under each ROOT: path, type, size, mtime (and sha256)')
+      .argument('<root...>', 'directories to list')
+      .option('--out <file>', 'a new file to write (never overwritten), or - for stdout')
+      .option('--hash', 'add each file’s sha256')
+      .addOption(new Option('-f, --format <format>', 'manifest format').choices(['csv', 'ndjson', 'json']).default('csv')),
+  );
+  manifest.exitOverride().action(async (roots: string[], flags: ManifestFlags, c: Command) => {
+    const globals = c.optsWithGlobals() as { quiet?: boolean };
+    const config = readCliConfig();
+    const { resolveManifest, runManifest } = await import('./commands/manifest-command.js');
+    setExit(await runManifest(resolveManifest(roots, flags), ctx, { quiet: globals.quiet ?? false, config }));
+  });
   program
     .command('jobs')
     .description('list, show, resume or undo the jobs applied from this machine')

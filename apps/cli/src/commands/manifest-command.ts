@@ -1,0 +1,137 @@
+import * as fs from 'node:fs';
+import * as path from 'node:path';
+import { ExitCode, FilerError, invalidArgument, parseFilterSpec, type FileEntry, type FilterSpec } from '@filer/core';
+import { comparePaths, csvField, isoFromMs, type DupeFile } from '@filer/engine';
+import { checkLocalRoots, startParallelWalk } from '@filer/storage';
+import { filterInputFromFlags } from '../filter-flags.js';
+import { formatPathError, type CliContext } from '../cli-context.js';
+import type { CliConfig } from '../config.js';
+
+export interface ManifestFlags {
+  out?: string;
+  hash?: boolean;
+  format: string;
+  [filter: string]: unknown;
+}
+
+export interface ManifestRequest {
+  roots: string[];
+  spec: FilterSpec;
+  out: string;
+  hash: boolean;
+  format: 'csv' | 'ndjson' | 'json';
+}
+
+export function resolveManifest(roots: string[], flags: ManifestFlags): ManifestRequest {
+  const spec = parseFilterSpec(filterInputFromFlags(flags as never));
+  if (flags.out === undefined || flags.out === '') throw invalidArgument('out', '', 'manifest needs --out FILE (or --out - for stdout)');
+  if (!['csv', 'ndjson', 'json'].includes(flags.format))
+    throw invalidArgument('format', flags.format, `invalid format '${flags.format}': expected csv, ndjson or json`);
+  if (flags.out !== '-' && fs.lstatSync(flags.out, { throwIfNoEntry: false }) !== undefined) {
+    throw new FilerError('E_INVALID_ARGUMENT', `'${flags.out}' already exists: filer never overwrites it; choose another name`, {
+      field: 'out',
+      value: flags.out,
+    });
+  }
+  checkLocalRoots(roots);
+  return { roots, spec, out: flags.out, hash: flags.hash ?? false, format: flags.format as ManifestRequest['format'] };
+}
+
+interface Row {
+  entry: FileEntry;
+  sha256?: string;
+}
+
+function render(rows: Row[], req: ManifestRequest): string {
+  const obj = (r: Row): Record<string, unknown> => ({
+    path: r.entry.path,
+    type: r.entry.kind,
+    size: r.entry.size,
+    mtime: r.entry.mtimeMs === undefined ? null : isoFromMs(r.entry.mtimeMs),
+    ...(req.hash ? { sha256: r.sha256 ?? null } : {}),
+  });
+  switch (req.format) {
+    case 'ndjson':
+      return rows.map((r) => JSON.stringify(obj(r)) + '\n').join('');
+    case 'json':
+      return '[' + rows.map((r) => '\n' + JSON.stringify(obj(r))).join(',') + (rows.length ? '\n' : '') + ']\n';
+    case 'csv':
+      return (
+        `path,type,size,mtime${req.hash ? ',sha256' : ''}\n` +
+        rows
+          .map(
+            (r) =>
+              `${csvField(r.entry.path)},${r.entry.kind},${r.entry.size ?? ''},${r.entry.mtimeMs === undefined ? '' : isoFromMs(r.entry.mtimeMs)}${req.hash ? ',' + (r.sha256 ?? '') : ''}\n`,
+          )
+          .join('')
+      );
+  }
+}
+
+/** Writes a new file durably and atomically, refusing to replace one that appeared meanwhile. */
+function writeNewFile(file: string, text: string): void {
+  const tmp = path.join(path.dirname(file), `.${path.basename(file)}.filer-${process.pid}.tmp`);
+  const fd = fs.openSync(tmp, 'wx');
+  try {
+    fs.writeFileSync(fd, text);
+    fs.fsyncSync(fd);
+  } finally {
+    fs.closeSync(fd);
+  }
+  try {
+    fs.linkSync(tmp, file);
+  } finally {
+    fs.rmSync(tmp, { force: true });
+  }
+}
+
+/** `filer manifest`: every matching file with size, mtime (and sha256 with --hash), in path order. */
+export async function runManifest(req: ManifestRequest, ctx: CliContext, opts: { quiet: boolean; config: CliConfig }): Promise<number> {
+  const entries: FileEntry[] = [];
+  let errors = 0;
+  const report = (e: Parameters<typeof formatPathError>[0]): void => {
+    errors++;
+    if (!opts.quiet) ctx.stderr(formatPathError(e));
+  };
+  await startParallelWalk({
+    roots: req.roots,
+    spec: req.spec,
+    statAll: true,
+    identity: req.hash,
+    output: { kind: 'entries' },
+    native: opts.config.nativeScan,
+    spawnAfterMs: opts.config.spawnAfterMs,
+    onEntries: (es) => entries.push(...es),
+    onError: report,
+  }).done;
+  entries.sort((a, b) => comparePaths(a.path, b.path));
+  const rows: Row[] = entries.map((entry) => ({ entry }));
+  if (req.hash) {
+    const { LocalFileHasher } = await import('@filer/storage/hashing');
+    const hasher = new LocalFileHasher('sha256', undefined, req.spec.follow, opts.config.nativeScan);
+    try {
+      const files = rows.filter((r) => r.entry.kind === 'file');
+      const outcomes = await hasher.hash(
+        files.map((r) => r.entry as DupeFile),
+        'full',
+      );
+      outcomes.forEach((o, i) => {
+        if ('error' in o) report(o.error);
+        else files[i].sha256 = o.hash;
+      });
+    } finally {
+      await hasher.close();
+    }
+  }
+  const text = render(rows, req);
+  if (req.out === '-') ctx.stdout(text);
+  else {
+    try {
+      writeNewFile(req.out, text);
+    } catch (e) {
+      throw new FilerError('E_IO', `cannot write the manifest: ${(e as Error).message}`, { path: req.out, cause: e });
+    }
+    ctx.stderr(`filer: wrote ${rows.length} entries to ${req.out}\n`);
+  }
+  return errors > 0 ? ExitCode.PartialFailure : ExitCode.Ok;
+}
