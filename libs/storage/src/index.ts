@@ -4,3 +4,4 @@ export * from './local/parallel-walk.js';
 export type { OutputMode } from './local/walk-protocol.js';
 export * from './local/ancestor-ignores.js';
 export * from './local/local-file-ops.js';
+export * from './local/case-probe.js';

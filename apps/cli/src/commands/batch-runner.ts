@@ -1,7 +1,7 @@
 import * as fs from 'node:fs';
 import { ExitCode, formatSize } from '@filer/core';
 import { applyJob, planMoves, type ApplyReport, type BatchKind, type MovePlan, type MoveRequest, type OnConflict } from '@filer/engine';
-import { LocalFileOps } from '@filer/storage';
+import { isCaseInsensitiveAt, LocalFileOps } from '@filer/storage';
 import { defaultStatePath, openStateDb, SqliteJournal } from '@filer/storage/state';
 import type { CliContext } from '../cli-context.js';
 
@@ -23,7 +23,10 @@ function existsOrLink(p: string): boolean {
 
 /** Plans, prints the plan, and with --apply journals it and carries it out. Returns the exit code. */
 export function runBatch(ctx: CliContext, requests: MoveRequest[], opts: BatchOptions, annotate?: Annotate): number {
-  const plan = planMoves(requests, { exists: existsOrLink, caseInsensitive: false }, opts.onConflict);
+  // Probe the first few distinct target directories; one case-insensitive place makes the whole plan careful.
+  const dirs = [...new Set(requests.map((r) => r.target.slice(0, r.target.lastIndexOf('/'))))].slice(0, 64);
+  const caseInsensitive = dirs.some((d) => isCaseInsensitiveAt(d + '/x'));
+  const plan = planMoves(requests, { exists: existsOrLink, caseInsensitive }, opts.onConflict);
   printPlan(ctx, plan, opts, annotate);
   if (plan.conflicts.length > 0) {
     ctx.stderr(`filer: ${plan.conflicts.length} conflicts: nothing was changed (see --on-conflict)\n`);
