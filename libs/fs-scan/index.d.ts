@@ -9,5 +9,7 @@ declare const addon: {
    * i × 2 × block, then fstats it: count × [errno (−1 short read), size, dev, ino, mtimeSec, mtimeNsec, bytes].
    */
   readSamples(pathsJoinedByNul: string, count: number, sizes: Float64Array, block: number, follow: boolean, out: Uint8Array): Float64Array;
+  /** syncfs(2) on the file system holding `path`. */
+  syncFs(path: string): void;
 } | null;
 export = addon;

@@ -130,7 +130,7 @@ export function buildProgram(ctx: CliContext, setExit: (code: number) => void): 
     .exitOverride()
     .action(async (verb: string, id: string | undefined, flags: { format: string }) => {
       const { runJobs } = await import('./commands/jobs-command.js');
-      setExit(runJobs(ctx, verb, id, { format: flags.format }));
+      setExit(await runJobs(ctx, verb, id, { format: flags.format }));
     });
   return program;
 }

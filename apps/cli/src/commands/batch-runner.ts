@@ -22,7 +22,7 @@ function existsOrLink(p: string): boolean {
 }
 
 /** Plans, prints the plan, and with --apply journals it and carries it out. Returns the exit code. */
-export function runBatch(ctx: CliContext, requests: MoveRequest[], opts: BatchOptions, annotate?: Annotate): number {
+export async function runBatch(ctx: CliContext, requests: MoveRequest[], opts: BatchOptions, annotate?: Annotate): Promise<number> {
   // Probe the first few distinct target directories; one case-insensitive place makes the whole plan careful.
   const dirs = [...new Set(requests.map((r) => r.target.slice(0, r.target.lastIndexOf('/'))))].slice(0, 64);
   const caseInsensitive = dirs.some((d) => isCaseInsensitiveAt(d + '/x'));
@@ -43,7 +43,7 @@ export function runBatch(ctx: CliContext, requests: MoveRequest[], opts: BatchOp
       { onConflict: opts.onConflict, verify: opts.verify },
     );
     ctx.stderr(`filer: job ${job.id}: journaled ${plan.actions.length} actions; applying\n`);
-    return reportApply(ctx, applyJob(job, journal, new LocalFileOps()));
+    return reportApply(ctx, await applyJob(job, journal, new LocalFileOps()));
   } finally {
     db.close();
   }

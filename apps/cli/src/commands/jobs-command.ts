@@ -11,7 +11,12 @@ function line(j: JobRecord): string {
 }
 
 /** `filer jobs list|show|resume|undo`: the CLI's job records and their journals. */
-export function runJobs(ctx: CliContext, verb: string, id: string | undefined, opts: { statePath?: string; format: string }): number {
+export async function runJobs(
+  ctx: CliContext,
+  verb: string,
+  id: string | undefined,
+  opts: { statePath?: string; format: string },
+): Promise<number> {
   const db = openStateDb(opts.statePath ?? defaultStatePath());
   try {
     const journal = new SqliteJournal(db);
@@ -37,7 +42,7 @@ export function runJobs(ctx: CliContext, verb: string, id: string | undefined, o
       case 'resume':
         if (job.state === 'undone' || job.state === 'undoing')
           throw new FilerError('E_INVALID_ARGUMENT', `job ${id} was undone; it cannot be resumed`, { field: 'id', value: id });
-        return reportApply(ctx, applyJob(job, journal, new LocalFileOps()));
+        return reportApply(ctx, await applyJob(job, journal, new LocalFileOps()));
       case 'undo':
         return reportApply(ctx, undoJob(job, journal, new LocalFileOps()));
       default:

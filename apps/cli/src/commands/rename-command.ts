@@ -115,7 +115,7 @@ export async function runRenamePlan(req: RenamePlanRequest, ctx: CliContext, opt
   const named = await nameFiles(entries, req.namer);
   const bySource = new Map(named.map((n) => [n.entry.path, n]));
   const requests: MoveRequest[] = named.map((n) => ({ source: n.entry.path, target: n.target, size: n.entry.size ?? 0 }));
-  const code = runBatch(
+  const code = await runBatch(
     ctx,
     requests,
     { kind: 'rename', onConflict: req.onConflict, apply: req.apply, verify: false, format: req.format },

@@ -90,7 +90,7 @@ export async function runTransfer(req: TransferRequest, ctx: CliContext, opts: {
     entries.sort((a, b) => comparePaths(a.path, b.path));
     for (const e of entries) requests.push({ source: path.resolve(e.path), target: targetFor(req, root, e.path), size: e.size ?? 0 });
   }
-  const code = runBatch(ctx, requests, {
+  const code = await runBatch(ctx, requests, {
     kind: req.kind,
     onConflict: req.onConflict,
     apply: req.apply,

@@ -1,7 +1,7 @@
 import type { FileOps, JobRecord, Journal, JournalAction } from './batch-types.js';
 
-/** Outcomes are written to the journal in groups this large: the disk, not the journal, is the truth. */
-const RECORD_EVERY = 256;
+/** Actions are carried out in batches this large: one flush makes a whole batch's copies durable. */
+const BATCH = 256;
 
 export interface ApplyReport {
   job: JobRecord;
@@ -11,14 +11,23 @@ export interface ApplyReport {
 }
 
 type Update = Parameters<Journal['record']>[1][number];
+type Outcome = Omit<Update, 'seq'>;
 
 function errnoOf(e: unknown): string {
   const err = e as { code?: string; message?: string };
   return err.code ? `${err.code}: ${err.message ?? ''}`.trim() : String(e);
 }
 
+function parentOf(p: string): string {
+  const slash = p.lastIndexOf('/');
+  return slash <= 0 ? '/' : p.slice(0, slash);
+}
+
+/** What to do with one action, decided from the disk alone. */
+type Step = { outcome: Outcome } | { unlinkSource: true } | { stage: true } | { link: true } | { replace: true };
+
 /**
- * Applies (or resumes) a journaled job: each pending action is decided from what is on disk now,
+ * Applies (or resumes) a journaled job. Each pending action is decided from what is on disk now,
  * so running it again after a crash finishes the job without doing anything twice:
  * - source here, target absent → act;
  * - source gone, target here → it was done;
@@ -26,9 +35,11 @@ function errnoOf(e: unknown): string {
  * - both here with the same bytes → a copy was linked into place: drop the source (move);
  * - otherwise the target is someone else's file: fail that action, never overwrite it
  *   (unless the plan said overwrite).
- * A full disk stops the job cleanly; other per-file errors fail that file and the rest go on.
+ * Work goes in batches: copies are staged under temporary names, made durable together, then
+ * linked into place; the directories are flushed before any source is removed. A full disk stops
+ * the job cleanly; other per-file errors fail that file and the rest go on.
  */
-export function applyJob(job: JobRecord, journal: Journal, ops: FileOps): ApplyReport {
+export async function applyJob(job: JobRecord, journal: Journal, ops: FileOps): Promise<ApplyReport> {
   const actions = journal.actions(job.id);
   const pending = actions.filter((a) => a.state === 'pending');
   journal.setJobState(job.id, 'applying');
@@ -42,85 +53,129 @@ export function applyJob(job: JobRecord, journal: Journal, ops: FileOps): ApplyR
       return {
         job: journal.get(job.id)!,
         actions,
-        stoppedBy: `not enough free space: ${bytes} bytes to copy, ${free} available at ${needCopy[0].target}`,
+        stoppedBy: `not enough free space: ${bytes} bytes to copy, ${free} available at ${parentOf(needCopy[0].target)}`,
       };
     }
   }
-  let updates: Update[] = [];
   let stoppedBy: string | undefined;
-  const flush = (): void => {
-    if (updates.length > 0) journal.record(job.id, updates);
-    updates = [];
-  };
-  for (const a of pending) {
-    const outcome = decideAndAct(job, a, ops, tmpTag, journal);
-    updates.push({ seq: a.seq, ...outcome });
-    Object.assign(a, outcome);
-    if (outcome.state === 'failed' && outcome.reason?.startsWith('ENOSPC')) {
-      stoppedBy = `disk full while copying to ${a.target}: the job stopped; ${pending.length - updates.length} files were not attempted (resume after freeing space)`;
-      break;
-    }
-    if (updates.length >= RECORD_EVERY) flush();
+  let attempted = 0;
+  for (let i = 0; i < pending.length && stoppedBy === undefined; i += BATCH) {
+    const batch = pending.slice(i, i + BATCH);
+    const outcomes = new Map<JournalAction, Outcome>();
+    stoppedBy = await runBatch(job, batch, ops, tmpTag, journal, outcomes);
+    attempted += outcomes.size;
+    const updates = [...outcomes].map(([a, o]) => ({ seq: a.seq, ...o }));
+    for (const [a, o] of outcomes) Object.assign(a, o);
+    journal.record(job.id, updates);
   }
-  flush();
+  if (stoppedBy !== undefined) stoppedBy += `; ${pending.length - attempted} files were not attempted (resume after freeing space)`;
   const failed = actions.some((a) => a.state === 'failed');
-  journal.setJobState(job.id, stoppedBy !== undefined ? 'failed' : failed ? 'failed' : 'completed');
+  journal.setJobState(job.id, stoppedBy !== undefined || failed ? 'failed' : 'completed');
   return { job: journal.get(job.id)!, actions, stoppedBy };
+}
+
+async function runBatch(
+  job: JobRecord,
+  batch: JournalAction[],
+  ops: FileOps,
+  tmpTag: string,
+  journal: Journal,
+  outcomes: Map<JournalAction, Outcome>,
+): Promise<string | undefined> {
+  const toStage: JournalAction[] = [];
+  const staged: { a: JournalAction; tmp: string }[] = [];
+  const removeSource: JournalAction[] = [];
+  const createdDirs: string[] = [];
+  let stoppedBy: string | undefined;
+  const fail = (a: JournalAction, e: unknown): void => void outcomes.set(a, { state: 'failed', reason: errnoOf(e) });
+  for (const a of batch) {
+    try {
+      const step = decide(job, a, ops, tmpTag);
+      if ('outcome' in step) outcomes.set(a, step.outcome);
+      else if ('unlinkSource' in step) removeSource.push(a);
+      else {
+        createdDirs.push(...ops.ensureParent(a.target));
+        if ('link' in step && ops.link(a.source, a.target)) removeSource.push(a);
+        else if ('replace' in step && ops.replace(a.source, a.target)) removeSource.push(a);
+        else toStage.push(a);
+      }
+    } catch (e) {
+      fail(a, e);
+    }
+  }
+  journal.addCreatedDirs(job.id, createdDirs);
+  const tmps = await ops.stageMany(toStage, tmpTag);
+  tmps.forEach((tmp, k) => {
+    const a = toStage[k];
+    if (typeof tmp === 'string') {
+      staged.push({ a, tmp });
+      return;
+    }
+    fail(a, tmp);
+    if ((tmp as { code?: string }).code === 'ENOSPC' && stoppedBy === undefined) {
+      stoppedBy = `disk full while copying ${a.source} to ${a.target}: the job stopped`;
+    }
+  });
+  // Data first, then names: a final name only ever points at durable, verified bytes.
+  ops.flushFiles(staged.map((s) => s.tmp));
+  for (const { a, tmp } of staged) {
+    try {
+      ops.commit(tmp, a.source, a.target, { overwrite: a.overwrite, verify: job.options.verify });
+      if (job.kind === 'copy') outcomes.set(a, done(ops, a.target));
+      else removeSource.push(a);
+    } catch (e) {
+      fail(a, e);
+    }
+  }
+  ops.flushDirs([...new Set([...staged.map((s) => s.a), ...removeSource].map((a) => parentOf(a.target)))]);
+  // Only now, with every target in place and durable, do sources go.
+  for (const a of removeSource) {
+    try {
+      ops.unlink(a.source);
+      outcomes.set(a, done(ops, a.target));
+    } catch (e) {
+      outcomes.set(a, { ...done(ops, a.target), state: 'failed', reason: `copied, but the source could not be removed: ${errnoOf(e)}` });
+    }
+  }
+  ops.flushDirs([...new Set(removeSource.map((a) => parentOf(a.source)))]);
+  return stoppedBy;
 }
 
 function crossesDevice(ops: FileOps, a: JournalAction): boolean {
   const s = ops.stat(a.source);
   let dir = a.target;
   for (;;) {
-    const slash = dir.lastIndexOf('/');
-    dir = slash <= 0 ? '/' : dir.slice(0, slash);
+    dir = parentOf(dir);
     const d = ops.stat(dir);
     if (d) return s !== undefined && d.dev !== s.dev;
     if (dir === '/') return false;
   }
 }
 
-function done(ops: FileOps, target: string): Omit<Update, 'seq'> {
+function done(ops: FileOps, target: string): Outcome {
   const t = ops.stat(target);
   return { state: 'done', targetIno: t?.ino, targetMtimeMs: t?.mtimeMs };
 }
 
-function decideAndAct(job: JobRecord, a: JournalAction, ops: FileOps, tmpTag: string, journal: Journal): Omit<Update, 'seq'> {
-  const verify = job.options.verify;
-  try {
-    ops.removeTemps(a.target, tmpTag);
-    const s = ops.stat(a.source);
-    const t = ops.stat(a.target);
-    if (job.kind === 'copy') {
-      if (!s) return { state: 'failed', reason: 'source missing' };
-      if (t) {
-        if (ops.sameContent(a.source, a.target)) return done(ops, a.target);
-        if (!a.overwrite) return { state: 'failed', reason: 'target exists (not overwritten)' };
-      } else journal.addCreatedDirs(job.id, ops.ensureParent(a.target));
-      ops.copy(a.source, a.target, { overwrite: a.overwrite, verify, tmpTag });
-      return done(ops, a.target);
+function decide(job: JobRecord, a: JournalAction, ops: FileOps, tmpTag: string): Step {
+  ops.removeTemps(a.target, tmpTag);
+  const s = ops.stat(a.source);
+  const t = ops.stat(a.target);
+  if (job.kind === 'copy') {
+    if (!s) return { outcome: { state: 'failed', reason: 'source missing' } };
+    if (t) {
+      if (ops.sameContent(a.source, a.target)) return { outcome: done(ops, a.target) };
+      if (!a.overwrite) return { outcome: { state: 'failed', reason: 'target exists (not overwritten)' } };
     }
-    if (s && !t) {
-      journal.addCreatedDirs(job.id, ops.ensureParent(a.target));
-      ops.move(a.source, a.target, { overwrite: false, verify, tmpTag });
-      return done(ops, a.target);
-    }
-    if (!s && t) return done(ops, a.target);
-    if (!s && !t) return { state: 'failed', reason: 'source missing' };
-    if (s!.ino === t!.ino && s!.dev === t!.dev) {
-      ops.unlink(a.source);
-      return done(ops, a.target);
-    }
-    if (ops.sameContent(a.source, a.target)) {
-      ops.unlink(a.source);
-      return done(ops, a.target);
-    }
-    if (!a.overwrite) return { state: 'failed', reason: 'target exists (not overwritten)' };
-    ops.move(a.source, a.target, { overwrite: true, verify, tmpTag });
-    return done(ops, a.target);
-  } catch (e) {
-    return { state: 'failed', reason: errnoOf(e) };
+    return { stage: true };
   }
+  if (s && !t) return { link: true };
+  if (!s && t) return { outcome: done(ops, a.target) };
+  if (!s && !t) return { outcome: { state: 'failed', reason: 'source missing' } };
+  if (s!.ino === t!.ino && s!.dev === t!.dev) return { unlinkSource: true };
+  if (ops.sameContent(a.source, a.target)) return { unlinkSource: true };
+  if (!a.overwrite) return { outcome: { state: 'failed', reason: 'target exists (not overwritten)' } };
+  return { replace: true };
 }
 
 /**

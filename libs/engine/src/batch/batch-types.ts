@@ -42,16 +42,32 @@ export interface Journal {
   addCreatedDirs(id: string, dirs: string[]): void;
 }
 
-/** What a file system must offer to apply a plan safely (no call ever replaces a file unless told to). */
+/**
+ * What a file system must offer to apply a plan safely: no call ever replaces a file unless told
+ * to. The batch primitives let a job make a whole batch of copies durable with one flush.
+ */
 export interface FileOps {
   /** lstat-like: undefined when absent. */
   stat(path: string): { ino: number; dev: number; size: number; mtimeMs: number } | undefined;
   /** Creates missing parent directories of `path`, returning the ones it created (shallowest first). */
   ensureParent(path: string): string[];
-  /** Relocates a file without replacing an existing target (link + unlink, or a verified copy across devices). */
+  /** Hard-links `source` at `target`, never replacing it (EEXIST); false when they are on different devices. */
+  link(source: string, target: string): boolean;
+  /** Renames `source` over `target` (the overwrite policy); false when they are on different devices. */
+  replace(source: string, target: string): boolean;
+  /**
+   * Copies each source to a temporary name beside its target (mtime kept, size checked), several
+   * at once; returns each temporary name or the error that stopped it. Not yet durable.
+   */
+  stageMany(items: readonly { source: string; target: string }[], tmpTag: string): Promise<(string | Error)[]>;
+  /** Makes staged files' data durable: one syncfs per file system, or an fsync each. */
+  flushFiles(paths: readonly string[]): void;
+  /** Puts a staged file in place: linked (or renamed, with overwrite), after a sha256 comparison with `verify`. */
+  commit(tmp: string, source: string, target: string, opts: { overwrite: boolean; verify: boolean }): void;
+  /** Makes directory entries durable (fsync of each directory once). */
+  flushDirs(dirs: readonly string[]): void;
+  /** Relocates one file durably: link + unlink, or stage, flush, commit, unlink across devices. */
   move(source: string, target: string, opts: { overwrite: boolean; verify: boolean; tmpTag: string }): void;
-  /** Copies a file to a temporary name, fsyncs and verifies it, then links it into place without replacing. */
-  copy(source: string, target: string, opts: { overwrite: boolean; verify: boolean; tmpTag: string }): void;
   /** True when both paths hold the same bytes. */
   sameContent(a: string, b: string): boolean;
   unlink(path: string): void;
