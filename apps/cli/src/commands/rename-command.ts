@@ -67,7 +67,8 @@ interface Named {
 /** Works out every file's new name: capture dates are read (in parallel) only when the template uses them. */
 async function nameFiles(entries: FileEntry[], namer: Namer): Promise<Named[]> {
   if (namer.kind === 'replace') {
-    return entries.map((entry) => ({ entry, target: path.join(path.dirname(entry.path), namer.replace(path.basename(entry.path))) }));
+    // Joined, not normalised: an empty or '..' name must reach the planner as the invalid name it is.
+    return entries.map((entry) => ({ entry, target: path.dirname(entry.path) + '/' + namer.replace(path.basename(entry.path)) }));
   }
   const t = namer.template;
   let captures: Awaited<ReturnType<typeof import('@filer/storage/media').readCaptureDates>> | undefined;

@@ -59,8 +59,8 @@ export async function applyJob(job: JobRecord, journal: Journal, ops: FileOps): 
   }
   let stoppedBy: string | undefined;
   let attempted = 0;
-  for (let i = 0; i < pending.length && stoppedBy === undefined; i += BATCH) {
-    const batch = pending.slice(i, i + BATCH);
+  for (const batch of batches(pending)) {
+    if (stoppedBy !== undefined) break;
     const outcomes = new Map<JournalAction, Outcome>();
     stoppedBy = await runBatch(job, batch, ops, tmpTag, journal, outcomes);
     attempted += outcomes.size;
@@ -139,6 +139,26 @@ async function runBatch(
   }
   ops.flushDirs([...new Set(removeSource.map((a) => parentOf(a.source)))]);
   return stoppedBy;
+}
+
+/**
+ * Cuts pending actions into batches of at most BATCH. A batch also ends before an action whose
+ * target is a source earlier in the same batch (a chain a→b, b→c): sources are removed only at
+ * the end of a batch, so the next link must wait for that.
+ */
+function* batches(pending: JournalAction[]): Generator<JournalAction[]> {
+  let batch: JournalAction[] = [];
+  let sources = new Set<string>();
+  for (const a of pending) {
+    if (batch.length >= BATCH || sources.has(a.target)) {
+      yield batch;
+      batch = [];
+      sources = new Set();
+    }
+    batch.push(a);
+    sources.add(a.source);
+  }
+  if (batch.length > 0) yield batch;
 }
 
 function crossesDevice(ops: FileOps, a: JournalAction): boolean {

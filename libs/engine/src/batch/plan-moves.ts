@@ -43,6 +43,8 @@ export interface MovePlan {
 /** What the planner needs to know of the destination: whether a path is taken, and how names compare there. */
 export interface TargetView {
   exists(path: string): boolean;
+  /** Why nothing can be created at `path` (an ancestor is a file, say); undefined when it can be. */
+  blocked?(path: string): string | undefined;
   /** A case-insensitive destination (macOS, Windows shares) folds names before comparing. */
   caseInsensitive: boolean;
 }
@@ -111,6 +113,11 @@ export function planMoves(requests: readonly MoveRequest[], view: TargetView, on
     const bad = nameProblem(r.target);
     if (bad) {
       reject(r, bad.kind, bad.detail);
+      continue;
+    }
+    const blocked = view.blocked?.(r.target);
+    if (blocked !== undefined) {
+      reject(r, 'invalid-name', blocked);
       continue;
     }
     let target = r.target;
