@@ -77,8 +77,11 @@ export async function runBatch(ctx: CliContext, requests: MoveRequest[], opts: B
 }
 
 /** Summarises an applied (or resumed, or undone) job; per-file failures go to stderr. */
-export function reportApply(ctx: CliContext, report: ApplyReport): number {
-  const failed = report.actions.filter((a) => a.state === 'failed' || (a.reason?.startsWith('undo:') ?? false));
+export function reportApply(ctx: CliContext, report: ApplyReport, mode: 'apply' | 'undo' = 'apply'): number {
+  // An undo answers for what it could not put back, not for what failed when the job was applied.
+  const failed = report.actions.filter((a) =>
+    mode === 'undo' ? a.state === 'done' && (a.reason?.startsWith('undo:') ?? false) : a.state === 'failed',
+  );
   for (const a of failed) ctx.stderr(`filer: ${a.source} → ${a.target}: ${a.reason}\n`);
   const c = report.job.counts;
   ctx.stderr(

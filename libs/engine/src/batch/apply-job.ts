@@ -15,7 +15,8 @@ type Outcome = Omit<Update, 'seq'>;
 
 function errnoOf(e: unknown): string {
   const err = e as { code?: string; message?: string };
-  return err.code ? `${err.code}: ${err.message ?? ''}`.trim() : String(e);
+  const message = err.message ?? String(e);
+  return err.code && !message.startsWith(err.code) ? `${err.code}: ${message}` : message;
 }
 
 function parentOf(p: string): string {
@@ -39,9 +40,11 @@ type Step = { outcome: Outcome } | { unlinkSource: true } | { stage: true } | { 
  * linked into place; the directories are flushed before any source is removed. A full disk stops
  * the job cleanly; other per-file errors fail that file and the rest go on.
  */
-export async function applyJob(job: JobRecord, journal: Journal, ops: FileOps): Promise<ApplyReport> {
+export async function applyJob(job: JobRecord, journal: Journal, ops: FileOps, opts: { retryFailed?: boolean } = {}): Promise<ApplyReport> {
   const actions = journal.actions(job.id);
-  const pending = actions.filter((a) => a.state === 'pending');
+  // A resume retries failures too (a disk that was full, a permission since fixed): deciding from
+  // the disk makes that as safe as the first attempt.
+  const pending = actions.filter((a) => a.state === 'pending' || (opts.retryFailed === true && a.state === 'failed'));
   journal.setJobState(job.id, 'applying');
   const tmpTag = `filer-${job.id}`;
   const needCopy = pending.filter((a) => job.kind === 'copy' || crossesDevice(ops, a));
@@ -85,7 +88,6 @@ async function runBatch(
   const toStage: JournalAction[] = [];
   const staged: { a: JournalAction; tmp: string }[] = [];
   const removeSource: JournalAction[] = [];
-  const createdDirs: string[] = [];
   let stoppedBy: string | undefined;
   const fail = (a: JournalAction, e: unknown): void => void outcomes.set(a, { state: 'failed', reason: errnoOf(e) });
   for (const a of batch) {
@@ -94,7 +96,10 @@ async function runBatch(
       if ('outcome' in step) outcomes.set(a, step.outcome);
       else if ('unlinkSource' in step) removeSource.push(a);
       else {
-        createdDirs.push(...ops.ensureParent(a.target));
+        // Journal the directories before making them, so undo can always find them.
+        const missing = ops.missingParents(a.target);
+        if (missing.length > 0) journal.addCreatedDirs(job.id, missing);
+        ops.ensureParent(a.target);
         if ('link' in step && ops.link(a.source, a.target)) removeSource.push(a);
         else if ('replace' in step && ops.replace(a.source, a.target)) removeSource.push(a);
         else toStage.push(a);
@@ -103,7 +108,6 @@ async function runBatch(
       fail(a, e);
     }
   }
-  journal.addCreatedDirs(job.id, createdDirs);
   const tmps = await ops.stageMany(toStage, tmpTag);
   tmps.forEach((tmp, k) => {
     const a = toStage[k];

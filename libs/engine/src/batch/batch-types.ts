@@ -49,6 +49,8 @@ export interface Journal {
 export interface FileOps {
   /** lstat-like: undefined when absent. */
   stat(path: string): { ino: number; dev: number; size: number; mtimeMs: number } | undefined;
+  /** The parent directories of `path` that do not exist yet, shallowest first. */
+  missingParents(path: string): string[];
   /** Creates missing parent directories of `path`, returning the ones it created (shallowest first). */
   ensureParent(path: string): string[];
   /** Hard-links `source` at `target`, never replacing it (EEXIST); false when they are on different devices. */

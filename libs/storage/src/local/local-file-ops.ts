@@ -58,6 +58,12 @@ export class LocalFileOps implements FileOps {
     return st && { ino: st.ino, dev: st.dev, size: st.size, mtimeMs: st.mtimeMs };
   }
 
+  missingParents(p: string): string[] {
+    const missing: string[] = [];
+    for (let dir = path.dirname(p); !fs.existsSync(dir); dir = path.dirname(dir)) missing.unshift(dir);
+    return missing;
+  }
+
   ensureParent(p: string): string[] {
     const missing: string[] = [];
     for (let dir = path.dirname(p); !fs.existsSync(dir); dir = path.dirname(dir)) missing.unshift(dir);
