@@ -10,7 +10,7 @@
 // (dupes, copy, ...), write bench/<name>.mjs and list it in BENCHMARKS below.
 import { ensureTree, resolveFileCount } from './gen-tree.mjs';
 
-const BENCHMARKS = [() => import('./find.mjs'), () => import('./dupes.mjs')];
+const BENCHMARKS = [() => import('./find.mjs'), () => import('./dupes.mjs'), () => import('./batch.mjs')];
 
 const log = (s) => process.stderr.write(s + '\n');
 
