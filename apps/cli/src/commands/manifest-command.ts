@@ -2,7 +2,8 @@ import * as fs from 'node:fs';
 import * as path from 'node:path';
 import { ExitCode, FilerError, invalidArgument, parseFilterSpec, type FileEntry, type FilterSpec } from '@filer/core';
 import { comparePaths, csvField, isoFromMs, type DupeFile } from '@filer/engine';
-import { checkLocalRoots, startParallelWalk } from '@filer/storage';
+import { checkLocalRoots } from '@filer/storage';
+import { collectFiles } from './collect-files.js';
 import { filterInputFromFlags } from '../filter-flags.js';
 import { formatPathError, type CliContext } from '../cli-context.js';
 import type { CliConfig } from '../config.js';
@@ -87,23 +88,13 @@ function writeNewFile(file: string, text: string): void {
 
 /** `filer manifest`: every matching file with size, mtime (and sha256 with --hash), in path order. */
 export async function runManifest(req: ManifestRequest, ctx: CliContext, opts: { quiet: boolean; config: CliConfig }): Promise<number> {
-  const entries: FileEntry[] = [];
-  let errors = 0;
+  const walked = await collectFiles(req.roots, req.spec, ctx, { ...opts, identity: req.hash });
+  const entries = walked.entries;
+  let errors = walked.errors;
   const report = (e: Parameters<typeof formatPathError>[0]): void => {
     errors++;
     if (!opts.quiet) ctx.stderr(formatPathError(e));
   };
-  await startParallelWalk({
-    roots: req.roots,
-    spec: req.spec,
-    statAll: true,
-    identity: req.hash,
-    output: { kind: 'entries' },
-    native: opts.config.nativeScan,
-    spawnAfterMs: opts.config.spawnAfterMs,
-    onEntries: (es) => entries.push(...es),
-    onError: report,
-  }).done;
   entries.sort((a, b) => comparePaths(a.path, b.path));
   const rows: Row[] = entries.map((entry) => ({ entry }));
   if (req.hash) {

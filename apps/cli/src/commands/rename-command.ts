@@ -10,11 +10,12 @@ import {
   type MoveRequest,
   type OnConflict,
 } from '@filer/engine';
-import { checkLocalRoots, startParallelWalk } from '@filer/storage';
+import { checkLocalRoots } from '@filer/storage';
 import { filterInputFromFlags } from '../filter-flags.js';
-import { formatPathError, type CliContext } from '../cli-context.js';
+import type { CliContext } from '../cli-context.js';
 import type { CliConfig } from '../config.js';
 import { runBatch } from './batch-runner.js';
+import { collectFiles } from './collect-files.js';
 
 export interface RenameFlags {
   apply?: boolean;
@@ -97,21 +98,7 @@ async function nameFiles(entries: FileEntry[], namer: Namer): Promise<Named[]> {
  * is journaled and carried out. Files are taken in path order, which is also the order of `{counter}`.
  */
 export async function runRenamePlan(req: RenamePlanRequest, ctx: CliContext, opts: { quiet: boolean; config: CliConfig }): Promise<number> {
-  const entries: FileEntry[] = [];
-  let errors = 0;
-  await startParallelWalk({
-    roots: req.roots,
-    spec: req.spec,
-    statAll: true,
-    output: { kind: 'entries' },
-    native: opts.config.nativeScan,
-    spawnAfterMs: opts.config.spawnAfterMs,
-    onEntries: (es) => entries.push(...es),
-    onError: (e) => {
-      errors++;
-      if (!opts.quiet) ctx.stderr(formatPathError(e));
-    },
-  }).done;
+  const { entries, errors } = await collectFiles(req.roots, req.spec, ctx, opts);
   entries.sort((a, b) => comparePaths(a.path, b.path));
   const named = await nameFiles(entries, req.namer);
   const bySource = new Map(named.map((n) => [n.entry.path, n]));

@@ -1,11 +1,12 @@
 import * as path from 'node:path';
-import { ExitCode, FilerError, invalidArgument, parseFilterSpec, type FileEntry, type FilterSpec } from '@filer/core';
+import { ExitCode, FilerError, invalidArgument, parseFilterSpec, type FilterSpec } from '@filer/core';
 import { comparePaths, normalizeRoot, parseOnConflict, type MoveRequest, type OnConflict } from '@filer/engine';
-import { checkLocalRoots, startParallelWalk } from '@filer/storage';
+import { checkLocalRoots } from '@filer/storage';
 import { filterInputFromFlags } from '../filter-flags.js';
-import { formatPathError, type CliContext } from '../cli-context.js';
+import type { CliContext } from '../cli-context.js';
 import type { CliConfig } from '../config.js';
 import { runBatch } from './batch-runner.js';
+import { collectFiles } from './collect-files.js';
 
 export interface TransferFlags {
   dest?: string;
@@ -73,20 +74,8 @@ export async function runTransfer(req: TransferRequest, ctx: CliContext, opts: {
   const requests: MoveRequest[] = [];
   let errors = 0;
   for (const root of req.roots) {
-    const entries: FileEntry[] = [];
-    await startParallelWalk({
-      roots: [root],
-      spec: req.spec,
-      statAll: true,
-      output: { kind: 'entries' },
-      native: opts.config.nativeScan,
-      spawnAfterMs: opts.config.spawnAfterMs,
-      onEntries: (es) => entries.push(...es),
-      onError: (e) => {
-        errors++;
-        if (!opts.quiet) ctx.stderr(formatPathError(e));
-      },
-    }).done;
+    const { entries, errors: failed } = await collectFiles([root], req.spec, ctx, opts);
+    errors += failed;
     entries.sort((a, b) => comparePaths(a.path, b.path));
     for (const e of entries) requests.push({ source: path.resolve(e.path), target: targetFor(req, root, e.path), size: e.size ?? 0 });
   }
