@@ -149,6 +149,23 @@ describe('a rename plan equals exiftool -testname', () => {
   });
 });
 
+describe('content hashes in templates', () => {
+  it('{hash:N} is a prefix of the sha256 that sha256sum prints', async () => {
+    const dir = mk();
+    fs.writeFileSync(path.join(dir, 'a.txt'), 'hello\n');
+    fs.writeFileSync(path.join(dir, 'b.bin'), Buffer.alloc(3 << 20, 1));
+    const r = await runFiler(['rename', dir, '--to', '{hash:16}{ext}', '--format', 'ndjson']);
+    expect(r.code, r.stderr).toBe(0);
+    for (const p of r.stdout
+      .trim()
+      .split('\n')
+      .map((l) => JSON.parse(l) as { source: string; target: string })) {
+      const sum = (await runProcess('sha256sum', [p.source])).stdout.slice(0, 16);
+      expect(path.basename(p.target)).toBe(sum + path.extname(p.source));
+    }
+  });
+});
+
 describe('rename conflicts are found in the plan and nothing changes', () => {
   it('an existing target: exit 3, the conflict named, the tree untouched', async () => {
     const dir = mk();

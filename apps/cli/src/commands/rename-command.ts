@@ -1,11 +1,12 @@
 import * as path from 'node:path';
-import { compileNameReplacer, ExitCode, invalidArgument, parseFilterSpec, type FileEntry, type FilterSpec } from '@filer/core';
+import { compileNameReplacer, ExitCode, FilerError, invalidArgument, parseFilterSpec, type FileEntry, type FilterSpec } from '@filer/core';
 import {
   comparePaths,
   compileTemplate,
   localWallTime,
   parseOnConflict,
   type CompiledTemplate,
+  type DupeFile,
   type DateSource,
   type MoveRequest,
   type OnConflict,
@@ -77,7 +78,21 @@ async function nameFiles(entries: FileEntry[], namer: Namer): Promise<Named[]> {
     const { readCaptureDates } = await import('@filer/storage/media');
     captures = await readCaptureDates(entries.map((e) => e.path));
   }
-  if (t.needsHash) throw invalidArgument('to', t.source, '{hash:N} is not available in rename yet');
+  let hashes: (string | undefined)[] | undefined;
+  if (t.needsHash) {
+    // {hash:N}: a prefix of the file's sha256, computed on the hashing threads.
+    const { LocalFileHasher } = await import('@filer/storage/hashing');
+    const hasher = new LocalFileHasher('sha256');
+    try {
+      const outcomes = await hasher.hash(entries as DupeFile[], 'full');
+      hashes = outcomes.map((o) => ('hash' in o ? o.hash : undefined));
+      const failed = outcomes.find((o) => 'error' in o);
+      if (failed && 'error' in failed)
+        throw new FilerError('E_IO', `cannot hash ${failed.error.path}: ${failed.error.message}`, { path: failed.error.path });
+    } finally {
+      await hasher.close();
+    }
+  }
   return entries.map((entry, i) => {
     const capture = captures?.[i];
     const rendered = t.render({
@@ -87,6 +102,7 @@ async function nameFiles(entries: FileEntry[], namer: Namer): Promise<Named[]> {
       mtime: localWallTime(entry.mtimeMs ?? 0),
       capture,
       counter: i + 1,
+      hash: hashes?.[i],
     });
     const target = rendered.startsWith('/') ? rendered : path.dirname(entry.path) + '/' + rendered;
     return { entry, target, dateSource: t.needsCapture ? (capture?.source ?? 'mtime') : undefined };
@@ -98,7 +114,10 @@ async function nameFiles(entries: FileEntry[], namer: Namer): Promise<Named[]> {
  * is journaled and carried out. Files are taken in path order, which is also the order of `{counter}`.
  */
 export async function runRenamePlan(req: RenamePlanRequest, ctx: CliContext, opts: { quiet: boolean; config: CliConfig }): Promise<number> {
-  const { entries, errors } = await collectFiles(req.roots, req.spec, ctx, opts);
+  const { entries, errors } = await collectFiles(req.roots, req.spec, ctx, {
+    ...opts,
+    identity: req.namer.kind === 'template' && req.namer.template.needsHash,
+  });
   entries.sort((a, b) => comparePaths(a.path, b.path));
   const named = await nameFiles(entries, req.namer);
   const bySource = new Map(named.map((n) => [n.entry.path, n]));
