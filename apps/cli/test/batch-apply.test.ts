@@ -386,6 +386,14 @@ describe('conflicts are all found in the plan: exit 3, nothing changed, nothing 
     });
   });
 
+  it('move --on-conflict overwrite on one device renames over the target and leaves no source', async () => {
+    const { src, dest, env } = setup({ 'x.txt': 'new x', 'y.txt': 'y' }, { 'x.txt': 'old x' });
+    const r = await filer(['move', src, '--dest', dest, '--apply', '--on-conflict', 'overwrite'], env);
+    expect(r.code, r.stderr).toBe(0);
+    expect(contents(dest)).toEqual({ 'x.txt': 'new x', 'y.txt': 'y' });
+    expect(contents(src)).toEqual({});
+  });
+
   it('--on-conflict overwrite replaces the existing target (and says so in the plan)', async () => {
     const { src, dest, env } = setup({ 'x.txt': 'new x', 'y.txt': 'y' }, { 'x.txt': 'old x' });
     const r = await filer(['copy', src, '--dest', dest, '--apply', '--on-conflict', 'overwrite'], env);

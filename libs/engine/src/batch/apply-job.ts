@@ -88,6 +88,7 @@ async function runBatch(
   const toStage: JournalAction[] = [];
   const staged: { a: JournalAction; tmp: string }[] = [];
   const removeSource: JournalAction[] = [];
+  const replaced: JournalAction[] = [];
   let stoppedBy: string | undefined;
   const fail = (a: JournalAction, e: unknown): void => void outcomes.set(a, { state: 'failed', reason: errnoOf(e) });
   for (const a of batch) {
@@ -101,8 +102,10 @@ async function runBatch(
         if (missing.length > 0) journal.addCreatedDirs(job.id, missing);
         ops.ensureParent(a.target);
         if ('link' in step && ops.link(a.source, a.target)) removeSource.push(a);
-        else if ('replace' in step && ops.replace(a.source, a.target)) removeSource.push(a);
-        else toStage.push(a);
+        else if ('replace' in step && ops.replace(a.source, a.target)) {
+          replaced.push(a); // a rename over the target: the source name is already gone
+          outcomes.set(a, done(ops, a.target));
+        } else toStage.push(a);
       }
     } catch (e) {
       fail(a, e);
@@ -131,7 +134,7 @@ async function runBatch(
       fail(a, e);
     }
   }
-  ops.flushDirs([...new Set([...staged.map((s) => s.a), ...removeSource].map((a) => parentOf(a.target)))]);
+  ops.flushDirs([...new Set([...staged.map((s) => s.a), ...removeSource, ...replaced].map((a) => parentOf(a.target)))]);
   // Only now, with every target in place and durable, do sources go.
   for (const a of removeSource) {
     try {
@@ -141,7 +144,7 @@ async function runBatch(
       outcomes.set(a, { ...done(ops, a.target), state: 'failed', reason: `copied, but the source could not be removed: ${errnoOf(e)}` });
     }
   }
-  ops.flushDirs([...new Set(removeSource.map((a) => parentOf(a.source)))]);
+  ops.flushDirs([...new Set([...removeSource, ...replaced].map((a) => parentOf(a.source)))]);
   return stoppedBy;
 }
 
