@@ -502,7 +502,7 @@ describe('disk full', () => {
     expect.soft(undo.code, undo.stderr).toBe(0);
   });
 
-  it('LocalFileOps.move across devices onto a nearly full tmpfs throws ENOSPC and leaves nothing under the temp or final name', () => {
+  it('LocalFileOps.move across devices onto a nearly full tmpfs throws ENOSPC and leaves nothing under the temp or final name', async () => {
     const c = caseDir();
     const mnt = mountTmpfs('size=2m');
     fs.writeFileSync(path.join(mnt, 'filler'), Buffer.alloc(2 * MiB - 256 * 1024));
@@ -513,7 +513,7 @@ describe('disk full', () => {
     let code: string | undefined;
     try {
       // Across devices a move stages a copy under a hidden temp name, flushes it, links it into place.
-      ops.move(source, path.join(mnt, 'moved.bin'), { overwrite: false, verify: true, tmpTag: 'filer-t1' });
+      await ops.move(source, path.join(mnt, 'moved.bin'), { overwrite: false, verify: true, tmpTag: 'filer-t1' });
     } catch (e) {
       code = (e as NodeJS.ErrnoException).code;
     }

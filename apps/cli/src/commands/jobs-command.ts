@@ -44,7 +44,7 @@ export async function runJobs(
           throw new FilerError('E_INVALID_ARGUMENT', `job ${id} was undone; it cannot be resumed`, { field: 'id', value: id });
         return reportApply(ctx, await applyJob(job, journal, new LocalFileOps(), { retryFailed: true }));
       case 'undo':
-        return reportApply(ctx, undoJob(job, journal, new LocalFileOps()), 'undo');
+        return reportApply(ctx, await undoJob(job, journal, new LocalFileOps()), 'undo');
       default:
         throw new FilerError('E_INVALID_ARGUMENT', `unknown jobs command '${verb}': expected list, show, resume or undo`, {
           field: 'jobs',

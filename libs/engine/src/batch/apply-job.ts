@@ -210,25 +210,30 @@ function decide(job: JobRecord, a: JournalAction, ops: FileOps, tmpTag: string):
  * nothing now stands, a copy is deleted only while it is still the file this job made, and the
  * directories the job created are removed when empty. Running it again continues where it stopped.
  */
-export function undoJob(job: JobRecord, journal: Journal, ops: FileOps): ApplyReport {
+export async function undoJob(job: JobRecord, journal: Journal, ops: FileOps): Promise<ApplyReport> {
   const actions = journal.actions(job.id);
   journal.setJobState(job.id, 'undoing');
   const tmpTag = `filer-${job.id}-undo`;
   const updates: Update[] = [];
   for (const a of [...actions].reverse()) {
     if (a.state !== 'done') continue;
-    const outcome = undoOne(job, a, ops, tmpTag);
+    const outcome = await undoOne(job, a, ops, tmpTag);
     updates.push({ seq: a.seq, ...outcome, targetIno: a.targetIno, targetMtimeMs: a.targetMtimeMs });
     Object.assign(a, outcome);
   }
   journal.record(job.id, updates);
   for (const dir of [...job.createdDirs].reverse()) ops.removeEmptyDir(dir);
-  const failed = actions.some((a) => a.state === 'done' || (a.state === 'failed' && a.reason?.startsWith('undo:')));
+  const failed = actions.some((a) => a.state === 'done');
   journal.setJobState(job.id, failed ? 'failed' : 'undone');
   return { job: journal.get(job.id)!, actions };
 }
 
-function undoOne(job: JobRecord, a: JournalAction, ops: FileOps, tmpTag: string): { state: JournalAction['state']; reason?: string } {
+async function undoOne(
+  job: JobRecord,
+  a: JournalAction,
+  ops: FileOps,
+  tmpTag: string,
+): Promise<{ state: JournalAction['state']; reason?: string }> {
   try {
     const t = ops.stat(a.target);
     if (job.kind === 'copy') {
@@ -252,7 +257,7 @@ function undoOne(job: JobRecord, a: JournalAction, ops: FileOps, tmpTag: string)
     }
     if (s) return { state: 'done', reason: 'undo: something now stands at the original path; not overwritten' };
     ops.ensureParent(a.source);
-    ops.move(a.target, a.source, { overwrite: false, verify: job.options.verify, tmpTag });
+    await ops.move(a.target, a.source, { overwrite: false, verify: job.options.verify, tmpTag });
     return { state: 'undone' };
   } catch (e) {
     return { state: 'done', reason: `undo: ${errnoOf(e)}` };

@@ -69,7 +69,7 @@ export interface FileOps {
   /** Makes directory entries durable (fsync of each directory once). */
   flushDirs(dirs: readonly string[]): void;
   /** Relocates one file durably: link + unlink, or stage, flush, commit, unlink across devices. */
-  move(source: string, target: string, opts: { overwrite: boolean; verify: boolean; tmpTag: string }): void;
+  move(source: string, target: string, opts: { overwrite: boolean; verify: boolean; tmpTag: string }): Promise<void>;
   /** True when both paths hold the same bytes. */
   sameContent(a: string, b: string): boolean;
   unlink(path: string): void;

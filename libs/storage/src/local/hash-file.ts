@@ -1,7 +1,6 @@
 import * as fs from 'node:fs';
 import { createHash } from 'node:crypto';
 import { createXXHash128, type IHasher } from 'hash-wasm';
-import { constants as osConstants } from 'node:os';
 import {
   SAMPLE_BLOCK,
   sampleIsWhole,
@@ -11,9 +10,7 @@ import {
   type HashOutcome,
   type HashScope,
 } from '@filer/engine';
-import { nativeScan, type NativeScan } from './native-scan.js';
-
-const ERRNO_NAMES = new Map<number, string>(Object.entries(osConstants.errno).map(([name, n]) => [n, name]));
+import { errnoName, nativeScan, type NativeScan } from './native-scan.js';
 
 /** Reads go through one reusable buffer this large: few syscalls, no file content kept. */
 const READ_BUFFER_BYTES = 1 << 20;
@@ -82,7 +79,7 @@ export class FileHashReader {
       const o = i * 7;
       const errno = r[o];
       if (errno !== 0) {
-        const code = errno === -1 ? 'E_CHANGED' : (ERRNO_NAMES.get(errno) ?? 'EIO');
+        const code = errno === -1 ? 'E_CHANGED' : errnoName(errno);
         return { error: { path: f.path, code, message: errno === -1 ? 'shrank while it was read' : `${code}: cannot read ${f.path}` } };
       }
       if (r[o + 1] !== f.size || r[o + 2] !== f.dev || r[o + 3] !== f.ino || r[o + 4] !== f.mtimeSec || r[o + 5] !== f.mtimeNsec) {

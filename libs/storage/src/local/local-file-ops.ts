@@ -112,21 +112,6 @@ export class LocalFileOps implements FileOps {
     }
   }
 
-  /** One file, synchronously (undo moves files back one at a time). */
-  private stageSync(source: string, target: string, tmpTag: string): string {
-    const tmp = this.tempPath(target, tmpTag);
-    try {
-      const src = fs.statSync(source);
-      fs.copyFileSync(source, tmp, fs.constants.COPYFILE_EXCL);
-      fs.utimesSync(tmp, src.atime, src.mtime);
-      if (fs.statSync(tmp).size !== src.size) throw new VerifyError(`copy of ${source} has the wrong size`);
-      return tmp;
-    } catch (e) {
-      fs.rmSync(tmp, { force: true });
-      throw e;
-    }
-  }
-
   flushFiles(paths: readonly string[]): void {
     if (paths.length === 0) return;
     if (this.native) {
@@ -164,10 +149,11 @@ export class LocalFileOps implements FileOps {
     else for (const d of dirs) fsyncDir(d);
   }
 
-  move(source: string, target: string, opts: { overwrite: boolean; verify: boolean; tmpTag: string }): void {
+  async move(source: string, target: string, opts: { overwrite: boolean; verify: boolean; tmpTag: string }): Promise<void> {
     const moved = opts.overwrite ? this.replace(source, target) : this.link(source, target);
     if (!moved) {
-      const tmp = this.stageSync(source, target, opts.tmpTag);
+      const [tmp] = await this.stageMany([{ source, target }], opts.tmpTag);
+      if (tmp instanceof Error) throw tmp;
       this.flushFiles([tmp]);
       this.commit(tmp, source, target, opts);
     }

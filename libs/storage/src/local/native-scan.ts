@@ -23,6 +23,11 @@ export const nativeScan: NativeScan | null = (() => {
 const STAT_KINDS: EntryKind[] = ['other', 'file', 'dir', 'symlink', 'other'];
 const ERRNO_NAMES = new Map<number, string>(Object.entries(constants.errno).map(([name, n]) => [n, name]));
 
+/** The symbolic code (`ENOENT`) of an errno number the native scanner returned. */
+export function errnoName(errno: number): string {
+  return ERRNO_NAMES.get(errno) ?? 'EIO';
+}
+
 /** Lists a directory natively: one call, one string, one byte array of kind codes. */
 export function nativeListDir(scan: NativeScan, dirPath: string): DirListing {
   const [joined, kinds] = scan.listDir(dirPath);
@@ -42,7 +47,7 @@ export function nativeStatMany(
   for (let i = 0, o = 0; i < names.length; i++, o += 7) {
     const kind = f[o];
     if (kind < 0) {
-      const code = ERRNO_NAMES.get(-kind) ?? 'EIO';
+      const code = errnoName(-kind);
       out[i] = { error: { code, message: `${code}: ${dirPath}/${names[i]}` } };
     } else {
       const st: EntryStat = { kind: STAT_KINDS[kind], size: f[o + 1], mtimeMs: f[o + 2], dev: f[o + 3], ino: f[o + 4] };
