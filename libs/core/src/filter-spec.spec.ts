@@ -3,26 +3,9 @@ import fc from 'fast-check';
 import { parseFilterSpec, type FilterSpec } from './filter-spec.js';
 import { FilterInputSchema } from './filter-input-schema.js';
 import { FilerError } from './errors.js';
-
-function thrown(fn: () => unknown): unknown {
-  try {
-    fn();
-  } catch (e) {
-    return e;
-  }
-  throw new Error('expected the call to throw');
-}
+import { expectInvalid } from './expect-invalid.spec-helper.js';
 
 /** Asserts an E_INVALID_ARGUMENT FilerError about `field` (and, when given, `value`). */
-function expectInvalid(fn: () => unknown, field: string, value?: string): FilerError {
-  const e = thrown(fn);
-  expect(e).toBeInstanceOf(FilerError);
-  const fe = e as FilerError;
-  expect(fe.code).toBe('E_INVALID_ARGUMENT');
-  expect(fe.field).toBe(field);
-  if (value !== undefined) expect(fe.value).toBe(value);
-  return fe;
-}
 
 const NOW = Date.UTC(2024, 5, 15, 12);
 const DAY = 86_400_000;

@@ -5,41 +5,17 @@ import { createHash } from 'node:crypto';
 import { afterAll, afterEach, beforeEach, describe, expect, it } from 'vitest';
 import { findDuplicates, type DupeFile, type DupePhase } from '@filer/engine';
 import { openStateDb, SqliteHashCache } from '@filer/storage/state';
-import { file, makeTree, type TempTree } from '@filer/testing';
+import { file, makeTree, noiseBytes, type TempTree, walkedIdentity } from '@filer/testing';
 // Worker threads need the built `hash-worker.js` (see hash-file.test.ts).
 import { LocalFileHasher } from '../dist/local/local-file-hasher.js';
-
-function walked(p: string): DupeFile {
-  const st = fs.statSync(p, { bigint: true });
-  return {
-    path: p,
-    size: Number(st.size),
-    dev: Number(st.dev),
-    ino: Number(st.ino),
-    mtimeSec: Number(st.mtimeNs / 1_000_000_000n),
-    mtimeNsec: Number(st.mtimeNs % 1_000_000_000n),
-  };
-}
-
-function noise(size: number, seed: number): Buffer {
-  const b = Buffer.alloc(size);
-  let x = seed >>> 0 || 1;
-  for (let i = 0; i < size; i++) {
-    x ^= x << 13;
-    x ^= x >>> 17;
-    x ^= x << 5;
-    b[i] = x & 0xff;
-  }
-  return b;
-}
 
 const sha = (b: Buffer): string => createHash('sha256').update(b).digest('hex');
 const OLD = new Date('2021-03-04T05:06:07.000Z');
 const LATER = new Date('2022-03-04T05:06:07.000Z');
-const A = noise(20_000, 1);
+const A = noiseBytes(20_000, 1);
 /** Same head and tail blocks as A, different middle: its sample collides, its full hash does not. */
-const A_MID = Buffer.concat([A.subarray(0, 4096), noise(20_000 - 8192, 2), A.subarray(20_000 - 4096)]);
-const D = noise(30_000, 3);
+const A_MID = Buffer.concat([A.subarray(0, 4096), noiseBytes(20_000 - 8192, 2), A.subarray(20_000 - 4096)]);
+const D = noiseBytes(30_000, 3);
 
 const cleanup: (() => void)[] = [];
 afterAll(() => cleanup.forEach((c) => c()));
@@ -63,7 +39,7 @@ describe('a file modified between the sample and the full hash', () => {
     await hasher.close();
   });
 
-  const walk = (): DupeFile[] => ['a1.bin', 'a2.bin', 'a3.bin', 'decoy.bin', 'd1.bin', 'd2.bin'].map((n) => walked(t.path(n)));
+  const walk = (): DupeFile[] => ['a1.bin', 'a2.bin', 'a3.bin', 'decoy.bin', 'd1.bin', 'd2.bin'].map((n) => walkedIdentity(t.path(n)));
 
   /** Runs the pipeline; when the full phase starts, `mutate` runs once. */
   async function runWith(mutate: () => void, cache?: SqliteHashCache) {
@@ -131,10 +107,10 @@ describe('a file modified between the sample and the full hash', () => {
       const before = walk();
       const victim = t.path('a3.bin');
       await runWith(() => {
-        fs.writeFileSync(victim, noise(20_000, 9));
+        fs.writeFileSync(victim, noiseBytes(20_000, 9));
         fs.utimesSync(victim, LATER, LATER);
       }, cache);
-      const hits = cache.lookup([...before, walked(victim)], 'sha256');
+      const hits = cache.lookup([...before, walkedIdentity(victim)], 'sha256');
       const sample = (b: Buffer): string => sha(Buffer.concat([b.subarray(0, 4096), b.subarray(b.length - 4096)]));
       expect(hits).toEqual([
         { sample: sample(A), full: sha(A) },

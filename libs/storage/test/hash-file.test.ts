@@ -3,37 +3,11 @@ import { createHash } from 'node:crypto';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { xxhash128 } from 'hash-wasm';
 import type { DupeFile, HashOutcome } from '@filer/engine';
-import { file, makeTree, runProcess, type TempTree } from '@filer/testing';
+import { file, makeTree, noiseBytes, runProcess, type TempTree, walkedIdentity } from '@filer/testing';
 import { createStreamingHash, FileHashReader } from '../src/local/hash-file.js';
 // The thread pool loads `hash-worker.js` next to its own module, so it must come from the build
 // (`npm run build`); the sources have only the .ts file.
 import { LocalFileHasher } from '../dist/local/local-file-hasher.js';
-
-/** What the walk would record for `p`: size, identity and the exact mtime. */
-function walked(p: string): DupeFile {
-  const st = fs.statSync(p, { bigint: true });
-  return {
-    path: p,
-    size: Number(st.size),
-    dev: Number(st.dev),
-    ino: Number(st.ino),
-    mtimeSec: Number(st.mtimeNs / 1_000_000_000n),
-    mtimeNsec: Number(st.mtimeNs % 1_000_000_000n),
-  };
-}
-
-/** Deterministic pseudo-random bytes. */
-function noise(size: number, seed: number): Buffer {
-  const b = Buffer.alloc(size);
-  let x = seed >>> 0 || 1;
-  for (let i = 0; i < size; i++) {
-    x ^= x << 13;
-    x ^= x >>> 17;
-    x ^= x << 5;
-    b[i] = x & 0xff;
-  }
-  return b;
-}
 
 const sha = (b: Buffer): string => createHash('sha256').update(b).digest('hex');
 const hashOf = (o: HashOutcome): string => {
@@ -43,9 +17,9 @@ const hashOf = (o: HashOutcome): string => {
 const codeOf = (o: HashOutcome): string | undefined => ('error' in o ? o.error.code : undefined);
 
 const OLD = new Date('2020-01-02T03:04:05.000Z');
-const BIG = noise(3 * 1024 * 1024 + 5, 7); // several passes through the 1 MiB read buffer
-const MID = noise(20_000, 11);
-const SMALL = noise(5000, 13);
+const BIG = noiseBytes(3 * 1024 * 1024 + 5, 7); // several passes through the 1 MiB read buffer
+const MID = noiseBytes(20_000, 11);
+const SMALL = noiseBytes(5000, 13);
 
 describe('FileHashReader on real files', () => {
   let t: TempTree;
@@ -54,7 +28,7 @@ describe('FileHashReader on real files', () => {
       'big.bin': file(BIG, { mtime: OLD }),
       'mid.bin': file(MID, { mtime: OLD }),
       'small.bin': file(SMALL, { mtime: OLD }),
-      'exact.bin': file(noise(8192, 17), { mtime: OLD }),
+      'exact.bin': file(noiseBytes(8192, 17), { mtime: OLD }),
     });
   });
   afterAll(() => t.cleanup());
@@ -63,26 +37,26 @@ describe('FileHashReader on real files', () => {
 
   it('a sample of a large file reads the first and last 4 KiB only', async () => {
     const r = await reader();
-    const o = r.hashFile(walked(t.path('mid.bin')), 'sample');
+    const o = r.hashFile(walkedIdentity(t.path('mid.bin')), 'sample');
     expect(o).toEqual({ hash: sha(Buffer.concat([MID.subarray(0, 4096), MID.subarray(20_000 - 4096)])), whole: false });
     expect(r.bytesRead).toBe(8192);
   });
 
   it('a full hash reads every byte and covers the whole file', async () => {
     const r = await reader();
-    const o = r.hashFile(walked(t.path('mid.bin')), 'full');
+    const o = r.hashFile(walkedIdentity(t.path('mid.bin')), 'full');
     expect(o).toEqual({ hash: sha(MID), whole: true });
     expect(r.bytesRead).toBe(20_000);
-    r.hashFile(walked(t.path('big.bin')), 'full');
+    r.hashFile(walkedIdentity(t.path('big.bin')), 'full');
     expect(r.bytesRead).toBe(20_000 + BIG.length);
   });
 
   it('a sample of a file up to 8 KiB reads it whole and says so', async () => {
     const r = await reader();
-    expect(r.hashFile(walked(t.path('small.bin')), 'sample')).toEqual({ hash: sha(SMALL), whole: true });
+    expect(r.hashFile(walkedIdentity(t.path('small.bin')), 'sample')).toEqual({ hash: sha(SMALL), whole: true });
     expect(r.bytesRead).toBe(5000);
-    const exact = r.hashFile(walked(t.path('exact.bin')), 'sample');
-    expect(exact).toEqual({ hash: sha(noise(8192, 17)), whole: true });
+    const exact = r.hashFile(walkedIdentity(t.path('exact.bin')), 'sample');
+    expect(exact).toEqual({ hash: sha(noiseBytes(8192, 17)), whole: true });
     expect(r.bytesRead).toBe(5000 + 8192);
   });
 
@@ -93,16 +67,16 @@ describe('FileHashReader on real files', () => {
       expect(ref.code).toBe(0);
       const expected = ref.stdout.split(' ')[0];
       expect(expected).toMatch(/^[0-9a-f]{64}$/);
-      expect(hashOf((await reader()).hashFile(walked(p), 'full'))).toBe(expected);
+      expect(hashOf((await reader()).hashFile(walkedIdentity(p), 'full'))).toBe(expected);
     }
   });
 
   it('the xxh128 of a whole file equals the one-shot digest, across buffer refills', async () => {
     const r = await reader('xxh128');
-    expect(hashOf(r.hashFile(walked(t.path('big.bin')), 'full'))).toBe(await xxhash128(BIG));
-    expect(hashOf(r.hashFile(walked(t.path('small.bin')), 'sample'))).toBe(await xxhash128(SMALL));
+    expect(hashOf(r.hashFile(walkedIdentity(t.path('big.bin')), 'full'))).toBe(await xxhash128(BIG));
+    expect(hashOf(r.hashFile(walkedIdentity(t.path('small.bin')), 'sample'))).toBe(await xxhash128(SMALL));
     // The reusable hasher is re-initialised between files.
-    expect(hashOf(r.hashFile(walked(t.path('big.bin')), 'full'))).toBe(await xxhash128(BIG));
+    expect(hashOf(r.hashFile(walkedIdentity(t.path('big.bin')), 'full'))).toBe(await xxhash128(BIG));
   });
 
   it('the empty digest of each algorithm is the standard one', async () => {
@@ -114,7 +88,7 @@ describe('FileHashReader on real files', () => {
       const r = new FileHashReader(await createStreamingHash(algo));
       const empty = t.path('empty.bin');
       fs.writeFileSync(empty, '');
-      expect(r.hashFile(walked(empty), 'full')).toEqual({ hash: digest, whole: true });
+      expect(r.hashFile(walkedIdentity(empty), 'full')).toEqual({ hash: digest, whole: true });
     }
   });
 });
@@ -132,7 +106,7 @@ describe('FileHashReader: files that changed since the walk', () => {
     const p = t.path(`f${n++}.bin`);
     fs.writeFileSync(p, content);
     fs.utimesSync(p, OLD, OLD);
-    return { p, rec: walked(p) };
+    return { p, rec: walkedIdentity(p) };
   }
   const both = async (rec: DupeFile): Promise<(string | undefined)[]> => {
     const r = new FileHashReader(await createStreamingHash('xxh128'));
@@ -146,7 +120,7 @@ describe('FileHashReader: files that changed since the walk', () => {
 
   it('E_CHANGED when rewritten with the same size and a new mtime', async () => {
     const { p, rec } = fresh();
-    fs.writeFileSync(p, noise(20_000, 99));
+    fs.writeFileSync(p, noiseBytes(20_000, 99));
     expect(fs.statSync(p).size).toBe(rec.size);
     expect(await both(rec)).toEqual(['E_CHANGED', 'E_CHANGED']);
   });
@@ -174,7 +148,7 @@ describe('FileHashReader: files that changed since the walk', () => {
     fs.writeFileSync(other, MID);
     fs.utimesSync(other, OLD, OLD);
     fs.renameSync(other, p);
-    expect(walked(p).mtimeSec).toBe(rec.mtimeSec);
+    expect(walkedIdentity(p).mtimeSec).toBe(rec.mtimeSec);
     expect(await both(rec)).toEqual(['E_CHANGED', 'E_CHANGED']);
   });
 
@@ -191,7 +165,7 @@ describe('FileHashReader: files that changed since the walk', () => {
 
   it('reports the error for that path with a message', async () => {
     const { p, rec } = fresh();
-    fs.writeFileSync(p, noise(20_000, 5));
+    fs.writeFileSync(p, noiseBytes(20_000, 5));
     const o = (await (async () => new FileHashReader(await createStreamingHash('sha256')))()).hashFile(rec, 'full');
     expect(o).toEqual({ error: { path: p, code: 'E_CHANGED', message: expect.stringMatching(/changed/) } });
   });
@@ -200,7 +174,7 @@ describe('FileHashReader: files that changed since the walk', () => {
 describe('LocalFileHasher (worker threads)', () => {
   let t: TempTree;
   const COUNT = 600; // more than two batches of 256
-  const content = (i: number): Buffer => (i % 50 === 0 ? noise(10_000 + i, i + 1) : Buffer.from(`file number ${i}\n`));
+  const content = (i: number): Buffer => (i % 50 === 0 ? noiseBytes(10_000 + i, i + 1) : Buffer.from(`file number ${i}\n`));
   beforeAll(() => {
     t = makeTree(Object.fromEntries(Array.from({ length: COUNT }, (_, i) => [`d${i % 7}/f${i}.txt`, file(content(i))])));
   });
@@ -209,7 +183,7 @@ describe('LocalFileHasher (worker threads)', () => {
   it('returns outcomes in input order across batches and threads, and counts bytes', async () => {
     const hasher = new LocalFileHasher('sha256', 2);
     try {
-      const files = Array.from({ length: COUNT }, (_, i) => walked(t.path(`d${i % 7}/f${i}.txt`)));
+      const files = Array.from({ length: COUNT }, (_, i) => walkedIdentity(t.path(`d${i % 7}/f${i}.txt`)));
       const sample = await hasher.hash(files, 'sample');
       expect(sample).toHaveLength(COUNT);
       sample.forEach((o, i) => {
@@ -235,7 +209,7 @@ describe('LocalFileHasher (worker threads)', () => {
   it('reports E_CHANGED from a worker for a file rewritten after the walk, others unaffected', async () => {
     const hasher = new LocalFileHasher('xxh128', 2);
     try {
-      const files = [1, 2, 3].map((i) => walked(t.path(`d${i % 7}/f${i}.txt`)));
+      const files = [1, 2, 3].map((i) => walkedIdentity(t.path(`d${i % 7}/f${i}.txt`)));
       const victim = files[1].path;
       const before = fs.readFileSync(victim);
       fs.writeFileSync(victim, Buffer.from(before.toString().replace('2', '9')));

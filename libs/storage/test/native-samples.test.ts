@@ -1,21 +1,8 @@
 import * as fs from 'node:fs';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import type { DupeFile } from '@filer/engine';
-import { file, makeTree, symlink, type TempTree } from '@filer/testing';
+import { file, makeTree, symlink, type TempTree, walkedIdentity } from '@filer/testing';
 import { createStreamingHash, FileHashReader } from '../src/local/hash-file.js';
 import { nativeScan } from '../src/local/native-scan.js';
-
-function dupeFile(p: string): DupeFile {
-  const st = fs.lstatSync(p, { bigint: true });
-  return {
-    path: p,
-    size: Number(st.size),
-    dev: Number(st.dev),
-    ino: Number(st.ino),
-    mtimeSec: Number(st.mtimeNs / 1_000_000_000n),
-    mtimeNsec: Number(st.mtimeNs % 1_000_000_000n),
-  };
-}
 
 // Sample hashes read by the native scanner in one call per batch must equal those read file by file with node:fs.
 describe('native batched sample reads agree with node:fs', () => {
@@ -34,7 +21,7 @@ describe('native batched sample reads agree with node:fs', () => {
   afterAll(() => t.cleanup());
 
   it('gives the same hashes, byte counts and errors', async () => {
-    const files = ['empty', 'small', 'exact', 'big', 'shrinks', 'gone'].map((n) => dupeFile(t.path(n)));
+    const files = ['empty', 'small', 'exact', 'big', 'shrinks', 'gone'].map((n) => walkedIdentity(t.path(n)));
     files.push({ ...files[1], path: t.path('link') }); // a path that is now a symlink: refused without -L
     fs.truncateSync(t.path('shrinks'), 10_000);
     fs.unlinkSync(t.path('gone'));

@@ -3,3 +3,4 @@ export * from './repo-paths.js';
 export * from './run-process.js';
 export * from './run-filer.js';
 export * from './split-records.js';
+export * from './file-fixtures.js';

@@ -2,26 +2,7 @@ import { describe, expect, it } from 'vitest';
 import fc from 'fast-check';
 import { kindMatches, parseTypeFilter, type TypeFilter } from './entry-type.js';
 import type { EntryKind } from '../file-entry.js';
-import { FilerError } from '../errors.js';
-
-function thrown(fn: () => unknown): unknown {
-  try {
-    fn();
-  } catch (e) {
-    return e;
-  }
-  throw new Error('expected the call to throw');
-}
-
-function expectInvalid(fn: () => unknown, field: string, value: string): FilerError {
-  const e = thrown(fn);
-  expect(e).toBeInstanceOf(FilerError);
-  const fe = e as FilerError;
-  expect(fe.code).toBe('E_INVALID_ARGUMENT');
-  expect(fe.field).toBe(field);
-  expect(fe.value).toBe(value);
-  return fe;
-}
+import { expectInvalid } from '../expect-invalid.spec-helper.js';
 
 const ALIASES: [string, TypeFilter][] = [
   ['f', 'file'],

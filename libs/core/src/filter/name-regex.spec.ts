@@ -2,25 +2,7 @@ import { describe, expect, it } from 'vitest';
 import fc from 'fast-check';
 import { compileNameRegexFilter } from './name-regex.js';
 import { FilerError } from '../errors.js';
-
-function thrown(fn: () => unknown): unknown {
-  try {
-    fn();
-  } catch (e) {
-    return e;
-  }
-  throw new Error('expected the call to throw');
-}
-
-function expectInvalid(fn: () => unknown, field: string, value: string): FilerError {
-  const e = thrown(fn);
-  expect(e).toBeInstanceOf(FilerError);
-  const fe = e as FilerError;
-  expect(fe.code).toBe('E_INVALID_ARGUMENT');
-  expect(fe.field).toBe(field);
-  expect(fe.value).toBe(value);
-  return fe;
-}
+import { expectInvalid } from '../expect-invalid.spec-helper.js';
 
 describe('compileNameRegexFilter', () => {
   it('is undefined without a pattern', () => {
