@@ -1,5 +1,6 @@
 /** Stable error codes: they cross every boundary unchanged (CLI exit code, HTTP status, job record). */
-export type FilerErrorCode = 'E_INVALID_ARGUMENT' | 'E_ROOT_NOT_FOUND' | 'E_ROOT_NOT_DIRECTORY' | 'E_REGEX_UNSUPPORTED' | 'E_IO';
+export type FilerErrorCode =
+  'E_INVALID_ARGUMENT' | 'E_ROOT_NOT_FOUND' | 'E_ROOT_NOT_DIRECTORY' | 'E_REGEX_UNSUPPORTED' | 'E_PATH_NOT_ALLOWED' | 'E_IO';
 
 /** A typed error carrying a stable code, the offending path or field, and a human message. */
 export class FilerError extends Error {

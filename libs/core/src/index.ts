@@ -15,3 +15,4 @@ export * from './filter/exclude.js';
 export * from './filter/entry-type.js';
 export * from './filter/hidden.js';
 export * from './lazy-require.js';
+export * from './job-spec.js';

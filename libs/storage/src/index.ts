@@ -5,3 +5,4 @@ export type { OutputMode } from './local/walk-protocol.js';
 export * from './local/ancestor-ignores.js';
 export * from './local/local-file-ops.js';
 export * from './local/case-probe.js';
+export * from './local/allowed-roots.js';

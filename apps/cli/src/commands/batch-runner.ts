@@ -1,8 +1,7 @@
-import * as fs from 'node:fs';
-import * as path from 'node:path';
 import { ExitCode, formatSize } from '@filer/core';
-import { applyJob, planMoves, type ApplyReport, type BatchKind, type MovePlan, type MoveRequest, type OnConflict } from '@filer/engine';
-import { isCaseInsensitiveAt, LocalFileOps } from '@filer/storage';
+import { applyJob, type ApplyReport, type BatchKind, type MovePlan, type MoveRequest, type OnConflict } from '@filer/engine';
+import { LocalFileOps } from '@filer/storage';
+import { planLocalMoves } from '@filer/storage/batch';
 import { defaultStatePath, openStateDb, SqliteJournal } from '@filer/storage/state';
 import type { CliContext } from '../cli-context.js';
 
@@ -18,42 +17,9 @@ export interface BatchOptions {
   statePath?: string;
 }
 
-function existsOrLink(p: string): boolean {
-  try {
-    return fs.lstatSync(p, { throwIfNoEntry: false }) !== undefined;
-  } catch {
-    return true; // ENOTDIR and the like: something is in the way
-  }
-}
-
-/** The nearest existing ancestor must be a directory, or nothing can be created below it (memoised per directory). */
-function ancestorCheck(): (p: string) => string | undefined {
-  const verdicts = new Map<string, string | undefined>();
-  const check = (dir: string): string | undefined => {
-    if (verdicts.has(dir)) return verdicts.get(dir);
-    let verdict: string | undefined;
-    try {
-      const st = fs.statSync(dir, { throwIfNoEntry: false });
-      if (st !== undefined) verdict = st.isDirectory() ? undefined : `${dir} is not a directory`;
-      else verdict = dir === path.dirname(dir) ? undefined : check(path.dirname(dir));
-    } catch (e) {
-      verdict = `${(e as NodeJS.ErrnoException).code ?? 'error'} at ${dir}`;
-    }
-    verdicts.set(dir, verdict);
-    return verdict;
-  };
-  return (p) => {
-    const why = check(path.dirname(p));
-    return why === undefined ? undefined : `cannot create ${p}: ${why}`;
-  };
-}
-
 /** Plans, prints the plan, and with --apply journals it and carries it out. Returns the exit code. */
 export async function runBatch(ctx: CliContext, requests: MoveRequest[], opts: BatchOptions, annotate?: Annotate): Promise<number> {
-  // Probe the first few distinct target directories; one case-insensitive place makes the whole plan careful.
-  const dirs = [...new Set(requests.map((r) => r.target.slice(0, r.target.lastIndexOf('/'))))].slice(0, 64);
-  const caseInsensitive = dirs.some((d) => isCaseInsensitiveAt(d + '/x'));
-  const plan = planMoves(requests, { exists: existsOrLink, blocked: ancestorCheck(), caseInsensitive }, opts.onConflict);
+  const plan = planLocalMoves(requests, opts.onConflict);
   printPlan(ctx, plan, opts, annotate);
   if (plan.conflicts.length > 0) {
     ctx.stderr(`filer: ${plan.conflicts.length} conflicts: nothing was changed (see --on-conflict)\n`);

@@ -1,6 +1,7 @@
 import * as path from 'node:path';
 import { ExitCode, FilerError, invalidArgument, parseFilterSpec, type FilterSpec } from '@filer/core';
-import { comparePaths, normalizeRoot, parseOnConflict, type MoveRequest, type OnConflict } from '@filer/engine';
+import { comparePaths, parseOnConflict, type MoveRequest, type OnConflict } from '@filer/engine';
+import { transferTarget } from '@filer/storage/batch';
 import { checkLocalRoots } from '@filer/storage';
 import { filterInputFromFlags } from '../filter-flags.js';
 import type { CliContext } from '../cli-context.js';
@@ -61,14 +62,6 @@ export function resolveTransfer(kind: 'copy' | 'move', roots: string[], flags: T
   };
 }
 
-/** Where a file goes: the tree below its root kept under --dest, or its name alone with --flatten. */
-function targetFor(req: TransferRequest, root: string, file: string): string {
-  if (req.flatten) return path.join(req.dest, path.basename(file));
-  const base = normalizeRoot(root);
-  const rel = file.slice(base === '/' ? 1 : base.length + 1);
-  return path.join(req.dest, rel);
-}
-
 /** `filer copy|move`: plan the tree onto --dest, print it, and with --apply journal and run it. */
 export async function runTransfer(req: TransferRequest, ctx: CliContext, opts: { quiet: boolean; config: CliConfig }): Promise<number> {
   const requests: MoveRequest[] = [];
@@ -77,7 +70,8 @@ export async function runTransfer(req: TransferRequest, ctx: CliContext, opts: {
     const { entries, errors: failed } = await collectFiles([root], req.spec, ctx, opts);
     errors += failed;
     entries.sort((a, b) => comparePaths(a.path, b.path));
-    for (const e of entries) requests.push({ source: path.resolve(e.path), target: targetFor(req, root, e.path), size: e.size ?? 0 });
+    for (const e of entries)
+      requests.push({ source: path.resolve(e.path), target: transferTarget(req.dest, req.flatten, root, e.path), size: e.size ?? 0 });
   }
   const code = await runBatch(ctx, requests, {
     kind: req.kind,

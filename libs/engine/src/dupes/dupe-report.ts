@@ -9,5 +9,10 @@ export function toDupeGroups(groups: readonly { files: readonly DupeFile[]; hash
       const paths = files.map((f) => f.path).sort(comparePaths);
       return { size, hash, paths, wasted: size * (paths.length - 1) };
     })
-    .sort((a, b) => b.wasted - a.wasted || b.size - a.size || comparePaths(a.paths[0], b.paths[0]));
+    .sort(compareDupeGroups);
+}
+
+/** Report order: most wasted bytes first, then larger files, then the first path. */
+export function compareDupeGroups(a: DupeGroup, b: DupeGroup): number {
+  return b.wasted - a.wasted || b.size - a.size || comparePaths(a.paths[0], b.paths[0]);
 }

@@ -1,3 +1,4 @@
+import { workerScript } from './worker-script.js';
 import { Worker } from 'node:worker_threads';
 import { availableParallelism } from 'node:os';
 import type { DupeFile, FileHasher, HashAlgorithm, HashOutcome, HashScope } from '@filer/engine';
@@ -41,7 +42,7 @@ export class LocalFileHasher implements FileHasher {
 
   private start(): void {
     if (this.workers.length > 0) return;
-    const url = new URL('./hash-worker.js', import.meta.url);
+    const url = workerScript('hash-worker.js', import.meta.url);
     for (let i = 0; i < this.threads; i++) {
       const w = new Worker(url, {
         workerData: { algorithm: this.algorithm, follow: this.follow, native: this.native } satisfies HashWorkerInit,

@@ -1,3 +1,4 @@
+import { workerScript } from './worker-script.js';
 import { Worker } from 'node:worker_threads';
 import { availableParallelism } from 'node:os';
 import { compileFilter, type FileEntry, type FilterSpec, type PathError } from '@filer/core';
@@ -229,7 +230,7 @@ class ParallelWalk {
       control: this.controlBuf,
       native: this.opts.native !== false,
     };
-    const url = new URL('./walk-worker.js', import.meta.url);
+    const url = workerScript('walk-worker.js', import.meta.url);
     for (let i = 0; i < this.threadCount; i++) {
       const w = new Worker(url, { workerData: init });
       this.workerStats.push(emptyWalkStats());

@@ -1,0 +1,161 @@
+import * as fs from 'node:fs';
+import * as path from 'node:path';
+import type { Job } from 'bullmq';
+import type { PathError } from '@filer/core';
+import {
+  applyJob,
+  dupeGroupToJson,
+  findDuplicates,
+  undoJob,
+  type ApplyReport,
+  type BatchKind,
+  type DupeFile,
+  type HashAlgorithm,
+  type JournalAction,
+  type OnConflict,
+} from '@filer/engine';
+import { LocalFileOps } from '@filer/storage';
+import { LocalFileHasher } from '@filer/storage/hashing';
+import { openStateDb, SqliteJournal } from '@filer/storage/state';
+import type { ClusterContext } from './cluster-context.js';
+import { emptyCounters } from './job-record.js';
+import { SHARD_ERROR_SAMPLE, type ShardResult } from './shard-result.js';
+
+export interface HashShardData {
+  jobId: string;
+  /** The input part: every file of the size groups this shard owns, so its groups are complete. */
+  part: string;
+  algorithm: HashAlgorithm;
+  includeEmpty: boolean;
+}
+
+function errorsOf(errors: readonly PathError[]): Pick<ShardResult, 'counters' | 'errorSample'> {
+  const counters = emptyCounters();
+  for (const e of errors) {
+    counters.errors++;
+    counters.errorsByCode[e.code] = (counters.errorsByCode[e.code] ?? 0) + 1;
+  }
+  return { counters, errorSample: errors.slice(0, SHARD_ERROR_SAMPLE) };
+}
+
+/** Hashes one partition of the size groups (sample, then whole files where samples collide) with the engine's pipeline. */
+export async function runHashShard(ctx: ClusterContext, job: Job<HashShardData>): Promise<ShardResult> {
+  const { jobId, part, algorithm, includeEmpty } = job.data;
+  const files: DupeFile[] = [];
+  for await (const line of ctx.results.partLines(jobId, 'hash-in', part)) files.push(JSON.parse(line) as DupeFile);
+  const hasher = new LocalFileHasher(algorithm);
+  try {
+    const result = await findDuplicates(files, { hasher, includeEmpty, emptyHash: hasher.emptyHash() });
+    ctx.results.writePart(
+      jobId,
+      'groups',
+      part,
+      result.groups.map((g) => dupeGroupToJson(g) + '\n'),
+    );
+    const { stats } = result;
+    return {
+      ...errorsOf(result.errors),
+      spawned: 0,
+      extra: {
+        hardLinks: stats.hardLinks,
+        emptySkipped: stats.emptySkipped,
+        bytesRead: stats.bytesRead,
+        filesHashed: stats.sampled + stats.fullyHashed,
+        groups: stats.groups,
+        duplicateFiles: stats.duplicateFiles,
+        wastedBytes: stats.wastedBytes,
+      },
+    };
+  } finally {
+    await hasher.close();
+  }
+}
+
+export interface ApplyShardData {
+  jobId: string;
+  part: string;
+  kind: BatchKind;
+  onConflict: OnConflict;
+  verify: boolean;
+}
+
+/** Each apply shard keeps its own journal beside the results: shards never share a SQLite file. */
+export function journalPath(ctx: ClusterContext, jobId: string, part: string): string {
+  return path.join(ctx.results.dir, jobId, 'journal', `${part}.db`);
+}
+
+function outcome(report: ApplyReport): ShardResult {
+  const failed = report.actions
+    .filter((a) => a.state === 'failed')
+    .map((a) => ({ path: a.source, code: 'E_APPLY', message: `${a.source} → ${a.target}: ${a.reason}` }));
+  const res: ShardResult = { ...errorsOf(failed), spawned: 0, extra: { ...report.job.counts } };
+  if (report.stoppedBy !== undefined) {
+    res.counters.errors++;
+    res.counters.errorsByCode.ENOSPC = (res.counters.errorsByCode.ENOSPC ?? 0) + 1;
+    res.errorSample.unshift({ path: report.actions[0]?.target ?? '', code: 'ENOSPC', message: report.stoppedBy });
+    res.extra!.stopped = 1;
+  }
+  return res;
+}
+
+/**
+ * Applies one partition of a plan under its own write-ahead journal. A retry (after a crash or
+ * a SIGKILLed worker) finds the journal and resumes it: every action is decided from the disk.
+ */
+export async function runApplyShard(ctx: ClusterContext, job: Job<ApplyShardData>): Promise<ShardResult> {
+  const { jobId, part, kind, onConflict, verify } = job.data;
+  const file = journalPath(ctx, jobId, part);
+  fs.mkdirSync(path.dirname(file), { recursive: true });
+  const db = openStateDb(file);
+  try {
+    const journal = new SqliteJournal(db);
+    let record = journal.list(1)[0];
+    if (record === undefined) {
+      const actions: Omit<JournalAction, 'seq' | 'state'>[] = [];
+      for await (const line of ctx.results.partLines(jobId, 'apply-in', part))
+        actions.push(JSON.parse(line) as Omit<JournalAction, 'seq' | 'state'>);
+      record = journal.create(kind, actions, { onConflict, verify });
+    }
+    return outcome(await applyJob(record, journal, new LocalFileOps(), { retryFailed: true }));
+  } finally {
+    db.close();
+  }
+}
+
+/** Undoes one partition from its journal, newest action first, under the same no-overwrite rules. */
+export async function runUndoShard(ctx: ClusterContext, job: Job<{ jobId: string; part: string }>): Promise<ShardResult> {
+  const db = openStateDb(journalPath(ctx, job.data.jobId, job.data.part));
+  try {
+    const journal = new SqliteJournal(db);
+    const record = journal.list(1)[0];
+    if (record === undefined) return { counters: emptyCounters(), errorSample: [], spawned: 0 };
+    const report = await undoJob(record, journal, new LocalFileOps());
+    const failed = report.actions
+      .filter((a) => a.state === 'done')
+      .map((a) => ({ path: a.target, code: 'E_UNDO', message: `${a.target} → ${a.source}: ${a.reason ?? 'could not be put back'}` }));
+    return { ...errorsOf(failed), spawned: 0, extra: { ...report.job.counts } };
+  } finally {
+    db.close();
+  }
+}
+
+/** The per-file completion report of one apply partition, from its journal. */
+export function journalReport(ctx: ClusterContext, jobId: string, part: string): string[] {
+  const file = journalPath(ctx, jobId, part);
+  if (!fs.existsSync(file)) return [];
+  const db = openStateDb(file);
+  try {
+    const journal = new SqliteJournal(db);
+    const record = journal.list(1)[0];
+    if (record === undefined) return [];
+    return journal
+      .actions(record.id)
+      .map(
+        (a) =>
+          JSON.stringify({ source: a.source, target: a.target, size: a.size, state: a.state, ...(a.reason ? { reason: a.reason } : {}) }) +
+          '\n',
+      );
+  } finally {
+    db.close();
+  }
+}

@@ -1,0 +1,52 @@
+import { FlowProducer, Queue } from 'bullmq';
+import { Redis } from 'ioredis';
+import { resolveAllowedRoots } from '@filer/storage';
+import type { ClusterConfig } from './config.js';
+import { JobStore } from './job-store.js';
+import { ALL_QUEUES, QUEUE_PREFIX, type QueueName } from './queues.js';
+import { ResultsStore } from './results-store.js';
+
+/** Everything the API and the workers share: connections, queues, stores. One per process. */
+export interface ClusterContext {
+  config: ClusterConfig;
+  redis: Redis;
+  store: JobStore;
+  results: ResultsStore;
+  queues: Record<QueueName, Queue>;
+  flows: FlowProducer;
+  /** The allowed roots with symlinks resolved. */
+  allowedRoots: string[];
+  /** A fresh connection for a blocking client (a Worker, a subscriber). */
+  connect(): Redis;
+  close(): Promise<void>;
+}
+
+export function openClusterContext(config: ClusterConfig): ClusterContext {
+  const connections: Redis[] = [];
+  // BullMQ needs maxRetriesPerRequest null on connections it blocks on; retry forever while Redis restarts.
+  const connect = (): Redis => {
+    const r = new Redis(config.redisUrl, { maxRetriesPerRequest: null, enableReadyCheck: true, lazyConnect: false });
+    r.on('error', () => undefined); // reconnects on its own; readiness reports the outage
+    connections.push(r);
+    return r;
+  };
+  const redis = connect();
+  const queues = Object.fromEntries(
+    ALL_QUEUES.map((name) => [name, new Queue(name, { connection: redis, prefix: QUEUE_PREFIX })]),
+  ) as Record<QueueName, Queue>;
+  const flows = new FlowProducer({ connection: redis, prefix: QUEUE_PREFIX });
+  return {
+    config,
+    redis,
+    store: new JobStore(redis),
+    results: new ResultsStore(config.resultsDir),
+    queues,
+    flows,
+    allowedRoots: resolveAllowedRoots(config.allowedRoots),
+    connect,
+    async close() {
+      await Promise.allSettled([...Object.values(queues).map((q) => q.close()), flows.close()]);
+      for (const c of connections) c.disconnect();
+    },
+  };
+}

@@ -1,0 +1,14 @@
+export * from './config.js';
+export * from './queues.js';
+export * from './job-record.js';
+export * from './job-store.js';
+export * from './results-store.js';
+export * from './events.js';
+export * from './cluster-context.js';
+export * from './shard-result.js';
+export * from './scan-shard.js';
+export * from './batch-shards.js';
+export * from './finalize.js';
+export * from './submit.js';
+export * from './workers.js';
+export { keys as redisKeys } from './redis-keys.js';

@@ -1,0 +1,64 @@
+import type { JobKind, JobSpec, PathError } from '@filer/core';
+
+export const JOB_STATES = ['queued', 'running', 'planned', 'applying', 'completed', 'failed', 'cancelled', 'undoing', 'undone'] as const;
+export type JobState = (typeof JOB_STATES)[number];
+/** States a job never leaves on its own. */
+export const FINAL_STATES: readonly JobState[] = ['completed', 'failed', 'cancelled', 'undone'];
+
+/** Counters summed from shards' return values: exact once a phase is finalized. */
+export interface JobCounters {
+  dirs: number;
+  entries: number;
+  matched: number;
+  bytes: number;
+  errors: number;
+  errorsByCode: Record<string, number>;
+}
+
+export function emptyCounters(): JobCounters {
+  return { dirs: 0, entries: 0, matched: 0, bytes: 0, errors: 0, errorsByCode: {} };
+}
+
+export function addCounters(into: JobCounters, c: JobCounters): void {
+  into.dirs += c.dirs;
+  into.entries += c.entries;
+  into.matched += c.matched;
+  into.bytes += c.bytes;
+  into.errors += c.errors;
+  for (const [code, n] of Object.entries(c.errorsByCode)) into.errorsByCode[code] = (into.errorsByCode[code] ?? 0) + n;
+}
+
+/** At most this many per-path errors are kept on a job record (the counts stay exact). */
+export const ERROR_SAMPLE_LIMIT = 100;
+
+export interface JobRecord {
+  id: string;
+  kind: JobKind;
+  spec: JobSpec;
+  state: JobState;
+  /** The phase running now (scan, hash, plan, apply, undo). */
+  phase: string;
+  createdAt: string;
+  updatedAt: string;
+  finishedAt?: string;
+  counters: JobCounters;
+  shards: { total: number; done: number; failed: number };
+  errorSample: PathError[];
+  /** Why a job failed or was cancelled, in words. */
+  message?: string;
+  /** rename/copy/move: the plan's summary. */
+  plan?: { actions: number; conflicts: number; bytes: number; unchanged: number; skipped: number };
+  /** rename/copy/move: outcome counts of the apply (or undo). */
+  apply?: { done: number; failed: number; skipped: number; undone: number; pending: number };
+  /** dupes: the report's summary. */
+  dupes?: { groups: number; duplicateFiles: number; wastedBytes: number; filesHashed: number; bytesHashed: number };
+  /** Number of result records ready to read. */
+  results?: number;
+}
+
+/** The id of a job: time-ordered, URL-safe, checked on every request that carries one. */
+export const JOB_ID_PATTERN = /^[0-9a-z]{10,40}$/;
+
+export function newJobId(now = Date.now()): string {
+  return now.toString(36).padStart(9, '0') + Math.random().toString(36).slice(2, 10).padEnd(8, '0');
+}

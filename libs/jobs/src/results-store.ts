@@ -1,0 +1,76 @@
+import * as fs from 'node:fs';
+import * as path from 'node:path';
+import * as readline from 'node:readline';
+
+/**
+ * Results and journals of cluster jobs in a directory every API replica and worker mounts:
+ * `<dir>/<job id>/<part kind>/<part>.ndjson`. A part is written whole under a temporary name
+ * and renamed into place, so a retried shard replaces its part instead of adding a second one.
+ */
+export class ResultsStore {
+  constructor(readonly dir: string) {}
+
+  partDir(jobId: string, kind: string): string {
+    return path.join(this.dir, jobId, kind);
+  }
+
+  partPath(jobId: string, kind: string, part: string): string {
+    return path.join(this.dir, jobId, kind, `${part}.ndjson`);
+  }
+
+  /** Writes one part atomically (temp name, fsync, rename). */
+  writePart(jobId: string, kind: string, part: string, lines: readonly string[]): void {
+    const dir = this.partDir(jobId, kind);
+    fs.mkdirSync(dir, { recursive: true });
+    const final = path.join(dir, `${part}.ndjson`);
+    const tmp = `${final}.${process.pid}.${Math.random().toString(36).slice(2)}.tmp`;
+    const fd = fs.openSync(tmp, 'w');
+    try {
+      const CHUNK = 4096;
+      for (let i = 0; i < lines.length; i += CHUNK) fs.writeSync(fd, lines.slice(i, i + CHUNK).join(''));
+      fs.fsyncSync(fd);
+    } finally {
+      fs.closeSync(fd);
+    }
+    fs.renameSync(tmp, final);
+  }
+
+  /** Part files of one kind, in name order (temporary files excluded). */
+  listParts(jobId: string, kind: string): string[] {
+    let names: string[];
+    try {
+      names = fs.readdirSync(this.partDir(jobId, kind));
+    } catch {
+      return [];
+    }
+    return names
+      .filter((n) => n.endsWith('.ndjson'))
+      .sort()
+      .map((n) => path.join(this.partDir(jobId, kind), n));
+  }
+
+  /** Every line of every part of one kind, streamed (one part open at a time). */
+  async *lines(jobId: string, kind: string): AsyncGenerator<string> {
+    for (const file of this.listParts(jobId, kind)) yield* linesOf(file);
+  }
+
+  /** The lines of one part. */
+  partLines(jobId: string, kind: string, part: string): AsyncGenerator<string> {
+    return linesOf(this.partPath(jobId, kind, part));
+  }
+
+  /** Whether the store's directory is there and writable (readiness). */
+  check(): void {
+    fs.mkdirSync(this.dir, { recursive: true });
+    fs.accessSync(this.dir, fs.constants.W_OK);
+  }
+
+  remove(jobId: string): void {
+    fs.rmSync(path.join(this.dir, jobId), { recursive: true, force: true });
+  }
+}
+
+async function* linesOf(file: string): AsyncGenerator<string> {
+  const rl = readline.createInterface({ input: fs.createReadStream(file), crlfDelay: Infinity });
+  for await (const line of rl) if (line !== '') yield line;
+}

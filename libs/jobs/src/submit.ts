@@ -1,0 +1,95 @@
+import * as path from 'node:path';
+import * as fs from 'node:fs';
+import { FilerError, isBatchKind, parseJobSpec, type JobSpec } from '@filer/core';
+import { normalizeRoot } from '@filer/engine';
+import { admitPath } from '@filer/storage';
+import { compileNamer } from '@filer/storage/batch';
+import type { ClusterContext } from './cluster-context.js';
+import { publishEvent } from './events.js';
+import { newJobId, type JobRecord } from './job-record.js';
+import { finalizeJobOptions, QUEUES, shardJobOptions } from './queues.js';
+import { keys } from './redis-keys.js';
+import { scanShardId, type ScanShardData } from './scan-shard.js';
+
+/**
+ * Validates a job request completely before anything is queued: its shape and meaning
+ * (field-level errors), every root and destination resolved through symlinks and found inside
+ * the allowed roots, and a rename's template compiled.
+ */
+export function admitJob(raw: unknown, allowedRoots: readonly string[], now = Date.now()): JobSpec {
+  const spec = parseJobSpec(raw, now);
+  spec.roots = [
+    ...new Set(
+      spec.roots.map((r, i) => {
+        admitPath(r, allowedRoots, `roots.${i}`);
+        if (!fs.statSync(r).isDirectory())
+          throw new FilerError('E_ROOT_NOT_DIRECTORY', `roots.${i} '${r}' is not a directory`, { field: `roots.${i}`, value: r, path: r });
+        return normalizeRoot(r);
+      }),
+    ),
+  ];
+  if (spec.kind === 'rename') compileNamer(spec.options, { to: 'options.to', replace: 'options.replace' });
+  if (spec.kind === 'copy' || spec.kind === 'move') {
+    const dest = spec.options.dest!;
+    admitPath(dest, allowedRoots, 'options.dest', { mustExist: false });
+    const real = path.resolve(dest);
+    for (const r of spec.roots)
+      if (real === r || real.startsWith(r + '/'))
+        throw new FilerError('E_INVALID_ARGUMENT', `options.dest '${dest}' lies inside the root ${r}: its own output would be walked`, {
+          field: 'options.dest',
+          value: dest,
+        });
+  }
+  return spec;
+}
+
+/** Records a job and queues its first phase: one scan shard per root under a finalizer. */
+export async function submitJob(ctx: ClusterContext, spec: JobSpec): Promise<JobRecord> {
+  const id = newJobId();
+  const record = await ctx.store.create({ id, kind: spec.kind, spec, state: 'queued', createdAt: new Date().toISOString() });
+  const shard = (root: string): ScanShardData => ({
+    jobId: id,
+    tasks: [],
+    root,
+    spec: spec.filter,
+    records: spec.kind === 'find' || spec.kind === 'manifest' ? 'find' : 'entries',
+    // `paths` needs names only; everything else prints or plans with size and mtime.
+    statAll: !(spec.kind === 'find' && spec.options.format === 'paths'),
+    identity: spec.kind === 'dupes' || isBatchKind(spec.kind),
+  });
+  await ctx.redis.hset(keys.progress(id), 'shardsTotal', spec.roots.length);
+  await ctx.flows.add({
+    name: 'finalize',
+    queueName: QUEUES.finalize,
+    data: { jobId: id, phase: 'scan' },
+    opts: finalizeJobOptions(ctx.config, `${id}-final-scan`),
+    children: spec.roots.map((root) => ({
+      name: 'scan',
+      queueName: QUEUES.scan,
+      data: shard(root),
+      opts: shardJobOptions(ctx.config, scanShardId(id, [root])),
+    })),
+  });
+  await publishEvent(ctx.redis, { id, type: 'state', state: 'queued' });
+  return record;
+}
+
+/**
+ * Cancels a job: queued and running shards see the flag and stop (the running ones between two
+ * slices of their walk), and the job's state is final at once. An apply already under way stops
+ * after its current batch; what it did stays journaled and can be undone.
+ */
+export async function cancelJob(ctx: ClusterContext, id: string): Promise<JobRecord | undefined> {
+  await ctx.redis.set(keys.cancelled(id), '1', 'EX', 30 * 86_400);
+  const rec = await ctx.store.update(
+    id,
+    (r) => {
+      r.state = 'cancelled';
+      r.finishedAt = new Date().toISOString();
+      r.message = 'cancelled on request';
+    },
+    ['queued', 'running', 'planned', 'applying'],
+  );
+  if (rec !== undefined) await publishEvent(ctx.redis, { id, type: 'state', state: 'cancelled' });
+  return rec;
+}
