@@ -143,7 +143,8 @@ export function planMoves(requests: readonly MoveRequest[], view: TargetView, on
   }
 
   // A target that another request was to vacate stays taken when that request was refused.
-  const stays = new Set(live.filter((r) => !accepted.some((a) => a.source === r.source)).map((r) => fold(r.source)));
+  const acceptedSources = new Set(accepted.map((a) => a.source));
+  const stays = new Set(live.filter((r) => !acceptedSources.has(r.source)).map((r) => fold(r.source)));
   let kept = accepted;
   for (let changed = true; changed;) {
     changed = false;
