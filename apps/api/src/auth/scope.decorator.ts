@@ -1,0 +1,14 @@
+import { SetMetadata } from '@nestjs/common';
+import type { ApiConfig } from '../config/api-config.js';
+import type { Scope } from './tokens.js';
+
+export const SCOPE_KEY = 'filer:scope';
+
+/** What a route needs: a scope, `public`, or a choice made from the configuration. */
+export type ScopeRule = Scope | 'public' | ((config: ApiConfig) => Scope | 'public');
+
+/** The scope a token needs for this controller or handler (the handler's wins). Routes without one need admin. */
+export const RequireScope = (rule: ScopeRule): MethodDecorator & ClassDecorator => SetMetadata(SCOPE_KEY, rule);
+
+/** Open to anyone (liveness and readiness probes). */
+export const Public = (): MethodDecorator & ClassDecorator => SetMetadata(SCOPE_KEY, 'public');

@@ -1,0 +1,23 @@
+import { DocumentBuilder, SwaggerModule } from '@nestjs/swagger';
+import type { NestFastifyApplication } from '@nestjs/platform-fastify';
+import { SCHEMAS } from './schemas.js';
+
+/**
+ * The OpenAPI document, from the controllers' decorators plus hand-written component schemas
+ * (JobSpec, with FilterSpec generated from core's zod schema). Swagger UI at /docs, the JSON at
+ * /docs-json; both need a `read` token (see auth/browser-auth.ts for browsers).
+ */
+export function setupOpenApi(app: NestFastifyApplication): void {
+  const config = new DocumentBuilder()
+    .setTitle('Filer API')
+    .setDescription(
+      'Find, de-duplicate, rename, copy and move over file trees, run by a cluster of workers. ' +
+        'Every route but /health needs a bearer token with the read (GET), write (POST) or admin (/admin/queues) scope.',
+    )
+    .setVersion('1')
+    .addBearerAuth()
+    .build();
+  config.components = { ...config.components, schemas: { ...config.components?.schemas, ...SCHEMAS } };
+  const document = SwaggerModule.createDocument(app, config);
+  SwaggerModule.setup('docs', app, document, { jsonDocumentUrl: 'docs-json', yamlDocumentUrl: 'docs-yaml' });
+}

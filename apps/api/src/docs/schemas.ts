@@ -1,0 +1,120 @@
+import { JOB_KINDS, CONFLICT_POLICIES } from '@filer/core';
+import { FilterInputSchema } from '@filer/core/schema';
+import { JOB_STATES } from '@filer/jobs';
+import type { SchemaObject } from '@nestjs/swagger';
+
+export const ref = (name: keyof typeof SCHEMAS): { $ref: string } => ({ $ref: `#/components/schemas/${name}` });
+
+/** The filter as core's zod schema describes it (the same schema the CLI and workers parse with). */
+const filterSchema = FilterInputSchema.toJSONSchema({ target: 'openapi-3.0' }) as SchemaObject;
+filterSchema.description =
+  'Which entries a job acts on. Sizes take units (B, K/KB=1000, Ki/KiB=1024, M, Mi, G, Gi, T, Ti); newer/older take an ISO date or a relative age (7d, 12h, 2w); type is f, d or l.';
+
+const count = { type: 'integer', minimum: 0 } as const;
+
+/** Component schemas of the OpenAPI document, by hand where core has no zod schema. */
+export const SCHEMAS: Record<string, SchemaObject> = {
+  FilterSpec: filterSchema,
+  JobSpec: {
+    type: 'object',
+    required: ['kind', 'roots'],
+    additionalProperties: false,
+    properties: {
+      kind: { type: 'string', enum: [...JOB_KINDS] },
+      roots: {
+        type: 'array',
+        minItems: 1,
+        maxItems: 64,
+        items: { type: 'string', minLength: 1, maxLength: 4096 },
+        description: 'Absolute directories; each must resolve (through symlinks) inside one of FILER_ALLOWED_ROOTS.',
+      },
+      filter: { $ref: '#/components/schemas/FilterSpec' },
+      options: {
+        type: 'object',
+        additionalProperties: false,
+        properties: {
+          format: { type: 'string', enum: ['paths', 'ndjson', 'csv', 'json'], description: 'find, manifest' },
+          hash: { type: 'string', enum: ['xxh128', 'sha256'], description: 'dupes, manifest' },
+          includeEmpty: { type: 'boolean', description: 'dupes: group empty files too' },
+          to: { type: 'string', description: 'rename: a name template' },
+          replace: { type: 'string', description: 'rename: a regex on the base name (with `with`)' },
+          with: { type: 'string', description: 'rename: the replacement for `replace`' },
+          dest: { type: 'string', description: 'copy, move: the destination directory (inside the allowed roots)' },
+          flatten: { type: 'boolean' },
+          verify: { type: 'boolean' },
+          onConflict: { type: 'string', enum: [...CONFLICT_POLICIES] },
+        },
+      },
+      apply: { type: 'boolean', default: false, description: 'rename, copy, move: apply the plan once made (when it has no conflicts)' },
+    },
+  },
+  JobLinks: {
+    type: 'object',
+    properties: { self: { type: 'string' }, results: { type: 'string' }, events: { type: 'string' } },
+  },
+  JobAccepted: {
+    type: 'object',
+    required: ['id', 'state', 'links'],
+    properties: {
+      id: { type: 'string' },
+      state: { type: 'string', enum: [...JOB_STATES] },
+      links: { $ref: '#/components/schemas/JobLinks' },
+    },
+  },
+  JobRecord: {
+    type: 'object',
+    required: ['id', 'kind', 'spec', 'state', 'phase', 'createdAt', 'updatedAt', 'counters', 'shards'],
+    properties: {
+      id: { type: 'string' },
+      kind: { type: 'string', enum: [...JOB_KINDS] },
+      spec: { $ref: '#/components/schemas/JobSpec' },
+      state: { type: 'string', enum: [...JOB_STATES] },
+      phase: { type: 'string', description: 'scan, hash, plan, apply or undo' },
+      createdAt: { type: 'string', format: 'date-time' },
+      updatedAt: { type: 'string', format: 'date-time' },
+      finishedAt: { type: 'string', format: 'date-time' },
+      message: { type: 'string' },
+      counters: {
+        type: 'object',
+        properties: { dirs: count, entries: count, matched: count, bytes: count, errors: count, errorsByCode: { type: 'object' } },
+      },
+      shards: { type: 'object', properties: { total: count, done: count, failed: count } },
+      errorSample: {
+        type: 'array',
+        items: { type: 'object', properties: { path: { type: 'string' }, code: { type: 'string' }, message: { type: 'string' } } },
+      },
+      plan: { type: 'object', description: 'rename/copy/move: actions, conflicts, bytes, unchanged, skipped' },
+      apply: { type: 'object', description: 'rename/copy/move: done, failed, skipped, undone, pending' },
+      dupes: { type: 'object', description: 'dupes: groups, duplicateFiles, wastedBytes, filesHashed, bytesHashed' },
+      results: { ...count, description: 'Result records ready to read' },
+      links: { $ref: '#/components/schemas/JobLinks' },
+    },
+  },
+  JobList: {
+    type: 'object',
+    required: ['jobs', 'next'],
+    properties: {
+      jobs: { type: 'array', items: { $ref: '#/components/schemas/JobRecord' } },
+      next: { type: 'string', nullable: true, description: 'Pass as `before` for the next page; null on the last page' },
+    },
+  },
+  Error: {
+    type: 'object',
+    required: ['error'],
+    properties: {
+      error: {
+        type: 'object',
+        required: ['code', 'message'],
+        properties: {
+          code: { type: 'string', example: 'E_INVALID_ARGUMENT' },
+          message: { type: 'string' },
+          fields: {
+            type: 'array',
+            items: { type: 'object', properties: { field: { type: 'string', example: 'filter.minSize' }, message: { type: 'string' } } },
+          },
+          state: { type: 'string', description: "On a 409: the job's state" },
+        },
+      },
+    },
+  },
+};

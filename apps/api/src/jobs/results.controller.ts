@@ -1,0 +1,59 @@
+import { Readable } from 'node:stream';
+import { Controller, Get, Inject, Param, Query as QueryParams, Res } from '@nestjs/common';
+import { ApiBearerAuth, ApiOperation, ApiParam, ApiProduces, ApiQuery, ApiResponse, ApiTags } from '@nestjs/swagger';
+import type { ClusterContext } from '@filer/jobs';
+import type { FastifyReply } from 'fastify';
+import { RequireScope } from '../auth/scope.decorator.js';
+import { CLUSTER } from '../config/tokens.js';
+import { ref } from '../docs/schemas.js';
+import { conflict, invalid, notFound } from '../errors/api-error.js';
+import { jobId, queryEnum, queryInt, type Query } from './params.js';
+import { CONTENT_TYPES, renderResults, RESULT_FORMATS, resultSource } from './results-format.js';
+
+/** Largest page a client may ask for; without `limit` the whole result streams. */
+export const RESULTS_LIMIT_MAX = 100_000;
+
+@ApiTags('jobs')
+@ApiBearerAuth()
+@RequireScope('read')
+@Controller('v1/jobs')
+export class ResultsController {
+  constructor(@Inject(CLUSTER) private readonly ctx: ClusterContext) {}
+
+  @Get(':id/results')
+  @ApiOperation({
+    summary: 'A job’s results, streamed',
+    description:
+      'find/manifest: one entry a record; dupes: one group a record; rename/copy/move: the plan once planned, the per-file report once applied. ' +
+      '`cursor` skips that many records; with `limit`, `X-Next-Cursor` is set when more records follow. `paths` is for find and manifest only.',
+  })
+  @ApiParam({ name: 'id' })
+  @ApiQuery({ name: 'format', required: false, enum: [...RESULT_FORMATS] })
+  @ApiQuery({ name: 'cursor', required: false, schema: { type: 'integer', minimum: 0, default: 0 } })
+  @ApiQuery({ name: 'limit', required: false, schema: { type: 'integer', minimum: 1, maximum: RESULTS_LIMIT_MAX } })
+  @ApiProduces('application/x-ndjson', 'text/csv', 'application/json', 'text/plain')
+  @ApiResponse({ status: 200, description: 'The records, streamed' })
+  @ApiResponse({ status: 400, schema: ref('Error') })
+  @ApiResponse({ status: 404, schema: ref('Error') })
+  @ApiResponse({ status: 409, description: 'No results yet (the body names the state)', schema: ref('Error') })
+  async results(@Param('id') id: string, @QueryParams() q: Query, @Res() reply: FastifyReply): Promise<void> {
+    const format = queryEnum(q, 'format', RESULT_FORMATS) ?? 'ndjson';
+    const cursor = queryInt(q, 'cursor', 0, 0, Number.MAX_SAFE_INTEGER)!;
+    const limit = queryInt(q, 'limit', undefined, 1, RESULTS_LIMIT_MAX);
+    const rec = await this.ctx.store.get(jobId(id));
+    if (rec === undefined) throw notFound(`no job ${id}`);
+    const source = resultSource(rec);
+    if (source === undefined) throw conflict(`job ${id} is ${rec.state}: its results are not ready`, rec.state);
+    if (format === 'paths' && source.shape !== 'find')
+      throw invalid('format', `format paths is for find and manifest jobs, not ${rec.kind}`);
+    const total = rec.results;
+    if (total !== undefined) void reply.header('x-total-count', String(total));
+    // Totals are exact once a job's phase is finalized, so whether more follow is known before the first byte.
+    if (limit !== undefined && total !== undefined && cursor + limit < total) void reply.header('x-next-cursor', String(cursor + limit));
+    const body = Readable.from(
+      renderResults(this.ctx.results.lines(id, source.part), { shape: source.shape, format, kind: rec.kind, cursor, limit }),
+      { objectMode: false },
+    );
+    await reply.header('content-type', CONTENT_TYPES[format]).header('cache-control', 'no-store').send(body);
+  }
+}

@@ -1,0 +1,130 @@
+import { describe, expect, it } from 'vitest';
+import type { JobRecord } from '@filer/jobs';
+import { browserPageScope } from '../src/auth/browser-auth.js';
+import { bearerToken, parseTokens, scopesOf } from '../src/auth/tokens.js';
+import { readApiConfig } from '../src/config/api-config.js';
+import { streamEnds } from '../src/jobs/job-event-stream.js';
+import { renderResults, resultSource } from '../src/jobs/results-format.js';
+import { jobIdOf, redactUrl } from '../src/logging/logging.js';
+
+/** The API's pure parts: token parsing, result rendering, which jobs' streams end, log fields. */
+
+async function render(lines: string[], opts: Parameters<typeof renderResults>[1]): Promise<string> {
+  async function* source(): AsyncGenerator<string> {
+    yield* lines;
+  }
+  let out = '';
+  for await (const chunk of renderResults(source(), opts)) out += chunk;
+  return out;
+}
+
+const entry = (p: string) => JSON.stringify({ path: p, type: 'file', size: 3, mtime: '2025-01-02T03:04:05.000Z' });
+
+describe('tokens', () => {
+  it('parses token:scopes lists, expands admin ⊃ write ⊃ read and reports every problem', () => {
+    const problems: string[] = [];
+    const tokens = parseTokens('abc123:read,def456:read+write,adm789:admin', problems);
+    expect(problems).toEqual([]);
+    expect([...scopesOf(tokens, 'abc123')!]).toEqual(['read']);
+    expect([...scopesOf(tokens, 'def456')!].sort()).toEqual(['read', 'write']);
+    expect([...scopesOf(tokens, 'adm789')!].sort()).toEqual(['admin', 'read', 'write']);
+    expect(scopesOf(tokens, 'abc12')).toBeUndefined();
+    expect(scopesOf(tokens, '')).toBeUndefined();
+
+    const bad: string[] = [];
+    parseTokens('x:read,y:root,nocolon,:read,a b:read,x:write', bad);
+    expect(bad).toHaveLength(5);
+    expect(bad.join('\n')).not.toMatch(/\bx:|a b/);
+    const none: string[] = [];
+    expect(parseTokens(undefined, none)).toEqual([]);
+    expect(none[0]).toMatch(/FILER_TOKENS: required/);
+  });
+
+  it('reads bearer headers strictly', () => {
+    expect(bearerToken('Bearer abc')).toBe('abc');
+    expect(bearerToken('bearer  abc ')).toBe('abc');
+    expect(bearerToken('Basic abc')).toBeUndefined();
+    expect(bearerToken('Bearer a b')).toBeUndefined();
+    expect(bearerToken(undefined)).toBeUndefined();
+  });
+
+  it('collects the API’s and the cluster’s configuration problems together', () => {
+    expect(() => readApiConfig({ FILER_TOKENS: 'a:read', FILER_MAX_BODY_BYTES: 'lots', FILER_METRICS_PUBLIC: 'maybe' })).toThrow(
+      /FILER_RESULTS_DIR[\s\S]*FILER_ALLOWED_ROOTS[\s\S]*FILER_MAX_BODY_BYTES[\s\S]*FILER_METRICS_PUBLIC/,
+    );
+    const c = readApiConfig({ FILER_TOKENS: 'a:read', FILER_RESULTS_DIR: '/tmp/r', FILER_ALLOWED_ROOTS: '/tmp' });
+    expect(c).toMatchObject({ port: 8080, host: '0.0.0.0', maxBodyBytes: 1024 * 1024, metricsPublic: false });
+  });
+});
+
+describe('results', () => {
+  const lines = ['/r/a', '/r/b,c', '/r/d'].map(entry);
+
+  it('renders find results as ndjson, csv, json and paths, page by page', async () => {
+    const base = { shape: 'find', kind: 'find', cursor: 0 } as const;
+    expect(await render(lines, { ...base, format: 'ndjson' })).toBe(lines.join('\n') + '\n');
+    expect(await render(lines, { ...base, format: 'csv' })).toBe(
+      'path,type,size,mtime\n/r/a,file,3,2025-01-02T03:04:05.000Z\n"/r/b,c",file,3,2025-01-02T03:04:05.000Z\n/r/d,file,3,2025-01-02T03:04:05.000Z\n',
+    );
+    expect(JSON.parse(await render(lines, { ...base, format: 'json' }))).toEqual(lines.map((l) => JSON.parse(l)));
+    expect(await render(lines, { ...base, format: 'paths', cursor: 1, limit: 1 })).toBe('/r/b,c\n');
+    expect(JSON.parse(await render(lines, { ...base, format: 'json', cursor: 3 }))).toEqual([]);
+  });
+
+  it('numbers dupe groups across pages and flattens batch lines', async () => {
+    const groups = [1, 2].map((n) => JSON.stringify({ size: n, hash: `h${n}`, wasted: n, paths: [`/a${n}`, `/b${n}`] }));
+    expect(await render(groups, { shape: 'dupes', kind: 'dupes', format: 'csv', cursor: 1 })).toBe(
+      'group,size,hash,wasted,path\n2,2,h2,2,/a2\n2,2,h2,2,/b2\n',
+    );
+    const plan = [
+      JSON.stringify({ action: 'copy', source: '/s/a', target: '/d/a', size: 1 }),
+      JSON.stringify({ action: 'conflict', kind: 'exists', source: '/s/b', target: '/d/b', detail: 'target exists' }),
+    ];
+    expect(await render(plan, { shape: 'plan', kind: 'copy', format: 'csv', cursor: 0 })).toBe(
+      'action,source,target,size,state,detail\ncopy,/s/a,/d/a,1,,\nconflict,/s/b,/d/b,,,exists: target exists\n',
+    );
+  });
+
+  it('reads results only from a finished phase', () => {
+    const rec = (kind: string, state: string, extra: Partial<JobRecord> = {}) => ({ kind, state, ...extra }) as JobRecord;
+    expect(resultSource(rec('find', 'completed'))?.part).toBe('scan');
+    expect(resultSource(rec('find', 'running'))).toBeUndefined();
+    expect(resultSource(rec('dupes', 'completed'))?.part).toBe('results');
+    expect(resultSource(rec('copy', 'planned'))?.part).toBe('plan');
+    expect(resultSource(rec('copy', 'applying'))).toBeUndefined();
+    const applied = { apply: { done: 1, failed: 0, skipped: 0, undone: 0, pending: 0 } };
+    expect(resultSource(rec('move', 'completed', applied))?.part).toBe('report');
+    expect(resultSource(rec('move', 'undone', applied))?.part).toBe('report');
+    expect(resultSource(rec('move', 'cancelled'))).toBeUndefined();
+  });
+});
+
+describe('event streams, logs and browser pages', () => {
+  it('ends a stream on a final state, or on planned when nothing will be applied', () => {
+    const rec = (state: string, apply: boolean, conflicts = 0) => ({ state, spec: { apply }, plan: { conflicts } }) as unknown as JobRecord;
+    expect(streamEnds(rec('completed', false))).toBe(true);
+    expect(streamEnds(rec('cancelled', false))).toBe(true);
+    expect(streamEnds(rec('running', false))).toBe(false);
+    expect(streamEnds(rec('planned', false))).toBe(true);
+    expect(streamEnds(rec('planned', true))).toBe(false);
+    expect(streamEnds(rec('planned', true, 2))).toBe(true);
+  });
+
+  it('finds the job id of a request and keeps tokens out of logged URLs', () => {
+    expect(jobIdOf('/v1/jobs/0mwynj43dp7fq0y4v/results?format=csv')).toBe('0mwynj43dp7fq0y4v');
+    expect(jobIdOf('/v1/jobs?state=completed')).toBeUndefined();
+    expect(jobIdOf('/v1/jobs/..%2F')).toBeUndefined();
+    expect(redactUrl('/admin/queues?x=1&token=s3cret&y=2')).toBe('/admin/queues?x=1&token=[redacted]&y=2');
+  });
+
+  it('knows which routes are browser pages and the scope each needs', () => {
+    expect(browserPageScope('/admin/queues')).toBe('admin');
+    expect(browserPageScope('/admin/queues/api/queues')).toBe('admin');
+    expect(browserPageScope('/docs')).toBe('read');
+    expect(browserPageScope('/docs-json')).toBe('read');
+    expect(browserPageScope('/docs/*')).toBe('read');
+    expect(browserPageScope('/v1/jobs')).toBeUndefined();
+    expect(browserPageScope('/health')).toBeUndefined();
+    expect(browserPageScope('/documents')).toBeUndefined();
+  });
+});
