@@ -12,3 +12,4 @@ export * from './finalize.js';
 export * from './submit.js';
 export * from './workers.js';
 export { keys as redisKeys } from './redis-keys.js';
+export * from './worker-app.js';

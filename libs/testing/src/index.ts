@@ -6,3 +6,4 @@ export * from './split-records.js';
 export * from './file-fixtures.js';
 export * from './free-port.js';
 export * from './redis-server.js';
+export * from './cluster.js';

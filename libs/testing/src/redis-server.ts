@@ -17,8 +17,10 @@ export interface RedisHandle {
 /**
  * Starts `redis-server` bound to 127.0.0.1 only, never touching the machine's own Redis. With
  * `aof`, every write is appended and fsync'd each second, as the cluster runs in production.
+ * `detached` puts it in a process group of its own, so a Ctrl-C at the terminal reaches only its
+ * parent, which stops it last (it is still killed, and its directory removed, when the parent exits).
  */
-export async function startRedis(opts: { aof?: boolean } = {}): Promise<RedisHandle> {
+export async function startRedis(opts: { aof?: boolean; detached?: boolean } = {}): Promise<RedisHandle> {
   const port = await freePort();
   const dir = fs.mkdtempSync(path.join(os.tmpdir(), 'filer-redis-'));
   const args = [
@@ -42,8 +44,14 @@ export async function startRedis(opts: { aof?: boolean } = {}): Promise<RedisHan
     'warning',
   ];
   let child: ChildProcess;
+  const killOnExit = (): void => {
+    child.kill('SIGKILL');
+    // It may still be writing for a moment: retry a directory that is not empty yet.
+    fs.rmSync(dir, { recursive: true, force: true, maxRetries: 10, retryDelay: 10 });
+  };
+  if (opts.detached) process.on('exit', killOnExit);
   const launch = async (): Promise<void> => {
-    child = spawn('redis-server', args, { stdio: 'ignore' });
+    child = spawn('redis-server', args, { stdio: 'ignore', detached: opts.detached ?? false });
     await waitForPort(port);
   };
   await launch();
@@ -65,6 +73,7 @@ export async function startRedis(opts: { aof?: boolean } = {}): Promise<RedisHan
     async stop() {
       await kill('SIGTERM');
       fs.rmSync(dir, { recursive: true, force: true });
+      process.off('exit', killOnExit);
     },
   };
 }

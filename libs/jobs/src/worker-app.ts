@@ -1,0 +1,237 @@
+import type { AddressInfo } from 'node:net';
+import type { Job, Worker } from 'bullmq';
+import { createLogger, createMetrics, startHealthServer, type Logger, type Metrics } from '@filer/observability';
+import { openClusterContext, type ClusterContext } from './cluster-context.js';
+import { ConfigError, intVar, readClusterConfig, type ClusterConfig } from './config.js';
+import { startWorker, WORKER_QUEUES, type ShardObserver } from './workers.js';
+
+/** The two worker apps: which queues each consumes is `WORKER_QUEUES[app]`. */
+export type WorkerAppName = keyof typeof WORKER_QUEUES;
+
+/** Health and metrics ports when FILER_WORKER_PORT is unset (Prometheus' exporter range). */
+export const WORKER_DEFAULT_PORTS: Record<WorkerAppName, number> = { scanner: 9464, batch: 9465 };
+
+export interface WorkerAppConfig {
+  cluster: ClusterConfig;
+  /** Port of /health, /health/ready and /metrics; 0 picks a free one (logged at start). */
+  port: number;
+  host: string;
+  /** How long a shutdown waits for shards in flight before it exits anyway. */
+  shutdownTimeoutMs: number;
+}
+
+/** The cluster's settings plus the worker's own, every problem reported in one ConfigError. */
+export function readWorkerAppConfig(app: WorkerAppName, env: Record<string, string | undefined>): WorkerAppConfig {
+  const problems: string[] = [];
+  let cluster: ClusterConfig | undefined;
+  try {
+    cluster = readClusterConfig(env);
+  } catch (e) {
+    if (!(e instanceof ConfigError)) throw e;
+    problems.push(...e.problems);
+  }
+  const port = intVar(env, 'FILER_WORKER_PORT', WORKER_DEFAULT_PORTS[app], problems, 0, 65_535);
+  const shutdownTimeoutMs = intVar(env, 'FILER_SHUTDOWN_TIMEOUT_MS', 30_000, problems, 0, 86_400_000);
+  const host = env.FILER_WORKER_HOST || '0.0.0.0';
+  if (problems.length > 0) throw new ConfigError(problems);
+  return { cluster: cluster!, port, host, shutdownTimeoutMs };
+}
+
+/** A running worker app. */
+export interface WorkerApp {
+  /** The port the health server bound (useful when 0 was asked for). */
+  port: number;
+  log: Logger;
+  metrics: Metrics;
+  /** Stops taking shards, waits for those in flight, then closes the connections and the health server. */
+  close(): Promise<void>;
+}
+
+const ids = (job: Job) => ({ jobId: (job.data as { jobId?: string }).jobId, shardId: job.id, shard: job.name, queue: job.queueName });
+
+/** Logs and metrics of every shard this process runs. */
+function shardObserver(log: Logger, metrics: Metrics): ShardObserver {
+  return {
+    started(job) {
+      log.info({ ...ids(job), attempt: job.attemptsMade + 1 }, 'shard started');
+    },
+    finished(job, result, seconds) {
+      const outcome = result?.cancelled ? 'cancelled' : 'completed';
+      metrics.shards.inc({ shard: job.name, outcome });
+      metrics.shardSeconds.observe({ shard: job.name }, seconds);
+      if (result !== undefined) {
+        const c = result.counters;
+        metrics.files.inc(c.entries);
+        metrics.matched.inc(c.matched);
+        metrics.bytes.inc(c.bytes);
+        for (const [code, n] of Object.entries(c.errorsByCode)) metrics.errors.inc({ code }, n);
+      }
+      log.info(
+        {
+          ...ids(job),
+          outcome,
+          seconds: Math.round(seconds * 1000) / 1000,
+          counters: result?.counters,
+          spawned: result?.spawned,
+          extra: result?.extra,
+        },
+        'shard finished',
+      );
+    },
+    failed(job, err) {
+      if (job === undefined) {
+        log.error({ err }, 'worker error');
+        return;
+      }
+      // BullMQ has counted this attempt already: a shard with attempts left goes back to the queue.
+      const final = job.attemptsMade >= (job.opts.attempts ?? 1) || err.name === 'UnrecoverableError';
+      const outcome = final ? 'failed' : 'retried';
+      metrics.shards.inc({ shard: job.name, outcome });
+      if (job.processedOn !== undefined) metrics.shardSeconds.observe({ shard: job.name }, (Date.now() - job.processedOn) / 1000);
+      log[final ? 'error' : 'warn'](
+        { ...ids(job), outcome, attempt: job.attemptsMade, err },
+        final ? 'shard failed' : 'shard failed, will retry',
+      );
+    },
+  };
+}
+
+function withTimeout<T>(p: Promise<T>, ms: number, what: string): Promise<T> {
+  let timer: NodeJS.Timeout | undefined;
+  const timeout = new Promise<never>((_, reject) => {
+    timer = setTimeout(() => reject(new Error(`${what}: no answer in ${ms} ms`)), ms);
+  });
+  return Promise.race([p, timeout]).finally(() => clearTimeout(timer));
+}
+
+/** Readiness: Redis answers, and the results directory, where both apps write their parts, is writable. */
+async function readiness(ctx: ClusterContext, closing: () => boolean): Promise<Record<string, string>> {
+  const checks: Record<string, string> = { worker: closing() ? 'shutting down' : 'ok', redis: 'ok', results: 'ok' };
+  try {
+    // Commands queue while the connection is down (it retries for ever): do not add to that queue.
+    if (ctx.redis.status !== 'ready') throw new Error(`connection is ${ctx.redis.status}`);
+    await withTimeout(ctx.redis.ping(), 2000, 'PING');
+  } catch (e) {
+    checks.redis = `error: ${(e as Error).message}`;
+  }
+  try {
+    ctx.results.check();
+  } catch (e) {
+    checks.results = `error: ${(e as Error).message}`;
+  }
+  return checks;
+}
+
+/** Warns at start-up about Redis settings that lose queued shards (INFO answers even where CONFIG is forbidden). */
+async function warnAboutPersistence(ctx: ClusterContext, log: Logger): Promise<void> {
+  let info: string;
+  try {
+    info = await withTimeout(ctx.redis.info(), 10_000, 'INFO');
+  } catch {
+    return; // not reachable yet: readiness reports the connection
+  }
+  const field = (name: string): string | undefined => new RegExp(`^${name}:(.*)$`, 'm').exec(info)?.[1]?.trim();
+  if (field('aof_enabled') !== '1') log.warn('Redis appendonly is off: a Redis restart loses every queued shard');
+  const policy = field('maxmemory_policy');
+  if (policy !== undefined && policy !== 'noeviction')
+    log.warn(
+      { maxmemoryPolicy: policy },
+      `Redis maxmemory-policy is ${policy}: under memory pressure Redis may evict queued shards (use noeviction)`,
+    );
+}
+
+/** Starts the workers of one app, its health server and its metrics. */
+export async function startWorkerApp(app: WorkerAppName, config: WorkerAppConfig): Promise<WorkerApp> {
+  const name = `${app}-worker`;
+  const log = createLogger(name, config.cluster.logLevel);
+  const metrics = createMetrics(name);
+  const ctx = openClusterContext(config.cluster);
+  let closing = false;
+  let server;
+  try {
+    server = await startHealthServer({
+      port: config.port,
+      host: config.host,
+      registry: metrics.registry,
+      ready: () => readiness(ctx, () => closing),
+    });
+  } catch (e) {
+    await ctx.close();
+    throw e;
+  }
+  const port = (server.address() as AddressInfo).port;
+  const observer = shardObserver(log, metrics);
+  const workers: Worker[] = WORKER_QUEUES[app].map((queue) => {
+    const w = startWorker(ctx, queue, observer);
+    w.on('stalled', (shardId) => log.warn({ shardId, queue }, 'shard stalled (its worker stopped renewing the lock): queued again'));
+    return w;
+  });
+  void warnAboutPersistence(ctx, log);
+  log.info({ port, queues: WORKER_QUEUES[app], concurrency: config.cluster.concurrency }, 'worker started');
+  return {
+    port,
+    log,
+    metrics,
+    async close() {
+      closing = true;
+      await Promise.all(workers.map((w) => w.close()));
+      await ctx.close();
+      server.closeAllConnections();
+      await new Promise<void>((resolve) => server.close(() => resolve()));
+    },
+  };
+}
+
+/**
+ * A worker app's whole life, for its `main.ts`: configuration (exit 2 naming every bad variable),
+ * start, and a graceful stop on SIGTERM or SIGINT. The stop waits for the shards in flight; a
+ * second signal or FILER_SHUTDOWN_TIMEOUT_MS exits at once (code 1), and the shards still running
+ * go back to the queue when their locks lapse — every shard is safe to run again.
+ */
+export async function runWorkerApp(app: WorkerAppName, env: Record<string, string | undefined> = process.env): Promise<void> {
+  let config: WorkerAppConfig;
+  try {
+    config = readWorkerAppConfig(app, env);
+  } catch (e) {
+    if (!(e instanceof ConfigError)) throw e;
+    process.stderr.write(`filer ${app}-worker: ${e.message}\n`);
+    process.exit(2);
+  }
+  let running: WorkerApp;
+  try {
+    running = await startWorkerApp(app, config);
+  } catch (e) {
+    // The health port taken, most likely: nothing has been consumed yet.
+    process.stderr.write(`filer ${app}-worker: ${(e as Error).message}\n`);
+    process.exit(1);
+  }
+  const { log } = running;
+  let stopping = false;
+  const stop = (signal: NodeJS.Signals): void => {
+    if (stopping) {
+      log.warn({ signal }, 'second signal: exiting now; shards in flight return to the queue when their locks lapse');
+      process.exit(1);
+    }
+    stopping = true;
+    log.info({ signal, timeoutMs: config.shutdownTimeoutMs }, 'shutting down: finishing the shards in flight');
+    setTimeout(() => {
+      log.warn(
+        { timeoutMs: config.shutdownTimeoutMs },
+        'shutdown timed out: exiting; shards in flight return to the queue when their locks lapse',
+      );
+      process.exit(1);
+    }, config.shutdownTimeoutMs).unref();
+    running.close().then(
+      () => {
+        log.info('stopped');
+        process.exit(0);
+      },
+      (err: unknown) => {
+        log.error({ err }, 'shutdown failed');
+        process.exit(1);
+      },
+    );
+  };
+  process.on('SIGTERM', stop);
+  process.on('SIGINT', stop);
+}
