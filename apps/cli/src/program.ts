@@ -1,13 +1,50 @@
 import { Command, CommanderError, Option } from 'commander';
 import { ExitCode } from '@filer/core';
 import { addFilterFlags } from './filter-flags.js';
-import { describeError, type CliContext } from './cli-context.js';
+import { describeError, UsageError, type CliContext } from './cli-context.js';
 import { readCliConfig } from './config.js';
 import type { FindFlags } from './commands/find-command.js';
 import type { DupesFlags } from './commands/dupes-command.js';
 import type { RenameFlags } from './commands/rename-command.js';
 import type { TransferFlags } from './commands/transfer-command.js';
 import type { ManifestFlags } from './commands/manifest-command.js';
+import type { RemoteKind } from './remote/remote-command.js';
+
+interface Globals {
+  progress?: boolean;
+  quiet?: boolean;
+  server?: string;
+  token?: string;
+}
+
+/** Whether the command runs through an API: --server, or FILER_SERVER in the environment. */
+function serverOf(globals: Globals): string | undefined {
+  const server = globals.server ?? process.env.FILER_SERVER;
+  return server === undefined || server === '' ? undefined : server;
+}
+
+/** Runs a command on the API named by --server; the flags mean the same as in-process. */
+async function remote(
+  ctx: CliContext,
+  kind: RemoteKind,
+  roots: string[],
+  flags: Record<string, unknown>,
+  globals: Globals,
+): Promise<number> {
+  const { runRemote } = await import('./remote/remote-command.js');
+  return runRemote(
+    kind,
+    roots,
+    flags,
+    {
+      server: serverOf(globals)!,
+      token: globals.token ?? process.env.FILER_TOKEN,
+      progress: globals.progress ?? ctx.stderrIsTTY,
+      quiet: globals.quiet ?? false,
+    },
+    ctx,
+  );
+}
 
 /** Builds the `filer` command line. Every failure to parse is a one-line usage error (exit 2). */
 export function buildProgram(ctx: CliContext, setExit: (code: number) => void): Command {
@@ -17,6 +54,8 @@ export function buildProgram(ctx: CliContext, setExit: (code: number) => void): 
     .option('--progress', 'show progress on stderr (default: when stderr is a terminal)')
     .option('--no-progress', 'never show progress')
     .option('-q, --quiet', 'do not print per-path errors (the exit code still tells)')
+    .option('--server <url>', 'run the job on a Filer API instead of in this process (or FILER_SERVER)')
+    .option('--token <token>', 'bearer token for --server (or FILER_TOKEN)')
     .showSuggestionAfterError(true)
     .exitOverride()
     .configureOutput({
@@ -37,7 +76,8 @@ export function buildProgram(ctx: CliContext, setExit: (code: number) => void): 
       .addOption(new Option('--threads <n>', 'walker threads (0 = walk on the main thread)').hideHelp()),
   );
   find.exitOverride().action(async (roots: string[], flags: FindFlags, cmd: Command) => {
-    const globals = cmd.optsWithGlobals() as { progress?: boolean; quiet?: boolean };
+    const globals = cmd.optsWithGlobals() as Globals;
+    if (serverOf(globals) !== undefined) return setExit(await remote(ctx, 'find', roots, flags, globals));
     // Each command loads its own modules: `find` never pays for SQLite or the hashers.
     const { resolveFindPlan, runFind } = await import('./commands/find-command.js');
     const plan = resolveFindPlan(roots, flags);
@@ -60,7 +100,8 @@ export function buildProgram(ctx: CliContext, setExit: (code: number) => void): 
       .option('--include-empty', 'report empty files as duplicates of each other'),
   );
   dupes.exitOverride().action(async (roots: string[], flags: DupesFlags, cmd: Command) => {
-    const globals = cmd.optsWithGlobals() as { progress?: boolean; quiet?: boolean };
+    const globals = cmd.optsWithGlobals() as Globals;
+    if (serverOf(globals) !== undefined) return setExit(await remote(ctx, 'dupes', roots, flags, globals));
     const config = readCliConfig();
     const { resolveDupesPlan, runDupes } = await import('./commands/dupes-command.js');
     const plan = resolveDupesPlan(roots, flags);
@@ -79,7 +120,8 @@ export function buildProgram(ctx: CliContext, setExit: (code: number) => void): 
       .option('--apply', 'journal the plan and carry it out (undo with filer jobs undo ID)'),
   );
   rename.exitOverride().action(async (roots: string[], flags: RenameFlags, cmd: Command) => {
-    const globals = cmd.optsWithGlobals() as { quiet?: boolean };
+    const globals = cmd.optsWithGlobals() as Globals;
+    if (serverOf(globals) !== undefined) return setExit(await remote(ctx, 'rename', roots, flags, globals));
     const config = readCliConfig();
     const { resolveRenameRequest, runRenamePlan } = await import('./commands/rename-command.js');
     setExit(await runRenamePlan(resolveRenameRequest(roots, flags), ctx, { quiet: globals.quiet ?? false, config }));
@@ -100,7 +142,8 @@ export function buildProgram(ctx: CliContext, setExit: (code: number) => void): 
         .addOption(new Option('-f, --format <format>', 'plan format').choices(['text', 'ndjson']).default('text')),
     );
     cmd.exitOverride().action(async (roots: string[], flags: TransferFlags, c: Command) => {
-      const globals = c.optsWithGlobals() as { quiet?: boolean };
+      const globals = c.optsWithGlobals() as Globals;
+      if (serverOf(globals) !== undefined) return setExit(await remote(ctx, kind, roots, flags, globals));
       const config = readCliConfig();
       const { resolveTransfer, runTransfer } = await import('./commands/transfer-command.js');
       setExit(await runTransfer(resolveTransfer(kind, roots, flags), ctx, { quiet: globals.quiet ?? false, config }));
@@ -116,7 +159,8 @@ export function buildProgram(ctx: CliContext, setExit: (code: number) => void): 
       .addOption(new Option('-f, --format <format>', 'manifest format').choices(['csv', 'ndjson', 'json']).default('csv')),
   );
   manifest.exitOverride().action(async (roots: string[], flags: ManifestFlags, c: Command) => {
-    const globals = c.optsWithGlobals() as { quiet?: boolean };
+    const globals = c.optsWithGlobals() as Globals;
+    if (serverOf(globals) !== undefined) throw new UsageError('manifest runs in this process only: drop --server (or FILER_SERVER)');
     const config = readCliConfig();
     const { resolveManifest, runManifest } = await import('./commands/manifest-command.js');
     setExit(await runManifest(resolveManifest(roots, flags), ctx, { quiet: globals.quiet ?? false, config }));

@@ -1,0 +1,119 @@
+import { FilerError } from '@filer/core';
+
+/** The parts of a job record the CLI reads (the API's JobRecord). */
+export interface RemoteJob {
+  id: string;
+  kind: string;
+  state: string;
+  phase?: string;
+  message?: string;
+  counters: { dirs: number; entries: number; matched: number; bytes: number; errors: number; errorsByCode: Record<string, number> };
+  shards: { total: number; done: number; failed: number };
+  errorSample: { path: string; code: string; message: string }[];
+  plan?: { actions: number; conflicts: number; bytes: number; unchanged: number; skipped: number };
+  apply?: { done: number; failed: number; skipped: number; undone: number; pending: number };
+  dupes?: { groups: number; duplicateFiles: number; wastedBytes: number; filesHashed: number; bytesHashed: number };
+  spec: { apply: boolean; options: Record<string, unknown> };
+}
+
+/** An answer of the API that was not a success, with its field errors when it was a 400. */
+export class ApiError extends Error {
+  constructor(
+    readonly status: number,
+    message: string,
+    readonly field?: string,
+  ) {
+    super(message);
+  }
+}
+
+/** A thin client of the Filer API: bearer token, JSON in and out, errors named. */
+export class ApiClient {
+  readonly base: string;
+
+  constructor(
+    server: string,
+    private readonly token: string | undefined,
+  ) {
+    let url: URL;
+    try {
+      url = new URL(server);
+    } catch {
+      throw new FilerError('E_INVALID_ARGUMENT', `invalid --server '${server}': expected a URL such as http://localhost:8080`, {
+        field: 'server',
+        value: server,
+      });
+    }
+    this.base = url.href.replace(/\/+$/, '');
+  }
+
+  headers(extra: Record<string, string> = {}): Record<string, string> {
+    return { ...(this.token ? { authorization: `Bearer ${this.token}` } : {}), ...extra };
+  }
+
+  async fetch(path: string, init: RequestInit = {}): Promise<Response> {
+    let res: Response;
+    try {
+      res = await fetch(this.base + path, { ...init, headers: this.headers(init.headers as Record<string, string>) });
+    } catch (e) {
+      throw new ApiError(
+        0,
+        `cannot reach ${this.base}: ${(e as Error).cause instanceof Error ? ((e as Error).cause as Error).message : (e as Error).message}`,
+      );
+    }
+    if (!res.ok) {
+      const text = await res.text();
+      let message = text;
+      let field: string | undefined;
+      try {
+        const body = JSON.parse(text) as { error?: { message?: string; fields?: { field: string; message: string }[] }; message?: string };
+        message = body.error?.fields?.[0]?.message ?? body.error?.message ?? body.message ?? text;
+        field = body.error?.fields?.[0]?.field;
+      } catch {
+        // not JSON: the text is the message
+      }
+      throw new ApiError(res.status, `${res.status} ${res.statusText}: ${message}`, field);
+    }
+    return res;
+  }
+
+  async json<T>(path: string, init: RequestInit = {}): Promise<T> {
+    return (await (await this.fetch(path, init)).json()) as T;
+  }
+
+  submit(spec: unknown): Promise<RemoteJob> {
+    return this.json<RemoteJob>('/v1/jobs', {
+      method: 'POST',
+      body: JSON.stringify(spec),
+      headers: { 'content-type': 'application/json' },
+    });
+  }
+
+  get(id: string): Promise<RemoteJob> {
+    return this.json<RemoteJob>(`/v1/jobs/${encodeURIComponent(id)}`);
+  }
+
+  /** Every line of a job's results (NDJSON), streamed. */
+  async *results(id: string): AsyncGenerator<string> {
+    const res = await this.fetch(`/v1/jobs/${encodeURIComponent(id)}/results?format=ndjson`);
+    yield* readLines(res);
+  }
+}
+
+/** Splits a streamed body into lines without holding it whole. */
+export async function* readLines(res: Response): AsyncGenerator<string> {
+  if (res.body === null) return;
+  const decoder = new TextDecoder();
+  let rest = '';
+  for await (const chunk of res.body as unknown as AsyncIterable<Uint8Array>) {
+    rest += decoder.decode(chunk, { stream: true });
+    let nl: number;
+    while ((nl = rest.indexOf('\n')) >= 0) {
+      const line = rest.slice(0, nl);
+      rest = rest.slice(nl + 1);
+      if (line !== '') yield line;
+    }
+  }
+  rest += decoder.decode();
+  if (rest !== '') yield rest;
+}
