@@ -53,6 +53,8 @@ describe('cluster faults', () => {
       .sort();
   };
   const fileCount = (root: string): number => contentListing(root).length;
+  // The workers log each shard taken back from a dead worker: proof that the kill hit shards in flight.
+  const stalls = (): number => cluster.logs().split('shard stalled').length - 1;
 
   beforeAll(async () => {
     base = fs.mkdtempSync(path.join(os.tmpdir(), 'filer-faults-'));
@@ -83,6 +85,7 @@ describe('cluster faults', () => {
   });
 
   it('a scanner SIGKILLed mid-job: the job completes with exactly the same records', async () => {
+    const stalled = stalls();
     const job = await submit({ kind: 'find', roots: [tree], options: { format: 'ndjson' } });
     await waitUntil(job.id, (j) => j.shards.done >= 2 || final(j));
     const scanner = cluster.workers.find((w) => w.name === 'scanner-1')!;
@@ -92,6 +95,7 @@ describe('cluster faults', () => {
     expect(done.state, done.message).toBe('completed');
     expect(done.counters.matched).toBe(FILES);
     expect(await results(job.id)).toEqual(expectedFind);
+    expect(stalls()).toBeGreaterThan(stalled);
   });
 
   it('the batch worker SIGKILLed mid-move: every file arrives exactly once, none is lost', async () => {
@@ -99,6 +103,7 @@ describe('cluster faults', () => {
     const dest = path.join(base, 'move-dest');
     writeWideTree(src, FILES);
     const before = contentListing(src);
+    const stalled = stalls();
     const job = await submit({ kind: 'move', roots: [src], options: { dest }, apply: true });
     await waitUntil(job.id, (j) => (j.state === 'applying' && fs.existsSync(dest)) || final(j));
     // Let some shards finish and others be mid-way, then crash the only batch worker.
@@ -111,6 +116,7 @@ describe('cluster faults', () => {
     expect(done.state, done.message).toBe('completed');
     expect(done.apply?.done).toBe(FILES);
     expect(movedAtCrash).toBeLessThan(FILES); // the crash did land mid-apply
+    expect(stalls()).toBeGreaterThan(stalled);
     expect(contentListing(dest)).toEqual(before);
     expect(fileCount(src)).toBe(0);
   });

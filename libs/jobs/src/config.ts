@@ -69,3 +69,21 @@ export function readClusterConfig(env: Env = process.env): ClusterConfig {
   if (problems.length > 0) throw new ConfigError(problems);
   return config;
 }
+
+/**
+ * The cluster's settings plus an app's own, with every problem of both reported in one
+ * ConfigError: an operator fixes the whole environment in one go.
+ */
+export function readAppConfig<T extends object>(env: Env, own: (problems: string[]) => T): T & { cluster: ClusterConfig } {
+  const problems: string[] = [];
+  let cluster: ClusterConfig | undefined;
+  try {
+    cluster = readClusterConfig(env);
+  } catch (e) {
+    if (!(e instanceof ConfigError)) throw e;
+    problems.push(...e.problems);
+  }
+  const mine = own(problems);
+  if (problems.length > 0 || cluster === undefined) throw new ConfigError(problems);
+  return { ...mine, cluster };
+}

@@ -13,3 +13,4 @@ export * from './submit.js';
 export * from './workers.js';
 export { keys as redisKeys } from './redis-keys.js';
 export * from './worker-app.js';
+export * from './cluster-checks.js';

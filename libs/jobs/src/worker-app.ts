@@ -2,7 +2,8 @@ import type { AddressInfo } from 'node:net';
 import type { Job, Worker } from 'bullmq';
 import { createLogger, createMetrics, startHealthServer, type Logger, type Metrics } from '@filer/observability';
 import { openClusterContext, type ClusterContext } from './cluster-context.js';
-import { ConfigError, intVar, readClusterConfig, type ClusterConfig } from './config.js';
+import { checkRedis, redisPersistence } from './cluster-checks.js';
+import { ConfigError, intVar, readAppConfig, type ClusterConfig } from './config.js';
 import { startWorker, WORKER_QUEUES, type ShardObserver } from './workers.js';
 
 /** The two worker apps: which queues each consumes is `WORKER_QUEUES[app]`. */
@@ -22,19 +23,11 @@ export interface WorkerAppConfig {
 
 /** The cluster's settings plus the worker's own, every problem reported in one ConfigError. */
 export function readWorkerAppConfig(app: WorkerAppName, env: Record<string, string | undefined>): WorkerAppConfig {
-  const problems: string[] = [];
-  let cluster: ClusterConfig | undefined;
-  try {
-    cluster = readClusterConfig(env);
-  } catch (e) {
-    if (!(e instanceof ConfigError)) throw e;
-    problems.push(...e.problems);
-  }
-  const port = intVar(env, 'FILER_WORKER_PORT', WORKER_DEFAULT_PORTS[app], problems, 0, 65_535);
-  const shutdownTimeoutMs = intVar(env, 'FILER_SHUTDOWN_TIMEOUT_MS', 30_000, problems, 0, 86_400_000);
-  const host = env.FILER_WORKER_HOST || '0.0.0.0';
-  if (problems.length > 0) throw new ConfigError(problems);
-  return { cluster: cluster!, port, host, shutdownTimeoutMs };
+  return readAppConfig(env, (problems) => ({
+    port: intVar(env, 'FILER_WORKER_PORT', WORKER_DEFAULT_PORTS[app], problems, 0, 65_535),
+    shutdownTimeoutMs: intVar(env, 'FILER_SHUTDOWN_TIMEOUT_MS', 30_000, problems, 0, 86_400_000),
+    host: env.FILER_WORKER_HOST || '0.0.0.0',
+  }));
 }
 
 /** A running worker app. */
@@ -96,21 +89,11 @@ function shardObserver(log: Logger, metrics: Metrics): ShardObserver {
   };
 }
 
-function withTimeout<T>(p: Promise<T>, ms: number, what: string): Promise<T> {
-  let timer: NodeJS.Timeout | undefined;
-  const timeout = new Promise<never>((_, reject) => {
-    timer = setTimeout(() => reject(new Error(`${what}: no answer in ${ms} ms`)), ms);
-  });
-  return Promise.race([p, timeout]).finally(() => clearTimeout(timer));
-}
-
 /** Readiness: Redis answers, and the results directory, where both apps write their parts, is writable. */
 async function readiness(ctx: ClusterContext, closing: () => boolean): Promise<Record<string, string>> {
   const checks: Record<string, string> = { worker: closing() ? 'shutting down' : 'ok', redis: 'ok', results: 'ok' };
   try {
-    // Commands queue while the connection is down (it retries for ever): do not add to that queue.
-    if (ctx.redis.status !== 'ready') throw new Error(`connection is ${ctx.redis.status}`);
-    await withTimeout(ctx.redis.ping(), 2000, 'PING');
+    await checkRedis(ctx);
   } catch (e) {
     checks.redis = `error: ${(e as Error).message}`;
   }
@@ -122,22 +105,13 @@ async function readiness(ctx: ClusterContext, closing: () => boolean): Promise<R
   return checks;
 }
 
-/** Warns at start-up about Redis settings that lose queued shards (INFO answers even where CONFIG is forbidden). */
+/** Warns at start-up about Redis settings that lose queued shards. */
 async function warnAboutPersistence(ctx: ClusterContext, log: Logger): Promise<void> {
-  let info: string;
   try {
-    info = await withTimeout(ctx.redis.info(), 10_000, 'INFO');
+    for (const w of (await redisPersistence(ctx, 10_000)).warnings) log.warn(w);
   } catch {
-    return; // not reachable yet: readiness reports the connection
+    // not reachable yet: readiness reports the connection
   }
-  const field = (name: string): string | undefined => new RegExp(`^${name}:(.*)$`, 'm').exec(info)?.[1]?.trim();
-  if (field('aof_enabled') !== '1') log.warn('Redis appendonly is off: a Redis restart loses every queued shard');
-  const policy = field('maxmemory_policy');
-  if (policy !== undefined && policy !== 'noeviction')
-    log.warn(
-      { maxmemoryPolicy: policy },
-      `Redis maxmemory-policy is ${policy}: under memory pressure Redis may evict queued shards (use noeviction)`,
-    );
 }
 
 /** Starts the workers of one app, its health server and its metrics. */

@@ -1,4 +1,4 @@
-import { ConfigError, intVar, readClusterConfig, type ClusterConfig } from '@filer/jobs';
+import { intVar, readAppConfig, type ClusterConfig } from '@filer/jobs';
 import { parseTokens, type TokenEntry } from '../auth/tokens.js';
 
 type Env = Record<string, string | undefined>;
@@ -29,20 +29,13 @@ function boolVar(env: Env, name: string, problems: string[]): boolean {
  * FILER_ALLOWED_ROOTS, ...) and reports every problem at once in one ConfigError.
  */
 export function readApiConfig(env: Env = process.env): ApiConfig {
-  const problems: string[] = [];
-  let cluster: ClusterConfig | undefined;
-  try {
-    cluster = readClusterConfig(env);
-  } catch (e) {
-    if (!(e instanceof ConfigError)) throw e;
-    problems.push(...e.problems);
-  }
-  const port = intVar(env, 'FILER_API_PORT', 8080, problems, 1, 65_535);
-  const host = env.FILER_API_HOST === undefined || env.FILER_API_HOST === '' ? '0.0.0.0' : env.FILER_API_HOST;
-  if (/\s/.test(host)) problems.push(`FILER_API_HOST=${host}: expected a host name or address`);
-  const maxBodyBytes = intVar(env, 'FILER_MAX_BODY_BYTES', 1024 * 1024, problems, 1024, 1024 * 1024 * 1024);
-  const metricsPublic = boolVar(env, 'FILER_METRICS_PUBLIC', problems);
-  const tokens = parseTokens(env.FILER_TOKENS, problems);
-  if (problems.length > 0 || cluster === undefined) throw new ConfigError(problems);
-  return { port, host, tokens, maxBodyBytes, metricsPublic, cluster };
+  return readAppConfig(env, (problems) => {
+    const port = intVar(env, 'FILER_API_PORT', 8080, problems, 1, 65_535);
+    const host = env.FILER_API_HOST === undefined || env.FILER_API_HOST === '' ? '0.0.0.0' : env.FILER_API_HOST;
+    if (/\s/.test(host)) problems.push(`FILER_API_HOST=${host}: expected a host name or address`);
+    const maxBodyBytes = intVar(env, 'FILER_MAX_BODY_BYTES', 1024 * 1024, problems, 1024, 1024 * 1024 * 1024);
+    const metricsPublic = boolVar(env, 'FILER_METRICS_PUBLIC', problems);
+    const tokens = parseTokens(env.FILER_TOKENS, problems);
+    return { port, host, tokens, maxBodyBytes, metricsPublic };
+  });
 }

@@ -1,6 +1,6 @@
 import { Controller, Get, HttpCode, Inject, Res } from '@nestjs/common';
 import { ApiOperation, ApiResponse, ApiTags } from '@nestjs/swagger';
-import type { ClusterContext } from '@filer/jobs';
+import { checkRedis, redisPersistence, type ClusterContext } from '@filer/jobs';
 import type { FastifyReply } from 'fastify';
 import { Public } from '../auth/scope.decorator.js';
 import { CLUSTER } from '../config/tokens.js';
@@ -12,19 +12,6 @@ export interface Readiness {
   checks: { redis: string; results: string };
   redis?: { appendonly: string; maxmemoryPolicy: string };
   warnings: string[];
-}
-
-function withTimeout<T>(p: Promise<T>, what: string): Promise<T> {
-  let timer: NodeJS.Timeout | undefined;
-  const timeout = new Promise<never>((_, reject) => {
-    timer = setTimeout(() => reject(new Error(`${what} timed out after ${CHECK_TIMEOUT_MS} ms`)), CHECK_TIMEOUT_MS);
-  });
-  return Promise.race([p, timeout]).finally(() => clearTimeout(timer));
-}
-
-/** `INFO` answers even where CONFIG is renamed or forbidden (managed Redis, ACLs). */
-function infoField(info: string, name: string): string | undefined {
-  return new RegExp(`^${name}:(.*)$`, 'm').exec(info)?.[1]?.trim();
 }
 
 /** Liveness and readiness probes: open to anyone, and cheap. */
@@ -57,18 +44,10 @@ export class HealthController {
       out.checks.results = `error: ${(e as Error).message}`;
     }
     try {
-      // Commands queue while the connection is down (it retries for ever): do not add to that queue.
-      if (this.ctx.redis.status !== 'ready') throw new Error(`connection is ${this.ctx.redis.status}`);
-      await withTimeout(this.ctx.redis.ping(), 'PING');
-      const info = await withTimeout(this.ctx.redis.info(), 'INFO');
-      const appendonly = infoField(info, 'aof_enabled') === '1' ? 'yes' : 'no';
-      const maxmemoryPolicy = infoField(info, 'maxmemory_policy') ?? 'unknown';
+      await checkRedis(this.ctx, CHECK_TIMEOUT_MS);
+      const { appendonly, maxmemoryPolicy, warnings } = await redisPersistence(this.ctx, CHECK_TIMEOUT_MS);
       out.redis = { appendonly, maxmemoryPolicy };
-      if (appendonly !== 'yes') out.warnings.push('Redis appendonly is off: a Redis restart loses every queued job');
-      if (maxmemoryPolicy !== 'noeviction')
-        out.warnings.push(
-          `Redis maxmemory-policy is ${maxmemoryPolicy}: under memory pressure Redis may evict queued jobs (use noeviction)`,
-        );
+      out.warnings.push(...warnings);
     } catch (e) {
       out.checks.redis = `error: ${(e as Error).message}`;
     }
