@@ -14,6 +14,7 @@ export default defineConfig({
       '@filer/storage/state': src('./libs/storage/src/state.ts'),
       '@filer/storage/media': src('./libs/storage/src/media.ts'),
       '@filer/storage/batch': src('./libs/storage/src/batch.ts'),
+      '@filer/storage/s3': src('./libs/storage/src/s3.ts'),
       '@filer/jobs': src('./libs/jobs/src/index.ts'),
       '@filer/observability': src('./libs/observability/src/index.ts'),
       '@filer/storage': src('./libs/storage/src/index.ts'),

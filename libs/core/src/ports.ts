@@ -54,3 +54,26 @@ export interface Source {
 export function isSourceFailure(v: EntryStat | SourceFailure): v is SourceFailure {
   return (v as SourceFailure).error !== undefined;
 }
+
+/**
+ * One page of a remote listing (an S3 ListObjectsV2 page with Delimiter '/'): objects and common
+ * prefixes one level below a prefix, with the size and mtime the listing already carries
+ * (0 for prefixes). Parallel arrays, like DirListing.
+ */
+export interface ListingPage {
+  names: string[];
+  kinds: ArrayLike<number>;
+  sizes: ArrayLike<number>;
+  mtimesMs: ArrayLike<number>;
+}
+
+/**
+ * A tree source that lists page by page, asynchronously (S3). No stat is ever needed: the
+ * listing carries size and mtime, and there are no symlinks nor ignore files to read.
+ */
+export interface PagedSource {
+  /** Streams the listing of one directory (prefix); rejects with an errno-style `code` when it cannot list. */
+  listPages(dirPath: string): AsyncIterable<ListingPage>;
+  /** Joins a directory path and a child name in the source's own syntax. */
+  join(dirPath: string, name: string): string;
+}

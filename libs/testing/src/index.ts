@@ -7,3 +7,6 @@ export * from './file-fixtures.js';
 export * from './free-port.js';
 export * from './redis-server.js';
 export * from './cluster.js';
+export * from './s3-server.js';
+export * from './fault-proxy.js';
+export * from './rclone.js';

@@ -1,5 +1,5 @@
 import { ExitCode, formatSize } from '@filer/core';
-import { applyJob, type ApplyReport, type BatchKind, type MovePlan, type MoveRequest, type OnConflict } from '@filer/engine';
+import { applyJob, type ApplyReport, type BatchKind, type FileOps, type MovePlan, type MoveRequest, type OnConflict } from '@filer/engine';
 import { LocalFileOps } from '@filer/storage';
 import { planLocalMoves } from '@filer/storage/batch';
 import { defaultStatePath, openStateDb, SqliteJournal } from '@filer/storage/state';
@@ -15,11 +15,19 @@ export interface BatchOptions {
   verify: boolean;
   format: 'text' | 'ndjson';
   statePath?: string;
+  /** Where the plan is checked and carried out when it is not the local disk alone (S3). */
+  io?: BatchIo;
+}
+
+/** A planner and the file operations for a destination other than the local disk. */
+export interface BatchIo {
+  plan(requests: MoveRequest[], onConflict: OnConflict): Promise<MovePlan>;
+  ops: FileOps;
 }
 
 /** Plans, prints the plan, and with --apply journals it and carries it out. Returns the exit code. */
 export async function runBatch(ctx: CliContext, requests: MoveRequest[], opts: BatchOptions, annotate?: Annotate): Promise<number> {
-  const plan = planLocalMoves(requests, opts.onConflict);
+  const plan = opts.io ? await opts.io.plan(requests, opts.onConflict) : planLocalMoves(requests, opts.onConflict);
   printPlan(ctx, plan, opts, annotate);
   if (plan.conflicts.length > 0) {
     ctx.stderr(`filer: ${plan.conflicts.length} conflicts: nothing was changed (see --on-conflict)\n`);
@@ -36,7 +44,7 @@ export async function runBatch(ctx: CliContext, requests: MoveRequest[], opts: B
       { onConflict: opts.onConflict, verify: opts.verify },
     );
     ctx.stderr(`filer: job ${job.id}: journaled ${plan.actions.length} actions; applying\n`);
-    return reportApply(ctx, await applyJob(job, journal, new LocalFileOps()));
+    return reportApply(ctx, await applyJob(job, journal, opts.io?.ops ?? new LocalFileOps()));
   } finally {
     db.close();
   }

@@ -11,7 +11,7 @@ import {
   type SortKey,
   type WalkStats,
 } from '@filer/engine';
-import { checkLocalRoots, startParallelWalk } from '@filer/storage';
+import { checkLocalRoots, isS3Uri, parseS3Uri, startParallelWalk } from '@filer/storage';
 import { invalidArgument } from '@filer/core';
 import { filterInputFromFlags } from '../filter-flags.js';
 import { formatPathError, type CliContext } from '../cli-context.js';
@@ -61,8 +61,19 @@ export function resolveFindPlan(roots: string[], flags: FindFlags): FindPlan {
   };
   if (plan.nul && plan.format !== 'paths')
     throw invalidArgument('format', plan.format, `-0 works with --format paths only, not '${plan.format}'`);
-  checkLocalRoots(roots);
+  checkRootKinds(roots);
   return plan;
+}
+
+/** Local roots are checked at once; S3 roots (all or none) when the S3 client is loaded. */
+function checkRootKinds(roots: string[]): void {
+  const remote = roots.filter(isS3Uri);
+  if (remote.length === 0) return checkLocalRoots(roots);
+  if (remote.length < roots.length) {
+    const local = roots.find((r) => !isS3Uri(r))!;
+    throw invalidArgument('roots', local, `cannot mix local and S3 roots in one find ('${local}' and '${remote[0]}'): run one each`);
+  }
+  for (const r of roots) parseS3Uri(r, 'roots');
 }
 
 /** Runs a resolved find: walk on all cores, one writer, errors on stderr. Returns the exit code. */
@@ -71,6 +82,11 @@ export async function runFind(
   ctx: CliContext,
   opts: { progress: boolean; quiet: boolean; config: CliConfig },
 ): Promise<number> {
+  if (plan.roots.length > 0 && isS3Uri(plan.roots[0])) {
+    // Only S3 finds load the AWS SDK.
+    const { runS3Find } = await import('./s3-find.js');
+    return runS3Find(plan, ctx, opts);
+  }
   const writer = new RecordWriter(plan.format, ctx.stdout);
   let latest: WalkStats | undefined;
   const progress = opts.progress

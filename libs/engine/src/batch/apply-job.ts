@@ -47,10 +47,11 @@ export async function applyJob(job: JobRecord, journal: Journal, ops: FileOps, o
   const pending = actions.filter((a) => a.state === 'pending' || (opts.retryFailed === true && a.state === 'failed'));
   journal.setJobState(job.id, 'applying');
   const tmpTag = `filer-${job.id}`;
-  const needCopy = pending.filter((a) => job.kind === 'copy' || crossesDevice(ops, a));
+  const needCopy: JournalAction[] = [];
+  for (const a of pending) if (job.kind === 'copy' || (await crossesDevice(ops, a))) needCopy.push(a);
   const bytes = needCopy.reduce((n, a) => n + a.size, 0);
   if (needCopy.length > 0 && bytes > 0) {
-    const free = ops.freeBytes(needCopy[0].target);
+    const free = await ops.freeBytes(needCopy[0].target);
     if (bytes > free) {
       journal.setJobState(job.id, 'failed');
       return {
@@ -93,18 +94,18 @@ async function runBatch(
   const fail = (a: JournalAction, e: unknown): void => void outcomes.set(a, { state: 'failed', reason: errnoOf(e) });
   for (const a of batch) {
     try {
-      const step = decide(job, a, ops, tmpTag);
+      const step = await decide(job, a, ops, tmpTag);
       if ('outcome' in step) outcomes.set(a, step.outcome);
       else if ('unlinkSource' in step) removeSource.push(a);
       else {
         // Journal the directories before making them, so undo can always find them.
-        const missing = ops.missingParents(a.target);
+        const missing = await ops.missingParents(a.target);
         if (missing.length > 0) journal.addCreatedDirs(job.id, missing);
-        ops.ensureParent(a.target);
-        if ('link' in step && ops.link(a.source, a.target)) removeSource.push(a);
-        else if ('replace' in step && ops.replace(a.source, a.target)) {
+        await ops.ensureParent(a.target);
+        if ('link' in step && (await ops.link(a.source, a.target))) removeSource.push(a);
+        else if ('replace' in step && (await ops.replace(a.source, a.target))) {
           replaced.push(a); // a rename over the target: the source name is already gone
-          outcomes.set(a, done(ops, a.target));
+          outcomes.set(a, await done(ops, a.target));
         } else toStage.push(a);
       }
     } catch (e) {
@@ -124,27 +125,31 @@ async function runBatch(
     }
   });
   // Data first, then names: a final name only ever points at durable, verified bytes.
-  ops.flushFiles(staged.map((s) => s.tmp));
+  await ops.flushFiles(staged.map((s) => s.tmp));
   for (const { a, tmp } of staged) {
     try {
-      ops.commit(tmp, a.source, a.target, { overwrite: a.overwrite, verify: job.options.verify });
-      if (job.kind === 'copy') outcomes.set(a, done(ops, a.target));
+      await ops.commit(tmp, a.source, a.target, { overwrite: a.overwrite, verify: job.options.verify });
+      if (job.kind === 'copy') outcomes.set(a, await done(ops, a.target));
       else removeSource.push(a);
     } catch (e) {
       fail(a, e);
     }
   }
-  ops.flushDirs([...new Set([...staged.map((s) => s.a), ...removeSource, ...replaced].map((a) => parentOf(a.target)))]);
+  await ops.flushDirs([...new Set([...staged.map((s) => s.a), ...removeSource, ...replaced].map((a) => parentOf(a.target)))]);
   // Only now, with every target in place and durable, do sources go.
   for (const a of removeSource) {
     try {
-      ops.unlink(a.source);
-      outcomes.set(a, done(ops, a.target));
+      await ops.unlink(a.source);
+      outcomes.set(a, await done(ops, a.target));
     } catch (e) {
-      outcomes.set(a, { ...done(ops, a.target), state: 'failed', reason: `copied, but the source could not be removed: ${errnoOf(e)}` });
+      outcomes.set(a, {
+        ...(await done(ops, a.target)),
+        state: 'failed',
+        reason: `copied, but the source could not be removed: ${errnoOf(e)}`,
+      });
     }
   }
-  ops.flushDirs([...new Set([...removeSource, ...replaced].map((a) => parentOf(a.source)))]);
+  await ops.flushDirs([...new Set([...removeSource, ...replaced].map((a) => parentOf(a.source)))]);
   return stoppedBy;
 }
 
@@ -168,39 +173,40 @@ function* batches(pending: JournalAction[]): Generator<JournalAction[]> {
   if (batch.length > 0) yield batch;
 }
 
-function crossesDevice(ops: FileOps, a: JournalAction): boolean {
-  const s = ops.stat(a.source);
+async function crossesDevice(ops: FileOps, a: JournalAction): Promise<boolean> {
+  if (ops.needsCopy !== undefined) return ops.needsCopy(a.source, a.target);
+  const s = await ops.stat(a.source);
   let dir = a.target;
   for (;;) {
     dir = parentOf(dir);
-    const d = ops.stat(dir);
+    const d = await ops.stat(dir);
     if (d) return s !== undefined && d.dev !== s.dev;
     if (dir === '/') return false;
   }
 }
 
-function done(ops: FileOps, target: string): Outcome {
-  const t = ops.stat(target);
+async function done(ops: FileOps, target: string): Promise<Outcome> {
+  const t = await ops.stat(target);
   return { state: 'done', targetIno: t?.ino, targetMtimeMs: t?.mtimeMs };
 }
 
-function decide(job: JobRecord, a: JournalAction, ops: FileOps, tmpTag: string): Step {
-  ops.removeTemps(a.target, tmpTag);
-  const s = ops.stat(a.source);
-  const t = ops.stat(a.target);
+async function decide(job: JobRecord, a: JournalAction, ops: FileOps, tmpTag: string): Promise<Step> {
+  await ops.removeTemps(a.target, tmpTag);
+  const s = await ops.stat(a.source);
+  const t = await ops.stat(a.target);
   if (job.kind === 'copy') {
     if (!s) return { outcome: { state: 'failed', reason: 'source missing' } };
     if (t) {
-      if (ops.sameContent(a.source, a.target)) return { outcome: done(ops, a.target) };
+      if (await ops.sameContent(a.source, a.target)) return { outcome: await done(ops, a.target) };
       if (!a.overwrite) return { outcome: { state: 'failed', reason: 'target exists (not overwritten)' } };
     }
     return { stage: true };
   }
   if (s && !t) return { link: true };
-  if (!s && t) return { outcome: done(ops, a.target) };
+  if (!s && t) return { outcome: await done(ops, a.target) };
   if (!s && !t) return { outcome: { state: 'failed', reason: 'source missing' } };
   if (s!.ino === t!.ino && s!.dev === t!.dev) return { unlinkSource: true };
-  if (ops.sameContent(a.source, a.target)) return { unlinkSource: true };
+  if (await ops.sameContent(a.source, a.target)) return { unlinkSource: true };
   if (!a.overwrite) return { outcome: { state: 'failed', reason: 'target exists (not overwritten)' } };
   return { replace: true };
 }
@@ -222,7 +228,7 @@ export async function undoJob(job: JobRecord, journal: Journal, ops: FileOps): P
     Object.assign(a, outcome);
   }
   journal.record(job.id, updates);
-  for (const dir of [...job.createdDirs].reverse()) ops.removeEmptyDir(dir);
+  for (const dir of [...job.createdDirs].reverse()) await ops.removeEmptyDir(dir);
   const failed = actions.some((a) => a.state === 'done');
   journal.setJobState(job.id, failed ? 'failed' : 'undone');
   return { job: journal.get(job.id)!, actions };
@@ -235,28 +241,28 @@ async function undoOne(
   tmpTag: string,
 ): Promise<{ state: JournalAction['state']; reason?: string }> {
   try {
-    const t = ops.stat(a.target);
+    const t = await ops.stat(a.target);
     if (job.kind === 'copy') {
       if (!t) return { state: 'undone' };
       if (t.ino !== a.targetIno || t.mtimeMs !== a.targetMtimeMs)
         return { state: 'done', reason: 'undo: the copy changed since it was made; kept' };
-      ops.unlink(a.target);
+      await ops.unlink(a.target);
       return { state: 'undone' };
     }
-    const s = ops.stat(a.source);
+    const s = await ops.stat(a.source);
     if (!t && s) return { state: 'undone' };
     if (!t) return { state: 'done', reason: 'undo: the moved file is gone' };
     if (s && s.ino === t.ino && s.dev === t.dev) {
-      ops.unlink(a.target);
+      await ops.unlink(a.target);
       return { state: 'undone' };
     }
     // A copy back across devices that was linked into place before a crash: finish it.
-    if (s && ops.sameContent(a.source, a.target)) {
-      ops.unlink(a.target);
+    if (s && (await ops.sameContent(a.source, a.target))) {
+      await ops.unlink(a.target);
       return { state: 'undone' };
     }
     if (s) return { state: 'done', reason: 'undo: something now stands at the original path; not overwritten' };
-    ops.ensureParent(a.source);
+    await ops.ensureParent(a.source);
     await ops.move(a.target, a.source, { overwrite: false, verify: job.options.verify, tmpTag });
     return { state: 'undone' };
   } catch (e) {

@@ -1,3 +1,4 @@
+import type { MaybePromise } from '@filer/core';
 import type { OnConflict } from './plan-moves.js';
 
 export type BatchKind = 'rename' | 'copy' | 'move';
@@ -44,39 +45,45 @@ export interface Journal {
 
 /**
  * What a file system must offer to apply a plan safely: no call ever replaces a file unless told
- * to. The batch primitives let a job make a whole batch of copies durable with one flush.
+ * to. The batch primitives let a job make a whole batch of copies durable with one flush. Local
+ * file systems answer synchronously; object stores (S3) with promises, so the engine awaits each.
  */
 export interface FileOps {
   /** lstat-like: undefined when absent. */
-  stat(path: string): { ino: number; dev: number; size: number; mtimeMs: number } | undefined;
+  stat(path: string): MaybePromise<{ ino: number; dev: number; size: number; mtimeMs: number } | undefined>;
   /** The parent directories of `path` that do not exist yet, shallowest first. */
-  missingParents(path: string): string[];
+  missingParents(path: string): MaybePromise<string[]>;
   /** Creates missing parent directories of `path`, returning the ones it created (shallowest first). */
-  ensureParent(path: string): string[];
+  ensureParent(path: string): MaybePromise<string[]>;
   /** Hard-links `source` at `target`, never replacing it (EEXIST); false when they are on different devices. */
-  link(source: string, target: string): boolean;
+  link(source: string, target: string): MaybePromise<boolean>;
   /** Renames `source` over `target` (the overwrite policy); false when they are on different devices. */
-  replace(source: string, target: string): boolean;
+  replace(source: string, target: string): MaybePromise<boolean>;
   /**
    * Copies each source to a temporary name beside its target (mtime kept, size checked), several
    * at once; returns each temporary name or the error that stopped it. Not yet durable.
    */
-  stageMany(items: readonly { source: string; target: string }[], tmpTag: string): Promise<(string | Error)[]>;
+  stageMany(items: readonly { source: string; target: string; overwrite?: boolean }[], tmpTag: string): Promise<(string | Error)[]>;
   /** Makes staged files' data durable: one syncfs per file system, or an fsync each. */
-  flushFiles(paths: readonly string[]): void;
+  flushFiles(paths: readonly string[]): MaybePromise<void>;
   /** Puts a staged file in place: linked (or renamed, with overwrite), after a sha256 comparison with `verify`. */
-  commit(tmp: string, source: string, target: string, opts: { overwrite: boolean; verify: boolean }): void;
+  commit(tmp: string, source: string, target: string, opts: { overwrite: boolean; verify: boolean }): MaybePromise<void>;
   /** Makes directory entries durable (fsync of each directory once). */
-  flushDirs(dirs: readonly string[]): void;
+  flushDirs(dirs: readonly string[]): MaybePromise<void>;
   /** Relocates one file durably: link + unlink, or stage, flush, commit, unlink across devices. */
   move(source: string, target: string, opts: { overwrite: boolean; verify: boolean; tmpTag: string }): Promise<void>;
   /** True when both paths hold the same bytes. */
-  sameContent(a: string, b: string): boolean;
-  unlink(path: string): void;
+  sameContent(a: string, b: string): MaybePromise<boolean>;
+  unlink(path: string): MaybePromise<void>;
   /** Removes a directory if it is empty; false otherwise. */
-  removeEmptyDir(path: string): boolean;
+  removeEmptyDir(path: string): MaybePromise<boolean>;
   /** Leftover temporary files of an interrupted copy toward `target`. */
-  removeTemps(target: string, tmpTag: string): void;
+  removeTemps(target: string, tmpTag: string): MaybePromise<void>;
   /** Free bytes where `path` would be written. */
-  freeBytes(path: string): number;
+  freeBytes(path: string): MaybePromise<number>;
+  /**
+   * Whether relocating `source` to `target` needs a copy (another device, or an object store);
+   * when absent, the engine compares the devices of the source and the target's nearest directory.
+   */
+  needsCopy?(source: string, target: string): MaybePromise<boolean>;
 }

@@ -52,10 +52,17 @@ export interface TargetView {
 const NAME_MAX = 255;
 const PATH_MAX = 4095;
 
+const S3_KEY_MAX = 1024;
+
 function nameProblem(target: string): { kind: ConflictKind; detail: string } | undefined {
   if (target.includes('\0')) return { kind: 'invalid-name', detail: 'contains a NUL byte' };
-  if (Buffer.byteLength(target) > PATH_MAX) return { kind: 'name-too-long', detail: `path longer than ${PATH_MAX} bytes` };
-  for (const part of target.split('/').slice(1)) {
+  // An S3 target (s3://bucket/key): the key is checked like a path below the bucket, up to S3's 1024 bytes.
+  const s3Key = target.startsWith('s3://') ? target.slice(target.indexOf('/', 5)) : undefined;
+  if (s3Key !== undefined && Buffer.byteLength(s3Key) > S3_KEY_MAX + 1)
+    return { kind: 'name-too-long', detail: `S3 key longer than ${S3_KEY_MAX} bytes` };
+  if (s3Key === undefined && Buffer.byteLength(target) > PATH_MAX)
+    return { kind: 'name-too-long', detail: `path longer than ${PATH_MAX} bytes` };
+  for (const part of (s3Key ?? target).split('/').slice(1)) {
     if (part === '' || part === '.' || part === '..')
       return { kind: 'invalid-name', detail: `empty, '.' or '..' path component in '${target}'` };
     if (Buffer.byteLength(part) > NAME_MAX)

@@ -64,8 +64,9 @@ export async function nameFiles(entries: FileEntry[], namer: Namer): Promise<Nam
 
 /** Where a copied or moved file goes: the tree below its root kept under `dest`, or its name alone when flattened. */
 export function transferTarget(dest: string, flatten: boolean, root: string, file: string): string {
-  if (flatten) return path.join(dest, path.basename(file));
   const base = normalizeRoot(root);
-  const rel = file.slice(base === '/' ? 1 : base.length + 1);
+  const rel = flatten ? path.posix.basename(file) : file.slice(base === '/' ? 1 : base.length + 1);
+  // An S3 destination is a key prefix: joined as is (path.join would fold the '//' of s3://).
+  if (dest.startsWith('s3://')) return dest.replace(/\/+$/, '') + '/' + rel;
   return path.join(dest, rel);
 }

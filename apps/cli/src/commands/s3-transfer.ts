@@ -1,0 +1,55 @@
+import type { FileEntry, FilterSpec } from '@filer/core';
+import { planLocalMoves } from '@filer/storage/batch';
+import { checkS3Roots, createS3Client, isS3Uri, planS3Moves, s3ConfigFromEnv, S3FileOps, S3Objects, walkS3 } from '@filer/storage/s3';
+import { formatPathError, type CliContext } from '../cli-context.js';
+import type { CliConfig } from '../config.js';
+import type { BatchIo } from './batch-runner.js';
+import { collectFiles } from './collect-files.js';
+
+/** What a copy or move that touches S3 works with: one client for the walk, the plan and the transfers. */
+export interface S3Session {
+  collect(
+    root: string,
+    spec: FilterSpec,
+    ctx: CliContext,
+    opts: { quiet: boolean; config: CliConfig },
+  ): Promise<{ entries: FileEntry[]; errors: number }>;
+  io: BatchIo;
+  close(): void;
+}
+
+/** Checks S3 roots (bucket there, prefix not empty) and wires the S3 planner and file operations. */
+export async function openS3Session(roots: readonly string[], dest: string): Promise<S3Session> {
+  const client = createS3Client(s3ConfigFromEnv());
+  try {
+    const remoteRoots = roots.filter(isS3Uri);
+    if (remoteRoots.length > 0) await checkS3Roots(client, remoteRoots);
+  } catch (e) {
+    client.destroy();
+    throw e;
+  }
+  const ops = new S3FileOps(new S3Objects(client));
+  return {
+    async collect(root, spec, ctx, opts) {
+      if (!isS3Uri(root)) return collectFiles([root], spec, ctx, opts);
+      const entries: FileEntry[] = [];
+      let errors = 0;
+      await walkS3(client, {
+        roots: [root],
+        spec,
+        onEntry: (e) => void entries.push(e),
+        onError: (e) => {
+          errors++;
+          if (!opts.quiet) ctx.stderr(formatPathError(e));
+        },
+      });
+      return { entries, errors };
+    },
+    io: {
+      plan: async (requests, onConflict) =>
+        isS3Uri(dest) ? planS3Moves(client, dest, requests, onConflict) : planLocalMoves(requests, onConflict),
+      ops,
+    },
+    close: () => client.destroy(),
+  };
+}

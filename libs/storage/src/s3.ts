@@ -1,0 +1,15 @@
+/**
+ * S3 adapters (`@filer/storage/s3`): the only entry that loads the AWS SDK, so commands over
+ * local disks never pay for it.
+ */
+export * from './s3/s3-uri.js';
+export * from './s3/s3-config.js';
+export * from './s3/s3-client.js';
+export * from './s3/s3-errors.js';
+export * from './s3/s3-source.js';
+export * from './s3/check-s3-roots.js';
+export * from './s3/walk-s3.js';
+export * from './s3/s3-etag.js';
+export * from './s3/s3-objects.js';
+export * from './s3/s3-file-ops.js';
+export * from './s3/plan-s3-moves.js';

@@ -1,0 +1,34 @@
+import type { S3Client } from '@aws-sdk/client-s3';
+import { compileFilter, type FileEntry, type FilterSpec, type PathError } from '@filer/core';
+import { emptyWalkStats, rootTask, walkPaged, type WalkStats } from '@filer/engine';
+import { S3Source } from './s3-source.js';
+
+export interface S3WalkOptions {
+  roots: readonly string[];
+  spec: FilterSpec;
+  /** Prefixes listed at once (default 16). */
+  concurrency?: number;
+  onEntry(entry: FileEntry): void;
+  onError(error: PathError): void;
+  shouldStop?: () => boolean;
+}
+
+/** Walks S3 roots (already checked) with the engine's paged walk; resolves to the totals. */
+export async function walkS3(client: S3Client, opts: S3WalkOptions): Promise<WalkStats> {
+  const stats = emptyWalkStats();
+  const source = new S3Source(client);
+  const options = { filter: compileFilter(opts.spec), statAll: true };
+  const sink = { entry: opts.onEntry, error: opts.onError };
+  const stack = opts.roots.map((r) => rootTask(r)).reverse();
+  await walkPaged(source, stack, options, sink, stats, { concurrency: opts.concurrency, shouldStop: opts.shouldStop });
+  return stats;
+}
+
+/** What the filters mean on S3 where it differs from a disk, for a note on stderr (empty when nothing applies). */
+export function s3FilterNotes(spec: FilterSpec): string[] {
+  const notes: string[] = [];
+  if (spec.follow) notes.push('--follow has no effect on S3: there are no symlinks');
+  if (spec.type === 'symlink') notes.push('--type l matches nothing on S3: there are no symlinks');
+  if (spec.type === 'dir') notes.push('--type d on S3 lists common prefixes (they have no size or mtime)');
+  return notes;
+}

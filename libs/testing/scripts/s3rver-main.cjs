@@ -1,0 +1,30 @@
+'use strict';
+/* global process, console */
+// Runs s3rver for the test harness: `node --openssl-legacy-provider s3rver-main.cjs DIR [BUCKET…]`.
+// Listens on a free loopback port and prints `{"port":N}` on stdout once it accepts requests.
+// The legacy provider is needed because s3rver's continuation tokens use DES.
+const fs = require('node:fs');
+const S3rver = require('s3rver');
+
+const storePath = require.resolve('s3rver/lib/stores/filesystem.js');
+if (!fs.readFileSync(storePath, 'utf8').includes('filer-patch: delimiter')) {
+  console.error(`s3rver is not patched (run node scripts/patch-s3rver.mjs): ${storePath}`);
+  process.exit(3);
+}
+const [directory, ...buckets] = process.argv.slice(2);
+const server = new S3rver({
+  address: '127.0.0.1',
+  port: 0,
+  silent: true,
+  directory,
+  vhostBuckets: false,
+  configureBuckets: buckets.map((name) => ({ name })),
+});
+server.run((err, address) => {
+  if (err) {
+    console.error(String(err && err.stack ? err.stack : err));
+    process.exit(1);
+  }
+  process.stdout.write(JSON.stringify({ port: address.port }) + '\n');
+});
+process.on('SIGTERM', () => server.close(() => process.exit(0)));

@@ -1,0 +1,87 @@
+import * as http from 'node:http';
+import type { AddressInfo } from 'node:net';
+
+/** One request the proxy saw, in arrival order, and what it did with it. */
+export interface ProxiedRequest {
+  method: string;
+  url: string;
+  outcome: 'forwarded' | '503' | 'dropped';
+  status?: number;
+}
+
+export interface FaultProxyHandle {
+  endpoint: string;
+  log: ProxiedRequest[];
+  /** Changes the fraction of requests that fail from now on. */
+  setFailRate(rate: number): void;
+  stop(): Promise<void>;
+}
+
+/** mulberry32: a tiny seeded generator, so a run's faults are the same every time. */
+function seeded(seed: number): () => number {
+  let a = seed >>> 0;
+  return () => {
+    a = (a + 0x6d2b79f5) >>> 0;
+    let t = a;
+    t = Math.imul(t ^ (t >>> 15), t | 1);
+    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
+    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
+  };
+}
+
+const SLOW_DOWN =
+  '<?xml version="1.0" encoding="UTF-8"?>\n<Error><Code>SlowDown</Code><Message>Please reduce your request rate.</Message></Error>';
+
+/**
+ * An HTTP proxy on loopback in front of `target` that fails a deterministic fraction of requests:
+ * half of the failures are answered `503 SlowDown` (after reading the body, as S3 does), the other
+ * half have their connection dropped before any answer. Everything else is forwarded unchanged
+ * (the Host header too, so SigV4 signatures still match).
+ */
+export async function startFaultProxy(opts: { target: string; failRate: number; seed?: number }): Promise<FaultProxyHandle> {
+  const target = new URL(opts.target);
+  const random = seeded(opts.seed ?? 1);
+  let failRate = opts.failRate;
+  const log: ProxiedRequest[] = [];
+  const server = http.createServer((req, res) => {
+    const entry: ProxiedRequest = { method: req.method ?? 'GET', url: req.url ?? '/', outcome: 'forwarded' };
+    log.push(entry);
+    const r = random();
+    if (r < failRate) {
+      if (r < failRate / 2) {
+        entry.outcome = '503';
+        req.resume();
+        req.on('end', () => {
+          res.writeHead(503, { 'content-type': 'application/xml', 'content-length': Buffer.byteLength(SLOW_DOWN) });
+          res.end(SLOW_DOWN);
+        });
+      } else {
+        entry.outcome = 'dropped';
+        req.socket.destroy();
+      }
+      return;
+    }
+    const upstream = http.request(
+      { host: target.hostname, port: target.port, method: req.method, path: req.url, headers: req.headers },
+      (up) => {
+        entry.status = up.statusCode;
+        res.writeHead(up.statusCode ?? 502, up.headers);
+        up.pipe(res);
+      },
+    );
+    upstream.on('error', () => req.socket.destroy());
+    req.pipe(upstream);
+  });
+  await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
+  const port = (server.address() as AddressInfo).port;
+  return {
+    endpoint: `http://127.0.0.1:${port}`,
+    log,
+    setFailRate: (rate) => void (failRate = rate),
+    stop: () =>
+      new Promise<void>((resolve) => {
+        server.closeAllConnections();
+        server.close(() => resolve());
+      }),
+  };
+}
