@@ -98,6 +98,12 @@ export class ApiClient {
     const res = await this.fetch(`/v1/jobs/${encodeURIComponent(id)}/results?format=ndjson`);
     yield* readLines(res);
   }
+
+  /** A job's results rendered by the API in `format`, as raw bytes. */
+  async *resultBytes(id: string, format: string): AsyncGenerator<Uint8Array> {
+    const res = await this.fetch(`/v1/jobs/${encodeURIComponent(id)}/results?format=${encodeURIComponent(format)}`);
+    if (res.body !== null) yield* res.body as unknown as AsyncIterable<Uint8Array>;
+  }
 }
 
 /** Splits a streamed body into lines without holding it whole. */

@@ -118,6 +118,11 @@ async function printFind(client: ApiClient, job: RemoteJob, flags: Flags, ctx: C
   const nul = flags.print0 === true;
   const sort = flags.sort as SortKey | undefined;
   const limit = flags.limit === undefined ? undefined : Number(flags.limit);
+  if (sort === undefined && limit === undefined && !nul && format !== 'json') {
+    // The API renders these formats with the same record functions: its bytes are ours.
+    for await (const bytes of client.resultBytes(job.id, format)) ctx.stdout(bytes);
+    return;
+  }
   const writer = new RecordWriter(format, ctx.stdout);
   writer.begin();
   const collected: FileEntry[] = [];
