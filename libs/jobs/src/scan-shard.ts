@@ -6,8 +6,9 @@ import { admitPath, ancestorIgnoreSources, LocalSource } from '@filer/storage';
 import type { Job } from 'bullmq';
 import type { ClusterContext } from './cluster-context.js';
 import { publishEvent } from './events.js';
-import { emptyCounters } from './job-record.js';
+import { emptyCounters, type JobCounters } from './job-record.js';
 import { QUEUES, shardJobOptions } from './queues.js';
+import type { PartWriter } from './results-store.js';
 import { keys } from './redis-keys.js';
 import { SHARD_ERROR_SAMPLE, type ShardResult } from './shard-result.js';
 
@@ -52,7 +53,24 @@ export async function runScanShard(ctx: ClusterContext, job: Job<ScanShardData>)
   if (await ctx.store.isCancelled(data.jobId)) return { counters, errorSample, spawned: 0, cancelled: true };
 
   const source = new LocalSource();
-  const lines: string[] = [];
+  const part = ctx.results.openPart(data.jobId, 'scan', job.id!);
+  try {
+    return await walkShard(ctx, job, source, part, counters, errorSample);
+  } catch (e) {
+    part.abort();
+    throw e;
+  }
+}
+
+async function walkShard(
+  ctx: ClusterContext,
+  job: Job<ScanShardData>,
+  source: LocalSource,
+  part: PartWriter,
+  counters: JobCounters,
+  errorSample: PathError[],
+): Promise<ShardResult> {
+  const data = job.data;
   const onError = (e: PathError): void => {
     counters.errors++;
     counters.errorsByCode[e.code] = (counters.errorsByCode[e.code] ?? 0) + 1;
@@ -80,7 +98,7 @@ export async function runScanShard(ctx: ClusterContext, job: Job<ScanShardData>)
     {
       entry: (e: FileEntry) => {
         counters.bytes += e.size ?? 0;
-        lines.push((data.records === 'find' ? entryToJson(e) : JSON.stringify(e)) + '\n');
+        part.write((data.records === 'find' ? entryToJson(e) : JSON.stringify(e)) + '\n');
       },
       error: onError,
     },
@@ -104,7 +122,10 @@ export async function runScanShard(ctx: ClusterContext, job: Job<ScanShardData>)
       lastEvent = now;
       await publishEvent(ctx.redis, { id: data.jobId, type: 'progress' });
     }
-    if (stack.length > 0 && (await ctx.store.isCancelled(data.jobId))) return { counters, errorSample, spawned: 0, cancelled: true };
+    if (stack.length > 0 && (await ctx.store.isCancelled(data.jobId))) {
+      part.abort();
+      return { counters, errorSample, spawned: 0, cancelled: true };
+    }
     await yieldToLoop();
   }
 
@@ -128,7 +149,7 @@ export async function runScanShard(ctx: ClusterContext, job: Job<ScanShardData>)
       spawned++;
     }
   }
-  ctx.results.writePart(data.jobId, 'scan', job.id!, lines);
+  part.commit();
   await ctx.redis.hincrby(keys.progress(data.jobId), 'shardsDone', 1);
   counters.dirs = stats.dirs;
   counters.entries = stats.entries;
