@@ -79,10 +79,11 @@ describe('cluster faults', () => {
     });
   }, 180_000);
 
+  // Four trees of 20,000 files to remove: slow on a busy disk.
   afterAll(async () => {
     await cluster?.stop();
     fs.rmSync(base, { recursive: true, force: true });
-  });
+  }, 600_000);
 
   it('a scanner SIGKILLed mid-job: the job completes with exactly the same records', async () => {
     const stalled = stalls();

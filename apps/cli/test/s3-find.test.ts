@@ -51,7 +51,21 @@ beforeAll(async () => {
   // An independent client puts the tree there.
   const up = await runRclone(
     server,
-    ['copy', '--transfers', '8', '--checkers', '8', '--no-check-dest', tree, 's3:filer-find/tree/'],
+    // s3rver answers some concurrent PUTs with an empty object on a loaded machine: few transfers, many retries.
+    [
+      'copy',
+      '--transfers',
+      '4',
+      '--checkers',
+      '4',
+      '--retries',
+      '10',
+      '--low-level-retries',
+      '20',
+      '--no-check-dest',
+      tree,
+      's3:filer-find/tree/',
+    ],
     600_000,
   );
   expect(up.code, up.stderr).toBe(0);
