@@ -4,13 +4,20 @@
 //   npm run bench                         1,000,000-file tree, every benchmark
 //   BENCH_FILES=50000 npm run bench       quick run on a 50k-file tree
 //   node bench/run.mjs find               only the named benchmark(s) (also: BENCH_ONLY=find,dupes)
+//   BENCH_S3_FILES=20000 node bench/run.mjs s3   filer vs rclone over s3rver (its own tree: BENCH_S3_FILES, default 100,000)
 //
 // A benchmark module exports `name` and `run({ manifest, log })` returning `{ ok }` (ok = nothing
 // failed and the sanity checks passed; missed performance targets don't make it false). To add one
 // (dupes, copy, ...), write bench/<name>.mjs and list it in BENCHMARKS below.
 import { ensureTree, resolveFileCount } from './gen-tree.mjs';
 
-const BENCHMARKS = [() => import('./find.mjs'), () => import('./dupes.mjs'), () => import('./batch.mjs')];
+const BENCHMARKS = [
+  () => import('./find.mjs'),
+  () => import('./dupes.mjs'),
+  () => import('./batch.mjs'),
+  () => import('./cluster.mjs'),
+  () => import('./s3.mjs'),
+];
 
 const log = (s) => process.stderr.write(s + '\n');
 
