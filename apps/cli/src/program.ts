@@ -88,14 +88,14 @@ export function buildProgram(ctx: CliContext, setExit: (code: number) => void): 
     program
       .command('dupes')
       .description('report groups of files with identical content, most wasted space first')
-      .argument('<root...>', 'directories to search')
+      .argument('<root...>', 'directories (or s3://bucket/prefix/) to search')
       .addOption(new Option('-f, --format <format>', 'output format').choices(['text', 'ndjson', 'csv', 'json']).default('text'))
       .addOption(
         new Option('--hash <algorithm>', 'content hash: xxh128 (fast) or sha256 (cryptographic)')
           .choices(['xxh128', 'sha256'])
           .default('xxh128'),
       )
-      .option('--cache <path>', 'hash cache database (default: $XDG_CACHE_HOME/filer/filer.db)')
+      .option('--cache <path>', 'hash cache database (default: $XDG_CACHE_HOME/filer/filer.db; not used for S3)')
       .option('--no-cache', 'neither read nor write the hash cache')
       .option('--include-empty', 'report empty files as duplicates of each other'),
   );
@@ -153,8 +153,8 @@ export function buildProgram(ctx: CliContext, setExit: (code: number) => void): 
     program
       .command('manifest')
       .description('write a manifest of the files under each ROOT: path, type, size, mtime (and sha256)')
-      .argument('<root...>', 'directories to list')
-      .option('--out <file>', 'a new file to write (never overwritten), or - for stdout')
+      .argument('<root...>', 'directories (or s3://bucket/prefix/) to list')
+      .option('--out <file>', 'a new file or s3://bucket/key to write (never overwritten), or - for stdout')
       .option('--hash', 'add each file’s sha256')
       .addOption(new Option('-f, --format <format>', 'manifest format').choices(['csv', 'ndjson', 'json']).default('csv')),
   );

@@ -13,3 +13,5 @@ export * from './s3/s3-etag.js';
 export * from './s3/s3-objects.js';
 export * from './s3/s3-file-ops.js';
 export * from './s3/plan-s3-moves.js';
+export * from './s3/s3-dupe-files.js';
+export * from './s3/s3-file-hasher.js';

@@ -12,12 +12,13 @@ import {
   type DupesFormat,
   type HashAlgorithm,
 } from '@filer/engine';
-import { checkLocalRoots, startParallelWalk } from '@filer/storage';
+import { isS3Uri, startParallelWalk } from '@filer/storage';
 import { LocalFileHasher } from '@filer/storage/hashing';
 import { defaultStatePath, openStateDb, SqliteHashCache } from '@filer/storage/state';
 import { filterInputFromFlags } from '../filter-flags.js';
 import { formatPathError, type CliContext } from '../cli-context.js';
 import { formatCount, ProgressLine } from '../progress.js';
+import { checkRootKinds } from './root-kinds.js';
 import type { CliConfig } from '../config.js';
 
 export interface DupesFlags {
@@ -53,11 +54,11 @@ export function resolveDupesPlan(roots: string[], flags: DupesFlags): DupesPlan 
     cachePath: flags.cache === false ? undefined : typeof flags.cache === 'string' ? flags.cache : defaultStatePath(),
     includeEmpty: flags.includeEmpty ?? false,
   };
-  checkLocalRoots(roots);
+  checkRootKinds(roots, 'dupes');
   return plan;
 }
 
-const PHASE_LABEL: Record<DupePhase, string> = {
+export const PHASE_LABEL: Record<DupePhase, string> = {
   scan: 'scanning',
   size: 'grouping by size',
   sample: 'hashing samples',
@@ -71,6 +72,11 @@ export async function runDupes(
   ctx: CliContext,
   opts: { progress: boolean; quiet: boolean; config: CliConfig },
 ): Promise<number> {
+  if (plan.roots.length > 0 && isS3Uri(plan.roots[0])) {
+    // Only S3 runs load the AWS SDK.
+    const { runS3Dupes } = await import('./s3-dupes.js');
+    return runS3Dupes(plan, ctx, opts);
+  }
   const files: DupeFile[] = [];
   let errors = 0;
   let phase: DupePhase = 'scan';
@@ -119,7 +125,7 @@ export async function runDupes(
     for (const e of result.errors) reportError(e);
     cache?.evict();
     progress?.stop();
-    writeReport(ctx, plan, result);
+    writeDupesReport(ctx, plan, result);
     return errors > 0 ? ExitCode.PartialFailure : ExitCode.Ok;
   } finally {
     progress?.stop();
@@ -128,7 +134,12 @@ export async function runDupes(
   }
 }
 
-function writeReport(ctx: CliContext, plan: DupesPlan, result: Awaited<ReturnType<typeof findDuplicates>>): void {
+/** Prints the groups (and the text format's summary) in the plan's format. */
+export function writeDupesReport(
+  ctx: CliContext,
+  plan: Pick<DupesPlan, 'format' | 'algorithm'>,
+  result: Awaited<ReturnType<typeof findDuplicates>>,
+): void {
   const { groups, stats } = result;
   const CHUNK = 1024;
   switch (plan.format) {

@@ -11,7 +11,8 @@ import {
   type SortKey,
   type WalkStats,
 } from '@filer/engine';
-import { checkLocalRoots, isS3Uri, parseS3Uri, startParallelWalk } from '@filer/storage';
+import { isS3Uri, startParallelWalk } from '@filer/storage';
+import { checkRootKinds } from './root-kinds.js';
 import { invalidArgument } from '@filer/core';
 import { filterInputFromFlags } from '../filter-flags.js';
 import { formatPathError, type CliContext } from '../cli-context.js';
@@ -61,19 +62,8 @@ export function resolveFindPlan(roots: string[], flags: FindFlags): FindPlan {
   };
   if (plan.nul && plan.format !== 'paths')
     throw invalidArgument('format', plan.format, `-0 works with --format paths only, not '${plan.format}'`);
-  checkRootKinds(roots);
+  checkRootKinds(roots, 'find');
   return plan;
-}
-
-/** Local roots are checked at once; S3 roots (all or none) when the S3 client is loaded. */
-function checkRootKinds(roots: string[]): void {
-  const remote = roots.filter(isS3Uri);
-  if (remote.length === 0) return checkLocalRoots(roots);
-  if (remote.length < roots.length) {
-    const local = roots.find((r) => !isS3Uri(r))!;
-    throw invalidArgument('roots', local, `cannot mix local and S3 roots in one find ('${local}' and '${remote[0]}'): run one each`);
-  }
-  for (const r of roots) parseS3Uri(r, 'roots');
 }
 
 /** Runs a resolved find: walk on all cores, one writer, errors on stderr. Returns the exit code. */

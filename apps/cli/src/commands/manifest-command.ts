@@ -1,8 +1,9 @@
 import * as fs from 'node:fs';
 import * as path from 'node:path';
 import { ExitCode, FilerError, invalidArgument, parseFilterSpec, type FileEntry, type FilterSpec } from '@filer/core';
-import { comparePaths, csvField, isoFromMs, type DupeFile } from '@filer/engine';
-import { checkLocalRoots } from '@filer/storage';
+import { comparePaths, csvField, isoFromMs, type DupeFile, type HashOutcome } from '@filer/engine';
+import { isS3Uri, parseS3Uri } from '@filer/storage';
+import { checkRootKinds } from './root-kinds.js';
 import { collectFiles } from './collect-files.js';
 import { filterInputFromFlags } from '../filter-flags.js';
 import { formatPathError, type CliContext } from '../cli-context.js';
@@ -28,13 +29,17 @@ export function resolveManifest(roots: string[], flags: ManifestFlags): Manifest
   if (flags.out === undefined || flags.out === '') throw invalidArgument('out', '', 'manifest needs --out FILE (or --out - for stdout)');
   if (!['csv', 'ndjson', 'json'].includes(flags.format))
     throw invalidArgument('format', flags.format, `invalid format '${flags.format}': expected csv, ndjson or json`);
-  if (flags.out !== '-' && fs.lstatSync(flags.out, { throwIfNoEntry: false }) !== undefined) {
+  if (isS3Uri(flags.out)) {
+    const { key } = parseS3Uri(flags.out, 'out');
+    if (key === '' || key.endsWith('/'))
+      throw invalidArgument('out', flags.out, `'${flags.out}' names a prefix: give the manifest's key (s3://bucket/path/manifest.csv)`);
+  } else if (flags.out !== '-' && fs.lstatSync(flags.out, { throwIfNoEntry: false }) !== undefined) {
     throw new FilerError('E_INVALID_ARGUMENT', `'${flags.out}' already exists: filer never overwrites it; choose another name`, {
       field: 'out',
       value: flags.out,
     });
   }
-  checkLocalRoots(roots);
+  checkRootKinds(roots, 'manifest');
   return { roots, spec, out: flags.out, hash: flags.hash ?? false, format: flags.format as ManifestRequest['format'] };
 }
 
@@ -88,41 +93,58 @@ function writeNewFile(file: string, text: string): void {
 
 /** `filer manifest`: every matching file with size, mtime (and sha256 with --hash), in path order. */
 export async function runManifest(req: ManifestRequest, ctx: CliContext, opts: { quiet: boolean; config: CliConfig }): Promise<number> {
-  const walked = await collectFiles(req.roots, req.spec, ctx, { ...opts, identity: req.hash });
-  const entries = walked.entries;
-  let errors = walked.errors;
-  const report = (e: Parameters<typeof formatPathError>[0]): void => {
-    errors++;
-    if (!opts.quiet) ctx.stderr(formatPathError(e));
-  };
-  entries.sort((a, b) => comparePaths(a.path, b.path));
-  const rows: Row[] = entries.map((entry) => ({ entry }));
-  if (req.hash) {
-    const { LocalFileHasher } = await import('@filer/storage/hashing');
-    const hasher = new LocalFileHasher('sha256', undefined, req.spec.follow, opts.config.nativeScan);
-    try {
+  const remoteRoots = req.roots.length > 0 && isS3Uri(req.roots[0]);
+  // Only manifests that read or write S3 load the AWS SDK.
+  const s3 = remoteRoots || isS3Uri(req.out) ? await (await import('./s3-manifest.js')).openS3Manifest(req.roots, req.out) : undefined;
+  try {
+    const walked = remoteRoots
+      ? await s3!.collect(req.roots, req.spec, ctx, opts.quiet)
+      : await collectFiles(req.roots, req.spec, ctx, { ...opts, identity: req.hash });
+    const entries = walked.entries;
+    let errors = walked.errors;
+    const report = (e: Parameters<typeof formatPathError>[0]): void => {
+      errors++;
+      if (!opts.quiet) ctx.stderr(formatPathError(e));
+    };
+    entries.sort((a, b) => comparePaths(a.path, b.path));
+    const rows: Row[] = entries.map((entry) => ({ entry }));
+    if (req.hash) {
       const files = rows.filter((r) => r.entry.kind === 'file');
-      const outcomes = await hasher.hash(
-        files.map((r) => r.entry as DupeFile),
-        'full',
-      );
+      const outcomes = remoteRoots ? await s3!.hash(files.map((r) => r.entry)) : await hashLocal(files, req, opts.config);
       outcomes.forEach((o, i) => {
         if ('error' in o) report(o.error);
         else files[i].sha256 = o.hash;
       });
-    } finally {
-      await hasher.close();
     }
-  }
-  const text = render(rows, req);
-  if (req.out === '-') ctx.stdout(text);
-  else {
-    try {
-      writeNewFile(req.out, text);
-    } catch (e) {
-      throw new FilerError('E_IO', `cannot write the manifest: ${(e as Error).message}`, { path: req.out, cause: e });
+    const text = render(rows, req);
+    if (req.out === '-') ctx.stdout(text);
+    else {
+      if (isS3Uri(req.out)) await s3!.write(req.out, text);
+      else {
+        try {
+          writeNewFile(req.out, text);
+        } catch (e) {
+          throw new FilerError('E_IO', `cannot write the manifest: ${(e as Error).message}`, { path: req.out, cause: e });
+        }
+      }
+      ctx.stderr(`filer: wrote ${rows.length} entries to ${req.out}\n`);
     }
-    ctx.stderr(`filer: wrote ${rows.length} entries to ${req.out}\n`);
+    return errors > 0 ? ExitCode.PartialFailure : ExitCode.Ok;
+  } finally {
+    s3?.close();
   }
-  return errors > 0 ? ExitCode.PartialFailure : ExitCode.Ok;
+}
+
+/** sha256 of local files on the hashing threads. */
+async function hashLocal(files: Row[], req: ManifestRequest, config: CliConfig): Promise<HashOutcome[]> {
+  const { LocalFileHasher } = await import('@filer/storage/hashing');
+  const hasher = new LocalFileHasher('sha256', undefined, req.spec.follow, config.nativeScan);
+  try {
+    return await hasher.hash(
+      files.map((r) => r.entry as DupeFile),
+      'full',
+    );
+  } finally {
+    await hasher.close();
+  }
 }

@@ -1,35 +1,12 @@
 import * as fs from 'node:fs';
-import { createHash } from 'node:crypto';
-import { createXXHash128, type IHasher } from 'hash-wasm';
-import {
-  SAMPLE_BLOCK,
-  sampleIsWhole,
-  sampleRanges,
-  type DupeFile,
-  type HashAlgorithm,
-  type HashOutcome,
-  type HashScope,
-} from '@filer/engine';
+import { SAMPLE_BLOCK, sampleIsWhole, sampleRanges, type DupeFile, type HashOutcome, type HashScope } from '@filer/engine';
 import { errnoName, nativeScan, type NativeScan } from './native-scan.js';
+import type { StreamingHash } from './streaming-hash.js';
+
+export { createStreamingHash } from './streaming-hash.js';
 
 /** Reads go through one reusable buffer this large: few syscalls, no file content kept. */
 const READ_BUFFER_BYTES = 1 << 20;
-
-interface StreamingHash {
-  init(): void;
-  update(data: Uint8Array): void;
-  digest(): string;
-}
-
-/** A reusable streaming hash of the chosen algorithm. */
-export async function createStreamingHash(algorithm: HashAlgorithm): Promise<StreamingHash> {
-  if (algorithm === 'sha256') {
-    let h = createHash('sha256');
-    return { init: () => (h = createHash('sha256')), update: (d) => void h.update(d), digest: () => h.digest('hex') };
-  }
-  const x: IHasher = await createXXHash128();
-  return { init: () => void x.init(), update: (d) => void x.update(d), digest: () => x.digest('hex') };
-}
 
 /** The file is no longer what the walk saw: report it, never group it. */
 class ChangedError extends Error {

@@ -3,12 +3,9 @@ import { Worker } from 'node:worker_threads';
 import { availableParallelism } from 'node:os';
 import type { DupeFile, FileHasher, HashAlgorithm, HashOutcome, HashScope } from '@filer/engine';
 import type { FromHashWorker, HashWorkerInit, ToHashWorker } from './hash-protocol.js';
+import { EMPTY_DIGESTS } from './streaming-hash.js';
 
-/** Digests of zero bytes, so a run that hashes nothing never loads a hash implementation. */
-export const EMPTY_DIGESTS: Record<HashAlgorithm, string> = {
-  xxh128: '99aa06d3014798d86001c324468d497f',
-  sha256: 'e3b0c44298fc1c149afbf4c8996fb92427ae41e4649b934ca495991b7852b855',
-};
+export { EMPTY_DIGESTS } from './streaming-hash.js';
 
 /** A batch is cut at this many files or this many bytes to read, whichever comes first. */
 const BATCH_FILES = 256;

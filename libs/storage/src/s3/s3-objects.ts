@@ -10,6 +10,7 @@ import {
   CreateMultipartUploadCommand,
   DeleteObjectCommand,
   GetObjectCommand,
+  HeadBucketCommand,
   HeadObjectCommand,
   PutObjectCommand,
   UploadPartCopyCommand,
@@ -77,6 +78,15 @@ export class S3Objects {
     }
   }
 
+  /** Fails (ENOENT, EACCES, …) unless the bucket exists and can be reached. */
+  async checkBucket(bucket: string): Promise<void> {
+    try {
+      await this.client.send(new HeadBucketCommand({ Bucket: bucket }));
+    } catch (e) {
+      throw s3Error(e, `bucket s3://${bucket}/`);
+    }
+  }
+
   async delete(loc: S3Location): Promise<void> {
     try {
       await this.client.send(new DeleteObjectCommand({ Bucket: loc.bucket, Key: loc.key }));
@@ -132,24 +142,11 @@ export class S3Objects {
     const { ifNoneMatch } = await this.guard(loc, overwrite);
     const st = await fsp.stat(file);
     const multipart = st.size > this.limits.multipartThreshold;
-    let etag: string | undefined;
     try {
       if (!multipart) {
         const body = await fsp.readFile(file);
         if (body.length !== st.size) throw new S3OpError('E_CHANGED', `${file} changed while it was read`);
-        const md5 = createHash('md5').update(body);
-        const out = await this.client.send(
-          new PutObjectCommand({
-            Bucket: loc.bucket,
-            Key: loc.key,
-            Body: body,
-            ContentLength: body.length,
-            ContentMD5: md5.copy().digest('base64'),
-            IfNoneMatch: ifNoneMatch,
-          }),
-        );
-        etag = bareEtag(out.ETag);
-        if (etag !== md5.digest('hex')) await this.rejectUpload(loc, `ETag ${etag} is not the MD5 of ${file}`);
+        await this.putChecked(loc, body, ifNoneMatch, file);
       } else {
         const upload = new Upload({
           client: this.client,
@@ -159,7 +156,7 @@ export class S3Objects {
           leavePartsOnError: false,
         });
         const out = await upload.done();
-        etag = bareEtag(out.ETag);
+        const etag = bareEtag(out.ETag);
         const want = multipartEtags(file, st.size, this.limits.partSize);
         if (!want.includes(etag!)) await this.rejectUpload(loc, `ETag ${etag} is neither of ${want.join(', ')}, the ones ${file} gives`);
       }
@@ -169,6 +166,43 @@ export class S3Objects {
     }
     const info = await this.head(loc);
     if (info === undefined || info.size !== st.size) await this.rejectUpload(loc, `stored size ${info?.size} is not ${st.size}`);
+    return info!;
+  }
+
+  /** One PUT with Content-MD5 (and `If-None-Match` when given); the ETag must be the body's MD5. */
+  private async putChecked(loc: S3Location, body: Buffer, ifNoneMatch: string | undefined, what: string): Promise<void> {
+    const md5 = createHash('md5').update(body);
+    const out = await this.client.send(
+      new PutObjectCommand({
+        Bucket: loc.bucket,
+        Key: loc.key,
+        Body: body,
+        ContentLength: body.length,
+        ContentMD5: md5.copy().digest('base64'),
+        IfNoneMatch: ifNoneMatch,
+      }),
+    );
+    const etag = bareEtag(out.ETag);
+    if (etag !== md5.digest('hex')) await this.rejectUpload(loc, `ETag ${etag} is not the MD5 of ${what}`);
+  }
+
+  /**
+   * Writes `body` as a new object at `loc` (a manifest, a report), never replacing one: the same
+   * guard as uploads (`If-None-Match: *` where the bucket honours it, else a HEAD right before the
+   * PUT) — EEXIST when something is there. Verified by ETag (MD5) and stored size.
+   */
+  async putNew(loc: S3Location, body: Buffer): Promise<S3ObjectInfo> {
+    const { ifNoneMatch } = await this.guard(loc, false);
+    try {
+      await this.putChecked(loc, body, ifNoneMatch, `the ${body.length} bytes sent`);
+    } catch (e) {
+      if (e instanceof S3OpError) throw e;
+      const err = s3Error(e, `cannot write ${where(loc)}`);
+      if (err.code === 'EEXIST') throw new S3OpError('EEXIST', `${where(loc)} exists (not overwritten)`, { cause: e });
+      throw err;
+    }
+    const info = await this.head(loc);
+    if (info === undefined || info.size !== body.length) await this.rejectUpload(loc, `stored size ${info?.size} is not ${body.length}`);
     return info!;
   }
 
