@@ -9,8 +9,9 @@
 // Env: BENCH_RUNS (timed rounds, default 3), BENCH_WARMUP (warm-up rounds, default 1, at least 1),
 //      BENCH_SUBMITS (jobs per submit-throughput run, default 200), BENCH_CLUSTER_BUDGETS (the small
 //      FILER_SHARD_BUDGETs of the shard-overhead runs, comma-separated, default 10000,2000),
-//      BENCH_CLUSTER_NODE_OPTIONS (NODE_OPTIONS for the cluster's processes, e.g. '--cpu-prof
-//      --cpu-prof-dir=/tmp/prof' to profile them), BENCH_TIMEOUT_MS (per run, default 15 min).
+//      BENCH_CLUSTER_NODE_OPTIONS (NODE_OPTIONS for the cluster's processes, e.g. '--max-semi-space-size=64',
+//      or '--require FILE' with FILE starting node:inspector's Profiler to profile them: Node 20 refuses
+//      --cpu-prof in NODE_OPTIONS), BENCH_TIMEOUT_MS (per run, default 15 min).
 //
 // Needs `npm run build` (npm run bench does) and redis-server on the PATH. The cluster comes from
 // startCluster (libs/testing): a redis-server on a free port and the built apps as processes, with
@@ -40,8 +41,10 @@
 //
 // Timeline of each cluster job, from the workers' logs ("shard started"/"shard finished", ISO
 // times) and the record: queue wait (created → first scan shard), scan span, scan → finalize,
-// finalize, finished → seen by the poller; and the summed scan-shard time / scan span (how many
-// shards ran at once on average).
+// finalize, finished → seen by the poller; how long the root shard ran alone, how long the scanner
+// processes sat idle within the scan, the summed scan-shard time / scan span (how many shards ran at
+// once on average). CPU time of every cluster process (/proc/PID/stat, redis-server included) before
+// and after each run; filer's (and the remote client's) from one extra run under GNU time.
 import * as fs from 'node:fs';
 import * as os from 'node:os';
 import * as path from 'node:path';
@@ -199,6 +202,29 @@ function smallLeaf(root) {
   return best ?? { dir: root, files: -1 };
 }
 
+/**
+ * Time within [from, to] in which a scanner process ran no scan shard, summed over the scanners
+ * (a shard runs from its finish time minus its duration to its finish time).
+ */
+function idleWithin(ev, from, to) {
+  let idle = 0;
+  for (const proc of new Set(ev.filter((e) => e.proc.startsWith('scanner')).map((e) => e.proc))) {
+    const iv = ev
+      .filter((e) => e.proc === proc && e.kind === 'finished' && e.shard === 'scan')
+      .map((e) => [Math.max(from, e.at - e.seconds * 1000), Math.min(to, e.at)])
+      .sort((a, b) => a[0] - b[0]);
+    let busy = 0;
+    let end = from;
+    for (const [a, b] of iv) {
+      if (b <= end) continue;
+      busy += b - Math.max(a, end);
+      end = b;
+    }
+    idle += to - from - busy;
+  }
+  return idle;
+}
+
 /** Shard start/finish events of every job, from the cluster's JSON log lines. */
 class ShardLog {
   events = new Map(); // jobId → [{ kind: 'started' | 'finished', shard, at, seconds, proc }]
@@ -249,12 +275,8 @@ class ShardLog {
       scanShards: scanEnds.length,
       scanBusy,
       parallelism: span > 0 ? scanBusy / span : undefined,
-      byProc: Object.fromEntries(
-        [...new Set(ev.map((e) => e.proc))].map((p) => [
-          p,
-          ev.filter((e) => e.proc === p && e.kind === 'finished' && e.shard === 'scan').length,
-        ]),
-      ),
+      rootAlone: scanStarts.length > 1 ? [...scanStarts].sort((a, b) => a - b)[1] - firstScan : span,
+      scannerIdle: idleWithin(ev, firstScan, lastScan),
     };
   }
 }
@@ -453,6 +475,8 @@ export async function run({ manifest, log = (s) => process.stderr.write(s + '\n'
       log(`case: find --format ${c.format} — ${warmups} warm-up + ${runs} timed rounds`);
       for (let w = 0; w < warmups; w++) for (const which of order) await step(c, which, w === 0, false);
       c.cpuLocal = commandCpu(c.local);
+      c.cpuClient = commandCpu(c.remote); // the client's own CPU in remote mode (an untimed run)
+      clearResults(main);
       const counts = [c.counts.local, c.counts.job, c.counts.remote, expected];
       c.countOk = counts.every((n) => n === expected);
       log(`  lines: filer ${c.counts.local}, cluster job matched ${c.counts.job}, filer --server ${c.counts.remote}, expected ${expected}`);
@@ -592,7 +616,7 @@ export async function run({ manifest, log = (s) => process.stderr.write(s + '\n'
     `- node ${process.version}; ${versionOf('redis-server')}; bullmq ${packageVersion('bullmq')}; ioredis ${packageVersion('ioredis')}; ` +
       `@nestjs/core ${packageVersion('@nestjs/core')}; fastify ${packageVersion('fastify')}`,
     `- cluster: startCluster (libs/testing) on this machine: redis-server (no AOF), the API, 2 scanner workers, 1 batch worker (FILER_WORKER_CONCURRENCY default: ${os.availableParallelism()} per worker), ` +
-      `FILER_SHARD_BUDGET ${DEFAULT_BUDGET.toLocaleString('en-US')} (the default) unless a row says otherwise${process.env.BENCH_CLUSTER_NODE_OPTIONS ? `; NODE_OPTIONS='${process.env.BENCH_CLUSTER_NODE_OPTIONS}' (profiling: times are inflated)` : ''}`,
+      `FILER_SHARD_BUDGET ${DEFAULT_BUDGET.toLocaleString('en-US')} (the default) unless a row says otherwise${process.env.BENCH_CLUSTER_NODE_OPTIONS ? `; NODE_OPTIONS='${process.env.BENCH_CLUSTER_NODE_OPTIONS}' (times may be inflated)` : ''}`,
     `- method: ${warmups} warm-up round (filer's and filer --server's lines counted, the job's counters.matched read) + ${runs} timed rounds, order rotated every round; ` +
       `time = median wall time; cluster job = POST /v1/jobs → GET /v1/jobs/:id (every ${POLL_MS} ms) sees \`completed\`; filer --server = the CLI in remote mode, results streamed to /dev/null; ` +
       `filer runs with --hidden --no-ignore (the job: filter {hidden, noIgnore}); peak RSS ${HAS_GNU_TIME ? 'by GNU time %M' : 'from /proc VmHWM'}; page cache warm`,
@@ -624,7 +648,10 @@ export async function run({ manifest, log = (s) => process.stderr.write(s + '\n'
       '## Where a cluster job’s time goes (median of the timed runs)',
       '',
       'From the job record (createdAt, finishedAt) and the workers’ `shard started`/`shard finished` log lines. ' +
-        'Parallelism = summed scan-shard time / scan span (4 shard slots: 2 scanners × concurrency 2, on 2 cores).',
+        'Root shard alone = until the second shard starts (the root walks its whole budget before it hands out work); ' +
+        'scanner idle = time in the scan span in which a scanner process ran no shard, summed over both; ' +
+        'parallelism = summed scan-shard time / scan span (4 shard slots: 2 scanners × concurrency 2, on 2 cores); ' +
+        'cores used = the cluster’s CPU time for the job / server total.',
       '',
       markdownTable(
         [
@@ -636,8 +663,11 @@ export async function run({ manifest, log = (s) => process.stderr.write(s + '\n'
           'finalize',
           'finished → seen',
           'scan shards',
+          'root shard alone',
+          'scanner idle',
           'summed shard time',
           'parallelism',
+          'cores used',
         ],
         report.cases.map((c) => {
           const m = (k) => median(c.res.timelines.map((t) => t[k]).filter((x) => x !== undefined && Number.isFinite(x)));
@@ -650,31 +680,47 @@ export async function run({ manifest, log = (s) => process.stderr.write(s + '\n'
             formatMs(m('finalize')),
             formatMs(m('finishedToSeen')),
             fmtInt(m('scanShards')),
+            formatMs(m('rootAlone')),
+            formatMs(m('scannerIdle')),
             formatMs(m('scanBusy')),
             fmtRatio(m('parallelism')),
+            fmtRatio(median(c.res.cpuJob.map((x) => x.total)) / median(c.res.serverTotal)),
           ];
         }),
       ),
     );
     const procs = ['api', 'scanner-1', 'scanner-2', 'batch-1', 'redis'];
-    const cpuRow = (label, list) => [label, ...[...procs, 'total'].map((p) => fmtS(median(list.map((c) => c[p] ?? 0))))];
+    const med = (list, key) => median(list.map((x) => x[key] ?? 0));
     md.push(
       '## CPU time per run (median; user + system)',
       '',
-      'The in-process row is one extra untimed run under GNU time; the cluster rows are /proc/PID/stat of each cluster process before and after the run (the client’s own CPU is not counted).',
+      'filer in-process and the `filer --server` client: one extra untimed run each under GNU time. The cluster’s processes: /proc/PID/stat before and after each timed run. ' +
+        'The cluster job’s client is this benchmark’s poller (not counted).',
       '',
       markdownTable(
-        ['case', ...procs, 'total', 'vs in-process'],
+        ['case', 'filer process', ...procs, 'total', 'vs in-process'],
         report.cases.flatMap((c) => {
-          const rows = [];
           const local = c.cpuLocal?.total;
-          rows.push([`--format ${c.format}: filer in-process`, '', '', '', '', '', fmtS(local), '1.00']);
-          const job = cpuRow(`--format ${c.format}: cluster job`, c.res.cpuJob);
-          job.push(local ? fmtRatio(median(c.res.cpuJob.map((x) => x.total)) / local) : '—');
-          const rem = cpuRow(`--format ${c.format}: filer --server (server side)`, c.res.cpuRemote);
-          rem.push(local ? fmtRatio(median(c.res.cpuRemote.map((x) => x.total)) / local) : '—');
-          rows.push(job, rem);
-          return rows;
+          const client = c.cpuClient?.total;
+          const jobTotal = med(c.res.cpuJob, 'total');
+          const remTotal = med(c.res.cpuRemote, 'total') + (client ?? 0);
+          return [
+            [`--format ${c.format}: filer in-process`, fmtS(local), '', '', '', '', '', fmtS(local), '1.00'],
+            [
+              `--format ${c.format}: cluster job`,
+              '—',
+              ...procs.map((p) => fmtS(med(c.res.cpuJob, p))),
+              fmtS(jobTotal),
+              local ? fmtRatio(jobTotal / local) : '—',
+            ],
+            [
+              `--format ${c.format}: filer --server`,
+              fmtS(client),
+              ...procs.map((p) => fmtS(med(c.res.cpuRemote, p))),
+              fmtS(remTotal),
+              local ? fmtRatio(remTotal / local) : '—',
+            ],
+          ];
         }),
       ),
     );
