@@ -2,6 +2,7 @@ import * as path from 'node:path';
 import type { Job } from 'bullmq';
 import type { FileEntry } from '@filer/core';
 import { comparePaths, compareDupeGroups, type Conflict, type DupeFile, type DupeGroup, type MoveRequest } from '@filer/engine';
+import { isInsideRoots } from '@filer/storage';
 import { compileNamer, nameFiles, planLocalMoves, transferTarget } from '@filer/storage/batch';
 import { journalReport, type ApplyShardData, type HashShardData } from './batch-shards.js';
 import type { ClusterContext } from './cluster-context.js';
@@ -245,11 +246,6 @@ async function startHashPhase(ctx: ClusterContext, rec: JobRecord): Promise<void
   await publishEvent(ctx.redis, { id, type: 'state', state: 'running', phase: 'hash' });
 }
 
-function insideAllowed(ctx: ClusterContext, target: string): boolean {
-  const t = path.resolve(target);
-  return ctx.allowedRoots.some((root) => t.startsWith(root === '/' ? '/' : root + '/'));
-}
-
 /** rename/copy/move: the same planning as the CLI's, over every matched file, then the plan is stored. */
 async function planBatch(ctx: ClusterContext, rec: JobRecord): Promise<void> {
   const id = rec.id;
@@ -289,10 +285,11 @@ async function planBatch(ctx: ClusterContext, rec: JobRecord): Promise<void> {
   }
   const plan = planLocalMoves(requests, spec.options.onConflict ?? 'fail');
   const outside: Conflict[] = plan.actions
-    .filter((a) => !insideAllowed(ctx, a.target))
+    .filter((a) => !isInsideRoots(path.resolve(a.target), ctx.allowedRoots))
     .map((a) => ({ kind: 'invalid-name', source: a.source, target: a.target, detail: 'target lies outside the allowed roots' }));
   const conflicts = [...plan.conflicts, ...outside];
-  const actions = plan.actions.filter((a) => insideAllowed(ctx, a.target));
+  const refused = new Set(outside.map((c) => c.source));
+  const actions = plan.actions.filter((a) => !refused.has(a.source));
   const lines = [
     ...actions.map(
       (a) =>

@@ -16,7 +16,8 @@ export function resolveAllowedRoots(roots: readonly string[]): string[] {
   });
 }
 
-function inside(real: string, allowed: readonly string[]): boolean {
+/** Whether a resolved path is one of the allowed roots or lies below one. */
+export function isInsideRoots(real: string, allowed: readonly string[]): boolean {
   return allowed.some((root) => real === root || real.startsWith(root === '/' ? '/' : root + '/'));
 }
 
@@ -47,13 +48,13 @@ export function admitPath(p: string, allowed: readonly string[], field: string, 
     const code = (e as NodeJS.ErrnoException).code;
     if (opts.mustExist !== false || code !== 'ENOENT') {
       // Whether a path outside the roots exists is not the caller's business: one answer for both.
-      if (!inside(path.resolve(p), allowed)) throw refuse(field, p, 'is not inside an allowed root');
+      if (!isInsideRoots(path.resolve(p), allowed)) throw refuse(field, p, 'is not inside an allowed root');
       throw new FilerError('E_ROOT_NOT_FOUND', `${field} '${p}' does not exist`, { field, value: p, path: p });
     }
     const parent = admitPath(path.dirname(p), allowed, field, { mustExist: false });
     real = path.join(parent, path.basename(p));
   }
-  if (!inside(real, allowed))
+  if (!isInsideRoots(real, allowed))
     throw refuse(field, p, real === p ? 'is not inside an allowed root' : 'resolves (through a symlink) outside the allowed roots');
   return real;
 }
