@@ -42,6 +42,7 @@ import { CACHE_DIR, ensureTree, parseCount } from './gen-tree.mjs';
 import { GENERATOR_VERSION as PHOTOS_VERSION, ensurePhotos, photoPlan, resolvePhotoCount } from './gen-photos.mjs';
 import { GENERATOR_VERSION as LARGE_VERSION, ensureLargeFiles, resolveLargeMB } from './gen-large-files.mjs';
 import { HAS_GNU_TIME, formatMB, formatMs, markdownTable, measure, median } from './lib/measure.mjs';
+import { onPath, intEnv } from './lib/env.mjs';
 
 const BENCH_DIR = path.dirname(fileURLToPath(import.meta.url));
 const REPO = path.dirname(BENCH_DIR);
@@ -63,18 +64,6 @@ export const name = 'batch';
 
 // --- helpers ------------------------------------------------------------------------------------
 
-function onPath(bin) {
-  for (const dir of (process.env.PATH ?? '').split(path.delimiter)) {
-    try {
-      fs.accessSync(path.join(dir, bin), fs.constants.X_OK);
-      return path.join(dir, bin);
-    } catch {
-      // not here
-    }
-  }
-  return undefined;
-}
-
 function versionOf(cmd, args = ['--version']) {
   try {
     const r = spawnSync(cmd, args, { encoding: 'utf8', stdio: ['ignore', 'pipe', 'pipe'], timeout: 10_000 });
@@ -89,13 +78,6 @@ function versionOf(cmd, args = ['--version']) {
   } catch {
     return 'unknown';
   }
-}
-
-function intEnv(key, dflt, min) {
-  const v = process.env[key];
-  if (v === undefined || v === '') return dflt;
-  if (!/^\d+$/.test(v) || Number(v) < min) throw new Error(`${key}=${v}: expected a whole number >= ${min}`);
-  return Number(v);
 }
 
 const fmtInt = (n) => (n === undefined ? '—' : n.toLocaleString('en-US'));

@@ -53,6 +53,7 @@ import { performance } from 'node:perf_hooks';
 import { fileURLToPath } from 'node:url';
 import { ensureTree, resolveFileCount } from './gen-tree.mjs';
 import { HAS_GNU_TIME, formatMB, formatMs, markdownTable, measure, median } from './lib/measure.mjs';
+import { intEnv } from './lib/env.mjs';
 
 const BENCH_DIR = path.dirname(fileURLToPath(import.meta.url));
 const REPO = path.dirname(BENCH_DIR);
@@ -70,13 +71,6 @@ const FINAL = ['completed', 'failed', 'cancelled'];
 export const name = 'cluster';
 
 // --- helpers ------------------------------------------------------------------------------------
-
-function intEnv(key, dflt, min) {
-  const v = process.env[key];
-  if (v === undefined || v === '') return dflt;
-  if (!/^\d+$/.test(v) || Number(v) < min) throw new Error(`${key}=${v}: expected a whole number >= ${min}`);
-  return Number(v);
-}
 
 function versionOf(cmd, args = ['--version']) {
   try {

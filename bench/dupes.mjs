@@ -37,6 +37,7 @@ import {
   resolveDupesConfig,
 } from './gen-dupes-corpus.mjs';
 import { HAS_GNU_TIME, formatMB, formatMs, markdownTable, measure, median } from './lib/measure.mjs';
+import { onPath, intEnv } from './lib/env.mjs';
 
 const BENCH_DIR = path.dirname(fileURLToPath(import.meta.url));
 const REPO = path.dirname(BENCH_DIR);
@@ -50,18 +51,6 @@ const PEERS = { jdupes: 'jdupes', rdfind: 'rdfind', fdupes: 'fdupes', rmlint: 'r
 export const name = 'dupes';
 
 // --- helpers ------------------------------------------------------------------------------------
-
-function onPath(bin) {
-  for (const dir of (process.env.PATH ?? '').split(path.delimiter)) {
-    try {
-      fs.accessSync(path.join(dir, bin), fs.constants.X_OK);
-      return path.join(dir, bin);
-    } catch {
-      // not here
-    }
-  }
-  return undefined;
-}
 
 function versionOf(cmd, args = ['--version']) {
   try {
@@ -77,13 +66,6 @@ function versionOf(cmd, args = ['--version']) {
   } catch {
     return 'unknown';
   }
-}
-
-function intEnv(key, dflt, min) {
-  const v = process.env[key];
-  if (v === undefined || v === '') return dflt;
-  if (!/^\d+$/.test(v) || Number(v) < min) throw new Error(`${key}=${v}: expected a whole number >= ${min}`);
-  return Number(v);
 }
 
 const fmtInt = (n) => (n === undefined ? '—' : n.toLocaleString('en-US'));

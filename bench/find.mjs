@@ -17,6 +17,7 @@ import { execFileSync } from 'node:child_process';
 import { fileURLToPath } from 'node:url';
 import { ensureTree, resolveFileCount } from './gen-tree.mjs';
 import { HAS_GNU_TIME, formatMB, formatMs, markdownTable, measure, median } from './lib/measure.mjs';
+import { onPath, intEnv } from './lib/env.mjs';
 
 const BENCH_DIR = path.dirname(fileURLToPath(import.meta.url));
 const REPO = path.dirname(BENCH_DIR);
@@ -29,18 +30,6 @@ const RSS_TARGET_MB = 150;
 
 export const name = 'find';
 
-function onPath(bin) {
-  for (const dir of (process.env.PATH ?? '').split(path.delimiter)) {
-    try {
-      fs.accessSync(path.join(dir, bin), fs.constants.X_OK);
-      return path.join(dir, bin);
-    } catch {
-      // not here
-    }
-  }
-  return undefined;
-}
-
 function versionOf(cmd, args = ['--version']) {
   try {
     return execFileSync(cmd, args, { encoding: 'utf8', stdio: ['ignore', 'pipe', 'ignore'] })
@@ -49,13 +38,6 @@ function versionOf(cmd, args = ['--version']) {
   } catch {
     return 'unknown';
   }
-}
-
-function intEnv(key, dflt, min) {
-  const v = process.env[key];
-  if (v === undefined || v === '') return dflt;
-  if (!/^\d+$/.test(v) || Number(v) < min) throw new Error(`${key}=${v}: expected a whole number >= ${min}`);
-  return Number(v);
 }
 
 function buildCases(root, manifest, fd) {

@@ -27,6 +27,7 @@ import { execFileSync, spawn } from 'node:child_process';
 import { fileURLToPath } from 'node:url';
 import { ensureTree, parseCount } from './gen-tree.mjs';
 import { HAS_GNU_TIME, formatMB, formatMs, markdownTable, measure, median } from './lib/measure.mjs';
+import { intEnv } from './lib/env.mjs';
 
 const BENCH_DIR = path.dirname(fileURLToPath(import.meta.url));
 const REPO = path.dirname(BENCH_DIR);
@@ -37,13 +38,6 @@ const RESULTS = path.join(BENCH_DIR, 'results/s3.md');
 const BUCKET = 'bench';
 
 export const name = 's3';
-
-function intEnv(key, dflt, min) {
-  const v = process.env[key];
-  if (v === undefined || v === '') return dflt;
-  if (!/^\d+$/.test(v) || Number(v) < min) throw new Error(`${key}=${v}: expected a whole number >= ${min}`);
-  return Number(v);
-}
 
 function versionOf(cmd, args = ['--version']) {
   try {
