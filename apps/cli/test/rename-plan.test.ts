@@ -46,6 +46,15 @@ async function exiftool(args: string[]): Promise<string> {
   return r.stdout;
 }
 
+/** A real HEIC (HEVC in an ISO-BMFF container), encoded by libheif's heif-enc from the JPEG above. */
+async function heic(file: string): Promise<void> {
+  const jpg = `${file}.src.jpg`;
+  fs.writeFileSync(jpg, JPEG);
+  const r = await runProcess('heif-enc', [jpg, '-o', file]);
+  fs.rmSync(jpg);
+  expect(r.code, `heif-enc (Debian package libheif-examples): ${r.stderr}`).toBe(0);
+}
+
 /** A recursive listing with contents, to prove a plan changed nothing. */
 function snapshot(dir: string): string[] {
   return fs
@@ -65,14 +74,15 @@ beforeAll(() => {
 afterAll(() => fs.rmSync(root, { recursive: true, force: true }));
 
 describe('capture dates agree with exiftool', () => {
-  const FORMATS = ['jpg', 'tif', 'dng', 'nef', 'cr2', 'arw', 'pef', 'orf', 'rw2'];
+  const FORMATS = ['jpg', 'heic', 'tif', 'dng', 'nef', 'cr2', 'arw', 'pef', 'orf', 'rw2'];
 
   it('for every format exiftool can write here, whatever the time zone', async () => {
     const dir = mk();
     const expected = new Map<string, string>();
     for (const [i, ext] of FORMATS.entries()) {
       const file = path.join(dir, `p${i}.${ext}`);
-      fs.writeFileSync(file, ext === 'jpg' ? JPEG : tiff());
+      if (ext === 'heic') await heic(file);
+      else fs.writeFileSync(file, ext === 'jpg' ? JPEG : tiff());
       const when = `20${10 + i}:0${1 + (i % 9)}:1${i % 10} 1${i % 10}:2${i % 10}:3${i % 10}`;
       // An offset that exifr's own date reviver would apply against the local zone: filer must not.
       await exiftool(['-q', '-overwrite_original', `-DateTimeOriginal=${when}`, '-OffsetTimeOriginal=+09:00', file]);
