@@ -7,7 +7,7 @@ import { runFiler, runProcess } from '@filer/testing';
 import { ensureCameraSamples } from '../../../scripts/camera-samples.mjs';
 
 /** Formats filer reads capture dates from (exifr); the samples' other formats fall back to mtime. */
-const READ = new Set(['.jpg', '.tif', '.cr2', '.nef', '.dng', '.rw2', '.iiq', '.heic']);
+const READ = new Set(['.jpg', '.tif', '.cr2', '.cr3', '.nef', '.dng', '.rw2', '.iiq', '.heic']);
 
 interface PlanLine {
   source: string;
@@ -49,7 +49,7 @@ describe('capture dates of real-camera files (ExifTool test images from Debian)'
       const date = path.basename(p.target).split('__')[0];
       const { DateTimeOriginal: original, CreateDate: created } = exif.get(path.basename(p.source)) ?? {};
       if (!READ.has(ext)) {
-        // CR3, CRW, RAF, MRW, X3F: not formats exifr reads; the plan says it used the mtime.
+        // CRW, RAF, MRW, X3F: not formats exifr reads; the plan says it used the mtime.
         expect(p.dateSource, p.source).toBe('mtime');
         continue;
       }
@@ -62,8 +62,20 @@ describe('capture dates of real-camera files (ExifTool test images from Debian)'
       fromExif++;
       if (ext !== '.jpg' && ext !== '.tif') raw.add(ext);
     }
-    // The samples hold dozens of camera JPEGs and RAW files from Canon, Nikon, Adobe, Panasonic and Phase One.
+    // The samples hold dozens of camera JPEGs and RAW files from Canon (CR2, CR3), Nikon, Adobe, Panasonic and Phase One.
     expect(fromExif).toBeGreaterThanOrEqual(35);
-    expect([...raw].sort()).toEqual(['.cr2', '.dng', '.iiq', '.nef', '.rw2']);
+    expect([...raw].sort()).toEqual(['.cr2', '.cr3', '.dng', '.iiq', '.nef', '.rw2']);
+  });
+
+  it('a CR3 whose date exiftool rewrote gives the new date', async () => {
+    const dir = fs.mkdtempSync(path.join(work, '.cr3-'));
+    const file = path.join(dir, 'IMG_0001.CR3');
+    fs.copyFileSync(path.join(samples, 'CanonRaw.cr3'), file);
+    const w = await runProcess('exiftool', ['-q', '-overwrite_original', '-DateTimeOriginal=2024:07:08 09:10:11', file]);
+    expect(w.code, w.stderr).toBe(0);
+    const r = await runFiler(['rename', dir, '--to', '{date:YYYY-MM-DD_HHmmss}{ext}', '--format', 'ndjson']);
+    expect(r.code, r.stderr).toBe(0);
+    const [line] = r.stdout.trim().split('\n').map((l) => JSON.parse(l) as PlanLine);
+    expect({ name: path.basename(line.target), source: line.dateSource }).toEqual({ name: '2024-07-08_091011.CR3', source: 'DateTimeOriginal' });
   });
 });

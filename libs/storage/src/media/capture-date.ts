@@ -1,5 +1,6 @@
 import exifr from 'exifr';
 import type { DateSource, WallTime } from '@filer/engine';
+import { readCr3ExifTiff } from './cr3-exif.js';
 
 /** EXIF date-times are `YYYY:MM:DD HH:MM:SS` in the camera's local time, optionally with fractions. */
 const EXIF_DATE_RE = /^(\d{4})[:-](\d{2})[:-](\d{2})[ T](\d{2}):(\d{2}):(\d{2})(?:\.(\d{1,3}))?/;
@@ -23,30 +24,51 @@ export interface CaptureDate {
  * Reads a photo's capture date: EXIF DateTimeOriginal, else CreateDate (DateTimeDigitized).
  * Values are read raw (`reviveValues: false`) so the process's time zone never shifts them: a
  * file name wants the wall time the camera recorded. exifr reads only the chunks that hold the
- * tags (JPEG, HEIC, TIFF and the TIFF-based RAW formats). Undefined when neither tag is usable.
+ * tags (JPEG, HEIC, TIFF and the TIFF-based RAW formats; CR3 through its embedded EXIF TIFF).
+ * Undefined when neither tag is usable.
  */
 export async function readCaptureDate(path: string): Promise<CaptureDate | undefined> {
-  let tags: Record<string, unknown> | undefined;
+  let tags: { original: unknown; created: unknown } | undefined;
   try {
-    tags = (await exifr.parse(path, {
-      pick: ['DateTimeOriginal', 'CreateDate'],
-      reviveValues: false,
-      translateValues: false,
-      ifd1: false,
-      gps: false,
-      interop: false,
-      xmp: false,
-      icc: false,
-      iptc: false,
-      jfif: false,
-      ihdr: false,
-    })) as Record<string, unknown> | undefined;
+    tags = /\.cr3$/i.test(path) ? await readCr3Tags(path) : await readTags(path);
   } catch {
     return undefined; // not an image exifr knows, or no EXIF at all: the caller falls back to mtime
   }
-  const original = parseExifDate(tags?.DateTimeOriginal);
+  const original = parseExifDate(tags?.original);
   if (original) return { time: original, source: 'DateTimeOriginal' };
-  const created = parseExifDate(tags?.CreateDate);
+  const created = parseExifDate(tags?.created);
   if (created) return { time: created, source: 'CreateDate' };
   return undefined;
+}
+
+/** Tags exifr does not need to read for a date: every block but IFD0 and the EXIF IFD. */
+const SKIP_BLOCKS = { ifd1: false, gps: false, interop: false, xmp: false, icc: false, iptc: false, jfif: false, ihdr: false } as const;
+
+async function readTags(path: string): Promise<{ original: unknown; created: unknown } | undefined> {
+  const tags = (await exifr.parse(path, {
+    pick: ['DateTimeOriginal', 'CreateDate'],
+    reviveValues: false,
+    translateValues: false,
+    ...SKIP_BLOCKS,
+  })) as Record<string, unknown> | undefined;
+  return tags && { original: tags.DateTimeOriginal, created: tags.CreateDate };
+}
+
+/** EXIF tag numbers (exifr names them only in the EXIF IFD's dictionary, not in IFD0's). */
+const TAG_DATE_TIME_ORIGINAL = 0x9003;
+const TAG_CREATE_DATE = 0x9004;
+
+/** CR3: exifr reads the EXIF TIFF found in the file's boxes; its tags sit in that TIFF's first IFD. */
+async function readCr3Tags(path: string): Promise<{ original: unknown; created: unknown } | undefined> {
+  const tiff = await readCr3ExifTiff(path);
+  if (tiff === undefined) return undefined;
+  const tags = (await exifr.parse(tiff, {
+    tiff: true, // IFD0 is always read: here it is the EXIF IFD
+    exif: false,
+    translateKeys: false,
+    reviveValues: false,
+    translateValues: false,
+    ...SKIP_BLOCKS,
+  })) as Record<number, unknown> | undefined;
+  return tags && { original: tags[TAG_DATE_TIME_ORIGINAL], created: tags[TAG_CREATE_DATE] };
 }
