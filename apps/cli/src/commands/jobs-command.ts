@@ -1,5 +1,5 @@
 import { ExitCode, FilerError } from '@filer/core';
-import { applyJob, undoJob, type JobRecord } from '@filer/engine';
+import { applyJob, undoJob, type FileOps, type JobRecord } from '@filer/engine';
 import { LocalFileOps } from '@filer/storage';
 import { defaultStatePath, openStateDb, SqliteJournal } from '@filer/storage/state';
 import type { CliContext } from '../cli-context.js';
@@ -8,6 +8,18 @@ import { reportApply } from './batch-runner.js';
 function line(j: JobRecord): string {
   const c = j.counts;
   return `${j.id}  ${j.kind.padEnd(6)} ${j.state.padEnd(9)} ${new Date(j.createdAt).toISOString()}  done ${c.done}, failed ${c.failed}, pending ${c.pending}, undone ${c.undone}\n`;
+}
+
+/**
+ * The file operations a job's journal needs: S3's when any action reads or writes an `s3://` key
+ * (they handle local paths too), else local ones. The S3 module loads only then.
+ */
+async function opsForJob(actions: readonly { source: string; target: string }[]): Promise<{ ops: FileOps; close(): void }> {
+  const isS3 = (p: string): boolean => p.startsWith('s3://');
+  if (!actions.some((a) => isS3(a.source) || isS3(a.target))) return { ops: new LocalFileOps(), close: () => {} };
+  const { createS3Client, s3ConfigFromEnv, S3FileOps, S3Objects } = await import('@filer/storage/s3');
+  const client = createS3Client(s3ConfigFromEnv());
+  return { ops: new S3FileOps(new S3Objects(client)), close: () => client.destroy() };
 }
 
 /** `filer jobs list|show|resume|undo`: the CLI's job records and their journals. */
@@ -40,11 +52,18 @@ export async function runJobs(
         return ExitCode.Ok;
       }
       case 'resume':
-        if (job.state === 'undone' || job.state === 'undoing')
+      case 'undo': {
+        if (verb === 'resume' && (job.state === 'undone' || job.state === 'undoing'))
           throw new FilerError('E_INVALID_ARGUMENT', `job ${id} was undone; it cannot be resumed`, { field: 'id', value: id });
-        return reportApply(ctx, await applyJob(job, journal, new LocalFileOps(), { retryFailed: true }));
-      case 'undo':
-        return reportApply(ctx, await undoJob(job, journal, new LocalFileOps()), 'undo');
+        const { ops, close } = await opsForJob(journal.actions(id));
+        try {
+          return verb === 'resume'
+            ? reportApply(ctx, await applyJob(job, journal, ops, { retryFailed: true }))
+            : reportApply(ctx, await undoJob(job, journal, ops), 'undo');
+        } finally {
+          close();
+        }
+      }
       default:
         throw new FilerError('E_INVALID_ARGUMENT', `unknown jobs command '${verb}': expected list, show, resume or undo`, {
           field: 'jobs',
