@@ -10,15 +10,18 @@ import {
   type ApplyReport,
   type BatchKind,
   type DupeFile,
+  type FileHasher,
+  type FileOps,
   type HashAlgorithm,
   type JournalAction,
   type OnConflict,
 } from '@filer/engine';
-import { LocalFileOps } from '@filer/storage';
+import { isS3Uri, LocalFileOps } from '@filer/storage';
 import { LocalFileHasher } from '@filer/storage/hashing';
 import { openStateDb, SqliteJournal } from '@filer/storage/state';
 import type { ClusterContext } from './cluster-context.js';
 import { emptyCounters } from './job-record.js';
+import { s3Access } from './s3-access.js';
 import { SHARD_ERROR_SAMPLE, type ShardResult } from './shard-result.js';
 
 export interface HashShardData {
@@ -38,12 +41,18 @@ function errorsOf(errors: readonly PathError[]): Pick<ShardResult, 'counters' | 
   return { counters, errorSample: errors.slice(0, SHARD_ERROR_SAMPLE) };
 }
 
+async function s3Hasher(algorithm: HashAlgorithm): Promise<FileHasher & { close?(): Promise<void>; emptyHash(): string }> {
+  const { s3, client } = await s3Access();
+  return new s3.S3FileHasher(client, algorithm);
+}
+
 /** Hashes one partition of the size groups (sample, then whole files where samples collide) with the engine's pipeline. */
 export async function runHashShard(ctx: ClusterContext, job: Job<HashShardData>): Promise<ShardResult> {
   const { jobId, part, algorithm, includeEmpty } = job.data;
   const files: DupeFile[] = [];
   for await (const line of ctx.results.partLines(jobId, 'hash-in', part)) files.push(JSON.parse(line) as DupeFile);
-  const hasher = new LocalFileHasher(algorithm);
+  // Objects are hashed by content over ranged GETs, never by ETag (see S3FileHasher).
+  const hasher = files.length > 0 && isS3Uri(files[0].path) ? await s3Hasher(algorithm) : new LocalFileHasher(algorithm);
   try {
     const result = await findDuplicates(files, { hasher, includeEmpty, emptyHash: hasher.emptyHash() });
     ctx.results.writePart(
@@ -67,7 +76,7 @@ export async function runHashShard(ctx: ClusterContext, job: Job<HashShardData>)
       },
     };
   } finally {
-    await hasher.close();
+    await hasher.close?.();
   }
 }
 
@@ -77,6 +86,15 @@ export interface ApplyShardData {
   kind: BatchKind;
   onConflict: OnConflict;
   verify: boolean;
+  /** A root or the destination is on S3: the shard applies through S3FileOps. */
+  s3?: boolean;
+}
+
+/** The file operations a shard's plan needs: S3FileOps (local and s3:// paths, dispatched per path) or LocalFileOps. */
+async function fileOps(s3: boolean | undefined): Promise<FileOps> {
+  if (s3 !== true) return new LocalFileOps();
+  const access = await s3Access();
+  return new access.s3.S3FileOps(new access.s3.S3Objects(access.client));
 }
 
 /** Each apply shard keeps its own journal beside the results: shards never share a SQLite file. */
@@ -103,7 +121,7 @@ function outcome(report: ApplyReport): ShardResult {
  * a SIGKILLed worker) finds the journal and resumes it: every action is decided from the disk.
  */
 export async function runApplyShard(ctx: ClusterContext, job: Job<ApplyShardData>): Promise<ShardResult> {
-  const { jobId, part, kind, onConflict, verify } = job.data;
+  const { jobId, part, kind, onConflict, verify, s3 } = job.data;
   const file = journalPath(ctx, jobId, part);
   fs.mkdirSync(path.dirname(file), { recursive: true });
   const db = openStateDb(file);
@@ -116,20 +134,20 @@ export async function runApplyShard(ctx: ClusterContext, job: Job<ApplyShardData
         actions.push(JSON.parse(line) as Omit<JournalAction, 'seq' | 'state'>);
       record = journal.create(kind, actions, { onConflict, verify });
     }
-    return outcome(await applyJob(record, journal, new LocalFileOps(), { retryFailed: true }));
+    return outcome(await applyJob(record, journal, await fileOps(s3), { retryFailed: true }));
   } finally {
     db.close();
   }
 }
 
 /** Undoes one partition from its journal, newest action first, under the same no-overwrite rules. */
-export async function runUndoShard(ctx: ClusterContext, job: Job<{ jobId: string; part: string }>): Promise<ShardResult> {
+export async function runUndoShard(ctx: ClusterContext, job: Job<{ jobId: string; part: string; s3?: boolean }>): Promise<ShardResult> {
   const db = openStateDb(journalPath(ctx, job.data.jobId, job.data.part));
   try {
     const journal = new SqliteJournal(db);
     const record = journal.list(1)[0];
     if (record === undefined) return { counters: emptyCounters(), errorSample: [], spawned: 0 };
-    const report = await undoJob(record, journal, new LocalFileOps());
+    const report = await undoJob(record, journal, await fileOps(job.data.s3));
     const failed = report.actions
       .filter((a) => a.state === 'done')
       .map((a) => ({ path: a.target, code: 'E_UNDO', message: `${a.target} → ${a.source}: ${a.reason ?? 'could not be put back'}` }));

@@ -1,4 +1,5 @@
 import * as os from 'node:os';
+import { parseAllowedS3, type AllowedS3 } from '@filer/storage';
 
 /**
  * Every setting the cluster reads, from environment variables with the same names in
@@ -9,6 +10,8 @@ export interface ClusterConfig {
   redisUrl: string;
   resultsDir: string;
   allowedRoots: string[];
+  /** Buckets and prefixes jobs may read and write (FILER_ALLOWED_S3); empty: S3 paths are refused. */
+  allowedS3: AllowedS3[];
   /** Entries a scan shard may list before it hands the rest of its directories to new shards. */
   shardBudget: number;
   /** Actions per apply shard and files per hash shard. */
@@ -51,10 +54,13 @@ export function readClusterConfig(env: Env = process.env): ClusterConfig {
   const allowedRoots = (env.FILER_ALLOWED_ROOTS ?? '').split(':').filter((r) => r !== '');
   if (allowedRoots.length === 0) problems.push('FILER_ALLOWED_ROOTS: required, absolute directories separated by ":"');
   for (const r of allowedRoots) if (!r.startsWith('/')) problems.push(`FILER_ALLOWED_ROOTS: '${r}' is not an absolute path`);
+  const s3 = parseAllowedS3(env.FILER_ALLOWED_S3);
+  problems.push(...s3.problems);
   const config: ClusterConfig = {
     redisUrl,
     resultsDir,
     allowedRoots,
+    allowedS3: s3.allowed,
     shardBudget: intVar(env, 'FILER_SHARD_BUDGET', 50_000, problems, 100),
     batchShardSize: intVar(env, 'FILER_BATCH_SHARD_SIZE', 2_000, problems, 1),
     concurrency: intVar(env, 'FILER_WORKER_CONCURRENCY', Math.max(1, os.availableParallelism()), problems, 1, 256),

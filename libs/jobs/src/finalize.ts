@@ -2,13 +2,14 @@ import * as path from 'node:path';
 import type { Job } from 'bullmq';
 import type { FileEntry } from '@filer/core';
 import { comparePaths, compareDupeGroups, type Conflict, type DupeFile, type DupeGroup, type MoveRequest } from '@filer/engine';
-import { isInsideRoots } from '@filer/storage';
+import { isInsideAllowedS3, isInsideRoots, isS3Uri } from '@filer/storage';
 import { compileNamer, nameFiles, planLocalMoves, transferTarget } from '@filer/storage/batch';
 import { journalReport, type ApplyShardData, type HashShardData } from './batch-shards.js';
 import type { ClusterContext } from './cluster-context.js';
 import { publishEvent } from './events.js';
 import { addCounters, emptyCounters, ERROR_SAMPLE_LIMIT, type JobRecord, type JobState } from './job-record.js';
 import { finalizeJobOptions, QUEUES, shardJobOptions } from './queues.js';
+import { s3Access } from './s3-access.js';
 import type { ShardResult } from './shard-result.js';
 
 export type Phase = 'scan' | 'hash' | 'apply' | 'undo';
@@ -193,13 +194,18 @@ async function startHashPhase(ctx: ClusterContext, rec: JobRecord): Promise<void
     counts.set(size, (counts.get(size) ?? 0) + 1);
   }
   const bySize = new Map<number, DupeFile[]>();
+  // Objects have no device or inode: S3DupeFiles numbers each distinct key (a key listed twice by overlapping roots counts once).
+  const objects = rec.spec.roots.some(isS3Uri) ? new (await s3Access()).s3.S3DupeFiles() : undefined;
   for await (const line of ctx.results.lines(id, 'scan')) {
     const e = JSON.parse(line) as FileEntry;
     const size = e.size ?? 0;
     if ((counts.get(size) ?? 0) < 2) continue;
     let list = bySize.get(size);
     if (list === undefined) bySize.set(size, (list = []));
-    list.push({ path: e.path, size, dev: e.dev!, ino: e.ino!, mtimeSec: e.mtimeSec!, mtimeNsec: e.mtimeNsec! });
+    if (objects !== undefined) {
+      objects.add(e);
+      list.push(objects.files[objects.files.length - 1]);
+    } else list.push({ path: e.path, size, dev: e.dev!, ino: e.ino!, mtimeSec: e.mtimeSec!, mtimeNsec: e.mtimeNsec! });
   }
   const parts: string[] = [];
   let lines: string[] = [];
@@ -283,9 +289,20 @@ async function planBatch(ctx: ClusterContext, rec: JobRecord): Promise<void> {
         });
     });
   }
-  const plan = planLocalMoves(requests, spec.options.onConflict ?? 'fail');
+  const dest = spec.options.dest;
+  const onConflict = spec.options.onConflict ?? 'fail';
+  // An S3 destination: what exists under its prefix is read with one flat listing, as in the CLI.
+  const plan =
+    dest !== undefined && isS3Uri(dest)
+      ? await (async () => {
+          const { s3, client } = await s3Access();
+          return s3.planS3Moves(client, dest, requests, onConflict);
+        })()
+      : planLocalMoves(requests, onConflict);
+  const allowed = (target: string): boolean =>
+    isS3Uri(target) ? isInsideAllowedS3(target, ctx.config.allowedS3) : isInsideRoots(path.resolve(target), ctx.allowedRoots);
   const outside: Conflict[] = plan.actions
-    .filter((a) => !isInsideRoots(path.resolve(a.target), ctx.allowedRoots))
+    .filter((a) => !allowed(a.target))
     .map((a) => ({ kind: 'invalid-name', source: a.source, target: a.target, detail: 'target lies outside the allowed roots' }));
   const conflicts = [...plan.conflicts, ...outside];
   const refused = new Set(outside.map((c) => c.source));
@@ -398,6 +415,7 @@ export async function startApply(ctx: ClusterContext, id: string): Promise<boole
         kind: spec.kind as ApplyShardData['kind'],
         onConflict: spec.options.onConflict ?? 'fail',
         verify: spec.options.verify ?? false,
+        s3: spec.roots.some(isS3Uri) || isS3Uri(spec.options.dest ?? ''),
       } satisfies ApplyShardData,
       opts: shardJobOptions(ctx.config, `${id}-apply-${part}`),
     })),
@@ -427,7 +445,7 @@ export async function startUndo(ctx: ClusterContext, id: string): Promise<boolea
     children: parts.map((part) => ({
       name: 'undo',
       queueName: QUEUES.batch,
-      data: { jobId: id, part },
+      data: { jobId: id, part, s3: rec.spec.roots.some(isS3Uri) || isS3Uri(rec.spec.options.dest ?? '') },
       opts: shardJobOptions(ctx.config, `${id}-undo-${part}`),
     })),
   });

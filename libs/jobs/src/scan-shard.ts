@@ -1,15 +1,15 @@
 import { createHash } from 'node:crypto';
 import { setImmediate as yieldToLoop } from 'node:timers/promises';
 import { compileFilter, FilerError, type FileEntry, type FilterSpec, type PathError } from '@filer/core';
-import { DirWalker, emptyWalkStats, entryToJson, seedTask, type DirTask } from '@filer/engine';
-import { admitPath, ancestorIgnoreSources, LocalSource } from '@filer/storage';
+import { DirWalker, emptyWalkStats, entryToJson, seedTask, type DirTask, type WalkSink, type WalkStats } from '@filer/engine';
+import { admitPath, ancestorIgnoreSources, isS3Uri, LocalSource } from '@filer/storage';
 import type { Job } from 'bullmq';
 import type { ClusterContext } from './cluster-context.js';
 import { publishEvent } from './events.js';
-import { emptyCounters, type JobCounters } from './job-record.js';
+import { emptyCounters } from './job-record.js';
 import { QUEUES, shardJobOptions } from './queues.js';
-import type { PartWriter } from './results-store.js';
 import { keys } from './redis-keys.js';
+import { walkS3Shard } from './scan-s3-shard.js';
 import { SHARD_ERROR_SAMPLE, type ShardResult } from './shard-result.js';
 
 export interface ScanShardData {
@@ -34,7 +34,8 @@ export function scanShardId(jobId: string, paths: readonly string[]): string {
   return `${jobId}-scan-${createHash('sha1').update(paths.join('\0')).digest('hex').slice(0, 24)}`;
 }
 
-function splitStack(stack: DirTask[]): DirTask[][] {
+/** The unvisited tasks as at most FANOUT groups, one child shard each. */
+export function splitStack(stack: readonly DirTask[]): DirTask[][] {
   const k = Math.min(FANOUT, stack.length);
   const groups: DirTask[][] = Array.from({ length: k }, () => []);
   // Round-robin: the bottom of a DFS stack holds the big shallow subtrees, the top the small deep ones.
@@ -42,9 +43,30 @@ function splitStack(stack: DirTask[]): DirTask[][] {
   return groups;
 }
 
+/** Adds a walk's counts since the last report to the job's live progress; returns the new baseline. */
+export async function reportProgress(ctx: ClusterContext, jobId: string, stats: WalkStats, reported: Reported): Promise<Reported> {
+  await ctx.redis
+    .multi()
+    .hincrby(keys.progress(jobId), 'entries', stats.entries - reported.entries)
+    .hincrby(keys.progress(jobId), 'dirs', stats.dirs - reported.dirs)
+    .hincrby(keys.progress(jobId), 'matched', stats.matched - reported.matched)
+    .exec();
+  return { entries: stats.entries, dirs: stats.dirs, matched: stats.matched };
+}
+
+export interface Reported {
+  entries: number;
+  dirs: number;
+  matched: number;
+}
+
+/** How a shard's walk ends: the tasks it hands to child shards (one group each), or the job cancelled meanwhile. */
+export type WalkEnd = DirTask[][] | 'cancelled';
+
 /**
- * Walks one shard with the engine's DirWalker until its entry budget is spent, writes its matches
- * as one part, and hands the directories it did not reach to new shards of the same parent.
+ * Walks one shard until its entry budget is spent — directories with the engine's DirWalker, S3
+ * prefixes with its paged walk (scan-s3-shard.ts) — writes its matches as one part, and hands
+ * the directories or prefixes it did not reach to new shards of the same parent.
  */
 export async function runScanShard(ctx: ClusterContext, job: Job<ScanShardData>): Promise<ShardResult> {
   const data = job.data;
@@ -52,34 +74,53 @@ export async function runScanShard(ctx: ClusterContext, job: Job<ScanShardData>)
   const errorSample: PathError[] = [];
   if (await ctx.store.isCancelled(data.jobId)) return { counters, errorSample, spawned: 0, cancelled: true };
 
-  const source = new LocalSource();
   const part = ctx.results.openPart(data.jobId, 'scan', job.id!);
   try {
-    return await walkShard(ctx, job, source, part, counters, errorSample);
+    const onError = (e: PathError): void => {
+      counters.errors++;
+      counters.errorsByCode[e.code] = (counters.errorsByCode[e.code] ?? 0) + 1;
+      if (errorSample.length < SHARD_ERROR_SAMPLE) errorSample.push(e);
+    };
+    const stack: DirTask[] = [...data.tasks].reverse();
+    const stats = emptyWalkStats();
+    if (data.root !== undefined) {
+      const running = await ctx.store.update(data.jobId, (r) => void (r.state = 'running'), ['queued']);
+      if (running !== undefined) await publishEvent(ctx.redis, { id: data.jobId, type: 'state', state: 'running', phase: 'scan' });
+    }
+    const write = (e: FileEntry): void => {
+      counters.bytes += e.size ?? 0;
+      part.write((data.records === 'find' ? entryToJson(e) : JSON.stringify(e)) + '\n');
+    };
+    const onS3 = isS3Uri(data.root ?? data.tasks[0]?.path ?? '');
+    const end = onS3
+      ? await walkS3Shard(ctx, job, stack, stats, { entry: write, error: onError })
+      : await walkLocalShard(ctx, data, stack, stats, { entry: write, error: onError });
+    if (end === 'cancelled') {
+      part.abort();
+      return { counters, errorSample, spawned: 0, cancelled: true };
+    }
+    const spawned = await spawnChildren(ctx, job, end);
+    part.commit();
+    await ctx.redis.hincrby(keys.progress(data.jobId), 'shardsDone', 1);
+    counters.dirs = stats.dirs;
+    counters.entries = stats.entries;
+    counters.matched = stats.matched;
+    return { counters, errorSample, spawned };
   } catch (e) {
     part.abort();
     throw e;
   }
 }
 
-async function walkShard(
+async function walkLocalShard(
   ctx: ClusterContext,
-  job: Job<ScanShardData>,
-  source: LocalSource,
-  part: PartWriter,
-  counters: JobCounters,
-  errorSample: PathError[],
-): Promise<ShardResult> {
-  const data = job.data;
-  const onError = (e: PathError): void => {
-    counters.errors++;
-    counters.errorsByCode[e.code] = (counters.errorsByCode[e.code] ?? 0) + 1;
-    if (errorSample.length < SHARD_ERROR_SAMPLE) errorSample.push(e);
-  };
-  const stack: DirTask[] = [...data.tasks].reverse();
+  data: ScanShardData,
+  stack: DirTask[],
+  stats: WalkStats,
+  sink: WalkSink,
+): Promise<WalkEnd> {
+  const source = new LocalSource();
   if (data.root !== undefined) {
-    const running = await ctx.store.update(data.jobId, (r) => void (r.state = 'running'), ['queued']);
-    if (running !== undefined) await publishEvent(ctx.redis, { id: data.jobId, type: 'state', state: 'running', phase: 'scan' });
     try {
       // Checked again where it is opened: a symlink swapped since the API admitted it cannot lead out.
       admitPath(data.root, ctx.allowedRoots, 'roots');
@@ -88,71 +129,46 @@ async function walkShard(
       stack.push(task);
     } catch (e) {
       const err = e as FilerError;
-      onError({ path: data.root, code: err.code ?? 'EIO', message: err.message });
+      sink.error({ path: data.root, code: err.code ?? 'EIO', message: err.message });
     }
   }
-  const stats = emptyWalkStats();
-  const walker = new DirWalker(
-    source,
-    { filter: compileFilter(data.spec), statAll: data.statAll, identity: data.identity },
-    {
-      entry: (e: FileEntry) => {
-        counters.bytes += e.size ?? 0;
-        part.write((data.records === 'find' ? entryToJson(e) : JSON.stringify(e)) + '\n');
-      },
-      error: onError,
-    },
-    stats,
-  );
+  const walker = new DirWalker(source, { filter: compileFilter(data.spec), statAll: data.statAll, identity: data.identity }, sink, stats);
   const budget = ctx.config.shardBudget;
-  let reported = { entries: 0, dirs: 0, matched: 0 };
+  let reported: Reported = { entries: 0, dirs: 0, matched: 0 };
   let lastEvent = 0;
   while (stack.length > 0 && stats.entries < budget) {
     const sliceEnd = performance.now() + SLICE_MS;
     walker.run(stack, () => stats.entries >= budget || performance.now() > sliceEnd);
     const now = performance.now();
-    await ctx.redis
-      .multi()
-      .hincrby(keys.progress(data.jobId), 'entries', stats.entries - reported.entries)
-      .hincrby(keys.progress(data.jobId), 'dirs', stats.dirs - reported.dirs)
-      .hincrby(keys.progress(data.jobId), 'matched', stats.matched - reported.matched)
-      .exec();
-    reported = { entries: stats.entries, dirs: stats.dirs, matched: stats.matched };
+    reported = await reportProgress(ctx, data.jobId, stats, reported);
     if (now - lastEvent > 500) {
       lastEvent = now;
       await publishEvent(ctx.redis, { id: data.jobId, type: 'progress' });
     }
-    if (stack.length > 0 && (await ctx.store.isCancelled(data.jobId))) {
-      part.abort();
-      return { counters, errorSample, spawned: 0, cancelled: true };
-    }
+    if (stack.length > 0 && (await ctx.store.isCancelled(data.jobId))) return 'cancelled';
     await yieldToLoop();
   }
+  return stack.length === 0 ? [] : splitStack(stack);
+}
 
-  let spawned = 0;
-  if (stack.length > 0) {
-    // Children are added before this shard returns: a child added after its parent finished is lost.
-    const parent = job.parent;
-    if (parent?.id === undefined) throw new Error(`scan shard ${job.id} has no parent to add its remaining directories to`);
-    const groups = splitStack(stack);
-    await ctx.redis.hincrby(keys.progress(data.jobId), 'shardsTotal', groups.length);
-    for (const tasks of groups) {
-      const id = scanShardId(
-        data.jobId,
-        tasks.map((t) => t.path),
-      );
-      const child: ScanShardData = { ...data, tasks, root: undefined };
-      await ctx.queues[QUEUES.scan].add('scan', child, {
-        ...shardJobOptions(ctx.config, id),
-        parent: { id: parent.id, queue: parent.queueKey },
-      });
-      spawned++;
-    }
+/** Adds the unvisited tasks as new shards of this shard's parent, before this shard returns. */
+async function spawnChildren(ctx: ClusterContext, job: Job<ScanShardData>, groups: readonly DirTask[][]): Promise<number> {
+  if (groups.length === 0) return 0;
+  const data = job.data;
+  // Children are added before this shard returns: a child added after its parent finished is lost.
+  const parent = job.parent;
+  if (parent?.id === undefined) throw new Error(`scan shard ${job.id} has no parent to add its remaining directories to`);
+  await ctx.redis.hincrby(keys.progress(data.jobId), 'shardsTotal', groups.length);
+  for (const tasks of groups) {
+    const id = scanShardId(
+      data.jobId,
+      tasks.map((t) => t.path),
+    );
+    const child: ScanShardData = { ...data, tasks, root: undefined };
+    await ctx.queues[QUEUES.scan].add('scan', child, {
+      ...shardJobOptions(ctx.config, id),
+      parent: { id: parent.id, queue: parent.queueKey },
+    });
   }
-  part.commit();
-  await ctx.redis.hincrby(keys.progress(data.jobId), 'shardsDone', 1);
-  counters.dirs = stats.dirs;
-  counters.entries = stats.entries;
-  counters.matched = stats.matched;
-  return { counters, errorSample, spawned };
+  return groups.length;
 }

@@ -2,7 +2,7 @@ import * as path from 'node:path';
 import * as fs from 'node:fs';
 import { FilerError, isBatchKind, parseJobSpec, type JobSpec } from '@filer/core';
 import { normalizeRoot } from '@filer/engine';
-import { admitPath } from '@filer/storage';
+import { admitPath, admitS3Uri, isS3Uri, type AllowedS3 } from '@filer/storage';
 import { compileNamer } from '@filer/storage/batch';
 import type { ClusterContext } from './cluster-context.js';
 import { publishEvent } from './events.js';
@@ -13,14 +13,17 @@ import { scanShardId, type ScanShardData } from './scan-shard.js';
 
 /**
  * Validates a job request completely before anything is queued: its shape and meaning
- * (field-level errors), every root and destination resolved through symlinks and found inside
- * the allowed roots, and a rename's template compiled.
+ * (field-level errors), every local root and destination resolved through symlinks and found
+ * inside the allowed roots, every `s3://` one inside the S3 allow-list, and a rename's template
+ * compiled. Buckets and prefixes are checked for existence by the root shard that lists them
+ * (the API never opens an S3 connection).
  */
-export function admitJob(raw: unknown, allowedRoots: readonly string[], now = Date.now()): JobSpec {
+export function admitJob(raw: unknown, allowedRoots: readonly string[], now = Date.now(), allowedS3: readonly AllowedS3[] = []): JobSpec {
   const spec = parseJobSpec(raw, now);
   spec.roots = [
     ...new Set(
       spec.roots.map((r, i) => {
+        if (isS3Uri(r)) return normalizeRoot(admitS3Uri(r, allowedS3, `roots.${i}`));
         admitPath(r, allowedRoots, `roots.${i}`);
         if (!fs.statSync(r).isDirectory())
           throw new FilerError('E_ROOT_NOT_DIRECTORY', `roots.${i} '${r}' is not a directory`, { field: `roots.${i}`, value: r, path: r });
@@ -28,19 +31,42 @@ export function admitJob(raw: unknown, allowedRoots: readonly string[], now = Da
       }),
     ),
   ];
-  if (spec.kind === 'rename') compileNamer(spec.options, { to: 'options.to', replace: 'options.replace' });
+  const s3Roots = spec.roots.filter(isS3Uri);
+  if (s3Roots.length > 0 && s3Roots.length < spec.roots.length && !(spec.kind === 'copy' || spec.kind === 'move')) {
+    const i = spec.roots.findIndex((r) => !isS3Uri(r));
+    throw new FilerError('E_INVALID_ARGUMENT', `roots.${i}: cannot mix local and S3 roots in one ${spec.kind} job: submit one each`, {
+      field: `roots.${i}`,
+      value: spec.roots[i],
+    });
+  }
+  if (spec.kind === 'rename') {
+    if (s3Roots.length > 0)
+      throw new FilerError('E_INVALID_ARGUMENT', 'rename is not supported on S3 (an object has no rename)', {
+        field: 'roots',
+        value: s3Roots[0],
+      });
+    compileNamer(spec.options, { to: 'options.to', replace: 'options.replace' });
+  }
   if (spec.kind === 'copy' || spec.kind === 'move') {
     const dest = spec.options.dest!;
-    admitPath(dest, allowedRoots, 'options.dest', { mustExist: false });
-    const real = path.resolve(dest);
-    for (const r of spec.roots)
-      if (real === r || real.startsWith(r + '/'))
-        throw new FilerError('E_INVALID_ARGUMENT', `options.dest '${dest}' lies inside the root ${r}: its own output would be walked`, {
-          field: 'options.dest',
-          value: dest,
-        });
+    if (isS3Uri(dest)) {
+      admitS3Uri(dest, allowedS3, 'options.dest');
+      const d = normalizeRoot(dest);
+      for (const r of s3Roots) if (d === r || d.startsWith(r + '/')) throw destInside(dest, r);
+    } else {
+      admitPath(dest, allowedRoots, 'options.dest', { mustExist: false });
+      const real = path.resolve(dest);
+      for (const r of spec.roots) if (real === r || real.startsWith(r + '/')) throw destInside(dest, r);
+    }
   }
   return spec;
+}
+
+function destInside(dest: string, root: string): FilerError {
+  return new FilerError('E_INVALID_ARGUMENT', `options.dest '${dest}' lies inside the root ${root}: its own output would be walked`, {
+    field: 'options.dest',
+    value: dest,
+  });
 }
 
 /** Records a job and queues its first phase: one scan shard per root under a finalizer. */

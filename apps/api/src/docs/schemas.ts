@@ -26,7 +26,8 @@ export const SCHEMAS: Record<string, SchemaObject> = {
         minItems: 1,
         maxItems: 64,
         items: { type: 'string', minLength: 1, maxLength: 4096 },
-        description: 'Absolute directories; each must resolve (through symlinks) inside one of FILER_ALLOWED_ROOTS.',
+        description:
+          'Absolute directories, each resolving (through symlinks) inside one of FILER_ALLOWED_ROOTS; or s3://bucket/prefix/ inside FILER_ALLOWED_S3.',
       },
       filter: { $ref: '#/components/schemas/FilterSpec' },
       options: {
@@ -39,7 +40,11 @@ export const SCHEMAS: Record<string, SchemaObject> = {
           to: { type: 'string', description: 'rename: a name template' },
           replace: { type: 'string', description: 'rename: a regex on the base name (with `with`)' },
           with: { type: 'string', description: 'rename: the replacement for `replace`' },
-          dest: { type: 'string', description: 'copy, move: the destination directory (inside the allowed roots)' },
+          dest: {
+            type: 'string',
+            description:
+              'copy, move: the destination directory (inside the allowed roots) or s3://bucket/prefix/ (inside FILER_ALLOWED_S3)',
+          },
           flatten: { type: 'boolean' },
           verify: { type: 'boolean' },
           onConflict: { type: 'string', enum: [...CONFLICT_POLICIES] },

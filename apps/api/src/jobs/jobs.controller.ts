@@ -52,7 +52,7 @@ export class JobsController {
     @Body() body: unknown,
     @Res({ passthrough: true }) reply: FastifyReply,
   ): Promise<{ id: string; state: string; links: object }> {
-    const spec = admitJob(body, this.ctx.allowedRoots);
+    const spec = admitJob(body, this.ctx.allowedRoots, Date.now(), this.ctx.config.allowedS3);
     const rec = await submitJob(this.ctx, spec);
     this.metrics.jobsSubmitted.inc({ kind: rec.kind });
     this.log.info({ jobId: rec.id, kind: rec.kind, roots: spec.roots.length }, 'job submitted');

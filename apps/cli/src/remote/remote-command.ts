@@ -13,6 +13,7 @@ import {
   type FindFormat,
   type SortKey,
 } from '@filer/engine';
+import { isS3Uri } from '@filer/storage';
 import { filterInputFromFlags } from '../filter-flags.js';
 import { formatPathError, type CliContext } from '../cli-context.js';
 import { formatCount, ProgressLine } from '../progress.js';
@@ -29,6 +30,9 @@ export interface RemoteOptions {
 }
 
 type Flags = Record<string, unknown>;
+
+/** A local path made absolute for the server; an `s3://` URI is sent as written. */
+const absolute = (p: string): string => (isS3Uri(p) ? p : path.resolve(p));
 
 /** The job a command line asks for, as the API takes it. Roots and --dest become absolute: the server has no working directory of ours. */
 export function remoteSpec(kind: RemoteKind, roots: string[], flags: Flags): JobSpecInput {
@@ -52,7 +56,7 @@ export function remoteSpec(kind: RemoteKind, roots: string[], flags: Flags): Job
       break;
     case 'copy':
     case 'move':
-      set('dest', typeof flags.dest === 'string' && flags.dest !== '' ? path.resolve(flags.dest) : undefined);
+      set('dest', typeof flags.dest === 'string' && flags.dest !== '' ? absolute(flags.dest) : undefined);
       set('flatten', flags.flatten);
       set('verify', flags.verify);
       set('onConflict', flags.onConflict);
@@ -60,7 +64,7 @@ export function remoteSpec(kind: RemoteKind, roots: string[], flags: Flags): Job
   }
   return {
     kind,
-    roots: roots.map((r) => path.resolve(r)),
+    roots: roots.map(absolute),
     filter: filterInputFromFlags(flags as never),
     options,
     apply: flags.apply === true,

@@ -11,6 +11,12 @@ export interface PagedWalkControl {
   concurrency?: number;
   /** Checked between pages: true stops the walk (the remaining tasks stay on the stack). */
   shouldStop?: () => boolean;
+  /**
+   * With true, `shouldStop` only keeps new prefixes from starting: a prefix already being listed
+   * is listed to its last page. A cluster shard needs this, since a half-listed prefix put back on
+   * the stack would be listed again from its first page, its first entries twice.
+   */
+  finishStarted?: boolean;
 }
 
 function errnoOf(e: unknown): { code: string; message: string } {
@@ -45,7 +51,7 @@ export async function walkPaged(
       while (active < limit && stack.length > 0 && !stopped()) {
         const task = stack.pop()!;
         active++;
-        visit(source, task, options, sink, stats, stack, pump, stopped).then(
+        visit(source, task, options, sink, stats, stack, pump, control.finishStarted === true ? () => false : stopped).then(
           () => {
             active--;
             pump();
