@@ -83,6 +83,36 @@ describe('SqliteHashCache lookups', () => {
     expect(rowPaths(db)).toHaveLength(50);
   });
 
+  it('compares each identity field as a whole number: digits never run across fields', () => {
+    const db = openDb(dbFile());
+    const cache = new SqliteHashCache(db);
+    const a = at('/d/a', { size: 12, mtimeSec: 34, mtimeNsec: 0, ino: 1, dev: 10 });
+    cache.store([{ file: a, sample: 'sa' }], 'xxh128');
+    expect(cache.lookup([{ ...a, size: 123, mtimeSec: 4 }, { ...a, size: 1, mtimeSec: 234 }, { ...a, dev: 1 }, a], 'xxh128')).toEqual([
+      undefined,
+      undefined,
+      undefined,
+      { sample: 'sa', full: undefined },
+    ]);
+    // A row whose numbers SQLite holds as REAL (not as this cache writes them) is a miss, never a hit.
+    db.prepare("UPDATE file_hashes SET size = 12.5 WHERE path = '/d/a'").run();
+    expect(cache.lookup([a, { ...a, size: 12.5 }], 'xxh128')).toEqual([undefined, undefined]);
+  });
+
+  it('looks up many paths in chunks, in the order asked, with misses and paths asked twice', () => {
+    const db = openDb(dbFile());
+    const cache = new SqliteHashCache(db);
+    const files = Array.from({ length: 20_000 }, (_, i) => at(`/many/${i}`, { ino: i + 1 }));
+    cache.store(
+      files.filter((_, i) => i % 3 !== 0).map((file) => ({ file, sample: `s${file.ino}` })),
+      'xxh128',
+    );
+    const asked = [...files, files[5], files[6]];
+    const got = cache.lookup(asked, 'xxh128');
+    expect(got).toHaveLength(asked.length);
+    asked.forEach((f, i) => expect(got[i]).toEqual((f.ino - 1) % 3 === 0 ? undefined : { sample: `s${f.ino}`, full: undefined }));
+  });
+
   it('persists across connections (reopening the file)', () => {
     const file = dbFile();
     const db = openDb(file);

@@ -14,11 +14,9 @@ export const DEFAULT_HASH_CACHE_LIMITS: HashCacheLimits = { maxEntries: 2_000_00
 /** A hit refreshes its row's `last_seen` only when older than this: warm runs stay read-only. */
 const TOUCH_AFTER_MS = 86_400_000;
 
-/** Paths per lookup statement. */
-const LOOKUP_CHUNK = 4096;
-/** A range scan pays off from this many paths, while it reads at most this many rows per path asked. */
-const RANGE_SCAN_MIN = 256;
-const RANGE_SCAN_SLACK = 4;
+/** Paths per lookup statement, and rows per insert statement. */
+const LOOKUP_CHUNK = 16384;
+const STORE_CHUNK = 4096;
 
 /** Cache keys are absolute, normalised paths; resolving each directory once keeps that cheap. */
 function cacheKeys(paths: readonly string[]): string[] {
@@ -35,35 +33,34 @@ function cacheKeys(paths: readonly string[]): string[] {
   });
 }
 
-/** The deepest directory holding every path ('' for the file system root). */
-export function commonDirectory(keys: readonly string[]): string {
-  let lo = keys[0];
-  let hi = keys[0];
-  for (const k of keys) {
-    if (k < lo) lo = k;
-    if (k > hi) hi = k;
+/**
+ * What a lookup returns per path asked, in the order asked: `size,mtime_sec,mtime_nsec,ino,dev \0 last_seen
+ * \0 sample \0 full`, or null when the path has no row. One string per file instead of a row of values,
+ * and no path sent back, is what makes looking up every file of a large tree cheap. A missing full hash is ''.
+ */
+const LOOKUP_SQL = `SELECT h.size || ',' || h.mtime_sec || ',' || h.mtime_nsec || ',' || h.ino || ',' || h.dev || char(0) || h.last_seen
+    || char(0) || h.sample || char(0) || ifnull(h.full, '')
+  FROM json_each(?) AS j LEFT JOIN file_hashes AS h ON h.algo = ? AND h.path = j.value ORDER BY j.key`;
+
+/**
+ * Where the row's identity, starting at `at`, ends (just past its NUL) when it is exactly the file's
+ * size, mtime (s, ns), inode and device; -1 otherwise. Digits are read in place, without building strings.
+ * Anything that is not a plain decimal integer (a REAL, a sign) fails to match: a miss, never a stale hit.
+ */
+function identityEnd(row: string, at: number, f: DupeFile): number {
+  for (let k = 0; k < 5; k++) {
+    const want = k === 0 ? f.size : k === 1 ? f.mtimeSec : k === 2 ? f.mtimeNsec : k === 3 ? f.ino : f.dev;
+    const start = at;
+    let v = 0;
+    let c = row.charCodeAt(at);
+    while (c >= 48 && c <= 57) {
+      v = v * 10 + (c - 48);
+      c = row.charCodeAt(++at);
+    }
+    if (at === start || v !== want || c !== (k < 4 ? 44 : 0)) return -1;
+    at++;
   }
-  let n = 0;
-  while (n < lo.length && n < hi.length && lo[n] === hi[n]) n++;
-  // lo and hi agree on n characters; the directory is what ends at the last '/' of that prefix,
-  // unless the prefix itself ends exactly at a separator in both.
-  const prefix = lo.slice(0, n);
-  const atBoundary = (n === lo.length || lo[n] === '/') && (n === hi.length || hi[n] === '/');
-  const dir = atBoundary && lo !== hi ? prefix : prefix.slice(0, prefix.lastIndexOf('/'));
-  return dir === '/' ? '' : dir;
-}
-
-type RawRow = [string, number, number, number, number, number, string, string | null, number];
-
-interface Row {
-  dev: number;
-  ino: number;
-  size: number;
-  mtime_sec: number;
-  mtime_nsec: number;
-  sample: string;
-  full: string | null;
-  last_seen: number;
+  return at;
 }
 
 /**
@@ -71,8 +68,7 @@ interface Row {
  * device are all what they were when it was hashed, so a changed file is never given a stale hash.
  */
 export class SqliteHashCache implements HashCache {
-  private readonly selectMany: Database.Statement<[string, string]>;
-  private readonly selectRange: Database.Statement<[string, string, string, number]>;
+  private readonly select: Database.Statement<[string, string]>;
   private readonly upsert: Database.Statement;
   private readonly touch: Database.Statement;
   private stored = 0;
@@ -84,16 +80,7 @@ export class SqliteHashCache implements HashCache {
   ) {
     // One statement per chunk of paths: SQLite walks the primary key for each path of a JSON list,
     // far cheaper than a prepared lookup per path.
-    this.selectMany = db
-      .prepare(
-        'SELECT path, dev, ino, size, mtime_sec, mtime_nsec, sample, full, last_seen FROM file_hashes WHERE algo = ? AND path IN (SELECT value FROM json_each(?))',
-      )
-      .raw(true);
-    this.selectRange = db
-      .prepare(
-        'SELECT path, dev, ino, size, mtime_sec, mtime_nsec, sample, full, last_seen FROM file_hashes WHERE algo = ? AND path >= ? AND path < ? LIMIT ?',
-      )
-      .raw(true);
+    this.select = db.prepare(LOOKUP_SQL).pluck(true);
     // Rows go in as one JSON array per chunk: SQLite unpacks and inserts them without a JS call per row.
     this.upsert = db.prepare(
       `INSERT INTO file_hashes (algo, path, dev, ino, size, mtime_sec, mtime_nsec, sample, full, last_seen)
@@ -110,45 +97,24 @@ export class SqliteHashCache implements HashCache {
     const now = this.now();
     const stale: string[] = [];
     const keys = cacheKeys(files.map((f) => f.path));
-    const rows = this.fetchRows(keys, algorithm);
-    const out = files.map((f, i) => {
-      const r = rows.get(keys[i]);
-      if (!r || r.size !== f.size || r.mtime_sec !== f.mtimeSec || r.mtime_nsec !== f.mtimeNsec || r.ino !== f.ino || r.dev !== f.dev) {
-        return undefined;
+    const out = new Array<CachedHashes | undefined>(files.length);
+    for (let start = 0; start < keys.length; start += LOOKUP_CHUNK) {
+      const rows = this.select.all(JSON.stringify(keys.slice(start, start + LOOKUP_CHUNK)), algorithm) as (string | null)[];
+      for (let k = 0; k < rows.length; k++) {
+        const row = rows[k];
+        if (row === null) continue;
+        const i = start + k;
+        // The row's identity must equal the file's, field for field, or the hash is not served.
+        const at = identityEnd(row, 0, files[i]);
+        if (at < 0) continue;
+        const sampleAt = row.indexOf('\0', at) + 1;
+        const fullAt = row.indexOf('\0', sampleAt) + 1;
+        if (now - Number(row.slice(at, sampleAt - 1)) > TOUCH_AFTER_MS) stale.push(keys[i]);
+        out[i] = { sample: row.slice(sampleAt, fullAt - 1), full: fullAt === row.length ? undefined : row.slice(fullAt) };
       }
-      if (now - r.last_seen > TOUCH_AFTER_MS) stale.push(keys[i]);
-      return { sample: r.sample, full: r.full ?? undefined };
-    });
+    }
     if (stale.length > 0) this.db.transaction(() => stale.forEach((p) => this.touch.run(now, algorithm, p)))();
     return out;
-  }
-
-  /**
-   * Rows for these absolute paths. Files of one run usually share a directory, so one range scan
-   * over that directory's rows is tried first; if the cache holds far more rows there than asked
-   * for, it falls back to primary-key lookups.
-   */
-  private fetchRows(keys: readonly string[], algorithm: HashAlgorithm): Map<string, Row> {
-    const rows = new Map<string, Row>();
-    if (keys.length === 0) return rows;
-    const add = (raw: RawRow): void => {
-      const [p, dev, ino, size, mtime_sec, mtime_nsec, sample, full, last_seen] = raw;
-      rows.set(p, { dev, ino, size, mtime_sec, mtime_nsec, sample, full, last_seen });
-    };
-    if (keys.length >= RANGE_SCAN_MIN) {
-      const wanted = new Set(keys);
-      const dir = commonDirectory(keys);
-      const limit = keys.length * RANGE_SCAN_SLACK;
-      const found = this.selectRange.all(algorithm, dir + '/', dir + '0', limit + 1) as RawRow[];
-      if (found.length <= limit) {
-        for (const raw of found) if (wanted.has(raw[0])) add(raw);
-        return rows;
-      }
-    }
-    for (let i = 0; i < keys.length; i += LOOKUP_CHUNK) {
-      for (const raw of this.selectMany.all(algorithm, JSON.stringify(keys.slice(i, i + LOOKUP_CHUNK))) as RawRow[]) add(raw);
-    }
-    return rows;
   }
 
   store(entries: readonly { file: DupeFile; sample?: string; full?: string }[], algorithm: HashAlgorithm): void {
@@ -159,8 +125,8 @@ export class SqliteHashCache implements HashCache {
     // Key order keeps the B-tree inserts local.
     rows.sort((a, b) => ((a[0] as string) < (b[0] as string) ? -1 : 1));
     this.db.transaction(() => {
-      for (let i = 0; i < rows.length; i += LOOKUP_CHUNK) {
-        this.upsert.run({ algo: algorithm, rows: JSON.stringify(rows.slice(i, i + LOOKUP_CHUNK)), now });
+      for (let i = 0; i < rows.length; i += STORE_CHUNK) {
+        this.upsert.run({ algo: algorithm, rows: JSON.stringify(rows.slice(i, i + STORE_CHUNK)), now });
       }
     })();
     this.stored += entries.length;
