@@ -106,9 +106,8 @@ export async function runDupes(
       native: opts.config.nativeScan,
       spawnAfterMs: opts.config.spawnAfterMs,
       onEntries: (entries) => {
-        for (const e of entries) {
-          files.push({ path: e.path, size: e.size!, dev: e.dev!, ino: e.ino!, mtimeSec: e.mtimeSec!, mtimeNsec: e.mtimeNsec! });
-        }
+        // An identity walk fills every DupeFile field: the entries are kept as they are, not copied.
+        for (const e of entries) files.push(e as DupeFile);
         scanned = files.length;
       },
       onError: reportError,

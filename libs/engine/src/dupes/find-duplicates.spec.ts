@@ -119,6 +119,25 @@ describe('findDuplicates phases', () => {
     expect(r.errors).toEqual([]);
   });
 
+  it("hashes in the order files were walked (a directory's files together), from any iterable", async () => {
+    const walked: Record<string, Buffer> = {
+      '/z/1': bytes(9_000, 1),
+      '/z/2': bytes(9_000, 2),
+      '/a/1': bytes(9_000, 3),
+      '/a/2': bytes(500, 4),
+      '/m/1': bytes(500, 5),
+      '/m/2': bytes(9_000, 1),
+    };
+    const { files, hasher } = world(walked);
+    function* generate(): Generator<DupeFile> {
+      yield* files;
+    }
+    const r = await findDuplicates(generate(), { hasher, includeEmpty: false, emptyHash: EMPTY });
+    expect(hasher.calls.find((c) => c.scope === 'sample')!.paths).toEqual(['/z/1', '/z/2', '/a/1', '/a/2', '/m/1', '/m/2']);
+    expect(hasher.calls.find((c) => c.scope === 'full')!.paths).toEqual(['/z/1', '/m/2']);
+    expect(groupPaths(r)).toEqual([['/m/2', '/z/1']]);
+  });
+
   it('hashes whole files only where samples collide', async () => {
     const { files, hasher } = world({
       '/x1': bytes(10_000, 2),

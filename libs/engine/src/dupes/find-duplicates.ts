@@ -22,6 +22,8 @@ export interface DuplicatesResult {
 
 interface Tracked {
   file: DupeFile;
+  /** Position in the walk's order, which keeps a directory's files together. */
+  rank: number;
   sample?: string;
   full?: string;
   fresh: boolean;
@@ -37,7 +39,10 @@ export async function findDuplicates(files: Iterable<DupeFile>, opts: FindDuplic
   const { hasher, cache } = opts;
   const errors: PathError[] = [];
   await opts.onPhase?.('size');
-  const sizes = groupBySize(files, opts.includeEmpty);
+  const list = Array.isArray(files) ? (files as DupeFile[]) : [...files];
+  const rank = new Map<DupeFile, number>();
+  for (let i = 0; i < list.length; i++) rank.set(list[i], i);
+  const sizes = groupBySize(list, opts.includeEmpty);
   const stats: DupeStats = {
     files: sizes.files,
     hardLinks: sizes.hardLinks,
@@ -56,7 +61,7 @@ export async function findDuplicates(files: Iterable<DupeFile>, opts: FindDuplic
   const sized: Tracked[][] = [];
   for (const g of sizes.groups) {
     if (g[0].size === 0) final.push({ files: g, hash: opts.emptyHash });
-    else sized.push(g.map((file) => ({ file, fresh: false })));
+    else sized.push(g.map((file) => ({ file, rank: rank.get(file)!, fresh: false })));
   }
   const tracked = sized.flat();
   stats.candidates = tracked.length;
@@ -76,10 +81,9 @@ export async function findDuplicates(files: Iterable<DupeFile>, opts: FindDuplic
 
   const failed = new Set<Tracked>();
   const hashMissing = async (items: Tracked[], scope: HashScope): Promise<void> => {
-    // Path order reads a directory's files together, which the kernel's caches reward.
-    const need = items
-      .filter((t) => (scope === 'sample' ? t.sample === undefined : t.full === undefined))
-      .sort((a, b) => (a.file.path < b.file.path ? -1 : a.file.path > b.file.path ? 1 : 0));
+    // Walk order reads a directory's files together, which the kernel's caches reward; it is a
+    // number to compare, where sorting by path cost string comparisons of long common prefixes.
+    const need = items.filter((t) => (scope === 'sample' ? t.sample === undefined : t.full === undefined)).sort((a, b) => a.rank - b.rank);
     if (need.length === 0) return;
     const outcomes = await hasher.hash(
       need.map((t) => t.file),

@@ -15,32 +15,43 @@ export interface SizeGrouping {
  * identical, so they are grouped only when asked.
  */
 export function groupBySize(files: Iterable<DupeFile>, includeEmpty: boolean): SizeGrouping {
-  const byInode = new Map<string, DupeFile>();
+  // Inodes per device, keyed by number: no string key built per file.
+  const byDevice = new Map<number, Map<number, DupeFile>>();
   let hardLinks = 0;
+  let lastDev = NaN;
+  let byInode: Map<number, DupeFile> | undefined;
   for (const f of files) {
-    const id = `${f.dev}:${f.ino}`;
-    const seen = byInode.get(id);
-    if (seen === undefined) byInode.set(id, f);
+    if (f.dev !== lastDev || byInode === undefined) {
+      lastDev = f.dev;
+      byInode = byDevice.get(f.dev);
+      if (byInode === undefined) byDevice.set(f.dev, (byInode = new Map()));
+    }
+    const seen = byInode.get(f.ino);
+    if (seen === undefined) byInode.set(f.ino, f);
     else if (seen.path !== f.path) {
       // The same path twice (overlapping roots) is one name; another path is another link.
       hardLinks++;
-      if (f.path < seen.path) byInode.set(id, f);
+      if (f.path < seen.path) byInode.set(f.ino, f);
     }
   }
   const bySize = new Map<number, DupeFile[]>();
   let emptySkipped = 0;
   let count = 0;
-  for (const f of byInode.values()) {
-    count++;
-    if (f.size === 0 && !includeEmpty) {
-      emptySkipped++;
-      continue;
+  for (const inodes of byDevice.values()) {
+    for (const f of inodes.values()) {
+      count++;
+      if (f.size === 0 && !includeEmpty) {
+        emptySkipped++;
+        continue;
+      }
+      const list = bySize.get(f.size);
+      if (list) list.push(f);
+      else bySize.set(f.size, [f]);
     }
-    const list = bySize.get(f.size);
-    if (list) list.push(f);
-    else bySize.set(f.size, [f]);
   }
-  const groups = [...bySize.values()].filter((g) => g.length > 1).sort((a, b) => b[0].size - a[0].size);
+  const groups: DupeFile[][] = [];
+  for (const g of bySize.values()) if (g.length > 1) groups.push(g);
+  groups.sort((a, b) => b[0].size - a[0].size);
   return { groups, hardLinks, emptySkipped, files: count };
 }
 
