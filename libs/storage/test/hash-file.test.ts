@@ -5,6 +5,7 @@ import { xxhash128 } from 'hash-wasm';
 import type { DupeFile, HashOutcome } from '@filer/engine';
 import { file, makeTree, noiseBytes, runProcess, type TempTree, walkedIdentity } from '@filer/testing';
 import { createStreamingHash, FileHashReader } from '../src/local/hash-file.js';
+import { packFiles, unpackFiles } from '../src/local/hash-protocol.js';
 // The thread pool loads `hash-worker.js` next to its own module, so it must come from the build
 // (`npm run build`); the sources have only the .ts file.
 import { LocalFileHasher } from '../dist/local/local-file-hasher.js';
@@ -221,5 +222,19 @@ describe('LocalFileHasher (worker threads)', () => {
     } finally {
       await hasher.close();
     }
+  });
+});
+
+describe('hash batches sent to worker threads packed', () => {
+  it('unpack gives back every path and identity field exactly, odd names and large numbers included', () => {
+    const files: DupeFile[] = [
+      { path: '/a b/new\nline,comma', size: 0, dev: 1, ino: 2, mtimeSec: 3, mtimeNsec: 4 },
+      { path: 'relative/é/🙂', size: 2 ** 53 - 1, dev: 66_306, ino: 2 ** 53 - 2, mtimeSec: -1, mtimeNsec: 999_999_999 },
+      { path: '/x', size: 8192, dev: 0, ino: 0, mtimeSec: 0, mtimeNsec: 0 },
+    ];
+    const { paths, meta } = packFiles(files);
+    expect(unpackFiles(paths, meta)).toEqual(files);
+    const one = packFiles([files[1]]);
+    expect(unpackFiles(one.paths, one.meta)).toEqual([files[1]]);
   });
 });

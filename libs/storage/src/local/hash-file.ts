@@ -33,6 +33,7 @@ export class FileHashReader {
   /** Bytes of the files hashed successfully (what a cached rerun must bring to zero). */
   bytesRead = 0;
   private readonly buf = Buffer.allocUnsafe(READ_BUFFER_BYTES);
+  private sampleBuf = Buffer.alloc(0);
 
   /** `follow`: the walk followed symlinks (-L), so a path may be a link to the file it recorded. */
   constructor(
@@ -49,7 +50,9 @@ export class FileHashReader {
 
   private nativeSamples(native: NativeScan, files: readonly DupeFile[]): HashOutcome[] {
     const stride = 2 * SAMPLE_BLOCK;
-    const out = Buffer.allocUnsafe(files.length * stride);
+    // One buffer reused for every batch: a fresh one per batch cost page faults on every sample.
+    if (this.sampleBuf.length < files.length * stride) this.sampleBuf = Buffer.allocUnsafe(files.length * stride);
+    const out = this.sampleBuf;
     const sizes = Float64Array.from(files, (f) => f.size);
     const r = native.readSamples(files.map((f) => f.path).join('\0'), files.length, sizes, SAMPLE_BLOCK, this.follow, out);
     return files.map((f, i) => {

@@ -1,8 +1,8 @@
 import { workerScript } from './worker-script.js';
 import { Worker } from 'node:worker_threads';
 import { availableParallelism } from 'node:os';
-import type { DupeFile, FileHasher, HashAlgorithm, HashOutcome, HashScope } from '@filer/engine';
-import type { FromHashWorker, HashWorkerInit, ToHashWorker } from './hash-protocol.js';
+import { sampleIsWhole, type DupeFile, type FileHasher, type HashAlgorithm, type HashOutcome, type HashScope } from '@filer/engine';
+import { packFiles, type FromHashWorker, type HashWorkerInit, type ToHashWorker } from './hash-protocol.js';
 import { EMPTY_DIGESTS } from './streaming-hash.js';
 
 export { EMPTY_DIGESTS } from './streaming-hash.js';
@@ -81,7 +81,12 @@ export class LocalFileHasher implements FileHasher {
         while (next < batches.length) {
           const b = batches[next++];
           const reply = await this.run(w, b.files, scope);
-          reply.outcomes.forEach((o, k) => (out[b.start + k] = o));
+          const hashes = reply.hashes.split('\n');
+          for (let k = 0; k < b.files.length; k++) {
+            // A sample covers the whole file when the file is small enough; a full hash always does.
+            out[b.start + k] = { hash: hashes[k], whole: scope === 'full' || sampleIsWhole(b.files[k].size) };
+          }
+          for (const [k, error] of reply.errors) out[b.start + k] = { error };
           this.bytesRead += reply.bytesRead;
           this.filesHashed += b.files.length;
         }
@@ -101,7 +106,8 @@ export class LocalFileHasher implements FileHasher {
       };
       w.on('message', onMessage);
       w.once('error', reject);
-      w.postMessage({ batch, files, scope } satisfies ToHashWorker);
+      const { paths, meta } = packFiles(files);
+      w.postMessage({ batch, paths, meta, scope } satisfies ToHashWorker, [meta.buffer as ArrayBuffer]);
     });
   }
 
