@@ -14,23 +14,53 @@ export const DEFAULT_HASH_CACHE_LIMITS: HashCacheLimits = { maxEntries: 2_000_00
 /** A hit refreshes its row's `last_seen` only when older than this: warm runs stay read-only. */
 const TOUCH_AFTER_MS = 86_400_000;
 
-/** Paths per lookup statement, and rows per insert statement. */
+/** Paths per lookup statement. */
 const LOOKUP_CHUNK = 16384;
-const STORE_CHUNK = 4096;
 
-/** Cache keys are absolute, normalised paths; resolving each directory once keeps that cheap. */
-function cacheKeys(paths: readonly string[]): string[] {
-  const dirs = new Map<string, string>();
-  return paths.map((p) => {
+/**
+ * Cache keys are absolute, normalised paths: a directory part (resolved once per directory, one
+ * string shared by its files) and the base name, so that key is `dirs[i] + names[i]`.
+ */
+function splitKeys(paths: readonly string[]): { dirs: string[]; names: string[] } {
+  const resolved = new Map<string, string>();
+  const dirs = new Array<string>(paths.length);
+  const names = new Array<string>(paths.length);
+  for (let i = 0; i < paths.length; i++) {
+    const p = paths[i];
     const slash = p.lastIndexOf('/');
     const dir = slash < 0 ? '.' : p.slice(0, slash);
-    let abs = dirs.get(dir);
+    let abs = resolved.get(dir);
     if (abs === undefined) {
       abs = path.resolve(dir === '' ? '/' : dir);
-      dirs.set(dir, abs);
+      abs = abs === '/' ? '/' : abs + '/';
+      resolved.set(dir, abs);
     }
-    return (abs === '/' ? '' : abs) + '/' + p.slice(slash + 1);
-  });
+    dirs[i] = abs;
+    names[i] = p.slice(slash + 1);
+  }
+  return { dirs, names };
+}
+
+function cacheKeys(paths: readonly string[]): string[] {
+  const { dirs, names } = splitKeys(paths);
+  return dirs.map((d, i) => d + names[i]);
+}
+
+/**
+ * Indices grouped by directory, directories in key order. Within a directory (a few leaf pages of
+ * the B-tree) the order hardly matters to SQLite, so only the distinct directories are sorted, not
+ * whole paths with their long common prefixes.
+ */
+function directoryOrder(dirs: readonly string[]): number[] {
+  const byDir = new Map<string, number[]>();
+  for (let i = 0; i < dirs.length; i++) {
+    const list = byDir.get(dirs[i]);
+    if (list === undefined) byDir.set(dirs[i], [i]);
+    else list.push(i);
+  }
+  const order: number[] = [];
+  for (const d of [...byDir.keys()].sort()) for (const i of byDir.get(d)!) order.push(i);
+  return order;
 }
 
 /**
@@ -81,11 +111,10 @@ export class SqliteHashCache implements HashCache {
     // One statement per chunk of paths: SQLite walks the primary key for each path of a JSON list,
     // far cheaper than a prepared lookup per path.
     this.select = db.prepare(LOOKUP_SQL).pluck(true);
-    // Rows go in as one JSON array per chunk: SQLite unpacks and inserts them without a JS call per row.
+    // One prepared statement run per row inside one transaction: cheaper than building and parsing JSON.
     this.upsert = db.prepare(
       `INSERT INTO file_hashes (algo, path, dev, ino, size, mtime_sec, mtime_nsec, sample, full, last_seen)
-       SELECT @algo, r.value ->> 0, r.value ->> 1, r.value ->> 2, r.value ->> 3, r.value ->> 4, r.value ->> 5, r.value ->> 6, r.value ->> 7, @now
-       FROM json_each(@rows) AS r WHERE true
+       VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?)
        ON CONFLICT (algo, path) DO UPDATE SET dev = excluded.dev, ino = excluded.ino, size = excluded.size,
          mtime_sec = excluded.mtime_sec, mtime_nsec = excluded.mtime_nsec, sample = excluded.sample,
          full = excluded.full, last_seen = excluded.last_seen`,
@@ -120,13 +149,14 @@ export class SqliteHashCache implements HashCache {
   store(entries: readonly { file: DupeFile; sample?: string; full?: string }[], algorithm: HashAlgorithm): void {
     const now = this.now();
     const kept = entries.filter((e) => e.sample !== undefined);
-    const keys = cacheKeys(kept.map((e) => e.file.path));
-    const rows = kept.map(({ file: f, sample, full }, i) => [keys[i], f.dev, f.ino, f.size, f.mtimeSec, f.mtimeNsec, sample, full ?? null]);
-    // Key order keeps the B-tree inserts local.
-    rows.sort((a, b) => ((a[0] as string) < (b[0] as string) ? -1 : 1));
+    const { dirs, names } = splitKeys(kept.map((e) => e.file.path));
+    // Inserts in (nearly) key order keep SQLite's B-tree writes local.
+    const order = directoryOrder(dirs);
+    const upsert = this.upsert;
     this.db.transaction(() => {
-      for (let i = 0; i < rows.length; i += STORE_CHUNK) {
-        this.upsert.run({ algo: algorithm, rows: JSON.stringify(rows.slice(i, i + STORE_CHUNK)), now });
+      for (const i of order) {
+        const { file: f, sample, full } = kept[i];
+        upsert.run(algorithm, dirs[i] + names[i], f.dev, f.ino, f.size, f.mtimeSec, f.mtimeNsec, sample, full ?? null, now);
       }
     })();
     this.stored += entries.length;
