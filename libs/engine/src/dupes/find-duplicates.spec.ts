@@ -266,12 +266,51 @@ describe('findDuplicates phases', () => {
     const cache = new MemoryCache();
     const cold = world(spec);
     const first = await run(cold.files, cold.hasher, { cache });
+    const coldStores = cache.stores.length;
+    expect(coldStores).toBeGreaterThan(0);
     const warm = world(spec);
     const second = await run(warm.files, warm.hasher, { cache });
     expect(warm.hasher.calls).toEqual([]);
     expect(second.groups).toEqual(first.groups);
     expect(second.stats).toMatchObject({ candidates: 5, cacheHits: 5, sampled: 0, fullyHashed: 0, bytesRead: 0 });
-    expect(cache.stores).toHaveLength(1); // only the cold run stored
+    expect(cache.stores).toHaveLength(coldStores); // only the cold run stored
+  });
+
+  it('writes the cache as it goes, each file once, with the same rows as one write at the end', async () => {
+    // More files than one hashing chunk, so results are written while later chunks are hashed.
+    const spec: Record<string, Buffer> = {};
+    for (let i = 0; i < 5000; i++) spec[`/s/${String(i).padStart(4, '0')}`] = Buffer.from(`small ${i % 2000}`);
+    for (let i = 0; i < 30; i++) spec[`/b/${i}`] = bytes(9000, i % 10, i % 3 === 0 ? { 4500: 1 } : {});
+    const { files, hasher } = world(spec);
+    hasher.failures.set('/b/4', { scope: 'full', code: 'E_CHANGED' });
+    hasher.failures.set('/s/0007', { scope: 'sample', code: 'EIO' });
+    const cache = new MemoryCache();
+    await run(files, hasher, { cache });
+    expect(cache.stores.length).toBeGreaterThan(2);
+    const written = cache.stores.flat();
+    const paths = written.map((w) => w.path);
+    expect(new Set(paths).size).toBe(paths.length);
+    expect(paths.sort()).toEqual(
+      files
+        .map((f) => f.path)
+        .filter((p) => p !== '/b/4' && p !== '/s/0007')
+        .sort(),
+    );
+    const sampleOf = (b: Buffer): string =>
+      b.length <= 8192 ? sha(b) : sha(Buffer.concat([b.subarray(0, 4096), b.subarray(b.length - 4096)]));
+    const collided = new Set(hasher.scopes('full'));
+    for (const w of written) {
+      const data = spec[w.path];
+      expect(w.sample).toBe(sampleOf(data));
+      // Whole samples and computed full hashes are written; a big file whose sample was unique has none.
+      expect(w.full).toBe(data.length <= 8192 || collided.has(w.path) ? sha(data) : undefined);
+    }
+    const warm = world(spec);
+    const again = await run(warm.files, warm.hasher, { cache });
+    const uncached = world(spec);
+    expect(again.groups).toEqual((await run(uncached.files, uncached.hasher)).groups);
+    // Only the files that failed are hashed again (a failed file's sample was not written either).
+    expect(warm.hasher.calls.map((c) => c.paths.sort())).toEqual([['/b/4', '/s/0007'], ['/b/4']]);
   });
 
   it('hashes only the missing full hash when the cache has just the sample', async () => {

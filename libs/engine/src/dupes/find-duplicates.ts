@@ -2,7 +2,7 @@ import type { PathError } from '@filer/core';
 import { toDupeGroups } from './dupe-report.js';
 import { sampleIsWhole } from './sample-layout.js';
 import { groupBySize, splitByKey } from './size-groups.js';
-import type { DupeFile, DupeGroup, DupePhase, DupeStats, FileHasher, HashCache, HashScope } from './dupe-types.js';
+import type { DupeFile, DupeGroup, DupePhase, DupeStats, FileHasher, HashCache, HashOutcome, HashScope } from './dupe-types.js';
 
 export interface FindDuplicatesOptions {
   hasher: FileHasher;
@@ -27,7 +27,15 @@ interface Tracked {
   sample?: string;
   full?: string;
   fresh: boolean;
+  /** Already written to the cache in this run. */
+  stored?: boolean;
 }
+
+/**
+ * With a cache, files are sent to the hasher this many at a time, one chunk ahead: the hashing
+ * threads work on the next chunk while this thread writes the finished one to the cache.
+ */
+const HASH_CHUNK = 2048;
 
 /**
  * The duplicate pipeline: group by size → hash a sample (head and tail) of every file whose
@@ -80,28 +88,51 @@ export async function findDuplicates(files: Iterable<DupeFile>, opts: FindDuplic
   }
 
   const failed = new Set<Tracked>();
+  /** Writes the fresh, final results among `items` to the cache (a failed file is never written). */
+  const storeFinal = (items: readonly Tracked[], final: (t: Tracked) => boolean): void => {
+    if (!cache) return;
+    const ready = items.filter((t) => t.fresh && !t.stored && !failed.has(t) && final(t));
+    if (ready.length === 0) return;
+    for (const t of ready) t.stored = true;
+    cache.store(ready, hasher.algorithm);
+  };
   const hashMissing = async (items: Tracked[], scope: HashScope): Promise<void> => {
     // Walk order reads a directory's files together, which the kernel's caches reward; it is a
     // number to compare, where sorting by path cost string comparisons of long common prefixes.
     const need = items.filter((t) => (scope === 'sample' ? t.sample === undefined : t.full === undefined)).sort((a, b) => a.rank - b.rank);
     if (need.length === 0) return;
-    const outcomes = await hasher.hash(
-      need.map((t) => t.file),
-      scope,
-    );
-    outcomes.forEach((o, i) => {
-      const t = need[i];
-      if ('error' in o) {
-        failed.add(t);
-        errors.push(o.error);
-        return;
-      }
-      t.fresh = true;
-      if (scope === 'sample') {
-        t.sample = o.hash;
-        if (o.whole) t.full = o.hash;
-      } else t.full = o.hash;
-    });
+    const chunk = cache ? HASH_CHUNK : need.length;
+    const start = (from: number): Promise<HashOutcome[]> | undefined => {
+      if (from >= need.length) return undefined;
+      const p = hasher.hash(
+        need.slice(from, from + chunk).map((t) => t.file),
+        scope,
+      );
+      p.catch(() => undefined); // awaited below; this only keeps a failure that comes early from counting as unhandled
+      return p;
+    };
+    let next = start(0);
+    for (let from = 0; next !== undefined; from += chunk) {
+      const current = next;
+      next = start(from + chunk);
+      const outcomes = await current;
+      const part = need.slice(from, from + chunk);
+      outcomes.forEach((o, i) => {
+        const t = part[i];
+        if ('error' in o) {
+          failed.add(t);
+          errors.push(o.error);
+          return;
+        }
+        t.fresh = true;
+        if (scope === 'sample') {
+          t.sample = o.hash;
+          if (o.whole) t.full = o.hash;
+        } else t.full = o.hash;
+      });
+      // A whole hash is final; a sample alone is not until the samples are compared.
+      storeFinal(part, (t) => t.full !== undefined);
+    }
     if (scope === 'sample') stats.sampled += need.length;
     else stats.fullyHashed += need.length;
   };
@@ -109,16 +140,25 @@ export async function findDuplicates(files: Iterable<DupeFile>, opts: FindDuplic
   await opts.onPhase?.('sample');
   await hashMissing(tracked, 'sample');
   const needFull: Tracked[][] = [];
+  const sampleFinal: Tracked[] = [];
   for (const group of sized) {
     const alive = group.filter((t) => !failed.has(t));
-    for (const sub of splitByKey(
+    const subs = splitByKey(
       alive,
       alive.map((t) => t.sample),
-    )) {
+    );
+    const colliding = new Set<Tracked>();
+    for (const sub of subs) {
       if (sampleIsWhole(sub[0].file.size)) final.push({ files: sub.map((t) => t.file), hash: sub[0].sample! });
-      else needFull.push(sub);
+      else {
+        needFull.push(sub);
+        for (const t of sub) colliding.add(t);
+      }
     }
+    // A sample no other file shares is all this run learns about the file: final.
+    if (cache) for (const t of alive) if (!colliding.has(t)) sampleFinal.push(t);
   }
+  storeFinal(sampleFinal, () => true);
 
   await opts.onPhase?.('full');
   await hashMissing(needFull.flat(), 'full');
@@ -132,10 +172,8 @@ export async function findDuplicates(files: Iterable<DupeFile>, opts: FindDuplic
     }
   }
 
-  if (cache) {
-    const fresh = tracked.filter((t) => t.fresh && !failed.has(t));
-    if (fresh.length > 0) cache.store(fresh, hasher.algorithm);
-  }
+  // Whatever is fresh and not written yet (nothing, as the phases above write as they go).
+  storeFinal(tracked, () => true);
   await opts.onPhase?.('done');
 
   const groups = toDupeGroups(final);
