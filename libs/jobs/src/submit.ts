@@ -20,6 +20,19 @@ import { scanShardId, type ScanShardData } from './scan-shard.js';
  */
 export function admitJob(raw: unknown, allowedRoots: readonly string[], now = Date.now(), allowedS3: readonly AllowedS3[] = []): JobSpec {
   const spec = parseJobSpec(raw, now);
+  // Fields name the request's own index: checked before duplicates are dropped.
+  const odd = spec.roots.findIndex((r) => isS3Uri(r) !== isS3Uri(spec.roots[0]));
+  if (odd > 0 && spec.kind !== 'copy' && spec.kind !== 'move')
+    throw new FilerError('E_INVALID_ARGUMENT', `roots.${odd}: cannot mix local and S3 roots in one ${spec.kind} job: submit one each`, {
+      field: `roots.${odd}`,
+      value: spec.roots[odd],
+    });
+  const s3At = spec.roots.findIndex(isS3Uri);
+  if (spec.kind === 'rename' && s3At >= 0)
+    throw new FilerError('E_INVALID_ARGUMENT', `roots.${s3At}: rename is not supported on S3 (an object has no rename)`, {
+      field: `roots.${s3At}`,
+      value: spec.roots[s3At],
+    });
   spec.roots = [
     ...new Set(
       spec.roots.map((r, i) => {
@@ -32,21 +45,7 @@ export function admitJob(raw: unknown, allowedRoots: readonly string[], now = Da
     ),
   ];
   const s3Roots = spec.roots.filter(isS3Uri);
-  if (s3Roots.length > 0 && s3Roots.length < spec.roots.length && !(spec.kind === 'copy' || spec.kind === 'move')) {
-    const i = spec.roots.findIndex((r) => !isS3Uri(r));
-    throw new FilerError('E_INVALID_ARGUMENT', `roots.${i}: cannot mix local and S3 roots in one ${spec.kind} job: submit one each`, {
-      field: `roots.${i}`,
-      value: spec.roots[i],
-    });
-  }
-  if (spec.kind === 'rename') {
-    if (s3Roots.length > 0)
-      throw new FilerError('E_INVALID_ARGUMENT', 'rename is not supported on S3 (an object has no rename)', {
-        field: 'roots',
-        value: s3Roots[0],
-      });
-    compileNamer(spec.options, { to: 'options.to', replace: 'options.replace' });
-  }
+  if (spec.kind === 'rename') compileNamer(spec.options, { to: 'options.to', replace: 'options.replace' });
   if (spec.kind === 'copy' || spec.kind === 'move') {
     const dest = spec.options.dest!;
     if (isS3Uri(dest)) {
