@@ -12,10 +12,10 @@ import { runFiler, runRclone, startCluster, startS3Server, type ClusterHandle, t
  */
 
 const BUCKET = 'cluster-s3';
-/** 10 × 10 prefixes of 30 objects, two levels below tree/ (nothing directly under tree/ itself). */
+/** 10 × 10 prefixes of 20 objects, two levels below tree/ (nothing directly under tree/ itself). */
 const TOPS = 10;
 const SUBS = 10;
-const PER_DIR = 30;
+const PER_DIR = 20;
 const FILES = TOPS * SUBS * PER_DIR;
 
 let server: S3ServerHandle;
