@@ -175,6 +175,20 @@ describe('S3 prefixes through the cluster', () => {
     expect(sortedLines(body).length).toBe(SUBS * PER_DIR);
   });
 
+  it('filer --server manifest: the cluster lists, the CLI writes the same manifest as in-process', async () => {
+    const root = `s3://${BUCKET}/tree/t5`;
+    const [mine, theirs] = [path.join(work, 'manifest-local.csv'), path.join(work, 'manifest-cluster.csv')];
+    const a = await local(['manifest', root, '--ext', 'csv', '--out', mine]);
+    const b = await remote(['manifest', root, '--ext', 'csv', '--out', theirs]);
+    expect(a.code, a.stderr).toBe(0);
+    expect(b.code, b.stderr).toBe(0);
+    const text = fs.readFileSync(mine, 'utf8');
+    expect(text.split('\n').length).toBeGreaterThan(40);
+    expect(fs.readFileSync(theirs, 'utf8')).toBe(text);
+    const hashed = await remote(['manifest', root, '--hash', '--out', path.join(work, 'never.csv')]);
+    expect(hashed.code).toBe(2);
+  });
+
   it('refuses S3 paths outside FILER_ALLOWED_S3, naming the field', async () => {
     const cases: [unknown, string][] = [
       [{ kind: 'find', roots: [`s3://${BUCKET}/elsewhere/`] }, 'roots.0'],

@@ -8,7 +8,7 @@ import type { DupesFlags } from './commands/dupes-command.js';
 import type { RenameFlags } from './commands/rename-command.js';
 import type { TransferFlags } from './commands/transfer-command.js';
 import type { ManifestFlags } from './commands/manifest-command.js';
-import type { RemoteKind } from './remote/remote-command.js';
+import type { RemoteKind, RemoteOptions } from './remote/remote-command.js';
 
 interface Globals {
   progress?: boolean;
@@ -32,18 +32,16 @@ async function remote(
   globals: Globals,
 ): Promise<number> {
   const { runRemote } = await import('./remote/remote-command.js');
-  return runRemote(
-    kind,
-    roots,
-    flags,
-    {
-      server: serverOf(globals)!,
-      token: globals.token ?? process.env.FILER_TOKEN,
-      progress: globals.progress ?? ctx.stderrIsTTY,
-      quiet: globals.quiet ?? false,
-    },
-    ctx,
-  );
+  return runRemote(kind, roots, flags, remoteOptions(ctx, globals), ctx);
+}
+
+function remoteOptions(ctx: CliContext, globals: Globals): RemoteOptions {
+  return {
+    server: serverOf(globals)!,
+    token: globals.token ?? process.env.FILER_TOKEN,
+    progress: globals.progress ?? ctx.stderrIsTTY,
+    quiet: globals.quiet ?? false,
+  };
 }
 
 /** Builds the `filer` command line. Every failure to parse is a one-line usage error (exit 2). */
@@ -160,10 +158,21 @@ export function buildProgram(ctx: CliContext, setExit: (code: number) => void): 
   );
   manifest.exitOverride().action(async (roots: string[], flags: ManifestFlags, c: Command) => {
     const globals = c.optsWithGlobals() as Globals;
-    if (serverOf(globals) !== undefined) throw new UsageError('manifest runs in this process only: drop --server (or FILER_SERVER)');
+    const server = serverOf(globals);
+    if (server !== undefined && flags.hash === true)
+      throw new UsageError('manifest --hash runs in this process only: drop --server (or FILER_SERVER), or --hash');
     const config = readCliConfig();
     const { resolveManifest, runManifest } = await import('./commands/manifest-command.js');
-    setExit(await runManifest(resolveManifest(roots, flags), ctx, { quiet: globals.quiet ?? false, config }));
+    const req = resolveManifest(roots, flags, { remote: server !== undefined });
+    // Through --server the cluster lists (a manifest job); the entries are rendered and written here.
+    const collect =
+      server === undefined
+        ? undefined
+        : async () => {
+            const { collectRemote } = await import('./remote/remote-command.js');
+            return collectRemote(roots, flags, remoteOptions(ctx, globals), ctx);
+          };
+    setExit(await runManifest(req, ctx, { quiet: globals.quiet ?? false, config, collect }));
   });
   program
     .command('jobs')

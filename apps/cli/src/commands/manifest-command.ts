@@ -24,7 +24,8 @@ export interface ManifestRequest {
   format: 'csv' | 'ndjson' | 'json';
 }
 
-export function resolveManifest(roots: string[], flags: ManifestFlags): ManifestRequest {
+/** `remote`: the roots are the server's (checked by its API), so they are not looked up here. */
+export function resolveManifest(roots: string[], flags: ManifestFlags, opts: { remote?: boolean } = {}): ManifestRequest {
   const spec = parseFilterSpec(filterInputFromFlags(flags as never));
   if (flags.out === undefined || flags.out === '') throw invalidArgument('out', '', 'manifest needs --out FILE (or --out - for stdout)');
   if (!['csv', 'ndjson', 'json'].includes(flags.format))
@@ -39,7 +40,7 @@ export function resolveManifest(roots: string[], flags: ManifestFlags): Manifest
       value: flags.out,
     });
   }
-  checkRootKinds(roots, 'manifest');
+  if (opts.remote !== true) checkRootKinds(roots, 'manifest');
   return { roots, spec, out: flags.out, hash: flags.hash ?? false, format: flags.format as ManifestRequest['format'] };
 }
 
@@ -91,15 +92,31 @@ function writeNewFile(file: string, text: string): void {
   }
 }
 
-/** `filer manifest`: every matching file with size, mtime (and sha256 with --hash), in path order. */
-export async function runManifest(req: ManifestRequest, ctx: CliContext, opts: { quiet: boolean; config: CliConfig }): Promise<number> {
-  const remoteRoots = req.roots.length > 0 && isS3Uri(req.roots[0]);
+/** Lists a manifest's roots somewhere else: `filer --server` has the cluster do it. */
+export type ManifestCollector = () => Promise<{ entries: FileEntry[]; errors: number }>;
+
+/**
+ * `filer manifest`: every matching file with size, mtime (and sha256 with --hash), in path order.
+ * With `collect` the listing comes from there (a cluster job) and is rendered and written here.
+ */
+export async function runManifest(
+  req: ManifestRequest,
+  ctx: CliContext,
+  opts: { quiet: boolean; config: CliConfig; collect?: ManifestCollector },
+): Promise<number> {
+  const remoteRoots = opts.collect === undefined && req.roots.length > 0 && isS3Uri(req.roots[0]);
   // Only manifests that read or write S3 load the AWS SDK.
-  const s3 = remoteRoots || isS3Uri(req.out) ? await (await import('./s3-manifest.js')).openS3Manifest(req.roots, req.out) : undefined;
+  const s3 =
+    remoteRoots || isS3Uri(req.out)
+      ? await (await import('./s3-manifest.js')).openS3Manifest(remoteRoots ? req.roots : [], req.out)
+      : undefined;
   try {
-    const walked = remoteRoots
-      ? await s3!.collect(req.roots, req.spec, ctx, opts.quiet)
-      : await collectFiles(req.roots, req.spec, ctx, { ...opts, identity: req.hash });
+    const walked =
+      opts.collect !== undefined
+        ? await opts.collect()
+        : remoteRoots
+          ? await s3!.collect(req.roots, req.spec, ctx, opts.quiet)
+          : await collectFiles(req.roots, req.spec, ctx, { ...opts, identity: req.hash });
     const entries = walked.entries;
     let errors = walked.errors;
     const report = (e: Parameters<typeof formatPathError>[0]): void => {

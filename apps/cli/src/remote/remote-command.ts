@@ -20,7 +20,7 @@ import { formatCount, ProgressLine } from '../progress.js';
 import { ApiClient, ApiError, type RemoteJob } from './api-client.js';
 import { followJob } from './follow-job.js';
 
-export type RemoteKind = 'find' | 'dupes' | 'rename' | 'copy' | 'move';
+export type RemoteKind = 'find' | 'dupes' | 'rename' | 'copy' | 'move' | 'manifest';
 
 export interface RemoteOptions {
   server: string;
@@ -77,12 +77,8 @@ function progressText(job: RemoteJob | undefined, secs: number): string | undefi
   return `${job.state}${job.phase ? ` (${job.phase})` : ''} · shards ${job.shards.done}/${job.shards.total} · scanned ${formatCount(c.entries)} entries (${formatCount(Math.round(c.entries / secs))}/s) · matched ${formatCount(c.matched)} · errors ${formatCount(c.errors)}`;
 }
 
-/**
- * Runs a command through an API (`--server URL --token T`): the same job, submitted over HTTP,
- * followed on the event stream, and printed by the same formatters as the in-process run.
- */
-export async function runRemote(kind: RemoteKind, roots: string[], flags: Flags, opts: RemoteOptions, ctx: CliContext): Promise<number> {
-  const input = remoteSpec(kind, roots, flags);
+/** Submits a job, shows its progress on stderr until it settles, and prints its sample of per-path errors. */
+async function submitAndFollow(input: JobSpecInput, opts: RemoteOptions, ctx: CliContext): Promise<{ client: ApiClient; job: RemoteJob }> {
   parseJobSpec(input); // bad flags fail here, before any request, naming the flag
   const client = new ApiClient(opts.server, opts.token);
   let latest: RemoteJob | undefined;
@@ -100,6 +96,40 @@ export async function runRemote(kind: RemoteKind, roots: string[], flags: Flags,
     progress?.stop();
   }
   if (!opts.quiet) for (const e of job.errorSample) ctx.stderr(formatPathError(e));
+  return { client, job };
+}
+
+/** A find record as the API streams it, back as the entry it was printed from. */
+function recordToEntry(line: string): FileEntry {
+  const r = JSON.parse(line) as { path: string; type: FileEntry['kind']; size: number | null; mtime: string | null };
+  return { path: r.path, kind: r.type, size: r.size ?? undefined, mtimeMs: r.mtime === null ? undefined : Date.parse(r.mtime) };
+}
+
+/**
+ * The listing of a manifest, made by the cluster: a manifest job's entries and its error count.
+ * The CLI then sorts, renders and writes them exactly as an in-process manifest.
+ */
+export async function collectRemote(
+  roots: string[],
+  flags: Flags,
+  opts: RemoteOptions,
+  ctx: CliContext,
+): Promise<{ entries: FileEntry[]; errors: number }> {
+  const { client, job } = await submitAndFollow(remoteSpec('manifest', roots, flags), opts, ctx);
+  if (job.state !== 'completed')
+    throw new FilerError('E_IO', `job ${job.id} ${job.state}${job.message ? `: ${job.message}` : ''}`, { path: roots[0] });
+  const entries: FileEntry[] = [];
+  for await (const line of client.results(job.id)) entries.push(recordToEntry(line));
+  return { entries, errors: job.counters.errors };
+}
+
+/**
+ * Runs a command through an API (`--server URL --token T`): the same job, submitted over HTTP,
+ * followed on the event stream, and printed by the same formatters as the in-process run.
+ */
+export async function runRemote(kind: RemoteKind, roots: string[], flags: Flags, opts: RemoteOptions, ctx: CliContext): Promise<number> {
+  const input = remoteSpec(kind, roots, flags);
+  const { client, job } = await submitAndFollow(input, opts, ctx);
   if (job.state === 'failed' || job.state === 'cancelled') {
     ctx.stderr(`filer: job ${job.id} ${job.state}${job.message ? `: ${job.message}` : ''}\n`);
     if (job.apply === undefined) return ExitCode.Aborted;
@@ -133,13 +163,7 @@ async function printFind(client: ApiClient, job: RemoteJob, flags: Flags, ctx: C
   let emitted = 0;
   let chunk = '';
   for await (const line of client.results(job.id)) {
-    const r = JSON.parse(line) as { path: string; type: FileEntry['kind']; size: number | null; mtime: string | null };
-    const e: FileEntry = {
-      path: r.path,
-      kind: r.type,
-      size: r.size ?? undefined,
-      mtimeMs: r.mtime === null ? undefined : Date.parse(r.mtime),
-    };
+    const e = recordToEntry(line);
     if (sort !== undefined) {
       collected.push(e);
       continue;
