@@ -106,8 +106,11 @@ export async function runDupes(
       native: opts.config.nativeScan,
       spawnAfterMs: opts.config.spawnAfterMs,
       onEntries: (entries) => {
-        // An identity walk fills every DupeFile field: the entries are kept as they are, not copied.
-        for (const e of entries) files.push(e as DupeFile);
+        // Copied into objects of one shape: entries from the walker threads and from this thread differ,
+        // and every later pass over the files is faster monomorphic.
+        for (const e of entries) {
+          files.push({ path: e.path, size: e.size!, dev: e.dev!, ino: e.ino!, mtimeSec: e.mtimeSec!, mtimeNsec: e.mtimeNsec! });
+        }
         scanned = files.length;
       },
       onError: reportError,

@@ -1,7 +1,7 @@
 import type { PathError } from '@filer/core';
 import { toDupeGroups } from './dupe-report.js';
 import { sampleIsWhole } from './sample-layout.js';
-import { groupBySize, splitByKey } from './size-groups.js';
+import { groupIndicesBySize, splitByKey } from './size-groups.js';
 import type { DupeFile, DupeGroup, DupePhase, DupeStats, FileHasher, HashCache, HashOutcome, HashScope } from './dupe-types.js';
 
 export interface FindDuplicatesOptions {
@@ -48,9 +48,7 @@ export async function findDuplicates(files: Iterable<DupeFile>, opts: FindDuplic
   const errors: PathError[] = [];
   await opts.onPhase?.('size');
   const list = Array.isArray(files) ? (files as DupeFile[]) : [...files];
-  const rank = new Map<DupeFile, number>();
-  for (let i = 0; i < list.length; i++) rank.set(list[i], i);
-  const sizes = groupBySize(list, opts.includeEmpty);
+  const sizes = groupIndicesBySize(list, opts.includeEmpty);
   const stats: DupeStats = {
     files: sizes.files,
     hardLinks: sizes.hardLinks,
@@ -68,8 +66,8 @@ export async function findDuplicates(files: Iterable<DupeFile>, opts: FindDuplic
   const final: { files: DupeFile[]; hash: string }[] = [];
   const sized: Tracked[][] = [];
   for (const g of sizes.groups) {
-    if (g[0].size === 0) final.push({ files: g, hash: opts.emptyHash });
-    else sized.push(g.map((file) => ({ file, rank: rank.get(file)!, fresh: false })));
+    if (list[g[0]].size === 0) final.push({ files: g.map((i) => list[i]), hash: opts.emptyHash });
+    else sized.push(g.map((i) => ({ file: list[i], rank: i, fresh: false })));
   }
   const tracked = sized.flat();
   stats.candidates = tracked.length;

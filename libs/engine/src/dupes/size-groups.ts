@@ -8,6 +8,11 @@ export interface SizeGrouping {
   files: number;
 }
 
+/** The same grouping as positions in the input, which also say the order files were walked in. */
+export interface SizeIndexGrouping extends Omit<SizeGrouping, 'groups'> {
+  groups: number[][];
+}
+
 /**
  * Collapses hard links (one inode is one file: its smallest path stands for it, so the report
  * does not depend on walk order) and groups the rest
@@ -15,43 +20,52 @@ export interface SizeGrouping {
  * identical, so they are grouped only when asked.
  */
 export function groupBySize(files: Iterable<DupeFile>, includeEmpty: boolean): SizeGrouping {
-  // Inodes per device, keyed by number: no string key built per file.
-  const byDevice = new Map<number, Map<number, DupeFile>>();
+  const list = Array.isArray(files) ? (files as DupeFile[]) : [...files];
+  const r = groupIndicesBySize(list, includeEmpty);
+  return { ...r, groups: r.groups.map((g) => g.map((i) => list[i])) };
+}
+
+/** `groupBySize` by position in `files`: numbers only, no object keys or string keys per file. */
+export function groupIndicesBySize(files: readonly DupeFile[], includeEmpty: boolean): SizeIndexGrouping {
+  // Inodes per device, keyed by number.
+  const byDevice = new Map<number, Map<number, number>>();
   let hardLinks = 0;
   let lastDev = NaN;
-  let byInode: Map<number, DupeFile> | undefined;
-  for (const f of files) {
+  let byInode: Map<number, number> | undefined;
+  for (let i = 0; i < files.length; i++) {
+    const f = files[i];
     if (f.dev !== lastDev || byInode === undefined) {
       lastDev = f.dev;
       byInode = byDevice.get(f.dev);
       if (byInode === undefined) byDevice.set(f.dev, (byInode = new Map()));
     }
     const seen = byInode.get(f.ino);
-    if (seen === undefined) byInode.set(f.ino, f);
-    else if (seen.path !== f.path) {
+    if (seen === undefined) byInode.set(f.ino, i);
+    else if (files[seen].path !== f.path) {
       // The same path twice (overlapping roots) is one name; another path is another link.
       hardLinks++;
-      if (f.path < seen.path) byInode.set(f.ino, f);
+      if (f.path < files[seen].path) byInode.set(f.ino, i);
     }
   }
-  const bySize = new Map<number, DupeFile[]>();
+  const bySize = new Map<number, number[]>();
   let emptySkipped = 0;
   let count = 0;
   for (const inodes of byDevice.values()) {
-    for (const f of inodes.values()) {
+    for (const i of inodes.values()) {
       count++;
-      if (f.size === 0 && !includeEmpty) {
+      const size = files[i].size;
+      if (size === 0 && !includeEmpty) {
         emptySkipped++;
         continue;
       }
-      const list = bySize.get(f.size);
-      if (list) list.push(f);
-      else bySize.set(f.size, [f]);
+      const list = bySize.get(size);
+      if (list) list.push(i);
+      else bySize.set(size, [i]);
     }
   }
-  const groups: DupeFile[][] = [];
+  const groups: number[][] = [];
   for (const g of bySize.values()) if (g.length > 1) groups.push(g);
-  groups.sort((a, b) => b[0].size - a[0].size);
+  groups.sort((a, b) => files[b[0]].size - files[a[0]].size);
   return { groups, hardLinks, emptySkipped, files: count };
 }
 
