@@ -1,6 +1,7 @@
 import type { S3Client } from '@aws-sdk/client-s3';
 import { compileFilter, type FileEntry, type FilterSpec, type PathError } from '@filer/core';
 import { emptyWalkStats, rootTask, walkPaged, type WalkStats } from '@filer/engine';
+import { walkS3Flat } from './s3-flat-walk.js';
 import { S3Source } from './s3-source.js';
 
 export interface S3WalkOptions {
@@ -13,14 +14,16 @@ export interface S3WalkOptions {
   shouldStop?: () => boolean;
 }
 
-/** Walks S3 roots (already checked) with the engine's paged walk; resolves to the totals. */
+/** Walks S3 roots (already checked), flat below the top levels (walkS3Flat) or level by level with --max-depth; resolves to the totals. */
 export async function walkS3(client: S3Client, opts: S3WalkOptions): Promise<WalkStats> {
   const stats = emptyWalkStats();
   const source = new S3Source(client);
   const options = { filter: compileFilter(opts.spec), statAll: true };
   const sink = { entry: opts.onEntry, error: opts.onError };
-  const stack = opts.roots.map((r) => rootTask(r)).reverse();
-  await walkPaged(source, stack, options, sink, stats, { concurrency: opts.concurrency, shouldStop: opts.shouldStop });
+  const control = { concurrency: opts.concurrency, shouldStop: opts.shouldStop };
+  // Flat listings need far fewer requests; --max-depth keeps the level-by-level walk, which lists only those levels.
+  if (opts.spec.maxDepth === undefined) await walkS3Flat(client, source, opts.roots.map(rootTask), options, sink, stats, control);
+  else await walkPaged(source, opts.roots.map(rootTask).reverse(), options, sink, stats, control);
   return stats;
 }
 
