@@ -142,7 +142,7 @@ describe('filer copy / move with S3', () => {
     }
   }, 300_000);
 
-  it('keeps the source when the S3 target appears before the put (s3rver ignores If-None-Match: a HEAD guards it)', async () => {
+  it('keeps the source when the S3 target appears between plan and apply (s3rver ignores If-None-Match: the apply lists the destination again)', async () => {
     const src = path.join(work, 'race-src');
     fs.mkdirSync(src);
     fs.writeFileSync(path.join(src, 'a.txt'), 'mine');

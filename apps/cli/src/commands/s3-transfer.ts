@@ -20,7 +20,8 @@ export interface S3Session {
 
 /** Checks S3 roots (bucket there, prefix not empty) and wires the S3 planner and file operations. */
 export async function openS3Session(roots: readonly string[], dest: string): Promise<S3Session> {
-  const client = createS3Client(s3ConfigFromEnv());
+  const config = s3ConfigFromEnv();
+  const client = createS3Client(config);
   try {
     const remoteRoots = roots.filter(isS3Uri);
     if (remoteRoots.length > 0) await checkS3Roots(client, remoteRoots);
@@ -28,7 +29,7 @@ export async function openS3Session(roots: readonly string[], dest: string): Pro
     client.destroy();
     throw e;
   }
-  const ops = new S3FileOps(new S3Objects(client));
+  const ops = new S3FileOps(new S3Objects(client), undefined, { headGuard: config.headGuard });
   return {
     async collect(root, spec, ctx, opts) {
       if (!isS3Uri(root)) return collectFiles([root], spec, ctx, opts);
@@ -47,7 +48,9 @@ export async function openS3Session(roots: readonly string[], dest: string): Pro
     },
     io: {
       plan: async (requests, onConflict) =>
-        isS3Uri(dest) ? planS3Moves(client, dest, requests, onConflict) : planLocalMoves(requests, onConflict),
+        isS3Uri(dest)
+          ? planS3Moves(client, dest, requests, onConflict, (prefix, existing) => ops.useListing(prefix, existing))
+          : planLocalMoves(requests, onConflict),
       ops,
     },
     close: () => client.destroy(),

@@ -6,14 +6,15 @@ import { parseS3Uri } from './s3-uri.js';
 /**
  * Plans copies or moves onto an S3 destination prefix. What exists there is read with one flat
  * listing of the prefix (its keys held as a set for the planner, which asks synchronously); S3
- * has no directories to be in the way and keys are case-sensitive. The apply step checks each
- * key again right before writing it.
+ * has no directories to be in the way and keys are case-sensitive. `onListing` receives that
+ * listing (S3FileOps.useListing takes it as the apply's view of the destination).
  */
 export async function planS3Moves(
   client: S3Client,
   dest: string,
   requests: readonly MoveRequest[],
   onConflict: OnConflict,
+  onListing?: (prefix: string, existing: ReadonlySet<string>) => void,
 ): Promise<MovePlan> {
   const { bucket, key } = parseS3Uri(dest, 'dest');
   const prefix = key === '' || key.endsWith('/') ? key : key + '/';
@@ -29,5 +30,6 @@ export async function planS3Moves(
     for (const o of out.Contents ?? []) existing.add(`s3://${bucket}/${o.Key}`);
     token = out.IsTruncated === true ? out.NextContinuationToken : undefined;
   } while (token !== undefined);
+  onListing?.(`s3://${bucket}/${prefix}`, existing);
   return planMoves(requests, { exists: (p) => existing.has(p), caseInsensitive: false }, onConflict);
 }

@@ -30,13 +30,41 @@ async function sha256OfStream(stream: Readable): Promise<string> {
  * its source only after the target verified: applyJob deletes sources last.
  */
 export class S3FileOps implements FileOps {
+  /** Destination listings taken at plan time: prefix URI → the keys (as URIs) that existed then. */
+  private readonly listed = new Map<string, ReadonlySet<string>>();
+  /** What this instance wrote and verified, for the stat that records it in the journal. */
+  private readonly written = new Map<string, Stat>();
+
   constructor(
     private readonly objects: S3Objects,
     private readonly local = new LocalFileOps(),
+    private readonly options: { headGuard?: boolean } = {},
   ) {}
+
+  /**
+   * Takes the planner's listing of a destination prefix as what is there: `stat` of a key under
+   * `prefix` that was not listed answers "absent" without a request, and (unless `headGuard`) no
+   * HEAD precedes its put on a bucket that ignores `If-None-Match` — an object written there by
+   * someone else after the listing can then be replaced. Buckets that honour the condition refuse
+   * such a put whatever this says.
+   */
+  useListing(prefix: string, existing: ReadonlySet<string>): void {
+    this.listed.set(prefix, existing);
+  }
+
+  private listedAbsent(p: string): boolean {
+    for (const [prefix, existing] of this.listed) if (p.startsWith(prefix)) return !existing.has(p);
+    return false;
+  }
 
   async stat(p: string): Promise<Stat | undefined> {
     if (!isS3Uri(p)) return this.local.stat(p);
+    const mine = this.written.get(p);
+    if (mine !== undefined) {
+      this.written.delete(p);
+      return mine;
+    }
+    if (this.listedAbsent(p)) return undefined;
     const info = await this.objects.head(loc(p));
     // An object has no inode: 0, and a device number no file system uses.
     return info && { ino: 0, dev: -1, size: info.size, mtimeMs: info.mtimeMs };
@@ -95,8 +123,12 @@ export class S3FileOps implements FileOps {
 
   private async stageOne(source: string, target: string, overwrite: boolean, tmpTag: string): Promise<string> {
     if (isS3Uri(target)) {
-      if (isS3Uri(source)) await this.objects.copy(loc(source), loc(target), overwrite);
-      else await this.objects.upload(source, loc(target), overwrite);
+      const headGuard = this.options.headGuard !== false || !this.listedAbsent(target);
+      const info = isS3Uri(source)
+        ? await this.objects.copy(loc(source), loc(target), overwrite)
+        : await this.objects.upload(source, loc(target), overwrite, { headGuard });
+      // The verifying HEAD's answer: the apply's stat of the target need not ask again.
+      this.written.set(target, { ino: 0, dev: -1, size: info.size, mtimeMs: info.mtimeMs });
       return target; // in place already: S3 has no rename
     }
     const tmp = this.tempPath(target, tmpTag);
@@ -113,6 +145,7 @@ export class S3FileOps implements FileOps {
     if (isS3Uri(target)) {
       // Uploaded and checked by ETag already; --verify reads the object back as well.
       if (opts.verify && (await this.sha256(source)) !== (await this.sha256(target))) {
+        this.written.delete(target);
         await this.objects.delete(loc(target));
         throw new S3OpError('E_VERIFY', `copy of ${source} at ${target} differs from it`);
       }
@@ -154,8 +187,10 @@ export class S3FileOps implements FileOps {
   }
 
   async unlink(p: string): Promise<void> {
-    if (isS3Uri(p)) await this.objects.delete(loc(p));
-    else this.local.unlink(p);
+    if (isS3Uri(p)) {
+      this.written.delete(p);
+      await this.objects.delete(loc(p));
+    } else this.local.unlink(p);
   }
 
   removeEmptyDir(p: string): boolean {

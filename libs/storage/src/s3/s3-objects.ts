@@ -125,21 +125,27 @@ export class S3Objects {
     }
   }
 
-  /** Refuses (EEXIST) when something is at `loc` and overwriting was not asked for. */
-  private async guard(loc: S3Location, overwrite: boolean): Promise<{ ifNoneMatch?: string }> {
+  /**
+   * Refuses (EEXIST) when something is at `loc` and overwriting was not asked for. The put always
+   * carries `If-None-Match: *` then; on a bucket that ignores it, `headGuard` adds a HEAD right
+   * before the put (without it the caller has checked the key, e.g. by listing the destination).
+   */
+  private async guard(loc: S3Location, overwrite: boolean, headGuard = true): Promise<{ ifNoneMatch?: string }> {
     if (overwrite) return {};
-    if (await this.supportsConditionalWrites(loc.bucket)) return { ifNoneMatch: '*' };
-    if ((await this.head(loc)) !== undefined) throw new S3OpError('EEXIST', `${where(loc)} exists (not overwritten)`);
-    return {};
+    if (headGuard && !(await this.supportsConditionalWrites(loc.bucket)) && (await this.head(loc)) !== undefined)
+      throw new S3OpError('EEXIST', `${where(loc)} exists (not overwritten)`);
+    return { ifNoneMatch: '*' };
   }
 
   /**
    * Uploads a local file to `loc`, never replacing an object unless `overwrite`. Small files go in
    * one PUT from a buffer (so the SDK can retry it); larger ones as a multipart upload whose
-   * parts are buffered `queueSize` at a time. The stored ETag must be the one the bytes give.
+   * parts are buffered `queueSize` at a time. The stored ETag must be the one the bytes give, and
+   * a HEAD afterwards the size (it also gives LastModified, which the journal keeps). `headGuard:
+   * false` drops the HEAD before the put on buckets that ignore `If-None-Match` (see guard).
    */
-  async upload(file: string, loc: S3Location, overwrite: boolean): Promise<S3ObjectInfo> {
-    const { ifNoneMatch } = await this.guard(loc, overwrite);
+  async upload(file: string, loc: S3Location, overwrite: boolean, opts: { headGuard?: boolean } = {}): Promise<S3ObjectInfo> {
+    const { ifNoneMatch } = await this.guard(loc, overwrite, opts.headGuard);
     const st = await fsp.stat(file);
     const multipart = st.size > this.limits.multipartThreshold;
     try {
@@ -162,7 +168,9 @@ export class S3Objects {
       }
     } catch (e) {
       if (e instanceof S3OpError) throw e;
-      throw s3Error(e, `cannot upload ${file} to ${where(loc)}`);
+      const err = s3Error(e, `cannot upload ${file} to ${where(loc)}`);
+      if (err.code === 'EEXIST') throw new S3OpError('EEXIST', `${where(loc)} exists (not overwritten)`, { cause: e });
+      throw err;
     }
     const info = await this.head(loc);
     if (info === undefined || info.size !== st.size) await this.rejectUpload(loc, `stored size ${info?.size} is not ${st.size}`);
