@@ -56,6 +56,15 @@ describe('SqliteHashCache lookups', () => {
     expect(cache.lookup([{ ...F, ...change }, F], 'xxh128')).toEqual([undefined, { sample: 's1', full: 'f1' }]);
   });
 
+  it('answers every file with a miss from a new database, and hits once rows exist', () => {
+    const cache = new SqliteHashCache(openDb(dbFile()));
+    const files = [F, at('/data/other')];
+    expect(cache.lookup(files, 'xxh128')).toEqual([undefined, undefined]);
+    expect(cache.lookup([], 'xxh128')).toEqual([]);
+    cache.store([{ file: F, sample: 's' }], 'xxh128');
+    expect(cache.lookup(files, 'xxh128')).toEqual([{ sample: 's', full: undefined }, undefined]);
+  });
+
   it('keeps algorithms apart', () => {
     const cache = new SqliteHashCache(openDb(dbFile()));
     cache.store([{ file: F, sample: 'x-sample' }], 'xxh128');

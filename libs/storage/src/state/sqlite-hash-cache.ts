@@ -99,6 +99,7 @@ function identityEnd(row: string, at: number, f: DupeFile): number {
  */
 export class SqliteHashCache implements HashCache {
   private readonly select: Database.Statement<[string, string]>;
+  private readonly anyRow: Database.Statement<[string]>;
   private readonly upsert: Database.Statement;
   private readonly touch: Database.Statement;
   private stored = 0;
@@ -111,6 +112,7 @@ export class SqliteHashCache implements HashCache {
     // One statement per chunk of paths: SQLite walks the primary key for each path of a JSON list,
     // far cheaper than a prepared lookup per path.
     this.select = db.prepare(LOOKUP_SQL).pluck(true);
+    this.anyRow = db.prepare('SELECT EXISTS (SELECT 1 FROM file_hashes WHERE algo = ?)').pluck(true);
     // One prepared statement run per row inside one transaction: cheaper than building and parsing JSON.
     this.upsert = db.prepare(
       `INSERT INTO file_hashes (algo, path, dev, ino, size, mtime_sec, mtime_nsec, sample, full, last_seen)
@@ -123,10 +125,12 @@ export class SqliteHashCache implements HashCache {
   }
 
   lookup(files: readonly DupeFile[], algorithm: HashAlgorithm): (CachedHashes | undefined)[] {
+    const out = new Array<CachedHashes | undefined>(files.length);
+    // A new cache (or none for this algorithm) answers at once: no keys built, no paths looked up.
+    if (files.length === 0 || this.anyRow.get(algorithm) === 0) return out;
     const now = this.now();
     const stale: string[] = [];
     const keys = cacheKeys(files.map((f) => f.path));
-    const out = new Array<CachedHashes | undefined>(files.length);
     for (let start = 0; start < keys.length; start += LOOKUP_CHUNK) {
       const rows = this.select.all(JSON.stringify(keys.slice(start, start + LOOKUP_CHUNK)), algorithm) as (string | null)[];
       for (let k = 0; k < rows.length; k++) {
