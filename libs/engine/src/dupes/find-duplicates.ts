@@ -28,7 +28,9 @@ interface Tracked {
   full?: string;
   fresh: boolean;
   /** Already written to the cache in this run. */
-  stored?: boolean;
+  stored: boolean;
+  /** Its sample equals another file's: only a full hash can tell them apart. */
+  collides: boolean;
 }
 
 /**
@@ -67,7 +69,11 @@ export async function findDuplicates(files: Iterable<DupeFile>, opts: FindDuplic
   const sized: Tracked[][] = [];
   for (const g of sizes.groups) {
     if (list[g[0]].size === 0) final.push({ files: g.map((i) => list[i]), hash: opts.emptyHash });
-    else sized.push(g.map((i) => ({ file: list[i], rank: i, fresh: false })));
+    // Every field set from the start: one object shape for every file.
+    else
+      sized.push(
+        g.map((i) => ({ file: list[i], rank: i, sample: undefined, full: undefined, fresh: false, stored: false, collides: false })),
+      );
   }
   const tracked = sized.flat();
   stats.candidates = tracked.length;
@@ -145,16 +151,15 @@ export async function findDuplicates(files: Iterable<DupeFile>, opts: FindDuplic
       alive,
       alive.map((t) => t.sample),
     );
-    const colliding = new Set<Tracked>();
     for (const sub of subs) {
       if (sampleIsWhole(sub[0].file.size)) final.push({ files: sub.map((t) => t.file), hash: sub[0].sample! });
       else {
         needFull.push(sub);
-        for (const t of sub) colliding.add(t);
+        for (const t of sub) t.collides = true;
       }
     }
     // A sample no other file shares is all this run learns about the file: final.
-    if (cache) for (const t of alive) if (!colliding.has(t)) sampleFinal.push(t);
+    if (cache) for (const t of alive) if (!t.collides) sampleFinal.push(t);
   }
   storeFinal(sampleFinal, () => true);
 
