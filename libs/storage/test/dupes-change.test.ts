@@ -126,3 +126,58 @@ describe('a file modified between the sample and the full hash', () => {
     }
   });
 });
+
+describe('cache rows written chunk by chunk during a run', () => {
+  // More files than one hashing chunk (2,048), so rows are written in several transactions while
+  // later chunks are still being hashed.
+  const COUNT = 5000;
+  const name = (i: number): string => `d${i % 13}/f${String(i).padStart(4, '0')}.txt`;
+  const body = (i: number, version = 0): Buffer => Buffer.from(`content ${i % 1500} v${version}\n`.padEnd(40 + (i % 3), '.'));
+  let t: TempTree;
+  let hasher: LocalFileHasher;
+  let db: ReturnType<typeof openStateDb>;
+  beforeEach(() => {
+    t = makeTree(Object.fromEntries(Array.from({ length: COUNT }, (_, i) => [name(i), file(body(i), { mtime: OLD })])));
+    cleanup.push(t.cleanup);
+    hasher = new LocalFileHasher('xxh128', 2);
+    const dir = fs.mkdtempSync(path.join(os.tmpdir(), 'filer-chunk-cache-'));
+    cleanup.push(() => fs.rmSync(dir, { recursive: true, force: true }));
+    db = openStateDb(path.join(dir, 'state.db'));
+  });
+  afterEach(async () => {
+    await hasher.close();
+    db.close();
+  });
+
+  const walk = (): DupeFile[] => Array.from({ length: COUNT }, (_, i) => walkedIdentity(t.path(name(i))));
+  const run = async () =>
+    findDuplicates(walk(), { hasher, cache: new SqliteHashCache(db), includeEmpty: false, emptyHash: hasher.emptyHash() });
+  const groupsOf = (r: Awaited<ReturnType<typeof run>>): string[][] => r.groups.map((g) => g.paths);
+
+  it('a file changed after its chunk was written is hashed again, never served its old hash', async () => {
+    const cold = await run();
+    expect(cold.stats).toMatchObject({ sampled: COUNT, cacheHits: 0, errors: 0 });
+    const rows = db.prepare('SELECT count(*) FROM file_hashes').pluck().get() as number;
+    expect(rows).toBe(COUNT);
+
+    const warm = await run();
+    expect(warm.stats).toMatchObject({ sampled: 0, fullyHashed: 0, cacheHits: COUNT });
+    expect(groupsOf(warm)).toEqual(groupsOf(cold));
+
+    // One file from the first chunk and one from the last: same size, new content and mtime.
+    const early = 3;
+    const late = COUNT - 2;
+    for (const i of [early, late]) {
+      fs.writeFileSync(t.path(name(i)), body(i, 1));
+      fs.utimesSync(t.path(name(i)), LATER, LATER);
+      expect(body(i, 1).length).toBe(body(i).length);
+    }
+    const after = await run();
+    expect(after.stats).toMatchObject({ sampled: 2, cacheHits: COUNT - 2, errors: 0 });
+    for (const i of [early, late]) {
+      expect(after.groups.some((g) => g.paths.includes(t.path(name(i))))).toBe(false);
+    }
+    // Every group still holds files of identical content.
+    for (const g of after.groups) for (const p of g.paths) expect(fs.readFileSync(p).equals(fs.readFileSync(g.paths[0]))).toBe(true);
+  });
+});
