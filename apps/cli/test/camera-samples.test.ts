@@ -53,7 +53,11 @@ describe('capture dates of real-camera files (ExifTool test images from Debian)'
         expect(p.dateSource, p.source).toBe('mtime');
         continue;
       }
-      const expected = original ? { source: 'DateTimeOriginal', date: original } : created ? { source: 'CreateDate', date: created } : undefined;
+      const expected = original
+        ? { source: 'DateTimeOriginal', date: original }
+        : created
+          ? { source: 'CreateDate', date: created }
+          : undefined;
       if (expected === undefined) {
         expect(p.dateSource, p.source).toBe('mtime');
         continue;
@@ -75,7 +79,13 @@ describe('capture dates of real-camera files (ExifTool test images from Debian)'
     expect(w.code, w.stderr).toBe(0);
     const r = await runFiler(['rename', dir, '--to', '{date:YYYY-MM-DD_HHmmss}{ext}', '--format', 'ndjson']);
     expect(r.code, r.stderr).toBe(0);
-    const [line] = r.stdout.trim().split('\n').map((l) => JSON.parse(l) as PlanLine);
-    expect({ name: path.basename(line.target), source: line.dateSource }).toEqual({ name: '2024-07-08_091011.CR3', source: 'DateTimeOriginal' });
+    const [line] = r.stdout
+      .trim()
+      .split('\n')
+      .map((l) => JSON.parse(l) as PlanLine);
+    expect({ name: path.basename(line.target), source: line.dateSource }).toEqual({
+      name: '2024-07-08_091011.CR3',
+      source: 'DateTimeOriginal',
+    });
   });
 });
