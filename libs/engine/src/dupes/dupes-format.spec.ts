@@ -7,6 +7,7 @@ import {
   dupeGroupToJson,
   dupeGroupToText,
   dupesSummaryText,
+  groupThousands,
   parseDupesFormat,
 } from './dupes-format.js';
 import type { DupeGroup, DupeStats } from './dupe-types.js';
@@ -90,5 +91,28 @@ describe('parseDupesFormat', () => {
       expect((thrown as FilerError).field).toBe('format');
       expect((thrown as FilerError).message).toBe(`invalid format '${bad}': expected one of text, ndjson, csv, json`);
     }
+  });
+});
+
+describe('groupThousands', () => {
+  it('prints integers exactly as toLocaleString("en-US") does', () => {
+    const values = [
+      0,
+      7,
+      999,
+      1000,
+      12_345,
+      999_999,
+      1_000_000,
+      914_052_492,
+      2_200_000_008,
+      -1234,
+      -999,
+      Number.MAX_SAFE_INTEGER,
+      2 ** 53 + 2,
+      1.5,
+    ];
+    for (let i = 0; i < 200; i++) values.push(Math.floor(Math.random() * 10 ** (i % 16)));
+    for (const v of values) expect(groupThousands(v)).toBe(v.toLocaleString('en-US'));
   });
 });

@@ -22,7 +22,12 @@ export function dupeGroupToCsv(g: DupeGroup, index: number): string {
   return g.paths.map((p) => `${index + 1},${g.size},${g.hash},${g.wasted},${csvField(p)}\n`).join('');
 }
 
-const fmt = (n: number): string => n.toLocaleString('en-US');
+/**
+ * An integer with commas between thousands, as en-US prints it. Written out because the first
+ * toLocaleString of a process loads ICU's number formatting: about 10 ms of every run.
+ */
+export const groupThousands = (n: number): string =>
+  Number.isSafeInteger(n) ? String(n).replace(/\B(?=(\d{3})+(?!\d))/g, ',') : n.toLocaleString('en-US');
 
 /** A readable group: a header line with sizes, then its paths indented. */
 export function dupeGroupToText(g: DupeGroup): string {
@@ -34,9 +39,9 @@ export function dupeGroupToText(g: DupeGroup): string {
 /** The summary closing a text report. */
 export function dupesSummaryText(s: DupeStats, algorithm: string): string {
   return (
-    `${fmt(s.groups)} groups, ${fmt(s.duplicateFiles)} duplicate files, ${formatSize(s.wastedBytes)} wasted (${fmt(s.wastedBytes)} bytes)\n` +
-    `scanned ${fmt(s.files)} files (${fmt(s.hardLinks)} extra hard links and ${fmt(s.emptySkipped)} empty files skipped); ` +
-    `${fmt(s.candidates)} shared a size; hashed ${fmt(s.sampled)} samples and ${fmt(s.fullyHashed)} whole files with ${algorithm}; ` +
-    `${fmt(s.cacheHits)} cache hits; read ${fmt(s.bytesRead)} bytes; ${fmt(s.errors)} errors\n`
+    `${groupThousands(s.groups)} groups, ${groupThousands(s.duplicateFiles)} duplicate files, ${formatSize(s.wastedBytes)} wasted (${groupThousands(s.wastedBytes)} bytes)\n` +
+    `scanned ${groupThousands(s.files)} files (${groupThousands(s.hardLinks)} extra hard links and ${groupThousands(s.emptySkipped)} empty files skipped); ` +
+    `${groupThousands(s.candidates)} shared a size; hashed ${groupThousands(s.sampled)} samples and ${groupThousands(s.fullyHashed)} whole files with ${algorithm}; ` +
+    `${groupThousands(s.cacheHits)} cache hits; read ${groupThousands(s.bytesRead)} bytes; ${groupThousands(s.errors)} errors\n`
   );
 }
