@@ -1,4 +1,4 @@
-import type { FileEntry, FilterSpec } from '@filer/core';
+import { invalidArgument, type FileEntry, type FilterSpec } from '@filer/core';
 import { planLocalMoves } from '@filer/storage/batch';
 import { checkS3Roots, createS3Client, isS3Uri, planS3Moves, s3ConfigFromEnv, S3FileOps, S3Objects, walkS3 } from '@filer/storage/s3';
 import { formatPathError, type CliContext } from '../cli-context.js';
@@ -18,10 +18,22 @@ export interface S3Session {
   close(): void;
 }
 
+/**
+ * FILER_S3_HEAD_GUARD=true: a HEAD right before each no-overwrite put on buckets that ignore
+ * `If-None-Match: *`. Default false: there the planner's listing of the destination, taken in the
+ * same run, is the check (a key written by someone else after it can be replaced).
+ */
+function headGuardFromEnv(env: NodeJS.ProcessEnv = process.env): boolean {
+  const text = env.FILER_S3_HEAD_GUARD ?? '';
+  if (text === '' || /^(0|false|no)$/i.test(text)) return false;
+  if (/^(1|true|yes)$/i.test(text)) return true;
+  throw invalidArgument('FILER_S3_HEAD_GUARD', text, `FILER_S3_HEAD_GUARD must be true or false, not '${text}'`);
+}
+
 /** Checks S3 roots (bucket there, prefix not empty) and wires the S3 planner and file operations. */
 export async function openS3Session(roots: readonly string[], dest: string): Promise<S3Session> {
-  const config = s3ConfigFromEnv();
-  const client = createS3Client(config);
+  const headGuard = headGuardFromEnv();
+  const client = createS3Client(s3ConfigFromEnv());
   try {
     const remoteRoots = roots.filter(isS3Uri);
     if (remoteRoots.length > 0) await checkS3Roots(client, remoteRoots);
@@ -29,7 +41,7 @@ export async function openS3Session(roots: readonly string[], dest: string): Pro
     client.destroy();
     throw e;
   }
-  const ops = new S3FileOps(new S3Objects(client), undefined, { headGuard: config.headGuard });
+  const ops = new S3FileOps(new S3Objects(client), undefined, { headGuard });
   return {
     async collect(root, spec, ctx, opts) {
       if (!isS3Uri(root)) return collectFiles([root], spec, ctx, opts);

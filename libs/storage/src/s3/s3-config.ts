@@ -15,11 +15,6 @@ export interface S3Config {
   connectTimeoutMs: number;
   /** Attempts per request, the first included (exponential backoff with jitter between them). */
   maxAttempts: number;
-  /**
-   * HEAD each key right before a no-overwrite put on buckets that ignore `If-None-Match: *`
-   * (FILER_S3_HEAD_GUARD, default false: the plan's listing of the destination is the check there).
-   */
-  headGuard?: boolean;
 }
 
 function positive(env: NodeJS.ProcessEnv, name: string, fallback: number): number {
@@ -40,7 +35,7 @@ function bool(env: NodeJS.ProcessEnv, name: string, fallback: boolean): boolean 
 /**
  * Reads FILER_S3_ENDPOINT, FILER_S3_REGION (else AWS_REGION, else us-east-1),
  * FILER_S3_FORCE_PATH_STYLE (default: true when an endpoint is set), FILER_S3_TIMEOUT_MS
- * (default 30000), FILER_S3_MAX_ATTEMPTS (default 5), FILER_S3_HEAD_GUARD (default false). Bad values are errors naming the variable.
+ * (default 30000), FILER_S3_MAX_ATTEMPTS (default 5). Bad values are errors naming the variable.
  */
 export function s3ConfigFromEnv(env: NodeJS.ProcessEnv = process.env): S3Config {
   const endpoint = env.FILER_S3_ENDPOINT === '' ? undefined : env.FILER_S3_ENDPOINT;
@@ -53,6 +48,5 @@ export function s3ConfigFromEnv(env: NodeJS.ProcessEnv = process.env): S3Config 
     timeoutMs: positive(env, 'FILER_S3_TIMEOUT_MS', 30_000),
     connectTimeoutMs: 5_000,
     maxAttempts: positive(env, 'FILER_S3_MAX_ATTEMPTS', 5),
-    headGuard: bool(env, 'FILER_S3_HEAD_GUARD', false),
   };
 }

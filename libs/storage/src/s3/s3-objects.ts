@@ -126,14 +126,20 @@ export class S3Objects {
   }
 
   /**
-   * Refuses (EEXIST) when something is at `loc` and overwriting was not asked for. The put always
-   * carries `If-None-Match: *` then; on a bucket that ignores it, `headGuard` adds a HEAD right
-   * before the put (without it the caller has checked the key, e.g. by listing the destination).
+   * Refuses (EEXIST) when something is at `loc` and overwriting was not asked for. The request
+   * carries `If-None-Match: *` then; a HEAD right before it stands in where the condition does not
+   * hold: on a bucket that ignores it (unless `headGuard` is false: the caller checked the key, e.g.
+   * by listing the destination) and for a request that cannot carry it (`conditional: false`).
    */
-  private async guard(loc: S3Location, overwrite: boolean, headGuard = true): Promise<{ ifNoneMatch?: string }> {
+  private async guard(
+    loc: S3Location,
+    overwrite: boolean,
+    opts: { headGuard?: boolean; conditional?: boolean } = {},
+  ): Promise<{ ifNoneMatch?: string }> {
     if (overwrite) return {};
-    if (headGuard && !(await this.supportsConditionalWrites(loc.bucket)) && (await this.head(loc)) !== undefined)
-      throw new S3OpError('EEXIST', `${where(loc)} exists (not overwritten)`);
+    const honoured = await this.supportsConditionalWrites(loc.bucket);
+    const head = honoured ? opts.conditional === false : opts.headGuard !== false;
+    if (head && (await this.head(loc)) !== undefined) throw new S3OpError('EEXIST', `${where(loc)} exists (not overwritten)`);
     return { ifNoneMatch: '*' };
   }
 
@@ -145,9 +151,10 @@ export class S3Objects {
    * false` drops the HEAD before the put on buckets that ignore `If-None-Match` (see guard).
    */
   async upload(file: string, loc: S3Location, overwrite: boolean, opts: { headGuard?: boolean } = {}): Promise<S3ObjectInfo> {
-    const { ifNoneMatch } = await this.guard(loc, overwrite, opts.headGuard);
     const st = await fsp.stat(file);
     const multipart = st.size > this.limits.multipartThreshold;
+    // lib-storage does not pass If-None-Match to CompleteMultipartUpload: a multipart upload is guarded by a HEAD.
+    const { ifNoneMatch } = await this.guard(loc, overwrite, { headGuard: opts.headGuard, conditional: !multipart });
     try {
       if (!multipart) {
         const body = await fsp.readFile(file);
