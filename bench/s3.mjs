@@ -282,8 +282,8 @@ export async function run({ log = (s) => process.stderr.write(s + '\n'), files }
       `upload — ${uploadRuns} timed run(s) per tool, each into a fresh prefix, then (untimed) the objects counted with \`rclone lsf\` and the prefix compared with the tree by \`rclone check\` (sizes, MD5s). ` +
       `time = median wall time; ratio = filer / rclone (below 1: filer faster); peak RSS = max over runs, ${HAS_GNU_TIME ? 'GNU time %M' : '/proc VmHWM polled'}`,
     '- the server is the bottleneck: s3rver is single-threaded and shares the 2 cores with the client; on S3 itself both tools would run far faster. ' +
-      'Requests: filer copy sends 3 per object (a HEAD as no-overwrite guard — s3rver ignores `If-None-Match: *` —, the PUT with Content-MD5, a verifying HEAD), rclone copy 2 (PUT, then HEAD) after listing each destination directory. ' +
-      '`rclone lsf -R` lists the whole prefix flat (no delimiter, 1,000 keys a request, one after another); filer lists every prefix level with `Delimiter /`, 16 prefixes at once (one request or more per directory), which s3rver answers by walking its directories.',
+      "Requests: filer copy sends 2 per object (the PUT with Content-MD5 and `If-None-Match: *`, which s3rver ignores, so the check is the plan's listing of the destination; then a verifying HEAD), rclone copy 2 (a HEAD, then the PUT). " +
+      '`rclone lsf -R` lists the whole prefix flat (no delimiter, 1,000 keys a request, one after another); filer lists the top levels with `Delimiter /` until a level holds 16 prefixes, then each of those flat (1,000 keys a request), 16 listings at once.',
     '',
     '## Wall time',
     '',

@@ -87,6 +87,41 @@ describe('filer copy / move with S3', () => {
     expect(again.stdout).toMatch(/target-exists/);
   }, 300_000);
 
+  it('uploads with a PUT and its verifying HEAD per object; FILER_S3_HEAD_GUARD=true adds a HEAD before each PUT', async () => {
+    const src = path.join(work, 'req-src');
+    makeTree(src, 12, false);
+    const files = Object.keys(md5Listing(src));
+    const proxy = await startFaultProxy({ target: server.endpoint, failRate: 0 });
+    try {
+      const perKey = async (dest: string, extra: Record<string, string>): Promise<Record<string, string>> => {
+        proxy.log.length = 0;
+        const r = await runFiler(['copy', src, '--dest', `s3://filer-xfer/${dest}/`, '--apply'], {
+          env: { ...env, ...server.env(proxy.endpoint), ...extra },
+        });
+        expect(r.code, r.stderr).toBe(0);
+        const out: Record<string, string> = {};
+        for (const e of proxy.log) {
+          const key = decodeURIComponent(e.url.split('?')[0]);
+          if (key.startsWith(`/filer-xfer/${dest}/`)) out[key] = out[key] === undefined ? e.method : `${out[key]} ${e.method}`;
+        }
+        return out;
+      };
+      const plain = await perKey('req-a', {});
+      expect(Object.keys(plain).length).toBe(files.length);
+      for (const seq of Object.values(plain)) expect(seq).toBe('PUT HEAD');
+      const guarded = await perKey('req-b', { FILER_S3_HEAD_GUARD: 'true' });
+      for (const seq of Object.values(guarded)) expect(seq).toBe('HEAD PUT HEAD');
+      const bad = await runFiler(['copy', src, '--dest', 's3://filer-xfer/req-c/', '--apply'], {
+        env: { ...env, FILER_S3_HEAD_GUARD: 'sometimes' },
+      });
+      expect(bad.code).toBe(2);
+      expect(bad.stderr).toContain('FILER_S3_HEAD_GUARD');
+    } finally {
+      await proxy.stop();
+    }
+    expect(await rcloneListing('s3:filer-xfer/req-a')).toEqual(md5Listing(src));
+  }, 300_000);
+
   it('moves S3 → S3 through a faulty proxy: complete, and each source deleted only after its copy was verified', async () => {
     const src = path.join(work, 'mv-src');
     makeTree(src, 120, false);
