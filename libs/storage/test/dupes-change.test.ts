@@ -128,7 +128,7 @@ describe('a file modified between the sample and the full hash', () => {
 });
 
 describe('cache rows written chunk by chunk during a run', () => {
-  // More files than one hashing chunk (2,048), so rows are written in several transactions while
+  // More files than one hashing chunk (4,096), so rows are written in several transactions while
   // later chunks are still being hashed.
   const COUNT = 5000;
   const name = (i: number): string => `d${i % 13}/f${String(i).padStart(4, '0')}.txt`;

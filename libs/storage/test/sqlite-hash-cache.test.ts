@@ -65,6 +65,13 @@ describe('SqliteHashCache lookups', () => {
     expect(cache.lookup(files, 'xxh128')).toEqual([{ sample: 's', full: undefined }, undefined]);
   });
 
+  it('checkpoints its WAL every 10,000 pages rather than every 1,000', () => {
+    const db = openDb(dbFile());
+    expect(db.pragma('wal_autocheckpoint', { simple: true })).toBe(1000);
+    new SqliteHashCache(db);
+    expect(db.pragma('wal_autocheckpoint', { simple: true })).toBe(10_000);
+  });
+
   it('keeps algorithms apart', () => {
     const cache = new SqliteHashCache(openDb(dbFile()));
     cache.store([{ file: F, sample: 'x-sample' }], 'xxh128');

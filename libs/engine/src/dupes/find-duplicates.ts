@@ -37,7 +37,7 @@ interface Tracked {
  * With a cache, files are sent to the hasher this many at a time, one chunk ahead: the hashing
  * threads work on the next chunk while this thread writes the finished one to the cache.
  */
-const HASH_CHUNK = 2048;
+const HASH_CHUNK = 4096;
 
 /**
  * The duplicate pipeline: group by size → hash a sample (head and tail) of every file whose
