@@ -8,6 +8,12 @@ import { nativeScan, type NativeScan } from './native-scan.js';
 const CHUNK = 1 << 20;
 /** Copies in flight at once (libuv's pool has four threads by default). */
 const STAGE_CONCURRENCY = 8;
+/**
+ * Staged files this large are written back at once (fdatasync on the thread pool) while the next
+ * copies run, so the batch's final syncfs has little left to wait for; smaller ones are left to
+ * that one syncfs, since a flush per file would cost a journal commit each.
+ */
+const EARLY_FLUSH_BYTES = 8 << 20;
 
 /** Makes a directory entry durable: the rename or link that made it survives a crash. */
 function fsyncDir(dir: string): void {
@@ -19,6 +25,15 @@ function fsyncDir(dir: string): void {
     // some file systems refuse fsync on directories; the data itself was fsync'ed
   } finally {
     if (fd !== undefined) fs.closeSync(fd);
+  }
+}
+
+async function flushData(file: string): Promise<void> {
+  const fh = await fsp.open(file, 'r');
+  try {
+    await fh.datasync();
+  } finally {
+    await fh.close();
   }
 }
 
@@ -105,6 +120,7 @@ export class LocalFileOps implements FileOps {
       await fsp.copyFile(source, tmp, fs.constants.COPYFILE_EXCL);
       await fsp.utimes(tmp, src.atime, src.mtime);
       if ((await fsp.stat(tmp)).size !== src.size) throw new VerifyError(`copy of ${source} has the wrong size`);
+      if (src.size >= EARLY_FLUSH_BYTES) await flushData(tmp);
       return tmp;
     } catch (e) {
       await fsp.rm(tmp, { force: true }); // never leave a partial file behind, under any name
