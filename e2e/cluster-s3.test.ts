@@ -3,7 +3,15 @@ import * as fs from 'node:fs';
 import * as os from 'node:os';
 import * as path from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { runFiler, runRclone, startCluster, startS3Server, type ClusterHandle, type S3ServerHandle } from '@filer/testing';
+import {
+  runFiler,
+  runRclone,
+  uploadWithRclone,
+  startCluster,
+  startS3Server,
+  type ClusterHandle,
+  type S3ServerHandle,
+} from '@filer/testing';
 
 /*
  * S3 prefixes through the cluster (real redis-server, API and workers as processes, s3rver on
@@ -92,26 +100,7 @@ beforeAll(async () => {
   work = fs.mkdtempSync(path.join(os.tmpdir(), 'filer-cluster-s3-'));
   const tree = path.join(work, 'tree');
   writeTree(tree);
-  // s3rver stores some concurrent PUTs empty on a loaded machine: few transfers, many retries.
-  const up = await runRclone(
-    server,
-    [
-      'copy',
-      '--transfers',
-      '4',
-      '--checkers',
-      '4',
-      '--retries',
-      '10',
-      '--low-level-retries',
-      '20',
-      '--no-check-dest',
-      tree,
-      `s3:${BUCKET}/tree/`,
-    ],
-    300_000,
-  );
-  expect(up.code, up.stderr).toBe(0);
+  await uploadWithRclone(server, tree, `s3:${BUCKET}/tree/`);
   fs.mkdirSync(path.join(work, 'allowed'));
   cluster = await startCluster({
     allowedRoots: [path.join(work, 'allowed')],

@@ -2,7 +2,7 @@ import * as fs from 'node:fs';
 import * as os from 'node:os';
 import * as path from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { noiseBytes, runFiler, runRclone, startFaultProxy, startS3Server, type S3ServerHandle } from '@filer/testing';
+import { noiseBytes, runFiler, uploadWithRclone, startFaultProxy, startS3Server, type S3ServerHandle } from '@filer/testing';
 
 /**
  * `filer dupes s3://…` against s3rver: the groups (hashes included) must be those of the local
@@ -79,28 +79,7 @@ beforeAll(async () => {
   work = fs.mkdtempSync(path.join(os.tmpdir(), 'filer-s3dupes-'));
   tree = path.join(work, 'tree');
   makeTree();
-  // s3rver stores some concurrent PUTs empty on a loaded machine: few transfers, many retries, then a check.
-  const up = await runRclone(
-    server,
-    [
-      'copy',
-      '--transfers',
-      '4',
-      '--checkers',
-      '4',
-      '--retries',
-      '10',
-      '--low-level-retries',
-      '20',
-      '--no-check-dest',
-      tree,
-      's3:filer-dupes/tree/',
-    ],
-    300_000,
-  );
-  expect(up.code, up.stderr).toBe(0);
-  const check = await runRclone(server, ['check', tree, 's3:filer-dupes/tree/']);
-  expect(check.code, check.stderr).toBe(0);
+  await uploadWithRclone(server, tree, 's3:filer-dupes/tree/', { check: true });
 }, 600_000);
 
 afterAll(async () => {

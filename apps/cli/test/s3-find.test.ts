@@ -2,7 +2,7 @@ import * as fs from 'node:fs';
 import * as os from 'node:os';
 import * as path from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { runFiler, runRclone, startFaultProxy, startS3Server, type S3ServerHandle } from '@filer/testing';
+import { runFiler, runRclone, uploadWithRclone, startFaultProxy, startS3Server, type S3ServerHandle } from '@filer/testing';
 
 /** `filer find` over S3 prefixes against s3rver on loopback, checked against the local find and rclone. */
 
@@ -49,26 +49,7 @@ beforeAll(async () => {
   tree = path.join(work, 'tree');
   makeTree(tree);
   // An independent client puts the tree there.
-  const up = await runRclone(
-    server,
-    // s3rver answers some concurrent PUTs with an empty object on a loaded machine: few transfers, many retries.
-    [
-      'copy',
-      '--transfers',
-      '4',
-      '--checkers',
-      '4',
-      '--retries',
-      '10',
-      '--low-level-retries',
-      '20',
-      '--no-check-dest',
-      tree,
-      's3:filer-find/tree/',
-    ],
-    600_000,
-  );
-  expect(up.code, up.stderr).toBe(0);
+  await uploadWithRclone(server, tree, 's3:filer-find/tree/', { timeoutMs: 600_000 });
 }, 900_000);
 
 afterAll(async () => {

@@ -2,9 +2,8 @@ import * as fs from 'node:fs';
 import * as os from 'node:os';
 import * as path from 'node:path';
 import { spawn } from 'node:child_process';
-import { createHash } from 'node:crypto';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { FILER_BIN, noiseBytes, runFiler, runRclone, startS3Server, type S3ServerHandle } from '@filer/testing';
+import { FILER_BIN, noiseBytes, runFiler, runRclone, rcloneMd5Listing, md5Tree, startS3Server, type S3ServerHandle } from '@filer/testing';
 
 /** `filer jobs resume|undo` of copy and move jobs that read or write S3, checked with rclone. */
 
@@ -18,25 +17,6 @@ function makeTree(root: string, count: number): void {
     fs.mkdirSync(path.dirname(path.join(root, rel)), { recursive: true });
     fs.writeFileSync(path.join(root, rel), noiseBytes(i % 11 === 0 ? 0 : 100 + ((i * 7919) % 5000), i));
   }
-}
-
-/** Relative path → MD5 of every file under root (s3rver's ETag is the content MD5). */
-function md5Listing(root: string): Record<string, string> {
-  const out: Record<string, string> = {};
-  if (!fs.existsSync(root)) return out;
-  for (const e of fs.readdirSync(root, { recursive: true, withFileTypes: true })) {
-    if (!e.isFile()) continue;
-    const p = path.join(e.parentPath, e.name);
-    out[path.relative(root, p)] = createHash('md5').update(fs.readFileSync(p)).digest('hex');
-  }
-  return out;
-}
-
-async function rcloneListing(remote: string): Promise<Record<string, string>> {
-  const r = await runRclone(server, ['lsjson', '-R', '--files-only', '--hash', remote]);
-  expect(r.code, r.stderr).toBe(0);
-  const rows = JSON.parse(r.stdout) as { Path: string; Hashes?: { md5?: string } }[];
-  return Object.fromEntries(rows.map((x) => [x.Path, x.Hashes?.md5 ?? '']));
 }
 
 const jobIdOf = (stderr: string): string => {
@@ -60,14 +40,14 @@ describe('filer jobs undo and resume with S3', () => {
   it('undoes a copy local → S3 (the objects it wrote are deleted, the local tree untouched)', async () => {
     const src = path.join(work, 'copy-src');
     makeTree(src, 60);
-    const before = md5Listing(src);
+    const before = md5Tree(src);
     const r = await runFiler(['copy', src, '--dest', 's3://filer-jobs/copied/', '--apply'], { env });
     expect(r.code, r.stderr).toBe(0);
-    expect(await rcloneListing('s3:filer-jobs/copied')).toEqual(before);
+    expect(await rcloneMd5Listing(server, 's3:filer-jobs/copied')).toEqual(before);
     const undo = await runFiler(['jobs', 'undo', jobIdOf(r.stderr)], { env });
     expect(undo.code, undo.stderr).toBe(0);
-    expect(await rcloneListing('s3:filer-jobs/copied')).toEqual({});
-    expect(md5Listing(src)).toEqual(before);
+    expect(await rcloneMd5Listing(server, 's3:filer-jobs/copied')).toEqual({});
+    expect(md5Tree(src)).toEqual(before);
   });
 
   it('undoes a move S3 → local: the objects come back byte for byte, the local copies go', async () => {
@@ -75,22 +55,22 @@ describe('filer jobs undo and resume with S3', () => {
     makeTree(seed, 60);
     const up = await runRclone(server, ['copy', seed, 's3:filer-jobs/moving']);
     expect(up.code, up.stderr).toBe(0);
-    const before = await rcloneListing('s3:filer-jobs/moving');
+    const before = await rcloneMd5Listing(server, 's3:filer-jobs/moving');
     const dest = path.join(work, 'move-dest');
     const r = await runFiler(['move', 's3://filer-jobs/moving/', '--dest', dest, '--apply'], { env });
     expect(r.code, r.stderr).toBe(0);
-    expect(await rcloneListing('s3:filer-jobs/moving')).toEqual({});
-    expect(md5Listing(dest)).toEqual(before);
+    expect(await rcloneMd5Listing(server, 's3:filer-jobs/moving')).toEqual({});
+    expect(md5Tree(dest)).toEqual(before);
     const undo = await runFiler(['jobs', 'undo', jobIdOf(r.stderr)], { env });
     expect(undo.code, undo.stderr).toBe(0);
-    expect(await rcloneListing('s3:filer-jobs/moving')).toEqual(before);
-    expect(md5Listing(dest)).toEqual({});
+    expect(await rcloneMd5Listing(server, 's3:filer-jobs/moving')).toEqual(before);
+    expect(md5Tree(dest)).toEqual({});
   });
 
   it('resumes a move local → S3 killed with SIGKILL mid-apply: every file in S3 once, none left locally; undo restores the tree', async () => {
     const src = path.join(work, 'kill-src');
     makeTree(src, 1500);
-    const before = md5Listing(src);
+    const before = md5Tree(src);
     const total = Object.keys(before).length;
     // Counted without reading: files vanish while the move runs.
     const remaining = (): number => fs.readdirSync(src, { recursive: true, withFileTypes: true }).filter((e) => e.isFile()).length;
@@ -115,12 +95,12 @@ describe('filer jobs undo and resume with S3', () => {
 
     const resume = await runFiler(['jobs', 'resume', id], { env, timeoutMs: 120_000 });
     expect(resume.code, resume.stderr).toBe(0);
-    expect(await rcloneListing('s3:filer-jobs/killed')).toEqual(before);
-    expect(md5Listing(src)).toEqual({});
+    expect(await rcloneMd5Listing(server, 's3:filer-jobs/killed')).toEqual(before);
+    expect(md5Tree(src)).toEqual({});
 
     const undo = await runFiler(['jobs', 'undo', id], { env, timeoutMs: 120_000 });
     expect(undo.code, undo.stderr).toBe(0);
-    expect(md5Listing(src)).toEqual(before);
-    expect(await rcloneListing('s3:filer-jobs/killed')).toEqual({});
+    expect(md5Tree(src)).toEqual(before);
+    expect(await rcloneMd5Listing(server, 's3:filer-jobs/killed')).toEqual({});
   }, 180_000);
 });

@@ -3,7 +3,7 @@ import * as os from 'node:os';
 import * as path from 'node:path';
 import { createHash } from 'node:crypto';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { noiseBytes, runFiler, runRclone, startS3Server, type S3ServerHandle } from '@filer/testing';
+import { noiseBytes, runFiler, runRclone, uploadWithRclone, startS3Server, type S3ServerHandle } from '@filer/testing';
 
 /** `filer manifest` reading S3 prefixes and writing to S3 keys, checked with rclone and local manifests. */
 
@@ -23,28 +23,7 @@ beforeAll(async () => {
     fs.writeFileSync(p, noiseBytes(i % 9 === 0 ? 0 : (i * 7919) % 90_000, i));
   }
   fs.writeFileSync(path.join(tree, 'big.bin'), noiseBytes(3_000_000, 7));
-  // s3rver stores some concurrent PUTs empty on a loaded machine: few transfers, many retries, then a check.
-  const up = await runRclone(
-    server,
-    [
-      'copy',
-      '--transfers',
-      '4',
-      '--checkers',
-      '4',
-      '--retries',
-      '10',
-      '--low-level-retries',
-      '20',
-      '--no-check-dest',
-      tree,
-      's3:filer-man/tree/',
-    ],
-    300_000,
-  );
-  expect(up.code, up.stderr).toBe(0);
-  const check = await runRclone(server, ['check', tree, 's3:filer-man/tree/']);
-  expect(check.code, check.stderr).toBe(0);
+  await uploadWithRclone(server, tree, 's3:filer-man/tree/', { check: true });
 }, 600_000);
 
 afterAll(async () => {

@@ -3,7 +3,16 @@ import * as os from 'node:os';
 import * as path from 'node:path';
 import { createHash } from 'node:crypto';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { noiseBytes, runFiler, runRclone, startFaultProxy, startS3Server, type S3ServerHandle } from '@filer/testing';
+import {
+  noiseBytes,
+  runFiler,
+  runRclone,
+  rcloneMd5Listing,
+  md5Tree,
+  startFaultProxy,
+  startS3Server,
+  type S3ServerHandle,
+} from '@filer/testing';
 
 /** copy / move between local trees and S3 prefixes, checked with rclone (an independent client). */
 
@@ -34,24 +43,6 @@ function contentListing(root: string): Record<string, string> {
   return out;
 }
 
-function md5Listing(root: string): Record<string, string> {
-  const out: Record<string, string> = {};
-  for (const e of fs.readdirSync(root, { recursive: true, withFileTypes: true })) {
-    if (!e.isFile()) continue;
-    const p = path.join(e.parentPath, e.name);
-    out[path.relative(root, p)] = createHash('md5').update(fs.readFileSync(p)).digest('hex');
-  }
-  return out;
-}
-
-/** What rclone sees under a remote path: relative key → MD5 (s3rver's ETag is the content MD5, multipart too). */
-async function rcloneListing(remote: string): Promise<Record<string, string>> {
-  const r = await runRclone(server, ['lsjson', '-R', '--files-only', '--hash', remote]);
-  expect(r.code, r.stderr).toBe(0);
-  const rows = JSON.parse(r.stdout) as { Path: string; Hashes?: { md5?: string } }[];
-  return Object.fromEntries(rows.map((x) => [x.Path, x.Hashes?.md5 ?? '']));
-}
-
 beforeAll(async () => {
   server = await startS3Server({ buckets: ['filer-xfer'] });
   work = fs.mkdtempSync(path.join(os.tmpdir(), 'filer-s3xfer-'));
@@ -70,7 +61,7 @@ describe('filer copy / move with S3', () => {
     const up = await runFiler(['copy', src, '--dest', 's3://filer-xfer/rt/', '--apply'], { env });
     expect(up.code, up.stderr).toBe(0);
     // rclone: every object, by MD5, and one read back in full.
-    expect(await rcloneListing('s3:filer-xfer/rt')).toEqual(md5Listing(src));
+    expect(await rcloneMd5Listing(server, 's3:filer-xfer/rt')).toEqual(md5Tree(src));
     const cat = await runRclone(server, ['cat', 's3:filer-xfer/rt/big.bin']);
     expect(cat.stdoutBytes.equals(fs.readFileSync(path.join(src, 'big.bin')))).toBe(true);
 
@@ -90,7 +81,7 @@ describe('filer copy / move with S3', () => {
   it('uploads with a PUT and its verifying HEAD per object; FILER_S3_HEAD_GUARD=true adds a HEAD before each PUT', async () => {
     const src = path.join(work, 'req-src');
     makeTree(src, 12, false);
-    const files = Object.keys(md5Listing(src));
+    const files = Object.keys(md5Tree(src));
     const proxy = await startFaultProxy({ target: server.endpoint, failRate: 0 });
     try {
       const perKey = async (dest: string, extra: Record<string, string>): Promise<Record<string, string>> => {
@@ -119,7 +110,7 @@ describe('filer copy / move with S3', () => {
     } finally {
       await proxy.stop();
     }
-    expect(await rcloneListing('s3:filer-xfer/req-a')).toEqual(md5Listing(src));
+    expect(await rcloneMd5Listing(server, 's3:filer-xfer/req-a')).toEqual(md5Tree(src));
   }, 300_000);
 
   it('moves S3 → S3 through a faulty proxy: complete, and each source deleted only after its copy was verified', async () => {
@@ -136,7 +127,7 @@ describe('filer copy / move with S3', () => {
       // Per key, from what the server answered: the target's copy and its verifying HEAD come before the source's DELETE.
       const served = proxy.log.filter((e) => e.outcome === 'forwarded' && (e.status ?? 500) < 300);
       const keyOf = (url: string): string => decodeURIComponent(url.split('?')[0]);
-      for (const rel of Object.keys(md5Listing(src))) {
+      for (const rel of Object.keys(md5Tree(src))) {
         const from = `/filer-xfer/mv-a/${rel}`;
         const to = `/filer-xfer/mv-b/${rel}`;
         const del = served.findIndex((e) => e.method === 'DELETE' && keyOf(e.url) === from);
@@ -150,28 +141,28 @@ describe('filer copy / move with S3', () => {
     } finally {
       await proxy.stop();
     }
-    expect(await rcloneListing('s3:filer-xfer/mv-b')).toEqual(md5Listing(src));
-    expect(await rcloneListing('s3:filer-xfer/mv-a')).toEqual({});
+    expect(await rcloneMd5Listing(server, 's3:filer-xfer/mv-b')).toEqual(md5Tree(src));
+    expect(await rcloneMd5Listing(server, 's3:filer-xfer/mv-a')).toEqual({});
   }, 300_000);
 
   it('moves local → S3 and S3 → local through a faulty proxy, sources gone only once the targets are there', async () => {
     const src = path.join(work, 'mv2-src');
     makeTree(src, 150, true);
-    const want = md5Listing(src);
+    const want = md5Tree(src);
     const wantSha = contentListing(src);
     const proxy = await startFaultProxy({ target: server.endpoint, failRate: 0.1, seed: 11 });
     const faulty = { ...env, ...server.env(proxy.endpoint), FILER_S3_MAX_ATTEMPTS: '10', FILER_S3_TIMEOUT_MS: '10000' };
     try {
       const up = await runFiler(['move', src, '--dest', 's3://filer-xfer/mv2/', '--apply'], { env: faulty });
       expect(up.code, up.stderr).toBe(0);
-      expect(await rcloneListing('s3:filer-xfer/mv2')).toEqual(want);
+      expect(await rcloneMd5Listing(server, 's3:filer-xfer/mv2')).toEqual(want);
       expect(fs.readdirSync(src, { recursive: true, withFileTypes: true }).filter((e) => e.isFile())).toEqual([]);
 
       const back = path.join(work, 'mv2-back');
       const down = await runFiler(['move', 's3://filer-xfer/mv2/', '--dest', back, '--apply'], { env: faulty });
       expect(down.code, down.stderr).toBe(0);
       expect(contentListing(back)).toEqual(wantSha);
-      expect(await rcloneListing('s3:filer-xfer/mv2')).toEqual({});
+      expect(await rcloneMd5Listing(server, 's3:filer-xfer/mv2')).toEqual({});
     } finally {
       await proxy.stop();
     }
