@@ -43,7 +43,22 @@ export async function walkPaged(
 ): Promise<void> {
   const limit = Math.max(1, control.concurrency ?? DEFAULT_LIST_CONCURRENCY);
   const stopped = (): boolean => control.shouldStop !== undefined && control.shouldStop();
-  await new Promise<void>((resolve, reject) => {
+  const pageStop = control.finishStarted === true ? () => false : stopped;
+  await runListings(stack, limit, stopped, (task, wake) => visit(source, task, options, sink, stats, stack, wake, pageStop));
+}
+
+/**
+ * Runs `run` on tasks popped from `stack`, `limit` at once, until the stack is empty (or `stopped`)
+ * and none is running; the first rejection rejects the whole. `wake` lets a running task hand
+ * the tasks it just pushed to idle slots before it ends.
+ */
+export function runListings<T>(
+  stack: T[],
+  limit: number,
+  stopped: () => boolean,
+  run: (task: T, wake: () => void) => Promise<void>,
+): Promise<void> {
+  return new Promise<void>((resolve, reject) => {
     let active = 0;
     let failed = false;
     const pump = (): void => {
@@ -51,7 +66,7 @@ export async function walkPaged(
       while (active < limit && stack.length > 0 && !stopped()) {
         const task = stack.pop()!;
         active++;
-        visit(source, task, options, sink, stats, stack, pump, control.finishStarted === true ? () => false : stopped).then(
+        run(task, pump).then(
           () => {
             active--;
             pump();

@@ -3,6 +3,7 @@ import { KIND_OF_CODE, type EntryKind, type PagedSource } from '@filer/core';
 import {
   childPath,
   DEFAULT_LIST_CONCURRENCY,
+  runListings,
   type DirTask,
   type PagedWalkControl,
   type WalkOptions,
@@ -104,32 +105,11 @@ export async function walkS3Flat(
     held = [];
   };
   levelActive = stack.length;
-  await new Promise<void>((resolve, reject) => {
-    let active = 0;
-    let failed = false;
-    const pump = (): void => {
-      if (failed) return;
-      while (active < limit && stack.length > 0 && !stopped()) {
-        const task = stack.pop()!;
-        active++;
-        const run = task.flat
-          ? listFlat(client, task, options, sink, stats, stopped)
-          : listLevel(source, task, options, sink, stats, found, stopped).then(() => levelDone(task.depth));
-        run.then(
-          () => {
-            active--;
-            pump();
-          },
-          (e: unknown) => {
-            failed = true;
-            reject(e as Error);
-          },
-        );
-      }
-      if (active === 0 && (stack.length === 0 || stopped())) resolve();
-    };
-    pump();
-  });
+  await runListings(stack, limit, stopped, (task) =>
+    task.flat
+      ? listFlat(client, task, options, sink, stats, stopped)
+      : listLevel(source, task, options, sink, stats, found, stopped).then(() => levelDone(task.depth)),
+  );
 }
 
 function reportListingError(task: DirTask, e: unknown, sink: WalkSink, stats: WalkStats): void {
