@@ -9,6 +9,23 @@ declare const addon: {
    * i × 2 × block, then fstats it: count × [errno (−1 short read), size, dev, ino, mtimeSec, mtimeNsec, bytes].
    */
   readSamples(pathsJoinedByNul: string, count: number, sizes: Float64Array, block: number, follow: boolean, out: Uint8Array): Float64Array;
+  /**
+   * The same reads and fields as readSamples, but the head ‖ tail bytes are hashed here with
+   * XXH3-128: file i's canonical (big-endian) digest goes to digests[i × 16 …], zeros where it failed.
+   */
+  hashSamples(
+    pathsJoinedByNul: string,
+    count: number,
+    sizes: Float64Array,
+    block: number,
+    follow: boolean,
+    digests: Uint8Array,
+  ): Float64Array;
+  /**
+   * Whole-file XXH3-128 of exactly sizes[i] bytes (fewer is errno −1) through a 1 MiB buffer,
+   * digests as in hashSamples; the same count × 7 fields as readSamples, bytes = the size hashed.
+   */
+  hashFiles(pathsJoinedByNul: string, count: number, sizes: Float64Array, follow: boolean, digests: Uint8Array): Float64Array;
   /** syncfs(2) on the file system holding `path`. */
   syncFs(path: string): void;
 } | null;

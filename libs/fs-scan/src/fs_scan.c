@@ -13,6 +13,11 @@
 #include <sys/stat.h>
 #include <unistd.h>
 
+// Header-only xxHash (vendor/xxhash): XXH3-128 in the hashing threads, so a digest costs no
+// crossing into wasm per file and file bytes never reach JS.
+#define XXH_INLINE_ALL
+#include "xxhash.h"
+
 enum { KIND_UNKNOWN = 0, KIND_FILE = 1, KIND_DIR = 2, KIND_SYMLINK = 3, KIND_OTHER = 4 };
 #define STAT_FIELDS 7
 
@@ -222,58 +227,218 @@ static int read_full(int fd, unsigned char *dst, size_t len, off_t pos) {
   return 0;
 }
 
+// Opens one file, reads its sample into dst (head block, then tail block when the file is larger
+// than 2 * block) and fstats it; fills o with the identity fields and returns the bytes read, or
+// sets o[0] to errno (-1 for a short read) and returns 0.
+static size_t read_sample(const char *path, size_t size, uint32_t block, bool follow, unsigned char *dst, double *o) {
+  memset(o, 0, SAMPLE_FIELDS * sizeof(double));
+  int fd = open(path, O_RDONLY | O_CLOEXEC | (follow ? 0 : O_NOFOLLOW));
+  if (fd < 0) {
+    o[0] = errno;
+    return 0;
+  }
+  int err;
+  size_t bytes;
+  if (size <= 2 * (size_t)block) {
+    err = read_full(fd, dst, size, 0);
+    bytes = size;
+  } else {
+    err = read_full(fd, dst, block, 0);
+    if (!err) err = read_full(fd, dst + block, block, (off_t)(size - block));
+    bytes = 2 * (size_t)block;
+  }
+  struct stat st;
+  if (!err && fstat(fd, &st) != 0) err = errno;
+  close(fd);
+  if (err) {
+    o[0] = err;
+    return 0;
+  }
+  o[1] = (double)st.st_size;
+  o[2] = (double)st.st_dev;
+  o[3] = (double)st.st_ino;
+  o[4] = (double)st.st_mtim.tv_sec;
+  o[5] = (double)st.st_mtim.tv_nsec;
+  o[6] = (double)bytes;
+  return bytes;
+}
+
+// The arguments readSamples, hashSamples and hashFiles share: paths joined by NUL, a count, the
+// sizes the walk recorded, and an output byte array of at least count * out_per_file bytes.
+typedef struct {
+  char *names;
+  const char *p, *end;
+  uint32_t count;
+  const double *sizes;
+  bool follow;
+  unsigned char *out;
+} batch_args;
+
+static bool get_batch(napi_env env, napi_value *argv, int follow_arg, int out_arg, size_t out_per_file, batch_args *a) {
+  size_t names_len = 0;
+  a->names = get_string(env, argv[0], &names_len);
+  a->count = 0;
+  a->follow = false;
+  napi_get_value_uint32(env, argv[1], &a->count);
+  napi_typedarray_type t = napi_uint8_array;
+  size_t sizes_len = 0, out_len = 0;
+  void *sizes_data = NULL, *out_data = NULL;
+  bool ok = napi_get_typedarray_info(env, argv[2], &t, &sizes_len, &sizes_data, NULL, NULL) == napi_ok && t == napi_float64_array;
+  napi_get_value_bool(env, argv[follow_arg], &a->follow);
+  ok = ok && napi_get_typedarray_info(env, argv[out_arg], &t, &out_len, &out_data, NULL, NULL) == napi_ok && t == napi_uint8_array;
+  if (!ok || !a->names || sizes_len < a->count || out_len < (size_t)a->count * out_per_file) {
+    free(a->names);
+    a->names = NULL;
+    return false;
+  }
+  a->p = a->names;
+  a->end = a->names + names_len;
+  a->sizes = sizes_data;
+  a->out = out_data;
+  return true;
+}
+
+static const char *next_path(batch_args *a) {
+  const char *path = a->p;
+  a->p += strnlen(a->p, (size_t)(a->end - a->p)) + 1;
+  return path;
+}
+
+static void put_digest(unsigned char *dst, XXH128_hash_t h) {
+  // Canonical (big-endian) bytes: the same hex as hash-wasm's xxh128 and xxhsum -H2.
+  XXH128_canonical_t c;
+  XXH128_canonicalFromHash(&c, h);
+  memcpy(dst, c.digest, sizeof c.digest);
+}
+
 static napi_value read_samples(napi_env env, napi_callback_info info) {
   size_t argc = 6;
   napi_value argv[6];
   napi_get_cb_info(env, info, &argc, argv, NULL, NULL);
-  size_t names_len = 0;
-  char *names = get_string(env, argv[0], &names_len);
-  uint32_t count = 0, block = 0;
-  bool follow = false;
-  napi_get_value_uint32(env, argv[1], &count);
-  napi_typedarray_type t;
-  size_t sizes_len;
-  void *sizes_data;
-  napi_get_typedarray_info(env, argv[2], &t, &sizes_len, &sizes_data, NULL, NULL);
+  uint32_t block = 0;
   napi_get_value_uint32(env, argv[3], &block);
-  napi_get_value_bool(env, argv[4], &follow);
-  size_t out_len;
-  void *out_data;
-  napi_get_typedarray_info(env, argv[5], &t, &out_len, &out_data, NULL, NULL);
-  if (!names || sizes_len < count || out_len < (size_t)count * 2 * block) {
-    free(names);
+  batch_args a;
+  if (argc < 6 || !get_batch(env, argv, 4, 5, 2 * (size_t)block, &a)) {
     napi_throw_range_error(env, NULL, "readSamples: bad arguments");
     return NULL;
   }
-  const double *sizes = sizes_data;
-  unsigned char *out = out_data;
   napi_value ab, result;
   void *res_data;
-  napi_create_arraybuffer(env, (size_t)count * SAMPLE_FIELDS * sizeof(double), &res_data, &ab);
+  napi_create_arraybuffer(env, (size_t)a.count * SAMPLE_FIELDS * sizeof(double), &res_data, &ab);
   double *r = res_data;
-  const char *p = names;
-  const char *end = names + names_len;
-  for (uint32_t i = 0; i < count; i++) {
-    const char *path = p;
-    p += strnlen(p, (size_t)(end - p)) + 1;
+  for (uint32_t i = 0; i < a.count; i++) {
+    const char *path = next_path(&a);
+    read_sample(path, (size_t)a.sizes[i], block, a.follow, a.out + (size_t)i * 2 * block, r + (size_t)i * SAMPLE_FIELDS);
+  }
+  free(a.names);
+  napi_create_typedarray(env, napi_float64_array, (size_t)a.count * SAMPLE_FIELDS, ab, 0, &result);
+  return result;
+}
+
+// hashSamples(pathsJoinedByNul, count, sizes, block, follow, digests: Uint8Array(count * 16))
+//   -> Float64Array, the same count * 7 fields as readSamples
+// readSamples' bytes (head ‖ tail) hashed with XXH3-128 here; the digest of file i goes to
+// digests[i * 16 ...] (zeros where the file failed).
+static napi_value hash_samples(napi_env env, napi_callback_info info) {
+  size_t argc = 6;
+  napi_value argv[6];
+  napi_get_cb_info(env, info, &argc, argv, NULL, NULL);
+  uint32_t block = 0;
+  napi_get_value_uint32(env, argv[3], &block);
+  batch_args a;
+  if (argc < 6 || block == 0 || block > (1u << 24) || !get_batch(env, argv, 4, 5, 16, &a)) {
+    napi_throw_range_error(env, NULL, "hashSamples: bad arguments");
+    return NULL;
+  }
+  unsigned char *buf = malloc(2 * (size_t)block);
+  if (!buf) {
+    free(a.names);
+    napi_throw_error(env, NULL, "hashSamples: out of memory");
+    return NULL;
+  }
+  napi_value ab, result;
+  void *res_data;
+  napi_create_arraybuffer(env, (size_t)a.count * SAMPLE_FIELDS * sizeof(double), &res_data, &ab);
+  double *r = res_data;
+  for (uint32_t i = 0; i < a.count; i++) {
+    const char *path = next_path(&a);
     double *o = r + (size_t)i * SAMPLE_FIELDS;
+    unsigned char *d = a.out + (size_t)i * 16;
+    size_t bytes = read_sample(path, (size_t)a.sizes[i], block, a.follow, buf, o);
+    if (o[0] != 0) memset(d, 0, 16);
+    else put_digest(d, XXH3_128bits(buf, bytes));
+  }
+  free(buf);
+  free(a.names);
+  napi_create_typedarray(env, napi_float64_array, (size_t)a.count * SAMPLE_FIELDS, ab, 0, &result);
+  return result;
+}
+
+// hashFiles(pathsJoinedByNul, count, sizes, follow, digests: Uint8Array(count * 16))
+//   -> Float64Array, the same count * 7 fields as readSamples (bytes = the size hashed)
+// Whole-file XXH3-128 through one reusable 1 MiB buffer: exactly `size` bytes are read (fewer is a
+// short read, -1), then the open file is fstat'ed so the caller can check it against the walk.
+#define HASH_BUFFER_BYTES (1u << 20)
+static napi_value hash_files(napi_env env, napi_callback_info info) {
+  size_t argc = 5;
+  napi_value argv[5];
+  napi_get_cb_info(env, info, &argc, argv, NULL, NULL);
+  batch_args a;
+  if (argc < 5 || !get_batch(env, argv, 3, 4, 16, &a)) {
+    napi_throw_range_error(env, NULL, "hashFiles: bad arguments");
+    return NULL;
+  }
+  unsigned char *buf = malloc(HASH_BUFFER_BYTES);
+  XXH3_state_t *state = XXH3_createState();
+  if (!buf || !state) {
+    free(buf);
+    XXH3_freeState(state);
+    free(a.names);
+    napi_throw_error(env, NULL, "hashFiles: out of memory");
+    return NULL;
+  }
+  napi_value ab, result;
+  void *res_data;
+  napi_create_arraybuffer(env, (size_t)a.count * SAMPLE_FIELDS * sizeof(double), &res_data, &ab);
+  double *r = res_data;
+  for (uint32_t i = 0; i < a.count; i++) {
+    const char *path = next_path(&a);
+    double *o = r + (size_t)i * SAMPLE_FIELDS;
+    unsigned char *d = a.out + (size_t)i * 16;
     memset(o, 0, SAMPLE_FIELDS * sizeof(double));
-    int fd = open(path, O_RDONLY | O_CLOEXEC | (follow ? 0 : O_NOFOLLOW));
+    memset(d, 0, 16);
+    int fd = open(path, O_RDONLY | O_CLOEXEC | (a.follow ? 0 : O_NOFOLLOW));
     if (fd < 0) {
       o[0] = errno;
       continue;
     }
-    size_t size = (size_t)sizes[i];
-    unsigned char *dst = out + (size_t)i * 2 * block;
-    int err;
-    size_t bytes;
-    if (size <= 2 * (size_t)block) {
-      err = read_full(fd, dst, size, 0);
-      bytes = size;
+    size_t size = (size_t)a.sizes[i];
+    // Larger than one buffer: ask for a larger readahead window.
+    if (size > HASH_BUFFER_BYTES) posix_fadvise(fd, 0, 0, POSIX_FADV_SEQUENTIAL);
+    int err = 0;
+    XXH128_hash_t h = { 0, 0 };
+    if (size <= HASH_BUFFER_BYTES) {
+      err = read_full(fd, buf, size, 0);
+      if (!err) h = XXH3_128bits(buf, size);
     } else {
-      err = read_full(fd, dst, block, 0);
-      if (!err) err = read_full(fd, dst + block, block, (off_t)(size - block));
-      bytes = 2 * (size_t)block;
+      XXH3_128bits_reset(state);
+      size_t done = 0;
+      while (done < size) {
+        size_t want = size - done < HASH_BUFFER_BYTES ? size - done : HASH_BUFFER_BYTES;
+        ssize_t n = read(fd, buf, want);
+        if (n < 0) {
+          if (errno == EINTR) continue;
+          err = errno;
+          break;
+        }
+        if (n == 0) {
+          err = -1;
+          break;
+        }
+        XXH3_128bits_update(state, buf, (size_t)n);
+        done += (size_t)n;
+      }
+      if (!err) h = XXH3_128bits_digest(state);
     }
     struct stat st;
     if (!err && fstat(fd, &st) != 0) err = errno;
@@ -282,15 +447,18 @@ static napi_value read_samples(napi_env env, napi_callback_info info) {
       o[0] = err;
       continue;
     }
+    put_digest(d, h);
     o[1] = (double)st.st_size;
     o[2] = (double)st.st_dev;
     o[3] = (double)st.st_ino;
     o[4] = (double)st.st_mtim.tv_sec;
     o[5] = (double)st.st_mtim.tv_nsec;
-    o[6] = (double)bytes;
+    o[6] = (double)size;
   }
-  free(names);
-  napi_create_typedarray(env, napi_float64_array, (size_t)count * SAMPLE_FIELDS, ab, 0, &result);
+  XXH3_freeState(state);
+  free(buf);
+  free(a.names);
+  napi_create_typedarray(env, napi_float64_array, (size_t)a.count * SAMPLE_FIELDS, ab, 0, &result);
   return result;
 }
 
@@ -325,6 +493,10 @@ NAPI_MODULE_INIT() {
   napi_value rs;
   napi_create_function(env, "readSamples", NAPI_AUTO_LENGTH, read_samples, NULL, &rs);
   napi_set_named_property(env, exports, "readSamples", rs);
+  napi_create_function(env, "hashSamples", NAPI_AUTO_LENGTH, hash_samples, NULL, &rs);
+  napi_set_named_property(env, exports, "hashSamples", rs);
+  napi_create_function(env, "hashFiles", NAPI_AUTO_LENGTH, hash_files, NULL, &rs);
+  napi_set_named_property(env, exports, "hashFiles", rs);
   napi_value fn;
   napi_create_function(env, "listDir", NAPI_AUTO_LENGTH, list_dir, NULL, &fn);
   napi_set_named_property(env, exports, "listDir", fn);
