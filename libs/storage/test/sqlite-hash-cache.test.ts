@@ -30,10 +30,16 @@ function openDb(file: string): Database.Database {
 
 const F: DupeFile = { path: '/data/a.bin', size: 12_345, dev: 66_306, ino: 2 ** 53 - 1, mtimeSec: 1_700_000_123, mtimeNsec: 987_654_321 };
 const at = (p: string, extra: Partial<DupeFile> = {}): DupeFile => ({ ...F, path: p, ...extra });
+/** Every cached path (directory + entry name), sorted. Entries are five NUL-terminated fields. */
 const rowPaths = (db: Database.Database): string[] =>
-  (db.prepare('SELECT path FROM file_hashes ORDER BY path').all() as { path: string }[]).map((r) => r.path);
+  (db.prepare('SELECT dir, entries FROM dir_hashes').all() as { dir: string; entries: string }[])
+    .flatMap(({ dir, entries }) => {
+      const fields = entries.split('\0');
+      return fields.filter((_, k) => k % 5 === 0 && k < fields.length - 1).map((name) => dir + name);
+    })
+    .sort();
 const lastSeen = (db: Database.Database, p: string): number =>
-  (db.prepare('SELECT last_seen FROM file_hashes WHERE path = ?').get(p) as { last_seen: number }).last_seen;
+  (db.prepare('SELECT last_seen FROM dir_hashes WHERE dir = ?').get(p.slice(0, p.lastIndexOf('/') + 1)) as { last_seen: number }).last_seen;
 
 describe('SqliteHashCache lookups', () => {
   it('returns stored hashes while size, mtime (s and ns), inode and device all match', () => {
@@ -110,8 +116,9 @@ describe('SqliteHashCache lookups', () => {
       undefined,
       { sample: 'sa', full: undefined },
     ]);
-    // A row whose numbers SQLite holds as REAL (not as this cache writes them) is a miss, never a hit.
-    db.prepare("UPDATE file_hashes SET size = 12.5 WHERE path = '/d/a'").run();
+    // An identity that is not plain whole numbers (not as this cache writes them) is a miss, never a hit.
+    const entries = db.prepare("SELECT entries FROM dir_hashes WHERE dir = '/d/'").pluck().get() as string;
+    db.prepare("UPDATE dir_hashes SET entries = ? WHERE dir = '/d/'").run(entries.replace('\u000012,34,', '\u000012.5,34,'));
     expect(cache.lookup([a, { ...a, size: 12.5 }], 'xxh128')).toEqual([undefined, undefined]);
   });
 
@@ -127,6 +134,54 @@ describe('SqliteHashCache lookups', () => {
     const got = cache.lookup(asked, 'xxh128');
     expect(got).toHaveLength(asked.length);
     asked.forEach((f, i) => expect(got[i]).toEqual((f.ino - 1) % 3 === 0 ? undefined : { sample: `s${f.ino}`, full: undefined }));
+  });
+
+  it("keeps a directory's other entries when one of its files is stored again", () => {
+    const db = openDb(dbFile());
+    const cache = new SqliteHashCache(db);
+    const files = ['/d/a', '/d/ab', '/d/b,c', '/d/new\nline', '/d/é ü', '/e/a'].map((p, i) => at(p, { ino: 10 + i }));
+    cache.store(
+      files.map((file, i) => ({ file, sample: `s${i}`, full: `f${i}` })),
+      'xxh128',
+    );
+    const changed = { ...files[1], size: 99 };
+    cache.store([{ file: changed, sample: 'S', full: 'F' }], 'xxh128');
+    expect(rowPaths(db)).toEqual(files.map((f) => f.path).sort());
+    // Asked in another order than stored, with a name that is a prefix of another.
+    const asked = [files[4], changed, files[0], files[1], files[3], files[2], files[5], at('/d/missing')];
+    expect(cache.lookup(asked, 'xxh128')).toEqual([
+      { sample: 's4', full: 'f4' },
+      { sample: 'S', full: 'F' },
+      { sample: 's0', full: 'f0' },
+      undefined,
+      { sample: 's3', full: 'f3' },
+      { sample: 's2', full: 'f2' },
+      { sample: 's5', full: 'f5' },
+      undefined,
+    ]);
+  });
+
+  it('resolves relative paths to the same entries as absolute ones', () => {
+    const cache = new SqliteHashCache(openDb(dbFile()));
+    const abs = at(path.join(process.cwd(), 'sub', 'x.bin'));
+    cache.store([{ file: abs, sample: 'rel' }], 'xxh128');
+    expect(cache.lookup([at('sub/x.bin'), at('./sub/../sub/x.bin'), abs], 'xxh128')).toEqual([
+      { sample: 'rel', full: undefined },
+      { sample: 'rel', full: undefined },
+      { sample: 'rel', full: undefined },
+    ]);
+  });
+
+  it("drops a directory's entries hashed longer ago than maxAgeMs when its row is written again", () => {
+    const db = openDb(dbFile());
+    let now = 1_000;
+    const cache = new SqliteHashCache(db, { maxEntries: 100, maxAgeMs: 10_000 }, () => now);
+    cache.store([{ file: at('/d/old'), sample: 'o' }], 'xxh128');
+    now = 6_000;
+    cache.store([{ file: at('/d/mid'), sample: 'm' }], 'xxh128');
+    now = 11_500; // cut-off 1,500: /d/old is too old, /d/mid is not
+    cache.store([{ file: at('/d/new'), sample: 'n' }], 'xxh128');
+    expect(rowPaths(db)).toEqual(['/d/mid', '/d/new']);
   });
 
   it('persists across connections (reopening the file)', () => {
@@ -145,73 +200,79 @@ describe('SqliteHashCache eviction', () => {
     const db = openDb(dbFile());
     let now = 1_000;
     new SqliteHashCache(db, { maxEntries: 1, maxAgeMs: 10 }, () => now).store(
-      [at('/a'), at('/b'), at('/c')].map((file) => ({ file, sample: 's' })),
+      [at('/a/f'), at('/b/f'), at('/c/f')].map((file) => ({ file, sample: 's' })),
       'xxh128',
     );
     now = 1_000_000;
     const warm = new SqliteHashCache(db, { maxEntries: 1, maxAgeMs: 10 }, () => now);
-    expect(warm.lookup([at('/a')], 'xxh128')).toEqual([{ sample: 's', full: undefined }]);
+    expect(warm.lookup([at('/a/f')], 'xxh128')).toEqual([{ sample: 's', full: undefined }]);
     expect(warm.evict()).toBe(0);
-    expect(rowPaths(db)).toEqual(['/a', '/b', '/c']);
+    expect(rowPaths(db)).toEqual(['/a/f', '/b/f', '/c/f']);
   });
 
-  it('drops rows not seen for maxAgeMs (a row exactly at the cut-off stays)', () => {
+  it('drops directories not seen for maxAgeMs (one exactly at the cut-off stays)', () => {
     const db = openDb(dbFile());
     let now = 0;
     const cache = new SqliteHashCache(db, { maxEntries: 100, maxAgeMs: 10_000 }, () => now);
     for (const [t, p] of [
-      [1_000, '/t1000'],
-      [2_000, '/t2000'],
-      [5_000, '/t5000'],
+      [1_000, '/t1000/f'],
+      [2_000, '/t2000/f'],
+      [5_000, '/t5000/f'],
     ] as const) {
       now = t;
-      cache.store([{ file: at(p), sample: p }], 'xxh128');
+      cache.store(
+        [
+          { file: at(p), sample: p },
+          { file: at(p + '2'), sample: p },
+        ],
+        'xxh128',
+      );
     }
     now = 12_000; // cut-off 2000: only /t1000 is older
-    cache.store([{ file: at('/t12000'), sample: 'x' }], 'xxh128');
-    expect(cache.evict()).toBe(1);
-    expect(rowPaths(db)).toEqual(['/t12000', '/t2000', '/t5000']);
+    cache.store([{ file: at('/t12000/f'), sample: 'x' }], 'xxh128');
+    expect(cache.evict()).toBe(2); // the two entries of /t1000/
+    expect(rowPaths(db)).toEqual(['/t12000/f', '/t2000/f', '/t2000/f2', '/t5000/f', '/t5000/f2']);
     now = 15_001; // cut-off 5001
-    expect(cache.evict()).toBe(2);
-    expect(rowPaths(db)).toEqual(['/t12000']);
+    expect(cache.evict()).toBe(4);
+    expect(rowPaths(db)).toEqual(['/t12000/f']);
   });
 
-  it('keeps at most maxEntries rows, the most recently seen', () => {
+  it('keeps at most maxEntries entries, dropping the least recently seen directories', () => {
     const db = openDb(dbFile());
     let now = 0;
     const cache = new SqliteHashCache(db, { maxEntries: 3, maxAgeMs: 365 * DAY }, () => now);
     for (const i of [5, 1, 4, 2, 3]) {
       now = i * 1000;
-      cache.store([{ file: at(`/r${i}`), sample: `s${i}` }], 'sha256');
+      cache.store([{ file: at(`/r${i}/f`), sample: `s${i}` }], 'sha256');
     }
     expect(cache.evict()).toBe(2);
-    expect(rowPaths(db)).toEqual(['/r3', '/r4', '/r5']);
+    expect(rowPaths(db)).toEqual(['/r3/f', '/r4/f', '/r5/f']);
     expect(cache.evict()).toBe(0);
   });
 
-  it('a hit refreshes last_seen only when older than a day, so it survives age eviction', () => {
+  it("a hit refreshes its directory's last_seen only when older than a day, so it survives age eviction", () => {
     const db = openDb(dbFile());
     let now = 10 * DAY;
     const cache = new SqliteHashCache(db, { maxEntries: 100, maxAgeMs: 3 * DAY }, () => now);
     cache.store(
       [
-        { file: at('/used'), sample: 'u' },
-        { file: at('/unused'), sample: 'n' },
+        { file: at('/used/f'), sample: 'u' },
+        { file: at('/unused/f'), sample: 'n' },
       ],
       'xxh128',
     );
     now = 10 * DAY + DAY / 2;
-    expect(cache.lookup([at('/used')], 'xxh128')).toHaveLength(1);
-    expect(lastSeen(db, '/used')).toBe(10 * DAY); // recent: a warm run writes nothing
+    expect(cache.lookup([at('/used/f')], 'xxh128')).toHaveLength(1);
+    expect(lastSeen(db, '/used/f')).toBe(10 * DAY); // recent: a warm run writes nothing
     now = 12 * DAY;
-    cache.lookup([at('/used')], 'xxh128');
-    expect(lastSeen(db, '/used')).toBe(12 * DAY);
-    expect(lastSeen(db, '/unused')).toBe(10 * DAY);
-    cache.lookup([at('/used', { size: 1 })], 'xxh128'); // a miss touches nothing
+    cache.lookup([at('/used/f')], 'xxh128');
+    expect(lastSeen(db, '/used/f')).toBe(12 * DAY);
+    expect(lastSeen(db, '/unused/f')).toBe(10 * DAY);
+    cache.lookup([at('/used/f', { size: 1 })], 'xxh128'); // a miss touches nothing
     now = 13 * DAY + 1; // cut-off 10 days + 1 ms
-    cache.store([{ file: at('/new'), sample: 'x' }], 'xxh128');
+    cache.store([{ file: at('/new/f'), sample: 'x' }], 'xxh128');
     expect(cache.evict()).toBe(1);
-    expect(rowPaths(db)).toEqual(['/new', '/used']);
+    expect(rowPaths(db)).toEqual(['/new/f', '/used/f']);
   });
 });
 
@@ -222,7 +283,7 @@ describe('two connections to one state database (WAL)', () => {
     const b = openDb(file);
     expect(a.pragma('journal_mode', { simple: true })).toBe('wal');
     expect(b.pragma('journal_mode', { simple: true })).toBe('wal');
-    expect(b.pragma('user_version', { simple: true })).toBe(2);
+    expect(b.pragma('user_version', { simple: true })).toBe(3);
     expect(fs.existsSync(file)).toBe(true);
   });
 
@@ -282,6 +343,18 @@ describe('two connections to one state database (WAL)', () => {
     expect(rowPaths(dbA)).toHaveLength(200);
   });
 
+  it('two connections storing files of the same directory keep both', () => {
+    const file = dbFile();
+    const a = new SqliteHashCache(openDb(file));
+    const b = new SqliteHashCache(openDb(file));
+    for (let i = 0; i < 20; i++) {
+      a.store([{ file: at(`/same/a${i}`), sample: `a${i}` }], 'xxh128');
+      b.store([{ file: at(`/same/b${i}`), sample: `b${i}` }], 'xxh128');
+    }
+    const asked = Array.from({ length: 20 }, (_, i) => [at(`/same/a${i}`), at(`/same/b${i}`)]).flat();
+    expect(a.lookup(asked, 'xxh128').map((h) => h?.sample)).toEqual(asked.map((f) => f.path.slice(6)));
+  });
+
   it('several processes opening a new database at the same moment all succeed (migration is race-free)', async () => {
     // Each child loads the built module, waits for a shared start time, then opens the same fresh file.
     const mod = new URL('../dist/state/state-db.js', import.meta.url).href;
@@ -299,7 +372,7 @@ describe('two connections to one state database (WAL)', () => {
       );
       expect(runs.map((r) => r.stdout.trim())).toEqual(Array(6).fill('ok'));
       const db = openDb(file);
-      expect(db.pragma('user_version', { simple: true })).toBe(2); // hash cache, then jobs
+      expect(db.pragma('user_version', { simple: true })).toBe(3); // hash cache, jobs, then the hash cache by directory
     }
   });
 });

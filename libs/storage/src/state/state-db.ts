@@ -41,6 +41,17 @@ const MIGRATIONS = [
      target_mtime REAL,
      PRIMARY KEY (job_id, seq)
    ) WITHOUT ROWID;`,
+  // The hash cache becomes one row per directory (see sqlite-hash-cache.ts); old rows are only a cache.
+  `DROP TABLE file_hashes;
+   CREATE TABLE dir_hashes (
+     algo TEXT NOT NULL,
+     dir TEXT NOT NULL,
+     entries TEXT NOT NULL,
+     n INTEGER NOT NULL,
+     last_seen INTEGER NOT NULL,
+     PRIMARY KEY (algo, dir)
+   );
+   CREATE INDEX dir_hashes_last_seen ON dir_hashes (last_seen);`,
 ];
 
 /**
