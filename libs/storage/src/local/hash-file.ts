@@ -1,12 +1,37 @@
 import * as fs from 'node:fs';
-import { SAMPLE_BLOCK, sampleIsWhole, sampleRanges, type DupeFile, type HashOutcome, type HashScope } from '@filer/engine';
+import type { PathError } from '@filer/core';
+import {
+  SAMPLE_BLOCK,
+  sampleIsWhole,
+  sampleRanges,
+  type DupeFile,
+  type HashAlgorithm,
+  type HashOutcome,
+  type HashScope,
+} from '@filer/engine';
 import { errnoName, nativeScan, type NativeScan } from './native-scan.js';
-import type { StreamingHash } from './streaming-hash.js';
+import { createStreamingHash, type StreamingHash } from './streaming-hash.js';
 
 export { createStreamingHash } from './streaming-hash.js';
 
 /** Reads go through one reusable buffer this large: few syscalls, no file content kept. */
 const READ_BUFFER_BYTES = 1 << 20;
+
+/**
+ * A reader for `algorithm`. When the native scanner computes xxh128 itself, the stand-in hash is
+ * never called and hash-wasm is never loaded (that cost every thread tens of milliseconds).
+ */
+export async function createFileHashReader(
+  algorithm: HashAlgorithm,
+  follow = false,
+  native: NativeScan | null = nativeScan,
+): Promise<FileHashReader> {
+  if (native === null || algorithm !== 'xxh128') return new FileHashReader(await createStreamingHash(algorithm), follow, native);
+  const unused = (): never => {
+    throw new Error('xxh128 is computed by the native scanner');
+  };
+  return new FileHashReader({ algorithm, init: unused, update: unused, digest: unused }, follow, native);
+}
 
 /** The file is no longer what the walk saw: report it, never group it. */
 class ChangedError extends Error {
@@ -34,6 +59,7 @@ export class FileHashReader {
   bytesRead = 0;
   private readonly buf = Buffer.allocUnsafe(READ_BUFFER_BYTES);
   private sampleBuf = Buffer.alloc(0);
+  private digestBuf = Buffer.alloc(0);
 
   /** `follow`: the walk followed symlinks (-L), so a path may be a link to the file it recorded. */
   constructor(
@@ -42,10 +68,47 @@ export class FileHashReader {
     private readonly native: NativeScan | null = nativeScan,
   ) {}
 
-  /** Hashes many files at once: samples go through the native scanner in one call when it is built. */
+  /**
+   * Hashes many files at once. With the native scanner built, xxh128 digests (sample and full) are
+   * computed in it, one call per batch; other algorithms get their sample bytes from it in one call.
+   */
   hashMany(files: readonly DupeFile[], scope: HashScope): HashOutcome[] {
-    if (scope === 'full' || this.native === null) return files.map((f) => this.hashFile(f, scope));
-    return this.nativeSamples(this.native, files);
+    const native = this.native;
+    if (native === null) return files.map((f) => this.hashFile(f, scope));
+    if (this.hash.algorithm === 'xxh128') return this.nativeDigests(native, files, scope);
+    if (scope === 'full') return files.map((f) => this.hashFile(f, scope));
+    return this.nativeSamples(native, files);
+  }
+
+  /** The native result for file i, or its error: a failed read, or not what the walk recorded. */
+  private nativeCheck(r: Float64Array, i: number, f: DupeFile): PathError | undefined {
+    const o = i * 7;
+    const errno = r[o];
+    if (errno !== 0) {
+      const code = errno === -1 ? 'E_CHANGED' : errnoName(errno);
+      return { path: f.path, code, message: errno === -1 ? 'shrank while it was read' : `${code}: cannot read ${f.path}` };
+    }
+    if (r[o + 1] !== f.size || r[o + 2] !== f.dev || r[o + 3] !== f.ino || r[o + 4] !== f.mtimeSec || r[o + 5] !== f.mtimeNsec) {
+      return { path: f.path, code: 'E_CHANGED', message: 'changed since it was scanned' };
+    }
+    return undefined;
+  }
+
+  private nativeDigests(native: NativeScan, files: readonly DupeFile[], scope: HashScope): HashOutcome[] {
+    if (this.digestBuf.length < files.length * 16) this.digestBuf = Buffer.allocUnsafe(files.length * 16);
+    const d = this.digestBuf;
+    const paths = files.map((f) => f.path).join('\0');
+    const sizes = Float64Array.from(files, (f) => f.size);
+    const r =
+      scope === 'full'
+        ? native.hashFiles(paths, files.length, sizes, this.follow, d)
+        : native.hashSamples(paths, files.length, sizes, SAMPLE_BLOCK, this.follow, d);
+    return files.map((f, i) => {
+      const error = this.nativeCheck(r, i, f);
+      if (error) return { error };
+      this.bytesRead += r[i * 7 + 6];
+      return { hash: d.toString('hex', i * 16, i * 16 + 16), whole: scope === 'full' || sampleIsWhole(f.size) };
+    });
   }
 
   private nativeSamples(native: NativeScan, files: readonly DupeFile[]): HashOutcome[] {
@@ -56,16 +119,9 @@ export class FileHashReader {
     const sizes = Float64Array.from(files, (f) => f.size);
     const r = native.readSamples(files.map((f) => f.path).join('\0'), files.length, sizes, SAMPLE_BLOCK, this.follow, out);
     return files.map((f, i) => {
-      const o = i * 7;
-      const errno = r[o];
-      if (errno !== 0) {
-        const code = errno === -1 ? 'E_CHANGED' : errnoName(errno);
-        return { error: { path: f.path, code, message: errno === -1 ? 'shrank while it was read' : `${code}: cannot read ${f.path}` } };
-      }
-      if (r[o + 1] !== f.size || r[o + 2] !== f.dev || r[o + 3] !== f.ino || r[o + 4] !== f.mtimeSec || r[o + 5] !== f.mtimeNsec) {
-        return { error: { path: f.path, code: 'E_CHANGED', message: 'changed since it was scanned' } };
-      }
-      const bytes = r[o + 6];
+      const error = this.nativeCheck(r, i, f);
+      if (error) return { error };
+      const bytes = r[i * 7 + 6];
       this.bytesRead += bytes;
       this.hash.init();
       this.hash.update(out.subarray(i * stride, i * stride + bytes));
@@ -74,6 +130,7 @@ export class FileHashReader {
   }
 
   hashFile(f: DupeFile, scope: HashScope): HashOutcome {
+    if (this.native !== null && this.hash.algorithm === 'xxh128') return this.nativeDigests(this.native, [f], scope)[0];
     let fd: number | undefined;
     try {
       // Without -L a path that became a symlink is refused; with it, the inode check still applies.

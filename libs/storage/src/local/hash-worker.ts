@@ -1,11 +1,11 @@
 import { parentPort, workerData } from 'node:worker_threads';
-import { createStreamingHash, FileHashReader } from './hash-file.js';
+import { createFileHashReader } from './hash-file.js';
 import { nativeScan } from './native-scan.js';
 import { unpackFiles, type FromHashWorker, type HashWorkerInit, type ToHashWorker } from './hash-protocol.js';
 import type { PathError } from '@filer/core';
 
 const init = workerData as HashWorkerInit;
-const reader = new FileHashReader(await createStreamingHash(init.algorithm), init.follow, init.native ? nativeScan : null);
+const reader = await createFileHashReader(init.algorithm, init.follow, init.native ? nativeScan : null);
 const port = parentPort!;
 
 port.on('message', (msg: ToHashWorker) => {

@@ -3,6 +3,7 @@ import type { HashAlgorithm } from '@filer/engine';
 
 /** One digest computed over chunks: `init` starts again, so an instance serves many files in turn. */
 export interface StreamingHash {
+  readonly algorithm: HashAlgorithm;
   init(): void;
   update(data: Uint8Array): void;
   digest(): string;
@@ -12,12 +13,12 @@ export interface StreamingHash {
 export async function createStreamingHash(algorithm: HashAlgorithm): Promise<StreamingHash> {
   if (algorithm === 'sha256') {
     let h = createHash('sha256');
-    return { init: () => (h = createHash('sha256')), update: (d) => void h.update(d), digest: () => h.digest('hex') };
+    return { algorithm, init: () => (h = createHash('sha256')), update: (d) => void h.update(d), digest: () => h.digest('hex') };
   }
   // Loaded on first use: a run that hashes nothing (or only sha256) never loads the wasm module.
   const { createXXHash128 } = await import('hash-wasm');
   const x = await createXXHash128();
-  return { init: () => void x.init(), update: (d) => void x.update(d), digest: () => x.digest('hex') };
+  return { algorithm, init: () => void x.init(), update: (d) => void x.update(d), digest: () => x.digest('hex') };
 }
 
 /** Digests of zero bytes, so a run that hashes nothing never loads a hash implementation. */
