@@ -66,6 +66,12 @@ export function resolveDupesPlan(roots: string[], flags: DupesFlags): DupesPlan 
  */
 const DUPES_SPAWN_AFTER_MS = 250;
 
+/**
+ * Once the walk has found this many files, the hashing threads start: their start-up then overlaps
+ * the walk instead of delaying the first sample, and a small tree still never pays for them.
+ */
+const HASHERS_START_AFTER_FILES = 2000;
+
 export const PHASE_LABEL: Record<DupePhase, string> = {
   scan: 'scanning',
   size: 'grouping by size',
@@ -120,6 +126,7 @@ export async function runDupes(
           files.push({ path: e.path, size: e.size!, dev: e.dev!, ino: e.ino!, mtimeSec: e.mtimeSec!, mtimeNsec: e.mtimeNsec! });
         }
         scanned = files.length;
+        if (scanned >= HASHERS_START_AFTER_FILES) hasher.start();
       },
       onError: reportError,
     });

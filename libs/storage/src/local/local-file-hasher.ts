@@ -7,8 +7,11 @@ import { EMPTY_DIGESTS } from './streaming-hash.js';
 
 export { EMPTY_DIGESTS } from './streaming-hash.js';
 
-/** A batch is cut at this many files or this many bytes to read, whichever comes first. */
-const BATCH_FILES = 256;
+/**
+ * A batch is cut at this many files or this many bytes to read, whichever comes first. Samples are
+ * small reads, so their batches are larger: fewer round trips to the threads.
+ */
+const BATCH_FILES: Record<HashScope, number> = { sample: 1024, full: 256 };
 const BATCH_BYTES = 32 << 20;
 
 /**
@@ -37,19 +40,23 @@ export class LocalFileHasher implements FileHasher {
     return EMPTY_DIGESTS[this.algorithm];
   }
 
-  private start(): void {
+  /**
+   * Starts the threads now, so their start-up (tens of milliseconds each) overlaps other work
+   * such as the walk; `hash` starts them otherwise.
+   */
+  start(): void {
     if (this.workers.length > 0) return;
     const url = workerScript('hash-worker.js', import.meta.url);
     for (let i = 0; i < this.threads; i++) {
       const w = new Worker(url, {
         workerData: { algorithm: this.algorithm, follow: this.follow, native: this.native } satisfies HashWorkerInit,
       });
-      this.ready.push(
-        new Promise((resolve, reject) => {
-          w.once('message', () => resolve());
-          w.once('error', reject);
-        }),
-      );
+      const ready = new Promise<void>((resolve, reject) => {
+        w.once('message', () => resolve());
+        w.once('error', reject);
+      });
+      ready.catch(() => undefined); // awaited by hash(); started early, a failure must not count as unhandled
+      this.ready.push(ready);
       this.workers.push(w);
     }
   }
@@ -66,7 +73,7 @@ export class LocalFileHasher implements FileHasher {
       if (current.length === 0) start = i;
       current.push(f);
       bytes += scope === 'sample' ? Math.min(f.size, 8192) : f.size;
-      if (current.length >= BATCH_FILES || bytes >= BATCH_BYTES) {
+      if (current.length >= BATCH_FILES[scope] || bytes >= BATCH_BYTES) {
         batches.push({ start, files: current });
         current = [];
         bytes = 0;
