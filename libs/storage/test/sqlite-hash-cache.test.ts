@@ -184,6 +184,17 @@ describe('SqliteHashCache lookups', () => {
     expect(rowPaths(db)).toEqual(['/d/mid', '/d/new']);
   });
 
+  it('says whether it holds entries at or below a root, never for a sibling that shares a prefix', () => {
+    const cache = new SqliteHashCache(openDb(dbFile()));
+    cache.store([{ file: at('/data/photos/2024/a.jpg'), sample: 's' }], 'xxh128');
+    expect(cache.hasEntriesUnder(['/data/photos'], 'xxh128')).toBe(true);
+    expect(cache.hasEntriesUnder(['/data/photos/2024/'], 'xxh128')).toBe(true);
+    expect(cache.hasEntriesUnder(['/'], 'xxh128')).toBe(true);
+    expect(cache.hasEntriesUnder(['/data/photos/2024/a.jpg/x'], 'xxh128')).toBe(false);
+    expect(cache.hasEntriesUnder(['/data/photo', '/data/photos-old', '/data/photos0'], 'xxh128')).toBe(false);
+    expect(cache.hasEntriesUnder(['/data/photos'], 'sha256')).toBe(false);
+  });
+
   it('persists across connections (reopening the file)', () => {
     const file = dbFile();
     const db = openDb(file);

@@ -111,6 +111,9 @@ export async function runDupes(
   progress?.start();
   const db = plan.cachePath === undefined ? undefined : openStateDb(plan.cachePath);
   try {
+    const cache = db === undefined ? undefined : new SqliteHashCache(db);
+    // A warm rerun hashes nothing: threads started for it would only take CPU from the walk.
+    const startHashersEarly = cache === undefined || !cache.hasEntriesUnder(plan.roots, plan.algorithm);
     const walk = startParallelWalk({
       roots: plan.roots,
       spec: plan.spec,
@@ -126,12 +129,11 @@ export async function runDupes(
           files.push({ path: e.path, size: e.size!, dev: e.dev!, ino: e.ino!, mtimeSec: e.mtimeSec!, mtimeNsec: e.mtimeNsec! });
         }
         scanned = files.length;
-        if (scanned >= HASHERS_START_AFTER_FILES) hasher.start();
+        if (startHashersEarly && scanned >= HASHERS_START_AFTER_FILES) hasher.start();
       },
       onError: reportError,
     });
     await walk.done;
-    const cache = db === undefined ? undefined : new SqliteHashCache(db);
     const result = await findDuplicates(files, {
       hasher,
       cache,

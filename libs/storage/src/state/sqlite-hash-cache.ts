@@ -137,6 +137,20 @@ export class SqliteHashCache implements HashCache {
     this.touch = db.prepare('UPDATE dir_hashes SET last_seen = ? WHERE algo = ? AND dir = ?');
   }
 
+  /**
+   * Whether any directory at or below one of `roots` has entries: a run on a tree the cache has
+   * never seen will hash everything, so its hashing threads may start early.
+   */
+  hasEntriesUnder(roots: readonly string[], algorithm: HashAlgorithm): boolean {
+    const any = this.db.prepare('SELECT EXISTS (SELECT 1 FROM dir_hashes WHERE algo = ? AND dir >= ? AND dir < ?)').pluck(true);
+    return roots.some((r) => {
+      const abs = path.resolve(r);
+      const prefix = abs === '/' ? '/' : abs + '/';
+      // Every key starting with `prefix` sorts below the prefix with its final '/' (0x2f) raised to '0' (0x30).
+      return any.get(algorithm, prefix, prefix.slice(0, -1) + '0') === 1;
+    });
+  }
+
   lookup(files: readonly DupeFile[], algorithm: HashAlgorithm): (CachedHashes | undefined)[] {
     const out = new Array<CachedHashes | undefined>(files.length);
     // A new cache (or none for this algorithm) answers at once: no keys built, no rows read.
