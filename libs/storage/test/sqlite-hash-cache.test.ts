@@ -3,7 +3,7 @@ import * as os from 'node:os';
 import * as path from 'node:path';
 import { afterAll, afterEach, describe, expect, it } from 'vitest';
 import type Database from 'better-sqlite3';
-import type { DupeFile } from '@filer/engine';
+import type { DupeFile, HashAlgorithm } from '@filer/engine';
 import { runProcess } from '@filer/testing';
 import { openStateDb, SqliteHashCache } from '@filer/storage/state';
 
@@ -30,6 +30,12 @@ function openDb(file: string): Database.Database {
 
 const F: DupeFile = { path: '/data/a.bin', size: 12_345, dev: 66_306, ino: 2 ** 53 - 1, mtimeSec: 1_700_000_123, mtimeNsec: 987_654_321 };
 const at = (p: string, extra: Partial<DupeFile> = {}): DupeFile => ({ ...F, path: p, ...extra });
+/** `store`, then `flush`: the entries are in the database when it returns. */
+const put = (cache: SqliteHashCache, entries: Parameters<SqliteHashCache['store']>[0], algorithm: HashAlgorithm): void => {
+  cache.store(entries, algorithm);
+  cache.flush();
+};
+
 /** Every cached path (directory + entry name), sorted. Entries are five NUL-terminated fields. */
 const rowPaths = (db: Database.Database): string[] =>
   (db.prepare('SELECT dir, entries FROM dir_hashes').all() as { dir: string; entries: string }[])
@@ -44,7 +50,7 @@ const lastSeen = (db: Database.Database, p: string): number =>
 describe('SqliteHashCache lookups', () => {
   it('returns stored hashes while size, mtime (s and ns), inode and device all match', () => {
     const cache = new SqliteHashCache(openDb(dbFile()));
-    cache.store([{ file: F, sample: 's1', full: 'f1' }], 'xxh128');
+    put(cache, [{ file: F, sample: 's1', full: 'f1' }], 'xxh128');
     expect(cache.lookup([F], 'xxh128')).toEqual([{ sample: 's1', full: 'f1' }]);
     expect(cache.lookup([{ ...F }], 'xxh128')).toEqual([{ sample: 's1', full: 'f1' }]);
   });
@@ -58,7 +64,7 @@ describe('SqliteHashCache lookups', () => {
     ['path', { path: '/data/b.bin' }],
   ] as [string, Partial<DupeFile>][])('misses when %s differs', (_field, change) => {
     const cache = new SqliteHashCache(openDb(dbFile()));
-    cache.store([{ file: F, sample: 's1', full: 'f1' }], 'xxh128');
+    put(cache, [{ file: F, sample: 's1', full: 'f1' }], 'xxh128');
     expect(cache.lookup([{ ...F, ...change }, F], 'xxh128')).toEqual([undefined, { sample: 's1', full: 'f1' }]);
   });
 
@@ -67,7 +73,7 @@ describe('SqliteHashCache lookups', () => {
     const files = [F, at('/data/other')];
     expect(cache.lookup(files, 'xxh128')).toEqual([undefined, undefined]);
     expect(cache.lookup([], 'xxh128')).toEqual([]);
-    cache.store([{ file: F, sample: 's' }], 'xxh128');
+    put(cache, [{ file: F, sample: 's' }], 'xxh128');
     expect(cache.lookup(files, 'xxh128')).toEqual([{ sample: 's', full: undefined }, undefined]);
   });
 
@@ -80,9 +86,9 @@ describe('SqliteHashCache lookups', () => {
 
   it('keeps algorithms apart', () => {
     const cache = new SqliteHashCache(openDb(dbFile()));
-    cache.store([{ file: F, sample: 'x-sample' }], 'xxh128');
+    put(cache, [{ file: F, sample: 'x-sample' }], 'xxh128');
     expect(cache.lookup([F], 'sha256')).toEqual([undefined]);
-    cache.store([{ file: F, sample: 'sha-sample', full: 'sha-full' }], 'sha256');
+    put(cache, [{ file: F, sample: 'sha-sample', full: 'sha-full' }], 'sha256');
     expect(cache.lookup([F], 'xxh128')).toEqual([{ sample: 'x-sample', full: undefined }]);
     expect(cache.lookup([F], 'sha256')).toEqual([{ sample: 'sha-sample', full: 'sha-full' }]);
   });
@@ -91,16 +97,17 @@ describe('SqliteHashCache lookups', () => {
     const db = openDb(dbFile());
     const cache = new SqliteHashCache(db);
     const files = Array.from({ length: 50 }, (_, i) => at(`/d/f${String(i).padStart(2, '0')}`, { ino: 1000 + i, size: i }));
-    cache.store(
+    put(
+      cache,
       files.map((file, i) => ({ file, sample: `s${i}`, full: i % 2 === 0 ? `f${i}` : undefined })),
       'sha256',
     );
-    cache.store([{ file: at('/d/nosample') }], 'sha256');
+    put(cache, [{ file: at('/d/nosample') }], 'sha256');
     expect(rowPaths(db)).toEqual(files.map((f) => f.path));
     expect(cache.lookup(files, 'sha256')).toEqual(files.map((_, i) => ({ sample: `s${i}`, full: i % 2 === 0 ? `f${i}` : undefined })));
 
     const changed = { ...files[3], mtimeNsec: 1 };
-    cache.store([{ file: changed, sample: 'new', full: 'newfull' }], 'sha256');
+    put(cache, [{ file: changed, sample: 'new', full: 'newfull' }], 'sha256');
     expect(cache.lookup([files[3], changed], 'sha256')).toEqual([undefined, { sample: 'new', full: 'newfull' }]);
     expect(rowPaths(db)).toHaveLength(50);
   });
@@ -109,24 +116,25 @@ describe('SqliteHashCache lookups', () => {
     const db = openDb(dbFile());
     const cache = new SqliteHashCache(db);
     const a = at('/d/a', { size: 12, mtimeSec: 34, mtimeNsec: 0, ino: 1, dev: 10 });
-    cache.store([{ file: a, sample: 'sa' }], 'xxh128');
+    put(cache, [{ file: a, sample: 'sa' }], 'xxh128');
     expect(cache.lookup([{ ...a, size: 123, mtimeSec: 4 }, { ...a, size: 1, mtimeSec: 234 }, { ...a, dev: 1 }, a], 'xxh128')).toEqual([
       undefined,
       undefined,
       undefined,
       { sample: 'sa', full: undefined },
     ]);
-    // An identity that is not plain whole numbers (not as this cache writes them) is a miss, never a hit.
+    // An identity written any other way than this cache writes the file's (here a fraction) is a miss, never a hit.
     const entries = db.prepare("SELECT entries FROM dir_hashes WHERE dir = '/d/'").pluck().get() as string;
     db.prepare("UPDATE dir_hashes SET entries = ? WHERE dir = '/d/'").run(entries.replace('\u000012,34,', '\u000012.5,34,'));
-    expect(cache.lookup([a, { ...a, size: 12.5 }], 'xxh128')).toEqual([undefined, undefined]);
+    expect(cache.lookup([a], 'xxh128')).toEqual([undefined]);
   });
 
   it('looks up many paths in chunks, in the order asked, with misses and paths asked twice', () => {
     const db = openDb(dbFile());
     const cache = new SqliteHashCache(db);
     const files = Array.from({ length: 20_000 }, (_, i) => at(`/many/${i}`, { ino: i + 1 }));
-    cache.store(
+    put(
+      cache,
       files.filter((_, i) => i % 3 !== 0).map((file) => ({ file, sample: `s${file.ino}` })),
       'xxh128',
     );
@@ -140,12 +148,13 @@ describe('SqliteHashCache lookups', () => {
     const db = openDb(dbFile());
     const cache = new SqliteHashCache(db);
     const files = ['/d/a', '/d/ab', '/d/b,c', '/d/new\nline', '/d/é ü', '/e/a'].map((p, i) => at(p, { ino: 10 + i }));
-    cache.store(
+    put(
+      cache,
       files.map((file, i) => ({ file, sample: `s${i}`, full: `f${i}` })),
       'xxh128',
     );
     const changed = { ...files[1], size: 99 };
-    cache.store([{ file: changed, sample: 'S', full: 'F' }], 'xxh128');
+    put(cache, [{ file: changed, sample: 'S', full: 'F' }], 'xxh128');
     expect(rowPaths(db)).toEqual(files.map((f) => f.path).sort());
     // Asked in another order than stored, with a name that is a prefix of another.
     const asked = [files[4], changed, files[0], files[1], files[3], files[2], files[5], at('/d/missing')];
@@ -164,7 +173,7 @@ describe('SqliteHashCache lookups', () => {
   it('resolves relative paths to the same entries as absolute ones', () => {
     const cache = new SqliteHashCache(openDb(dbFile()));
     const abs = at(path.join(process.cwd(), 'sub', 'x.bin'));
-    cache.store([{ file: abs, sample: 'rel' }], 'xxh128');
+    put(cache, [{ file: abs, sample: 'rel' }], 'xxh128');
     expect(cache.lookup([at('sub/x.bin'), at('./sub/../sub/x.bin'), abs], 'xxh128')).toEqual([
       { sample: 'rel', full: undefined },
       { sample: 'rel', full: undefined },
@@ -176,17 +185,17 @@ describe('SqliteHashCache lookups', () => {
     const db = openDb(dbFile());
     let now = 1_000;
     const cache = new SqliteHashCache(db, { maxEntries: 100, maxAgeMs: 10_000 }, () => now);
-    cache.store([{ file: at('/d/old'), sample: 'o' }], 'xxh128');
+    put(cache, [{ file: at('/d/old'), sample: 'o' }], 'xxh128');
     now = 6_000;
-    cache.store([{ file: at('/d/mid'), sample: 'm' }], 'xxh128');
+    put(cache, [{ file: at('/d/mid'), sample: 'm' }], 'xxh128');
     now = 11_500; // cut-off 1,500: /d/old is too old, /d/mid is not
-    cache.store([{ file: at('/d/new'), sample: 'n' }], 'xxh128');
+    put(cache, [{ file: at('/d/new'), sample: 'n' }], 'xxh128');
     expect(rowPaths(db)).toEqual(['/d/mid', '/d/new']);
   });
 
   it('says whether it holds entries at or below a root, never for a sibling that shares a prefix', () => {
     const cache = new SqliteHashCache(openDb(dbFile()));
-    cache.store([{ file: at('/data/photos/2024/a.jpg'), sample: 's' }], 'xxh128');
+    put(cache, [{ file: at('/data/photos/2024/a.jpg'), sample: 's' }], 'xxh128');
     expect(cache.hasEntriesUnder(['/data/photos'], 'xxh128')).toBe(true);
     expect(cache.hasEntriesUnder(['/data/photos/2024/'], 'xxh128')).toBe(true);
     expect(cache.hasEntriesUnder(['/'], 'xxh128')).toBe(true);
@@ -195,10 +204,78 @@ describe('SqliteHashCache lookups', () => {
     expect(cache.hasEntriesUnder(['/data/photos'], 'sha256')).toBe(false);
   });
 
+  it('appends to directories a lookup found empty; a name written twice is served by either entry and merged to its last', () => {
+    const db = openDb(dbFile());
+    const cache = new SqliteHashCache(db);
+    const a = at('/new/a');
+    const b = at('/new/b', { ino: 7 });
+    expect(cache.lookup([a, b], 'xxh128')).toEqual([undefined, undefined]);
+    put(cache, [{ file: b, sample: 'sb' }], 'xxh128');
+    put(cache, [{ file: a, sample: 'sa' }], 'xxh128');
+    // Another run of the same moment hashed a changed /new/a: appended too, so the name appears twice.
+    const changed = { ...a, size: 1 };
+    put(cache, [{ file: changed, sample: 'sa2' }], 'xxh128');
+    expect(db.prepare("SELECT n FROM dir_hashes WHERE dir = '/new/'").pluck().get()).toBe(3);
+    expect(cache.lookup([a, b, changed], 'xxh128')).toEqual([
+      { sample: 'sa', full: undefined },
+      { sample: 'sb', full: undefined },
+      { sample: 'sa2', full: undefined },
+    ]);
+    // A fresh instance merges: the row is rewritten with one entry per name.
+    const later = new SqliteHashCache(db);
+    put(later, [{ file: b, sample: 'sb', full: 'fb' }], 'xxh128');
+    expect(rowPaths(db)).toEqual(['/new/a', '/new/b']);
+    expect(later.lookup([changed, b], 'xxh128')).toEqual([
+      { sample: 'sa2', full: undefined },
+      { sample: 'sb', full: 'fb' },
+    ]);
+  });
+
+  it('holds stored entries in memory until flushed (or looked up), then writes each directory once', () => {
+    const file = dbFile();
+    const db = openDb(file);
+    let now = 1_000;
+    const cache = new SqliteHashCache(db, undefined, () => now);
+    const other = new SqliteHashCache(openDb(file));
+    cache.store([{ file: at('/w/a'), sample: 'a' }], 'xxh128');
+    now = 2_000;
+    cache.store([{ file: at('/w/b', { ino: 2 }), sample: 'b' }], 'xxh128');
+    expect(rowPaths(db)).toEqual([]);
+    expect(other.lookup([at('/w/a')], 'xxh128')).toEqual([undefined]);
+    cache.flush();
+    expect(rowPaths(db)).toEqual(['/w/a', '/w/b']);
+    expect(db.prepare("SELECT last_seen FROM dir_hashes WHERE dir = '/w/'").pluck().get()).toBe(2_000);
+    expect(other.lookup([at('/w/a'), at('/w/b', { ino: 2 })], 'xxh128')).toEqual([
+      { sample: 'a', full: undefined },
+      { sample: 'b', full: undefined },
+    ]);
+    // A lookup on the storing connection writes what is pending first.
+    cache.store([{ file: at('/w/c', { ino: 3 }), sample: 'c' }], 'xxh128');
+    expect(cache.lookup([at('/w/c', { ino: 3 })], 'xxh128')).toEqual([{ sample: 'c', full: undefined }]);
+    expect(rowPaths(db)).toEqual(['/w/a', '/w/b', '/w/c']);
+  });
+
+  it('writes by itself once 50,000 entries are pending or 5 s have passed since its last write', () => {
+    const db = openDb(dbFile());
+    let now = 0;
+    const cache = new SqliteHashCache(db, undefined, () => now);
+    const many = Array.from({ length: 50_000 }, (_, i) => ({ file: at(`/m/${i}`, { ino: i }), sample: 's' }));
+    cache.store(many.slice(0, 49_999), 'xxh128');
+    expect(db.prepare('SELECT count(*) FROM dir_hashes').pluck().get()).toBe(0);
+    cache.store(many.slice(49_999), 'xxh128');
+    expect(db.prepare('SELECT sum(n) FROM dir_hashes').pluck().get()).toBe(50_000);
+    now = 4_999;
+    cache.store([{ file: at('/t/x'), sample: 'x' }], 'xxh128');
+    expect(rowPaths(db)).not.toContain('/t/x');
+    now = 5_000;
+    cache.store([{ file: at('/t/y'), sample: 'y' }], 'xxh128');
+    expect(rowPaths(db)).toEqual(expect.arrayContaining(['/t/x', '/t/y']));
+  });
+
   it('persists across connections (reopening the file)', () => {
     const file = dbFile();
     const db = openDb(file);
-    new SqliteHashCache(db).store([{ file: F, sample: 'kept', full: 'kept-full' }], 'xxh128');
+    put(new SqliteHashCache(db), [{ file: F, sample: 'kept', full: 'kept-full' }], 'xxh128');
     db.close();
     expect(new SqliteHashCache(openDb(file)).lookup([F], 'xxh128')).toEqual([{ sample: 'kept', full: 'kept-full' }]);
   });
@@ -210,7 +287,8 @@ describe('SqliteHashCache eviction', () => {
   it('does nothing after a run that stored nothing, even with expired rows', () => {
     const db = openDb(dbFile());
     let now = 1_000;
-    new SqliteHashCache(db, { maxEntries: 1, maxAgeMs: 10 }, () => now).store(
+    put(
+      new SqliteHashCache(db, { maxEntries: 1, maxAgeMs: 10 }, () => now),
       [at('/a/f'), at('/b/f'), at('/c/f')].map((file) => ({ file, sample: 's' })),
       'xxh128',
     );
@@ -231,7 +309,8 @@ describe('SqliteHashCache eviction', () => {
       [5_000, '/t5000/f'],
     ] as const) {
       now = t;
-      cache.store(
+      put(
+        cache,
         [
           { file: at(p), sample: p },
           { file: at(p + '2'), sample: p },
@@ -240,7 +319,7 @@ describe('SqliteHashCache eviction', () => {
       );
     }
     now = 12_000; // cut-off 2000: only /t1000 is older
-    cache.store([{ file: at('/t12000/f'), sample: 'x' }], 'xxh128');
+    put(cache, [{ file: at('/t12000/f'), sample: 'x' }], 'xxh128');
     expect(cache.evict()).toBe(2); // the two entries of /t1000/
     expect(rowPaths(db)).toEqual(['/t12000/f', '/t2000/f', '/t2000/f2', '/t5000/f', '/t5000/f2']);
     now = 15_001; // cut-off 5001
@@ -254,7 +333,7 @@ describe('SqliteHashCache eviction', () => {
     const cache = new SqliteHashCache(db, { maxEntries: 3, maxAgeMs: 365 * DAY }, () => now);
     for (const i of [5, 1, 4, 2, 3]) {
       now = i * 1000;
-      cache.store([{ file: at(`/r${i}/f`), sample: `s${i}` }], 'sha256');
+      put(cache, [{ file: at(`/r${i}/f`), sample: `s${i}` }], 'sha256');
     }
     expect(cache.evict()).toBe(2);
     expect(rowPaths(db)).toEqual(['/r3/f', '/r4/f', '/r5/f']);
@@ -265,7 +344,8 @@ describe('SqliteHashCache eviction', () => {
     const db = openDb(dbFile());
     let now = 10 * DAY;
     const cache = new SqliteHashCache(db, { maxEntries: 100, maxAgeMs: 3 * DAY }, () => now);
-    cache.store(
+    put(
+      cache,
       [
         { file: at('/used/f'), sample: 'u' },
         { file: at('/unused/f'), sample: 'n' },
@@ -281,7 +361,7 @@ describe('SqliteHashCache eviction', () => {
     expect(lastSeen(db, '/unused/f')).toBe(10 * DAY);
     cache.lookup([at('/used/f', { size: 1 })], 'xxh128'); // a miss touches nothing
     now = 13 * DAY + 1; // cut-off 10 days + 1 ms
-    cache.store([{ file: at('/new/f'), sample: 'x' }], 'xxh128');
+    put(cache, [{ file: at('/new/f'), sample: 'x' }], 'xxh128');
     expect(cache.evict()).toBe(1);
     expect(rowPaths(db)).toEqual(['/new/f', '/used/f']);
   });
@@ -304,12 +384,12 @@ describe('two connections to one state database (WAL)', () => {
     const dbB = openDb(file);
     const a = new SqliteHashCache(dbA);
     const b = new SqliteHashCache(dbB);
-    a.store([{ file: at('/one'), sample: 'one' }], 'xxh128');
+    put(a, [{ file: at('/one'), sample: 'one' }], 'xxh128');
     expect(b.lookup([at('/one')], 'xxh128')).toEqual([{ sample: 'one', full: undefined }]);
 
     // A writer holding its transaction open does not block a reader.
     dbA.exec('BEGIN IMMEDIATE');
-    a.store([{ file: at('/two'), sample: 'two' }], 'xxh128');
+    put(a, [{ file: at('/two'), sample: 'two' }], 'xxh128');
     expect(b.lookup([at('/one'), at('/two')], 'xxh128')).toEqual([{ sample: 'one', full: undefined }, undefined]);
     dbA.exec('COMMIT');
     expect(b.lookup([at('/two')], 'xxh128')).toEqual([{ sample: 'two', full: undefined }]);
@@ -321,11 +401,11 @@ describe('two connections to one state database (WAL)', () => {
     const dbB = openDb(file);
     const a = new SqliteHashCache(dbA);
     const b = new SqliteHashCache(dbB);
-    a.store([{ file: at('/one'), sample: 'one' }], 'sha256');
+    put(a, [{ file: at('/one'), sample: 'one' }], 'sha256');
     dbB.exec('BEGIN');
     expect(b.lookup([at('/one')], 'sha256')).toEqual([{ sample: 'one', full: undefined }]); // snapshot taken
     const started = Date.now();
-    a.store([{ file: at('/three'), sample: 'three' }], 'sha256');
+    put(a, [{ file: at('/three'), sample: 'three' }], 'sha256');
     expect(Date.now() - started).toBeLessThan(2000); // busy_timeout is 10 s: no wait at all in WAL
     expect(b.lookup([at('/three')], 'sha256')).toEqual([undefined]); // still the old snapshot
     dbB.exec('COMMIT');
@@ -342,8 +422,8 @@ describe('two connections to one state database (WAL)', () => {
     for (let i = 0; i < 100; i++) {
       const fa = at(`/a/${i}`, { ino: i });
       const fb = at(`/b/${i}`, { ino: 1000 + i });
-      a.store([{ file: fa, sample: `a${i}`, full: `A${i}` }], 'xxh128');
-      b.store([{ file: fb, sample: `b${i}` }], 'xxh128');
+      put(a, [{ file: fa, sample: `a${i}`, full: `A${i}` }], 'xxh128');
+      put(b, [{ file: fb, sample: `b${i}` }], 'xxh128');
       files.push(fa, fb);
     }
     const expected = files.map((f) =>
@@ -359,8 +439,8 @@ describe('two connections to one state database (WAL)', () => {
     const a = new SqliteHashCache(openDb(file));
     const b = new SqliteHashCache(openDb(file));
     for (let i = 0; i < 20; i++) {
-      a.store([{ file: at(`/same/a${i}`), sample: `a${i}` }], 'xxh128');
-      b.store([{ file: at(`/same/b${i}`), sample: `b${i}` }], 'xxh128');
+      put(a, [{ file: at(`/same/a${i}`), sample: `a${i}` }], 'xxh128');
+      put(b, [{ file: at(`/same/b${i}`), sample: `b${i}` }], 'xxh128');
     }
     const asked = Array.from({ length: 20 }, (_, i) => [at(`/same/a${i}`), at(`/same/b${i}`)]).flat();
     expect(a.lookup(asked, 'xxh128').map((h) => h?.sample)).toEqual(asked.map((f) => f.path.slice(6)));

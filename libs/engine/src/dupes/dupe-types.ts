@@ -37,6 +37,8 @@ export interface CachedHashes {
 export interface HashCache {
   lookup(files: readonly DupeFile[], algorithm: HashAlgorithm): (CachedHashes | undefined)[];
   store(entries: readonly { file: DupeFile; sample?: string; full?: string }[], algorithm: HashAlgorithm): void;
+  /** Writes what `store` may still hold in memory; called once a run is done. */
+  flush?(): void;
 }
 
 /** A set of files with identical content. */

@@ -177,6 +177,7 @@ export async function findDuplicates(files: Iterable<DupeFile>, opts: FindDuplic
 
   // Whatever is fresh and not written yet (nothing, as the phases above write as they go).
   storeFinal(tracked, () => true);
+  cache?.flush?.();
   await opts.onPhase?.('done');
 
   const groups = toDupeGroups(final);

@@ -17,6 +17,15 @@ const TOUCH_AFTER_MS = 86_400_000;
 /** WAL pages between automatic checkpoints of the cache's connection (SQLite's default is 1,000). */
 const WAL_CHECKPOINT_PAGES = 10_000;
 
+/**
+ * Stored entries wait in memory until this many are pending or this long has passed since the last
+ * write, then go in one transaction: a directory's files become final in several waves (small files,
+ * unique samples, whole hashes), and one write per directory instead of one per wave is what keeps a
+ * first run's cost of filling the cache low. `flush` (and lookups and eviction) write them at once.
+ */
+const FLUSH_ENTRIES = 50_000;
+const FLUSH_AFTER_MS = 5_000;
+
 /** NUL ends every field of an entry: no file name and no hex digest contains one. */
 const NUL = '\0';
 
@@ -30,7 +39,7 @@ const NUL = '\0';
  * cheap: a few thousand rows instead of one B-tree search by long absolute path per file.
  */
 function entryText(name: string, f: DupeFile, storedAt: number, sample: string, full: string | undefined): string {
-  return `${name}\0${f.size},${f.mtimeSec},${f.mtimeNsec},${f.ino},${f.dev}\0${storedAt}\0${sample}\0${full ?? ''}\0`;
+  return `${name}\0${identityText(f)}${storedAt}\0${sample}\0${full ?? ''}\0`;
 }
 
 /** Where field `k` (0–5; 5 is the next entry) of the entry starting at `at` starts. */
@@ -42,26 +51,29 @@ function fieldAt(row: string, at: number, k: number): number {
 /** Where the entry starting at `at` ends (just past its last NUL). */
 const entryEnd = (row: string, at: number): number => fieldAt(row, at, 5);
 
+/** A file's identity field as entries hold it: size, mtime (s, ns), inode and device, then its NUL. */
+function identityText(f: DupeFile): string {
+  return `${f.size},${f.mtimeSec},${f.mtimeNsec},${f.ino},${f.dev}\0`;
+}
+
 /**
  * Where the entry's identity field, starting at `at`, ends (just past its NUL) when it is exactly the
- * file's size, mtime (s, ns), inode and device; -1 otherwise. Digits are read in place, without building
- * strings. Anything that is not a plain decimal integer (a fraction, a sign) fails to match: a miss,
- * never a stale hit.
+ * file's size, mtime (s, ns), inode and device; -1 otherwise. The text is compared whole: a field
+ * written any other way (a fraction, a sign) is a miss, never a stale hit.
  */
-function identityEnd(row: string, at: number, f: DupeFile): number {
-  for (let k = 0; k < 5; k++) {
-    const want = k === 0 ? f.size : k === 1 ? f.mtimeSec : k === 2 ? f.mtimeNsec : k === 3 ? f.ino : f.dev;
-    const start = at;
-    let v = 0;
-    let c = row.charCodeAt(at);
-    while (c >= 48 && c <= 57) {
-      v = v * 10 + (c - 48);
-      c = row.charCodeAt(++at);
-    }
-    if (at === start || v !== want || c !== (k < 4 ? 44 : 0)) return -1;
-    at++;
-  }
-  return at;
+function identityEnd(row: string, at: number, id: string): number {
+  return row.startsWith(id, at) ? at + id.length : -1;
+}
+
+interface StoredEntry {
+  file: DupeFile;
+  sample?: string;
+  full?: string;
+}
+
+/** An entry with the time it was given to `store`. */
+interface TimedEntry extends StoredEntry {
+  at: number;
 }
 
 /** Cache keys: the absolute directory (ending in '/', resolved once per directory) and the base name. */
@@ -98,11 +110,47 @@ function groupByDirectory(paths: readonly string[]): DirGroup[] {
   return [...byKey.values()];
 }
 
-/** Start of each entry by name (a later entry of the same name wins, as it was written later). */
-function indexEntries(row: string): Map<string, number> {
-  const at = new Map<string, number>();
-  for (let i = 0; i < row.length; i = entryEnd(row, i)) at.set(row.slice(i, row.indexOf(NUL, i)), i);
-  return at;
+/** Start of each entry by name (its first entry), and the names that have more than one entry. */
+interface EntryIndex {
+  first: Map<string, number>;
+  repeated: Set<string> | undefined;
+}
+
+function indexEntries(row: string): EntryIndex {
+  const first = new Map<string, number>();
+  let repeated: Set<string> | undefined;
+  for (let i = 0; i < row.length; i = entryEnd(row, i)) {
+    const name = row.slice(i, row.indexOf(NUL, i));
+    if (!first.has(name)) first.set(name, i);
+    else (repeated ??= new Set()).add(name);
+  }
+  return { first, repeated };
+}
+
+/**
+ * The entry for `f` (named `name`) whose identity matches, as [entry start, end of its identity
+ * field], or undefined. Tries `cursor` first: entries written in walk order line up with the walk.
+ */
+function findEntry(row: string, name: string, f: DupeFile, cursor: number, index: () => EntryIndex): [number, number] | undefined {
+  const id = identityText(f);
+  if (cursor < row.length && row.charCodeAt(cursor + name.length) === 0 && row.startsWith(name, cursor)) {
+    const idEnd = identityEnd(row, cursor + name.length + 1, id);
+    if (idEnd >= 0) return [cursor, idEnd];
+  }
+  const { first, repeated } = index();
+  const at = first.get(name);
+  if (at === undefined) return undefined;
+  if (repeated?.has(name)) {
+    // A name written more than once (two processes hashing one file at once): any entry with the file's identity.
+    for (let i = at; i < row.length; i = entryEnd(row, i)) {
+      if (row.charCodeAt(i + name.length) !== 0 || !row.startsWith(name, i)) continue;
+      const idEnd = identityEnd(row, i + name.length + 1, id);
+      if (idEnd >= 0) return [i, idEnd];
+    }
+    return undefined;
+  }
+  const idEnd = at === cursor ? -1 : identityEnd(row, at + name.length + 1, id);
+  return idEnd >= 0 ? [at, idEnd] : undefined;
 }
 
 /**
@@ -116,7 +164,18 @@ export class SqliteHashCache implements HashCache {
   private readonly anyRow: Database.Statement<[string]>;
   private readonly upsert: Database.Statement;
   private readonly touch: Database.Statement;
+  private readonly append: Database.Statement;
   private stored = 0;
+  private pending: { entries: readonly StoredEntry[]; algorithm: HashAlgorithm; at: number }[] = [];
+  private pendingCount = 0;
+  private lastFlush: number;
+  /**
+   * Directories (per algorithm) a lookup found without a row. A run stores each file at most once, so
+   * its entries for such a directory are all new names: they are appended in SQL instead of merged.
+   */
+  private readonly unseenDirs = new Set<string>();
+  /** Algorithms a lookup found no row at all for: every directory was unseen. */
+  private readonly unseenAlgorithms = new Set<HashAlgorithm>();
 
   constructor(
     private readonly db: Database.Database,
@@ -135,6 +194,11 @@ export class SqliteHashCache implements HashCache {
        ON CONFLICT (algo, dir) DO UPDATE SET entries = excluded.entries, n = excluded.n, last_seen = excluded.last_seen`,
     );
     this.touch = db.prepare('UPDATE dir_hashes SET last_seen = ? WHERE algo = ? AND dir = ?');
+    this.lastFlush = now();
+    this.append = db.prepare(
+      `INSERT INTO dir_hashes (algo, dir, entries, n, last_seen) VALUES (?, ?, ?, ?, ?)
+       ON CONFLICT (algo, dir) DO UPDATE SET entries = entries || excluded.entries, n = n + excluded.n, last_seen = excluded.last_seen`,
+    );
   }
 
   /**
@@ -142,6 +206,7 @@ export class SqliteHashCache implements HashCache {
    * never seen will hash everything, so its hashing threads may start early.
    */
   hasEntriesUnder(roots: readonly string[], algorithm: HashAlgorithm): boolean {
+    this.flush();
     const any = this.db.prepare('SELECT EXISTS (SELECT 1 FROM dir_hashes WHERE algo = ? AND dir >= ? AND dir < ?)').pluck(true);
     return roots.some((r) => {
       const abs = path.resolve(r);
@@ -152,34 +217,33 @@ export class SqliteHashCache implements HashCache {
   }
 
   lookup(files: readonly DupeFile[], algorithm: HashAlgorithm): (CachedHashes | undefined)[] {
+    this.flush();
     const out = new Array<CachedHashes | undefined>(files.length);
     // A new cache (or none for this algorithm) answers at once: no keys built, no rows read.
-    if (files.length === 0 || this.anyRow.get(algorithm) === 0) return out;
+    if (files.length === 0) return out;
+    if (this.anyRow.get(algorithm) === 0) {
+      this.unseenAlgorithms.add(algorithm);
+      return out;
+    }
     const now = this.now();
     const stale: string[] = [];
     for (const g of groupByDirectory(files.map((f) => f.path))) {
       const found = this.selectRow.get(algorithm, g.dir) as [number, string] | undefined;
-      if (found === undefined) continue;
+      if (found === undefined) {
+        this.unseenDirs.add(`${algorithm}:${g.dir}`);
+        continue;
+      }
       const [lastSeen, row] = found;
       let hit = false;
-      let byName: Map<string, number> | undefined;
-      // Entries were written in walk order, so the next file's entry is usually the next one.
+      let index: EntryIndex | undefined;
+      const getIndex = (): EntryIndex => (index ??= indexEntries(row));
+      // Entries written in walk order line up with the walk: the next file's entry is usually the next one.
       let cursor = 0;
       for (let k = 0; k < g.names.length; k++) {
-        const name = g.names[k];
-        let at: number | undefined = cursor;
-        if (!(at < row.length && row.charCodeAt(at + name.length) === 0 && row.startsWith(name, at))) {
-          byName ??= indexEntries(row);
-          at = byName.get(name);
-          if (at === undefined) continue;
-        }
         const i = g.indices[k];
-        const idEnd = identityEnd(row, at + name.length + 1, files[i]);
-        if (idEnd < 0) {
-          cursor = entryEnd(row, at);
-          continue;
-        }
-        const sampleAt = row.indexOf(NUL, idEnd) + 1;
+        const found = findEntry(row, g.names[k], files[i], cursor, getIndex);
+        if (found === undefined) continue;
+        const sampleAt = row.indexOf(NUL, found[1]) + 1;
         const fullAt = row.indexOf(NUL, sampleAt) + 1;
         const end = row.indexOf(NUL, fullAt);
         out[i] = { sample: row.slice(sampleAt, fullAt - 1), full: end === fullAt ? undefined : row.slice(fullAt, end) };
@@ -192,44 +256,72 @@ export class SqliteHashCache implements HashCache {
     return out;
   }
 
-  store(entries: readonly { file: DupeFile; sample?: string; full?: string }[], algorithm: HashAlgorithm): void {
-    const now = this.now();
+  store(entries: readonly StoredEntry[], algorithm: HashAlgorithm): void {
     const kept = entries.filter((e) => e.sample !== undefined);
     if (kept.length === 0) return;
-    const groups = groupByDirectory(kept.map((e) => e.file.path)).sort((a, b) => (a.dir < b.dir ? -1 : a.dir > b.dir ? 1 : 0));
-    const cutoff = now - this.limits.maxAgeMs;
-    // Read, merge and write each row in one write transaction: another process's entries for the
-    // same directory, committed in between, are never overwritten by a stale copy.
+    this.pending.push({ entries: kept, algorithm, at: this.now() });
+    this.pendingCount += kept.length;
+    this.stored += kept.length;
+    if (this.pendingCount >= FLUSH_ENTRIES || this.now() - this.lastFlush >= FLUSH_AFTER_MS) this.flush();
+  }
+
+  /** Writes the pending entries, one transaction for all, one row write per directory and algorithm. */
+  flush(): void {
+    const batches = this.pending;
+    this.pending = [];
+    this.pendingCount = 0;
+    this.lastFlush = this.now();
+    if (batches.length === 0) return;
+    const byAlgorithm = new Map<HashAlgorithm, TimedEntry[]>();
+    for (const b of batches) {
+      let list = byAlgorithm.get(b.algorithm);
+      if (list === undefined) byAlgorithm.set(b.algorithm, (list = []));
+      for (const e of b.entries) list.push({ ...e, at: b.at });
+    }
     this.db
       .transaction(() => {
-        for (const g of groups) {
-          const fresh = new Map<string, string>();
-          for (let k = 0; k < g.names.length; k++) {
-            const { file, sample, full } = kept[g.indices[k]];
-            fresh.set(g.names[k], entryText(g.names[k], file, now, sample!, full));
-          }
-          let text = '';
-          let n = 0;
-          const old = this.selectEntries.get(algorithm, g.dir) as string | undefined;
-          if (old !== undefined) {
-            for (let at = 0; at < old.length;) {
-              const end = entryEnd(old, at);
-              const storedAt = fieldAt(old, at, 2);
-              // Kept unless this store replaces it or it was hashed longer ago than the age limit.
-              if (Number(old.slice(storedAt, old.indexOf(NUL, storedAt))) >= cutoff && !fresh.has(old.slice(at, old.indexOf(NUL, at)))) {
-                text += old.slice(at, end);
-                n++;
-              }
-              at = end;
-            }
-          }
-          for (const e of fresh.values()) text += e;
-          n += fresh.size;
-          this.upsert.run(algorithm, g.dir, text, n, now);
-        }
+        for (const [algorithm, entries] of byAlgorithm) this.write(entries, algorithm);
       })
       .immediate();
-    this.stored += kept.length;
+  }
+
+  /**
+   * Merges `kept` into their directories' rows, inside the caller's transaction. Each entry carries
+   * the time it was stored; a row's last_seen is its newest entry's.
+   */
+  private write(kept: readonly TimedEntry[], algorithm: HashAlgorithm): void {
+    const now = this.now();
+    const groups = groupByDirectory(kept.map((e) => e.file.path)).sort((a, b) => (a.dir < b.dir ? -1 : a.dir > b.dir ? 1 : 0));
+    const cutoff = now - this.limits.maxAgeMs;
+    // Each row is read, merged and written inside the flush's write transaction: another process's
+    // entries for the same directory, committed in between, are never overwritten by a stale copy.
+    // A directory that had no row when this run looked it up only gains new names: those are appended.
+    for (const g of groups) {
+      const fresh = new Map<string, string>();
+      for (let k = 0; k < g.names.length; k++) {
+        const { file, sample, full } = kept[g.indices[k]];
+        fresh.set(g.names[k], entryText(g.names[k], file, now, sample!, full));
+      }
+      if (this.unseenAlgorithms.has(algorithm) || this.unseenDirs.has(`${algorithm}:${g.dir}`)) {
+        this.append.run(algorithm, g.dir, [...fresh.values()].join(''), fresh.size, now);
+        continue;
+      }
+      const old = this.selectEntries.get(algorithm, g.dir) as string | undefined;
+      // Old entries stay unless this store replaces them or they were hashed longer ago than the
+      // age limit; a name written twice keeps its last entry.
+      const keptOld = new Map<string, string>();
+      for (let at = 0; old !== undefined && at < old.length;) {
+        const end = entryEnd(old, at);
+        const name = old.slice(at, old.indexOf(NUL, at));
+        const storedAt = fieldAt(old, at, 2);
+        if (!fresh.has(name) && Number(old.slice(storedAt, old.indexOf(NUL, storedAt))) >= cutoff) keptOld.set(name, old.slice(at, end));
+        at = end;
+      }
+      let text = '';
+      for (const e of keptOld.values()) text += e;
+      for (const e of fresh.values()) text += e;
+      this.upsert.run(algorithm, g.dir, text, keptOld.size + fresh.size, now);
+    }
   }
 
   /**
@@ -238,6 +330,7 @@ export class SqliteHashCache implements HashCache {
    * runs write nothing. Returns the number of entries removed.
    */
   evict(): number {
+    this.flush();
     if (this.stored === 0) return 0;
     const cutoff = this.now() - this.limits.maxAgeMs;
     return this.db
