@@ -26,6 +26,12 @@ declare const addon: {
    * digests as in hashSamples; the same count × 7 fields as readSamples, bytes = the size hashed.
    */
   hashFiles(pathsJoinedByNul: string, count: number, sizes: Float64Array, follow: boolean, digests: Uint8Array): Float64Array;
+  /**
+   * Every regular file under `root` (symlinks neither followed nor reported; names starting with '.'
+   * skipped unless `hidden`; maxDepth < 0 is no limit), walked by `threads` threads: paths joined by
+   * NUL, count × [size, dev, ino, mtimeSec, mtimeNsec], and failures as `path\0code\0message\0` triples.
+   */
+  scanFiles(root: string, hidden: boolean, maxDepth: number, threads: number): [string, Float64Array, string];
   /** syncfs(2) on the file system holding `path`. */
   syncFs(path: string): void;
 } | null;

@@ -4,6 +4,7 @@ import * as path from 'node:path';
 import { createHash } from 'node:crypto';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import {
+  dir,
   file,
   makeTree,
   runFiler,
@@ -180,6 +181,45 @@ describe('an unreadable file (as an unprivileged user)', () => {
     expect(quiet.code).toBe(1);
     expect(quiet.stderr).toBe('');
   });
+});
+
+describe('the native tree scan (--no-ignore, no excludes, no -L) against the portable walk', () => {
+  // As nobody, so that an unreadable directory and file really fail.
+  const asUser = process.getuid?.() === 0 ? { user: 'nobody', group: 'nogroup' } : undefined;
+  const X = noise(5000, 11);
+  const Y = noise(20_000, 12);
+  let t: TempTree;
+  beforeAll(() => {
+    t = tree(
+      {
+        'x1.bin': file(X, { mode: 0o644 }),
+        'nested/a/b/x2.bin': file(X, { mode: 0o644 }),
+        '.hidden/x3.bin': file(X, { mode: 0o644 }),
+        'locked-dir': dir({ mode: 0o000 }),
+        'locked-dir/x4.bin': file(X, { mode: 0o644 }),
+        'locked.bin': file(Y, { mode: 0o000 }),
+        'y1.bin': file(Y, { mode: 0o644 }),
+        'nested/y2.bin': file(Y, { mode: 0o644 }),
+        'ln.bin': symlink('x1.bin'),
+      },
+      { parent: '/tmp', rootMode: 0o755 },
+    );
+  });
+
+  it.each([[[]], [['--hidden']], [['--max-depth', '2']], [['--ext', 'bin', '--min-size', '10k']]])(
+    'gives the same report, errors and exit code as FILER_NATIVE_SCAN=0 with %j',
+    async (extra) => {
+      const args = [t.root, '--no-ignore', '--no-cache', '--format', 'json', ...extra];
+      const [native, portable] = await Promise.all([dupes(args, { asUser }), dupes(args, { asUser, env: { FILER_NATIVE_SCAN: '0' } })]);
+      expect(native.code).toBe(portable.code);
+      expect(native.stdout).toBe(portable.stdout);
+      expect(splitRecords(native.stderr, '\n').sort()).toEqual(splitRecords(portable.stderr, '\n').sort());
+      if (asUser !== undefined && !extra.includes('--min-size')) {
+        expect(native.code).toBe(1);
+        expect(splitRecords(native.stderr, '\n')).toContainEqual(expect.stringMatching(pathErrorRe(t.path('locked-dir'), 'EACCES')));
+      }
+    },
+  );
 });
 
 describe('symbolic links', () => {

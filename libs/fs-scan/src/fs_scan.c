@@ -4,9 +4,12 @@
 // listing is one string and one byte array, and stats are fstatat() calls relative to the open
 // directory, returned in one Float64Array.
 #include <node_api.h>
+#include <uv.h>
 #include <dirent.h>
 #include <errno.h>
 #include <fcntl.h>
+#include <pthread.h>
+#include <stdbool.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -26,9 +29,10 @@ static const char *errno_name(int e) {
   return n ? n : "EIO";
 }
 
+// Errors are worded by libuv, as node:fs words them: the portable walk reports the same text.
 static napi_value throw_errno(napi_env env, int e, const char *syscall, const char *path) {
   char msg[4352];
-  snprintf(msg, sizeof msg, "%s: %s, %s '%s'", errno_name(e), strerror(e), syscall, path);
+  snprintf(msg, sizeof msg, "%s: %s, %s '%s'", errno_name(e), uv_strerror(-e), syscall, path);
   napi_value code, message, err, errnum;
   napi_create_string_utf8(env, errno_name(e), NAPI_AUTO_LENGTH, &code);
   napi_create_string_utf8(env, msg, NAPI_AUTO_LENGTH, &message);
@@ -486,6 +490,278 @@ static napi_value sync_fs(napi_env env, napi_callback_info info) {
   return NULL;
 }
 
+// --- scanFiles: a whole tree's regular files with their identity, in one call ----------------
+
+typedef struct {
+  char *data;
+  size_t len, cap;
+} buf_t;
+
+static int buf_put(buf_t *b, const char *s, size_t n) {
+  if (b->len + n > b->cap) {
+    size_t cap = b->cap ? b->cap : 1 << 16;
+    while (b->len + n > cap) cap *= 2;
+    char *d = realloc(b->data, cap);
+    if (!d) return -1;
+    b->data = d;
+    b->cap = cap;
+  }
+  memcpy(b->data + b->len, s, n);
+  b->len += n;
+  return 0;
+}
+
+typedef struct {
+  char *path;
+  int depth;
+} scan_dir_t;
+
+#define SCAN_FIELDS 5
+
+// Appends "path \0 code \0 message \0" for a failure, in the message forms the portable walker uses.
+static void scan_error(buf_t *errs, const char *path, int e, int listing) {
+  char msg[4352];
+  if (listing)
+    snprintf(msg, sizeof msg, "%s: %s, scandir '%s'", errno_name(e), uv_strerror(-e), path);
+  else
+    snprintf(msg, sizeof msg, "%s: %s", errno_name(e), path);
+  buf_put(errs, path, strlen(path) + 1);
+  buf_put(errs, errno_name(e), strlen(errno_name(e)) + 1);
+  buf_put(errs, msg, strlen(msg) + 1);
+}
+
+// The directories still to read, shared by the scanning threads.
+typedef struct {
+  pthread_mutex_t mu;
+  pthread_cond_t cv;
+  scan_dir_t *q;
+  size_t qlen, qcap;
+  int busy;
+  int oom;
+  bool hidden;
+  int max_depth;
+} scan_shared_t;
+
+// What one thread found: its files' paths and fields, and its failures.
+typedef struct {
+  scan_shared_t *sh;
+  buf_t paths, errs;
+  double *stats;
+  size_t count, scap;
+} scan_worker_t;
+
+// Lists one directory: regular files go to the worker's results, subdirectories to `subdirs`.
+static int scan_one(scan_worker_t *w, scan_dir_t dir, scan_dir_t **subdirs, size_t *nsub, size_t *subcap) {
+  int fd = open(dir.path, O_RDONLY | O_DIRECTORY | O_CLOEXEC);
+  DIR *d = fd < 0 ? NULL : fdopendir(fd);
+  if (!d) {
+    int e = errno;
+    if (fd >= 0) close(fd);
+    scan_error(&w->errs, dir.path, e, 1);
+    return 0;
+  }
+  char child[8192];
+  size_t dlen = strlen(dir.path);
+  int slash = dlen > 0 && dir.path[dlen - 1] == '/';
+  struct dirent *ent;
+  errno = 0;
+  while ((ent = readdir(d)) != NULL) {
+    const char *nm = ent->d_name;
+    if (nm[0] == '.' && (nm[1] == 0 || (nm[1] == '.' && nm[2] == 0))) goto next;
+    if (!w->sh->hidden && nm[0] == '.') goto next;
+    size_t nlen = strlen(nm);
+    if (dlen + 1 + nlen + 1 > sizeof child) {
+      scan_error(&w->errs, nm, ENAMETOOLONG, 0);
+      goto next;
+    }
+    memcpy(child, dir.path, dlen);
+    size_t clen = dlen;
+    if (!slash) child[clen++] = '/';
+    memcpy(child + clen, nm, nlen + 1);
+    clen += nlen;
+    unsigned char t = ent->d_type;
+    struct stat st;
+    if (t == DT_REG || t == DT_UNKNOWN) {
+      if (fstatat(dirfd(d), nm, &st, AT_SYMLINK_NOFOLLOW) != 0) {
+        scan_error(&w->errs, child, errno, 0);
+        goto next;
+      }
+      if (S_ISDIR(st.st_mode)) t = DT_DIR;
+      else if (S_ISREG(st.st_mode)) t = DT_REG;
+      else goto next;
+    }
+    if (t == DT_DIR) {
+      if (w->sh->max_depth >= 0 && dir.depth + 1 >= w->sh->max_depth) goto next;
+      if (*nsub == *subcap) {
+        *subcap = *subcap ? *subcap * 2 : 16;
+        scan_dir_t *ns = realloc(*subdirs, *subcap * sizeof **subdirs);
+        if (!ns) goto oom;
+        *subdirs = ns;
+      }
+      char *cp = malloc(clen + 1);
+      if (!cp) goto oom;
+      memcpy(cp, child, clen + 1);
+      (*subdirs)[(*nsub)++] = (scan_dir_t){cp, dir.depth + 1};
+      goto next;
+    }
+    if (t != DT_REG) goto next;
+    if (w->count == w->scap) {
+      w->scap = w->scap ? w->scap * 2 : 4096;
+      double *ns = realloc(w->stats, w->scap * SCAN_FIELDS * sizeof *w->stats);
+      if (!ns) goto oom;
+      w->stats = ns;
+    }
+    double *o = w->stats + w->count * SCAN_FIELDS;
+    o[0] = (double)st.st_size;
+    o[1] = (double)st.st_dev;
+    o[2] = (double)st.st_ino;
+    o[3] = (double)st.st_mtim.tv_sec;
+    o[4] = (double)st.st_mtim.tv_nsec;
+    if (buf_put(&w->paths, child, clen + 1) != 0) goto oom;
+    w->count++;
+  next:
+    errno = 0;
+  }
+  if (errno != 0) scan_error(&w->errs, dir.path, errno, 1);
+  closedir(d);
+  return 0;
+oom:
+  closedir(d);
+  return -1;
+}
+
+// A scanning thread: takes a directory, lists it, queues its subdirectories; stops when the queue
+// is empty and no thread is still listing (which could queue more).
+static void *scan_worker(void *arg) {
+  scan_worker_t *w = arg;
+  scan_shared_t *sh = w->sh;
+  scan_dir_t *subdirs = NULL;
+  size_t subcap = 0;
+  pthread_mutex_lock(&sh->mu);
+  for (;;) {
+    while (sh->qlen == 0 && sh->busy > 0 && !sh->oom) pthread_cond_wait(&sh->cv, &sh->mu);
+    if (sh->qlen == 0 || sh->oom) break;
+    scan_dir_t dir = sh->q[--sh->qlen];
+    sh->busy++;
+    pthread_mutex_unlock(&sh->mu);
+    size_t nsub = 0;
+    // At the depth limit a directory's children would be too deep: nothing to list.
+    int failed = sh->max_depth >= 0 && dir.depth >= sh->max_depth ? 0 : scan_one(w, dir, &subdirs, &nsub, &subcap);
+    free(dir.path);
+    pthread_mutex_lock(&sh->mu);
+    sh->busy--;
+    if (failed) sh->oom = 1;
+    if (sh->qlen + nsub > sh->qcap) {
+      size_t cap = sh->qcap;
+      while (sh->qlen + nsub > cap) cap *= 2;
+      scan_dir_t *nq = realloc(sh->q, cap * sizeof *sh->q);
+      if (!nq) sh->oom = 1;
+      else {
+        sh->q = nq;
+        sh->qcap = cap;
+      }
+    }
+    // Pushed in reverse so the first listed is read next, as the portable walker's stack does.
+    for (size_t i = nsub; i-- > 0;) {
+      if (sh->oom) free(subdirs[i].path);
+      else sh->q[sh->qlen++] = subdirs[i];
+    }
+    pthread_cond_broadcast(&sh->cv);
+  }
+  pthread_cond_broadcast(&sh->cv);
+  pthread_mutex_unlock(&sh->mu);
+  free(subdirs);
+  return NULL;
+}
+
+// scanFiles(root, hidden, maxDepth, threads) -> [paths joined by NUL, Float64Array count × [size, dev,
+// ino, mtimeSec, mtimeNsec], failures as path\0code\0message\0 triples]. Symlinks are neither followed
+// nor reported (they are not regular files); maxDepth < 0 is no limit. With several threads the
+// order of the files is not fixed.
+static napi_value scan_files(napi_env env, napi_callback_info info) {
+  size_t argc = 4;
+  napi_value argv[4];
+  napi_get_cb_info(env, info, &argc, argv, NULL, NULL);
+  char *root = get_string(env, argv[0], NULL);
+  scan_shared_t sh = {.busy = 0, .oom = 0, .hidden = false, .max_depth = -1};
+  int32_t threads = 1;
+  napi_get_value_bool(env, argv[1], &sh.hidden);
+  napi_get_value_int32(env, argv[2], &sh.max_depth);
+  napi_get_value_int32(env, argv[3], &threads);
+  if (!root) {
+    napi_throw_type_error(env, NULL, "scanFiles: root must be a string");
+    return NULL;
+  }
+  if (threads < 1) threads = 1;
+  if (threads > 16) threads = 16;
+  pthread_mutex_init(&sh.mu, NULL);
+  pthread_cond_init(&sh.cv, NULL);
+  sh.qcap = 64;
+  sh.q = malloc(sh.qcap * sizeof *sh.q);
+  sh.q[sh.qlen++] = (scan_dir_t){root, 0};
+  scan_worker_t workers[16];
+  pthread_t tids[16];
+  memset(workers, 0, sizeof workers);
+  int started = 0;
+  for (int i = 0; i < threads; i++) {
+    workers[i].sh = &sh;
+    if (i > 0 && pthread_create(&tids[i], NULL, scan_worker, &workers[i]) == 0) started++;
+  }
+  scan_worker(&workers[0]);
+  for (int i = 1; i <= started; i++) pthread_join(tids[i], NULL);
+  while (sh.qlen > 0) free(sh.q[--sh.qlen].path);
+  free(sh.q);
+  pthread_mutex_destroy(&sh.mu);
+  pthread_cond_destroy(&sh.cv);
+
+  size_t count = 0, plen = 0, elen = 0;
+  for (int i = 0; i <= started; i++) {
+    count += workers[i].count;
+    plen += workers[i].paths.len;
+    elen += workers[i].errs.len;
+  }
+  napi_value js_paths = NULL, js_stats, js_errs, ab, result;
+  char *joined = sh.oom ? NULL : malloc(plen + elen + 1);
+  if (joined) {
+    // The last path's NUL is not part of the joined string.
+    size_t at = 0;
+    for (int i = 0; i <= started; i++) {
+      if (workers[i].paths.len) memcpy(joined + at, workers[i].paths.data, workers[i].paths.len);
+      at += workers[i].paths.len;
+    }
+    napi_create_string_utf8(env, joined, plen ? plen - 1 : 0, &js_paths);
+    at = 0;
+    for (int i = 0; i <= started; i++) {
+      if (workers[i].errs.len) memcpy(joined + at, workers[i].errs.data, workers[i].errs.len);
+      at += workers[i].errs.len;
+    }
+    napi_create_string_utf8(env, joined, elen, &js_errs);
+    void *data;
+    napi_create_arraybuffer(env, count * SCAN_FIELDS * sizeof(double), &data, &ab);
+    at = 0;
+    for (int i = 0; i <= started; i++) {
+      if (workers[i].count) memcpy((double *)data + at, workers[i].stats, workers[i].count * SCAN_FIELDS * sizeof(double));
+      at += workers[i].count * SCAN_FIELDS;
+    }
+    napi_create_typedarray(env, napi_float64_array, count * SCAN_FIELDS, ab, 0, &js_stats);
+  }
+  for (int i = 0; i <= started; i++) {
+    free(workers[i].paths.data);
+    free(workers[i].errs.data);
+    free(workers[i].stats);
+  }
+  free(joined);
+  if (!js_paths) {
+    napi_throw_error(env, "ENOMEM", "scanFiles: out of memory");
+    return NULL;
+  }
+  napi_create_array_with_length(env, 3, &result);
+  napi_set_element(env, result, 0, js_paths);
+  napi_set_element(env, result, 1, js_stats);
+  napi_set_element(env, result, 2, js_errs);
+  return result;
+}
+
 NAPI_MODULE_INIT() {
   napi_value sf;
   napi_create_function(env, "syncFs", NAPI_AUTO_LENGTH, sync_fs, NULL, &sf);
@@ -502,5 +778,7 @@ NAPI_MODULE_INIT() {
   napi_set_named_property(env, exports, "listDir", fn);
   napi_create_function(env, "statNames", NAPI_AUTO_LENGTH, stat_names, NULL, &fn);
   napi_set_named_property(env, exports, "statNames", fn);
+  napi_create_function(env, "scanFiles", NAPI_AUTO_LENGTH, scan_files, NULL, &fn);
+  napi_set_named_property(env, exports, "scanFiles", fn);
   return exports;
 }

@@ -1,6 +1,7 @@
 export * from './local/local-source.js';
 export * from './local/check-roots.js';
 export * from './local/parallel-walk.js';
+export * from './local/scan-files.js';
 export type { OutputMode } from './local/walk-protocol.js';
 export * from './local/ancestor-ignores.js';
 export * from './local/local-file-ops.js';

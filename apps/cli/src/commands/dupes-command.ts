@@ -12,7 +12,7 @@ import {
   type DupesFormat,
   type HashAlgorithm,
 } from '@filer/engine';
-import { isS3Uri, startParallelWalk } from '@filer/storage';
+import { isS3Uri, scanFilesNatively, startParallelWalk } from '@filer/storage';
 import { LocalFileHasher } from '@filer/storage/hashing';
 import { defaultStatePath, openStateDb, SqliteHashCache } from '@filer/storage/state';
 import { filterInputFromFlags } from '../filter-flags.js';
@@ -91,7 +91,7 @@ export async function runDupes(
     const { runS3Dupes } = await import('./s3-dupes.js');
     return runS3Dupes(plan, ctx, opts);
   }
-  const files: DupeFile[] = [];
+  let files: DupeFile[] = [];
   let errors = 0;
   let phase: DupePhase = 'scan';
   let scanned = 0;
@@ -114,26 +114,37 @@ export async function runDupes(
     const cache = db === undefined ? undefined : new SqliteHashCache(db);
     // A warm rerun hashes nothing: threads started for it would only take CPU from the walk.
     const startHashersEarly = cache === undefined || !cache.hasEntriesUnder(plan.roots, plan.algorithm);
-    const walk = startParallelWalk({
-      roots: plan.roots,
-      spec: plan.spec,
-      statAll: true,
-      identity: true,
-      output: { kind: 'entries' },
-      native: opts.config.nativeScan,
-      spawnAfterMs: opts.config.spawnAfterMs ?? DUPES_SPAWN_AFTER_MS,
-      onEntries: (entries) => {
-        // Copied into objects of one shape: entries from the walker threads and from this thread differ,
-        // and every later pass over the files is faster monomorphic.
-        for (const e of entries) {
-          files.push({ path: e.path, size: e.size!, dev: e.dev!, ino: e.ino!, mtimeSec: e.mtimeSec!, mtimeNsec: e.mtimeNsec! });
-        }
-        scanned = files.length;
-        if (startHashersEarly && scanned >= HASHERS_START_AFTER_FILES) hasher.start();
-      },
-      onError: reportError,
-    });
-    await walk.done;
+    // The native tree scan when the filters allow it (no ignore files, excludes or -L): several
+    // threads list and stat at once. The portable walk otherwise.
+    // Hashing threads that will be needed start first: they load while the scan runs.
+    if (startHashersEarly && opts.config.nativeScan) hasher.start();
+    const native = opts.config.nativeScan ? scanFilesNatively(plan.roots, plan.spec) : undefined;
+    if (native !== undefined) {
+      files = native.files;
+      scanned = files.length;
+      native.errors.forEach(reportError);
+    } else {
+      const walk = startParallelWalk({
+        roots: plan.roots,
+        spec: plan.spec,
+        statAll: true,
+        identity: true,
+        output: { kind: 'entries' },
+        native: opts.config.nativeScan,
+        spawnAfterMs: opts.config.spawnAfterMs ?? DUPES_SPAWN_AFTER_MS,
+        onEntries: (entries) => {
+          // Copied into objects of one shape: entries from the walker threads and from this thread differ,
+          // and every later pass over the files is faster monomorphic.
+          for (const e of entries) {
+            files.push({ path: e.path, size: e.size!, dev: e.dev!, ino: e.ino!, mtimeSec: e.mtimeSec!, mtimeNsec: e.mtimeNsec! });
+          }
+          scanned = files.length;
+          if (startHashersEarly && scanned >= HASHERS_START_AFTER_FILES) hasher.start();
+        },
+        onError: reportError,
+      });
+      await walk.done;
+    }
     const result = await findDuplicates(files, {
       hasher,
       cache,

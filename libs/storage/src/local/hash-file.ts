@@ -9,7 +9,7 @@ import {
   type HashOutcome,
   type HashScope,
 } from '@filer/engine';
-import { errnoName, nativeScan, type NativeScan } from './native-scan.js';
+import { errnoMessage, errnoName, nativeScan, type NativeScan } from './native-scan.js';
 import { createStreamingHash, type StreamingHash } from './streaming-hash.js';
 
 export { createStreamingHash } from './streaming-hash.js';
@@ -86,7 +86,7 @@ export class FileHashReader {
     const errno = r[o];
     if (errno !== 0) {
       const code = errno === -1 ? 'E_CHANGED' : errnoName(errno);
-      return { path: f.path, code, message: errno === -1 ? 'shrank while it was read' : `${code}: cannot read ${f.path}` };
+      return { path: f.path, code, message: errno === -1 ? 'shrank while it was read' : errnoMessage(errno, 'open', f.path) };
     }
     if (r[o + 1] !== f.size || r[o + 2] !== f.dev || r[o + 3] !== f.ino || r[o + 4] !== f.mtimeSec || r[o + 5] !== f.mtimeNsec) {
       return { path: f.path, code: 'E_CHANGED', message: 'changed since it was scanned' };

@@ -1,5 +1,6 @@
 import { createRequire } from 'node:module';
 import { constants } from 'node:os';
+import { getSystemErrorMap } from 'node:util';
 import type { DirListing, EntryKind, EntryStat, SourceFailure } from '@filer/core';
 
 export interface NativeScan {
@@ -16,6 +17,7 @@ export interface NativeScan {
   ): Float64Array;
   hashFiles(pathsJoinedByNul: string, count: number, sizes: Float64Array, follow: boolean, digests: Uint8Array): Float64Array;
   syncFs(path: string): void;
+  scanFiles(root: string, hidden: boolean, maxDepth: number, threads: number): [string, Float64Array, string];
 }
 
 const require = createRequire(import.meta.url);
@@ -35,6 +37,14 @@ const ERRNO_NAMES = new Map<number, string>(Object.entries(constants.errno).map(
 /** The symbolic code (`ENOENT`) of an errno number the native scanner returned. */
 export function errnoName(errno: number): string {
   return ERRNO_NAMES.get(errno) ?? 'EIO';
+}
+
+const SYSTEM_ERRORS = getSystemErrorMap();
+
+/** The message node:fs gives for an errno number from `syscall` on `path` (`EACCES: permission denied, open '…'`). */
+export function errnoMessage(errno: number, syscall: string, path: string): string {
+  const [name, text] = SYSTEM_ERRORS.get(-errno) ?? [errnoName(errno), 'i/o error'];
+  return `${name}: ${text}, ${syscall} '${path}'`;
 }
 
 /** Lists a directory natively: one call, one string, one byte array of kind codes. */
