@@ -9,6 +9,7 @@ export default defineConfig({
     alias: {
       '@filer/core/schema': src('./libs/core/src/schema.ts'),
       '@filer/core': src('./libs/core/src/index.ts'),
+      '@filer/engine/sample-layout': src('./libs/engine/src/dupes/sample-layout.ts'),
       '@filer/engine': src('./libs/engine/src/index.ts'),
       '@filer/storage/hashing': src('./libs/storage/src/hashing.ts'),
       '@filer/storage/state': src('./libs/storage/src/state.ts'),

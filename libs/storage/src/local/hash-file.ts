@@ -1,14 +1,8 @@
 import * as fs from 'node:fs';
 import type { PathError } from '@filer/core';
-import {
-  SAMPLE_BLOCK,
-  sampleIsWhole,
-  sampleRanges,
-  type DupeFile,
-  type HashAlgorithm,
-  type HashOutcome,
-  type HashScope,
-} from '@filer/engine';
+import type { DupeFile, HashAlgorithm, HashOutcome, HashScope } from '@filer/engine';
+// The sample layout alone: the hashing threads start faster without the whole engine.
+import { SAMPLE_BLOCK, sampleIsWhole, sampleRanges } from '@filer/engine/sample-layout';
 import { errnoMessage, errnoName, nativeScan, type NativeScan } from './native-scan.js';
 import { createStreamingHash, type StreamingHash } from './streaming-hash.js';
 
