@@ -255,6 +255,21 @@ describe('SqliteHashCache lookups', () => {
     expect(rowPaths(db)).toEqual(['/w/a', '/w/b', '/w/c']);
   });
 
+  it('keeps the time each entry was stored, not the time it was written', () => {
+    const db = openDb(dbFile());
+    let now = 1_000;
+    const cache = new SqliteHashCache(db, { maxEntries: 100, maxAgeMs: 10_000 }, () => now);
+    cache.store([{ file: at('/k/early'), sample: 'e' }], 'xxh128');
+    now = 4_000;
+    cache.store([{ file: at('/k/late', { ino: 2 }), sample: 'l' }], 'xxh128');
+    now = 4_500;
+    cache.flush();
+    expect(db.prepare("SELECT last_seen FROM dir_hashes WHERE dir = '/k/'").pluck().get()).toBe(4_000);
+    now = 11_200; // cut-off 1,200: the entry stored at 1,000 is too old, the one at 4,000 is not
+    put(cache, [{ file: at('/k/new', { ino: 3 }), sample: 'n' }], 'xxh128');
+    expect(rowPaths(db)).toEqual(['/k/late', '/k/new']);
+  });
+
   it('writes by itself once 50,000 entries are pending or 5 s have passed since its last write', () => {
     const db = openDb(dbFile());
     let now = 0;

@@ -71,11 +71,6 @@ interface StoredEntry {
   full?: string;
 }
 
-/** An entry with the time it was given to `store`. */
-interface TimedEntry extends StoredEntry {
-  at: number;
-}
-
 /** Cache keys: the absolute directory (ending in '/', resolved once per directory) and the base name. */
 interface DirGroup {
   dir: string;
@@ -272,24 +267,28 @@ export class SqliteHashCache implements HashCache {
     this.pendingCount = 0;
     this.lastFlush = this.now();
     if (batches.length === 0) return;
-    const byAlgorithm = new Map<HashAlgorithm, TimedEntry[]>();
+    // Per algorithm, the entries and beside them the time each was stored.
+    const byAlgorithm = new Map<HashAlgorithm, { entries: StoredEntry[]; times: number[] }>();
     for (const b of batches) {
       let list = byAlgorithm.get(b.algorithm);
-      if (list === undefined) byAlgorithm.set(b.algorithm, (list = []));
-      for (const e of b.entries) list.push({ ...e, at: b.at });
+      if (list === undefined) byAlgorithm.set(b.algorithm, (list = { entries: [], times: [] }));
+      for (const e of b.entries) {
+        list.entries.push(e);
+        list.times.push(b.at);
+      }
     }
     this.db
       .transaction(() => {
-        for (const [algorithm, entries] of byAlgorithm) this.write(entries, algorithm);
+        for (const [algorithm, { entries, times }] of byAlgorithm) this.write(entries, times, algorithm);
       })
       .immediate();
   }
 
   /**
-   * Merges `kept` into their directories' rows, inside the caller's transaction. Each entry carries
-   * the time it was stored; a row's last_seen is its newest entry's.
+   * Merges `kept` into their directories' rows, inside the caller's transaction. `times[i]` is when
+   * entry i was stored; a row's last_seen is its newest entry's.
    */
-  private write(kept: readonly TimedEntry[], algorithm: HashAlgorithm): void {
+  private write(kept: readonly StoredEntry[], times: readonly number[], algorithm: HashAlgorithm): void {
     const now = this.now();
     const groups = groupByDirectory(kept.map((e) => e.file.path)).sort((a, b) => (a.dir < b.dir ? -1 : a.dir > b.dir ? 1 : 0));
     const cutoff = now - this.limits.maxAgeMs;
@@ -297,14 +296,24 @@ export class SqliteHashCache implements HashCache {
     // entries for the same directory, committed in between, are never overwritten by a stale copy.
     // A directory that had no row when this run looked it up only gains new names: those are appended.
     for (const g of groups) {
+      let seen = 0;
+      for (const i of g.indices) if (times[i] > seen) seen = times[i];
+      if (this.unseenAlgorithms.has(algorithm) || this.unseenDirs.has(`${algorithm}:${g.dir}`)) {
+        // New names only (a run stores each file once): no row to read, nothing to merge.
+        let text = '';
+        for (let k = 0; k < g.names.length; k++) {
+          const i = g.indices[k];
+          const e = kept[i];
+          text += entryText(g.names[k], e.file, times[i], e.sample!, e.full);
+        }
+        this.append.run(algorithm, g.dir, text, g.names.length, seen);
+        continue;
+      }
       const fresh = new Map<string, string>();
       for (let k = 0; k < g.names.length; k++) {
-        const { file, sample, full } = kept[g.indices[k]];
-        fresh.set(g.names[k], entryText(g.names[k], file, now, sample!, full));
-      }
-      if (this.unseenAlgorithms.has(algorithm) || this.unseenDirs.has(`${algorithm}:${g.dir}`)) {
-        this.append.run(algorithm, g.dir, [...fresh.values()].join(''), fresh.size, now);
-        continue;
+        const i = g.indices[k];
+        const e = kept[i];
+        fresh.set(g.names[k], entryText(g.names[k], e.file, times[i], e.sample!, e.full));
       }
       const old = this.selectEntries.get(algorithm, g.dir) as string | undefined;
       // Old entries stay unless this store replaces them or they were hashed longer ago than the
@@ -320,7 +329,7 @@ export class SqliteHashCache implements HashCache {
       let text = '';
       for (const e of keptOld.values()) text += e;
       for (const e of fresh.values()) text += e;
-      this.upsert.run(algorithm, g.dir, text, keptOld.size + fresh.size, now);
+      this.upsert.run(algorithm, g.dir, text, keptOld.size + fresh.size, seen);
     }
   }
 
