@@ -32,6 +32,13 @@ declare const addon: {
    * NUL, count × [size, dev, ino, mtimeSec, mtimeNsec], and failures as `path\0code\0message\0` triples.
    */
   scanFiles(root: string, hidden: boolean, maxDepth: number, threads: number): [string, Float64Array, string];
+  /**
+   * Copies `source` to `target`, which must not exist (created with the source's mode), on the
+   * thread pool: copy_file_range in 8 MiB chunks (read/write where it cannot go). With `flush`,
+   * each chunk's writeback starts as it is written and the promise resolves once the data is
+   * durable (fdatasync). On failure `target` is removed and the error carries code, errno, syscall.
+   */
+  copyStaged(source: string, target: string, flush: boolean): Promise<void>;
   /** syncfs(2) on the file system holding `path`. */
   syncFs(path: string): void;
 } | null;

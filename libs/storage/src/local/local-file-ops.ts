@@ -9,9 +9,10 @@ const CHUNK = 1 << 20;
 /** Copies in flight at once (libuv's pool has four threads by default). */
 const STAGE_CONCURRENCY = 8;
 /**
- * Staged files this large are written back at once (fdatasync on the thread pool) while the next
- * copies run, so the batch's final syncfs has little left to wait for; smaller ones are left to
- * that one syncfs, since a flush per file would cost a journal commit each.
+ * Staged files this large are written back at once (fdatasync on the thread pool; natively, their
+ * writeback starts chunk by chunk during the copy) while the next copies run, so the batch's final
+ * syncfs has little left to wait for; smaller ones are left to that one syncfs, since a flush per
+ * file would cost a journal commit each.
  */
 const EARLY_FLUSH_BYTES = 8 << 20;
 
@@ -117,10 +118,13 @@ export class LocalFileOps implements FileOps {
     const tmp = this.tempPath(target, tmpTag);
     try {
       const src = await fsp.stat(source);
-      await fsp.copyFile(source, tmp, fs.constants.COPYFILE_EXCL);
+      const early = src.size >= EARLY_FLUSH_BYTES;
+      // Natively, a large file's writeback starts chunk by chunk while it is copied.
+      if (this.native) await this.native.copyStaged(source, tmp, early);
+      else await fsp.copyFile(source, tmp, fs.constants.COPYFILE_EXCL);
       await fsp.utimes(tmp, src.atime, src.mtime);
       if ((await fsp.stat(tmp)).size !== src.size) throw new VerifyError(`copy of ${source} has the wrong size`);
-      if (src.size >= EARLY_FLUSH_BYTES) await flushData(tmp);
+      if (early && !this.native) await flushData(tmp);
       return tmp;
     } catch (e) {
       await fsp.rm(tmp, { force: true }); // never leave a partial file behind, under any name

@@ -18,6 +18,7 @@ export interface NativeScan {
   hashFiles(pathsJoinedByNul: string, count: number, sizes: Float64Array, follow: boolean, digests: Uint8Array): Float64Array;
   syncFs(path: string): void;
   scanFiles(root: string, hidden: boolean, maxDepth: number, threads: number): [string, Float64Array, string];
+  copyStaged(source: string, target: string, flush: boolean): Promise<void>;
 }
 
 const require = createRequire(import.meta.url);
