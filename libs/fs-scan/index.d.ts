@@ -39,6 +39,20 @@ declare const addon: {
    * durable (fdatasync). On failure `target` is removed and the error carries code, errno, syscall.
    */
   copyStaged(source: string, target: string, flush: boolean): Promise<void>;
+  /** The distinct directories of some paths (what precedes each one's last '/') joined by NUL, and each path's directory number. */
+  splitDirs(pathsJoinedByNul: string, count: number): [string, Int32Array];
+  /**
+   * Hash-cache matching: path i (identity ids[5i…5i+4] = size, mtimeSec, mtimeNsec, ino, dev) is looked up
+   * by base name in rows[dirOf[i]] (the row's UTF-8 bytes; entries of five NUL-terminated fields: name, identity, stored_at,
+   * sample, full). Answers `sample\0full\0` per path (both empty on a miss) and a hit flag per row.
+   */
+  matchEntries(
+    pathsJoinedByNul: string,
+    count: number,
+    ids: Float64Array,
+    dirOf: Int32Array,
+    rows: (Buffer | undefined)[],
+  ): [string, Uint8Array];
   /** syncfs(2) on the file system holding `path`. */
   syncFs(path: string): void;
 } | null;

@@ -892,6 +892,223 @@ static napi_value scan_files(napi_env env, napi_callback_info info) {
   return result;
 }
 
+// --- hash-cache matching: the files asked, against their directories' cache rows ---------------
+
+// splitDirs(pathsJoined, count) -> [unique directories joined by NUL, Int32Array directory of each
+// path]: a path's directory is what precedes its last '/' ('.' without one, '' for '/name').
+static napi_value split_dirs(napi_env env, napi_callback_info info) {
+  size_t argc = 2;
+  napi_value argv[2];
+  napi_get_cb_info(env, info, &argc, argv, NULL, NULL);
+  size_t len = 0;
+  char *paths = get_string(env, argv[0], &len);
+  uint32_t count = 0;
+  napi_get_value_uint32(env, argv[1], &count);
+  if (!paths) {
+    napi_throw_type_error(env, NULL, "splitDirs: paths must be a string");
+    return NULL;
+  }
+  napi_value ab, dir_of, result, js_dirs;
+  void *data;
+  napi_create_arraybuffer(env, (size_t)count * sizeof(int32_t), &data, &ab);
+  int32_t *of = data;
+  // Open addressing over (hash of the directory's bytes) → directory number.
+  size_t cap = 64;
+  while (cap < (size_t)count * 2) cap *= 2;
+  int32_t *slots = malloc(cap * sizeof *slots);
+  const char **dir_at = malloc(((size_t)count + 1) * sizeof *dir_at);
+  size_t *dir_len = malloc(((size_t)count + 1) * sizeof *dir_len);
+  if (!slots || !dir_at || !dir_len) {
+    free(slots); free(dir_at); free(dir_len); free(paths);
+    napi_throw_error(env, "ENOMEM", "splitDirs: out of memory");
+    return NULL;
+  }
+  memset(slots, -1, cap * sizeof *slots);
+  int32_t ndirs = 0, last = -1;
+  const char *last_dir = NULL;
+  size_t last_len = 0;
+  buf_t out = {0};
+  const char *p = paths, *end = paths + len;
+  for (uint32_t i = 0; i < count; i++) {
+    size_t plen = strnlen(p, (size_t)(end - p));
+    const char *slash = memrchr(p, '/', plen);
+    const char *d = slash ? p : ".";
+    size_t dlen = slash ? (size_t)(slash - p) : 1;
+    if (last >= 0 && dlen == last_len && memcmp(d, last_dir, dlen) == 0) {
+      of[i] = last;
+    } else {
+      uint64_t h = XXH3_64bits(d, dlen);
+      size_t k = (size_t)h & (cap - 1);
+      while (slots[k] >= 0 && !(dir_len[slots[k]] == dlen && memcmp(dir_at[slots[k]], d, dlen) == 0)) k = (k + 1) & (cap - 1);
+      if (slots[k] < 0) {
+        slots[k] = ndirs;
+        dir_at[ndirs] = d;
+        dir_len[ndirs] = dlen;
+        if (ndirs > 0) buf_put(&out, "", 1);
+        buf_put(&out, d, dlen);
+        ndirs++;
+      }
+      of[i] = last = slots[k];
+      last_dir = d;
+      last_len = dlen;
+    }
+    p += plen + 1;
+  }
+  napi_create_string_utf8(env, out.data ? out.data : "", out.len, &js_dirs);
+  free(out.data); free(slots); free(dir_at); free(dir_len); free(paths);
+  napi_create_typedarray(env, napi_int32_array, count, ab, 0, &dir_of);
+  napi_create_array_with_length(env, 2, &result);
+  napi_set_element(env, result, 0, js_dirs);
+  napi_set_element(env, result, 1, dir_of);
+  return result;
+}
+
+typedef struct {
+  int32_t dir;
+  const char *name;
+  size_t name_len;
+  const char *id;      // "size,mtime_sec,mtime_nsec,ino,dev" (without its NUL)
+  size_t id_len;
+  const char *sample;
+  size_t sample_len;
+  const char *full;
+  size_t full_len;
+} cache_entry_t;
+
+// Formats a whole number the way JS prints it (the cache writes identities with JS templates).
+static size_t put_uint(char *dst, double v) {
+  if (!(v >= 0) || v > 9007199254740992.0 || v != (double)(uint64_t)v) return 0;
+  // By hand: sprintf cost more than the rest of the matching together.
+  char tmp[24];
+  size_t n = 0;
+  uint64_t u = (uint64_t)v;
+  do {
+    tmp[n++] = (char)('0' + u % 10);
+    u /= 10;
+  } while (u);
+  for (size_t k = 0; k < n; k++) dst[k] = tmp[n - 1 - k];
+  return n;
+}
+
+// matchEntries(pathsJoined, count, ids, dirOf, rows: (Buffer | undefined)[]) -> [answers, Uint8Array hit per directory]:
+// file i (identity ids[5i..5i+4] = size, mtimeSec, mtimeNsec, ino, dev) is looked up by its base name
+// in rows[dirOf[i]] (a directory's entries, five NUL-terminated fields each: name, identity,
+// stored_at, sample, full); answers holds "sample\0full\0" per file, both empty when no entry with
+// exactly the file's identity exists.
+static napi_value match_entries(napi_env env, napi_callback_info info) {
+  size_t argc = 5;
+  napi_value argv[5];
+  napi_get_cb_info(env, info, &argc, argv, NULL, NULL);
+  size_t len = 0;
+  char *paths = get_string(env, argv[0], &len);
+  uint32_t count = 0, nrows = 0;
+  napi_get_value_uint32(env, argv[1], &count);
+  napi_typedarray_type t;
+  size_t ids_len = 0, dir_len = 0;
+  void *ids_data = NULL, *dir_data = NULL;
+  napi_get_typedarray_info(env, argv[2], &t, &ids_len, &ids_data, NULL, NULL);
+  napi_get_typedarray_info(env, argv[3], &t, &dir_len, &dir_data, NULL, NULL);
+  napi_get_array_length(env, argv[4], &nrows);
+  if (!paths || ids_len < (size_t)count * 5 || dir_len < count) {
+    free(paths);
+    napi_throw_range_error(env, NULL, "matchEntries: bad arguments");
+    return NULL;
+  }
+  const double *ids = ids_data;
+  const int32_t *dir_of = dir_data;
+  // Rows are Buffers (the UTF-8 bytes SQLite holds): read in place, never converted.
+  char **rows = calloc(nrows ? nrows : 1, sizeof *rows);
+  size_t nent = 0, ecap = 1024;
+  cache_entry_t *ents = malloc(ecap * sizeof *ents);
+  for (uint32_t r = 0; r < nrows; r++) {
+    napi_value v;
+    bool is_buffer = false;
+    napi_get_element(env, argv[4], r, &v);
+    napi_is_buffer(env, v, &is_buffer);
+    if (!is_buffer) continue;
+    void *bytes = NULL;
+    size_t rlen = 0;
+    napi_get_buffer_info(env, v, &bytes, &rlen);
+    rows[r] = bytes;
+    const char *q = rows[r], *rend = rows[r] + rlen;
+    while (q < rend) {
+      const char *f[5];
+      size_t fl[5];
+      int ok = 1;
+      for (int k = 0; k < 5; k++) {
+        const char *z = memchr(q, 0, (size_t)(rend - q));
+        if (!z) { ok = 0; break; }
+        f[k] = q; fl[k] = (size_t)(z - q); q = z + 1;
+      }
+      if (!ok) break;
+      if (nent == ecap) { ecap *= 2; ents = realloc(ents, ecap * sizeof *ents); }
+      ents[nent++] = (cache_entry_t){(int32_t)r, f[0], fl[0], f[1], fl[1], f[3], fl[3], f[4], fl[4]};
+    }
+  }
+  size_t cap = 64;
+  while (cap < nent * 2) cap *= 2;
+  int32_t *slots = malloc(cap * sizeof *slots);
+  memset(slots, -1, cap * sizeof *slots);
+  for (size_t e = 0; e < nent; e++) {
+    uint64_t h = XXH3_64bits_withSeed(ents[e].name, ents[e].name_len, (uint64_t)ents[e].dir);
+    size_t k = (size_t)h & (cap - 1);
+    while (slots[k] >= 0) k = (k + 1) & (cap - 1);
+    slots[k] = (int32_t)e;
+  }
+  napi_value hits_ab, hits, answers, result;
+  void *hits_data;
+  napi_create_arraybuffer(env, nrows, &hits_data, &hits_ab);
+  unsigned char *hit = hits_data;
+  buf_t out = {0};
+  const char *p = paths, *end = paths + len;
+  char want[128];
+  for (uint32_t i = 0; i < count; i++) {
+    size_t plen = strnlen(p, (size_t)(end - p));
+    const char *slash = memrchr(p, '/', plen);
+    const char *name = slash ? slash + 1 : p;
+    size_t nlen = plen - (size_t)(name - p);
+    int32_t d = dir_of[i];
+    const cache_entry_t *found = NULL;
+    if (d >= 0 && (uint32_t)d < nrows && rows[d]) {
+      size_t wl = 0, n;
+      int ok = 1;
+      for (int k = 0; k < 5 && ok; k++) {
+        if (k) want[wl++] = ',';
+        n = put_uint(want + wl, ids[(size_t)i * 5 + k]);
+        ok = n > 0;
+        wl += n;
+      }
+      uint64_t h = XXH3_64bits_withSeed(name, nlen, (uint64_t)d);
+      // Every entry of this name in this directory: a name written twice is served by whichever matches.
+      for (size_t k = (size_t)h & (cap - 1); ok && slots[k] >= 0; k = (k + 1) & (cap - 1)) {
+        const cache_entry_t *c = &ents[slots[k]];
+        if (c->dir == d && c->name_len == nlen && memcmp(c->name, name, nlen) == 0 && c->id_len == wl && memcmp(c->id, want, wl) == 0) {
+          found = c;
+          break;
+        }
+      }
+    }
+    if (found) {
+      hit[d] = 1;
+      buf_put(&out, found->sample, found->sample_len);
+      buf_put(&out, "", 1);
+      buf_put(&out, found->full, found->full_len);
+      buf_put(&out, "", 1);
+    } else {
+      buf_put(&out, "\0\0", 2);
+    }
+    p += plen + 1;
+  }
+  napi_create_string_utf8(env, out.data ? out.data : "", out.len, &answers);
+  free(out.data); free(slots); free(ents); free(paths);
+  free(rows);
+  napi_create_typedarray(env, napi_uint8_array, nrows, hits_ab, 0, &hits);
+  napi_create_array_with_length(env, 2, &result);
+  napi_set_element(env, result, 0, answers);
+  napi_set_element(env, result, 1, hits);
+  return result;
+}
+
 NAPI_MODULE_INIT() {
   napi_value sf;
   napi_create_function(env, "syncFs", NAPI_AUTO_LENGTH, sync_fs, NULL, &sf);
@@ -912,5 +1129,9 @@ NAPI_MODULE_INIT() {
   napi_set_named_property(env, exports, "scanFiles", fn);
   napi_create_function(env, "copyStaged", NAPI_AUTO_LENGTH, copy_staged, NULL, &fn);
   napi_set_named_property(env, exports, "copyStaged", fn);
+  napi_create_function(env, "splitDirs", NAPI_AUTO_LENGTH, split_dirs, NULL, &fn);
+  napi_set_named_property(env, exports, "splitDirs", fn);
+  napi_create_function(env, "matchEntries", NAPI_AUTO_LENGTH, match_entries, NULL, &fn);
+  napi_set_named_property(env, exports, "matchEntries", fn);
   return exports;
 }

@@ -5,7 +5,8 @@ import { afterAll, afterEach, describe, expect, it } from 'vitest';
 import type Database from 'better-sqlite3';
 import type { DupeFile, HashAlgorithm } from '@filer/engine';
 import { runProcess } from '@filer/testing';
-import { openStateDb, SqliteHashCache } from '@filer/storage/state';
+import { openStateDb, SqliteHashCache, type HashCacheLimits } from '@filer/storage/state';
+import { nativeScan } from '../src/local/native-scan.js';
 
 const dirs: string[] = [];
 const open: Database.Database[] = [];
@@ -47,9 +48,16 @@ const rowPaths = (db: Database.Database): string[] =>
 const lastSeen = (db: Database.Database, p: string): number =>
   (db.prepare('SELECT last_seen FROM dir_hashes WHERE dir = ?').get(p.slice(0, p.lastIndexOf('/') + 1)) as { last_seen: number }).last_seen;
 
-describe('SqliteHashCache lookups', () => {
+// Lookups match natively when the scanner is built, in JS otherwise: both must answer alike.
+describe.each([
+  ['native matching', nativeScan],
+  ['matching in JS', null],
+] as const)('SqliteHashCache lookups (%s)', (_how, native) => {
+  const newCache = (db: Database.Database, limits?: HashCacheLimits, now?: () => number): SqliteHashCache =>
+    new SqliteHashCache(db, limits, now, native);
+
   it('returns stored hashes while size, mtime (s and ns), inode and device all match', () => {
-    const cache = new SqliteHashCache(openDb(dbFile()));
+    const cache = newCache(openDb(dbFile()));
     put(cache, [{ file: F, sample: 's1', full: 'f1' }], 'xxh128');
     expect(cache.lookup([F], 'xxh128')).toEqual([{ sample: 's1', full: 'f1' }]);
     expect(cache.lookup([{ ...F }], 'xxh128')).toEqual([{ sample: 's1', full: 'f1' }]);
@@ -63,13 +71,13 @@ describe('SqliteHashCache lookups', () => {
     ['dev', { dev: F.dev + 1 }],
     ['path', { path: '/data/b.bin' }],
   ] as [string, Partial<DupeFile>][])('misses when %s differs', (_field, change) => {
-    const cache = new SqliteHashCache(openDb(dbFile()));
+    const cache = newCache(openDb(dbFile()));
     put(cache, [{ file: F, sample: 's1', full: 'f1' }], 'xxh128');
     expect(cache.lookup([{ ...F, ...change }, F], 'xxh128')).toEqual([undefined, { sample: 's1', full: 'f1' }]);
   });
 
   it('answers every file with a miss from a new database, and hits once rows exist', () => {
-    const cache = new SqliteHashCache(openDb(dbFile()));
+    const cache = newCache(openDb(dbFile()));
     const files = [F, at('/data/other')];
     expect(cache.lookup(files, 'xxh128')).toEqual([undefined, undefined]);
     expect(cache.lookup([], 'xxh128')).toEqual([]);
@@ -80,12 +88,12 @@ describe('SqliteHashCache lookups', () => {
   it('checkpoints its WAL every 10,000 pages rather than every 1,000', () => {
     const db = openDb(dbFile());
     expect(db.pragma('wal_autocheckpoint', { simple: true })).toBe(1000);
-    new SqliteHashCache(db);
+    newCache(db);
     expect(db.pragma('wal_autocheckpoint', { simple: true })).toBe(10_000);
   });
 
   it('keeps algorithms apart', () => {
-    const cache = new SqliteHashCache(openDb(dbFile()));
+    const cache = newCache(openDb(dbFile()));
     put(cache, [{ file: F, sample: 'x-sample' }], 'xxh128');
     expect(cache.lookup([F], 'sha256')).toEqual([undefined]);
     put(cache, [{ file: F, sample: 'sha-sample', full: 'sha-full' }], 'sha256');
@@ -95,7 +103,7 @@ describe('SqliteHashCache lookups', () => {
 
   it('stores many rows, skips entries without a sample, and replaces a path on a new store', () => {
     const db = openDb(dbFile());
-    const cache = new SqliteHashCache(db);
+    const cache = newCache(db);
     const files = Array.from({ length: 50 }, (_, i) => at(`/d/f${String(i).padStart(2, '0')}`, { ino: 1000 + i, size: i }));
     put(
       cache,
@@ -114,7 +122,7 @@ describe('SqliteHashCache lookups', () => {
 
   it('compares each identity field as a whole number: digits never run across fields', () => {
     const db = openDb(dbFile());
-    const cache = new SqliteHashCache(db);
+    const cache = newCache(db);
     const a = at('/d/a', { size: 12, mtimeSec: 34, mtimeNsec: 0, ino: 1, dev: 10 });
     put(cache, [{ file: a, sample: 'sa' }], 'xxh128');
     expect(cache.lookup([{ ...a, size: 123, mtimeSec: 4 }, { ...a, size: 1, mtimeSec: 234 }, { ...a, dev: 1 }, a], 'xxh128')).toEqual([
@@ -131,7 +139,7 @@ describe('SqliteHashCache lookups', () => {
 
   it('looks up many paths in chunks, in the order asked, with misses and paths asked twice', () => {
     const db = openDb(dbFile());
-    const cache = new SqliteHashCache(db);
+    const cache = newCache(db);
     const files = Array.from({ length: 20_000 }, (_, i) => at(`/many/${i}`, { ino: i + 1 }));
     put(
       cache,
@@ -146,7 +154,7 @@ describe('SqliteHashCache lookups', () => {
 
   it("keeps a directory's other entries when one of its files is stored again", () => {
     const db = openDb(dbFile());
-    const cache = new SqliteHashCache(db);
+    const cache = newCache(db);
     const files = ['/d/a', '/d/ab', '/d/b,c', '/d/new\nline', '/d/é ü', '/e/a'].map((p, i) => at(p, { ino: 10 + i }));
     put(
       cache,
@@ -171,7 +179,7 @@ describe('SqliteHashCache lookups', () => {
   });
 
   it('resolves relative paths to the same entries as absolute ones', () => {
-    const cache = new SqliteHashCache(openDb(dbFile()));
+    const cache = newCache(openDb(dbFile()));
     const abs = at(path.join(process.cwd(), 'sub', 'x.bin'));
     put(cache, [{ file: abs, sample: 'rel' }], 'xxh128');
     expect(cache.lookup([at('sub/x.bin'), at('./sub/../sub/x.bin'), abs], 'xxh128')).toEqual([
@@ -184,7 +192,7 @@ describe('SqliteHashCache lookups', () => {
   it("drops a directory's entries hashed longer ago than maxAgeMs when its row is written again", () => {
     const db = openDb(dbFile());
     let now = 1_000;
-    const cache = new SqliteHashCache(db, { maxEntries: 100, maxAgeMs: 10_000 }, () => now);
+    const cache = newCache(db, { maxEntries: 100, maxAgeMs: 10_000 }, () => now);
     put(cache, [{ file: at('/d/old'), sample: 'o' }], 'xxh128');
     now = 6_000;
     put(cache, [{ file: at('/d/mid'), sample: 'm' }], 'xxh128');
@@ -194,7 +202,7 @@ describe('SqliteHashCache lookups', () => {
   });
 
   it('says whether it holds entries at or below a root, never for a sibling that shares a prefix', () => {
-    const cache = new SqliteHashCache(openDb(dbFile()));
+    const cache = newCache(openDb(dbFile()));
     put(cache, [{ file: at('/data/photos/2024/a.jpg'), sample: 's' }], 'xxh128');
     expect(cache.hasEntriesUnder(['/data/photos'], 'xxh128')).toBe(true);
     expect(cache.hasEntriesUnder(['/data/photos/2024/'], 'xxh128')).toBe(true);
@@ -206,7 +214,7 @@ describe('SqliteHashCache lookups', () => {
 
   it('appends to directories a lookup found empty; a name written twice is served by either entry and merged to its last', () => {
     const db = openDb(dbFile());
-    const cache = new SqliteHashCache(db);
+    const cache = newCache(db);
     const a = at('/new/a');
     const b = at('/new/b', { ino: 7 });
     expect(cache.lookup([a, b], 'xxh128')).toEqual([undefined, undefined]);
@@ -222,7 +230,7 @@ describe('SqliteHashCache lookups', () => {
       { sample: 'sa2', full: undefined },
     ]);
     // A fresh instance merges: the row is rewritten with one entry per name.
-    const later = new SqliteHashCache(db);
+    const later = newCache(db);
     put(later, [{ file: b, sample: 'sb', full: 'fb' }], 'xxh128');
     expect(rowPaths(db)).toEqual(['/new/a', '/new/b']);
     expect(later.lookup([changed, b], 'xxh128')).toEqual([
@@ -235,8 +243,8 @@ describe('SqliteHashCache lookups', () => {
     const file = dbFile();
     const db = openDb(file);
     let now = 1_000;
-    const cache = new SqliteHashCache(db, undefined, () => now);
-    const other = new SqliteHashCache(openDb(file));
+    const cache = newCache(db, undefined, () => now);
+    const other = newCache(openDb(file));
     cache.store([{ file: at('/w/a'), sample: 'a' }], 'xxh128');
     now = 2_000;
     cache.store([{ file: at('/w/b', { ino: 2 }), sample: 'b' }], 'xxh128');
@@ -258,7 +266,7 @@ describe('SqliteHashCache lookups', () => {
   it('keeps the time each entry was stored, not the time it was written', () => {
     const db = openDb(dbFile());
     let now = 1_000;
-    const cache = new SqliteHashCache(db, { maxEntries: 100, maxAgeMs: 10_000 }, () => now);
+    const cache = newCache(db, { maxEntries: 100, maxAgeMs: 10_000 }, () => now);
     cache.store([{ file: at('/k/early'), sample: 'e' }], 'xxh128');
     now = 4_000;
     cache.store([{ file: at('/k/late', { ino: 2 }), sample: 'l' }], 'xxh128');
@@ -273,7 +281,7 @@ describe('SqliteHashCache lookups', () => {
   it('writes by itself once 50,000 entries are pending or 5 s have passed since its last write', () => {
     const db = openDb(dbFile());
     let now = 0;
-    const cache = new SqliteHashCache(db, undefined, () => now);
+    const cache = newCache(db, undefined, () => now);
     const many = Array.from({ length: 50_000 }, (_, i) => ({ file: at(`/m/${i}`, { ino: i }), sample: 's' }));
     cache.store(many.slice(0, 49_999), 'xxh128');
     expect(db.prepare('SELECT count(*) FROM dir_hashes').pluck().get()).toBe(0);
@@ -290,9 +298,9 @@ describe('SqliteHashCache lookups', () => {
   it('persists across connections (reopening the file)', () => {
     const file = dbFile();
     const db = openDb(file);
-    put(new SqliteHashCache(db), [{ file: F, sample: 'kept', full: 'kept-full' }], 'xxh128');
+    put(newCache(db), [{ file: F, sample: 'kept', full: 'kept-full' }], 'xxh128');
     db.close();
-    expect(new SqliteHashCache(openDb(file)).lookup([F], 'xxh128')).toEqual([{ sample: 'kept', full: 'kept-full' }]);
+    expect(newCache(openDb(file)).lookup([F], 'xxh128')).toEqual([{ sample: 'kept', full: 'kept-full' }]);
   });
 });
 

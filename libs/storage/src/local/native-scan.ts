@@ -19,6 +19,14 @@ export interface NativeScan {
   syncFs(path: string): void;
   scanFiles(root: string, hidden: boolean, maxDepth: number, threads: number): [string, Float64Array, string];
   copyStaged(source: string, target: string, flush: boolean): Promise<void>;
+  splitDirs(pathsJoinedByNul: string, count: number): [string, Int32Array];
+  matchEntries(
+    pathsJoinedByNul: string,
+    count: number,
+    ids: Float64Array,
+    dirOf: Int32Array,
+    rows: (Buffer | undefined)[],
+  ): [string, Uint8Array];
 }
 
 const require = createRequire(import.meta.url);
