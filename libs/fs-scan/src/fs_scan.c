@@ -647,6 +647,8 @@ typedef struct {
 } scan_dir_t;
 
 #define SCAN_FIELDS 5
+// V8's longest string is about 2^29 characters; the paths must fit in one.
+#define SCAN_MAX_PATH_BYTES ((size_t)1 << 28)
 
 // Appends "path \0 code \0 message \0" for a failure, in the message forms the portable walker uses.
 static void scan_error(buf_t *errs, const char *path, int e, int listing) {
@@ -851,6 +853,16 @@ static napi_value scan_files(napi_env env, napi_callback_info info) {
     elen += workers[i].errs.len;
   }
   napi_value js_paths = NULL, js_stats, js_errs, ab, result;
+  // Beyond this the joined paths would not fit in one JS string: the caller walks portably instead.
+  if (!sh.oom && plen > SCAN_MAX_PATH_BYTES) {
+    for (int i = 0; i <= started; i++) {
+      free(workers[i].paths.data);
+      free(workers[i].errs.data);
+      free(workers[i].stats);
+    }
+    napi_throw_error(env, "E2BIG", "scanFiles: too many paths for one call");
+    return NULL;
+  }
   char *joined = sh.oom ? NULL : malloc(plen + elen + 1);
   if (joined) {
     // The last path's NUL is not part of the joined string.
@@ -859,7 +871,7 @@ static napi_value scan_files(napi_env env, napi_callback_info info) {
       if (workers[i].paths.len) memcpy(joined + at, workers[i].paths.data, workers[i].paths.len);
       at += workers[i].paths.len;
     }
-    napi_create_string_utf8(env, joined, plen ? plen - 1 : 0, &js_paths);
+    if (napi_create_string_utf8(env, joined, plen ? plen - 1 : 0, &js_paths) != napi_ok) js_paths = NULL;
     at = 0;
     for (int i = 0; i <= started; i++) {
       if (workers[i].errs.len) memcpy(joined + at, workers[i].errs.data, workers[i].errs.len);

@@ -12,7 +12,7 @@ import {
   type DupesFormat,
   type HashAlgorithm,
 } from '@filer/engine';
-import { isS3Uri, scanFilesNatively, startParallelWalk } from '@filer/storage';
+import { canScanNatively, isS3Uri, scanFilesNatively, startParallelWalk } from '@filer/storage';
 import { LocalFileHasher } from '@filer/storage/hashing';
 import { defaultStatePath, openStateDb, SqliteHashCache } from '@filer/storage/state';
 import { filterInputFromFlags } from '../filter-flags.js';
@@ -116,9 +116,10 @@ export async function runDupes(
     const startHashersEarly = cache === undefined || !cache.hasEntriesUnder(plan.roots, plan.algorithm);
     // The native tree scan when the filters allow it (no ignore files, excludes or -L): several
     // threads list and stat at once. The portable walk otherwise.
+    const tryNative = opts.config.nativeScan && canScanNatively(plan.spec);
     // Hashing threads that will be needed start first: they load while the scan runs.
-    if (startHashersEarly && opts.config.nativeScan) hasher.start();
-    const native = opts.config.nativeScan ? scanFilesNatively(plan.roots, plan.spec) : undefined;
+    if (startHashersEarly && tryNative) hasher.start();
+    const native = tryNative ? scanFilesNatively(plan.roots, plan.spec) : undefined;
     if (native !== undefined) {
       files = native.files;
       scanned = files.length;

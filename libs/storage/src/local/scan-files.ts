@@ -25,7 +25,8 @@ const SCAN_THREADS = Math.min(4, Math.max(1, availableParallelism()));
  * Lists every regular file under `roots` (directories) with its size, device, inode and exact mtime
  * in one native call per root, several threads walking the tree at once: the same files and errors
  * as the portable walk of the same spec, in no fixed order. Undefined when the native scanner is not
- * built or the spec needs the portable walk (see `canScanNatively`).
+ * built, the spec needs the portable walk (see `canScanNatively`) or the tree's paths are too many
+ * for one call.
  */
 export function scanFilesNatively(
   roots: readonly string[],
@@ -37,7 +38,15 @@ export function scanFilesNatively(
   const files: DupeFile[] = [];
   const errors: PathError[] = [];
   for (const root of roots) {
-    const [joined, f, failed] = scan.scanFiles(normalizeRoot(root), spec.hidden, spec.maxDepth ?? -1, SCAN_THREADS);
+    let result: [string, Float64Array, string];
+    try {
+      result = scan.scanFiles(normalizeRoot(root), spec.hidden, spec.maxDepth ?? -1, SCAN_THREADS);
+    } catch (e) {
+      // A tree whose paths do not fit in one string (hundreds of MB of them) is walked portably.
+      if ((e as { code?: string }).code === 'E2BIG') return undefined;
+      throw e;
+    }
+    const [joined, f, failed] = result;
     const paths = joined === '' ? [] : joined.split('\0');
     for (let i = 0, o = 0; i < paths.length; i++, o += 5) {
       const path = paths[i];
