@@ -53,6 +53,19 @@ declare const addon: {
     dirOf: Int32Array,
     rows: (Buffer | undefined)[],
   ): [string, Uint8Array];
+  /**
+   * With block > 0 the samples (as hashSamples), with block 0 the whole files (as hashFiles), hashed by
+   * `threads` threads started for the batch, off the JS thread: the same count × 7 fields, and 16
+   * digest bytes per file.
+   */
+  hashBatch(
+    pathsJoinedByNul: string,
+    count: number,
+    sizes: Float64Array,
+    block: number,
+    follow: boolean,
+    threads: number,
+  ): Promise<[Float64Array, Uint8Array]>;
   /** syncfs(2) on the file system holding `path`. */
   syncFs(path: string): void;
 } | null;

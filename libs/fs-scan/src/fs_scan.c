@@ -315,6 +315,8 @@ static void put_digest(unsigned char *dst, XXH128_hash_t h) {
   memcpy(dst, c.digest, sizeof c.digest);
 }
 
+static void hash_sample(const char *path, size_t size, uint32_t block, bool follow, unsigned char *buf, double *o, unsigned char *d);
+
 static napi_value read_samples(napi_env env, napi_callback_info info) {
   size_t argc = 6;
   napi_value argv[6];
@@ -366,11 +368,7 @@ static napi_value hash_samples(napi_env env, napi_callback_info info) {
   double *r = res_data;
   for (uint32_t i = 0; i < a.count; i++) {
     const char *path = next_path(&a);
-    double *o = r + (size_t)i * SAMPLE_FIELDS;
-    unsigned char *d = a.out + (size_t)i * 16;
-    size_t bytes = read_sample(path, (size_t)a.sizes[i], block, a.follow, buf, o);
-    if (o[0] != 0) memset(d, 0, 16);
-    else put_digest(d, XXH3_128bits(buf, bytes));
+    hash_sample(path, (size_t)a.sizes[i], block, a.follow, buf, r + (size_t)i * SAMPLE_FIELDS, a.out + (size_t)i * 16);
   }
   free(buf);
   free(a.names);
@@ -383,6 +381,68 @@ static napi_value hash_samples(napi_env env, napi_callback_info info) {
 // Whole-file XXH3-128 through one reusable 1 MiB buffer: exactly `size` bytes are read (fewer is a
 // short read, -1), then the open file is fstat'ed so the caller can check it against the walk.
 #define HASH_BUFFER_BYTES (1u << 20)
+
+// Hashes exactly `size` bytes of `path` whole (XXH3-128 through `buf`, HASH_BUFFER_BYTES long), then
+// fstats the open file: the digest goes to d and the identity fields to o, or o[0] = errno (-1 for a
+// short read) and d is zeros.
+static void hash_whole(const char *path, size_t size, bool follow, unsigned char *buf, XXH3_state_t *state, double *o, unsigned char *d) {
+  memset(o, 0, SAMPLE_FIELDS * sizeof(double));
+  memset(d, 0, 16);
+  int fd = open(path, O_RDONLY | O_CLOEXEC | (follow ? 0 : O_NOFOLLOW));
+  if (fd < 0) {
+    o[0] = errno;
+    return;
+  }
+  // Larger than one buffer: ask for a larger readahead window.
+  if (size > HASH_BUFFER_BYTES) posix_fadvise(fd, 0, 0, POSIX_FADV_SEQUENTIAL);
+  int err = 0;
+  XXH128_hash_t h = {0, 0};
+  if (size <= HASH_BUFFER_BYTES) {
+    err = read_full(fd, buf, size, 0);
+    if (!err) h = XXH3_128bits(buf, size);
+  } else {
+    XXH3_128bits_reset(state);
+    size_t done = 0;
+    while (done < size) {
+      size_t want = size - done < HASH_BUFFER_BYTES ? size - done : HASH_BUFFER_BYTES;
+      ssize_t n = read(fd, buf, want);
+      if (n < 0) {
+        if (errno == EINTR) continue;
+        err = errno;
+        break;
+      }
+      if (n == 0) {
+        err = -1;
+        break;
+      }
+      XXH3_128bits_update(state, buf, (size_t)n);
+      done += (size_t)n;
+    }
+    if (!err) h = XXH3_128bits_digest(state);
+  }
+  struct stat st;
+  if (!err && fstat(fd, &st) != 0) err = errno;
+  close(fd);
+  if (err) {
+    o[0] = err;
+    return;
+  }
+  put_digest(d, h);
+  o[1] = (double)st.st_size;
+  o[2] = (double)st.st_dev;
+  o[3] = (double)st.st_ino;
+  o[4] = (double)st.st_mtim.tv_sec;
+  o[5] = (double)st.st_mtim.tv_nsec;
+  o[6] = (double)size;
+}
+
+// Hashes the sample of `path` (see read_sample) into d, through `buf` (2 × block long).
+static void hash_sample(const char *path, size_t size, uint32_t block, bool follow, unsigned char *buf, double *o, unsigned char *d) {
+  size_t bytes = read_sample(path, size, block, follow, buf, o);
+  if (o[0] != 0) memset(d, 0, 16);
+  else put_digest(d, XXH3_128bits(buf, bytes));
+}
+
 static napi_value hash_files(napi_env env, napi_callback_info info) {
   size_t argc = 5;
   napi_value argv[5];
@@ -407,63 +467,151 @@ static napi_value hash_files(napi_env env, napi_callback_info info) {
   double *r = res_data;
   for (uint32_t i = 0; i < a.count; i++) {
     const char *path = next_path(&a);
-    double *o = r + (size_t)i * SAMPLE_FIELDS;
-    unsigned char *d = a.out + (size_t)i * 16;
-    memset(o, 0, SAMPLE_FIELDS * sizeof(double));
-    memset(d, 0, 16);
-    int fd = open(path, O_RDONLY | O_CLOEXEC | (a.follow ? 0 : O_NOFOLLOW));
-    if (fd < 0) {
-      o[0] = errno;
-      continue;
-    }
-    size_t size = (size_t)a.sizes[i];
-    // Larger than one buffer: ask for a larger readahead window.
-    if (size > HASH_BUFFER_BYTES) posix_fadvise(fd, 0, 0, POSIX_FADV_SEQUENTIAL);
-    int err = 0;
-    XXH128_hash_t h = { 0, 0 };
-    if (size <= HASH_BUFFER_BYTES) {
-      err = read_full(fd, buf, size, 0);
-      if (!err) h = XXH3_128bits(buf, size);
-    } else {
-      XXH3_128bits_reset(state);
-      size_t done = 0;
-      while (done < size) {
-        size_t want = size - done < HASH_BUFFER_BYTES ? size - done : HASH_BUFFER_BYTES;
-        ssize_t n = read(fd, buf, want);
-        if (n < 0) {
-          if (errno == EINTR) continue;
-          err = errno;
-          break;
-        }
-        if (n == 0) {
-          err = -1;
-          break;
-        }
-        XXH3_128bits_update(state, buf, (size_t)n);
-        done += (size_t)n;
-      }
-      if (!err) h = XXH3_128bits_digest(state);
-    }
-    struct stat st;
-    if (!err && fstat(fd, &st) != 0) err = errno;
-    close(fd);
-    if (err) {
-      o[0] = err;
-      continue;
-    }
-    put_digest(d, h);
-    o[1] = (double)st.st_size;
-    o[2] = (double)st.st_dev;
-    o[3] = (double)st.st_ino;
-    o[4] = (double)st.st_mtim.tv_sec;
-    o[5] = (double)st.st_mtim.tv_nsec;
-    o[6] = (double)size;
+    hash_whole(path, (size_t)a.sizes[i], a.follow, buf, state, r + (size_t)i * SAMPLE_FIELDS, a.out + (size_t)i * 16);
   }
   XXH3_freeState(state);
   free(buf);
   free(a.names);
   napi_create_typedarray(env, napi_float64_array, (size_t)a.count * SAMPLE_FIELDS, ab, 0, &result);
   return result;
+}
+
+// --- hashBatch: samples or whole files hashed on threads of its own, off the JS thread ----------
+
+typedef struct {
+  char *names;
+  const char **paths;
+  double *sizes;
+  uint32_t count;
+  uint32_t block; // sample block; 0 hashes whole files
+  bool follow;
+  int threads;
+  double *meta;
+  unsigned char *digests;
+  uint32_t next; // the next file to take (atomic)
+  int oom;
+  napi_async_work work;
+  napi_deferred deferred;
+} hash_job_t;
+
+static void *hash_job_thread(void *arg) {
+  hash_job_t *j = arg;
+  size_t cap = j->block ? 2 * (size_t)j->block : HASH_BUFFER_BYTES;
+  unsigned char *buf = malloc(cap);
+  XXH3_state_t *state = j->block ? NULL : XXH3_createState();
+  if (!buf || (!j->block && !state)) {
+    __atomic_store_n(&j->oom, 1, __ATOMIC_RELAXED);
+    free(buf);
+    XXH3_freeState(state);
+    return NULL;
+  }
+  for (;;) {
+    uint32_t i = __atomic_fetch_add(&j->next, 1, __ATOMIC_RELAXED);
+    if (i >= j->count) break;
+    double *o = j->meta + (size_t)i * SAMPLE_FIELDS;
+    unsigned char *d = j->digests + (size_t)i * 16;
+    if (j->block) hash_sample(j->paths[i], (size_t)j->sizes[i], j->block, j->follow, buf, o, d);
+    else hash_whole(j->paths[i], (size_t)j->sizes[i], j->follow, buf, state, o, d);
+  }
+  XXH3_freeState(state);
+  free(buf);
+  return NULL;
+}
+
+static void hash_job_execute(napi_env env, void *data) {
+  (void)env;
+  hash_job_t *j = data;
+  pthread_t tids[16];
+  int started = 0;
+  for (int t = 1; t < j->threads; t++)
+    if (pthread_create(&tids[started], NULL, hash_job_thread, j) == 0) started++;
+  hash_job_thread(j);
+  for (int t = 0; t < started; t++) pthread_join(tids[t], NULL);
+}
+
+static void hash_job_complete(napi_env env, napi_status status, void *data) {
+  (void)status;
+  hash_job_t *j = data;
+  if (j->oom) {
+    napi_value msg, code, err;
+    napi_create_string_utf8(env, "hashBatch: out of memory", NAPI_AUTO_LENGTH, &msg);
+    napi_create_string_utf8(env, "ENOMEM", NAPI_AUTO_LENGTH, &code);
+    napi_create_error(env, code, msg, &err);
+    napi_reject_deferred(env, j->deferred, err);
+  } else {
+    napi_value meta_ab, dig_ab, meta, digests, result;
+    void *m, *dg;
+    napi_create_arraybuffer(env, (size_t)j->count * SAMPLE_FIELDS * sizeof(double), &m, &meta_ab);
+    napi_create_arraybuffer(env, (size_t)j->count * 16, &dg, &dig_ab);
+    if (j->count) {
+      memcpy(m, j->meta, (size_t)j->count * SAMPLE_FIELDS * sizeof(double));
+      memcpy(dg, j->digests, (size_t)j->count * 16);
+    }
+    napi_create_typedarray(env, napi_float64_array, (size_t)j->count * SAMPLE_FIELDS, meta_ab, 0, &meta);
+    napi_create_typedarray(env, napi_uint8_array, (size_t)j->count * 16, dig_ab, 0, &digests);
+    napi_create_array_with_length(env, 2, &result);
+    napi_set_element(env, result, 0, meta);
+    napi_set_element(env, result, 1, digests);
+    napi_resolve_deferred(env, j->deferred, result);
+  }
+  napi_delete_async_work(env, j->work);
+  free(j->names);
+  free(j->paths);
+  free(j->sizes);
+  free(j->meta);
+  free(j->digests);
+  free(j);
+}
+
+// hashBatch(pathsJoinedByNul, count, sizes, block, follow, threads) -> Promise<[Float64Array, Uint8Array]>:
+// with block > 0 the samples (as hashSamples), with block 0 the whole files (as hashFiles), hashed
+// by `threads` threads started for the batch, off the JS thread: the same count × 7 fields and 16
+// digest bytes per file as hashSamples and hashFiles give.
+static napi_value hash_batch(napi_env env, napi_callback_info info) {
+  size_t argc = 6;
+  napi_value argv[6];
+  napi_get_cb_info(env, info, &argc, argv, NULL, NULL);
+  hash_job_t *j = calloc(1, sizeof *j);
+  size_t names_len = 0, sizes_len = 0;
+  void *sizes_data = NULL;
+  int32_t threads = 1;
+  napi_typedarray_type t;
+  j->names = get_string(env, argv[0], &names_len);
+  napi_get_value_uint32(env, argv[1], &j->count);
+  bool ok = napi_get_typedarray_info(env, argv[2], &t, &sizes_len, &sizes_data, NULL, NULL) == napi_ok && t == napi_float64_array;
+  napi_get_value_uint32(env, argv[3], &j->block);
+  napi_get_value_bool(env, argv[4], &j->follow);
+  napi_get_value_int32(env, argv[5], &threads);
+  j->threads = threads < 1 ? 1 : threads > 16 ? 16 : threads;
+  if (!ok || !j->names || sizes_len < j->count || j->block > (1u << 24)) {
+    free(j->names);
+    free(j);
+    napi_throw_range_error(env, NULL, "hashBatch: bad arguments");
+    return NULL;
+  }
+  size_t n = j->count ? j->count : 1;
+  j->paths = malloc(n * sizeof *j->paths);
+  j->sizes = malloc(n * sizeof *j->sizes);
+  j->meta = malloc(n * SAMPLE_FIELDS * sizeof *j->meta);
+  j->digests = malloc(n * 16);
+  if (!j->paths || !j->sizes || !j->meta || !j->digests) {
+    free(j->names); free(j->paths); free(j->sizes); free(j->meta); free(j->digests); free(j);
+    napi_throw_error(env, "ENOMEM", "hashBatch: out of memory");
+    return NULL;
+  }
+  memcpy(j->sizes, sizes_data, (size_t)j->count * sizeof(double));
+  const char *p = j->names, *end = j->names + names_len;
+  for (uint32_t i = 0; i < j->count; i++) {
+    j->paths[i] = p;
+    p += strnlen(p, (size_t)(end - p)) + 1;
+    if (p > end) p = end;
+  }
+  napi_value promise, name;
+  napi_create_promise(env, &j->deferred, &promise);
+  napi_create_string_utf8(env, "filer:hashBatch", NAPI_AUTO_LENGTH, &name);
+  napi_create_async_work(env, NULL, name, hash_job_execute, hash_job_complete, j, &j->work);
+  napi_queue_async_work(env, j->work);
+  return promise;
 }
 
 // syncFs(path): syncfs(2) on the file system holding `path` — one call makes every file written
@@ -1141,6 +1289,8 @@ NAPI_MODULE_INIT() {
   napi_set_named_property(env, exports, "scanFiles", fn);
   napi_create_function(env, "copyStaged", NAPI_AUTO_LENGTH, copy_staged, NULL, &fn);
   napi_set_named_property(env, exports, "copyStaged", fn);
+  napi_create_function(env, "hashBatch", NAPI_AUTO_LENGTH, hash_batch, NULL, &fn);
+  napi_set_named_property(env, exports, "hashBatch", fn);
   napi_create_function(env, "splitDirs", NAPI_AUTO_LENGTH, split_dirs, NULL, &fn);
   napi_set_named_property(env, exports, "splitDirs", fn);
   napi_create_function(env, "matchEntries", NAPI_AUTO_LENGTH, match_entries, NULL, &fn);

@@ -6,6 +6,7 @@ import { file, makeTree, noiseBytes, symlink, type TempTree, walkedIdentity } fr
 import { createFileHashReader, createStreamingHash, FileHashReader } from '../src/local/hash-file.js';
 import { errnoName, nativeScan, type NativeScan } from '../src/local/native-scan.js';
 import { EMPTY_DIGESTS } from '../src/local/streaming-hash.js';
+import { LocalFileHasher } from '../src/local/local-file-hasher.js';
 
 // XXH3-128 computed in the native scanner must be the digest hash-wasm gives for the same bytes
 // (canonical, big-endian hex), with the same errors, E_CHANGED checks and byte counts.
@@ -84,6 +85,17 @@ describe.skipIf(nativeScan === null)('native XXH3-128 (hashSamples, hashFiles)',
       expect(portable.bytesRead).toBe(expected);
       // The single-file entry point goes native too, with the same result.
       expect(nat.hashFile(files[3], scope)).toEqual(a[3]);
+      // The hasher: in-process (native batches on threads of their own) and on worker threads
+      // without the addon give the same outcomes and byte counts; several batches in flight.
+      const inProcess = new LocalFileHasher('xxh128', 2, false, true);
+      const workers = new LocalFileHasher('xxh128', 2, false, false);
+      const many = Array.from({ length: 9000 }, (_, k) => files[k % files.length]);
+      const [c, w] = await Promise.all([inProcess.hash(many, scope), workers.hash(many, scope)]);
+      await workers.close();
+      expect(c).toEqual(many.map((_, k) => a[k % files.length]));
+      expect(w.map(shape)).toEqual(c.map(shape));
+      expect(inProcess.bytesRead).toBe(workers.bytesRead);
+      expect(inProcess.filesHashed).toBe(9000);
     }
   });
 

@@ -27,6 +27,23 @@ export async function createFileHashReader(
   return new FileHashReader({ algorithm, init: unused, update: unused, digest: unused }, follow, native);
 }
 
+/**
+ * The native scanner's result for file i (7 fields: errno, size, dev, ino, mtime s, ns, bytes), or its
+ * error: a failed read, or not what the walk recorded.
+ */
+export function nativeCheck(r: Float64Array, i: number, f: DupeFile): PathError | undefined {
+  const o = i * 7;
+  const errno = r[o];
+  if (errno !== 0) {
+    const code = errno === -1 ? 'E_CHANGED' : errnoName(errno);
+    return { path: f.path, code, message: errno === -1 ? 'shrank while it was read' : errnoMessage(errno, 'open', f.path) };
+  }
+  if (r[o + 1] !== f.size || r[o + 2] !== f.dev || r[o + 3] !== f.ino || r[o + 4] !== f.mtimeSec || r[o + 5] !== f.mtimeNsec) {
+    return { path: f.path, code: 'E_CHANGED', message: 'changed since it was scanned' };
+  }
+  return undefined;
+}
+
 /** The file is no longer what the walk saw: report it, never group it. */
 class ChangedError extends Error {
   readonly code = 'E_CHANGED';
@@ -74,20 +91,6 @@ export class FileHashReader {
     return this.nativeSamples(native, files);
   }
 
-  /** The native result for file i, or its error: a failed read, or not what the walk recorded. */
-  private nativeCheck(r: Float64Array, i: number, f: DupeFile): PathError | undefined {
-    const o = i * 7;
-    const errno = r[o];
-    if (errno !== 0) {
-      const code = errno === -1 ? 'E_CHANGED' : errnoName(errno);
-      return { path: f.path, code, message: errno === -1 ? 'shrank while it was read' : errnoMessage(errno, 'open', f.path) };
-    }
-    if (r[o + 1] !== f.size || r[o + 2] !== f.dev || r[o + 3] !== f.ino || r[o + 4] !== f.mtimeSec || r[o + 5] !== f.mtimeNsec) {
-      return { path: f.path, code: 'E_CHANGED', message: 'changed since it was scanned' };
-    }
-    return undefined;
-  }
-
   private nativeDigests(native: NativeScan, files: readonly DupeFile[], scope: HashScope): HashOutcome[] {
     if (this.digestBuf.length < files.length * 16) this.digestBuf = Buffer.allocUnsafe(files.length * 16);
     const d = this.digestBuf;
@@ -98,7 +101,7 @@ export class FileHashReader {
         ? native.hashFiles(paths, files.length, sizes, this.follow, d)
         : native.hashSamples(paths, files.length, sizes, SAMPLE_BLOCK, this.follow, d);
     return files.map((f, i) => {
-      const error = this.nativeCheck(r, i, f);
+      const error = nativeCheck(r, i, f);
       if (error) return { error };
       this.bytesRead += r[i * 7 + 6];
       return { hash: d.toString('hex', i * 16, i * 16 + 16), whole: scope === 'full' || sampleIsWhole(f.size) };
@@ -113,7 +116,7 @@ export class FileHashReader {
     const sizes = Float64Array.from(files, (f) => f.size);
     const r = native.readSamples(files.map((f) => f.path).join('\0'), files.length, sizes, SAMPLE_BLOCK, this.follow, out);
     return files.map((f, i) => {
-      const error = this.nativeCheck(r, i, f);
+      const error = nativeCheck(r, i, f);
       if (error) return { error };
       const bytes = r[i * 7 + 6];
       this.bytesRead += bytes;

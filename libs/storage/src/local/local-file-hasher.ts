@@ -4,6 +4,9 @@ import { availableParallelism } from 'node:os';
 import { sampleIsWhole, type DupeFile, type FileHasher, type HashAlgorithm, type HashOutcome, type HashScope } from '@filer/engine';
 import { packFiles, type FromHashWorker, type HashWorkerInit, type ToHashWorker } from './hash-protocol.js';
 import { EMPTY_DIGESTS } from './streaming-hash.js';
+import { nativeCheck } from './hash-file.js';
+import { nativeScan, type NativeScan } from './native-scan.js';
+import { SAMPLE_BLOCK } from '@filer/engine/sample-layout';
 
 export { EMPTY_DIGESTS } from './streaming-hash.js';
 
@@ -14,9 +17,14 @@ export { EMPTY_DIGESTS } from './streaming-hash.js';
 const BATCH_FILES: Record<HashScope, number> = { sample: 1024, full: 256 };
 const BATCH_BYTES = 32 << 20;
 
+/** Files per native batch; two batches are in flight at once, so the threads never wait on this one. */
+const NATIVE_BATCH_FILES: Record<HashScope, number> = { sample: 4096, full: 512 };
+
 /**
- * Hashes local files on worker threads, one per core: batches of files go to whichever thread is
- * free, results come back in order. File contents never leave the threads; only digests do.
+ * Hashes local files off the JS thread, one thread per core. xxh128 with the native scanner: each
+ * batch is one call that hashes on threads of its own (no worker threads to start, nothing sent per
+ * file). Otherwise on worker threads: batches of files go to whichever thread is free, results come
+ * back in order. File contents never reach this thread; only digests do.
  */
 export class LocalFileHasher implements FileHasher {
   bytesRead = 0;
@@ -35,6 +43,11 @@ export class LocalFileHasher implements FileHasher {
     private readonly native = true,
   ) {}
 
+  /** The native scanner that hashes in-process (xxh128, addon built), or null when worker threads do. */
+  private get inProcess(): NativeScan | null {
+    return this.native && this.algorithm === 'xxh128' ? nativeScan : null;
+  }
+
   /** The digest of zero bytes, reported for groups of empty files (a test checks these against the hashers). */
   emptyHash(): string {
     return EMPTY_DIGESTS[this.algorithm];
@@ -45,7 +58,7 @@ export class LocalFileHasher implements FileHasher {
    * such as the walk; `hash` starts them otherwise.
    */
   start(): void {
-    if (this.workers.length > 0) return;
+    if (this.workers.length > 0 || this.inProcess !== null) return;
     const url = workerScript('hash-worker.js', import.meta.url);
     for (let i = 0; i < this.threads; i++) {
       const w = new Worker(url, {
@@ -63,6 +76,8 @@ export class LocalFileHasher implements FileHasher {
 
   async hash(files: readonly DupeFile[], scope: HashScope): Promise<HashOutcome[]> {
     if (files.length === 0) return [];
+    const native = this.inProcess;
+    if (native !== null) return this.hashNatively(native, files, scope);
     this.start();
     await Promise.all(this.ready);
     const batches: { start: number; files: DupeFile[] }[] = [];
@@ -99,6 +114,40 @@ export class LocalFileHasher implements FileHasher {
         }
       }),
     );
+    return out;
+  }
+
+  private async hashNatively(native: NativeScan, files: readonly DupeFile[], scope: HashScope): Promise<HashOutcome[]> {
+    const out = new Array<HashOutcome>(files.length);
+    const size = NATIVE_BATCH_FILES[scope];
+    let next = 0;
+    const lane = async (): Promise<void> => {
+      while (next < files.length) {
+        const from = next;
+        next = Math.min(files.length, from + size);
+        const batch = files.slice(from, next);
+        const [r, d] = await native.hashBatch(
+          batch.map((f) => f.path).join('\0'),
+          batch.length,
+          Float64Array.from(batch, (f) => f.size),
+          scope === 'sample' ? SAMPLE_BLOCK : 0,
+          this.follow,
+          this.threads,
+        );
+        const digests = Buffer.from(d.buffer, d.byteOffset, d.byteLength);
+        for (let i = 0; i < batch.length; i++) {
+          const f = batch[i];
+          const error = nativeCheck(r, i, f);
+          if (error !== undefined) out[from + i] = { error };
+          else {
+            this.bytesRead += r[i * 7 + 6];
+            out[from + i] = { hash: digests.toString('hex', i * 16, i * 16 + 16), whole: scope === 'full' || sampleIsWhole(f.size) };
+          }
+        }
+        this.filesHashed += batch.length;
+      }
+    };
+    await Promise.all([lane(), lane()]);
     return out;
   }
 

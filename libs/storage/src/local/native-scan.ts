@@ -19,6 +19,14 @@ export interface NativeScan {
   syncFs(path: string): void;
   scanFiles(root: string, hidden: boolean, maxDepth: number, threads: number): [string, Float64Array, string];
   copyStaged(source: string, target: string, flush: boolean): Promise<void>;
+  hashBatch(
+    pathsJoinedByNul: string,
+    count: number,
+    sizes: Float64Array,
+    block: number,
+    follow: boolean,
+    threads: number,
+  ): Promise<[Float64Array, Uint8Array]>;
   splitDirs(pathsJoinedByNul: string, count: number): [string, Int32Array];
   matchEntries(
     pathsJoinedByNul: string,
