@@ -283,9 +283,13 @@ export class SqliteHashCache implements HashCache {
       const sample = parts[2 * i];
       if (sample !== '') out[i] = { sample, full: parts[2 * i + 1] || undefined };
     }
+    const touched = new Set<string>();
     for (let k = 0; k < keys.length; k++) {
       const row = fetched.get(keys[k]);
-      if (hits[k] === 1 && row !== undefined && now - row[0] > TOUCH_AFTER_MS && !stale.includes(keys[k])) stale.push(keys[k]);
+      if (hits[k] === 1 && row !== undefined && now - row[0] > TOUCH_AFTER_MS && !touched.has(keys[k])) {
+        touched.add(keys[k]);
+        stale.push(keys[k]);
+      }
     }
   }
 
