@@ -39,7 +39,7 @@ export class LocalFileHasher implements FileHasher {
     private readonly threads = Math.max(1, availableParallelism()),
     /** Paths may be symlinks to the files the walk recorded (-L). */
     private readonly follow = false,
-    /** Use the native scanner for sample reads when it is built (false forces node:fs). */
+    /** Use the native addon when it is built: in-process xxh128, sample reads for sha256 (false: node:fs and hash-wasm on worker threads). */
     private readonly native = true,
   ) {}
 
