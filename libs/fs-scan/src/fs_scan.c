@@ -851,7 +851,13 @@ static int scan_one(scan_worker_t *w, scan_dir_t dir, scan_dir_t **subdirs, size
     if (!w->sh->hidden && nm[0] == '.') goto next;
     size_t nlen = strlen(nm);
     if (dlen + 1 + nlen + 1 > sizeof child) {
-      scan_error(&w->errs, nm, ENAMETOOLONG, 0);
+      // Longer than any path the kernel takes: reported under its whole name, like the portable walk.
+      char *longer = malloc(dlen + nlen + 2);
+      if (longer) {
+        snprintf(longer, dlen + nlen + 2, "%s%s%s", dir.path, slash ? "" : "/", nm);
+        scan_error(&w->errs, longer, ENAMETOOLONG, 0);
+        free(longer);
+      }
       goto next;
     }
     memcpy(child, dir.path, dlen);
