@@ -42,7 +42,7 @@ declare const addon: {
   /** The distinct directories of some paths (what precedes each one's last '/') joined by NUL, and each path's directory number. */
   splitDirs(pathsJoinedByNul: string, count: number): [string, Int32Array];
   /**
-   * Hash-cache matching: path i (identity ids[5i…5i+4] = size, mtimeSec, mtimeNsec, ino, dev) is looked up
+   * Hash-cache matching: path i (identity ids[5i…5i+4] = size, dev, ino, mtimeSec, mtimeNsec) is looked up
    * by base name in rows[dirOf[i]] (the row's UTF-8 bytes; entries of five NUL-terminated fields: name, identity, stored_at,
    * sample, full). Answers `sample\0full\0` per path (both empty on a miss) and a hit flag per row.
    */

@@ -29,10 +29,8 @@ static const char *errno_name(int e) {
   return n ? n : "EIO";
 }
 
-// Errors are worded by libuv, as node:fs words them: the portable walk reports the same text.
-static napi_value throw_errno(napi_env env, int e, const char *syscall, const char *path) {
-  char msg[4352];
-  snprintf(msg, sizeof msg, "%s: %s, %s '%s'", errno_name(e), uv_strerror(-e), syscall, path);
+// An Error for errno `e` with node:fs's `code` and `errno` properties and the given message.
+static napi_value errno_error(napi_env env, int e, const char *msg) {
   napi_value code, message, err, errnum;
   napi_create_string_utf8(env, errno_name(e), NAPI_AUTO_LENGTH, &code);
   napi_create_string_utf8(env, msg, NAPI_AUTO_LENGTH, &message);
@@ -40,8 +38,23 @@ static napi_value throw_errno(napi_env env, int e, const char *syscall, const ch
   napi_create_int32(env, -e, &errnum);
   napi_set_named_property(env, err, "errno", errnum);
   napi_set_named_property(env, err, "code", code);
-  napi_throw(env, err);
+  return err;
+}
+
+// Errors are worded by libuv, as node:fs words them: the portable walk reports the same text.
+static napi_value throw_errno(napi_env env, int e, const char *syscall, const char *path) {
+  char msg[4352];
+  snprintf(msg, sizeof msg, "%s: %s, %s '%s'", errno_name(e), uv_strerror(-e), syscall, path);
+  napi_throw(env, errno_error(env, e, msg));
   return NULL;
+}
+
+// A JS array of `n` values: how the calls below return several results at once.
+static napi_value js_tuple(napi_env env, size_t n, const napi_value *values) {
+  napi_value result;
+  napi_create_array_with_length(env, n, &result);
+  for (size_t i = 0; i < n; i++) napi_set_element(env, result, (uint32_t)i, values[i]);
+  return result;
 }
 
 // Reads a JS string argument into a malloc'd, NUL-terminated buffer.
@@ -121,7 +134,7 @@ static napi_value list_dir(napi_env env, napi_callback_info info) {
     return r;
   }
   free(path);
-  napi_value js_names, js_kinds, result, ab;
+  napi_value js_names, js_kinds, ab;
   napi_create_string_utf8(env, names, len, &js_names);
   void *data;
   napi_create_arraybuffer(env, n, &data, &ab);
@@ -129,10 +142,7 @@ static napi_value list_dir(napi_env env, napi_callback_info info) {
   napi_create_typedarray(env, napi_uint8_array, n, ab, 0, &js_kinds);
   free(names);
   free(kinds);
-  napi_create_array_with_length(env, 2, &result);
-  napi_set_element(env, result, 0, js_names);
-  napi_set_element(env, result, 1, js_kinds);
-  return result;
+  return js_tuple(env, 2, (napi_value[]){js_names, js_kinds});
 }
 
 // statNames(dir, namesJoinedByNul, count, follow) -> Float64Array of count * [kind, size, mtimeMs, dev, ino, mtimeSec, mtimeNsec];
@@ -539,7 +549,7 @@ static void hash_job_complete(napi_env env, napi_status status, void *data) {
     napi_create_error(env, code, msg, &err);
     napi_reject_deferred(env, j->deferred, err);
   } else {
-    napi_value meta_ab, dig_ab, meta, digests, result;
+    napi_value meta_ab, dig_ab, meta, digests;
     void *m, *dg;
     napi_create_arraybuffer(env, (size_t)j->count * SAMPLE_FIELDS * sizeof(double), &m, &meta_ab);
     napi_create_arraybuffer(env, (size_t)j->count * 16, &dg, &dig_ab);
@@ -549,10 +559,7 @@ static void hash_job_complete(napi_env env, napi_status status, void *data) {
     }
     napi_create_typedarray(env, napi_float64_array, (size_t)j->count * SAMPLE_FIELDS, meta_ab, 0, &meta);
     napi_create_typedarray(env, napi_uint8_array, (size_t)j->count * 16, dig_ab, 0, &digests);
-    napi_create_array_with_length(env, 2, &result);
-    napi_set_element(env, result, 0, meta);
-    napi_set_element(env, result, 1, digests);
-    napi_resolve_deferred(env, j->deferred, result);
+    napi_resolve_deferred(env, j->deferred, js_tuple(env, 2, (napi_value[]){meta, digests}));
   }
   napi_delete_async_work(env, j->work);
   free(j->names);
@@ -725,14 +732,8 @@ static void copy_complete(napi_env env, napi_status status, void *data) {
     char msg[8448];
     // Worded as node:fs words a failed copyFile, whichever step failed.
     snprintf(msg, sizeof msg, "%s: %s, copyfile '%s' -> '%s'", errno_name(j->err), uv_strerror(-j->err), j->src, j->dst);
-    napi_value code, message, err, errnum, sc;
-    napi_create_string_utf8(env, errno_name(j->err), NAPI_AUTO_LENGTH, &code);
-    napi_create_string_utf8(env, msg, NAPI_AUTO_LENGTH, &message);
-    napi_create_error(env, code, message, &err);
-    napi_create_int32(env, -j->err, &errnum);
+    napi_value err = errno_error(env, j->err, msg), sc;
     napi_create_string_utf8(env, "copyfile", NAPI_AUTO_LENGTH, &sc);
-    napi_set_named_property(env, err, "errno", errnum);
-    napi_set_named_property(env, err, "code", code);
     napi_set_named_property(env, err, "syscall", sc);
     napi_reject_deferred(env, j->deferred, err);
   }
@@ -916,6 +917,14 @@ oom:
   return -1;
 }
 
+static void free_scan_workers(scan_worker_t *workers, int n) {
+  for (int i = 0; i < n; i++) {
+    free(workers[i].paths.data);
+    free(workers[i].errs.data);
+    free(workers[i].stats);
+  }
+}
+
 // A scanning thread: takes a directory, lists it, queues its subdirectories; stops when the queue
 // is empty and no thread is still listing (which could queue more).
 static void *scan_worker(void *arg) {
@@ -1006,14 +1015,10 @@ static napi_value scan_files(napi_env env, napi_callback_info info) {
     plen += workers[i].paths.len;
     elen += workers[i].errs.len;
   }
-  napi_value js_paths = NULL, js_stats, js_errs, ab, result;
+  napi_value js_paths = NULL, js_stats, js_errs, ab;
   // Beyond this the joined paths would not fit in one JS string: the caller walks portably instead.
   if (!sh.oom && plen > SCAN_MAX_PATH_BYTES) {
-    for (int i = 0; i <= started; i++) {
-      free(workers[i].paths.data);
-      free(workers[i].errs.data);
-      free(workers[i].stats);
-    }
+    free_scan_workers(workers, started + 1);
     napi_throw_error(env, "E2BIG", "scanFiles: too many paths for one call");
     return NULL;
   }
@@ -1041,21 +1046,13 @@ static napi_value scan_files(napi_env env, napi_callback_info info) {
     }
     napi_create_typedarray(env, napi_float64_array, count * SCAN_FIELDS, ab, 0, &js_stats);
   }
-  for (int i = 0; i <= started; i++) {
-    free(workers[i].paths.data);
-    free(workers[i].errs.data);
-    free(workers[i].stats);
-  }
+  free_scan_workers(workers, started + 1);
   free(joined);
   if (!js_paths) {
     napi_throw_error(env, "ENOMEM", "scanFiles: out of memory");
     return NULL;
   }
-  napi_create_array_with_length(env, 3, &result);
-  napi_set_element(env, result, 0, js_paths);
-  napi_set_element(env, result, 1, js_stats);
-  napi_set_element(env, result, 2, js_errs);
-  return result;
+  return js_tuple(env, 3, (napi_value[]){js_paths, js_stats, js_errs});
 }
 
 // --- hash-cache matching: the files asked, against their directories' cache rows ---------------
@@ -1074,7 +1071,7 @@ static napi_value split_dirs(napi_env env, napi_callback_info info) {
     napi_throw_type_error(env, NULL, "splitDirs: paths must be a string");
     return NULL;
   }
-  napi_value ab, dir_of, result, js_dirs;
+  napi_value ab, dir_of, js_dirs;
   void *data;
   napi_create_arraybuffer(env, (size_t)count * sizeof(int32_t), &data, &ab);
   int32_t *of = data;
@@ -1123,10 +1120,7 @@ static napi_value split_dirs(napi_env env, napi_callback_info info) {
   napi_create_string_utf8(env, out.data ? out.data : "", out.len, &js_dirs);
   free(out.data); free(slots); free(dir_at); free(dir_len); free(paths);
   napi_create_typedarray(env, napi_int32_array, count, ab, 0, &dir_of);
-  napi_create_array_with_length(env, 2, &result);
-  napi_set_element(env, result, 0, js_dirs);
-  napi_set_element(env, result, 1, dir_of);
-  return result;
+  return js_tuple(env, 2, (napi_value[]){js_dirs, dir_of});
 }
 
 typedef struct {
@@ -1157,7 +1151,7 @@ static size_t put_uint(char *dst, double v) {
 }
 
 // matchEntries(pathsJoined, count, ids, dirOf, rows: (Buffer | undefined)[]) -> [answers, Uint8Array hit per directory]:
-// file i (identity ids[5i..5i+4] = size, mtimeSec, mtimeNsec, ino, dev) is looked up by its base name
+// file i (identity ids[5i..5i+4] = size, dev, ino, mtimeSec, mtimeNsec) is looked up by its base name
 // in rows[dirOf[i]] (a directory's entries, five NUL-terminated fields each: name, identity,
 // stored_at, sample, full); answers holds "sample\0full\0" per file, both empty when no entry with
 // exactly the file's identity exists.
@@ -1221,7 +1215,7 @@ static napi_value match_entries(napi_env env, napi_callback_info info) {
     while (slots[k] >= 0) k = (k + 1) & (cap - 1);
     slots[k] = (int32_t)e;
   }
-  napi_value hits_ab, hits, answers, result;
+  napi_value hits_ab, hits, answers;
   void *hits_data;
   napi_create_arraybuffer(env, nrows, &hits_data, &hits_ab);
   unsigned char *hit = hits_data;
@@ -1238,9 +1232,11 @@ static napi_value match_entries(napi_env env, napi_callback_info info) {
     if (d >= 0 && (uint32_t)d < nrows && rows[d]) {
       size_t wl = 0, n;
       int ok = 1;
+      // ids come as the hashers pack them (size, dev, ino, mtime s, ns); entries hold size, mtime s, ns, ino, dev.
+      static const int text_order[5] = {0, 3, 4, 2, 1};
       for (int k = 0; k < 5 && ok; k++) {
         if (k) want[wl++] = ',';
-        n = put_uint(want + wl, ids[(size_t)i * 5 + k]);
+        n = put_uint(want + wl, ids[(size_t)i * 5 + text_order[k]]);
         ok = n > 0;
         wl += n;
       }
@@ -1269,10 +1265,7 @@ static napi_value match_entries(napi_env env, napi_callback_info info) {
   free(out.data); free(slots); free(ents); free(paths);
   free(rows);
   napi_create_typedarray(env, napi_uint8_array, nrows, hits_ab, 0, &hits);
-  napi_create_array_with_length(env, 2, &result);
-  napi_set_element(env, result, 0, answers);
-  napi_set_element(env, result, 1, hits);
-  return result;
+  return js_tuple(env, 2, (napi_value[]){answers, hits});
 }
 
 NAPI_MODULE_INIT() {

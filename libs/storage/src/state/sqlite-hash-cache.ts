@@ -2,6 +2,7 @@ import * as path from 'node:path';
 import type Database from 'better-sqlite3';
 import type { CachedHashes, DupeFile, HashAlgorithm, HashCache } from '@filer/engine';
 import { nativeScan, type NativeScan } from '../local/native-scan.js';
+import { packFiles } from '../local/hash-protocol.js';
 
 export interface HashCacheLimits {
   /** Entries (hashed files) kept at most; beyond it the least recently seen directories go first. */
@@ -215,8 +216,7 @@ export class SqliteHashCache implements HashCache {
     this.flush();
     const any = this.db.prepare('SELECT EXISTS (SELECT 1 FROM dir_hashes WHERE algo = ? AND dir >= ? AND dir < ?)').pluck(true);
     return roots.some((r) => {
-      const abs = path.resolve(r);
-      const prefix = abs === '/' ? '/' : abs + '/';
+      const prefix = cacheKeyOfDirectory(r);
       // Every key starting with `prefix` sorts below the prefix with its final '/' (0x2f) raised to '0' (0x30).
       return any.get(algorithm, prefix, prefix.slice(0, -1) + '0') === 1;
     });
@@ -254,7 +254,7 @@ export class SqliteHashCache implements HashCache {
     now: number,
     stale: string[],
   ): void {
-    const joined = files.map((f) => f.path).join('\0');
+    const { paths: joined, meta: ids } = packFiles(files);
     const [dirsJoined, dirOf] = native.splitDirs(joined, files.length);
     const dirs = dirsJoined.split('\0');
     const keys = dirs.map(cacheKeyOfDirectory);
@@ -268,15 +268,6 @@ export class SqliteHashCache implements HashCache {
       }
       return fetched.get(key)?.[1];
     });
-    const ids = new Float64Array(files.length * 5);
-    for (let i = 0, o = 0; i < files.length; i++, o += 5) {
-      const f = files[i];
-      ids[o] = f.size;
-      ids[o + 1] = f.mtimeSec;
-      ids[o + 2] = f.mtimeNsec;
-      ids[o + 3] = f.ino;
-      ids[o + 4] = f.dev;
-    }
     const [answers, hits] = native.matchEntries(joined, files.length, ids, dirOf, rows);
     const parts = answers.split('\0');
     for (let i = 0; i < files.length; i++) {
