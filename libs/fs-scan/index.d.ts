@@ -10,23 +10,6 @@ declare const addon: {
    */
   readSamples(pathsJoinedByNul: string, count: number, sizes: Float64Array, block: number, follow: boolean, out: Uint8Array): Float64Array;
   /**
-   * The same reads and fields as readSamples, but the head ‖ tail bytes are hashed here with
-   * XXH3-128: file i's canonical (big-endian) digest goes to digests[i × 16 …], zeros where it failed.
-   */
-  hashSamples(
-    pathsJoinedByNul: string,
-    count: number,
-    sizes: Float64Array,
-    block: number,
-    follow: boolean,
-    digests: Uint8Array,
-  ): Float64Array;
-  /**
-   * Whole-file XXH3-128 of exactly sizes[i] bytes (fewer is errno −1) through a 1 MiB buffer,
-   * digests as in hashSamples; the same count × 7 fields as readSamples, bytes = the size hashed.
-   */
-  hashFiles(pathsJoinedByNul: string, count: number, sizes: Float64Array, follow: boolean, digests: Uint8Array): Float64Array;
-  /**
    * Every regular file under `root` (symlinks neither followed nor reported; names starting with '.'
    * skipped unless `hidden`; maxDepth < 0 is no limit), walked by `threads` threads: paths joined by
    * NUL, count × [size, dev, ino, mtimeSec, mtimeNsec], and failures as `path\0code\0message\0` triples.
@@ -54,9 +37,10 @@ declare const addon: {
     rows: (Buffer | undefined)[],
   ): [string, Uint8Array];
   /**
-   * With block > 0 the samples (as hashSamples), with block 0 the whole files (as hashFiles), hashed by
-   * `threads` threads started for the batch, off the JS thread: the same count × 7 fields, and 16
-   * digest bytes per file.
+   * XXH3-128 of each file's sample (block > 0: the bytes readSamples reads, head ‖ tail) or of exactly
+   * sizes[i] bytes of the whole file (block 0; fewer is errno −1), hashed by `threads` threads started
+   * for the batch, off the JS thread: the same count × 7 fields as readSamples (bytes = what was
+   * hashed), and 16 canonical (big-endian) digest bytes per file, zeros where it failed.
    */
   hashBatch(
     pathsJoinedByNul: string,

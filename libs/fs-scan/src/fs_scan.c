@@ -277,8 +277,8 @@ static size_t read_sample(const char *path, size_t size, uint32_t block, bool fo
   return bytes;
 }
 
-// The arguments readSamples, hashSamples and hashFiles share: paths joined by NUL, a count, the
-// sizes the walk recorded, and an output byte array of at least count * out_per_file bytes.
+// readSamples' arguments: paths joined by NUL, a count, the sizes the walk recorded, and an output
+// byte array of at least count * out_per_file bytes.
 typedef struct {
   char *names;
   const char *p, *end;
@@ -325,8 +325,6 @@ static void put_digest(unsigned char *dst, XXH128_hash_t h) {
   memcpy(dst, c.digest, sizeof c.digest);
 }
 
-static void hash_sample(const char *path, size_t size, uint32_t block, bool follow, unsigned char *buf, double *o, unsigned char *d);
-
 static napi_value read_samples(napi_env env, napi_callback_info info) {
   size_t argc = 6;
   napi_value argv[6];
@@ -351,45 +349,7 @@ static napi_value read_samples(napi_env env, napi_callback_info info) {
   return result;
 }
 
-// hashSamples(pathsJoinedByNul, count, sizes, block, follow, digests: Uint8Array(count * 16))
-//   -> Float64Array, the same count * 7 fields as readSamples
-// readSamples' bytes (head ‖ tail) hashed with XXH3-128 here; the digest of file i goes to
-// digests[i * 16 ...] (zeros where the file failed).
-static napi_value hash_samples(napi_env env, napi_callback_info info) {
-  size_t argc = 6;
-  napi_value argv[6];
-  napi_get_cb_info(env, info, &argc, argv, NULL, NULL);
-  uint32_t block = 0;
-  napi_get_value_uint32(env, argv[3], &block);
-  batch_args a;
-  if (argc < 6 || block == 0 || block > (1u << 24) || !get_batch(env, argv, 4, 5, 16, &a)) {
-    napi_throw_range_error(env, NULL, "hashSamples: bad arguments");
-    return NULL;
-  }
-  unsigned char *buf = malloc(2 * (size_t)block);
-  if (!buf) {
-    free(a.names);
-    napi_throw_error(env, NULL, "hashSamples: out of memory");
-    return NULL;
-  }
-  napi_value ab, result;
-  void *res_data;
-  napi_create_arraybuffer(env, (size_t)a.count * SAMPLE_FIELDS * sizeof(double), &res_data, &ab);
-  double *r = res_data;
-  for (uint32_t i = 0; i < a.count; i++) {
-    const char *path = next_path(&a);
-    hash_sample(path, (size_t)a.sizes[i], block, a.follow, buf, r + (size_t)i * SAMPLE_FIELDS, a.out + (size_t)i * 16);
-  }
-  free(buf);
-  free(a.names);
-  napi_create_typedarray(env, napi_float64_array, (size_t)a.count * SAMPLE_FIELDS, ab, 0, &result);
-  return result;
-}
-
-// hashFiles(pathsJoinedByNul, count, sizes, follow, digests: Uint8Array(count * 16))
-//   -> Float64Array, the same count * 7 fields as readSamples (bytes = the size hashed)
-// Whole-file XXH3-128 through one reusable 1 MiB buffer: exactly `size` bytes are read (fewer is a
-// short read, -1), then the open file is fstat'ed so the caller can check it against the walk.
+// Whole files are hashed through one reusable 1 MiB buffer per thread.
 #define HASH_BUFFER_BYTES (1u << 20)
 
 // Hashes exactly `size` bytes of `path` whole (XXH3-128 through `buf`, HASH_BUFFER_BYTES long), then
@@ -451,39 +411,6 @@ static void hash_sample(const char *path, size_t size, uint32_t block, bool foll
   size_t bytes = read_sample(path, size, block, follow, buf, o);
   if (o[0] != 0) memset(d, 0, 16);
   else put_digest(d, XXH3_128bits(buf, bytes));
-}
-
-static napi_value hash_files(napi_env env, napi_callback_info info) {
-  size_t argc = 5;
-  napi_value argv[5];
-  napi_get_cb_info(env, info, &argc, argv, NULL, NULL);
-  batch_args a;
-  if (argc < 5 || !get_batch(env, argv, 3, 4, 16, &a)) {
-    napi_throw_range_error(env, NULL, "hashFiles: bad arguments");
-    return NULL;
-  }
-  unsigned char *buf = malloc(HASH_BUFFER_BYTES);
-  XXH3_state_t *state = XXH3_createState();
-  if (!buf || !state) {
-    free(buf);
-    XXH3_freeState(state);
-    free(a.names);
-    napi_throw_error(env, NULL, "hashFiles: out of memory");
-    return NULL;
-  }
-  napi_value ab, result;
-  void *res_data;
-  napi_create_arraybuffer(env, (size_t)a.count * SAMPLE_FIELDS * sizeof(double), &res_data, &ab);
-  double *r = res_data;
-  for (uint32_t i = 0; i < a.count; i++) {
-    const char *path = next_path(&a);
-    hash_whole(path, (size_t)a.sizes[i], a.follow, buf, state, r + (size_t)i * SAMPLE_FIELDS, a.out + (size_t)i * 16);
-  }
-  XXH3_freeState(state);
-  free(buf);
-  free(a.names);
-  napi_create_typedarray(env, napi_float64_array, (size_t)a.count * SAMPLE_FIELDS, ab, 0, &result);
-  return result;
 }
 
 // --- hashBatch: samples or whole files hashed on threads of its own, off the JS thread ----------
@@ -571,9 +498,11 @@ static void hash_job_complete(napi_env env, napi_status status, void *data) {
 }
 
 // hashBatch(pathsJoinedByNul, count, sizes, block, follow, threads) -> Promise<[Float64Array, Uint8Array]>:
-// with block > 0 the samples (as hashSamples), with block 0 the whole files (as hashFiles), hashed
-// by `threads` threads started for the batch, off the JS thread: the same count × 7 fields and 16
-// digest bytes per file as hashSamples and hashFiles give.
+// with block > 0 each file's sample (the bytes readSamples reads, head ‖ tail, hashed as one
+// stream), with block 0 exactly `size` bytes of each whole file (fewer is a short read, -1), hashed
+// with XXH3-128 by `threads` threads started for the batch, off the JS thread. The same count × 7
+// fields as readSamples (bytes = what was hashed), and 16 canonical digest bytes per file (zeros
+// where it failed).
 static napi_value hash_batch(napi_env env, napi_callback_info info) {
   size_t argc = 6;
   napi_value argv[6];
@@ -1275,10 +1204,6 @@ NAPI_MODULE_INIT() {
   napi_value rs;
   napi_create_function(env, "readSamples", NAPI_AUTO_LENGTH, read_samples, NULL, &rs);
   napi_set_named_property(env, exports, "readSamples", rs);
-  napi_create_function(env, "hashSamples", NAPI_AUTO_LENGTH, hash_samples, NULL, &rs);
-  napi_set_named_property(env, exports, "hashSamples", rs);
-  napi_create_function(env, "hashFiles", NAPI_AUTO_LENGTH, hash_files, NULL, &rs);
-  napi_set_named_property(env, exports, "hashFiles", rs);
   napi_value fn;
   napi_create_function(env, "listDir", NAPI_AUTO_LENGTH, list_dir, NULL, &fn);
   napi_set_named_property(env, exports, "listDir", fn);

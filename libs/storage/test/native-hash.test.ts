@@ -22,8 +22,13 @@ const NAMES = Object.keys(CONTENT);
 const sampleOf = (b: Buffer): Buffer => (b.length <= 8192 ? b : Buffer.concat([b.subarray(0, 4096), b.subarray(b.length - 4096)]));
 const shape = (o: HashOutcome): unknown => ('error' in o ? o.error.code : o);
 
-describe.skipIf(nativeScan === null)('native XXH3-128 (hashSamples, hashFiles)', () => {
+describe.skipIf(nativeScan === null)('native XXH3-128 (hashBatch)', () => {
   const native = nativeScan as NativeScan;
+  /** hashBatch on two threads: block 4096 for samples, 0 for whole files. */
+  const batch = async (paths: string[], sizes: number[], block: number, follow = false): Promise<{ r: Float64Array; d: Buffer }> => {
+    const [r, d] = await native.hashBatch(paths.join('\0'), paths.length, Float64Array.from(sizes), block, follow, 2);
+    return { r, d: Buffer.from(d.buffer, d.byteOffset, d.byteLength) };
+  };
   let t: TempTree;
   beforeAll(() => {
     t = makeTree({
@@ -40,10 +45,11 @@ describe.skipIf(nativeScan === null)('native XXH3-128 (hashSamples, hashFiles)',
 
   it('the addon gives hash-wasm digests of samples and whole files', async () => {
     const paths = NAMES.map((n) => t.path(n));
-    const sizes = Float64Array.from(NAMES, (n) => CONTENT[n].length);
-    const d = Buffer.alloc(paths.length * 16);
+    const sizes = NAMES.map((n) => CONTENT[n].length);
+    let d: Buffer = Buffer.alloc(0);
     const hex = (i: number): string => d.toString('hex', i * 16, i * 16 + 16);
-    const s = native.hashSamples(paths.join('\0'), paths.length, sizes, 4096, false, d);
+    const { r: s, d: sd } = await batch(paths, sizes, 4096);
+    d = sd;
     for (let i = 0; i < NAMES.length; i++) {
       const c = CONTENT[NAMES[i]];
       expect(s[i * 7]).toBe(0);
@@ -51,7 +57,8 @@ describe.skipIf(nativeScan === null)('native XXH3-128 (hashSamples, hashFiles)',
       expect(s[i * 7 + 6]).toBe(Math.min(c.length, 8192));
       expect(hex(i), NAMES[i]).toBe(await xxhash128(sampleOf(c)));
     }
-    const f = native.hashFiles(paths.join('\0'), paths.length, sizes, false, d);
+    const { r: f, d: fd } = await batch(paths, sizes, 0);
+    d = fd;
     for (let i = 0; i < NAMES.length; i++) {
       const c = CONTENT[NAMES[i]];
       expect(f[i * 7]).toBe(0);
@@ -83,7 +90,7 @@ describe.skipIf(nativeScan === null)('native XXH3-128 (hashSamples, hashFiles)',
       const expected = NAMES.reduce((n, k) => n + (scope === 'full' ? CONTENT[k].length : Math.min(CONTENT[k].length, 8192)), 0);
       expect(nat.bytesRead).toBe(expected);
       expect(portable.bytesRead).toBe(expected);
-      // The single-file entry point goes native too, with the same result.
+      // The single-file entry point gives the same result.
       expect(nat.hashFile(files[3], scope)).toEqual(a[3]);
       // The hasher: in-process (native batches on threads of their own) and on worker threads
       // without the addon give the same outcomes and byte counts; several batches in flight.
@@ -99,32 +106,37 @@ describe.skipIf(nativeScan === null)('native XXH3-128 (hashSamples, hashFiles)',
     }
   });
 
-  it('a shorter file is a short read (−1), reported as E_CHANGED "shrank"', () => {
+  it('a shorter file is a short read (−1), reported as E_CHANGED "shrank"', async () => {
     const p = t.path('short');
     fs.writeFileSync(p, noiseBytes(1000, 8));
     const rec = { ...walkedIdentity(p), size: 2_000_000 };
-    const d = Buffer.alloc(16);
-    expect(native.hashFiles(p, 1, Float64Array.of(2_000_000), false, d)[0]).toBe(-1);
-    expect(native.hashSamples(p, 1, Float64Array.of(2_000_000), 4096, false, d)[0]).toBe(-1);
-    expect(d.equals(Buffer.alloc(16))).toBe(true);
+    for (const block of [0, 4096]) {
+      const { r: res, d } = await batch([p], [2_000_000], block);
+      expect(res[0]).toBe(-1);
+      expect(d.equals(Buffer.alloc(16))).toBe(true);
+    }
     const r = new FileHashReader(
       { algorithm: 'xxh128', init: () => undefined, update: () => undefined, digest: () => 'unused' },
       false,
       native,
     );
+    const inProcess = new LocalFileHasher('xxh128', 2, false, true);
     for (const scope of ['sample', 'full'] as const) {
-      expect(r.hashMany([rec], scope)).toEqual([{ error: { path: p, code: 'E_CHANGED', message: 'shrank while it was read' } }]);
+      const shrank = [{ error: { path: p, code: 'E_CHANGED', message: 'shrank while it was read' } }];
+      expect(r.hashMany([rec], scope)).toEqual(shrank);
+      expect(await inProcess.hash([rec], scope)).toEqual(shrank);
     }
     expect(r.bytesRead).toBe(0);
+    expect(inProcess.bytesRead).toBe(0);
   });
 
   it('a symlink is refused without follow and hashed with it', async () => {
-    const d = Buffer.alloc(16);
     const link = t.path('link');
-    expect(errnoName(native.hashFiles(link, 1, Float64Array.of(10), false, d)[0])).toBe('ELOOP');
-    expect(native.hashFiles(link, 1, Float64Array.of(10), true, d)[0]).toBe(0);
-    expect(d.toString('hex')).toBe(await xxhash128('the target'));
-    const missing = native.hashSamples(t.path('nope'), 1, Float64Array.of(1), 4096, false, d);
-    expect(errnoName(missing[0])).toBe('ENOENT');
+    expect(errnoName((await batch([link], [10], 0)).r[0])).toBe('ELOOP');
+    const followed = await batch([link], [10], 0, true);
+    expect(followed.r[0]).toBe(0);
+    expect(followed.d.toString('hex')).toBe(await xxhash128('the target'));
+    const missing = await batch([t.path('nope')], [1], 4096);
+    expect(errnoName(missing.r[0])).toBe('ENOENT');
   });
 });

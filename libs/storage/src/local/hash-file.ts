@@ -11,20 +11,13 @@ export { createStreamingHash } from './streaming-hash.js';
 /** Reads go through one reusable buffer this large: few syscalls, no file content kept. */
 const READ_BUFFER_BYTES = 1 << 20;
 
-/**
- * A reader for `algorithm`. When the native scanner computes xxh128 itself, the stand-in hash is
- * never called and hash-wasm is never loaded (that cost every thread tens of milliseconds).
- */
+/** A reader for `algorithm` (on the worker threads: sha256, or any algorithm without the native addon). */
 export async function createFileHashReader(
   algorithm: HashAlgorithm,
   follow = false,
   native: NativeScan | null = nativeScan,
 ): Promise<FileHashReader> {
-  if (native === null || algorithm !== 'xxh128') return new FileHashReader(await createStreamingHash(algorithm), follow, native);
-  const unused = (): never => {
-    throw new Error('xxh128 is computed by the native scanner');
-  };
-  return new FileHashReader({ algorithm, init: unused, update: unused, digest: unused }, follow, native);
+  return new FileHashReader(await createStreamingHash(algorithm), follow, native);
 }
 
 /**
@@ -70,7 +63,6 @@ export class FileHashReader {
   bytesRead = 0;
   private readonly buf = Buffer.allocUnsafe(READ_BUFFER_BYTES);
   private sampleBuf = Buffer.alloc(0);
-  private digestBuf = Buffer.alloc(0);
 
   /** `follow`: the walk followed symlinks (-L), so a path may be a link to the file it recorded. */
   constructor(
@@ -80,32 +72,13 @@ export class FileHashReader {
   ) {}
 
   /**
-   * Hashes many files at once. With the native scanner built, xxh128 digests (sample and full) are
-   * computed in it, one call per batch; other algorithms get their sample bytes from it in one call.
+   * Hashes many files at once. With the native scanner built, a batch's sample bytes come from it
+   * in one call. (xxh128 with the scanner never gets here: LocalFileHasher hashes it natively.)
    */
   hashMany(files: readonly DupeFile[], scope: HashScope): HashOutcome[] {
     const native = this.native;
-    if (native === null) return files.map((f) => this.hashFile(f, scope));
-    if (this.hash.algorithm === 'xxh128') return this.nativeDigests(native, files, scope);
-    if (scope === 'full') return files.map((f) => this.hashFile(f, scope));
+    if (native === null || scope === 'full') return files.map((f) => this.hashFile(f, scope));
     return this.nativeSamples(native, files);
-  }
-
-  private nativeDigests(native: NativeScan, files: readonly DupeFile[], scope: HashScope): HashOutcome[] {
-    if (this.digestBuf.length < files.length * 16) this.digestBuf = Buffer.allocUnsafe(files.length * 16);
-    const d = this.digestBuf;
-    const paths = files.map((f) => f.path).join('\0');
-    const sizes = Float64Array.from(files, (f) => f.size);
-    const r =
-      scope === 'full'
-        ? native.hashFiles(paths, files.length, sizes, this.follow, d)
-        : native.hashSamples(paths, files.length, sizes, SAMPLE_BLOCK, this.follow, d);
-    return files.map((f, i) => {
-      const error = nativeCheck(r, i, f);
-      if (error) return { error };
-      this.bytesRead += r[i * 7 + 6];
-      return { hash: d.toString('hex', i * 16, i * 16 + 16), whole: scope === 'full' || sampleIsWhole(f.size) };
-    });
   }
 
   private nativeSamples(native: NativeScan, files: readonly DupeFile[]): HashOutcome[] {
@@ -127,7 +100,6 @@ export class FileHashReader {
   }
 
   hashFile(f: DupeFile, scope: HashScope): HashOutcome {
-    if (this.native !== null && this.hash.algorithm === 'xxh128') return this.nativeDigests(this.native, [f], scope)[0];
     let fd: number | undefined;
     try {
       // Without -L a path that became a symlink is refused; with it, the inode check still applies.

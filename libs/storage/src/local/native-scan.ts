@@ -7,15 +7,6 @@ export interface NativeScan {
   listDir(path: string): [string, Uint8Array];
   statNames(dir: string, namesJoinedByNul: string, count: number, follow: boolean): Float64Array;
   readSamples(pathsJoinedByNul: string, count: number, sizes: Float64Array, block: number, follow: boolean, out: Uint8Array): Float64Array;
-  hashSamples(
-    pathsJoinedByNul: string,
-    count: number,
-    sizes: Float64Array,
-    block: number,
-    follow: boolean,
-    digests: Uint8Array,
-  ): Float64Array;
-  hashFiles(pathsJoinedByNul: string, count: number, sizes: Float64Array, follow: boolean, digests: Uint8Array): Float64Array;
   syncFs(path: string): void;
   scanFiles(root: string, hidden: boolean, maxDepth: number, threads: number): [string, Float64Array, string];
   copyStaged(source: string, target: string, flush: boolean): Promise<void>;
