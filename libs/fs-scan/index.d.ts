@@ -13,8 +13,18 @@ declare const addon: {
    * Every regular file under `root` (symlinks neither followed nor reported; names starting with '.'
    * skipped unless `hidden`; maxDepth < 0 is no limit), walked by `threads` threads: paths joined by
    * NUL, count × [size, dev, ino, mtimeSec, mtimeNsec], and failures as `path\0code\0message\0` triples.
+   * With `cache` (the root's cache key, directory keys joined by NUL, their rows as matchEntries reads
+   * them) each file is matched in its directory's row as it is listed: hints holds `sample\0full\0`
+   * per file (both empty on a miss) and a flag per row says it served a file; without, '' and an
+   * empty array.
    */
-  scanFiles(root: string, hidden: boolean, maxDepth: number, threads: number): [string, Float64Array, string];
+  scanFiles(
+    root: string,
+    hidden: boolean,
+    maxDepth: number,
+    threads: number,
+    cache?: [rootKey: string, keys: string, rows: Buffer[]],
+  ): [string, Float64Array, string, string, Uint8Array];
   /**
    * Copies `source` to `target`, which must not exist (created with the source's mode), on the
    * thread pool: copy_file_range in 8 MiB chunks (read/write where it cannot go). With `flush`,

@@ -700,6 +700,22 @@ static napi_value copy_staged(napi_env env, napi_callback_info info) {
 
 // --- scanFiles: a whole tree's regular files with their identity, in one call ----------------
 
+// Formats a whole number the way JS prints it (the cache writes identities with JS templates).
+static size_t put_uint(char *dst, double v) {
+  if (!(v >= 0) || v > 9007199254740992.0 || v != (double)(uint64_t)v) return 0;
+  // By hand: sprintf cost more than the rest of the matching together.
+  char tmp[24];
+  size_t n = 0;
+  uint64_t u = (uint64_t)v;
+  do {
+    tmp[n++] = (char)('0' + u % 10);
+    u /= 10;
+  } while (u);
+  for (size_t k = 0; k < n; k++) dst[k] = tmp[n - 1 - k];
+  return n;
+}
+
+
 typedef struct {
   char *data;
   size_t len, cap;
@@ -740,6 +756,27 @@ static void scan_error(buf_t *errs, const char *path, int e, int listing) {
   buf_put(errs, msg, strlen(msg) + 1);
 }
 
+// One cache entry of a directory's row (see matchEntries): its name, identity text and hashes.
+typedef struct {
+  const char *name, *id, *sample, *full;
+  size_t name_len, id_len, sample_len, full_len;
+} row_entry_t;
+
+// Hash-cache rows handed to scanFiles: directory key → row bytes, matched as each directory is listed.
+typedef struct {
+  const char *root_key;  // the root's key: absolute, normalised, ending in '/'
+  size_t root_key_len;
+  size_t root_len;       // the root as walked: a directory's key is root_key + what follows it + '/'
+  uint32_t n;
+  const char **keys;
+  size_t *key_len;
+  const char **rows;
+  size_t *row_len;
+  int32_t *slots;
+  size_t cap;
+  unsigned char *hit;    // per row: some file was served from it
+} scan_cache_t;
+
 // The directories still to read, shared by the scanning threads.
 typedef struct {
   pthread_mutex_t mu;
@@ -750,6 +787,7 @@ typedef struct {
   int oom;
   bool hidden;
   int max_depth;
+  scan_cache_t *cache;
 } scan_shared_t;
 
 // What one thread found: its files' paths and fields, and its failures.
@@ -758,7 +796,87 @@ typedef struct {
   buf_t paths, errs;
   double *stats;
   size_t count, scap;
+  // With cache rows: "sample\0full\0" per file (both empty on a miss), and the current row's entries.
+  buf_t hints;
+  row_entry_t *ents;
+  size_t nents, ecap;
+  int32_t *eslots;
+  size_t eslot_cap;
 } scan_worker_t;
+
+// The row of a directory's cache key, or -1.
+static int32_t cache_row_of(const scan_cache_t *c, const char *key, size_t klen) {
+  uint64_t h = XXH3_64bits(key, klen);
+  for (size_t k = (size_t)h & (c->cap - 1); c->slots[k] >= 0; k = (k + 1) & (c->cap - 1)) {
+    int32_t r = c->slots[k];
+    if (c->key_len[r] == klen && memcmp(c->keys[r], key, klen) == 0) return r;
+  }
+  return -1;
+}
+
+// Splits row `r` into the worker's entry list; rows of many entries also get a table by name.
+static int load_row(scan_worker_t *w, const char *row, size_t rlen) {
+  w->nents = 0;
+  const char *q = row, *rend = row + rlen;
+  while (q < rend) {
+    const char *f[5];
+    size_t fl[5];
+    for (int k = 0; k < 5; k++) {
+      const char *z = memchr(q, 0, (size_t)(rend - q));
+      if (!z) return 0;  // a torn entry ends the row: what came before still matches
+      f[k] = q;
+      fl[k] = (size_t)(z - q);
+      q = z + 1;
+    }
+    if (w->nents == w->ecap) {
+      size_t cap = w->ecap ? w->ecap * 2 : 256;
+      row_entry_t *ne = realloc(w->ents, cap * sizeof *ne);
+      if (!ne) return -1;
+      w->ents = ne;
+      w->ecap = cap;
+    }
+    w->ents[w->nents++] = (row_entry_t){f[0], f[1], f[3], f[4], fl[0], fl[1], fl[3], fl[4]};
+  }
+  if (w->nents <= 64) return 0;
+  size_t cap = 128;
+  while (cap < w->nents * 2) cap *= 2;
+  if (cap > w->eslot_cap) {
+    int32_t *ns = realloc(w->eslots, cap * sizeof *ns);
+    if (!ns) return -1;
+    w->eslots = ns;
+    w->eslot_cap = cap;
+  }
+  memset(w->eslots, -1, cap * sizeof *w->eslots);
+  for (size_t e = 0; e < w->nents; e++) {
+    size_t k = (size_t)XXH3_64bits(w->ents[e].name, w->ents[e].name_len) & (cap - 1);
+    while (w->eslots[k] >= 0) k = (k + 1) & (cap - 1);
+    w->eslots[k] = (int32_t)e;
+  }
+  return 0;
+}
+
+static int entry_is(const row_entry_t *e, const char *name, size_t nlen, const char *id, size_t idlen) {
+  return e->name_len == nlen && e->id_len == idlen && memcmp(e->name, name, nlen) == 0 && memcmp(e->id, id, idlen) == 0;
+}
+
+// The loaded row's entry for a file with exactly this name and identity, or NULL. `cursor` (the
+// entry after the last hit) is tried first: a row is written in the order its directory was walked.
+static const row_entry_t *find_entry(scan_worker_t *w, size_t *cursor, const char *name, size_t nlen, const char *id, size_t idlen) {
+  const row_entry_t *found = NULL;
+  if (*cursor < w->nents && entry_is(&w->ents[*cursor], name, nlen, id, idlen)) found = &w->ents[*cursor];
+  else if (w->nents <= 64) {
+    for (size_t e = 0; e < w->nents && !found; e++)
+      if (entry_is(&w->ents[e], name, nlen, id, idlen)) found = &w->ents[e];
+  } else {
+    // Every entry of this name: a name written twice is served by whichever matches.
+    size_t cap = 128;
+    while (cap < w->nents * 2) cap *= 2;
+    for (size_t k = (size_t)XXH3_64bits(name, nlen) & (cap - 1); w->eslots[k] >= 0 && !found; k = (k + 1) & (cap - 1))
+      if (entry_is(&w->ents[w->eslots[k]], name, nlen, id, idlen)) found = &w->ents[w->eslots[k]];
+  }
+  if (found) *cursor = (size_t)(found - w->ents) + 1;
+  return found;
+}
 
 // Lists one directory: regular files go to the worker's results, subdirectories to `subdirs`.
 static int scan_one(scan_worker_t *w, scan_dir_t dir, scan_dir_t **subdirs, size_t *nsub, size_t *subcap) {
@@ -773,6 +891,25 @@ static int scan_one(scan_worker_t *w, scan_dir_t dir, scan_dir_t **subdirs, size
   char child[8192];
   size_t dlen = strlen(dir.path);
   int slash = dlen > 0 && dir.path[dlen - 1] == '/';
+  scan_cache_t *cache = w->sh->cache;
+  int32_t row = -1;
+  size_t cursor = 0;
+  if (cache) {
+    // The directory's key: the root's, then the path below the root, then '/'.
+    size_t rel = dlen > cache->root_len ? cache->root_len + (dir.path[cache->root_len] == '/') : dlen;
+    size_t klen = cache->root_key_len + (dlen - rel);
+    char *key = klen + 2 <= sizeof child ? child : NULL;
+    if (key) {
+      memcpy(key, cache->root_key, cache->root_key_len);
+      memcpy(key + cache->root_key_len, dir.path + rel, dlen - rel);
+      if (dlen > rel) key[klen++] = '/';
+      row = cache_row_of(cache, key, klen);
+      if (row >= 0 && load_row(w, cache->rows[row], cache->row_len[row]) != 0) {
+        closedir(d);
+        return -1;
+      }
+    }
+  }
   struct dirent *ent;
   errno = 0;
   while ((ent = readdir(d)) != NULL) {
@@ -835,6 +972,29 @@ static int scan_one(scan_worker_t *w, scan_dir_t dir, scan_dir_t **subdirs, size
     o[4] = (double)st.st_mtim.tv_nsec;
     if (buf_put(&w->paths, child, clen + 1) != 0) goto oom;
     w->count++;
+    if (cache) {
+      const row_entry_t *e = NULL;
+      if (row >= 0) {
+        // The identity as the cache writes it: size, mtime s, ns, inode, device.
+        char id[128];
+        size_t idlen = 0, n;
+        const double fields[5] = {o[0], o[3], o[4], o[2], o[1]};
+        int ok = 1;
+        for (int k = 0; k < 5 && ok; k++) {
+          if (k) id[idlen++] = ',';
+          n = put_uint(id + idlen, fields[k]);
+          ok = n > 0;
+          idlen += n;
+        }
+        if (ok) e = find_entry(w, &cursor, nm, nlen, id, idlen);
+      }
+      if (e) {
+        cache->hit[row] = 1;
+        if (buf_put(&w->hints, e->sample, e->sample_len) || buf_put(&w->hints, "", 1) || buf_put(&w->hints, e->full, e->full_len) ||
+            buf_put(&w->hints, "", 1))
+          goto oom;
+      } else if (buf_put(&w->hints, "\0\0", 2) != 0) goto oom;
+    }
   next:
     errno = 0;
   }
@@ -851,6 +1011,9 @@ static void free_scan_workers(scan_worker_t *workers, int n) {
     free(workers[i].paths.data);
     free(workers[i].errs.data);
     free(workers[i].stats);
+    free(workers[i].hints.data);
+    free(workers[i].ents);
+    free(workers[i].eslots);
   }
 }
 
@@ -898,16 +1061,19 @@ static void *scan_worker(void *arg) {
   return NULL;
 }
 
-// scanFiles(root, hidden, maxDepth, threads) -> [paths joined by NUL, Float64Array count × [size, dev,
-// ino, mtimeSec, mtimeNsec], failures as path\0code\0message\0 triples]. Symlinks are neither followed
-// nor reported (they are not regular files); maxDepth < 0 is no limit. With several threads the
-// order of the files is not fixed.
+// scanFiles(root, hidden, maxDepth, threads[, cache]) -> [paths joined by NUL, Float64Array count ×
+// [size, dev, ino, mtimeSec, mtimeNsec], failures as path\0code\0message\0 triples, hints, Uint8Array
+// hit per row]. Symlinks are neither followed nor reported (they are not regular files); maxDepth < 0
+// is no limit. With several threads the order of the files is not fixed. `cache` = [root's key, row
+// keys joined by NUL, rows (Buffers, entries as matchEntries reads them)]: each file is matched in its
+// directory's row as it is listed, and hints holds "sample\0full\0" per file, both empty on a miss
+// ('' and an empty array without `cache`).
 static napi_value scan_files(napi_env env, napi_callback_info info) {
-  size_t argc = 4;
-  napi_value argv[4];
+  size_t argc = 5;
+  napi_value argv[5];
   napi_get_cb_info(env, info, &argc, argv, NULL, NULL);
   char *root = get_string(env, argv[0], NULL);
-  scan_shared_t sh = {.busy = 0, .oom = 0, .hidden = false, .max_depth = -1};
+  scan_shared_t sh = {.busy = 0, .oom = 0, .hidden = false, .max_depth = -1, .cache = NULL};
   int32_t threads = 1;
   napi_get_value_bool(env, argv[1], &sh.hidden);
   napi_get_value_int32(env, argv[2], &sh.max_depth);
@@ -915,6 +1081,61 @@ static napi_value scan_files(napi_env env, napi_callback_info info) {
   if (!root) {
     napi_throw_type_error(env, NULL, "scanFiles: root must be a string");
     return NULL;
+  }
+  scan_cache_t cache = {0};
+  char *root_key = NULL, *keys_joined = NULL;
+  napi_value hit_ab = NULL;
+  napi_valuetype cache_type = napi_undefined;
+  if (argc >= 5) napi_typeof(env, argv[4], &cache_type);
+  if (cache_type == napi_object) {
+    napi_value v_key, v_keys, v_rows;
+    napi_get_element(env, argv[4], 0, &v_key);
+    napi_get_element(env, argv[4], 1, &v_keys);
+    napi_get_element(env, argv[4], 2, &v_rows);
+    size_t keys_len = 0;
+    root_key = get_string(env, v_key, &cache.root_key_len);
+    keys_joined = get_string(env, v_keys, &keys_len);
+    napi_get_array_length(env, v_rows, &cache.n);
+    if (!root_key || !keys_joined) {
+      free(root); free(root_key); free(keys_joined);
+      napi_throw_type_error(env, NULL, "scanFiles: cache must be [rootKey, keys, rows]");
+      return NULL;
+    }
+    cache.root_key = root_key;
+    cache.root_len = strlen(root);
+    cache.cap = 64;
+    while (cache.cap < (size_t)cache.n * 2) cache.cap *= 2;
+    cache.keys = calloc(cache.n + 1, sizeof *cache.keys);
+    cache.key_len = calloc(cache.n + 1, sizeof *cache.key_len);
+    cache.rows = calloc(cache.n + 1, sizeof *cache.rows);
+    cache.row_len = calloc(cache.n + 1, sizeof *cache.row_len);
+    cache.slots = malloc(cache.cap * sizeof *cache.slots);
+    void *hit_data;
+    napi_create_arraybuffer(env, cache.n, &hit_data, &hit_ab);
+    cache.hit = hit_data;
+    if (cache.n) memset(cache.hit, 0, cache.n);
+    memset(cache.slots, -1, cache.cap * sizeof *cache.slots);
+    // Rows are Buffers, read in place while the threads run (this call holds the JS thread).
+    const char *k = keys_joined, *kend = keys_joined + keys_len;
+    for (uint32_t r = 0; r < cache.n && k <= kend; r++) {
+      size_t klen = strnlen(k, (size_t)(kend - k));
+      napi_value v;
+      bool is_buffer = false;
+      napi_get_element(env, v_rows, r, &v);
+      napi_is_buffer(env, v, &is_buffer);
+      if (is_buffer) {
+        void *bytes = NULL;
+        napi_get_buffer_info(env, v, &bytes, &cache.row_len[r]);
+        cache.rows[r] = bytes;
+        cache.keys[r] = k;
+        cache.key_len[r] = klen;
+        size_t slot = (size_t)XXH3_64bits(k, klen) & (cache.cap - 1);
+        while (cache.slots[slot] >= 0) slot = (slot + 1) & (cache.cap - 1);
+        cache.slots[slot] = (int32_t)r;
+      }
+      k += klen + 1;
+    }
+    sh.cache = &cache;
   }
   if (threads < 1) threads = 1;
   if (threads > 16) threads = 16;
@@ -937,21 +1158,25 @@ static napi_value scan_files(napi_env env, napi_callback_info info) {
   free(sh.q);
   pthread_mutex_destroy(&sh.mu);
   pthread_cond_destroy(&sh.cv);
+  free(cache.keys); free(cache.key_len); free(cache.rows); free(cache.row_len); free(cache.slots);
+  free(root_key); free(keys_joined);
 
-  size_t count = 0, plen = 0, elen = 0;
+  size_t count = 0, plen = 0, elen = 0, hlen = 0;
   for (int i = 0; i <= started; i++) {
     count += workers[i].count;
     plen += workers[i].paths.len;
     elen += workers[i].errs.len;
+    hlen += workers[i].hints.len;
   }
-  napi_value js_paths = NULL, js_stats, js_errs, ab;
+  napi_value js_paths = NULL, js_stats, js_errs, js_hints, js_hit, ab;
   // Beyond this the joined paths would not fit in one JS string: the caller walks portably instead.
-  if (!sh.oom && plen > SCAN_MAX_PATH_BYTES) {
+  if (!sh.oom && (plen > SCAN_MAX_PATH_BYTES || hlen > SCAN_MAX_PATH_BYTES)) {
     free_scan_workers(workers, started + 1);
     napi_throw_error(env, "E2BIG", "scanFiles: too many paths for one call");
     return NULL;
   }
-  char *joined = sh.oom ? NULL : malloc(plen + elen + 1);
+  size_t most = plen > elen ? plen : elen;
+  char *joined = sh.oom ? NULL : malloc((most > hlen ? most : hlen) + 1);
   if (joined) {
     // The last path's NUL is not part of the joined string.
     size_t at = 0;
@@ -966,6 +1191,12 @@ static napi_value scan_files(napi_env env, napi_callback_info info) {
       at += workers[i].errs.len;
     }
     napi_create_string_utf8(env, joined, elen, &js_errs);
+    at = 0;
+    for (int i = 0; i <= started; i++) {
+      if (workers[i].hints.len) memcpy(joined + at, workers[i].hints.data, workers[i].hints.len);
+      at += workers[i].hints.len;
+    }
+    napi_create_string_utf8(env, joined, hlen, &js_hints);
     void *data;
     napi_create_arraybuffer(env, count * SCAN_FIELDS * sizeof(double), &data, &ab);
     at = 0;
@@ -981,7 +1212,13 @@ static napi_value scan_files(napi_env env, napi_callback_info info) {
     napi_throw_error(env, "ENOMEM", "scanFiles: out of memory");
     return NULL;
   }
-  return js_tuple(env, 3, (napi_value[]){js_paths, js_stats, js_errs});
+  if (hit_ab) napi_create_typedarray(env, napi_uint8_array, cache.n, hit_ab, 0, &js_hit);
+  else {
+    napi_value empty;
+    napi_create_arraybuffer(env, 0, NULL, &empty);
+    napi_create_typedarray(env, napi_uint8_array, 0, empty, 0, &js_hit);
+  }
+  return js_tuple(env, 5, (napi_value[]){js_paths, js_stats, js_errs, js_hints, js_hit});
 }
 
 // --- hash-cache matching: the files asked, against their directories' cache rows ---------------
@@ -1063,21 +1300,6 @@ typedef struct {
   const char *full;
   size_t full_len;
 } cache_entry_t;
-
-// Formats a whole number the way JS prints it (the cache writes identities with JS templates).
-static size_t put_uint(char *dst, double v) {
-  if (!(v >= 0) || v > 9007199254740992.0 || v != (double)(uint64_t)v) return 0;
-  // By hand: sprintf cost more than the rest of the matching together.
-  char tmp[24];
-  size_t n = 0;
-  uint64_t u = (uint64_t)v;
-  do {
-    tmp[n++] = (char)('0' + u % 10);
-    u /= 10;
-  } while (u);
-  for (size_t k = 0; k < n; k++) dst[k] = tmp[n - 1 - k];
-  return n;
-}
 
 // matchEntries(pathsJoined, count, ids, dirOf, rows: (Buffer | undefined)[]) -> [answers, Uint8Array hit per directory]:
 // file i (identity ids[5i..5i+4] = size, dev, ino, mtimeSec, mtimeNsec) is looked up by its base name

@@ -3,3 +3,4 @@ export * from './state/state-location.js';
 export * from './state/state-db.js';
 export * from './state/sqlite-hash-cache.js';
 export * from './state/sqlite-journal.js';
+export * from './state/cache-key.js';

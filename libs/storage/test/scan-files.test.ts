@@ -89,7 +89,7 @@ describe('scanFilesNatively', () => {
       expect(canScanNatively(parseFilterSpec(raw))).toBe(false);
       expect(scanFilesNatively([t.root], parseFilterSpec(raw))).toBeUndefined();
     }
-    expect(scanFilesNatively([t.root], parseFilterSpec({ noIgnore: true }), null)).toBeUndefined();
+    expect(scanFilesNatively([t.root], parseFilterSpec({ noIgnore: true }), { scan: null })).toBeUndefined();
   });
 
   it('reports a directory it cannot list, with the portable walk’s code and message, and goes on', async () => {

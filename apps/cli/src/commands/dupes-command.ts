@@ -112,18 +112,22 @@ export async function runDupes(
   const db = plan.cachePath === undefined ? undefined : openStateDb(plan.cachePath);
   try {
     const cache = db === undefined ? undefined : new SqliteHashCache(db);
-    // A warm rerun hashes nothing: threads started for it would only take CPU from the walk.
-    const startHashersEarly = cache === undefined || !cache.hasEntriesUnder(plan.roots, plan.algorithm);
     // The native tree scan when the filters allow it (no ignore files, excludes or -L): several
-    // threads list and stat at once. The portable walk otherwise.
+    // threads list and stat at once, matching each file against the cache as they go. The portable
+    // walk otherwise.
     const tryNative = opts.config.nativeScan && canScanNatively(plan.spec);
+    const cacheRows = tryNative ? cache?.rowsUnder(plan.roots, plan.algorithm) : undefined;
+    // A warm rerun hashes nothing: threads started for it would only take CPU from the walk.
+    const startHashersEarly =
+      cache === undefined || (cacheRows !== undefined ? cacheRows.rows.length === 0 : !cache.hasEntriesUnder(plan.roots, plan.algorithm));
     // Hashing threads that will be needed start first: they load while the scan runs.
     if (startHashersEarly && tryNative) hasher.start();
-    const native = tryNative ? scanFilesNatively(plan.roots, plan.spec) : undefined;
+    const native = tryNative ? scanFilesNatively(plan.roots, plan.spec, { cacheRows }) : undefined;
     if (native !== undefined) {
       files = native.files;
       scanned = files.length;
       native.errors.forEach(reportError);
+      if (cacheRows !== undefined && native.served !== undefined) cache?.markServed(cacheRows, native.served, plan.algorithm);
     } else {
       const walk = startParallelWalk({
         roots: plan.roots,

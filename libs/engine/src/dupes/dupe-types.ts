@@ -9,6 +9,12 @@ export interface DupeFile {
   /** Modification time, exact: seconds and nanoseconds. */
   mtimeSec: number;
   mtimeNsec: number;
+  /**
+   * What the hash cache holds for exactly this identity, when the source already asked it (a native
+   * scan matches the cache as it lists each directory): null means it holds nothing; absent means
+   * not asked yet, so the pipeline looks the file up.
+   */
+  cached?: CachedHashes | null;
 }
 
 /** Which bytes a hash covers: a sample (head and tail) or the whole file. */

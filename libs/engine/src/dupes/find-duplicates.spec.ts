@@ -352,6 +352,35 @@ describe('findDuplicates phases', () => {
     expect(groupPaths(r)).toEqual([['/a', '/b']]);
   });
 
+  it('uses hashes the source found in the cache, looks up only files it did not ask about, hashes misses', async () => {
+    const big = bytes(9000, 6);
+    const spec = { '/h1': big, '/h2': Buffer.from(big), '/miss': Buffer.from(big), '/unasked': Buffer.from(big), '/lone': bytes(5, 1) };
+    const { files, hasher } = world(spec);
+    const cache = new MemoryCache();
+    const [sampled] = await new MemoryHasher(new Map([['/x', big]])).hash([{ ...files[0], path: '/x' }], 'sample');
+    const sample = (sampled as { hash: string }).hash;
+    cache.store([{ file: files[3], sample, full: sha(big) }], 'sha256');
+    const hinted: DupeFile[] = [
+      { ...files[0], cached: { sample, full: sha(big) } },
+      { ...files[1], cached: { sample } },
+      { ...files[2], cached: null },
+      files[3],
+      { ...files[4], cached: null },
+    ];
+    const r = await run(hinted, hasher, { cache });
+    expect(cache.lookups).toBe(1);
+    expect(hasher.scopes('sample')).toEqual(['/miss']);
+    expect(hasher.scopes('full')).toEqual(['/h2', '/miss']);
+    expect(r.stats).toMatchObject({ candidates: 4, cacheHits: 3, sampled: 1, fullyHashed: 2 });
+    expect(groupPaths(r)).toEqual([['/h1', '/h2', '/miss', '/unasked']]);
+    // Every file was asked about: no lookup at all.
+    const again = world(spec);
+    const asked = again.files.map((f) => ({ ...f, cached: null }));
+    const before = cache.lookups;
+    await run(asked, again.hasher, { cache });
+    expect(cache.lookups).toBe(before);
+  });
+
   it('counts hard links once and groups an inode with a real copy under its smallest path', async () => {
     const { files, hasher } = world({ '/m/orig': Buffer.from('data'), '/z/copy': Buffer.from('data') }, { '/a/link': '/m/orig' });
     const r = await run(files, hasher);

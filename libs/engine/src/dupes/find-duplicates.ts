@@ -78,15 +78,26 @@ export async function findDuplicates(files: Iterable<DupeFile>, opts: FindDuplic
   const tracked = sized.flat();
   stats.candidates = tracked.length;
 
-  if (cache && tracked.length > 0) {
+  // Hashes the source found in the cache as it listed the files; the rest are looked up here.
+  const unasked: Tracked[] = [];
+  for (const t of tracked) {
+    const known = t.file.cached;
+    if (known === undefined) unasked.push(t);
+    else if (known?.sample !== undefined) {
+      t.sample = known.sample;
+      t.full = known.full;
+      stats.cacheHits++;
+    }
+  }
+  if (cache && unasked.length > 0) {
     const hits = cache.lookup(
-      tracked.map((t) => t.file),
+      unasked.map((t) => t.file),
       hasher.algorithm,
     );
     hits.forEach((hit, i) => {
       if (hit?.sample === undefined) return;
-      tracked[i].sample = hit.sample;
-      tracked[i].full = hit.full;
+      unasked[i].sample = hit.sample;
+      unasked[i].full = hit.full;
       stats.cacheHits++;
     });
   }

@@ -8,7 +8,13 @@ export interface NativeScan {
   statNames(dir: string, namesJoinedByNul: string, count: number, follow: boolean): Float64Array;
   readSamples(pathsJoinedByNul: string, count: number, sizes: Float64Array, block: number, follow: boolean, out: Uint8Array): Float64Array;
   syncFs(path: string): void;
-  scanFiles(root: string, hidden: boolean, maxDepth: number, threads: number): [string, Float64Array, string];
+  scanFiles(
+    root: string,
+    hidden: boolean,
+    maxDepth: number,
+    threads: number,
+    cache?: [rootKey: string, keys: string, rows: Buffer[]],
+  ): [string, Float64Array, string, string, Uint8Array];
   copyStaged(source: string, target: string, flush: boolean): Promise<void>;
   hashBatch(
     pathsJoinedByNul: string,

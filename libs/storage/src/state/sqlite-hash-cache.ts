@@ -1,8 +1,8 @@
-import * as path from 'node:path';
 import type Database from 'better-sqlite3';
 import type { CachedHashes, DupeFile, HashAlgorithm, HashCache } from '@filer/engine';
 import { nativeScan, type NativeScan } from '../local/native-scan.js';
 import { packFiles } from '../local/hash-protocol.js';
+import { cacheKeyOfDirectory, type CacheRows } from './cache-key.js';
 
 export interface HashCacheLimits {
   /** Entries (hashed files) kept at most; beyond it the least recently seen directories go first. */
@@ -79,12 +79,6 @@ interface DirGroup {
   /** Positions in the caller's list, in its order. */
   indices: number[];
   names: string[];
-}
-
-/** The cache key of a directory as a path names it: absolute, normalised, ending in '/'. */
-function cacheKeyOfDirectory(dir: string): string {
-  const abs = path.resolve(dir === '' ? '/' : dir);
-  return abs === '/' ? '/' : abs + '/';
 }
 
 function groupByDirectory(paths: readonly string[]): DirGroup[] {
@@ -179,6 +173,8 @@ export class SqliteHashCache implements HashCache {
   private readonly unseenDirs = new Set<string>();
   /** Algorithms a lookup found no row at all for: every directory was unseen. */
   private readonly unseenAlgorithms = new Set<HashAlgorithm>();
+  /** Rows read whole by `rowsUnder`: below those prefixes, a directory without a row is unseen. */
+  private prefetched: { algorithm: HashAlgorithm; prefixes: string[]; keys: Set<string> } | undefined;
 
   constructor(
     private readonly db: Database.Database,
@@ -220,6 +216,50 @@ export class SqliteHashCache implements HashCache {
       // Every key starting with `prefix` sorts below the prefix with its final '/' (0x2f) raised to '0' (0x30).
       return any.get(algorithm, prefix, prefix.slice(0, -1) + '0') === 1;
     });
+  }
+
+  /**
+   * Every row at or below `roots` in one range read, for a native scan to match files against as it
+   * lists them (`scanFilesNatively`). Afterwards a directory below the roots without one of these
+   * rows is known to be new: its entries are appended, as after a lookup that found none.
+   */
+  rowsUnder(roots: readonly string[], algorithm: HashAlgorithm): CacheRows {
+    this.flush();
+    const range = this.db
+      .prepare('SELECT dir, last_seen, CAST(entries AS BLOB) FROM dir_hashes WHERE algo = ? AND dir >= ? AND dir < ?')
+      .raw(true);
+    const prefixes = [...new Set(roots.map(cacheKeyOfDirectory))];
+    const keys: string[] = [];
+    const rows: Buffer[] = [];
+    const lastSeen: number[] = [];
+    const seen = new Set<string>();
+    for (const prefix of prefixes) {
+      // Every key starting with `prefix` sorts below the prefix with its final '/' (0x2f) raised to '0' (0x30).
+      for (const [dir, at, row] of range.iterate(algorithm, prefix, prefix.slice(0, -1) + '0') as Iterable<[string, number, Buffer]>) {
+        if (seen.has(dir)) continue; // overlapping roots
+        seen.add(dir);
+        keys.push(dir);
+        rows.push(row);
+        lastSeen.push(at);
+      }
+    }
+    this.prefetched = { algorithm, prefixes, keys: seen };
+    return { keys: keys.join('\0'), rows, lastSeen };
+  }
+
+  /** After a scan matched files against `rows`: rows that served a file and were last seen long ago are seen now. */
+  markServed(rows: CacheRows, served: Uint8Array, algorithm: HashAlgorithm): void {
+    const now = this.now();
+    const keys = rows.keys.split('\0');
+    const stale = keys.filter((_, r) => served[r] === 1 && now - rows.lastSeen[r] > TOUCH_AFTER_MS);
+    if (stale.length > 0) this.db.transaction(() => stale.forEach((d) => this.touch.run(now, algorithm, d)))();
+  }
+
+  /** Whether this run knows `dir` had no row: its new entries can be appended without a read. */
+  private isUnseen(algorithm: HashAlgorithm, dir: string): boolean {
+    if (this.unseenAlgorithms.has(algorithm) || this.unseenDirs.has(`${algorithm}:${dir}`)) return true;
+    const p = this.prefetched;
+    return p !== undefined && p.algorithm === algorithm && !p.keys.has(dir) && p.prefixes.some((prefix) => dir.startsWith(prefix));
   }
 
   lookup(files: readonly DupeFile[], algorithm: HashAlgorithm): (CachedHashes | undefined)[] {
@@ -366,7 +406,7 @@ export class SqliteHashCache implements HashCache {
     for (const g of groups) {
       let seen = 0;
       for (const i of g.indices) if (times[i] > seen) seen = times[i];
-      if (this.unseenAlgorithms.has(algorithm) || this.unseenDirs.has(`${algorithm}:${g.dir}`)) {
+      if (this.isUnseen(algorithm, g.dir)) {
         // New names only (a run stores each file once): no row to read, nothing to merge.
         let text = '';
         for (let k = 0; k < g.names.length; k++) {
