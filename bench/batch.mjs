@@ -42,7 +42,7 @@ import { CACHE_DIR, ensureTree, parseCount } from './gen-tree.mjs';
 import { GENERATOR_VERSION as PHOTOS_VERSION, ensurePhotos, photoPlan, resolvePhotoCount } from './gen-photos.mjs';
 import { GENERATOR_VERSION as LARGE_VERSION, ensureLargeFiles, resolveLargeMB } from './gen-large-files.mjs';
 import { HAS_GNU_TIME, formatMB, formatMs, markdownTable, measure, median } from './lib/measure.mjs';
-import { onPath, intEnv } from './lib/env.mjs';
+import { onPath, intEnv, environmentNote } from './lib/env.mjs';
 
 const BENCH_DIR = path.dirname(fileURLToPath(import.meta.url));
 const REPO = path.dirname(BENCH_DIR);
@@ -773,7 +773,7 @@ export async function run({ manifest, log = (s) => process.stderr.write(s + '\n'
     '# filer batch benchmark (rename plan, copy)',
     '',
     `- date: ${new Date().toISOString()}`,
-    `- machine: ${cpus.length} cores (${cpus[0]?.model ?? 'unknown cpu'}), ${(os.totalmem() / 2 ** 30).toFixed(1)} GiB RAM, ${os.type()} ${os.release()}; node ${process.version}` +
+    `- machine: ${cpus.length} cores (${cpus[0]?.model ?? 'unknown cpu'}), ${(os.totalmem() / 2 ** 30).toFixed(1)} GiB RAM, ${os.type()} ${os.release()}; node ${process.version}${environmentNote()}` +
       `; load average (1/5/15 min) ${loads(loadAtStart)} at the start, ${loads(os.loadavg())} at the end`,
     ...dataLines,
     `- tools: ${toolVersions.join('; ')}`,

@@ -53,7 +53,7 @@ import { performance } from 'node:perf_hooks';
 import { fileURLToPath } from 'node:url';
 import { ensureTree, resolveFileCount } from './gen-tree.mjs';
 import { HAS_GNU_TIME, formatMB, formatMs, markdownTable, measure, median } from './lib/measure.mjs';
-import { intEnv } from './lib/env.mjs';
+import { intEnv, environmentNote } from './lib/env.mjs';
 
 const BENCH_DIR = path.dirname(fileURLToPath(import.meta.url));
 const REPO = path.dirname(BENCH_DIR);
@@ -605,7 +605,7 @@ export async function run({ manifest, log = (s) => process.stderr.write(s + '\n'
     '',
     `- date: ${new Date().toISOString()}`,
     `- tree: \`${path.relative(REPO, root)}\` — ${manifest.files.toLocaleString('en-US')} files, ${manifest.dirs.toLocaleString('en-US')} dirs, generator v${manifest.generatorVersion}`,
-    `- machine: ${os.cpus().length} cores (${os.cpus()[0]?.model ?? 'unknown cpu'}), ${(os.totalmem() / 2 ** 30).toFixed(1)} GiB RAM, ${os.type()} ${os.release()}`,
+    `- machine: ${os.cpus().length} cores (${os.cpus()[0]?.model ?? 'unknown cpu'}), ${(os.totalmem() / 2 ** 30).toFixed(1)} GiB RAM, ${os.type()} ${os.release()}${environmentNote()}`,
     `- load average (1, 5, 15 min) at the start ${report.loadBefore.map((x) => x.toFixed(2)).join(', ')}, at the end ${report.loadAfter.map((x) => x.toFixed(2)).join(', ')}`,
     `- node ${process.version}; ${versionOf('redis-server')}; bullmq ${packageVersion('bullmq')}; ioredis ${packageVersion('ioredis')}; ` +
       `@nestjs/core ${packageVersion('@nestjs/core')}; fastify ${packageVersion('fastify')}`,

@@ -37,7 +37,7 @@ import {
   resolveDupesConfig,
 } from './gen-dupes-corpus.mjs';
 import { HAS_GNU_TIME, formatMB, formatMs, markdownTable, measure, median } from './lib/measure.mjs';
-import { onPath, intEnv } from './lib/env.mjs';
+import { onPath, intEnv, environmentNote } from './lib/env.mjs';
 
 const BENCH_DIR = path.dirname(fileURLToPath(import.meta.url));
 const REPO = path.dirname(BENCH_DIR);
@@ -586,7 +586,7 @@ export async function run({ log = (s) => process.stderr.write(s + '\n'), corpus 
     '# filer dupes benchmark',
     '',
     `- date: ${new Date().toISOString()}`,
-    `- machine: ${cpus.length} cores (${cpus[0]?.model ?? 'unknown cpu'}), ${(os.totalmem() / 2 ** 30).toFixed(1)} GiB RAM, ${os.type()} ${os.release()}; node ${process.version}` +
+    `- machine: ${cpus.length} cores (${cpus[0]?.model ?? 'unknown cpu'}), ${(os.totalmem() / 2 ** 30).toFixed(1)} GiB RAM, ${os.type()} ${os.release()}; node ${process.version}${environmentNote()}` +
       `; load average (1/5/15 min) ${loads(loadAtStart)} at the start, ${loads(os.loadavg())} at the end`,
     `- corpus: \`${path.relative(REPO, root)}\` (generator v${GENERATOR_VERSION}) — ${fmtInt(m.files)} files in ${fmtInt(m.dirs)} dirs, ${fmtGB(m.bytes)} (${fmtInt(m.bytes)} bytes); ` +
       `small ${fmtInt(m.small.files)} files / ${fmtGB(m.small.bytes)}, medium ${fmtInt(m.medium.files)} / ${fmtGB(m.medium.bytes)}, large ${fmtInt(m.large.files)} / ${fmtGB(m.large.bytes)}; sizes ${fmtInt(m.minSize)} B – ${(m.maxSize / 1e6).toFixed(1)} MB`,

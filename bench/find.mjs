@@ -17,7 +17,7 @@ import { execFileSync } from 'node:child_process';
 import { fileURLToPath } from 'node:url';
 import { ensureTree, resolveFileCount } from './gen-tree.mjs';
 import { HAS_GNU_TIME, formatMB, formatMs, markdownTable, measure, median } from './lib/measure.mjs';
-import { onPath, intEnv } from './lib/env.mjs';
+import { onPath, intEnv, environmentNote } from './lib/env.mjs';
 
 const BENCH_DIR = path.dirname(fileURLToPath(import.meta.url));
 const REPO = path.dirname(BENCH_DIR);
@@ -229,7 +229,7 @@ export async function run({ manifest, log = (s) => process.stderr.write(s + '\n'
     `- date: ${new Date().toISOString()}`,
     `- tree: \`${path.relative(REPO, root)}\` — ${manifest.files.toLocaleString('en-US')} files, ${manifest.dirs.toLocaleString('en-US')} dirs, depth ≤ ${manifest.maxDepth}, ` +
       `${manifest.csvFiles.toLocaleString('en-US')} csv (${manifest.csvGe2k.toLocaleString('en-US')} ≥ 2k), ${(manifest.bytes / 1e6).toFixed(1)} MB of content, generator v${manifest.generatorVersion}`,
-    `- machine: ${cpus.length} cores (${cpus[0]?.model ?? 'unknown cpu'}), ${(os.totalmem() / 2 ** 30).toFixed(1)} GiB RAM, ${os.type()} ${os.release()}`,
+    `- machine: ${cpus.length} cores (${cpus[0]?.model ?? 'unknown cpu'}), ${(os.totalmem() / 2 ** 30).toFixed(1)} GiB RAM, ${os.type()} ${os.release()}${environmentNote()}`,
     `- node ${process.version}; filer threads: ${process.env.BENCH_THREADS ?? 'default'}; ${versionOf(fd)}; ${versionOf('find')}; fast-glob ${fgVersion}`,
     `- method: ${warmups} warm-up run (stdout piped and its lines counted) + ${runs} timed runs per command, stdout → /dev/null, runs alternate filer/peer; ` +
       `time = median wall time; ratio = filer / peer; peak RSS = max over all runs, ${HAS_GNU_TIME ? 'GNU time %M' : '/proc VmHWM polled every 10 ms'}; page cache warm`,

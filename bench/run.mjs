@@ -10,6 +10,7 @@
 // failed and the sanity checks passed; missed performance targets don't make it false). To add one
 // (dupes, copy, ...), write bench/<name>.mjs and list it in BENCHMARKS below.
 import { ensureTree, resolveFileCount } from './gen-tree.mjs';
+import { cleanRunEnvironment } from './lib/env.mjs';
 
 const BENCHMARKS = [
   () => import('./find.mjs'),
@@ -20,6 +21,9 @@ const BENCHMARKS = [
 ];
 
 const log = (s) => process.stderr.write(s + '\n');
+
+const unset = cleanRunEnvironment();
+if (unset.length > 0) log(`bench: runs without ${unset.join(', ')} (see bench/lib/env.mjs)`);
 
 const only = [...process.argv.slice(2), ...(process.env.BENCH_ONLY ?? '').split(',')].map((s) => s.trim()).filter(Boolean);
 const modules = await Promise.all(BENCHMARKS.map((load) => load()));

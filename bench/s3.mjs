@@ -27,7 +27,7 @@ import { execFileSync, spawn } from 'node:child_process';
 import { fileURLToPath } from 'node:url';
 import { ensureTree, parseCount } from './gen-tree.mjs';
 import { HAS_GNU_TIME, formatMB, formatMs, markdownTable, measure, median } from './lib/measure.mjs';
-import { intEnv } from './lib/env.mjs';
+import { intEnv, environmentNote } from './lib/env.mjs';
 
 const BENCH_DIR = path.dirname(fileURLToPath(import.meta.url));
 const REPO = path.dirname(BENCH_DIR);
@@ -277,7 +277,7 @@ export async function run({ log = (s) => process.stderr.write(s + '\n'), files }
     `- file count used: **${n.toLocaleString('en-US')}** (BENCH_S3_FILES; default 100,000)`,
     `- tree: \`${path.relative(REPO, tree)}\` — ${manifest.files.toLocaleString('en-US')} files (hidden ones included), ${manifest.dirs.toLocaleString('en-US')} dirs, depth ≤ ${manifest.maxDepth}, ${(manifest.bytes / 1e6).toFixed(1)} MB, generator v${manifest.generatorVersion}`,
     `- server: s3rver ${s3rverVersion} (patched, \`node --openssl-legacy-provider\`), one Node process on 127.0.0.1, filesystem store in ${os.tmpdir()}`,
-    `- machine: ${cpus.length} cores (${cpus[0]?.model ?? 'unknown cpu'}), ${(os.totalmem() / 2 ** 30).toFixed(1)} GiB RAM, ${os.type()} ${os.release()}; node ${process.version}; ${versionOf('rclone')}`,
+    `- machine: ${cpus.length} cores (${cpus[0]?.model ?? 'unknown cpu'}), ${(os.totalmem() / 2 ** 30).toFixed(1)} GiB RAM, ${os.type()} ${os.release()}; node ${process.version}; ${versionOf('rclone')}${environmentNote()}`,
     `- method: listing — the prefix rclone uploaded, ${warmups} warm-up run (lines counted) + ${runs} timed runs per tool, alternating, stdout → /dev/null; ` +
       `upload — ${uploadRuns} timed run(s) per tool, each into a fresh prefix, then (untimed) the objects counted with \`rclone lsf\` and the prefix compared with the tree by \`rclone check\` (sizes, MD5s). ` +
       `time = median wall time; ratio = filer / rclone (below 1: filer faster); peak RSS = max over runs, ${HAS_GNU_TIME ? 'GNU time %M' : '/proc VmHWM polled'}`,
