@@ -103,9 +103,11 @@ export async function findDuplicates(files: Iterable<DupeFile>, opts: FindDuplic
   }
 
   const failed = new Set<Tracked>();
+  /** Files hashed in this run: a warm run has none, and skips every pass that looks for them. */
+  let freshCount = 0;
   /** Writes the fresh, final results among `items` to the cache (a failed file is never written). */
   const storeFinal = (items: readonly Tracked[], final: (t: Tracked) => boolean): void => {
-    if (!cache) return;
+    if (!cache || freshCount === 0) return;
     const ready = items.filter((t) => t.fresh && !t.stored && !failed.has(t) && final(t));
     if (ready.length === 0) return;
     for (const t of ready) t.stored = true;
@@ -140,6 +142,7 @@ export async function findDuplicates(files: Iterable<DupeFile>, opts: FindDuplic
           return;
         }
         t.fresh = true;
+        freshCount++;
         if (scope === 'sample') {
           t.sample = o.hash;
           if (o.whole) t.full = o.hash;
@@ -157,7 +160,7 @@ export async function findDuplicates(files: Iterable<DupeFile>, opts: FindDuplic
   const needFull: Tracked[][] = [];
   const sampleFinal: Tracked[] = [];
   for (const group of sized) {
-    const alive = group.filter((t) => !failed.has(t));
+    const alive = failed.size === 0 ? group : group.filter((t) => !failed.has(t));
     const subs = splitByKey(
       alive,
       alive.map((t) => t.sample),
@@ -170,14 +173,14 @@ export async function findDuplicates(files: Iterable<DupeFile>, opts: FindDuplic
       }
     }
     // A sample no other file shares is all this run learns about the file: final.
-    if (cache) for (const t of alive) if (!t.collides) sampleFinal.push(t);
+    if (cache && freshCount > 0) for (const t of alive) if (!t.collides) sampleFinal.push(t);
   }
   storeFinal(sampleFinal, () => true);
 
   await opts.onPhase?.('full');
   await hashMissing(needFull.flat(), 'full');
   for (const group of needFull) {
-    const alive = group.filter((t) => !failed.has(t));
+    const alive = failed.size === 0 ? group : group.filter((t) => !failed.has(t));
     for (const sub of splitByKey(
       alive,
       alive.map((t) => t.full),

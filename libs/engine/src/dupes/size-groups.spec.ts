@@ -38,6 +38,30 @@ describe('groupBySize', () => {
     expect(r.hardLinks).toBe(2);
   });
 
+  it('counts a path listed twice (overlapping roots) as one name, in any order', () => {
+    const a = f('/a', 50, 7);
+    const b = f('/b', 50, 7);
+    for (const order of [
+      [a, b, a],
+      [b, a, b],
+      [a, a, b, b],
+    ]) {
+      const r = groupBySize([...order, f('/copy', 50, 8)], false);
+      expect(r.hardLinks).toBe(1);
+      expect(r.files).toBe(2);
+      expect(paths(r.groups)).toEqual([['/a', '/copy']]);
+    }
+  });
+
+  it('finds the inodes of a large size group (indexed, not compared pairwise) like a small one', () => {
+    const many = Array.from({ length: 40 }, (_, i) => f(`/f${String(i).padStart(2, '0')}`, 9, 500 + (i % 10), 1 + (i % 2)));
+    const r = groupBySize(many.reverse(), false);
+    // 10 inode numbers on 2 devices, but i % 10 and i % 2 pair up: inode 500 + k lives on device 1 + (k % 2) only.
+    expect(r.files).toBe(10);
+    expect(r.hardLinks).toBe(30);
+    expect(paths(r.groups)[0].sort()).toEqual(['/f00', '/f01', '/f02', '/f03', '/f04', '/f05', '/f06', '/f07', '/f08', '/f09']);
+  });
+
   it('tells inodes apart by device too', () => {
     const r = groupBySize([f('/x/a', 50, 7, 1), f('/y/a', 50, 7, 2)], false);
     expect(paths(r.groups)).toEqual([['/x/a', '/y/a']]);
