@@ -60,6 +60,22 @@ declare const addon: {
     follow: boolean,
     threads: number,
   ): Promise<[Float64Array, Uint8Array]>;
+  /**
+   * The duplicate groups of one scanFiles result (its paths, fields and cache hints) when every hash
+   * the grouping needs is among the hints: hard links collapsed to their smallest path (as JS orders
+   * strings), sizes shared by two or more inodes (empty files only with includeEmpty), split by
+   * sample, then by whole hash above wholeSampleMax bytes. Groups as `size\0hash\0count\0path\0…`
+   * (the empty files' hash left empty) and [files, extra hard links, empty files skipped,
+   * candidates]; null when a needed hash is missing.
+   */
+  groupCached(
+    pathsJoinedByNul: string,
+    count: number,
+    fields: Float64Array,
+    hints: string,
+    includeEmpty: boolean,
+    wholeSampleMax: number,
+  ): [string, Float64Array] | null;
   /** syncfs(2) on the file system holding `path`. */
   syncFs(path: string): void;
 } | null;

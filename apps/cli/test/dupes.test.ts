@@ -296,6 +296,36 @@ describe('hash cache', () => {
     expect(fs.readdirSync(xdg)).toEqual([]);
   });
 
+  it('a fully cached tree (grouped natively) reports what the pipeline reports: hard links, empties, unicode, every format', async () => {
+    const t = tree({
+      ...spec(),
+      'é/😀 x.bin': file(S, { mtime: T0 }),
+      '\uE000/y.bin': file(S, { mtime: T0 }),
+      'e1.txt': file(''),
+      'e2.txt': file(''),
+    });
+    fs.linkSync(t.path('big/b1.bin'), t.path('big/a-link.bin')); // the inode is named by its smallest path
+    fs.linkSync(t.path('é/😀 x.bin'), t.path('\uE000/😀.bin'));
+    const cache = freshDb();
+    for (const flags of [[], ['--include-empty']]) {
+      const cold = await json([t.root, '--cache', cache, ...flags]);
+      const warm = await json([t.root, '--cache', cache, ...flags]);
+      // The same run through the pipeline: the portable walk looks every file up instead.
+      const pipeline = await json([t.root, '--cache', cache, ...flags], { env: { FILER_NATIVE_SCAN: '0' } });
+      expect(warm.summary).toMatchObject({ bytesRead: 0, cacheHits: cold.summary.candidates, hardLinks: 2 });
+      expect(warm.groups).toEqual(cold.groups);
+      expect(pipeline.groups).toEqual(warm.groups);
+      expect(pipeline.summary).toEqual(warm.summary);
+      expect(warm.groups.map((g) => g.paths.length)).toContain(flags.length > 0 ? 2 : 4);
+    }
+    for (const format of ['text', 'csv', 'ndjson']) {
+      const cold = await dupes([t.root, '--no-cache', '--format', format]);
+      const warm = await dupes([t.root, '--cache', cache, '--format', format]);
+      const body = (s: string): string => (format === 'text' ? s.split('\n').slice(0, -2).join('\n') : s);
+      expect(body(warm.stdout)).toBe(body(cold.stdout));
+    }
+  });
+
   it('after touching one file, exactly that file is hashed again', async () => {
     const t = tree(spec());
     const cache = freshDb();

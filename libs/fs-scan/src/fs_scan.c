@@ -20,6 +20,7 @@
 // crossing into wasm per file and file bytes never reach JS.
 #define XXH_INLINE_ALL
 #include "xxhash.h"
+#include "group_cached.h"
 
 enum { KIND_UNKNOWN = 0, KIND_FILE = 1, KIND_DIR = 2, KIND_SYMLINK = 3, KIND_OTHER = 4 };
 #define STAT_FIELDS 7
@@ -1419,6 +1420,57 @@ static napi_value match_entries(napi_env env, napi_callback_info info) {
   return js_tuple(env, 2, (napi_value[]){answers, hits});
 }
 
+// groupCached(pathsJoined, count, meta, hintsJoined, includeEmpty, wholeUpTo) -> [groups, Float64Array
+// stats] or null: the duplicate groups of a scan (scanFiles' paths, fields and hints) when every hash
+// the grouping needs came from the cache, as group_cached.h describes; null when one is missing.
+static napi_value group_cached_js(napi_env env, napi_callback_info info) {
+  size_t argc = 6;
+  napi_value argv[6];
+  napi_get_cb_info(env, info, &argc, argv, NULL, NULL);
+  group_input_t in = {0};
+  napi_typedarray_type t;
+  size_t meta_len = 0;
+  void *meta = NULL;
+  napi_get_value_uint32(env, argv[1], &in.count);
+  napi_get_typedarray_info(env, argv[2], &t, &meta_len, &meta, NULL, NULL);
+  napi_get_value_bool(env, argv[4], &in.include_empty);
+  napi_get_value_double(env, argv[5], &in.whole_up_to);
+  char *paths = get_string(env, argv[0], &in.paths_len);
+  char *hints = get_string(env, argv[3], &in.hints_len);
+  if (!paths || !hints || t != napi_float64_array || meta_len < (size_t)in.count * SCAN_FIELDS) {
+    free(paths);
+    free(hints);
+    napi_throw_range_error(env, NULL, "groupCached: bad arguments");
+    return NULL;
+  }
+  in.paths = paths;
+  in.hints = hints;
+  in.meta = meta;
+  char *out = NULL;
+  size_t out_len = 0;
+  double stats[4];
+  int r = group_cached(&in, &out, &out_len, stats);
+  free(paths);
+  free(hints);
+  napi_value result;
+  if (r == GROUP_INCOMPLETE) {
+    napi_get_null(env, &result);
+    return result;
+  }
+  if (r != GROUP_OK) {
+    napi_throw_error(env, "ENOMEM", "groupCached: out of memory");
+    return NULL;
+  }
+  napi_value text, ab, js_stats;
+  void *data;
+  napi_create_string_utf8(env, out ? out : "", out_len, &text);
+  free(out);
+  napi_create_arraybuffer(env, sizeof stats, &data, &ab);
+  memcpy(data, stats, sizeof stats);
+  napi_create_typedarray(env, napi_float64_array, 4, ab, 0, &js_stats);
+  return js_tuple(env, 2, (napi_value[]){text, js_stats});
+}
+
 NAPI_MODULE_INIT() {
   napi_value sf;
   napi_create_function(env, "syncFs", NAPI_AUTO_LENGTH, sync_fs, NULL, &sf);
@@ -1441,5 +1493,7 @@ NAPI_MODULE_INIT() {
   napi_set_named_property(env, exports, "splitDirs", fn);
   napi_create_function(env, "matchEntries", NAPI_AUTO_LENGTH, match_entries, NULL, &fn);
   napi_set_named_property(env, exports, "matchEntries", fn);
+  napi_create_function(env, "groupCached", NAPI_AUTO_LENGTH, group_cached_js, NULL, &fn);
+  napi_set_named_property(env, exports, "groupCached", fn);
   return exports;
 }

@@ -5,6 +5,7 @@ import {
   dupeGroupToJson,
   dupeGroupToText,
   dupesSummaryText,
+  duplicatesFromCache,
   findDuplicates,
   parseDupesFormat,
   type DupeFile,
@@ -12,7 +13,7 @@ import {
   type DupesFormat,
   type HashAlgorithm,
 } from '@filer/engine';
-import { canScanNatively, isS3Uri, scanFilesNatively, startParallelWalk } from '@filer/storage';
+import { canScanNatively, dupeFilesOf, groupCachedNatively, isS3Uri, scanTreeNatively, startParallelWalk } from '@filer/storage';
 import { LocalFileHasher } from '@filer/storage/hashing';
 import { defaultStatePath, openStateDb, SqliteHashCache } from '@filer/storage/state';
 import { filterInputFromFlags } from '../filter-flags.js';
@@ -122,12 +123,15 @@ export async function runDupes(
       cache === undefined || (cacheRows !== undefined ? cacheRows.rows.length === 0 : !cache.hasEntriesUnder(plan.roots, plan.algorithm));
     // Hashing threads that will be needed start first: they load while the scan runs.
     if (startHashersEarly && tryNative) hasher.start();
-    const native = tryNative ? scanFilesNatively(plan.roots, plan.spec, { cacheRows }) : undefined;
+    const native = tryNative ? scanTreeNatively(plan.roots, plan.spec, { cacheRows }) : undefined;
+    // A tree whose every needed hash is cached is grouped natively, without a record per file.
+    let fromCache: ReturnType<typeof groupCachedNatively>;
     if (native !== undefined) {
-      files = native.files;
-      scanned = files.length;
       native.errors.forEach(reportError);
       if (cacheRows !== undefined && native.served !== undefined) cache?.markServed(cacheRows, native.served, plan.algorithm);
+      fromCache = groupCachedNatively(native, { includeEmpty: plan.includeEmpty, emptyHash: hasher.emptyHash() });
+      if (fromCache === undefined) files = dupeFilesOf(native);
+      scanned = fromCache?.counts.files ?? files.length;
     } else {
       const walk = startParallelWalk({
         roots: plan.roots,
@@ -150,13 +154,16 @@ export async function runDupes(
       });
       await walk.done;
     }
-    const result = await findDuplicates(files, {
-      hasher,
-      cache,
-      includeEmpty: plan.includeEmpty,
-      emptyHash: hasher.emptyHash(),
-      onPhase: (p) => void (phase = p),
-    });
+    const result =
+      fromCache !== undefined
+        ? duplicatesFromCache(fromCache.groups, fromCache.counts)
+        : await findDuplicates(files, {
+            hasher,
+            cache,
+            includeEmpty: plan.includeEmpty,
+            emptyHash: hasher.emptyHash(),
+            onPhase: (p) => void (phase = p),
+          });
     for (const e of result.errors) reportError(e);
     cache?.evict();
     progress?.stop();

@@ -1,5 +1,5 @@
 import type { PathError } from '@filer/core';
-import { toDupeGroups } from './dupe-report.js';
+import { inReportOrder, toDupeGroups, type FoundGroup } from './dupe-report.js';
 import { sampleIsWhole } from './sample-layout.js';
 import { groupIndicesBySize, splitByKey } from './size-groups.js';
 import type { DupeFile, DupeGroup, DupePhase, DupeStats, FileHasher, HashCache, HashOutcome, HashScope } from './dupe-types.js';
@@ -194,11 +194,36 @@ export async function findDuplicates(files: Iterable<DupeFile>, opts: FindDuplic
   cache?.flush?.();
   await opts.onPhase?.('done');
 
-  const groups = toDupeGroups(final);
+  stats.bytesRead = hasher.bytesRead;
+  return withTotals(toDupeGroups(final), stats, errors);
+}
+
+function withTotals(groups: DupeGroup[], stats: DupeStats, errors: PathError[]): DuplicatesResult {
   stats.groups = groups.length;
   stats.duplicateFiles = groups.reduce((n, g) => n + g.paths.length, 0);
   stats.wastedBytes = groups.reduce((n, g) => n + g.wasted, 0);
   stats.errors = errors.length;
-  stats.bytesRead = hasher.bytesRead;
   return { groups, errors, stats };
+}
+
+/**
+ * The result for groups found without the pipeline, from hashes all served by the cache (a native
+ * grouping of a fully cached tree): the same report order and totals as findDuplicates gives.
+ */
+export function duplicatesFromCache(
+  found: readonly FoundGroup[],
+  counts: Pick<DupeStats, 'files' | 'hardLinks' | 'emptySkipped' | 'candidates'>,
+): DuplicatesResult {
+  const stats: DupeStats = {
+    ...counts,
+    sampled: 0,
+    fullyHashed: 0,
+    cacheHits: counts.candidates,
+    bytesRead: 0,
+    groups: 0,
+    duplicateFiles: 0,
+    wastedBytes: 0,
+    errors: 0,
+  };
+  return withTotals(inReportOrder(found), stats, []);
 }

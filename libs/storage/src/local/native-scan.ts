@@ -32,6 +32,14 @@ export interface NativeScan {
     dirOf: Int32Array,
     rows: (Buffer | undefined)[],
   ): [string, Uint8Array];
+  groupCached(
+    pathsJoinedByNul: string,
+    count: number,
+    fields: Float64Array,
+    hints: string,
+    includeEmpty: boolean,
+    wholeSampleMax: number,
+  ): [string, Float64Array] | null;
 }
 
 const require = createRequire(import.meta.url);

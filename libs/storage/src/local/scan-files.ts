@@ -1,6 +1,6 @@
 import { availableParallelism } from 'node:os';
 import { compileFilter, type FilterSpec, type PathError } from '@filer/core';
-import { normalizeRoot, type DupeFile } from '@filer/engine';
+import { normalizeRoot, WHOLE_SAMPLE_MAX, type DupeFile, type DupeStats, type FoundGroup } from '@filer/engine';
 import { cacheKeyOfDirectory, type CacheRows } from '../state/cache-key.js';
 import { nativeScan, type NativeScan } from './native-scan.js';
 
@@ -33,19 +33,37 @@ export function canScanNatively(spec: FilterSpec): boolean {
 /** The scan's threads: it waits on the kernel's directory and inode reads, which run in parallel. */
 const SCAN_THREADS = Math.min(4, Math.max(1, availableParallelism()));
 
+/** One root's native scan, as the addon returned it: no per-file work done in JS yet. */
+interface ScannedRoot {
+  joined: string;
+  /** count × [size, dev, ino, mtimeSec, mtimeNsec] */
+  fields: Float64Array;
+  /** With cache rows: "sample\0full\0" per file. */
+  hints: string;
+}
+
+/** What a native scan of some roots found, kept as the addon returned it until a consumer needs objects. */
+export interface NativeScanResult {
+  roots: ScannedRoot[];
+  errors: PathError[];
+  /** With cache rows: per row, whether it served some file. */
+  served?: Uint8Array;
+  spec: FilterSpec;
+  matchedCache: boolean;
+}
+
 /**
  * Lists every regular file under `roots` (directories) with its size, device, inode and exact mtime
  * in one native call per root, several threads walking the tree at once: the same files and errors
  * as the portable walk of the same spec, in no fixed order. Undefined when the native scanner is not
  * built, the spec needs the portable walk (see `canScanNatively`) or the tree's paths are too many
- * for one call.
+ * for one call. `dupeFilesOf` turns the result into file records.
  */
-export function scanFilesNatively(roots: readonly string[], spec: FilterSpec, opts: ScanFilesOptions = {}): ScannedFiles | undefined {
+export function scanTreeNatively(roots: readonly string[], spec: FilterSpec, opts: ScanFilesOptions = {}): NativeScanResult | undefined {
   const scan = opts.scan === undefined ? nativeScan : opts.scan;
   if (scan === null || !canScanNatively(spec)) return undefined;
-  const { matchesName, matchesStat } = compileFilter(spec);
   const { cacheRows } = opts;
-  const files: DupeFile[] = [];
+  const scanned: ScannedRoot[] = [];
   const errors: PathError[] = [];
   const served = cacheRows && new Uint8Array(cacheRows.rows.length);
   for (const root of roots) {
@@ -59,10 +77,23 @@ export function scanFilesNatively(roots: readonly string[], spec: FilterSpec, op
       if ((e as { code?: string }).code === 'E2BIG') return undefined;
       throw e;
     }
-    const [joined, f, failed, hintsJoined, hit] = result;
+    const [joined, fields, failed, hints, hit] = result;
+    scanned.push({ joined, fields, hints });
+    if (served !== undefined) for (let r = 0; r < hit.length; r++) served[r] |= hit[r];
+    const parts = failed.split('\0');
+    for (let k = 0; k + 2 < parts.length; k += 3) errors.push({ path: parts[k], code: parts[k + 1], message: parts[k + 2] });
+  }
+  return { roots: scanned, errors, served, spec, matchedCache: cacheRows !== undefined };
+}
+
+/** The scanned files the spec's name and stat filters keep, each with what the cache held for it when matched. */
+export function dupeFilesOf(scan: NativeScanResult): DupeFile[] {
+  const { matchesName, matchesStat } = compileFilter(scan.spec);
+  const files: DupeFile[] = [];
+  for (const { joined, fields: f, hints: hintsJoined } of scan.roots) {
     const paths = joined === '' ? [] : joined.split('\0');
     // "sample\0full\0" per file: an empty sample is a miss.
-    const hints = cacheRows ? hintsJoined.split('\0') : undefined;
+    const hints = scan.matchedCache ? hintsJoined.split('\0') : undefined;
     for (let i = 0, o = 0; i < paths.length; i++, o += 5) {
       const path = paths[i];
       if (matchesName !== undefined && !matchesName(path.slice(path.lastIndexOf('/') + 1))) continue;
@@ -74,9 +105,44 @@ export function scanFilesNatively(roots: readonly string[], spec: FilterSpec, op
       }
       files.push(file);
     }
-    if (served !== undefined) for (let r = 0; r < hit.length; r++) served[r] |= hit[r];
-    const parts = failed.split('\0');
-    for (let k = 0; k + 2 < parts.length; k += 3) errors.push({ path: parts[k], code: parts[k + 1], message: parts[k + 2] });
   }
-  return { files, errors, served };
+  return files;
+}
+
+/** `scanTreeNatively`, then `dupeFilesOf`. */
+export function scanFilesNatively(roots: readonly string[], spec: FilterSpec, opts: ScanFilesOptions = {}): ScannedFiles | undefined {
+  const scan = scanTreeNatively(roots, spec, opts);
+  return scan && { files: dupeFilesOf(scan), errors: scan.errors, served: scan.served };
+}
+
+/**
+ * The duplicate groups of a scan matched against the cache, found natively when every hash the
+ * grouping needs came from the cache: what findDuplicates would find on the same files, without a
+ * record per file in JS. Undefined (run the engine) when a needed hash is missing, or the scan is
+ * one this shortcut leaves to the engine: several roots (they may overlap), name or stat filters,
+ * no cache rows, no native scanner.
+ */
+export function groupCachedNatively(
+  scan: NativeScanResult,
+  opts: { includeEmpty: boolean; emptyHash: string; native?: NativeScan | null },
+): { groups: FoundGroup[]; counts: Pick<DupeStats, 'files' | 'hardLinks' | 'emptySkipped' | 'candidates'> } | undefined {
+  const native = opts.native === undefined ? nativeScan : opts.native;
+  const { matchesName, matchesStat } = compileFilter(scan.spec);
+  if (native === null || !scan.matchedCache || scan.roots.length !== 1 || matchesName !== undefined || matchesStat !== undefined)
+    return undefined;
+  const [{ joined, fields, hints }] = scan.roots;
+  const count = fields.length / 5;
+  const found = native.groupCached(joined, count, fields, hints, opts.includeEmpty, WHOLE_SAMPLE_MAX);
+  if (found === null) return undefined;
+  const [text, stats] = found;
+  const parts = text.split('\0');
+  const groups: FoundGroup[] = [];
+  // "size\0hash\0count\0path\0…" per group (the text ends with a NUL: one empty last part).
+  for (let k = 0; k + 2 < parts.length;) {
+    const n = Number(parts[k + 2]);
+    const size = Number(parts[k]);
+    groups.push({ size, hash: size === 0 ? opts.emptyHash : parts[k + 1], paths: parts.slice(k + 3, k + 3 + n) });
+    k += 3 + n;
+  }
+  return { groups, counts: { files: stats[0], hardLinks: stats[1], emptySkipped: stats[2], candidates: stats[3] } };
 }
