@@ -65,7 +65,8 @@ declare const addon: {
    * the grouping needs is among the hints: hard links collapsed to their smallest path (as JS orders
    * strings), sizes shared by two or more inodes (empty files only with includeEmpty), split by
    * sample, then by whole hash above wholeSampleMax bytes. Groups as `size\0hash\0count\0path\0…`
-   * (the empty files' hash left empty) and [files, extra hard links, empty files skipped,
+   * (the empty files' hash left empty) in report order (paths sorted as JS sorts strings; most
+   * wasted bytes first, then larger, then by first path) and [files, extra hard links, empty files skipped,
    * candidates]; null when a needed hash is missing.
    */
   groupCached(

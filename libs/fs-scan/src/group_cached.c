@@ -130,12 +130,83 @@ static void put_number(out_t *o, double v) {
   put_field(o, tmp + sizeof tmp - n, n);
 }
 
-// One group: "size\0hash\0count\0path\0…" (the empty group's hash left empty for the caller).
-static void put_group(out_t *o, const item_t *items, double size, const char *hash, size_t hash_len, const uint32_t *members, size_t n) {
-  put_number(o, size);
-  put_field(o, hash, hash_len);
-  put_number(o, (double)n);
-  for (size_t k = 0; k < n; k++) put_field(o, items[members[k]].path, items[members[k]].path_len);
+// The groups found so far: their members (positions) one after another in `members`.
+typedef struct {
+  double size;
+  const char *hash;
+  size_t hash_len, first, n;
+} group_t;
+
+typedef struct {
+  group_t *g;
+  size_t len, cap;
+  uint32_t *members;
+  size_t mlen, mcap;
+  int failed;
+} groups_t;
+
+static int by_path(const void *pa, const void *pb, void *ctx) {
+  const item_t *items = ctx, *a = &items[*(const uint32_t *)pa], *b = &items[*(const uint32_t *)pb];
+  return cmp_js(a->path, a->path_len, b->path, b->path_len);
+}
+
+// Records a group, its paths in the report's order (as JS sorts strings).
+static void add_group(groups_t *gs, item_t *items, double size, const char *hash, size_t hash_len, const uint32_t *members, size_t n) {
+  if (gs->failed) return;
+  if (gs->len == gs->cap) {
+    size_t cap = gs->cap ? gs->cap * 2 : 1024;
+    group_t *ng = realloc(gs->g, cap * sizeof *ng);
+    if (!ng) {
+      gs->failed = 1;
+      return;
+    }
+    gs->g = ng;
+    gs->cap = cap;
+  }
+  if (gs->mlen + n > gs->mcap) {
+    size_t cap = gs->mcap ? gs->mcap : 4096;
+    while (gs->mlen + n > cap) cap *= 2;
+    uint32_t *nm = realloc(gs->members, cap * sizeof *nm);
+    if (!nm) {
+      gs->failed = 1;
+      return;
+    }
+    gs->members = nm;
+    gs->mcap = cap;
+  }
+  memcpy(gs->members + gs->mlen, members, n * sizeof *members);
+  qsort_r(gs->members + gs->mlen, n, sizeof *members, by_path, items);
+  gs->g[gs->len++] = (group_t){size, hash, hash_len, gs->mlen, n};
+  gs->mlen += n;
+}
+
+typedef struct {
+  const groups_t *gs;
+  const item_t *items;
+} report_ctx_t;
+
+// The report's order: most wasted bytes first, then larger files, then the first path.
+static int by_report_order(const void *pa, const void *pb, void *ctx) {
+  const report_ctx_t *c = ctx;
+  const group_t *a = pa, *b = pb;
+  double wa = a->size * (double)(a->n - 1), wb = b->size * (double)(b->n - 1);
+  if (wa != wb) return wa > wb ? -1 : 1;
+  if (a->size != b->size) return a->size > b->size ? -1 : 1;
+  const item_t *x = &c->items[c->gs->members[a->first]], *y = &c->items[c->gs->members[b->first]];
+  return cmp_js(x->path, x->path_len, y->path, y->path_len);
+}
+
+// Every group as "size\0hash\0count\0path\0…" (the empty group's hash left empty for the caller), in report order.
+static void put_groups(out_t *o, groups_t *gs, const item_t *items) {
+  report_ctx_t ctx = {gs, items};
+  qsort_r(gs->g, gs->len, sizeof *gs->g, by_report_order, &ctx);
+  for (size_t i = 0; i < gs->len; i++) {
+    const group_t *g = &gs->g[i];
+    put_number(o, g->size);
+    put_field(o, g->hash, g->hash_len);
+    put_number(o, (double)g->n);
+    for (size_t k = 0; k < g->n; k++) put_field(o, items[gs->members[g->first + k]].path, items[gs->members[g->first + k]].path_len);
+  }
 }
 
 static const char *sample_of(const item_t *it, size_t *n) {
@@ -157,6 +228,7 @@ int group_cached(const group_input_t *in, char **out_data, size_t *out_len, doub
   uint32_t *reps = malloc((count ? count : 1) * sizeof *reps);
   uint32_t *sub = malloc((count ? count : 1) * sizeof *sub);
   out_t o = {0};
+  groups_t gs = {0};
   int result = GROUP_OK;
   if (!items || !order || !order_tmp || !sizes || !sizes_tmp || !reps || !sub) {
     result = GROUP_NOMEM;
@@ -206,7 +278,7 @@ int group_cached(const group_input_t *in, char **out_data, size_t *out_len, doub
     if (size == 0 && !in->include_empty) {
       empty_skipped += (double)nreps;
     } else if (nreps > 1 && size == 0) {
-      put_group(&o, items, 0, "", 0, reps, nreps);
+      add_group(&gs, items, 0, "", 0, reps, nreps);
     } else if (nreps > 1) {
       candidates += (double)nreps;
       // By sample: every candidate must have one.
@@ -221,7 +293,7 @@ int group_cached(const group_input_t *in, char **out_data, size_t *out_len, doub
         while (t < nreps && items[reps[t]].sample_len == sl && memcmp(items[reps[t]].sample, sh, sl) == 0) t++;
         if (t - s > 1) {
           if (size <= in->whole_up_to) {
-            put_group(&o, items, size, sh, sl, reps + s, t - s);
+            add_group(&gs, items, size, sh, sl, reps + s, t - s);
           } else {
             // Samples collide on a file larger than its sample: whole-file hashes decide.
             size_t m = t - s;
@@ -234,7 +306,7 @@ int group_cached(const group_input_t *in, char **out_data, size_t *out_len, doub
               size_t v = u, fl;
               const char *fh = full_of(&items[sub[u]], &fl);
               while (v < m && items[sub[v]].full_len == fl && memcmp(items[sub[v]].full, fh, fl) == 0) v++;
-              if (v - u > 1) put_group(&o, items, size, fh, fl, sub + u, v - u);
+              if (v - u > 1) add_group(&gs, items, size, fh, fl, sub + u, v - u);
               u = v;
             }
           }
@@ -244,12 +316,15 @@ int group_cached(const group_input_t *in, char **out_data, size_t *out_len, doub
     }
     a = b;
   }
+  if (result == GROUP_OK) put_groups(&o, &gs, items);
   stats[0] = files;
   stats[1] = links;
   stats[2] = empty_skipped;
   stats[3] = candidates;
-  if (o.failed) result = GROUP_NOMEM;
+  if (o.failed || gs.failed) result = GROUP_NOMEM;
 done:
+  free(gs.g);
+  free(gs.members);
   free(items);
   free(order);
   free(order_tmp);

@@ -19,7 +19,8 @@ typedef struct {
   double whole_up_to;  // a sample of a file this size or smaller covers all of it
 } group_input_t;
 
-// Writes the groups ("size\0hash\0count\0path\0…" each; an empty-file group's hash empty) to a
+// Writes the groups ("size\0hash\0count\0path\0…" each; an empty-file group's hash empty) in the
+// report's order (paths as JS sorts strings; most wasted bytes, then size, then first path) to a
 // malloc'd *out and stats = [files (inodes), extra hard links, empty files skipped, candidates].
 // GROUP_INCOMPLETE when a candidate lacks a hash the grouping needs: nothing is written.
 int group_cached(const group_input_t *in, char **out, size_t *out_len, double stats[4]);

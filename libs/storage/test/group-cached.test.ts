@@ -77,7 +77,7 @@ const tree = fc
       linkTo: fc.option(fc.nat(), { nil: undefined }),
       dev: fc.constantFrom(1, 2),
     }),
-    { maxLength: 40 },
+    { minLength: 8, maxLength: 40 },
   )
   .map((raw) => {
     const out: Spec[] = [];
@@ -111,6 +111,33 @@ describe.skipIf(nativeScan === null)('groupCachedNatively', () => {
       }),
       { numRuns: 300 },
     );
+  });
+
+  it('orders groups as the report does: wasted bytes, then size, then first path (as JS compares strings)', () => {
+    const file = (path: string, size: number, ino: number, hash: string): Spec => ({
+      path,
+      size,
+      dev: 1,
+      ino,
+      cached: { sample: hash, full: hash },
+    });
+    const files = [
+      file('/r/\uE000', 10, 1, 'x'),
+      file('/r/\u{1F600}', 10, 2, 'y'),
+      file('/r/\uE001', 10, 3, 'x'),
+      file('/r/\u{1F601}', 10, 4, 'y'),
+      file('/r/big1', 20, 5, 'z'),
+      file('/r/big2', 20, 6, 'z'),
+      file('/r/three1', 7, 7, 'w'),
+      file('/r/three2', 7, 8, 'w'),
+      file('/r/three3', 7, 9, 'w'),
+    ];
+    expect(viaNative(files, false)!.groups.map((g) => g.paths)).toEqual([
+      ['/r/big1', '/r/big2'],
+      ['/r/three1', '/r/three2', '/r/three3'],
+      ['/r/\u{1F600}', '/r/\u{1F601}'],
+      ['/r/\uE000', '/r/\uE001'],
+    ]);
   });
 
   it('gives up when a candidate has no cached sample, or a colliding large file no whole hash', () => {

@@ -1,5 +1,5 @@
 import type { PathError } from '@filer/core';
-import { inReportOrder, toDupeGroups, type FoundGroup } from './dupe-report.js';
+import { toDupeGroups, type FoundGroup } from './dupe-report.js';
 import { sampleIsWhole } from './sample-layout.js';
 import { groupIndicesBySize, splitByKey } from './size-groups.js';
 import type { DupeFile, DupeGroup, DupePhase, DupeStats, FileHasher, HashCache, HashOutcome, HashScope } from './dupe-types.js';
@@ -208,7 +208,8 @@ function withTotals(groups: DupeGroup[], stats: DupeStats, errors: PathError[]):
 
 /**
  * The result for groups found without the pipeline, from hashes all served by the cache (a native
- * grouping of a fully cached tree): the same report order and totals as findDuplicates gives.
+ * grouping of a fully cached tree), given in report order (paths sorted, groups as
+ * compareDupeGroups orders them): the same result findDuplicates gives.
  */
 export function duplicatesFromCache(
   found: readonly FoundGroup[],
@@ -225,5 +226,9 @@ export function duplicatesFromCache(
     wastedBytes: 0,
     errors: 0,
   };
-  return withTotals(inReportOrder(found), stats, []);
+  return withTotals(
+    found.map(({ size, hash, paths }) => ({ size, hash, paths, wasted: size * (paths.length - 1) })),
+    stats,
+    [],
+  );
 }
