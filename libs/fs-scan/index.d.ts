@@ -16,7 +16,8 @@ declare const addon: {
    * With `cache` (the root's cache key, directory keys joined by NUL, their rows as matchEntries reads
    * them) each file is matched in its directory's row as it is listed: hints holds `sample\0full\0`
    * per file (both empty on a miss) and a flag per row says it served a file; without, '' and an
-   * empty array.
+   * empty array. With `group` too, when every hash the duplicate grouping needs was matched, the
+   * last two results are groupCached's (and paths and hints are ''); null otherwise.
    */
   scanFiles(
     root: string,
@@ -24,7 +25,8 @@ declare const addon: {
     maxDepth: number,
     threads: number,
     cache?: [rootKey: string, keys: string, rows: Buffer[]],
-  ): [string, Float64Array, string, string, Uint8Array];
+    group?: [includeEmpty: boolean, wholeSampleMax: number],
+  ): [string, Float64Array, string, string, Uint8Array, string | null, Float64Array | null];
   /**
    * Copies `source` to `target`, which must not exist (created with the source's mode), on the
    * thread pool: copy_file_range in 8 MiB chunks (read/write where it cannot go). With `flush`,

@@ -1062,16 +1062,19 @@ static void *scan_worker(void *arg) {
   return NULL;
 }
 
-// scanFiles(root, hidden, maxDepth, threads[, cache]) -> [paths joined by NUL, Float64Array count ×
-// [size, dev, ino, mtimeSec, mtimeNsec], failures as path\0code\0message\0 triples, hints, Uint8Array
-// hit per row]. Symlinks are neither followed nor reported (they are not regular files); maxDepth < 0
-// is no limit. With several threads the order of the files is not fixed. `cache` = [root's key, row
-// keys joined by NUL, rows (Buffers, entries as matchEntries reads them)]: each file is matched in its
-// directory's row as it is listed, and hints holds "sample\0full\0" per file, both empty on a miss
-// ('' and an empty array without `cache`).
+// scanFiles(root, hidden, maxDepth, threads[, cache[, group]]) -> [paths joined by NUL, Float64Array
+// count × [size, dev, ino, mtimeSec, mtimeNsec], failures as path\0code\0message\0 triples, hints,
+// Uint8Array hit per row, groups, group stats]. Symlinks are neither followed nor reported (they are
+// not regular files); maxDepth < 0 is no limit. With several threads the order of the files is not
+// fixed. `cache` = [root's key, row keys joined by NUL, rows (Buffers, entries as matchEntries reads
+// them)]: each file is matched in its directory's row as it is listed, and hints holds
+// "sample\0full\0" per file, both empty on a miss ('' and an empty array without `cache`).
+// `group` = [includeEmpty, wholeSampleMax] (with `cache`): when every hash the duplicate grouping
+// needs was matched, the groups and stats are what groupCached returns and paths and hints are ''
+// (never turned into JS strings); otherwise both are null.
 static napi_value scan_files(napi_env env, napi_callback_info info) {
-  size_t argc = 5;
-  napi_value argv[5];
+  size_t argc = 6;
+  napi_value argv[6];
   napi_get_cb_info(env, info, &argc, argv, NULL, NULL);
   char *root = get_string(env, argv[0], NULL);
   scan_shared_t sh = {.busy = 0, .oom = 0, .hidden = false, .max_depth = -1, .cache = NULL};
@@ -1138,6 +1141,20 @@ static napi_value scan_files(napi_env env, napi_callback_info info) {
     }
     sh.cache = &cache;
   }
+  struct {
+    bool wanted, include_empty;
+    double whole_max;
+  } group = {false, false, 0};
+  napi_valuetype group_type = napi_undefined;
+  if (argc >= 6) napi_typeof(env, argv[5], &group_type);
+  if (group_type == napi_object) {
+    napi_value v;
+    group.wanted = true;
+    napi_get_element(env, argv[5], 0, &v);
+    napi_get_value_bool(env, v, &group.include_empty);
+    napi_get_element(env, argv[5], 1, &v);
+    napi_get_value_double(env, v, &group.whole_max);
+  }
   if (threads < 1) threads = 1;
   if (threads > 16) threads = 16;
   pthread_mutex_init(&sh.mu, NULL);
@@ -1176,39 +1193,53 @@ static napi_value scan_files(napi_env env, napi_callback_info info) {
     napi_throw_error(env, "E2BIG", "scanFiles: too many paths for one call");
     return NULL;
   }
-  size_t most = plen > elen ? plen : elen;
-  char *joined = sh.oom ? NULL : malloc((most > hlen ? most : hlen) + 1);
-  if (joined) {
-    // The last path's NUL is not part of the joined string.
-    size_t at = 0;
-    for (int i = 0; i <= started; i++) {
-      if (workers[i].paths.len) memcpy(joined + at, workers[i].paths.data, workers[i].paths.len);
-      at += workers[i].paths.len;
-    }
-    if (napi_create_string_utf8(env, joined, plen ? plen - 1 : 0, &js_paths) != napi_ok) js_paths = NULL;
-    at = 0;
-    for (int i = 0; i <= started; i++) {
-      if (workers[i].errs.len) memcpy(joined + at, workers[i].errs.data, workers[i].errs.len);
-      at += workers[i].errs.len;
-    }
-    napi_create_string_utf8(env, joined, elen, &js_errs);
-    at = 0;
-    for (int i = 0; i <= started; i++) {
-      if (workers[i].hints.len) memcpy(joined + at, workers[i].hints.data, workers[i].hints.len);
-      at += workers[i].hints.len;
-    }
-    napi_create_string_utf8(env, joined, hlen, &js_hints);
-    void *data;
+  // The threads' paths, failures and hints, each joined into one buffer.
+  char *paths = sh.oom ? NULL : malloc(plen + 1), *errs = sh.oom ? NULL : malloc(elen + 1), *hints = sh.oom ? NULL : malloc(hlen + 1);
+  void *data = NULL;
+  bool grouped = false;
+  napi_value js_groups, js_group_stats;
+  napi_get_null(env, &js_groups);
+  napi_get_null(env, &js_group_stats);
+  if (paths && errs && hints) {
+    size_t pat = 0, eat = 0, hat = 0, fat = 0;
     napi_create_arraybuffer(env, count * SCAN_FIELDS * sizeof(double), &data, &ab);
-    at = 0;
     for (int i = 0; i <= started; i++) {
-      if (workers[i].count) memcpy((double *)data + at, workers[i].stats, workers[i].count * SCAN_FIELDS * sizeof(double));
-      at += workers[i].count * SCAN_FIELDS;
+      if (workers[i].paths.len) memcpy(paths + pat, workers[i].paths.data, workers[i].paths.len);
+      if (workers[i].errs.len) memcpy(errs + eat, workers[i].errs.data, workers[i].errs.len);
+      if (workers[i].hints.len) memcpy(hints + hat, workers[i].hints.data, workers[i].hints.len);
+      if (workers[i].count) memcpy((double *)data + fat, workers[i].stats, workers[i].count * SCAN_FIELDS * sizeof(double));
+      pat += workers[i].paths.len;
+      eat += workers[i].errs.len;
+      hat += workers[i].hints.len;
+      fat += workers[i].count * SCAN_FIELDS;
     }
     napi_create_typedarray(env, napi_float64_array, count * SCAN_FIELDS, ab, 0, &js_stats);
+    napi_create_string_utf8(env, errs, elen, &js_errs);
+    if (group.wanted && sh.cache) {
+      // Grouped here when every needed hash was matched: the paths and hints never become JS strings.
+      group_input_t in = {paths, plen, data, hints, hlen, (uint32_t)count, group.include_empty, group.whole_max};
+      char *out = NULL;
+      size_t out_len = 0;
+      double gstats[4];
+      if (group_cached(&in, &out, &out_len, gstats) == GROUP_OK) {
+        void *gdata;
+        napi_value gab;
+        napi_create_string_utf8(env, out ? out : "", out_len, &js_groups);
+        napi_create_arraybuffer(env, sizeof gstats, &gdata, &gab);
+        memcpy(gdata, gstats, sizeof gstats);
+        napi_create_typedarray(env, napi_float64_array, 4, gab, 0, &js_group_stats);
+        grouped = true;
+      }
+      free(out);
+    }
+    // The last path's NUL is not part of the joined string.
+    if (napi_create_string_utf8(env, paths, grouped || plen == 0 ? 0 : plen - 1, &js_paths) != napi_ok) js_paths = NULL;
+    napi_create_string_utf8(env, hints, grouped ? 0 : hlen, &js_hints);
   }
   free_scan_workers(workers, started + 1);
-  free(joined);
+  free(paths);
+  free(errs);
+  free(hints);
   if (!js_paths) {
     napi_throw_error(env, "ENOMEM", "scanFiles: out of memory");
     return NULL;
@@ -1219,7 +1250,7 @@ static napi_value scan_files(napi_env env, napi_callback_info info) {
     napi_create_arraybuffer(env, 0, NULL, &empty);
     napi_create_typedarray(env, napi_uint8_array, 0, empty, 0, &js_hit);
   }
-  return js_tuple(env, 5, (napi_value[]){js_paths, js_stats, js_errs, js_hints, js_hit});
+  return js_tuple(env, 7, (napi_value[]){js_paths, js_stats, js_errs, js_hints, js_hit, js_groups, js_group_stats});
 }
 
 // --- hash-cache matching: the files asked, against their directories' cache rows ---------------

@@ -13,7 +13,7 @@ import {
   type DupesFormat,
   type HashAlgorithm,
 } from '@filer/engine';
-import { canScanNatively, dupeFilesOf, groupCachedNatively, isS3Uri, scanTreeNatively, startParallelWalk } from '@filer/storage';
+import { canScanNatively, dupeFilesOf, isS3Uri, scanTreeNatively, startParallelWalk } from '@filer/storage';
 import { LocalFileHasher } from '@filer/storage/hashing';
 import { defaultStatePath, openStateDb, SqliteHashCache } from '@filer/storage/state';
 import { filterInputFromFlags } from '../filter-flags.js';
@@ -123,13 +123,13 @@ export async function runDupes(
       cache === undefined || (cacheRows !== undefined ? cacheRows.rows.length === 0 : !cache.hasEntriesUnder(plan.roots, plan.algorithm));
     // Hashing threads that will be needed start first: they load while the scan runs.
     if (startHashersEarly && tryNative) hasher.start();
-    const native = tryNative ? scanTreeNatively(plan.roots, plan.spec, { cacheRows }) : undefined;
-    // A tree whose every needed hash is cached is grouped natively, without a record per file.
-    let fromCache: ReturnType<typeof groupCachedNatively>;
+    // A tree whose every needed hash is cached is grouped by the scan itself, without a record per file.
+    const groupCached = { includeEmpty: plan.includeEmpty, emptyHash: hasher.emptyHash() };
+    const native = tryNative ? scanTreeNatively(plan.roots, plan.spec, { cacheRows, groupCached }) : undefined;
+    const fromCache = native?.grouped;
     if (native !== undefined) {
       native.errors.forEach(reportError);
       if (cacheRows !== undefined && native.served !== undefined) cache?.markServed(cacheRows, native.served, plan.algorithm);
-      fromCache = groupCachedNatively(native, { includeEmpty: plan.includeEmpty, emptyHash: hasher.emptyHash() });
       if (fromCache === undefined) files = dupeFilesOf(native);
       scanned = fromCache?.counts.files ?? files.length;
     } else {

@@ -14,7 +14,8 @@ export interface NativeScan {
     maxDepth: number,
     threads: number,
     cache?: [rootKey: string, keys: string, rows: Buffer[]],
-  ): [string, Float64Array, string, string, Uint8Array];
+    group?: [includeEmpty: boolean, wholeSampleMax: number],
+  ): [string, Float64Array, string, string, Uint8Array, string | null, Float64Array | null];
   copyStaged(source: string, target: string, flush: boolean): Promise<void>;
   hashBatch(
     pathsJoinedByNul: string,

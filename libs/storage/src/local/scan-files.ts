@@ -18,7 +18,18 @@ export interface ScanFilesOptions {
    * listed: every file then carries `cached` (its hashes, or null when the cache holds none for it).
    */
   cacheRows?: CacheRows;
+  /**
+   * With cacheRows, one root and no name or stat filters: group duplicates natively when every hash
+   * the grouping needs was matched (the result's `grouped`; the files then never become records).
+   */
+  groupCached?: { includeEmpty: boolean; emptyHash: string };
   scan?: NativeScan | null;
+}
+
+/** Duplicate groups found natively from cached hashes, in report order, and the counts beside them. */
+export interface CachedGrouping {
+  groups: FoundGroup[];
+  counts: Pick<DupeStats, 'files' | 'hardLinks' | 'emptySkipped' | 'candidates'>;
 }
 
 /**
@@ -50,6 +61,8 @@ export interface NativeScanResult {
   served?: Uint8Array;
   spec: FilterSpec;
   matchedCache: boolean;
+  /** Set when the scan grouped the files itself (see ScanFilesOptions.groupCached): `roots` then holds no paths. */
+  grouped?: CachedGrouping;
 }
 
 /**
@@ -63,27 +76,33 @@ export function scanTreeNatively(roots: readonly string[], spec: FilterSpec, opt
   const scan = opts.scan === undefined ? nativeScan : opts.scan;
   if (scan === null || !canScanNatively(spec)) return undefined;
   const { cacheRows } = opts;
+  const { matchesName, matchesStat } = compileFilter(spec);
+  const groupable = cacheRows !== undefined && roots.length === 1 && matchesName === undefined && matchesStat === undefined;
+  const group: [boolean, number] | undefined =
+    groupable && opts.groupCached ? [opts.groupCached.includeEmpty, WHOLE_SAMPLE_MAX] : undefined;
+  let grouped: CachedGrouping | undefined;
   const scanned: ScannedRoot[] = [];
   const errors: PathError[] = [];
   const served = cacheRows && new Uint8Array(cacheRows.rows.length);
   for (const root of roots) {
     const walked = normalizeRoot(root);
-    let result: [string, Float64Array, string, string, Uint8Array];
+    let result: ReturnType<NativeScan['scanFiles']>;
     try {
       const cache: [string, string, Buffer[]] | undefined = cacheRows && [cacheKeyOfDirectory(walked), cacheRows.keys, cacheRows.rows];
-      result = scan.scanFiles(walked, spec.hidden, spec.maxDepth ?? -1, SCAN_THREADS, cache);
+      result = scan.scanFiles(walked, spec.hidden, spec.maxDepth ?? -1, SCAN_THREADS, cache, group);
     } catch (e) {
       // A tree whose paths do not fit in one string (hundreds of MB of them) is walked portably.
       if ((e as { code?: string }).code === 'E2BIG') return undefined;
       throw e;
     }
-    const [joined, fields, failed, hints, hit] = result;
+    const [joined, fields, failed, hints, hit, groupsText, groupStats] = result;
     scanned.push({ joined, fields, hints });
+    if (groupsText !== null && groupStats !== null) grouped = parseGroups(groupsText, groupStats, opts.groupCached!.emptyHash);
     if (served !== undefined) for (let r = 0; r < hit.length; r++) served[r] |= hit[r];
     const parts = failed.split('\0');
     for (let k = 0; k + 2 < parts.length; k += 3) errors.push({ path: parts[k], code: parts[k + 1], message: parts[k + 2] });
   }
-  return { roots: scanned, errors, served, spec, matchedCache: cacheRows !== undefined };
+  return { roots: scanned, errors, served, spec, matchedCache: cacheRows !== undefined, grouped };
 }
 
 /** The scanned files the spec's name and stat filters keep, each with what the cache held for it when matched. */
@@ -125,7 +144,7 @@ export function scanFilesNatively(roots: readonly string[], spec: FilterSpec, op
 export function groupCachedNatively(
   scan: NativeScanResult,
   opts: { includeEmpty: boolean; emptyHash: string; native?: NativeScan | null },
-): { groups: FoundGroup[]; counts: Pick<DupeStats, 'files' | 'hardLinks' | 'emptySkipped' | 'candidates'> } | undefined {
+): CachedGrouping | undefined {
   const native = opts.native === undefined ? nativeScan : opts.native;
   const { matchesName, matchesStat } = compileFilter(scan.spec);
   if (native === null || !scan.matchedCache || scan.roots.length !== 1 || matchesName !== undefined || matchesStat !== undefined)
@@ -134,14 +153,18 @@ export function groupCachedNatively(
   const count = fields.length / 5;
   const found = native.groupCached(joined, count, fields, hints, opts.includeEmpty, WHOLE_SAMPLE_MAX);
   if (found === null) return undefined;
-  const [text, stats] = found;
+  return parseGroups(found[0], found[1], opts.emptyHash);
+}
+
+/** groupCached's text (`size\0hash\0count\0path\0…` per group) and stats as groups and counts. */
+function parseGroups(text: string, stats: Float64Array, emptyHash: string): CachedGrouping {
   const parts = text.split('\0');
   const groups: FoundGroup[] = [];
-  // "size\0hash\0count\0path\0…" per group (the text ends with a NUL: one empty last part).
+  // The text ends with a NUL: one empty last part.
   for (let k = 0; k + 2 < parts.length;) {
     const n = Number(parts[k + 2]);
     const size = Number(parts[k]);
-    groups.push({ size, hash: size === 0 ? opts.emptyHash : parts[k + 1], paths: parts.slice(k + 3, k + 3 + n) });
+    groups.push({ size, hash: size === 0 ? emptyHash : parts[k + 1], paths: parts.slice(k + 3, k + 3 + n) });
     k += 3 + n;
   }
   return { groups, counts: { files: stats[0], hardLinks: stats[1], emptySkipped: stats[2], candidates: stats[3] } };
