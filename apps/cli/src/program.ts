@@ -139,6 +139,12 @@ export function buildProgram(ctx: CliContext, setExit: (code: number) => void): 
         )
         .addOption(new Option('-f, --format <format>', 'plan format').choices(['text', 'ndjson']).default('text')),
     );
+    // A move removes each source once its copy is durable: only a copy may skip the flush.
+    if (kind === 'copy')
+      cmd.option(
+        '--no-fsync',
+        'leave the copies to the kernel’s writeback, as cp and rsync do (a power cut may lose them; the sources stay)',
+      );
     cmd.exitOverride().action(async (roots: string[], flags: TransferFlags, c: Command) => {
       const globals = c.optsWithGlobals() as Globals;
       if (serverOf(globals) !== undefined) return setExit(await remote(ctx, kind, roots, flags, globals));

@@ -3,7 +3,7 @@ import * as os from 'node:os';
 import * as path from 'node:path';
 import { createHash } from 'node:crypto';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { makeTree, runFiler, type ProcessResult, type TreeSpec } from '@filer/testing';
+import { FILER_BIN, makeTree, runFiler, runProcess, type ProcessResult, type TreeSpec } from '@filer/testing';
 
 /**
  * `filer copy|move|rename --apply` and `filer jobs show|undo`, black-box against the built CLI.
@@ -144,6 +144,56 @@ describe('apply', () => {
     const after = await show(id, env);
     expect(after.job.state).toBe('undone');
     expect(after.actions.every((a) => a.state === 'undone')).toBe(true);
+  });
+
+  it('copy flushes every copy to disk unless --no-fsync (then only the journal is synced); move has no --no-fsync', async () => {
+    const big = Buffer.alloc(9 << 20, 7); // above the size whose writeback starts during the copy
+    const spec: TreeSpec = { 'a.txt': 'alpha', 'sub/big.bin': { kind: 'file', content: big } };
+    /** The sync calls (fsync, fdatasync, syncfs, sync_file_range) a run made, with the file each was on. */
+    const syncs = async (extra: string[]): Promise<{ dest: string; calls: string[]; env: NodeJS.ProcessEnv }> => {
+      const { src, dest, env } = setup(spec);
+      const log = path.join(path.dirname(dest), 'strace.log');
+      const r = await runProcess(
+        'strace',
+        [
+          '-f',
+          '-y',
+          '-o',
+          log,
+          '-e',
+          'trace=fsync,fdatasync,syncfs,sync_file_range',
+          process.execPath,
+          FILER_BIN,
+          'copy',
+          src,
+          '--dest',
+          dest,
+          '--apply',
+          ...extra,
+        ],
+        { env, timeoutMs: 60_000 },
+      );
+      expect(r.code, r.stderr).toBe(0);
+      expect(listing(dest)).toEqual(listing(src));
+      const calls = fs
+        .readFileSync(log, 'utf8')
+        .split('\n')
+        .filter((l) => /\b(fsync|fdatasync|syncfs|sync_file_range)\(/.test(l));
+      return { dest, calls, env };
+    };
+    const durable = await syncs([]);
+    expect(durable.calls.filter((c) => c.includes(durable.dest)).length).toBeGreaterThan(0);
+    const loose = await syncs(['--no-fsync']);
+    // The journal (the state database) is still synced before anything is touched: only the copies are not.
+    expect(loose.calls.filter((c) => c.includes('filer')).length).toBeGreaterThan(0);
+    expect(loose.calls.filter((c) => c.includes(loose.dest))).toEqual([]);
+    expect((await show(await onlyJobId(loose.env), loose.env)).job).toMatchObject({ state: 'completed', counts: { done: 2 } });
+
+    const { src, dest, env } = setup(spec);
+    const m = await filer(['move', src, '--dest', dest, '--apply', '--no-fsync'], env);
+    expect(m.code).toBe(2);
+    expect(m.stderr).toMatch(/unknown option '--no-fsync'/);
+    expect(fs.existsSync(dest)).toBe(false);
   });
 
   it('copy --flatten puts every file directly in --dest; undo removes the dest it created', async () => {

@@ -13,6 +13,8 @@ export interface BatchOptions {
   onConflict: OnConflict;
   apply: boolean;
   verify: boolean;
+  /** false: copies are not flushed to disk before they are reported done (`copy --no-fsync`). */
+  fsync?: boolean;
   format: 'text' | 'ndjson';
   statePath?: string;
   /** Where the plan is checked and carried out when it is not the local disk alone (S3). */
@@ -41,7 +43,7 @@ export async function runBatch(ctx: CliContext, requests: MoveRequest[], opts: B
     const job = journal.create(
       opts.kind,
       plan.actions.map((a) => ({ source: a.source, target: a.target, size: a.size, overwrite: a.overwrite === true })),
-      { onConflict: opts.onConflict, verify: opts.verify },
+      { onConflict: opts.onConflict, verify: opts.verify, ...(opts.fsync === false ? { fsync: false } : {}) },
     );
     ctx.stderr(`filer: job ${job.id}: journaled ${plan.actions.length} actions; applying\n`);
     return reportApply(ctx, await applyJob(job, journal, opts.io?.ops ?? new LocalFileOps()));

@@ -14,6 +14,8 @@ export interface TransferFlags {
   flatten?: boolean;
   apply?: boolean;
   verify?: boolean;
+  /** Commander's --no-fsync (copy only): false when given. */
+  fsync?: boolean;
   onConflict: string;
   format: string;
   [filter: string]: unknown;
@@ -27,6 +29,7 @@ export interface TransferRequest {
   flatten: boolean;
   apply: boolean;
   verify: boolean;
+  fsync: boolean;
   onConflict: OnConflict;
   format: 'text' | 'ndjson';
 }
@@ -69,6 +72,7 @@ export function resolveTransfer(kind: 'copy' | 'move', roots: string[], flags: T
     flatten: flags.flatten ?? false,
     apply: flags.apply ?? false,
     verify: flags.verify ?? false,
+    fsync: flags.fsync ?? true,
     onConflict: parseOnConflict(flags.onConflict, 'onConflict'),
     format: flags.format,
   };
@@ -101,6 +105,7 @@ export async function runTransfer(req: TransferRequest, ctx: CliContext, opts: {
       onConflict: req.onConflict,
       apply: req.apply,
       verify: req.verify,
+      fsync: req.fsync,
       format: req.format,
       io: session?.io,
     });

@@ -1,5 +1,5 @@
 import * as path from 'node:path';
-import { ExitCode, FilerError, formatSize, parseJobSpec, type FileEntry, type JobSpecInput } from '@filer/core';
+import { ExitCode, FilerError, formatSize, invalidArgument, parseJobSpec, type FileEntry, type JobSpecInput } from '@filer/core';
 import {
   DUPES_CSV_HEADER,
   dupeGroupToCsv,
@@ -60,6 +60,9 @@ export function remoteSpec(kind: RemoteKind, roots: string[], flags: Flags): Job
       set('flatten', flags.flatten);
       set('verify', flags.verify);
       set('onConflict', flags.onConflict);
+      // The cluster's workers always make a copy durable before its name appears.
+      if (flags.fsync === false)
+        throw invalidArgument('fsync', 'false', '--no-fsync applies to local copies: a cluster copy is always durable');
       break;
   }
   return {

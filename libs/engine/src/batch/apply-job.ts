@@ -112,7 +112,9 @@ async function runBatch(
       fail(a, e);
     }
   }
-  const tmps = await ops.stageMany(toStage, tmpTag);
+  // Only a copy may skip the flushes: a move removes its sources, which needs its copies durable.
+  const durable = job.kind !== 'copy' || job.options.fsync !== false;
+  const tmps = await ops.stageMany(toStage, tmpTag, { durable });
   tmps.forEach((tmp, k) => {
     const a = toStage[k];
     if (typeof tmp === 'string') {
@@ -125,7 +127,7 @@ async function runBatch(
     }
   });
   // Data first, then names: a final name only ever points at durable, verified bytes.
-  await ops.flushFiles(staged.map((s) => s.tmp));
+  if (durable) await ops.flushFiles(staged.map((s) => s.tmp));
   for (const { a, tmp } of staged) {
     try {
       await ops.commit(tmp, a.source, a.target, { overwrite: a.overwrite, verify: job.options.verify });
@@ -135,7 +137,7 @@ async function runBatch(
       fail(a, e);
     }
   }
-  await ops.flushDirs([...new Set([...staged.map((s) => s.a), ...removeSource, ...replaced].map((a) => parentOf(a.target)))]);
+  if (durable) await ops.flushDirs([...new Set([...staged.map((s) => s.a), ...removeSource, ...replaced].map((a) => parentOf(a.target)))]);
   // Only now, with every target in place and durable, do sources go.
   for (const a of removeSource) {
     try {

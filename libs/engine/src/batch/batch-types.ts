@@ -25,7 +25,12 @@ export interface JobRecord {
   state: JobState;
   createdAt: number;
   updatedAt: number;
-  options: { onConflict: OnConflict; verify: boolean };
+  /**
+   * `fsync: false` (copy only) leaves a copy's data to the kernel's writeback, as cp and rsync do:
+   * a crash of the process loses nothing, a power cut may leave finished copies short (their
+   * sources are untouched). Absent means true: every copy is durable before its name appears.
+   */
+  options: { onConflict: OnConflict; verify: boolean; fsync?: boolean };
   /** Directories the job created, so undo can remove them again when empty. */
   createdDirs: string[];
   counts: Record<ActionState, number>;
@@ -61,9 +66,14 @@ export interface FileOps {
   replace(source: string, target: string): MaybePromise<boolean>;
   /**
    * Copies each source to a temporary name beside its target (mtime kept, size checked), several
-   * at once; returns each temporary name or the error that stopped it. Not yet durable.
+   * at once; returns each temporary name or the error that stopped it. Not yet durable; with
+   * `durable: false` no writeback is started early either (nothing will wait for it).
    */
-  stageMany(items: readonly { source: string; target: string; overwrite?: boolean }[], tmpTag: string): Promise<(string | Error)[]>;
+  stageMany(
+    items: readonly { source: string; target: string; overwrite?: boolean }[],
+    tmpTag: string,
+    opts?: { durable?: boolean },
+  ): Promise<(string | Error)[]>;
   /** Makes staged files' data durable: one syncfs per file system, or an fsync each. */
   flushFiles(paths: readonly string[]): MaybePromise<void>;
   /** Puts a staged file in place: linked (or renamed, with overwrite), after a sha256 comparison with `verify`. */

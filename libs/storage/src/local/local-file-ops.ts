@@ -95,7 +95,12 @@ export class LocalFileOps implements FileOps {
     return this.unlessCrossDevice(() => fs.renameSync(source, target));
   }
 
-  async stageMany(items: readonly { source: string; target: string }[], tmpTag: string): Promise<(string | Error)[]> {
+  async stageMany(
+    items: readonly { source: string; target: string }[],
+    tmpTag: string,
+    opts: { durable?: boolean } = {},
+  ): Promise<(string | Error)[]> {
+    const durable = opts.durable !== false;
     const out = new Array<string | Error>(items.length);
     let next = 0;
     // Copies run on libuv's thread pool, several at once: file creation and data copying are
@@ -104,7 +109,7 @@ export class LocalFileOps implements FileOps {
       while (next < items.length) {
         const i = next++;
         try {
-          out[i] = await this.stageOne(items[i].source, items[i].target, tmpTag);
+          out[i] = await this.stageOne(items[i].source, items[i].target, tmpTag, durable);
         } catch (e) {
           out[i] = e as Error;
         }
@@ -114,11 +119,11 @@ export class LocalFileOps implements FileOps {
     return out;
   }
 
-  private async stageOne(source: string, target: string, tmpTag: string): Promise<string> {
+  private async stageOne(source: string, target: string, tmpTag: string, durable: boolean): Promise<string> {
     const tmp = this.tempPath(target, tmpTag);
     try {
       const src = await fsp.stat(source);
-      const early = src.size >= EARLY_FLUSH_BYTES;
+      const early = durable && src.size >= EARLY_FLUSH_BYTES;
       // Natively, a large file's writeback starts chunk by chunk while it is copied.
       if (this.native) await this.native.copyStaged(source, tmp, early);
       else await fsp.copyFile(source, tmp, fs.constants.COPYFILE_EXCL);

@@ -94,7 +94,11 @@ export class S3FileOps implements FileOps {
     return s !== undefined && fs.statSync(dir).dev !== s.dev;
   }
 
-  async stageMany(items: readonly { source: string; target: string; overwrite?: boolean }[], tmpTag: string): Promise<(string | Error)[]> {
+  async stageMany(
+    items: readonly { source: string; target: string; overwrite?: boolean }[],
+    tmpTag: string,
+    opts: { durable?: boolean } = {},
+  ): Promise<(string | Error)[]> {
     const out = new Array<string | Error>(items.length);
     const localOnly: number[] = [];
     const remote: number[] = [];
@@ -103,6 +107,7 @@ export class S3FileOps implements FileOps {
       const staged = await this.local.stageMany(
         localOnly.map((i) => items[i]),
         tmpTag,
+        opts,
       );
       staged.forEach((r, k) => (out[localOnly[k]] = r));
     }
