@@ -6,7 +6,7 @@ import type Database from 'better-sqlite3';
 import { parseFilterSpec } from '@filer/core';
 import type { DupeFile } from '@filer/engine';
 import { scanFilesNatively } from '@filer/storage';
-import { openStateDb, SqliteHashCache } from '@filer/storage/state';
+import { DEFAULT_HASH_CACHE_LIMITS, openStateDb, SqliteHashCache } from '@filer/storage/state';
 import { file, makeTree, type TempTree } from '@filer/testing';
 import { nativeScan } from '../src/local/native-scan.js';
 
@@ -119,7 +119,7 @@ describe.skipIf(nativeScan === null)('native scan matched against the hash cache
     const { cache } = newCache();
     const [a] = scan([t.root]).filter((f) => f.path.endsWith('/a.bin'));
     const plain = unhinted(a);
-    const rows = cache.rowsUnder([t.root], 'xxh128'); // no rows yet: the directory is new, both entries append
+    const rows = cache.rowsUnder([t.root], 'xxh128')!; // no rows yet: the directory is new, both entries append
     expect(rows.rows).toHaveLength(0);
     cache.store([{ file: plain, sample: 'right' }], 'xxh128');
     cache.store([{ file: { ...plain, size: plain.size + 1 }, sample: 'wrong' }], 'xxh128');
@@ -139,9 +139,9 @@ describe.skipIf(nativeScan === null)('native scan matched against the hash cache
     );
     cache.store([{ file: files[0], sample: 'sha' }], 'sha256');
     cache.flush();
-    const rows = cache.rowsUnder([path.join(t.root, 'sub')], 'xxh128');
+    const rows = cache.rowsUnder([path.join(t.root, 'sub')], 'xxh128')!;
     expect(rows.keys.split('\0').sort()).toEqual([`${t.root}/sub/`, `${t.root}/sub/deeper/`]);
-    const all = cache.rowsUnder([t.root], 'xxh128');
+    const all = cache.rowsUnder([t.root], 'xxh128')!;
     const keys = all.keys.split('\0');
     expect(keys).not.toContain(`${t.root}-other/`);
     expect(keys).toContain(`${t.root}/deleted-dir/`);
@@ -161,7 +161,7 @@ describe.skipIf(nativeScan === null)('native scan matched against the hash cache
       'xxh128',
     );
     cache.flush();
-    const rows = cache.rowsUnder([t.root], 'xxh128');
+    const rows = cache.rowsUnder([t.root], 'xxh128')!;
     const again = scanFilesNatively([t.root], spec, { cacheRows: rows })!.files;
     cache.store(
       again.filter((f) => f.cached === null).map((f) => ({ file: f, sample: 'new' })),
@@ -179,6 +179,20 @@ describe.skipIf(nativeScan === null)('native scan matched against the hash cache
     expect(hits.filter((h) => h!.sample === 'old')).toHaveLength(known.length);
   });
 
+  it('reads no rows beyond maxPrefetchBytes: lookups answer instead', () => {
+    const { db } = newCache();
+    const files = scan([t.root]);
+    const small = new SqliteHashCache(db, { ...DEFAULT_HASH_CACHE_LIMITS, maxPrefetchBytes: 200 });
+    small.store(
+      files.map((f) => ({ file: f, sample: 's' })),
+      'xxh128',
+    );
+    small.flush();
+    expect(small.rowsUnder([t.root], 'xxh128')).toBeUndefined();
+    expect(small.rowsUnder([t.path('sub/deeper')], 'xxh128')?.rows).toHaveLength(1);
+    expect(small.lookup(files.map(unhinted), 'xxh128').every((h) => h?.sample === 's')).toBe(true);
+  });
+
   it("refreshes a serving row's last_seen only when it is older than a day", () => {
     let now = 10 * DAY;
     const { db, cache } = newCache(() => now);
@@ -191,11 +205,11 @@ describe.skipIf(nativeScan === null)('native scan matched against the hash cache
     const seen = (dir: string): number =>
       db.prepare('SELECT last_seen FROM dir_hashes WHERE dir = ?').pluck().get(`${t.root}/${dir}`) as number;
     now = 10 * DAY + DAY / 2;
-    let rows = cache.rowsUnder([t.root], 'xxh128');
+    let rows = cache.rowsUnder([t.root], 'xxh128')!;
     cache.markServed(rows, scanFilesNatively([t.root], spec, { cacheRows: rows })!.served!, 'xxh128');
     expect(seen('sub/')).toBe(10 * DAY);
     now = 12 * DAY;
-    rows = cache.rowsUnder([t.path('sub')], 'xxh128');
+    rows = cache.rowsUnder([t.path('sub')], 'xxh128')!;
     cache.markServed(rows, scanFilesNatively([t.path('sub')], spec, { cacheRows: rows })!.served!, 'xxh128');
     expect(seen('sub/')).toBe(12 * DAY);
     expect(seen('big/')).toBe(10 * DAY);

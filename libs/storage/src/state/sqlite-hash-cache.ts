@@ -9,7 +9,12 @@ export interface HashCacheLimits {
   maxEntries: number;
   /** Directories not seen for this long are dropped, and so are entries hashed longer ago when their row is rewritten. */
   maxAgeMs: number;
+  /** `rowsUnder` gives up (the run looks files up as it goes instead) beyond this many bytes of rows. */
+  maxPrefetchBytes?: number;
 }
+
+/** About 1.5 million files' entries: a tree that size is held in memory as records anyway. */
+const DEFAULT_MAX_PREFETCH_BYTES = 256 << 20;
 
 export const DEFAULT_HASH_CACHE_LIMITS: HashCacheLimits = { maxEntries: 2_000_000, maxAgeMs: 90 * 86_400_000 };
 
@@ -221,9 +226,12 @@ export class SqliteHashCache implements HashCache {
   /**
    * Every row at or below `roots` in one range read, for a native scan to match files against as it
    * lists them (`scanFilesNatively`). Afterwards a directory below the roots without one of these
-   * rows is known to be new: its entries are appended, as after a lookup that found none.
+   * rows is known to be new: its entries are appended, as after a lookup that found none. Undefined
+   * when the rows exceed `maxPrefetchBytes`: memory stays bounded, and lookups do the work instead.
    */
-  rowsUnder(roots: readonly string[], algorithm: HashAlgorithm): CacheRows {
+  rowsUnder(roots: readonly string[], algorithm: HashAlgorithm): CacheRows | undefined {
+    const budget = this.limits.maxPrefetchBytes ?? DEFAULT_MAX_PREFETCH_BYTES;
+    let bytes = 0;
     this.flush();
     const range = this.db
       .prepare('SELECT dir, last_seen, CAST(entries AS BLOB) FROM dir_hashes WHERE algo = ? AND dir >= ? AND dir < ?')
@@ -237,6 +245,8 @@ export class SqliteHashCache implements HashCache {
       // Every key starting with `prefix` sorts below the prefix with its final '/' (0x2f) raised to '0' (0x30).
       for (const [dir, at, row] of range.iterate(algorithm, prefix, prefix.slice(0, -1) + '0') as Iterable<[string, number, Buffer]>) {
         if (seen.has(dir)) continue; // overlapping roots
+        bytes += row.length + dir.length;
+        if (bytes > budget) return undefined;
         seen.add(dir);
         keys.push(dir);
         rows.push(row);
