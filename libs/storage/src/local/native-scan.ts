@@ -2,46 +2,10 @@ import { createRequire } from 'node:module';
 import { constants } from 'node:os';
 import { getSystemErrorMap } from 'node:util';
 import type { DirListing, EntryKind, EntryStat, SourceFailure } from '@filer/core';
+import type addon from '@filer/fs-scan';
 
-export interface NativeScan {
-  listDir(path: string): [string, Uint8Array];
-  statNames(dir: string, namesJoinedByNul: string, count: number, follow: boolean): Float64Array;
-  readSamples(pathsJoinedByNul: string, count: number, sizes: Float64Array, block: number, follow: boolean, out: Uint8Array): Float64Array;
-  syncFs(path: string): void;
-  scanFiles(
-    root: string,
-    hidden: boolean,
-    maxDepth: number,
-    threads: number,
-    cache?: [rootKey: string, keys: string, rows: Buffer[]],
-    group?: [includeEmpty: boolean, wholeSampleMax: number],
-  ): [string, Float64Array, string, string, Uint8Array, string | null, Float64Array | null];
-  copyStaged(source: string, target: string, flush: boolean): Promise<void>;
-  hashBatch(
-    pathsJoinedByNul: string,
-    count: number,
-    sizes: Float64Array,
-    block: number,
-    follow: boolean,
-    threads: number,
-  ): Promise<[Float64Array, Uint8Array]>;
-  splitDirs(pathsJoinedByNul: string, count: number): [string, Int32Array];
-  matchEntries(
-    pathsJoinedByNul: string,
-    count: number,
-    ids: Float64Array,
-    dirOf: Int32Array,
-    rows: (Buffer | undefined)[],
-  ): [string, Uint8Array];
-  groupCached(
-    pathsJoinedByNul: string,
-    count: number,
-    fields: Float64Array,
-    hints: string,
-    includeEmpty: boolean,
-    wholeSampleMax: number,
-  ): [string, Float64Array] | null;
-}
+/** The native addon's functions, as its package declares them (libs/fs-scan/index.d.ts). */
+export type NativeScan = NonNullable<typeof addon>;
 
 const require = createRequire(import.meta.url);
 
