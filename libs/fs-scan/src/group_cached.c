@@ -150,29 +150,25 @@ static int by_path(const void *pa, const void *pb, void *ctx) {
   return cmp_js(a->path, a->path_len, b->path, b->path_len);
 }
 
+// Makes room for `need` elements of `size` bytes in *data (capacity *cap, doubling from `first`): 0, or -1.
+static int reserve(void **data, size_t *cap, size_t need, size_t size, size_t first) {
+  if (need <= *cap) return 0;
+  size_t c = *cap ? *cap : first;
+  while (c < need) c *= 2;
+  void *d = realloc(*data, c * size);
+  if (!d) return -1;
+  *data = d;
+  *cap = c;
+  return 0;
+}
+
 // Records a group, its paths in the report's order (as JS sorts strings).
 static void add_group(groups_t *gs, item_t *items, double size, const char *hash, size_t hash_len, const uint32_t *members, size_t n) {
   if (gs->failed) return;
-  if (gs->len == gs->cap) {
-    size_t cap = gs->cap ? gs->cap * 2 : 1024;
-    group_t *ng = realloc(gs->g, cap * sizeof *ng);
-    if (!ng) {
-      gs->failed = 1;
-      return;
-    }
-    gs->g = ng;
-    gs->cap = cap;
-  }
-  if (gs->mlen + n > gs->mcap) {
-    size_t cap = gs->mcap ? gs->mcap : 4096;
-    while (gs->mlen + n > cap) cap *= 2;
-    uint32_t *nm = realloc(gs->members, cap * sizeof *nm);
-    if (!nm) {
-      gs->failed = 1;
-      return;
-    }
-    gs->members = nm;
-    gs->mcap = cap;
+  if (reserve((void **)&gs->g, &gs->cap, gs->len + 1, sizeof *gs->g, 1024) != 0 ||
+      reserve((void **)&gs->members, &gs->mcap, gs->mlen + n, sizeof *gs->members, 4096) != 0) {
+    gs->failed = 1;
+    return;
   }
   memcpy(gs->members + gs->mlen, members, n * sizeof *members);
   qsort_r(gs->members + gs->mlen, n, sizeof *members, by_path, items);
