@@ -123,8 +123,10 @@ export async function runDupes(
       cache === undefined || (cacheRows !== undefined ? cacheRows.rows.length === 0 : !cache.hasEntriesUnder(plan.roots, plan.algorithm));
     // Hashing threads that will be needed start first: they load while the scan runs.
     if (startHashersEarly && tryNative) hasher.start();
-    // A tree whose every needed hash is cached is grouped by the scan itself, without a record per file.
-    const groupCached = { includeEmpty: plan.includeEmpty, emptyHash: hasher.emptyHash() };
+    // A tree whose every needed hash is cached is grouped by the scan itself, without a record per
+    // file (not tried on a cache holding nothing below the roots: it would give up at once).
+    const groupCached =
+      cacheRows !== undefined && cacheRows.rows.length > 0 ? { includeEmpty: plan.includeEmpty, emptyHash: hasher.emptyHash() } : undefined;
     const native = tryNative ? scanTreeNatively(plan.roots, plan.spec, { cacheRows, groupCached }) : undefined;
     const fromCache = native?.grouped;
     if (native !== undefined) {
