@@ -225,7 +225,7 @@ export class SqliteHashCache implements HashCache {
 
   /**
    * Every row at or below `roots` in one range read, for a native scan to match files against as it
-   * lists them (`scanFilesNatively`). Afterwards a directory below the roots without one of these
+   * lists them (`scanTreeNatively`). Afterwards a directory below the roots without one of these
    * rows is known to be new: its entries are appended, as after a lookup that found none. Undefined
    * when the rows exceed `maxPrefetchBytes`: memory stays bounded, and lookups do the work instead.
    */
