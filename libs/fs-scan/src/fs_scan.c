@@ -716,6 +716,35 @@ static size_t put_uint(char *dst, double v) {
   return n;
 }
 
+// A file's identity as the cache writes it ("size,mtime_sec,mtime_nsec,ino,dev") from its fields in
+// scan order (size, dev, ino, mtime s, ns): its length, or 0 when a field is not a whole number.
+static size_t identity_text(char *dst, const double *fields) {
+  static const int order[5] = {0, 3, 4, 2, 1};
+  size_t len = 0;
+  for (int k = 0; k < 5; k++) {
+    if (k) dst[len++] = ',';
+    size_t n = put_uint(dst + len, fields[order[k]]);
+    if (n == 0) return 0;
+    len += n;
+  }
+  return len;
+}
+
+// Splits the cache entry at *q (five NUL-terminated fields: name, identity, stored_at, sample, full)
+// and moves *q past it; false at the row's end or on a torn entry (what came before still counts).
+static bool next_entry(const char **q, const char *end, const char *f[5], size_t fl[5]) {
+  const char *at = *q;
+  for (int k = 0; k < 5; k++) {
+    const char *z = at < end ? memchr(at, 0, (size_t)(end - at)) : NULL;
+    if (!z) return false;
+    f[k] = at;
+    fl[k] = (size_t)(z - at);
+    at = z + 1;
+  }
+  *q = at;
+  return true;
+}
+
 
 typedef struct {
   char *data;
@@ -818,17 +847,9 @@ static int32_t cache_row_of(const scan_cache_t *c, const char *key, size_t klen)
 // Splits row `r` into the worker's entry list; rows of many entries also get a table by name.
 static int load_row(scan_worker_t *w, const char *row, size_t rlen) {
   w->nents = 0;
-  const char *q = row, *rend = row + rlen;
-  while (q < rend) {
-    const char *f[5];
-    size_t fl[5];
-    for (int k = 0; k < 5; k++) {
-      const char *z = memchr(q, 0, (size_t)(rend - q));
-      if (!z) return 0;  // a torn entry ends the row: what came before still matches
-      f[k] = q;
-      fl[k] = (size_t)(z - q);
-      q = z + 1;
-    }
+  const char *q = row, *f[5];
+  size_t fl[5];
+  while (next_entry(&q, row + rlen, f, fl)) {
     if (w->nents == w->ecap) {
       size_t cap = w->ecap ? w->ecap * 2 : 256;
       row_entry_t *ne = realloc(w->ents, cap * sizeof *ne);
@@ -976,18 +997,9 @@ static int scan_one(scan_worker_t *w, scan_dir_t dir, scan_dir_t **subdirs, size
     if (cache) {
       const row_entry_t *e = NULL;
       if (row >= 0) {
-        // The identity as the cache writes it: size, mtime s, ns, inode, device.
         char id[128];
-        size_t idlen = 0, n;
-        const double fields[5] = {o[0], o[3], o[4], o[2], o[1]};
-        int ok = 1;
-        for (int k = 0; k < 5 && ok; k++) {
-          if (k) id[idlen++] = ',';
-          n = put_uint(id + idlen, fields[k]);
-          ok = n > 0;
-          idlen += n;
-        }
-        if (ok) e = find_entry(w, &cursor, nm, nlen, id, idlen);
+        size_t idlen = identity_text(id, o);
+        if (idlen > 0) e = find_entry(w, &cursor, nm, nlen, id, idlen);
       }
       if (e) {
         cache->hit[row] = 1;
@@ -1373,17 +1385,9 @@ static napi_value match_entries(napi_env env, napi_callback_info info) {
     size_t rlen = 0;
     napi_get_buffer_info(env, v, &bytes, &rlen);
     rows[r] = bytes;
-    const char *q = rows[r], *rend = rows[r] + rlen;
-    while (q < rend) {
-      const char *f[5];
-      size_t fl[5];
-      int ok = 1;
-      for (int k = 0; k < 5; k++) {
-        const char *z = memchr(q, 0, (size_t)(rend - q));
-        if (!z) { ok = 0; break; }
-        f[k] = q; fl[k] = (size_t)(z - q); q = z + 1;
-      }
-      if (!ok) break;
+    const char *q = rows[r], *f[5];
+    size_t fl[5];
+    while (next_entry(&q, rows[r] + rlen, f, fl)) {
       if (nent == ecap) { ecap *= 2; ents = realloc(ents, ecap * sizeof *ents); }
       ents[nent++] = (cache_entry_t){(int32_t)r, f[0], fl[0], f[1], fl[1], f[3], fl[3], f[4], fl[4]};
     }
@@ -1413,16 +1417,9 @@ static napi_value match_entries(napi_env env, napi_callback_info info) {
     int32_t d = dir_of[i];
     const cache_entry_t *found = NULL;
     if (d >= 0 && (uint32_t)d < nrows && rows[d]) {
-      size_t wl = 0, n;
-      int ok = 1;
-      // ids come as the hashers pack them (size, dev, ino, mtime s, ns); entries hold size, mtime s, ns, ino, dev.
-      static const int text_order[5] = {0, 3, 4, 2, 1};
-      for (int k = 0; k < 5 && ok; k++) {
-        if (k) want[wl++] = ',';
-        n = put_uint(want + wl, ids[(size_t)i * 5 + text_order[k]]);
-        ok = n > 0;
-        wl += n;
-      }
+      // ids come as the hashers pack them, the scan's order.
+      size_t wl = identity_text(want, ids + (size_t)i * 5);
+      int ok = wl > 0;
       uint64_t h = XXH3_64bits_withSeed(name, nlen, (uint64_t)d);
       // Every entry of this name in this directory: a name written twice is served by whichever matches.
       for (size_t k = (size_t)h & (cap - 1); ok && slots[k] >= 0; k = (k + 1) & (cap - 1)) {
