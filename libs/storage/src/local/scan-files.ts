@@ -76,10 +76,10 @@ export function scanTreeNatively(roots: readonly string[], spec: FilterSpec, opt
   const scan = opts.scan === undefined ? nativeScan : opts.scan;
   if (scan === null || !canScanNatively(spec)) return undefined;
   const { cacheRows } = opts;
-  const { matchesName, matchesStat } = compileFilter(spec);
-  const groupable = cacheRows !== undefined && roots.length === 1 && matchesName === undefined && matchesStat === undefined;
   const group: [boolean, number] | undefined =
-    groupable && opts.groupCached ? [opts.groupCached.includeEmpty, WHOLE_SAMPLE_MAX] : undefined;
+    opts.groupCached && groupsFromCache(spec, roots.length, cacheRows !== undefined)
+      ? [opts.groupCached.includeEmpty, WHOLE_SAMPLE_MAX]
+      : undefined;
   let grouped: CachedGrouping | undefined;
   const scanned: ScannedRoot[] = [];
   const errors: PathError[] = [];
@@ -146,14 +146,21 @@ export function groupCachedNatively(
   opts: { includeEmpty: boolean; emptyHash: string; native?: NativeScan | null },
 ): CachedGrouping | undefined {
   const native = opts.native === undefined ? nativeScan : opts.native;
-  const { matchesName, matchesStat } = compileFilter(scan.spec);
-  if (native === null || !scan.matchedCache || scan.roots.length !== 1 || matchesName !== undefined || matchesStat !== undefined)
-    return undefined;
+  if (native === null || !groupsFromCache(scan.spec, scan.roots.length, scan.matchedCache)) return undefined;
   const [{ joined, fields, hints }] = scan.roots;
   const count = fields.length / 5;
   const found = native.groupCached(joined, count, fields, hints, opts.includeEmpty, WHOLE_SAMPLE_MAX);
   if (found === null) return undefined;
   return parseGroups(found[0], found[1], opts.emptyHash);
+}
+
+/**
+ * Whether a scan may be grouped natively from the cache: its files were matched against cache rows,
+ * it has one root (several may overlap) and no name or stat filter leaves files out.
+ */
+function groupsFromCache(spec: FilterSpec, roots: number, matchedCache: boolean): boolean {
+  const { matchesName, matchesStat } = compileFilter(spec);
+  return matchedCache && roots === 1 && matchesName === undefined && matchesStat === undefined;
 }
 
 /** groupCached's text (`size\0hash\0count\0path\0…` per group) and stats as groups and counts. */

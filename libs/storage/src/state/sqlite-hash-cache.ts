@@ -86,6 +86,11 @@ interface DirGroup {
   names: string[];
 }
 
+/** The keys at or below a directory's key: from it, up to (not including) it with its final '/' (0x2f) raised to '0' (0x30). */
+function keyRange(prefix: string): [string, string] {
+  return [prefix, prefix.slice(0, -1) + '0'];
+}
+
 function groupByDirectory(paths: readonly string[]): DirGroup[] {
   const byKey = new Map<string, DirGroup>();
   const resolved = new Map<string, DirGroup>();
@@ -217,9 +222,7 @@ export class SqliteHashCache implements HashCache {
     this.flush();
     const any = this.db.prepare('SELECT EXISTS (SELECT 1 FROM dir_hashes WHERE algo = ? AND dir >= ? AND dir < ?)').pluck(true);
     return roots.some((r) => {
-      const prefix = cacheKeyOfDirectory(r);
-      // Every key starting with `prefix` sorts below the prefix with its final '/' (0x2f) raised to '0' (0x30).
-      return any.get(algorithm, prefix, prefix.slice(0, -1) + '0') === 1;
+      return any.get(algorithm, ...keyRange(cacheKeyOfDirectory(r))) === 1;
     });
   }
 
@@ -242,8 +245,7 @@ export class SqliteHashCache implements HashCache {
     const lastSeen: number[] = [];
     const seen = new Set<string>();
     for (const prefix of prefixes) {
-      // Every key starting with `prefix` sorts below the prefix with its final '/' (0x2f) raised to '0' (0x30).
-      for (const [dir, at, row] of range.iterate(algorithm, prefix, prefix.slice(0, -1) + '0') as Iterable<[string, number, Buffer]>) {
+      for (const [dir, at, row] of range.iterate(algorithm, ...keyRange(prefix)) as Iterable<[string, number, Buffer]>) {
         if (seen.has(dir)) continue; // overlapping roots
         bytes += row.length + dir.length;
         if (bytes > budget) return undefined;
