@@ -1,3 +1,6 @@
+/** A scanDupes result held in native memory (an opaque external value). */
+type DupesHandle = { readonly __scanDupesHandle: never };
+
 /** The native scanner, or null when it was not built. */
 declare const addon: {
   /** Names joined by NUL, and a kind per name: 0 unknown, 1 file, 2 dir, 3 symlink, 4 other. */
@@ -16,8 +19,7 @@ declare const addon: {
    * With `cache` (the root's cache key, directory keys joined by NUL, their rows as matchEntries reads
    * them) each file is matched in its directory's row as it is listed: hints holds `sample\0full\0`
    * per file (both empty on a miss) and a flag per row says it served a file; without, '' and an
-   * empty array. With `group` too, when every hash the duplicate grouping needs was matched, the
-   * last two results are groupCached's (and paths and hints are ''); null otherwise.
+   * empty array.
    */
   scanFiles(
     root: string,
@@ -25,8 +27,41 @@ declare const addon: {
     maxDepth: number,
     threads: number,
     cache?: [rootKey: string, keys: string, rows: Buffer[]],
-    group?: [includeEmpty: boolean, wholeSampleMax: number],
-  ): [string, Float64Array, string, string, Uint8Array, string | null, Float64Array | null];
+  ): [string, Float64Array, string, string, Uint8Array];
+  /**
+   * scanFiles' scan, its files kept in native memory for the duplicate pipeline: grouped by size (hard
+   * links collapsed to their smallest path as JS orders strings; empty files only with includeEmpty),
+   * then by sample and whole hash as dupesHash or the cache's hints give them. Returns the handle
+   * the dupes* calls take, the scan's failures and its row flags.
+   */
+  scanDupes(
+    root: string,
+    hidden: boolean,
+    maxDepth: number,
+    threads: number,
+    cache: [rootKey: string, keys: string, rows: Buffer[]] | undefined,
+    group: [includeEmpty: boolean, wholeSampleMax: number],
+  ): [DupesHandle, string, Uint8Array];
+  /**
+   * Hashes (XXH3-128, as hashBatch, on `threads` threads off the JS thread) what a phase still lacks:
+   * scope 0 the candidates' samples (head and tail `block` bytes), scope 1 the whole files larger
+   * than their sample whose samples collide. A file that fails or is no longer what the scan
+   * recorded is left out of every group; failures come back as `path\0code\0message\0` triples.
+   * `progress` ([files, bytes] hashed) is updated as it goes.
+   */
+  dupesHash(handle: DupesHandle, scope: 0 | 1, block: number, threads: number, progress?: Float64Array): Promise<string>;
+  /** How many files dupesHash would hash for the scope now; −1 for scope 1 while samples are missing. */
+  dupesMissing(handle: DupesHandle, scope: 0 | 1): number;
+  /** The scan's paths, fields and hints as scanFiles returns them (for the engine's pipeline). */
+  dupesFiles(handle: DupesHandle): [string, Float64Array, string];
+  /**
+   * The groups (as groupCached gives them), stats [files, extra hard links, empty files skipped,
+   * candidates, cache hits, samples hashed, whole files hashed, bytes hashed] and the cache rows of
+   * the files hashed in this run, flat: [directory key, entries, count, …] (entries as the cache
+   * stores them, stored at `storedAt`; none when the scan had no cache rows). Null while a hash the
+   * grouping needs is missing.
+   */
+  dupesResult(handle: DupesHandle, storedAt: number): [string, Float64Array, (string | number)[]] | null;
   /**
    * Copies `source` to `target`, which must not exist (created with the source's mode), on the
    * thread pool: copy_file_range in 8 MiB chunks (read/write where it cannot go). With `flush`,

@@ -220,6 +220,28 @@ describe('the native tree scan (--no-ignore, no excludes, no -L) against the por
       }
     },
   );
+
+  it('with a hash cache (the whole pipeline in the addon), a first run and a warm rerun report what the portable walk reports', async () => {
+    // Writable by nobody: each walk gets its own database.
+    const state = fs.mkdtempSync(path.join(os.tmpdir(), 'filer-native-state-'));
+    fs.chmodSync(state, 0o777);
+    try {
+      const args = (db: string): string[] => [t.root, '--no-ignore', '--cache', path.join(state, db), '--format', 'json'];
+      for (const run of ['first', 'warm']) {
+        const native = await dupes(args('native.db'), { asUser });
+        const portable = await dupes(args('portable.db'), { asUser, env: { FILER_NATIVE_SCAN: '0' } });
+        expect(native.code).toBe(portable.code);
+        expect(native.stdout).toBe(portable.stdout);
+        expect(splitRecords(native.stderr, '\n').sort()).toEqual(splitRecords(portable.stderr, '\n').sort());
+        const { summary } = JSON.parse(native.stdout) as JsonReport;
+        if (run === 'first') expect(summary).toMatchObject({ cacheHits: 0, groups: 2 });
+        // Only what failed is tried again: the unreadable file's sample.
+        else expect(summary).toMatchObject({ cacheHits: 4, bytesRead: 0, fullyHashed: 0, sampled: 1 });
+      }
+    } finally {
+      fs.rmSync(state, { recursive: true, force: true });
+    }
+  });
 });
 
 describe('symbolic links', () => {

@@ -20,7 +20,7 @@
 // crossing into wasm per file and file bytes never reach JS.
 #define XXH_INLINE_ALL
 #include "xxhash.h"
-#include "group_cached.h"
+#include "dupe_session.h"
 
 enum { KIND_UNKNOWN = 0, KIND_FILE = 1, KIND_DIR = 2, KIND_SYMLINK = 3, KIND_OTHER = 4 };
 #define STAT_FIELDS 7
@@ -1074,32 +1074,43 @@ static void *scan_worker(void *arg) {
   return NULL;
 }
 
-// scanFiles(root, hidden, maxDepth, threads[, cache[, group]]) -> [paths joined by NUL, Float64Array
-// count × [size, dev, ino, mtimeSec, mtimeNsec], failures as path\0code\0message\0 triples, hints,
-// Uint8Array hit per row, groups, group stats]. Symlinks are neither followed nor reported (they are
-// not regular files); maxDepth < 0 is no limit. With several threads the order of the files is not
-// fixed. `cache` = [root's key, row keys joined by NUL, rows (Buffers, entries as matchEntries reads
-// them)]: each file is matched in its directory's row as it is listed, and hints holds
-// "sample\0full\0" per file, both empty on a miss ('' and an empty array without `cache`).
-// `group` = [includeEmpty, wholeSampleMax] (with `cache`): when every hash the duplicate grouping
-// needs was matched, the groups and stats are what groupCached returns and paths and hints are ''
-// (never turned into JS strings); otherwise both are null.
-static napi_value scan_files(napi_env env, napi_callback_info info) {
-  size_t argc = 6;
-  napi_value argv[6];
-  napi_get_cb_info(env, info, &argc, argv, NULL, NULL);
-  char *root = get_string(env, argv[0], NULL);
+// What one scan found, its threads' buffers joined: paths (each ending in NUL), count × SCAN_FIELDS
+// fields, failures, and with cache rows the hints ("sample\0full\0" per file), the flags of the rows
+// that served a file, and the root's cache key.
+typedef struct {
+  char *paths, *errs, *hints;
+  size_t plen, elen, hlen, count;
+  double *meta;
+  char *root_key;
+  size_t root_key_len, root_len;
+  napi_value hit;
+} scan_out_t;
+
+static void free_scan_out(scan_out_t *o) {
+  free(o->paths);
+  free(o->errs);
+  free(o->hints);
+  free(o->meta);
+  free(o->root_key);
+}
+
+// Runs a scan for scanFiles and scanDupes, whose first five arguments it reads: root, hidden,
+// maxDepth, threads and the optional cache ([root's key, row keys joined by NUL, row Buffers]).
+// false with a JS exception pending.
+static bool run_scan(napi_env env, size_t argc, napi_value *argv, scan_out_t *out) {
+  memset(out, 0, sizeof *out);
+  char *root = get_string(env, argv[0], &out->root_len);
   scan_shared_t sh = {.busy = 0, .oom = 0, .hidden = false, .max_depth = -1, .cache = NULL};
   int32_t threads = 1;
   napi_get_value_bool(env, argv[1], &sh.hidden);
   napi_get_value_int32(env, argv[2], &sh.max_depth);
   napi_get_value_int32(env, argv[3], &threads);
   if (!root) {
-    napi_throw_type_error(env, NULL, "scanFiles: root must be a string");
-    return NULL;
+    napi_throw_type_error(env, NULL, "scan: root must be a string");
+    return false;
   }
   scan_cache_t cache = {0};
-  char *root_key = NULL, *keys_joined = NULL;
+  char *keys_joined = NULL;
   napi_value hit_ab = NULL;
   napi_valuetype cache_type = napi_undefined;
   if (argc >= 5) napi_typeof(env, argv[4], &cache_type);
@@ -1109,16 +1120,18 @@ static napi_value scan_files(napi_env env, napi_callback_info info) {
     napi_get_element(env, argv[4], 1, &v_keys);
     napi_get_element(env, argv[4], 2, &v_rows);
     size_t keys_len = 0;
-    root_key = get_string(env, v_key, &cache.root_key_len);
+    out->root_key = get_string(env, v_key, &out->root_key_len);
     keys_joined = get_string(env, v_keys, &keys_len);
     napi_get_array_length(env, v_rows, &cache.n);
-    if (!root_key || !keys_joined) {
-      free(root); free(root_key); free(keys_joined);
-      napi_throw_type_error(env, NULL, "scanFiles: cache must be [rootKey, keys, rows]");
-      return NULL;
+    if (!out->root_key || !keys_joined) {
+      free(root); free(out->root_key); free(keys_joined);
+      out->root_key = NULL;
+      napi_throw_type_error(env, NULL, "scan: cache must be [rootKey, keys, rows]");
+      return false;
     }
-    cache.root_key = root_key;
-    cache.root_len = strlen(root);
+    cache.root_key = out->root_key;
+    cache.root_key_len = out->root_key_len;
+    cache.root_len = out->root_len;
     cache.cap = 64;
     while (cache.cap < (size_t)cache.n * 2) cache.cap *= 2;
     cache.keys = calloc(cache.n + 1, sizeof *cache.keys);
@@ -1153,20 +1166,6 @@ static napi_value scan_files(napi_env env, napi_callback_info info) {
     }
     sh.cache = &cache;
   }
-  struct {
-    bool wanted, include_empty;
-    double whole_max;
-  } group = {false, false, 0};
-  napi_valuetype group_type = napi_undefined;
-  if (argc >= 6) napi_typeof(env, argv[5], &group_type);
-  if (group_type == napi_object) {
-    napi_value v;
-    group.wanted = true;
-    napi_get_element(env, argv[5], 0, &v);
-    napi_get_value_bool(env, v, &group.include_empty);
-    napi_get_element(env, argv[5], 1, &v);
-    napi_get_value_double(env, v, &group.whole_max);
-  }
   if (threads < 1) threads = 1;
   if (threads > 16) threads = 16;
   pthread_mutex_init(&sh.mu, NULL);
@@ -1189,80 +1188,529 @@ static napi_value scan_files(napi_env env, napi_callback_info info) {
   pthread_mutex_destroy(&sh.mu);
   pthread_cond_destroy(&sh.cv);
   free(cache.keys); free(cache.key_len); free(cache.rows); free(cache.row_len); free(cache.slots);
-  free(root_key); free(keys_joined);
+  free(keys_joined);
 
-  size_t count = 0, plen = 0, elen = 0, hlen = 0;
   for (int i = 0; i <= started; i++) {
-    count += workers[i].count;
-    plen += workers[i].paths.len;
-    elen += workers[i].errs.len;
-    hlen += workers[i].hints.len;
+    out->count += workers[i].count;
+    out->plen += workers[i].paths.len;
+    out->elen += workers[i].errs.len;
+    out->hlen += workers[i].hints.len;
   }
-  napi_value js_paths = NULL, js_stats, js_errs, js_hints, js_hit, ab;
   // Beyond this the joined paths would not fit in one JS string: the caller walks portably instead.
-  if (!sh.oom && (plen > SCAN_MAX_PATH_BYTES || hlen > SCAN_MAX_PATH_BYTES)) {
+  if (!sh.oom && (out->plen > SCAN_MAX_PATH_BYTES || out->hlen > SCAN_MAX_PATH_BYTES)) {
     free_scan_workers(workers, started + 1);
-    napi_throw_error(env, "E2BIG", "scanFiles: too many paths for one call");
-    return NULL;
+    free_scan_out(out);
+    napi_throw_error(env, "E2BIG", "scan: too many paths for one call");
+    return false;
   }
-  // The threads' paths, failures and hints, each joined into one buffer.
-  char *paths = sh.oom ? NULL : malloc(plen + 1), *errs = sh.oom ? NULL : malloc(elen + 1), *hints = sh.oom ? NULL : malloc(hlen + 1);
-  void *data = NULL;
-  bool grouped = false;
-  napi_value js_groups, js_group_stats;
-  napi_get_null(env, &js_groups);
-  napi_get_null(env, &js_group_stats);
-  if (paths && errs && hints) {
-    size_t pat = 0, eat = 0, hat = 0, fat = 0;
-    napi_create_arraybuffer(env, count * SCAN_FIELDS * sizeof(double), &data, &ab);
-    for (int i = 0; i <= started; i++) {
-      if (workers[i].paths.len) memcpy(paths + pat, workers[i].paths.data, workers[i].paths.len);
-      if (workers[i].errs.len) memcpy(errs + eat, workers[i].errs.data, workers[i].errs.len);
-      if (workers[i].hints.len) memcpy(hints + hat, workers[i].hints.data, workers[i].hints.len);
-      if (workers[i].count) memcpy((double *)data + fat, workers[i].stats, workers[i].count * SCAN_FIELDS * sizeof(double));
-      pat += workers[i].paths.len;
-      eat += workers[i].errs.len;
-      hat += workers[i].hints.len;
-      fat += workers[i].count * SCAN_FIELDS;
-    }
-    napi_create_typedarray(env, napi_float64_array, count * SCAN_FIELDS, ab, 0, &js_stats);
-    napi_create_string_utf8(env, errs, elen, &js_errs);
-    if (group.wanted && sh.cache) {
-      // Grouped here when every needed hash was matched: the paths and hints never become JS strings.
-      group_input_t in = {paths, plen, data, hints, hlen, (uint32_t)count, group.include_empty, group.whole_max};
-      char *out = NULL;
-      size_t out_len = 0;
-      double gstats[4];
-      if (group_cached(&in, &out, &out_len, gstats) == GROUP_OK) {
-        void *gdata;
-        napi_value gab;
-        napi_create_string_utf8(env, out ? out : "", out_len, &js_groups);
-        napi_create_arraybuffer(env, sizeof gstats, &gdata, &gab);
-        memcpy(gdata, gstats, sizeof gstats);
-        napi_create_typedarray(env, napi_float64_array, 4, gab, 0, &js_group_stats);
-        grouped = true;
-      }
-      free(out);
-    }
-    // The last path's NUL is not part of the joined string.
-    if (napi_create_string_utf8(env, paths, grouped || plen == 0 ? 0 : plen - 1, &js_paths) != napi_ok) js_paths = NULL;
-    napi_create_string_utf8(env, hints, grouped ? 0 : hlen, &js_hints);
+  // The threads' paths, fields, failures and hints, each joined into one buffer.
+  if (!sh.oom) {
+    out->paths = malloc(out->plen + 1);
+    out->errs = malloc(out->elen + 1);
+    out->hints = malloc(out->hlen + 1);
+    out->meta = malloc((out->count ? out->count : 1) * SCAN_FIELDS * sizeof(double));
+  }
+  if (sh.oom || !out->paths || !out->errs || !out->hints || !out->meta) {
+    free_scan_workers(workers, started + 1);
+    free_scan_out(out);
+    napi_throw_error(env, "ENOMEM", "scan: out of memory");
+    return false;
+  }
+  size_t pat = 0, eat = 0, hat = 0, fat = 0;
+  for (int i = 0; i <= started; i++) {
+    if (workers[i].paths.len) memcpy(out->paths + pat, workers[i].paths.data, workers[i].paths.len);
+    if (workers[i].errs.len) memcpy(out->errs + eat, workers[i].errs.data, workers[i].errs.len);
+    if (workers[i].hints.len) memcpy(out->hints + hat, workers[i].hints.data, workers[i].hints.len);
+    if (workers[i].count) memcpy(out->meta + fat, workers[i].stats, workers[i].count * SCAN_FIELDS * sizeof(double));
+    pat += workers[i].paths.len;
+    eat += workers[i].errs.len;
+    hat += workers[i].hints.len;
+    fat += workers[i].count * SCAN_FIELDS;
   }
   free_scan_workers(workers, started + 1);
-  free(paths);
-  free(errs);
-  free(hints);
+  if (hit_ab) napi_create_typedarray(env, napi_uint8_array, cache.n, hit_ab, 0, &out->hit);
+  else {
+    napi_value empty;
+    napi_create_arraybuffer(env, 0, NULL, &empty);
+    napi_create_typedarray(env, napi_uint8_array, 0, empty, 0, &out->hit);
+  }
+  return true;
+}
+
+// scanFiles(root, hidden, maxDepth, threads[, cache]) -> [paths joined by NUL, Float64Array count ×
+// [size, dev, ino, mtimeSec, mtimeNsec], failures as path\0code\0message\0 triples, hints, Uint8Array
+// hit per row]. Symlinks are neither followed nor reported (they are not regular files); maxDepth < 0
+// is no limit. With several threads the order of the files is not fixed. `cache` = [root's key, row
+// keys joined by NUL, rows (Buffers, entries as matchEntries reads them)]: each file is matched in its
+// directory's row as it is listed, and hints holds "sample\0full\0" per file, both empty on a miss
+// ('' and an empty array without `cache`).
+static napi_value scan_files(napi_env env, napi_callback_info info) {
+  size_t argc = 5;
+  napi_value argv[5];
+  napi_get_cb_info(env, info, &argc, argv, NULL, NULL);
+  scan_out_t s;
+  if (!run_scan(env, argc, argv, &s)) return NULL;
+  napi_value js_paths = NULL, js_stats, js_errs, js_hints, ab;
+  void *data;
+  napi_create_arraybuffer(env, s.count * SCAN_FIELDS * sizeof(double), &data, &ab);
+  if (s.count) memcpy(data, s.meta, s.count * SCAN_FIELDS * sizeof(double));
+  napi_create_typedarray(env, napi_float64_array, s.count * SCAN_FIELDS, ab, 0, &js_stats);
+  napi_create_string_utf8(env, s.errs, s.elen, &js_errs);
+  // The last path's NUL is not part of the joined string.
+  if (napi_create_string_utf8(env, s.paths, s.plen == 0 ? 0 : s.plen - 1, &js_paths) != napi_ok) js_paths = NULL;
+  napi_create_string_utf8(env, s.hints, s.hlen, &js_hints);
+  free_scan_out(&s);
   if (!js_paths) {
     napi_throw_error(env, "ENOMEM", "scanFiles: out of memory");
     return NULL;
   }
-  if (hit_ab) napi_create_typedarray(env, napi_uint8_array, cache.n, hit_ab, 0, &js_hit);
-  else {
-    napi_value empty;
-    napi_create_arraybuffer(env, 0, NULL, &empty);
-    napi_create_typedarray(env, napi_uint8_array, 0, empty, 0, &js_hit);
+  return js_tuple(env, 5, (napi_value[]){js_paths, js_stats, js_errs, js_hints, s.hit});
+}
+
+// --- scanDupes: the duplicate pipeline over a scan that never leaves native memory ---------------
+
+#define DUPES_MAGIC 0x44555045u
+
+// A scan held for the duplicate pipeline: its buffers, the session grouping them, and the counts
+// of what this run hashed.
+typedef struct {
+  uint32_t magic;
+  scan_out_t scan;
+  dupe_session_t *session;
+  bool busy;
+  double sampled, fully_hashed, bytes_read;
+} dupes_t;
+
+static void dupes_finalize(napi_env env, void *data, void *hint) {
+  (void)env;
+  (void)hint;
+  dupes_t *d = data;
+  dupe_session_free(d->session);
+  free_scan_out(&d->scan);
+  free(d);
+}
+
+// The dupes_t behind a handle, or NULL with a TypeError (also while a hashing phase runs on it).
+static dupes_t *dupes_of(napi_env env, napi_value v, const char *fn) {
+  napi_valuetype t;
+  void *data = NULL;
+  if (napi_typeof(env, v, &t) != napi_ok || t != napi_external || napi_get_value_external(env, v, &data) != napi_ok || !data ||
+      ((dupes_t *)data)->magic != DUPES_MAGIC) {
+    char msg[96];
+    snprintf(msg, sizeof msg, "%s: not a scanDupes handle", fn);
+    napi_throw_type_error(env, NULL, msg);
+    return NULL;
   }
-  return js_tuple(env, 7, (napi_value[]){js_paths, js_stats, js_errs, js_hints, js_hit, js_groups, js_group_stats});
+  dupes_t *d = data;
+  if (d->busy) {
+    char msg[96];
+    snprintf(msg, sizeof msg, "%s: a hashing phase is still running on this scan", fn);
+    napi_throw_error(env, "EBUSY", msg);
+    return NULL;
+  }
+  return d;
+}
+
+// scanDupes(root, hidden, maxDepth, threads, cache | undefined, [includeEmpty, wholeSampleMax]) ->
+// [handle, failures (as scanFiles), Uint8Array hit per row]: scanFiles' scan, its files grouped by
+// size (hard links collapsed) in native memory for dupesHash and dupesResult.
+static napi_value scan_dupes(napi_env env, napi_callback_info info) {
+  size_t argc = 6;
+  napi_value argv[6];
+  napi_get_cb_info(env, info, &argc, argv, NULL, NULL);
+  bool include_empty = false;
+  double whole_max = 0;
+  napi_valuetype t = napi_undefined;
+  if (argc >= 6) napi_typeof(env, argv[5], &t);
+  if (t != napi_object) {
+    napi_throw_type_error(env, NULL, "scanDupes: expected [includeEmpty, wholeSampleMax]");
+    return NULL;
+  }
+  napi_value v;
+  napi_get_element(env, argv[5], 0, &v);
+  napi_get_value_bool(env, v, &include_empty);
+  napi_get_element(env, argv[5], 1, &v);
+  napi_get_value_double(env, v, &whole_max);
+  dupes_t *d = calloc(1, sizeof *d);
+  if (!d) {
+    napi_throw_error(env, "ENOMEM", "scanDupes: out of memory");
+    return NULL;
+  }
+  d->magic = DUPES_MAGIC;
+  if (!run_scan(env, argc, argv, &d->scan)) {
+    free(d);
+    return NULL;
+  }
+  scan_out_t *s = &d->scan;
+  group_input_t in = {s->paths, s->plen, s->meta, s->hints, s->hlen, (uint32_t)s->count, include_empty, whole_max};
+  d->session = dupe_session_new(&in);
+  if (!d->session) {
+    free_scan_out(s);
+    free(d);
+    napi_throw_error(env, "ENOMEM", "scanDupes: out of memory");
+    return NULL;
+  }
+  napi_value handle, errs;
+  napi_create_external(env, d, dupes_finalize, NULL, &handle);
+  napi_create_string_utf8(env, s->errs, s->elen, &errs);
+  return js_tuple(env, 3, (napi_value[]){handle, errs, s->hit});
+}
+
+// One hashing phase of a scanDupes handle, on threads of its own, off the JS thread.
+typedef struct {
+  dupes_t *d;
+  int scope;
+  uint32_t block;
+  int threads;
+  uint32_t *list;
+  long n;
+  uint32_t next;
+  double *res;           // n × SAMPLE_FIELDS, as hashBatch's
+  unsigned char *dig;    // n × 16
+  double *progress;      // [files hashed, bytes hashed], or NULL
+  uint64_t files_done, bytes_done;
+  int failure;           // 0, ENOMEM, or -2 (a sample still missing)
+  buf_t errs;
+  napi_ref handle_ref, progress_ref;
+  napi_async_work work;
+  napi_deferred deferred;
+} dupes_job_t;
+
+static void store_progress(double *slot, uint64_t v) {
+  double x = (double)v;
+  __atomic_store(slot, &x, __ATOMIC_RELAXED);
+}
+
+static void *dupes_hash_thread(void *arg) {
+  dupes_job_t *j = arg;
+  size_t cap = j->scope == SCOPE_SAMPLE ? 2 * (size_t)j->block : HASH_BUFFER_BYTES;
+  unsigned char *buf = malloc(cap);
+  XXH3_state_t *state = j->scope == SCOPE_SAMPLE ? NULL : XXH3_createState();
+  if (!buf || (j->scope != SCOPE_SAMPLE && !state)) {
+    __atomic_store_n(&j->failure, ENOMEM, __ATOMIC_RELAXED);
+    free(buf);
+    XXH3_freeState(state);
+    return NULL;
+  }
+  for (;;) {
+    uint32_t k = __atomic_fetch_add(&j->next, 1, __ATOMIC_RELAXED);
+    if ((long)k >= j->n) break;
+    const char *path;
+    double size;
+    dupe_session_file(j->d->session, j->list[k], &path, &size);
+    double *o = j->res + (size_t)k * SAMPLE_FIELDS;
+    unsigned char *dg = j->dig + (size_t)k * 16;
+    if (j->scope == SCOPE_SAMPLE) hash_sample(path, (size_t)size, j->block, false, buf, o, dg);
+    else hash_whole(path, (size_t)size, false, buf, state, o, dg);
+    if (j->progress) {
+      store_progress(&j->progress[0], __atomic_add_fetch(&j->files_done, 1, __ATOMIC_RELAXED));
+      store_progress(&j->progress[1], __atomic_add_fetch(&j->bytes_done, (uint64_t)o[6], __ATOMIC_RELAXED));
+    }
+  }
+  XXH3_freeState(state);
+  free(buf);
+  return NULL;
+}
+
+// Records file i's failure as "path\0code\0message\0", in the forms the engine's hasher reports.
+static void dupes_error(buf_t *errs, const char *path, int e) {
+  char msg[4352];
+  const char *code = e > 0 ? errno_name(e) : "E_CHANGED";
+  if (e > 0) snprintf(msg, sizeof msg, "%s: %s, open '%s'", code, uv_strerror(-e), path);
+  else snprintf(msg, sizeof msg, "%s", e == -1 ? "shrank while it was read" : "changed since it was scanned");
+  buf_put(errs, path, strlen(path) + 1);
+  buf_put(errs, code, strlen(code) + 1);
+  buf_put(errs, msg, strlen(msg) + 1);
+}
+
+static void dupes_hash_execute(napi_env env, void *data) {
+  (void)env;
+  dupes_job_t *j = data;
+  dupes_t *d = j->d;
+  j->n = dupe_session_missing(d->session, j->scope, &j->list);
+  if (j->n < 0) {
+    j->failure = j->n == -2 ? -2 : ENOMEM;
+    return;
+  }
+  if (j->n == 0) return;
+  j->res = malloc((size_t)j->n * SAMPLE_FIELDS * sizeof *j->res);
+  j->dig = malloc((size_t)j->n * 16);
+  if (!j->res || !j->dig) {
+    j->failure = ENOMEM;
+    return;
+  }
+  pthread_t tids[16];
+  int started = 0;
+  for (int t = 1; t < j->threads; t++)
+    if (pthread_create(&tids[started], NULL, dupes_hash_thread, j) == 0) started++;
+  dupes_hash_thread(j);
+  for (int t = 0; t < started; t++) pthread_join(tids[t], NULL);
+  if (j->failure) return;
+  static const char hexd[] = "0123456789abcdef";
+  for (long k = 0; k < j->n; k++) {
+    uint32_t i = j->list[k];
+    const double *o = j->res + (size_t)k * SAMPLE_FIELDS, *m = d->scan.meta + (size_t)i * SCAN_FIELDS;
+    int e = (int)o[0];
+    // Not what the scan recorded (size, device, inode, mtime to the ns): changed since, or while read.
+    if (e == 0 && (o[1] != m[0] || o[2] != m[1] || o[3] != m[2] || o[4] != m[3] || o[5] != m[4])) e = -2;
+    const char *path;
+    double size;
+    dupe_session_file(d->session, i, &path, &size);
+    if (e != 0) {
+      dupe_session_fail(d->session, i);
+      dupes_error(&j->errs, path, e);
+      continue;
+    }
+    char hex[32];
+    for (int b = 0; b < 16; b++) {
+      hex[2 * b] = hexd[j->dig[(size_t)k * 16 + b] >> 4];
+      hex[2 * b + 1] = hexd[j->dig[(size_t)k * 16 + b] & 15];
+    }
+    dupe_session_set(d->session, i, j->scope, hex, sizeof hex);
+    d->bytes_read += o[6];
+  }
+  if (j->scope == SCOPE_SAMPLE) d->sampled += (double)j->n;
+  else d->fully_hashed += (double)j->n;
+}
+
+static void dupes_hash_complete(napi_env env, napi_status status, void *data) {
+  (void)status;
+  dupes_job_t *j = data;
+  j->d->busy = false;
+  napi_value result;
+  if (j->failure) {
+    napi_value msg, code;
+    napi_create_string_utf8(env, j->failure == -2 ? "dupesHash: whole hashes asked before every sample" : "dupesHash: out of memory",
+                            NAPI_AUTO_LENGTH, &msg);
+    napi_create_string_utf8(env, j->failure == -2 ? "EINVAL" : "ENOMEM", NAPI_AUTO_LENGTH, &code);
+    napi_create_error(env, code, msg, &result);
+    napi_reject_deferred(env, j->deferred, result);
+  } else {
+    napi_create_string_utf8(env, j->errs.data ? j->errs.data : "", j->errs.len, &result);
+    napi_resolve_deferred(env, j->deferred, result);
+  }
+  napi_delete_reference(env, j->handle_ref);
+  if (j->progress_ref) napi_delete_reference(env, j->progress_ref);
+  napi_delete_async_work(env, j->work);
+  free(j->list);
+  free(j->res);
+  free(j->dig);
+  free(j->errs.data);
+  free(j);
+}
+
+// dupesHash(handle, scope, block, threads[, progress]) -> Promise<failures>: hashes (XXH3-128, as
+// hashBatch) what the scope still lacks, as dupe_session_missing lists it: scope 0 the candidates'
+// samples (head and tail `block` bytes), scope 1 the whole files whose samples collide. A file that
+// fails, or is no longer what the scan recorded, is left out of every group and reported as
+// "path\0code\0message\0". `progress` (Float64Array [files, bytes]) is updated as files are hashed.
+static napi_value dupes_hash(napi_env env, napi_callback_info info) {
+  size_t argc = 5;
+  napi_value argv[5];
+  napi_get_cb_info(env, info, &argc, argv, NULL, NULL);
+  dupes_t *d = argc >= 4 ? dupes_of(env, argv[0], "dupesHash") : NULL;
+  if (!d) {
+    if (argc < 4) napi_throw_type_error(env, NULL, "dupesHash: expected (handle, scope, block, threads[, progress])");
+    return NULL;
+  }
+  uint32_t scope = 0, block = 0;
+  int32_t threads = 1;
+  napi_get_value_uint32(env, argv[1], &scope);
+  napi_get_value_uint32(env, argv[2], &block);
+  napi_get_value_int32(env, argv[3], &threads);
+  if (scope > 1 || (scope == SCOPE_SAMPLE && (block == 0 || block > (1u << 24)))) {
+    napi_throw_range_error(env, NULL, "dupesHash: bad arguments");
+    return NULL;
+  }
+  dupes_job_t *j = calloc(1, sizeof *j);
+  if (!j) {
+    napi_throw_error(env, "ENOMEM", "dupesHash: out of memory");
+    return NULL;
+  }
+  j->d = d;
+  j->scope = (int)scope;
+  j->block = block;
+  j->threads = threads < 1 ? 1 : threads > 16 ? 16 : threads;
+  napi_valuetype pt = napi_undefined;
+  if (argc >= 5) napi_typeof(env, argv[4], &pt);
+  if (pt == napi_object) {
+    napi_typedarray_type t;
+    size_t len = 0;
+    void *pdata = NULL;
+    if (napi_get_typedarray_info(env, argv[4], &t, &len, &pdata, NULL, NULL) == napi_ok && t == napi_float64_array && len >= 2) {
+      j->progress = pdata;
+      napi_create_reference(env, argv[4], 1, &j->progress_ref);
+    }
+  }
+  // The handle and the progress array stay alive until the phase completes.
+  napi_create_reference(env, argv[0], 1, &j->handle_ref);
+  d->busy = true;
+  napi_value promise, name;
+  napi_create_promise(env, &j->deferred, &promise);
+  napi_create_string_utf8(env, "filer:dupesHash", NAPI_AUTO_LENGTH, &name);
+  napi_create_async_work(env, NULL, name, dupes_hash_execute, dupes_hash_complete, j, &j->work);
+  napi_queue_async_work(env, j->work);
+  return promise;
+}
+
+// dupesMissing(handle, scope) -> how many files dupesHash would hash for the scope now; -1 for scope 1
+// while samples are missing.
+static napi_value dupes_missing(napi_env env, napi_callback_info info) {
+  size_t argc = 2;
+  napi_value argv[2];
+  napi_get_cb_info(env, info, &argc, argv, NULL, NULL);
+  dupes_t *d = dupes_of(env, argv[0], "dupesMissing");
+  if (!d) return NULL;
+  uint32_t scope = 0;
+  napi_get_value_uint32(env, argv[1], &scope);
+  uint32_t *list = NULL;
+  long n = dupe_session_missing(d->session, scope == 1 ? SCOPE_FULL : SCOPE_SAMPLE, &list);
+  free(list);
+  if (n == -1) {
+    napi_throw_error(env, "ENOMEM", "dupesMissing: out of memory");
+    return NULL;
+  }
+  napi_value out;
+  napi_create_double(env, n == -2 ? -1 : (double)n, &out);
+  return out;
+}
+
+// dupesFiles(handle) -> [paths, fields, hints] as scanFiles returns them: the scan's files for the
+// engine's pipeline, when hashes are needed that this addon does not make.
+static napi_value dupes_files(napi_env env, napi_callback_info info) {
+  size_t argc = 1;
+  napi_value argv[1];
+  napi_get_cb_info(env, info, &argc, argv, NULL, NULL);
+  dupes_t *d = dupes_of(env, argv[0], "dupesFiles");
+  if (!d) return NULL;
+  scan_out_t *s = &d->scan;
+  napi_value paths, fields, hints, ab;
+  void *data;
+  napi_create_arraybuffer(env, s->count * SCAN_FIELDS * sizeof(double), &data, &ab);
+  if (s->count) memcpy(data, s->meta, s->count * SCAN_FIELDS * sizeof(double));
+  napi_create_typedarray(env, napi_float64_array, s->count * SCAN_FIELDS, ab, 0, &fields);
+  if (napi_create_string_utf8(env, s->paths, s->plen == 0 ? 0 : s->plen - 1, &paths) != napi_ok ||
+      napi_create_string_utf8(env, s->hints, s->hlen, &hints) != napi_ok) {
+    napi_throw_error(env, "ENOMEM", "dupesFiles: out of memory");
+    return NULL;
+  }
+  return js_tuple(env, 3, (napi_value[]){paths, fields, hints});
+}
+
+// The cache's rows for the files hashed in this run, as a flat array [directory key, entries, count,
+// …]: one element triple per run of files in one directory (the scan lists a directory's files
+// together), entries as the cache stores them (name, identity, stored_at, sample, full).
+static napi_value fresh_rows(napi_env env, dupes_t *d, double stored_at, bool *ok) {
+  napi_value rows;
+  napi_create_array(env, &rows);
+  *ok = true;
+  scan_out_t *s = &d->scan;
+  if (!s->root_key) return rows;
+  uint32_t *list = NULL;
+  long n = dupe_session_fresh(d->session, &list);
+  if (n < 0) {
+    *ok = false;
+    return rows;
+  }
+  buf_t key = {0}, text = {0};
+  uint32_t at = 0, in_row = 0;
+  char num[32], id[128];
+  size_t stamp_len = put_uint(num, stored_at);
+  const char *dir = NULL;
+  size_t dlen = 0;
+  for (long k = 0; k <= n && *ok; k++) {
+    const char *path = NULL;
+    size_t plen = 0, slash = 0;
+    if (k < n) {
+      double size;
+      dupe_session_file(d->session, list[k], &path, &size);
+      plen = strlen(path);
+      const char *last = memrchr(path, '/', plen);
+      slash = last ? (size_t)(last - path) : 0;
+    }
+    // A new directory (or the end): the finished row goes out.
+    if (in_row > 0 && (k == n || slash != dlen || memcmp(path, dir, dlen) != 0)) {
+      napi_value v_key, v_text, v_n;
+      if (napi_create_string_utf8(env, key.data, key.len, &v_key) != napi_ok ||
+          napi_create_string_utf8(env, text.data, text.len, &v_text) != napi_ok) {
+        *ok = false;
+        break;
+      }
+      napi_create_uint32(env, in_row, &v_n);
+      napi_set_element(env, rows, at++, v_key);
+      napi_set_element(env, rows, at++, v_text);
+      napi_set_element(env, rows, at++, v_n);
+      in_row = 0;
+      text.len = 0;
+    }
+    if (k == n) break;
+    if (in_row == 0) {
+      // The directory's key as scan_one computes it: the root's key, then what follows the root, then '/'.
+      dir = path;
+      dlen = slash;
+      size_t rel = dlen > s->root_len ? s->root_len + (path[s->root_len] == '/') : dlen;
+      key.len = 0;
+      if (buf_put(&key, s->root_key, s->root_key_len) || buf_put(&key, path + rel, dlen - rel) || (dlen > rel && buf_put(&key, "/", 1))) {
+        *ok = false;
+        break;
+      }
+    }
+    const char *sample, *full;
+    size_t sample_len, full_len;
+    dupe_session_hashes(d->session, list[k], &sample, &sample_len, &full, &full_len);
+    size_t idlen = identity_text(id, s->meta + (size_t)list[k] * SCAN_FIELDS);
+    if (idlen == 0 || stamp_len == 0) continue;
+    const char *name = path + slash + (path[slash] == '/');
+    if (buf_put(&text, name, strlen(name) + 1) || buf_put(&text, id, idlen) || buf_put(&text, "", 1) || buf_put(&text, num, stamp_len) ||
+        buf_put(&text, "", 1) || buf_put(&text, sample, sample_len) || buf_put(&text, "", 1) || buf_put(&text, full, full_len) ||
+        buf_put(&text, "", 1))
+      *ok = false;
+    in_row++;
+  }
+  free(key.data);
+  free(text.data);
+  free(list);
+  return rows;
+}
+
+// dupesResult(handle, storedAt) -> [groups, Float64Array stats, rows] or null while a needed hash is
+// missing: the groups as groupCached gives them; stats = [files, extra hard links, empty files
+// skipped, candidates, cache hits, samples hashed, whole files hashed, bytes hashed]; rows the cache
+// entries of the files hashed in this run (see fresh_rows; none without cache rows), stored at `storedAt`.
+static napi_value dupes_result(napi_env env, napi_callback_info info) {
+  size_t argc = 2;
+  napi_value argv[2];
+  napi_get_cb_info(env, info, &argc, argv, NULL, NULL);
+  dupes_t *d = dupes_of(env, argv[0], "dupesResult");
+  if (!d) return NULL;
+  double stored_at = 0;
+  napi_get_value_double(env, argv[1], &stored_at);
+  char *out = NULL;
+  size_t out_len = 0;
+  double stats[8];
+  int r = dupe_session_groups(d->session, &out, &out_len, stats);
+  napi_value result;
+  if (r == GROUP_INCOMPLETE) {
+    napi_get_null(env, &result);
+    return result;
+  }
+  bool ok = r == GROUP_OK;
+  napi_value text = NULL, js_stats, rows = NULL, ab;
+  if (ok) ok = napi_create_string_utf8(env, out ? out : "", out_len, &text) == napi_ok;
+  free(out);
+  if (ok) rows = fresh_rows(env, d, stored_at, &ok);
+  if (!ok) {
+    napi_throw_error(env, "ENOMEM", "dupesResult: out of memory");
+    return NULL;
+  }
+  stats[5] = d->sampled;
+  stats[6] = d->fully_hashed;
+  stats[7] = d->bytes_read;
+  void *data;
+  napi_create_arraybuffer(env, sizeof stats, &data, &ab);
+  memcpy(data, stats, sizeof stats);
+  napi_create_typedarray(env, napi_float64_array, 8, ab, 0, &js_stats);
+  return js_tuple(env, 3, (napi_value[]){text, js_stats, rows});
 }
 
 // --- hash-cache matching: the files asked, against their directories' cache rows ---------------
@@ -1450,7 +1898,7 @@ static napi_value match_entries(napi_env env, napi_callback_info info) {
 
 // groupCached(pathsJoined, count, meta, hintsJoined, includeEmpty, wholeUpTo) -> [groups, Float64Array
 // stats] or null: the duplicate groups of a scan (scanFiles' paths, fields and hints) when every hash
-// the grouping needs came from the cache, as group_cached.h describes; null when one is missing.
+// the grouping needs came from the cache, as dupe_session.h describes; null when one is missing.
 static napi_value group_cached_js(napi_env env, napi_callback_info info) {
   size_t argc = 6;
   napi_value argv[6];
@@ -1523,5 +1971,15 @@ NAPI_MODULE_INIT() {
   napi_set_named_property(env, exports, "matchEntries", fn);
   napi_create_function(env, "groupCached", NAPI_AUTO_LENGTH, group_cached_js, NULL, &fn);
   napi_set_named_property(env, exports, "groupCached", fn);
+  napi_create_function(env, "scanDupes", NAPI_AUTO_LENGTH, scan_dupes, NULL, &fn);
+  napi_set_named_property(env, exports, "scanDupes", fn);
+  napi_create_function(env, "dupesHash", NAPI_AUTO_LENGTH, dupes_hash, NULL, &fn);
+  napi_set_named_property(env, exports, "dupesHash", fn);
+  napi_create_function(env, "dupesMissing", NAPI_AUTO_LENGTH, dupes_missing, NULL, &fn);
+  napi_set_named_property(env, exports, "dupesMissing", fn);
+  napi_create_function(env, "dupesFiles", NAPI_AUTO_LENGTH, dupes_files, NULL, &fn);
+  napi_set_named_property(env, exports, "dupesFiles", fn);
+  napi_create_function(env, "dupesResult", NAPI_AUTO_LENGTH, dupes_result, NULL, &fn);
+  napi_set_named_property(env, exports, "dupesResult", fn);
   return exports;
 }

@@ -2,7 +2,7 @@ import { describe, expect, it } from 'vitest';
 import fc from 'fast-check';
 import { parseFilterSpec } from '@filer/core';
 import {
-  duplicatesFromCache,
+  duplicatesFromGroups,
   findDuplicates,
   WHOLE_SAMPLE_MAX,
   type CachedHashes,
@@ -59,7 +59,7 @@ async function viaEngine(files: Spec[], includeEmpty: boolean) {
 
 function viaNative(files: Spec[], includeEmpty: boolean) {
   const found = groupCachedNatively(scanOf(files), { includeEmpty, emptyHash: EMPTY });
-  return found && duplicatesFromCache(found.groups, found.counts);
+  return found && duplicatesFromGroups(found.groups, found.stats);
 }
 
 // Names that JS and byte order sort differently (U+FFFD vs an astral character), plus plain ones.

@@ -5,7 +5,7 @@ import {
   dupeGroupToJson,
   dupeGroupToText,
   dupesSummaryText,
-  duplicatesFromCache,
+  duplicatesFromGroups,
   findDuplicates,
   parseDupesFormat,
   type DupeFile,
@@ -13,7 +13,7 @@ import {
   type DupesFormat,
   type HashAlgorithm,
 } from '@filer/engine';
-import { canScanNatively, dupeFilesOf, isS3Uri, scanTreeNatively, startParallelWalk } from '@filer/storage';
+import { canScanNatively, dupeFilesOf, findDuplicatesNatively, isS3Uri, scanTreeNatively, startParallelWalk } from '@filer/storage';
 import { LocalFileHasher } from '@filer/storage/hashing';
 import { defaultStatePath, openStateDb, SqliteHashCache } from '@filer/storage/state';
 import { filterInputFromFlags } from '../filter-flags.js';
@@ -97,11 +97,13 @@ export async function runDupes(
   let phase: DupePhase = 'scan';
   let scanned = 0;
   const hasher = new LocalFileHasher(plan.algorithm, undefined, plan.spec.follow, opts.config.nativeScan);
+  // Files and bytes hashed by the native pipeline, beside the hasher's own counts.
+  const nativeHashed = new Float64Array(2);
   const progress = opts.progress
     ? new ProgressLine(ctx.stderr, (secs) =>
         phase === 'scan'
           ? `scanning · ${formatCount(scanned)} files`
-          : `${PHASE_LABEL[phase]} · ${formatCount(hasher.filesHashed)} files hashed · ${formatCount(Math.round(hasher.bytesRead / 1e6 / secs))} MB/s`,
+          : `${PHASE_LABEL[phase]} · ${formatCount(hasher.filesHashed + nativeHashed[0])} files hashed · ${formatCount(Math.round((hasher.bytesRead + nativeHashed[1]) / 1e6 / secs))} MB/s`,
       )
     : undefined;
   const reportError = (e: Parameters<typeof formatPathError>[0]): void => {
@@ -123,49 +125,63 @@ export async function runDupes(
       cache === undefined || (cacheRows !== undefined ? cacheRows.rows.length === 0 : !cache.hasEntriesUnder(plan.roots, plan.algorithm));
     // Hashing threads that will be needed start first: they load while the scan runs.
     if (startHashersEarly && tryNative) hasher.start();
-    // A tree whose every needed hash is cached is grouped by the scan itself, without a record per
-    // file (not tried on a cache holding nothing below the roots: it would give up at once).
-    const groupCached =
-      cacheRows !== undefined && cacheRows.rows.length > 0 ? { includeEmpty: plan.includeEmpty, emptyHash: hasher.emptyHash() } : undefined;
-    const native = tryNative ? scanTreeNatively(plan.roots, plan.spec, { cacheRows, groupCached }) : undefined;
-    const fromCache = native?.grouped;
-    if (native !== undefined) {
-      native.errors.forEach(reportError);
-      if (cacheRows !== undefined && native.served !== undefined) cache?.markServed(cacheRows, native.served, plan.algorithm);
-      if (fromCache === undefined) files = dupeFilesOf(native);
-      scanned = fromCache?.counts.files ?? files.length;
-    } else {
-      const walk = startParallelWalk({
-        roots: plan.roots,
-        spec: plan.spec,
-        statAll: true,
-        identity: true,
-        output: { kind: 'entries' },
-        native: opts.config.nativeScan,
-        spawnAfterMs: opts.config.spawnAfterMs ?? DUPES_SPAWN_AFTER_MS,
-        onEntries: (entries) => {
-          // Copied into objects of one shape: entries from the walker threads and from this thread differ,
-          // and every later pass over the files is faster monomorphic.
-          for (const e of entries) {
-            files.push({ path: e.path, size: e.size!, dev: e.dev!, ino: e.ino!, mtimeSec: e.mtimeSec!, mtimeNsec: e.mtimeNsec! });
-          }
-          scanned = files.length;
-          if (startHashersEarly && scanned >= HASHERS_START_AFTER_FILES) hasher.start();
-        },
-        onError: reportError,
-      });
-      await walk.done;
-    }
-    const result =
-      fromCache !== undefined
-        ? duplicatesFromCache(fromCache.groups, fromCache.counts)
-        : await findDuplicates(files, {
-            hasher,
-            cache,
+    // One root without name or stat filters (and the cache's rows in hand, or no cache): the whole
+    // pipeline runs in the addon, and its files never become records here. It hands the scan back
+    // when hashes are missing that only the engine makes (sha256).
+    const whole =
+      tryNative && plan.roots.length === 1 && (cache === undefined || cacheRows !== undefined)
+        ? await findDuplicatesNatively(plan.roots[0], plan.spec, {
+            cacheRows,
             includeEmpty: plan.includeEmpty,
             emptyHash: hasher.emptyHash(),
+            canHash: plan.algorithm === 'xxh128',
+            progress: nativeHashed,
             onPhase: (p) => void (phase = p),
-          });
+          })
+        : undefined;
+    let result: Awaited<ReturnType<typeof findDuplicates>>;
+    if (whole?.kind === 'grouped') {
+      whole.scanErrors.forEach(reportError);
+      if (cacheRows !== undefined && whole.served !== undefined) cache?.markServed(cacheRows, whole.served, plan.algorithm);
+      cache?.storeRows(whole.rows, plan.algorithm);
+      result = duplicatesFromGroups(whole.groups, whole.stats, whole.errors);
+    } else {
+      const native = whole?.scan ?? (tryNative ? scanTreeNatively(plan.roots, plan.spec, { cacheRows }) : undefined);
+      if (native !== undefined) {
+        native.errors.forEach(reportError);
+        if (cacheRows !== undefined && native.served !== undefined) cache?.markServed(cacheRows, native.served, plan.algorithm);
+        files = dupeFilesOf(native);
+        scanned = files.length;
+      } else {
+        const walk = startParallelWalk({
+          roots: plan.roots,
+          spec: plan.spec,
+          statAll: true,
+          identity: true,
+          output: { kind: 'entries' },
+          native: opts.config.nativeScan,
+          spawnAfterMs: opts.config.spawnAfterMs ?? DUPES_SPAWN_AFTER_MS,
+          onEntries: (entries) => {
+            // Copied into objects of one shape: entries from the walker threads and from this thread differ,
+            // and every later pass over the files is faster monomorphic.
+            for (const e of entries) {
+              files.push({ path: e.path, size: e.size!, dev: e.dev!, ino: e.ino!, mtimeSec: e.mtimeSec!, mtimeNsec: e.mtimeNsec! });
+            }
+            scanned = files.length;
+            if (startHashersEarly && scanned >= HASHERS_START_AFTER_FILES) hasher.start();
+          },
+          onError: reportError,
+        });
+        await walk.done;
+      }
+      result = await findDuplicates(files, {
+        hasher,
+        cache,
+        includeEmpty: plan.includeEmpty,
+        emptyHash: hasher.emptyHash(),
+        onPhase: (p) => void (phase = p),
+      });
+    }
     for (const e of result.errors) reportError(e);
     cache?.evict();
     progress?.stop();

@@ -206,29 +206,32 @@ function withTotals(groups: DupeGroup[], stats: DupeStats, errors: PathError[]):
   return { groups, errors, stats };
 }
 
+/** The counts a grouping found before the totals of its groups are added. */
+export type FoundStats = Omit<DupeStats, 'groups' | 'duplicateFiles' | 'wastedBytes' | 'errors'>;
+
 /**
- * The result for groups found without the pipeline, from hashes all served by the cache (a native
- * grouping of a fully cached tree), given in report order (paths sorted, groups as
- * compareDupeGroups orders them): the same result findDuplicates gives.
+ * The result for groups found outside this pipeline (the native one, or from the cache alone), given
+ * in report order (paths sorted, groups as compareDupeGroups orders them): what findDuplicates gives
+ * for the same files, hashes and failures.
  */
-export function duplicatesFromCache(
-  found: readonly FoundGroup[],
-  counts: Pick<DupeStats, 'files' | 'hardLinks' | 'emptySkipped' | 'candidates'>,
-): DuplicatesResult {
-  const stats: DupeStats = {
-    ...counts,
-    sampled: 0,
-    fullyHashed: 0,
-    cacheHits: counts.candidates,
-    bytesRead: 0,
-    groups: 0,
-    duplicateFiles: 0,
-    wastedBytes: 0,
-    errors: 0,
-  };
+export function duplicatesFromGroups(found: readonly FoundGroup[], stats: FoundStats, errors: PathError[] = []): DuplicatesResult {
   return withTotals(
     found.map(({ size, hash, paths }) => ({ size, hash, paths, wasted: size * (paths.length - 1) })),
-    stats,
-    [],
+    // Spelt out in findDuplicates' order: the JSON report's summary keeps its key order.
+    {
+      files: stats.files,
+      hardLinks: stats.hardLinks,
+      emptySkipped: stats.emptySkipped,
+      candidates: stats.candidates,
+      sampled: stats.sampled,
+      fullyHashed: stats.fullyHashed,
+      cacheHits: stats.cacheHits,
+      bytesRead: stats.bytesRead,
+      groups: 0,
+      duplicateFiles: 0,
+      wastedBytes: 0,
+      errors: 0,
+    },
+    errors,
   );
 }

@@ -1,6 +1,6 @@
 import { availableParallelism } from 'node:os';
 import { compileFilter, type FilterSpec, type PathError } from '@filer/core';
-import { normalizeRoot, WHOLE_SAMPLE_MAX, type DupeFile, type DupeStats, type FoundGroup } from '@filer/engine';
+import { normalizeRoot, WHOLE_SAMPLE_MAX, type DupeFile, type FoundGroup, type FoundStats } from '@filer/engine';
 import { cacheKeyOfDirectory, type CacheRows } from '../state/cache-key.js';
 import { nativeScan, type NativeScan } from './native-scan.js';
 
@@ -18,18 +18,13 @@ export interface ScanFilesOptions {
    * listed: every file then carries `cached` (its hashes, or null when the cache holds none for it).
    */
   cacheRows?: CacheRows;
-  /**
-   * With cacheRows, one root and no name or stat filters: group duplicates natively when every hash
-   * the grouping needs was matched (the result's `grouped`; the files then never become records).
-   */
-  groupCached?: { includeEmpty: boolean; emptyHash: string };
   scan?: NativeScan | null;
 }
 
-/** Duplicate groups found natively from cached hashes, in report order, and the counts beside them. */
-export interface CachedGrouping {
+/** Duplicate groups found natively, in report order, and the counts beside them. */
+export interface NativeGrouping {
   groups: FoundGroup[];
-  counts: Pick<DupeStats, 'files' | 'hardLinks' | 'emptySkipped' | 'candidates'>;
+  stats: FoundStats;
 }
 
 /**
@@ -42,7 +37,7 @@ export function canScanNatively(spec: FilterSpec): boolean {
 }
 
 /** The scan's threads: it waits on the kernel's directory and inode reads, which run in parallel. */
-const SCAN_THREADS = Math.min(4, Math.max(1, availableParallelism()));
+export const SCAN_THREADS = Math.min(4, Math.max(1, availableParallelism()));
 
 /** One root's native scan, as the addon returned it: no per-file work done in JS yet. */
 interface ScannedRoot {
@@ -61,8 +56,6 @@ export interface NativeScanResult {
   served?: Uint8Array;
   spec: FilterSpec;
   matchedCache: boolean;
-  /** Set when the scan grouped the files itself (see ScanFilesOptions.groupCached): `roots` then holds no paths. */
-  grouped?: CachedGrouping;
 }
 
 /**
@@ -76,11 +69,6 @@ export function scanTreeNatively(roots: readonly string[], spec: FilterSpec, opt
   const scan = opts.scan === undefined ? nativeScan : opts.scan;
   if (scan === null || !canScanNatively(spec)) return undefined;
   const { cacheRows } = opts;
-  const group: [boolean, number] | undefined =
-    opts.groupCached && groupsFromCache(spec, roots.length, cacheRows !== undefined)
-      ? [opts.groupCached.includeEmpty, WHOLE_SAMPLE_MAX]
-      : undefined;
-  let grouped: CachedGrouping | undefined;
   const scanned: ScannedRoot[] = [];
   const errors: PathError[] = [];
   const served = cacheRows && new Uint8Array(cacheRows.rows.length);
@@ -89,20 +77,18 @@ export function scanTreeNatively(roots: readonly string[], spec: FilterSpec, opt
     let result: ReturnType<NativeScan['scanFiles']>;
     try {
       const cache: [string, string, Buffer[]] | undefined = cacheRows && [cacheKeyOfDirectory(walked), cacheRows.keys, cacheRows.rows];
-      result = scan.scanFiles(walked, spec.hidden, spec.maxDepth ?? -1, SCAN_THREADS, cache, group);
+      result = scan.scanFiles(walked, spec.hidden, spec.maxDepth ?? -1, SCAN_THREADS, cache);
     } catch (e) {
       // A tree whose paths do not fit in one string (hundreds of MB of them) is walked portably.
       if ((e as { code?: string }).code === 'E2BIG') return undefined;
       throw e;
     }
-    const [joined, fields, failed, hints, hit, groupsText, groupStats] = result;
+    const [joined, fields, failed, hints, hit] = result;
     scanned.push({ joined, fields, hints });
-    if (groupsText !== null && groupStats !== null) grouped = parseGroups(groupsText, groupStats, opts.groupCached!.emptyHash);
     if (served !== undefined) for (let r = 0; r < hit.length; r++) served[r] |= hit[r];
-    const parts = failed.split('\0');
-    for (let k = 0; k + 2 < parts.length; k += 3) errors.push({ path: parts[k], code: parts[k + 1], message: parts[k + 2] });
+    errors.push(...parseFailures(failed));
   }
-  return { roots: scanned, errors, served, spec, matchedCache: cacheRows !== undefined, grouped };
+  return { roots: scanned, errors, served, spec, matchedCache: cacheRows !== undefined };
 }
 
 /** The scanned files the spec's name and stat filters keep, each with what the cache held for it when matched. */
@@ -135,36 +121,53 @@ export function scanFilesNatively(roots: readonly string[], spec: FilterSpec, op
 }
 
 /**
- * The duplicate groups of a scan matched against the cache, found natively when every hash the
- * grouping needs came from the cache: what findDuplicates would find on the same files, without a
- * record per file in JS. Undefined (run the engine) when a needed hash is missing, or the scan is
- * one this shortcut leaves to the engine: several roots (they may overlap), name or stat filters,
- * no cache rows, no native scanner.
+ * The duplicate groups of a scan matched against the cache, found by the addon's grouping when
+ * every hash it needs came from the cache: what findDuplicates would find on the same files.
+ * Undefined when a needed hash is missing, or the scan is one the native grouping leaves to the
+ * engine: several roots (they may overlap), name or stat filters, no cache rows, no native scanner.
  */
 export function groupCachedNatively(
   scan: NativeScanResult,
   opts: { includeEmpty: boolean; emptyHash: string; native?: NativeScan | null },
-): CachedGrouping | undefined {
+): NativeGrouping | undefined {
   const native = opts.native === undefined ? nativeScan : opts.native;
-  if (native === null || !groupsFromCache(scan.spec, scan.roots.length, scan.matchedCache)) return undefined;
+  if (native === null || !scan.matchedCache || scan.roots.length !== 1 || !keepsEveryFile(scan.spec)) return undefined;
   const [{ joined, fields, hints }] = scan.roots;
   const count = fields.length / 5;
   const found = native.groupCached(joined, count, fields, hints, opts.includeEmpty, WHOLE_SAMPLE_MAX);
   if (found === null) return undefined;
-  return parseGroups(found[0], found[1], opts.emptyHash);
+  const [text, s] = found;
+  return {
+    groups: parseGroups(text, opts.emptyHash),
+    stats: {
+      files: s[0],
+      hardLinks: s[1],
+      emptySkipped: s[2],
+      candidates: s[3],
+      cacheHits: s[3],
+      sampled: 0,
+      fullyHashed: 0,
+      bytesRead: 0,
+    },
+  };
 }
 
-/**
- * Whether a scan may be grouped natively from the cache: its files were matched against cache rows,
- * it has one root (several may overlap) and no name or stat filter leaves files out.
- */
-function groupsFromCache(spec: FilterSpec, roots: number, matchedCache: boolean): boolean {
+/** Whether the spec's name and stat filters keep every scanned file (the native grouping applies none). */
+export function keepsEveryFile(spec: FilterSpec): boolean {
   const { matchesName, matchesStat } = compileFilter(spec);
-  return matchedCache && roots === 1 && matchesName === undefined && matchesStat === undefined;
+  return matchesName === undefined && matchesStat === undefined;
 }
 
-/** groupCached's text (`size\0hash\0count\0path\0…` per group) and stats as groups and counts. */
-function parseGroups(text: string, stats: Float64Array, emptyHash: string): CachedGrouping {
+/** The addon's failures (`path\0code\0message\0` each) as path errors. */
+export function parseFailures(text: string): PathError[] {
+  const errors: PathError[] = [];
+  const parts = text.split('\0');
+  for (let k = 0; k + 2 < parts.length; k += 3) errors.push({ path: parts[k], code: parts[k + 1], message: parts[k + 2] });
+  return errors;
+}
+
+/** The addon's groups (`size\0hash\0count\0path\0…` each, in report order) as found groups. */
+export function parseGroups(text: string, emptyHash: string): FoundGroup[] {
   const parts = text.split('\0');
   const groups: FoundGroup[] = [];
   // The text ends with a NUL: one empty last part.
@@ -174,5 +177,5 @@ function parseGroups(text: string, stats: Float64Array, emptyHash: string): Cach
     groups.push({ size, hash: size === 0 ? emptyHash : parts[k + 1], paths: parts.slice(k + 3, k + 3 + n) });
     k += 3 + n;
   }
-  return { groups, counts: { files: stats[0], hardLinks: stats[1], emptySkipped: stats[2], candidates: stats[3] } };
+  return groups;
 }

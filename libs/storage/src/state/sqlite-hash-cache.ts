@@ -405,52 +405,75 @@ export class SqliteHashCache implements HashCache {
   }
 
   /**
+   * Stores rows of entries made elsewhere (the native pipeline's: one directory's entries each, as
+   * `entryText` writes them), in one transaction, merged as `store`'s are.
+   */
+  storeRows(rows: readonly { dir: string; entries: string; count: number }[], algorithm: HashAlgorithm): void {
+    this.flush();
+    if (rows.length === 0) return;
+    const now = this.now();
+    const cutoff = now - this.limits.maxAgeMs;
+    this.db
+      .transaction(() => {
+        for (const r of rows) this.writeRow(algorithm, r.dir, r.entries, r.count, now, cutoff);
+      })
+      .immediate();
+    for (const r of rows) this.stored += r.count;
+  }
+
+  /**
    * Merges `kept` into their directories' rows, inside the caller's transaction. `times[i]` is when
    * entry i was stored; a row's last_seen is its newest entry's.
    */
   private write(kept: readonly StoredEntry[], times: readonly number[], algorithm: HashAlgorithm): void {
-    const now = this.now();
+    const cutoff = this.now() - this.limits.maxAgeMs;
     const groups = groupByDirectory(kept.map((e) => e.file.path)).sort((a, b) => (a.dir < b.dir ? -1 : a.dir > b.dir ? 1 : 0));
-    const cutoff = now - this.limits.maxAgeMs;
-    // Each row is read, merged and written inside the flush's write transaction: another process's
-    // entries for the same directory, committed in between, are never overwritten by a stale copy.
-    // A directory that had no row when this run looked it up only gains new names: those are appended.
     for (const g of groups) {
       let seen = 0;
-      for (const i of g.indices) if (times[i] > seen) seen = times[i];
-      if (this.isUnseen(algorithm, g.dir)) {
-        // New names only (a run stores each file once): no row to read, nothing to merge.
-        let text = '';
-        for (let k = 0; k < g.names.length; k++) {
-          const i = g.indices[k];
-          const e = kept[i];
-          text += entryText(g.names[k], e.file, times[i], e.sample!, e.full);
-        }
-        this.append.run(algorithm, g.dir, text, g.names.length, seen);
-        continue;
-      }
-      const fresh = new Map<string, string>();
+      let text = '';
       for (let k = 0; k < g.names.length; k++) {
         const i = g.indices[k];
         const e = kept[i];
-        fresh.set(g.names[k], entryText(g.names[k], e.file, times[i], e.sample!, e.full));
+        if (times[i] > seen) seen = times[i];
+        text += entryText(g.names[k], e.file, times[i], e.sample!, e.full);
       }
-      const old = this.selectEntries.get(algorithm, g.dir) as string | undefined;
-      // Old entries stay unless this store replaces them or they were hashed longer ago than the
-      // age limit; a name written twice keeps its last entry.
-      const keptOld = new Map<string, string>();
-      for (let at = 0; old !== undefined && at < old.length;) {
-        const end = entryEnd(old, at);
-        const name = old.slice(at, old.indexOf(NUL, at));
-        const storedAt = fieldAt(old, at, 2);
-        if (!fresh.has(name) && Number(old.slice(storedAt, old.indexOf(NUL, storedAt))) >= cutoff) keptOld.set(name, old.slice(at, end));
-        at = end;
-      }
-      let text = '';
-      for (const e of keptOld.values()) text += e;
-      for (const e of fresh.values()) text += e;
-      this.upsert.run(algorithm, g.dir, text, keptOld.size + fresh.size, seen);
+      this.writeRow(algorithm, g.dir, text, g.names.length, seen, cutoff);
     }
+  }
+
+  /**
+   * Writes `count` new entries (`entries`, each file's at most once) to directory `dir`'s row, last
+   * seen at `seen`. The row is read, merged and written inside the caller's write transaction:
+   * another process's entries for the same directory, committed in between, are never overwritten
+   * by a stale copy. A directory that had no row when this run looked only gains new names: they
+   * are appended without a read.
+   */
+  private writeRow(algorithm: HashAlgorithm, dir: string, entries: string, count: number, seen: number, cutoff: number): void {
+    if (this.isUnseen(algorithm, dir)) {
+      this.append.run(algorithm, dir, entries, count, seen);
+      return;
+    }
+    const fresh = new Map<string, string>();
+    for (let at = 0; at < entries.length;) {
+      const end = entryEnd(entries, at);
+      fresh.set(entries.slice(at, entries.indexOf(NUL, at)), entries.slice(at, end));
+      at = end;
+    }
+    const old = this.selectEntries.get(algorithm, dir) as string | undefined;
+    // Old entries stay unless this store replaces them or they were hashed longer ago than the
+    // age limit; a name written twice keeps its last entry.
+    const keptOld = new Map<string, string>();
+    for (let at = 0; old !== undefined && at < old.length;) {
+      const end = entryEnd(old, at);
+      const name = old.slice(at, old.indexOf(NUL, at));
+      const storedAt = fieldAt(old, at, 2);
+      if (!fresh.has(name) && Number(old.slice(storedAt, old.indexOf(NUL, storedAt))) >= cutoff) keptOld.set(name, old.slice(at, end));
+      at = end;
+    }
+    let text = '';
+    for (const e of keptOld.values()) text += e;
+    for (const e of fresh.values()) text += e;
+    this.upsert.run(algorithm, dir, text, keptOld.size + fresh.size, seen);
   }
 
   /**
