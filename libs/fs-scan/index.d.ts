@@ -47,7 +47,7 @@ declare const addon: {
    * scope 0 the candidates' samples (head and tail `block` bytes), scope 1 the whole files larger
    * than their sample whose samples collide. A file that fails or is no longer what the scan
    * recorded is left out of every group; failures come back as `path\0code\0message\0` triples.
-   * `progress` ([files, bytes] hashed) is updated as it goes.
+   * `progress` ([files, bytes] hashed, counting on from what it holds) is updated as it goes.
    */
   dupesHash(handle: DupesHandle, scope: 0 | 1, block: number, threads: number, progress?: Float64Array): Promise<string>;
   /** How many files dupesHash would hash for the scope now; −1 for scope 1 while samples are missing. */

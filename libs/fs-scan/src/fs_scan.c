@@ -416,61 +416,93 @@ static void hash_sample(const char *path, size_t size, uint32_t block, bool foll
 
 // --- hashBatch: samples or whole files hashed on threads of its own, off the JS thread ----------
 
+// Files hashed by several threads, each taking the next one: samples (block > 0) or whole files.
 typedef struct {
-  char *names;
   const char **paths;
   double *sizes;
   uint32_t count;
   uint32_t block; // sample block; 0 hashes whole files
   bool follow;
   int threads;
-  double *meta;
-  unsigned char *digests;
-  uint32_t next; // the next file to take (atomic)
+  double *meta;           // count × SAMPLE_FIELDS, as readSamples'
+  unsigned char *digests; // count × 16
+  double *progress;       // [files, bytes] hashed so far, updated as they go; or NULL
+  uint64_t files_done, bytes_done;
+  uint32_t next;          // the next file to take (atomic)
   int oom;
-  napi_async_work work;
-  napi_deferred deferred;
-} hash_job_t;
+} hash_run_t;
 
-static void *hash_job_thread(void *arg) {
-  hash_job_t *j = arg;
-  size_t cap = j->block ? 2 * (size_t)j->block : HASH_BUFFER_BYTES;
+static void store_progress(double *slot, uint64_t v) {
+  double x = (double)v;
+  __atomic_store(slot, &x, __ATOMIC_RELAXED);
+}
+
+static void *hash_run_thread(void *arg) {
+  hash_run_t *r = arg;
+  size_t cap = r->block ? 2 * (size_t)r->block : HASH_BUFFER_BYTES;
   unsigned char *buf = malloc(cap);
-  XXH3_state_t *state = j->block ? NULL : XXH3_createState();
-  if (!buf || (!j->block && !state)) {
-    __atomic_store_n(&j->oom, 1, __ATOMIC_RELAXED);
+  XXH3_state_t *state = r->block ? NULL : XXH3_createState();
+  if (!buf || (!r->block && !state)) {
+    __atomic_store_n(&r->oom, 1, __ATOMIC_RELAXED);
     free(buf);
     XXH3_freeState(state);
     return NULL;
   }
   for (;;) {
-    uint32_t i = __atomic_fetch_add(&j->next, 1, __ATOMIC_RELAXED);
-    if (i >= j->count) break;
-    double *o = j->meta + (size_t)i * SAMPLE_FIELDS;
-    unsigned char *d = j->digests + (size_t)i * 16;
-    if (j->block) hash_sample(j->paths[i], (size_t)j->sizes[i], j->block, j->follow, buf, o, d);
-    else hash_whole(j->paths[i], (size_t)j->sizes[i], j->follow, buf, state, o, d);
+    uint32_t i = __atomic_fetch_add(&r->next, 1, __ATOMIC_RELAXED);
+    if (i >= r->count) break;
+    double *o = r->meta + (size_t)i * SAMPLE_FIELDS;
+    unsigned char *d = r->digests + (size_t)i * 16;
+    if (r->block) hash_sample(r->paths[i], (size_t)r->sizes[i], r->block, r->follow, buf, o, d);
+    else hash_whole(r->paths[i], (size_t)r->sizes[i], r->follow, buf, state, o, d);
+    if (r->progress) {
+      store_progress(&r->progress[0], __atomic_add_fetch(&r->files_done, 1, __ATOMIC_RELAXED));
+      store_progress(&r->progress[1], __atomic_add_fetch(&r->bytes_done, (uint64_t)o[6], __ATOMIC_RELAXED));
+    }
   }
   XXH3_freeState(state);
   free(buf);
   return NULL;
 }
 
-static void hash_job_execute(napi_env env, void *data) {
-  (void)env;
-  hash_job_t *j = data;
+// Hashes every file of the run on `threads` threads, the calling one among them.
+static void hash_run(hash_run_t *r) {
   pthread_t tids[16];
   int started = 0;
-  for (int t = 1; t < j->threads; t++)
-    if (pthread_create(&tids[started], NULL, hash_job_thread, j) == 0) started++;
-  hash_job_thread(j);
+  for (int t = 1; t < r->threads && t < 16; t++)
+    if (pthread_create(&tids[started], NULL, hash_run_thread, r) == 0) started++;
+  hash_run_thread(r);
   for (int t = 0; t < started; t++) pthread_join(tids[t], NULL);
+}
+
+// Queues `execute` on the thread pool and `complete` back on the JS thread, and returns the promise
+// that `complete` settles through *deferred.
+static napi_value queue_promise(napi_env env, const char *name, napi_async_execute_callback execute,
+                                napi_async_complete_callback complete, void *data, napi_async_work *work, napi_deferred *deferred) {
+  napi_value promise, js_name;
+  napi_create_promise(env, deferred, &promise);
+  napi_create_string_utf8(env, name, NAPI_AUTO_LENGTH, &js_name);
+  napi_create_async_work(env, NULL, js_name, execute, complete, data, work);
+  napi_queue_async_work(env, *work);
+  return promise;
+}
+
+typedef struct {
+  char *names;
+  hash_run_t run;
+  napi_async_work work;
+  napi_deferred deferred;
+} hash_job_t;
+
+static void hash_job_execute(napi_env env, void *data) {
+  (void)env;
+  hash_run(&((hash_job_t *)data)->run);
 }
 
 static void hash_job_complete(napi_env env, napi_status status, void *data) {
   (void)status;
   hash_job_t *j = data;
-  if (j->oom) {
+  if (j->run.oom) {
     napi_value msg, code, err;
     napi_create_string_utf8(env, "hashBatch: out of memory", NAPI_AUTO_LENGTH, &msg);
     napi_create_string_utf8(env, "ENOMEM", NAPI_AUTO_LENGTH, &code);
@@ -479,22 +511,22 @@ static void hash_job_complete(napi_env env, napi_status status, void *data) {
   } else {
     napi_value meta_ab, dig_ab, meta, digests;
     void *m, *dg;
-    napi_create_arraybuffer(env, (size_t)j->count * SAMPLE_FIELDS * sizeof(double), &m, &meta_ab);
-    napi_create_arraybuffer(env, (size_t)j->count * 16, &dg, &dig_ab);
-    if (j->count) {
-      memcpy(m, j->meta, (size_t)j->count * SAMPLE_FIELDS * sizeof(double));
-      memcpy(dg, j->digests, (size_t)j->count * 16);
+    napi_create_arraybuffer(env, (size_t)j->run.count * SAMPLE_FIELDS * sizeof(double), &m, &meta_ab);
+    napi_create_arraybuffer(env, (size_t)j->run.count * 16, &dg, &dig_ab);
+    if (j->run.count) {
+      memcpy(m, j->run.meta, (size_t)j->run.count * SAMPLE_FIELDS * sizeof(double));
+      memcpy(dg, j->run.digests, (size_t)j->run.count * 16);
     }
-    napi_create_typedarray(env, napi_float64_array, (size_t)j->count * SAMPLE_FIELDS, meta_ab, 0, &meta);
-    napi_create_typedarray(env, napi_uint8_array, (size_t)j->count * 16, dig_ab, 0, &digests);
+    napi_create_typedarray(env, napi_float64_array, (size_t)j->run.count * SAMPLE_FIELDS, meta_ab, 0, &meta);
+    napi_create_typedarray(env, napi_uint8_array, (size_t)j->run.count * 16, dig_ab, 0, &digests);
     napi_resolve_deferred(env, j->deferred, js_tuple(env, 2, (napi_value[]){meta, digests}));
   }
   napi_delete_async_work(env, j->work);
   free(j->names);
-  free(j->paths);
-  free(j->sizes);
-  free(j->meta);
-  free(j->digests);
+  free(j->run.paths);
+  free(j->run.sizes);
+  free(j->run.meta);
+  free(j->run.digests);
   free(j);
 }
 
@@ -514,41 +546,36 @@ static napi_value hash_batch(napi_env env, napi_callback_info info) {
   int32_t threads = 1;
   napi_typedarray_type t;
   j->names = get_string(env, argv[0], &names_len);
-  napi_get_value_uint32(env, argv[1], &j->count);
+  napi_get_value_uint32(env, argv[1], &j->run.count);
   bool ok = napi_get_typedarray_info(env, argv[2], &t, &sizes_len, &sizes_data, NULL, NULL) == napi_ok && t == napi_float64_array;
-  napi_get_value_uint32(env, argv[3], &j->block);
-  napi_get_value_bool(env, argv[4], &j->follow);
+  napi_get_value_uint32(env, argv[3], &j->run.block);
+  napi_get_value_bool(env, argv[4], &j->run.follow);
   napi_get_value_int32(env, argv[5], &threads);
-  j->threads = threads < 1 ? 1 : threads > 16 ? 16 : threads;
-  if (!ok || !j->names || sizes_len < j->count || j->block > (1u << 24)) {
+  j->run.threads = threads < 1 ? 1 : threads > 16 ? 16 : threads;
+  if (!ok || !j->names || sizes_len < j->run.count || j->run.block > (1u << 24)) {
     free(j->names);
     free(j);
     napi_throw_range_error(env, NULL, "hashBatch: bad arguments");
     return NULL;
   }
-  size_t n = j->count ? j->count : 1;
-  j->paths = malloc(n * sizeof *j->paths);
-  j->sizes = malloc(n * sizeof *j->sizes);
-  j->meta = malloc(n * SAMPLE_FIELDS * sizeof *j->meta);
-  j->digests = malloc(n * 16);
-  if (!j->paths || !j->sizes || !j->meta || !j->digests) {
-    free(j->names); free(j->paths); free(j->sizes); free(j->meta); free(j->digests); free(j);
+  size_t n = j->run.count ? j->run.count : 1;
+  j->run.paths = malloc(n * sizeof *j->run.paths);
+  j->run.sizes = malloc(n * sizeof *j->run.sizes);
+  j->run.meta = malloc(n * SAMPLE_FIELDS * sizeof *j->run.meta);
+  j->run.digests = malloc(n * 16);
+  if (!j->run.paths || !j->run.sizes || !j->run.meta || !j->run.digests) {
+    free(j->names); free(j->run.paths); free(j->run.sizes); free(j->run.meta); free(j->run.digests); free(j);
     napi_throw_error(env, "ENOMEM", "hashBatch: out of memory");
     return NULL;
   }
-  memcpy(j->sizes, sizes_data, (size_t)j->count * sizeof(double));
+  memcpy(j->run.sizes, sizes_data, (size_t)j->run.count * sizeof(double));
   const char *p = j->names, *end = j->names + names_len;
-  for (uint32_t i = 0; i < j->count; i++) {
-    j->paths[i] = p;
+  for (uint32_t i = 0; i < j->run.count; i++) {
+    j->run.paths[i] = p;
     p += strnlen(p, (size_t)(end - p)) + 1;
     if (p > end) p = end;
   }
-  napi_value promise, name;
-  napi_create_promise(env, &j->deferred, &promise);
-  napi_create_string_utf8(env, "filer:hashBatch", NAPI_AUTO_LENGTH, &name);
-  napi_create_async_work(env, NULL, name, hash_job_execute, hash_job_complete, j, &j->work);
-  napi_queue_async_work(env, j->work);
-  return promise;
+  return queue_promise(env, "filer:hashBatch", hash_job_execute, hash_job_complete, j, &j->work, &j->deferred);
 }
 
 // syncFs(path): syncfs(2) on the file system holding `path` — one call makes every file written
@@ -1360,57 +1387,14 @@ static napi_value scan_dupes(napi_env env, napi_callback_info info) {
 typedef struct {
   dupes_t *d;
   int scope;
-  uint32_t block;
-  int threads;
-  uint32_t *list;
-  long n;
-  uint32_t next;
-  double *res;           // n × SAMPLE_FIELDS, as hashBatch's
-  unsigned char *dig;    // n × 16
-  double *progress;      // [files hashed, bytes hashed], or NULL
-  uint64_t files_done, bytes_done;
-  int failure;           // 0, ENOMEM, or -2 (a sample still missing)
+  uint32_t *list;   // the session's positions of the files hashed
+  hash_run_t run;
+  int failure;      // 0, ENOMEM, or -2 (a sample still missing)
   buf_t errs;
   napi_ref handle_ref, progress_ref;
   napi_async_work work;
   napi_deferred deferred;
 } dupes_job_t;
-
-static void store_progress(double *slot, uint64_t v) {
-  double x = (double)v;
-  __atomic_store(slot, &x, __ATOMIC_RELAXED);
-}
-
-static void *dupes_hash_thread(void *arg) {
-  dupes_job_t *j = arg;
-  size_t cap = j->scope == SCOPE_SAMPLE ? 2 * (size_t)j->block : HASH_BUFFER_BYTES;
-  unsigned char *buf = malloc(cap);
-  XXH3_state_t *state = j->scope == SCOPE_SAMPLE ? NULL : XXH3_createState();
-  if (!buf || (j->scope != SCOPE_SAMPLE && !state)) {
-    __atomic_store_n(&j->failure, ENOMEM, __ATOMIC_RELAXED);
-    free(buf);
-    XXH3_freeState(state);
-    return NULL;
-  }
-  for (;;) {
-    uint32_t k = __atomic_fetch_add(&j->next, 1, __ATOMIC_RELAXED);
-    if ((long)k >= j->n) break;
-    const char *path;
-    double size;
-    dupe_session_file(j->d->session, j->list[k], &path, &size);
-    double *o = j->res + (size_t)k * SAMPLE_FIELDS;
-    unsigned char *dg = j->dig + (size_t)k * 16;
-    if (j->scope == SCOPE_SAMPLE) hash_sample(path, (size_t)size, j->block, false, buf, o, dg);
-    else hash_whole(path, (size_t)size, false, buf, state, o, dg);
-    if (j->progress) {
-      store_progress(&j->progress[0], __atomic_add_fetch(&j->files_done, 1, __ATOMIC_RELAXED));
-      store_progress(&j->progress[1], __atomic_add_fetch(&j->bytes_done, (uint64_t)o[6], __ATOMIC_RELAXED));
-    }
-  }
-  XXH3_freeState(state);
-  free(buf);
-  return NULL;
-}
 
 // Records file i's failure as "path\0code\0message\0", in the forms the engine's hasher reports.
 static void dupes_error(buf_t *errs, const char *path, int e) {
@@ -1427,50 +1411,51 @@ static void dupes_hash_execute(napi_env env, void *data) {
   (void)env;
   dupes_job_t *j = data;
   dupes_t *d = j->d;
-  j->n = dupe_session_missing(d->session, j->scope, &j->list);
-  if (j->n < 0) {
-    j->failure = j->n == -2 ? -2 : ENOMEM;
+  hash_run_t *r = &j->run;
+  long n = dupe_session_missing(d->session, j->scope, &j->list);
+  if (n < 0) {
+    j->failure = n == -2 ? -2 : ENOMEM;
     return;
   }
-  if (j->n == 0) return;
-  j->res = malloc((size_t)j->n * SAMPLE_FIELDS * sizeof *j->res);
-  j->dig = malloc((size_t)j->n * 16);
-  if (!j->res || !j->dig) {
+  if (n == 0) return;
+  r->count = (uint32_t)n;
+  r->paths = malloc((size_t)n * sizeof *r->paths);
+  r->sizes = malloc((size_t)n * sizeof *r->sizes);
+  r->meta = malloc((size_t)n * SAMPLE_FIELDS * sizeof *r->meta);
+  r->digests = malloc((size_t)n * 16);
+  if (!r->paths || !r->sizes || !r->meta || !r->digests) {
     j->failure = ENOMEM;
     return;
   }
-  pthread_t tids[16];
-  int started = 0;
-  for (int t = 1; t < j->threads; t++)
-    if (pthread_create(&tids[started], NULL, dupes_hash_thread, j) == 0) started++;
-  dupes_hash_thread(j);
-  for (int t = 0; t < started; t++) pthread_join(tids[t], NULL);
-  if (j->failure) return;
+  for (uint32_t k = 0; k < r->count; k++) dupe_session_file(d->session, j->list[k], &r->paths[k], &r->sizes[k]);
+  hash_run(r);
+  if (r->oom) {
+    j->failure = ENOMEM;
+    return;
+  }
   static const char hexd[] = "0123456789abcdef";
-  for (long k = 0; k < j->n; k++) {
+  for (uint32_t k = 0; k < r->count; k++) {
     uint32_t i = j->list[k];
-    const double *o = j->res + (size_t)k * SAMPLE_FIELDS, *m = d->scan.meta + (size_t)i * SCAN_FIELDS;
+    const double *o = r->meta + (size_t)k * SAMPLE_FIELDS, *m = d->scan.meta + (size_t)i * SCAN_FIELDS;
     int e = (int)o[0];
     // Not what the scan recorded (size, device, inode, mtime to the ns): changed since, or while read.
     if (e == 0 && (o[1] != m[0] || o[2] != m[1] || o[3] != m[2] || o[4] != m[3] || o[5] != m[4])) e = -2;
-    const char *path;
-    double size;
-    dupe_session_file(d->session, i, &path, &size);
     if (e != 0) {
       dupe_session_fail(d->session, i);
-      dupes_error(&j->errs, path, e);
+      dupes_error(&j->errs, r->paths[k], e);
       continue;
     }
     char hex[32];
+    const unsigned char *dg = r->digests + (size_t)k * 16;
     for (int b = 0; b < 16; b++) {
-      hex[2 * b] = hexd[j->dig[(size_t)k * 16 + b] >> 4];
-      hex[2 * b + 1] = hexd[j->dig[(size_t)k * 16 + b] & 15];
+      hex[2 * b] = hexd[dg[b] >> 4];
+      hex[2 * b + 1] = hexd[dg[b] & 15];
     }
     dupe_session_set(d->session, i, j->scope, hex, sizeof hex);
     d->bytes_read += o[6];
   }
-  if (j->scope == SCOPE_SAMPLE) d->sampled += (double)j->n;
-  else d->fully_hashed += (double)j->n;
+  if (j->scope == SCOPE_SAMPLE) d->sampled += (double)n;
+  else d->fully_hashed += (double)n;
 }
 
 static void dupes_hash_complete(napi_env env, napi_status status, void *data) {
@@ -1493,8 +1478,10 @@ static void dupes_hash_complete(napi_env env, napi_status status, void *data) {
   if (j->progress_ref) napi_delete_reference(env, j->progress_ref);
   napi_delete_async_work(env, j->work);
   free(j->list);
-  free(j->res);
-  free(j->dig);
+  free(j->run.paths);
+  free(j->run.sizes);
+  free(j->run.meta);
+  free(j->run.digests);
   free(j->errs.data);
   free(j);
 }
@@ -1503,7 +1490,7 @@ static void dupes_hash_complete(napi_env env, napi_status status, void *data) {
 // hashBatch) what the scope still lacks, as dupe_session_missing lists it: scope 0 the candidates'
 // samples (head and tail `block` bytes), scope 1 the whole files whose samples collide. A file that
 // fails, or is no longer what the scan recorded, is left out of every group and reported as
-// "path\0code\0message\0". `progress` (Float64Array [files, bytes]) is updated as files are hashed.
+// "path\0code\0message\0". `progress` (Float64Array [files, bytes]) counts on as files are hashed.
 static napi_value dupes_hash(napi_env env, napi_callback_info info) {
   size_t argc = 5;
   napi_value argv[5];
@@ -1529,8 +1516,8 @@ static napi_value dupes_hash(napi_env env, napi_callback_info info) {
   }
   j->d = d;
   j->scope = (int)scope;
-  j->block = block;
-  j->threads = threads < 1 ? 1 : threads > 16 ? 16 : threads;
+  j->run.block = scope == SCOPE_SAMPLE ? block : 0;
+  j->run.threads = threads < 1 ? 1 : threads > 16 ? 16 : threads;
   napi_valuetype pt = napi_undefined;
   if (argc >= 5) napi_typeof(env, argv[4], &pt);
   if (pt == napi_object) {
@@ -1538,19 +1525,17 @@ static napi_value dupes_hash(napi_env env, napi_callback_info info) {
     size_t len = 0;
     void *pdata = NULL;
     if (napi_get_typedarray_info(env, argv[4], &t, &len, &pdata, NULL, NULL) == napi_ok && t == napi_float64_array && len >= 2) {
-      j->progress = pdata;
+      j->run.progress = pdata;
+      // The counts go on from the previous phase's.
+      j->run.files_done = (uint64_t)j->run.progress[0];
+      j->run.bytes_done = (uint64_t)j->run.progress[1];
       napi_create_reference(env, argv[4], 1, &j->progress_ref);
     }
   }
   // The handle and the progress array stay alive until the phase completes.
   napi_create_reference(env, argv[0], 1, &j->handle_ref);
   d->busy = true;
-  napi_value promise, name;
-  napi_create_promise(env, &j->deferred, &promise);
-  napi_create_string_utf8(env, "filer:dupesHash", NAPI_AUTO_LENGTH, &name);
-  napi_create_async_work(env, NULL, name, dupes_hash_execute, dupes_hash_complete, j, &j->work);
-  napi_queue_async_work(env, j->work);
-  return promise;
+  return queue_promise(env, "filer:dupesHash", dupes_hash_execute, dupes_hash_complete, j, &j->work, &j->deferred);
 }
 
 // dupesMissing(handle, scope) -> how many files dupesHash would hash for the scope now; -1 for scope 1

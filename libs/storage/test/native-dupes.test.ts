@@ -132,9 +132,18 @@ async function viaNative(
   cache: SqliteHashCache | undefined,
   includeEmpty: boolean,
   onPhase?: (p: DupePhase) => void,
+  progress?: Float64Array,
 ) {
   const cacheRows = cache?.rowsUnder([root], 'xxh128');
-  const found = await findDuplicatesNatively(root, s, { cacheRows, includeEmpty, emptyHash: EMPTY, canHash: true, threads: 2, onPhase });
+  const found = await findDuplicatesNatively(root, s, {
+    cacheRows,
+    includeEmpty,
+    emptyHash: EMPTY,
+    canHash: true,
+    threads: 2,
+    onPhase,
+    progress,
+  });
   if (found?.kind !== 'grouped') throw new Error(`expected the native pipeline to run, got ${found?.kind}`);
   cache?.storeRows(found.rows, 'xxh128');
   return found;
@@ -210,8 +219,11 @@ describe.skipIf(nativeScan === null)('findDuplicatesNatively', () => {
       { rel: 'sub/s2', size: 10, variant: 0 },
     ]);
     const cache = openCache(path.join(base, 'state.db'));
-    const first = await viaNative(root, spec, cache, false);
+    const progress = new Float64Array(2);
+    const first = await viaNative(root, spec, cache, false, undefined, progress);
     expect(first.stats).toMatchObject({ sampled: 6, fullyHashed: 3, cacheHits: 0 });
+    // Progress counts every file and byte hashed, across both phases.
+    expect([...progress]).toEqual([9, first.stats.bytesRead]);
     expect(first.stats.bytesRead).toBeGreaterThan(3 * BIG);
     expect(first.rows.map((r) => r.count).reduce((a, b) => a + b)).toBe(6);
     const again = await viaNative(root, spec, cache, false);

@@ -2,7 +2,7 @@ import {
   canScanNatively,
   keepsEveryFile,
   parseFailures,
-  parseGroups,
+  groupingOf,
   SCAN_THREADS,
   type NativeGrouping,
   type NativeScanResult,
@@ -106,17 +106,7 @@ export async function findDuplicatesNatively(root: string, spec: FilterSpec, opt
     rows.push({ dir: flat[k] as string, entries: flat[k + 1] as string, count: flat[k + 2] as number });
   return {
     kind: 'grouped',
-    groups: parseGroups(text, opts.emptyHash),
-    stats: {
-      files: s[0],
-      hardLinks: s[1],
-      emptySkipped: s[2],
-      candidates: s[3],
-      cacheHits: s[4],
-      sampled: s[5],
-      fullyHashed: s[6],
-      bytesRead: s[7],
-    },
+    ...groupingOf(text, s, opts.emptyHash),
     errors,
     scanErrors,
     served,

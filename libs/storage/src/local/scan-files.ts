@@ -137,19 +137,8 @@ export function groupCachedNatively(
   const found = native.groupCached(joined, count, fields, hints, opts.includeEmpty, WHOLE_SAMPLE_MAX);
   if (found === null) return undefined;
   const [text, s] = found;
-  return {
-    groups: parseGroups(text, opts.emptyHash),
-    stats: {
-      files: s[0],
-      hardLinks: s[1],
-      emptySkipped: s[2],
-      candidates: s[3],
-      cacheHits: s[3],
-      sampled: 0,
-      fullyHashed: 0,
-      bytesRead: 0,
-    },
-  };
+  // Every hash came from the cache: each candidate was a hit, nothing was read.
+  return groupingOf(text, [s[0], s[1], s[2], s[3], s[3], 0, 0, 0], opts.emptyHash);
 }
 
 /** Whether the spec's name and stat filters keep every scanned file (the native grouping applies none). */
@@ -166,8 +155,29 @@ export function parseFailures(text: string): PathError[] {
   return errors;
 }
 
+/**
+ * The addon's groups and counts as a grouping: `text` holds `size\0hash\0count\0path\0…` per group,
+ * in report order; `s` is [files, extra hard links, empty files skipped, candidates, cache hits,
+ * samples hashed, whole files hashed, bytes hashed].
+ */
+export function groupingOf(text: string, s: ArrayLike<number>, emptyHash: string): NativeGrouping {
+  return {
+    groups: parseGroups(text, emptyHash),
+    stats: {
+      files: s[0],
+      hardLinks: s[1],
+      emptySkipped: s[2],
+      candidates: s[3],
+      cacheHits: s[4],
+      sampled: s[5],
+      fullyHashed: s[6],
+      bytesRead: s[7],
+    },
+  };
+}
+
 /** The addon's groups (`size\0hash\0count\0path\0…` each, in report order) as found groups. */
-export function parseGroups(text: string, emptyHash: string): FoundGroup[] {
+function parseGroups(text: string, emptyHash: string): FoundGroup[] {
   const parts = text.split('\0');
   const groups: FoundGroup[] = [];
   // The text ends with a NUL: one empty last part.
