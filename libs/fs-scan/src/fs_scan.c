@@ -30,6 +30,15 @@ static const char *errno_name(int e) {
   return n ? n : "EIO";
 }
 
+// An Error with a `code` (ENOMEM, EINVAL…) for a failure that no system call reported.
+static napi_value code_error(napi_env env, const char *code, const char *msg) {
+  napi_value js_code, message, err;
+  napi_create_string_utf8(env, code, NAPI_AUTO_LENGTH, &js_code);
+  napi_create_string_utf8(env, msg, NAPI_AUTO_LENGTH, &message);
+  napi_create_error(env, js_code, message, &err);
+  return err;
+}
+
 // An Error for errno `e` with node:fs's `code` and `errno` properties and the given message.
 static napi_value errno_error(napi_env env, int e, const char *msg) {
   napi_value code, message, err, errnum;
@@ -465,6 +474,14 @@ static void *hash_run_thread(void *arg) {
   return NULL;
 }
 
+// Frees what a run's owner allocated for it: its files and its results.
+static void free_hash_run(hash_run_t *r) {
+  free(r->paths);
+  free(r->sizes);
+  free(r->meta);
+  free(r->digests);
+}
+
 // Hashes every file of the run on `threads` threads, the calling one among them.
 static void hash_run(hash_run_t *r) {
   pthread_t tids[16];
@@ -503,11 +520,7 @@ static void hash_job_complete(napi_env env, napi_status status, void *data) {
   (void)status;
   hash_job_t *j = data;
   if (j->run.oom) {
-    napi_value msg, code, err;
-    napi_create_string_utf8(env, "hashBatch: out of memory", NAPI_AUTO_LENGTH, &msg);
-    napi_create_string_utf8(env, "ENOMEM", NAPI_AUTO_LENGTH, &code);
-    napi_create_error(env, code, msg, &err);
-    napi_reject_deferred(env, j->deferred, err);
+    napi_reject_deferred(env, j->deferred, code_error(env, "ENOMEM", "hashBatch: out of memory"));
   } else {
     napi_value meta_ab, dig_ab, meta, digests;
     void *m, *dg;
@@ -523,10 +536,7 @@ static void hash_job_complete(napi_env env, napi_status status, void *data) {
   }
   napi_delete_async_work(env, j->work);
   free(j->names);
-  free(j->run.paths);
-  free(j->run.sizes);
-  free(j->run.meta);
-  free(j->run.digests);
+  free_hash_run(&j->run);
   free(j);
 }
 
@@ -564,7 +574,9 @@ static napi_value hash_batch(napi_env env, napi_callback_info info) {
   j->run.meta = malloc(n * SAMPLE_FIELDS * sizeof *j->run.meta);
   j->run.digests = malloc(n * 16);
   if (!j->run.paths || !j->run.sizes || !j->run.meta || !j->run.digests) {
-    free(j->names); free(j->run.paths); free(j->run.sizes); free(j->run.meta); free(j->run.digests); free(j);
+    free(j->names);
+    free_hash_run(&j->run);
+    free(j);
     napi_throw_error(env, "ENOMEM", "hashBatch: out of memory");
     return NULL;
   }
@@ -798,6 +810,8 @@ typedef struct {
 } scan_dir_t;
 
 #define SCAN_FIELDS 5
+// A scanned path (with its NUL) is shorter than this: longer ones are reported as ENAMETOOLONG.
+#define SCAN_PATH_BYTES 8192
 // V8's longest string is about 2^29 characters; the paths must fit in one.
 #define SCAN_MAX_PATH_BYTES ((size_t)1 << 28)
 
@@ -860,6 +874,19 @@ typedef struct {
   int32_t *eslots;
   size_t eslot_cap;
 } scan_worker_t;
+
+// The cache key of directory `dir` (dlen bytes, walked from a root of root_len bytes whose key is
+// root_key): the root's key, then what follows the root in `dir`, then '/'. Written to dst when it
+// fits in cap bytes with room to spare for a NUL; returns its length, or 0 when it does not fit.
+static size_t dir_cache_key(char *dst, size_t cap, const char *root_key, size_t root_key_len, size_t root_len, const char *dir, size_t dlen) {
+  size_t rel = dlen > root_len ? root_len + (dir[root_len] == '/') : dlen;
+  size_t klen = root_key_len + (dlen - rel);
+  if (klen + 2 > cap) return 0;
+  memcpy(dst, root_key, root_key_len);
+  memcpy(dst + root_key_len, dir + rel, dlen - rel);
+  if (dlen > rel) dst[klen++] = '/';
+  return klen;
+}
 
 // The row of a directory's cache key, or -1.
 static int32_t cache_row_of(const scan_cache_t *c, const char *key, size_t klen) {
@@ -937,22 +964,16 @@ static int scan_one(scan_worker_t *w, scan_dir_t dir, scan_dir_t **subdirs, size
     scan_error(&w->errs, dir.path, e, 1);
     return 0;
   }
-  char child[8192];
+  char child[SCAN_PATH_BYTES];
   size_t dlen = strlen(dir.path);
   int slash = dlen > 0 && dir.path[dlen - 1] == '/';
   scan_cache_t *cache = w->sh->cache;
   int32_t row = -1;
   size_t cursor = 0;
   if (cache) {
-    // The directory's key: the root's, then the path below the root, then '/'.
-    size_t rel = dlen > cache->root_len ? cache->root_len + (dir.path[cache->root_len] == '/') : dlen;
-    size_t klen = cache->root_key_len + (dlen - rel);
-    char *key = klen + 2 <= sizeof child ? child : NULL;
-    if (key) {
-      memcpy(key, cache->root_key, cache->root_key_len);
-      memcpy(key + cache->root_key_len, dir.path + rel, dlen - rel);
-      if (dlen > rel) key[klen++] = '/';
-      row = cache_row_of(cache, key, klen);
+    size_t klen = dir_cache_key(child, sizeof child, cache->root_key, cache->root_key_len, cache->root_len, dir.path, dlen);
+    if (klen > 0) {
+      row = cache_row_of(cache, child, klen);
       if (row >= 0 && load_row(w, cache->rows[row], cache->row_len[row]) != 0) {
         closedir(d);
         return -1;
@@ -1464,12 +1485,9 @@ static void dupes_hash_complete(napi_env env, napi_status status, void *data) {
   j->d->busy = false;
   napi_value result;
   if (j->failure) {
-    napi_value msg, code;
-    napi_create_string_utf8(env, j->failure == -2 ? "dupesHash: whole hashes asked before every sample" : "dupesHash: out of memory",
-                            NAPI_AUTO_LENGTH, &msg);
-    napi_create_string_utf8(env, j->failure == -2 ? "EINVAL" : "ENOMEM", NAPI_AUTO_LENGTH, &code);
-    napi_create_error(env, code, msg, &result);
-    napi_reject_deferred(env, j->deferred, result);
+    napi_reject_deferred(env, j->deferred,
+                         j->failure == -2 ? code_error(env, "EINVAL", "dupesHash: whole hashes asked before every sample")
+                                          : code_error(env, "ENOMEM", "dupesHash: out of memory"));
   } else {
     napi_create_string_utf8(env, j->errs.data ? j->errs.data : "", j->errs.len, &result);
     napi_resolve_deferred(env, j->deferred, result);
@@ -1478,10 +1496,7 @@ static void dupes_hash_complete(napi_env env, napi_status status, void *data) {
   if (j->progress_ref) napi_delete_reference(env, j->progress_ref);
   napi_delete_async_work(env, j->work);
   free(j->list);
-  free(j->run.paths);
-  free(j->run.sizes);
-  free(j->run.meta);
-  free(j->run.digests);
+  free_hash_run(&j->run);
   free(j->errs.data);
   free(j);
 }
@@ -1597,8 +1612,16 @@ static napi_value fresh_rows(napi_env env, dupes_t *d, double stored_at, bool *o
     *ok = false;
     return rows;
   }
-  buf_t key = {0}, text = {0};
+  // Room for the key of any scanned directory: the root's key and a path shorter than SCAN_PATH_BYTES.
+  size_t key_cap = s->root_key_len + SCAN_PATH_BYTES + 2, klen = 0;
+  char *key = malloc(key_cap);
+  buf_t text = {0};
   uint32_t at = 0, in_row = 0;
+  if (!key) {
+    free(list);
+    *ok = false;
+    return rows;
+  }
   char num[32], id[128];
   size_t stamp_len = put_uint(num, stored_at);
   const char *dir = NULL;
@@ -1616,7 +1639,7 @@ static napi_value fresh_rows(napi_env env, dupes_t *d, double stored_at, bool *o
     // A new directory (or the end): the finished row goes out.
     if (in_row > 0 && (k == n || slash != dlen || memcmp(path, dir, dlen) != 0)) {
       napi_value v_key, v_text, v_n;
-      if (napi_create_string_utf8(env, key.data, key.len, &v_key) != napi_ok ||
+      if (napi_create_string_utf8(env, key, klen, &v_key) != napi_ok ||
           napi_create_string_utf8(env, text.data, text.len, &v_text) != napi_ok) {
         *ok = false;
         break;
@@ -1630,12 +1653,11 @@ static napi_value fresh_rows(napi_env env, dupes_t *d, double stored_at, bool *o
     }
     if (k == n) break;
     if (in_row == 0) {
-      // The directory's key as scan_one computes it: the root's key, then what follows the root, then '/'.
+      // The key scan_one matched this directory's row by.
       dir = path;
       dlen = slash;
-      size_t rel = dlen > s->root_len ? s->root_len + (path[s->root_len] == '/') : dlen;
-      key.len = 0;
-      if (buf_put(&key, s->root_key, s->root_key_len) || buf_put(&key, path + rel, dlen - rel) || (dlen > rel && buf_put(&key, "/", 1))) {
+      klen = dir_cache_key(key, key_cap, s->root_key, s->root_key_len, s->root_len, dir, dlen);
+      if (klen == 0) {
         *ok = false;
         break;
       }
@@ -1652,7 +1674,7 @@ static napi_value fresh_rows(napi_env env, dupes_t *d, double stored_at, bool *o
       *ok = false;
     in_row++;
   }
-  free(key.data);
+  free(key);
   free(text.data);
   free(list);
   return rows;
