@@ -146,7 +146,13 @@ export async function runDupes(
       cache?.storeRows(whole.rows, plan.algorithm);
       result = duplicatesFromGroups(whole.groups, whole.stats, whole.errors);
     } else {
-      const native = whole?.scan ?? (tryNative ? scanTreeNatively(plan.roots, plan.spec, { cacheRows }) : undefined);
+      // A tree too large for the native pipeline is too large for the native scan too: not scanned again.
+      const native =
+        whole?.kind === 'files'
+          ? whole.scan
+          : tryNative && whole?.kind !== 'too-large'
+            ? scanTreeNatively(plan.roots, plan.spec, { cacheRows })
+            : undefined;
       if (native !== undefined) {
         native.errors.forEach(reportError);
         if (cacheRows !== undefined && native.served !== undefined) cache?.markServed(cacheRows, native.served, plan.algorithm);

@@ -53,15 +53,18 @@ export type NativeDupes =
       /** Cache entries of the files hashed in this run (none without cache rows). */
       rows: FreshRow[];
     })
-  | { kind: 'files'; scan: NativeScanResult };
+  | { kind: 'files'; scan: NativeScanResult }
+  /** Paths too many for one native scan (hundreds of MB of them): only the portable walk can list them. */
+  | { kind: 'too-large' };
 
 /**
  * The whole duplicate pipeline of one local root in the addon: the scan (matching files against
  * the cache's rows as it lists them), size groups, samples, whole hashes where samples collide,
  * and the groups in report order, with no record per file in JS. The same result as scanning and
  * running findDuplicates, faster and in a fraction of the memory. Undefined where it does not
- * apply (no addon, a spec the native scan cannot walk, name or stat filters, a tree too large for
- * one scan); `kind: 'files'` when hashes are missing that only the engine makes (sha256).
+ * apply (no addon, a spec the native scan cannot walk, name or stat filters); `kind: 'files'` when
+ * hashes are missing that only the engine makes (sha256); `kind: 'too-large'` when the tree's paths
+ * do not fit in one scan.
  */
 export async function findDuplicatesNatively(root: string, spec: FilterSpec, opts: NativeDupesOptions): Promise<NativeDupes | undefined> {
   const scan = opts.scan === undefined ? nativeScan : opts.scan;
@@ -74,7 +77,7 @@ export async function findDuplicatesNatively(root: string, spec: FilterSpec, opt
     scanned = scan.scanDupes(walked, spec.hidden, spec.maxDepth ?? -1, SCAN_THREADS, cache, [opts.includeEmpty, WHOLE_SAMPLE_MAX]);
   } catch (e) {
     // A tree whose paths do not fit in one string (hundreds of MB of them) is walked portably.
-    if ((e as { code?: string }).code === 'E2BIG') return undefined;
+    if ((e as { code?: string }).code === 'E2BIG') return { kind: 'too-large' };
     throw e;
   }
   const [handle, failed, hit] = scanned;
