@@ -58,6 +58,15 @@ function fieldAt(row: string, at: number, k: number): number {
 /** Where the entry starting at `at` ends (just past its last NUL). */
 const entryEnd = (row: string, at: number): number => fieldAt(row, at, 5);
 
+/** Calls `fn` with each entry of a row, in order: its name, where it starts and where it ends. */
+function forEachEntry(row: string, fn: (name: string, at: number, end: number) => void): void {
+  for (let at = 0; at < row.length;) {
+    const end = entryEnd(row, at);
+    fn(row.slice(at, row.indexOf(NUL, at)), at, end);
+    at = end;
+  }
+}
+
 /** A file's identity field as entries hold it: size, mtime (s, ns), inode and device, then its NUL. */
 function identityText(f: DupeFile): string {
   return `${f.size},${f.mtimeSec},${f.mtimeNsec},${f.ino},${f.dev}\0`;
@@ -125,11 +134,10 @@ interface EntryIndex {
 function indexEntries(row: string): EntryIndex {
   const first = new Map<string, number>();
   let repeated: Set<string> | undefined;
-  for (let i = 0; i < row.length; i = entryEnd(row, i)) {
-    const name = row.slice(i, row.indexOf(NUL, i));
-    if (!first.has(name)) first.set(name, i);
+  forEachEntry(row, (name, at) => {
+    if (!first.has(name)) first.set(name, at);
     else (repeated ??= new Set()).add(name);
-  }
+  });
   return { first, repeated };
 }
 
@@ -454,21 +462,16 @@ export class SqliteHashCache implements HashCache {
       return;
     }
     const fresh = new Map<string, string>();
-    for (let at = 0; at < entries.length;) {
-      const end = entryEnd(entries, at);
-      fresh.set(entries.slice(at, entries.indexOf(NUL, at)), entries.slice(at, end));
-      at = end;
-    }
+    forEachEntry(entries, (name, at, end) => fresh.set(name, entries.slice(at, end)));
     const old = this.selectEntries.get(algorithm, dir) as string | undefined;
     // Old entries stay unless this store replaces them or they were hashed longer ago than the
     // age limit; a name written twice keeps its last entry.
     const keptOld = new Map<string, string>();
-    for (let at = 0; old !== undefined && at < old.length;) {
-      const end = entryEnd(old, at);
-      const name = old.slice(at, old.indexOf(NUL, at));
-      const storedAt = fieldAt(old, at, 2);
-      if (!fresh.has(name) && Number(old.slice(storedAt, old.indexOf(NUL, storedAt))) >= cutoff) keptOld.set(name, old.slice(at, end));
-      at = end;
+    if (old !== undefined) {
+      forEachEntry(old, (name, at, end) => {
+        const storedAt = fieldAt(old, at, 2);
+        if (!fresh.has(name) && Number(old.slice(storedAt, old.indexOf(NUL, storedAt))) >= cutoff) keptOld.set(name, old.slice(at, end));
+      });
     }
     let text = '';
     for (const e of keptOld.values()) text += e;
