@@ -1,4 +1,5 @@
 import { FilerError } from '@filer/core';
+import { parseFaultSpec, type FaultSpec } from '@filer/engine';
 
 /** Tuning knobs from the environment, read in this one place and validated. */
 export interface CliConfig {
@@ -6,6 +7,8 @@ export interface CliConfig {
   nativeScan: boolean;
   /** FILER_WALK_SPAWN_AFTER_MS: how long the main thread walks alone before helper threads start. */
   spawnAfterMs?: number;
+  /** FILER_FAULT=<step>:<n>: the crash tests' fault point (the process SIGKILLs itself there). */
+  fault?: FaultSpec;
 }
 
 export function readCliConfig(env: NodeJS.ProcessEnv = process.env): CliConfig {
@@ -20,5 +23,6 @@ export function readCliConfig(env: NodeJS.ProcessEnv = process.env): CliConfig {
       value: spawn,
     });
   }
-  return { nativeScan: native !== '0', spawnAfterMs: spawn === undefined ? undefined : Number(spawn) };
+  const fault = env.FILER_FAULT === undefined || env.FILER_FAULT === '' ? undefined : parseFaultSpec(env.FILER_FAULT);
+  return { nativeScan: native !== '0', spawnAfterMs: spawn === undefined ? undefined : Number(spawn), ...(fault ? { fault } : {}) };
 }

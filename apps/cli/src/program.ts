@@ -189,7 +189,7 @@ export function buildProgram(ctx: CliContext, setExit: (code: number) => void): 
     .exitOverride()
     .action(async (verb: string, id: string | undefined, flags: { format: string }) => {
       const { runJobs } = await import('./commands/jobs-command.js');
-      setExit(await runJobs(ctx, verb, id, { format: flags.format }));
+      setExit(await runJobs(ctx, verb, id, { format: flags.format, config: readCliConfig() }));
     });
   return program;
 }

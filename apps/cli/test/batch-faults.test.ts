@@ -410,7 +410,13 @@ describe('jobs resume decides each action from what a crash left on disk', () =>
       const names = ['a.txt', 'b.txt', 'c.txt', 'd.txt', 'e.txt'];
       const job = journal.create(
         'move',
-        names.map((n) => ({ source: path.join(src, n), target: path.join(dest, n), size: 6, overwrite: false })),
+        names.map((n) => ({
+          source: path.join(src, n),
+          target: path.join(dest, n),
+          size: 6,
+          overwrite: false,
+          sourceId: new LocalFileOps().stat(path.join(src, n)),
+        })),
         { onConflict: 'fail', verify: false },
       );
       journal.setJobState(job.id, 'applying');
@@ -564,7 +570,12 @@ describe('disk full', () => {
     let code: string | undefined;
     try {
       // Across devices a move stages a copy under a hidden temp name, flushes it, links it into place.
-      await ops.move(source, path.join(mnt, 'moved.bin'), { overwrite: false, verify: true, tmpTag: 'filer-t1' });
+      await ops.move(source, path.join(mnt, 'moved.bin'), {
+        overwrite: false,
+        verify: true,
+        tmpTag: 'filer-t1',
+        expect: ops.stat(source)!,
+      });
     } catch (e) {
       code = (e as NodeJS.ErrnoException).code;
     }

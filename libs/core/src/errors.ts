@@ -1,6 +1,19 @@
 /** Stable error codes: they cross every boundary unchanged (CLI exit code, HTTP status, job record). */
 export type FilerErrorCode =
-  'E_INVALID_ARGUMENT' | 'E_ROOT_NOT_FOUND' | 'E_ROOT_NOT_DIRECTORY' | 'E_REGEX_UNSUPPORTED' | 'E_PATH_NOT_ALLOWED' | 'E_IO';
+  | 'E_INVALID_ARGUMENT'
+  | 'E_ROOT_NOT_FOUND'
+  | 'E_ROOT_NOT_DIRECTORY'
+  | 'E_REGEX_UNSUPPORTED'
+  | 'E_PATH_NOT_ALLOWED'
+  | 'E_IO'
+  /** A file is not the version the job planned or made (changed, replaced, or a stranger): nothing done to it. */
+  | 'E_CHANGED'
+  /** An untrusted name (an S3 key) has a segment that could lead elsewhere: that item fails. */
+  | 'E_UNSAFE_KEY'
+  /** A journal written by an earlier filer that this one cannot resume or undo safely. */
+  | 'E_JOURNAL_FORMAT'
+  /** Something to be copied is not a regular file. */
+  | 'E_NOT_FILE';
 
 /** A typed error carrying a stable code, the offending path or field, and a human message. */
 export class FilerError extends Error {

@@ -12,6 +12,8 @@ export interface FileEntry {
   ino?: number;
   mtimeSec?: number;
   mtimeNsec?: number;
+  /** An object's ETag (S3 listings), part of its identity. */
+  etag?: string;
 }
 
 /** A per-path failure collected during a walk; it never aborts the walk. */

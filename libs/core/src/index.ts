@@ -1,5 +1,6 @@
 export * from './errors.js';
 export * from './file-entry.js';
+export * from './safe-key.js';
 export * from './exit-codes.js';
 export * from './size.js';
 export * from './age.js';

@@ -65,6 +65,8 @@ export interface ListingPage {
   kinds: ArrayLike<number>;
   sizes: ArrayLike<number>;
   mtimesMs: ArrayLike<number>;
+  /** Objects' ETags (undefined for prefixes): part of an object's identity. */
+  etags?: readonly (string | undefined)[];
 }
 
 /**

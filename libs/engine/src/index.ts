@@ -19,3 +19,5 @@ export * from './rename/rename-template.js';
 export * from './batch/plan-moves.js';
 export * from './batch/batch-types.js';
 export * from './batch/apply-job.js';
+export * from './batch/file-identity.js';
+export * from './batch/fault-steps.js';

@@ -4,6 +4,7 @@ import type { Job } from 'bullmq';
 import type { PathError } from '@filer/core';
 import {
   applyJob,
+  assertJournalFormat,
   dupeGroupToJson,
   findDuplicates,
   undoJob,
@@ -133,7 +134,7 @@ export async function runApplyShard(ctx: ClusterContext, job: Job<ApplyShardData
       for await (const line of ctx.results.partLines(jobId, 'apply-in', part))
         actions.push(JSON.parse(line) as Omit<JournalAction, 'seq' | 'state'>);
       record = journal.create(kind, actions, { onConflict, verify });
-    }
+    } else assertJournalFormat(record, 'resume');
     return outcome(await applyJob(record, journal, await fileOps(s3), { retryFailed: true }));
   } finally {
     db.close();
@@ -147,6 +148,7 @@ export async function runUndoShard(ctx: ClusterContext, job: Job<{ jobId: string
     const journal = new SqliteJournal(db);
     const record = journal.list(1)[0];
     if (record === undefined) return { counters: emptyCounters(), errorSample: [], spawned: 0 };
+    assertJournalFormat(record, 'undo');
     const report = await undoJob(record, journal, await fileOps(job.data.s3));
     const failed = report.actions
       .filter((a) => a.state === 'done')

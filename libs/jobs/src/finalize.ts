@@ -1,9 +1,17 @@
 import * as path from 'node:path';
 import type { Job } from 'bullmq';
-import type { FileEntry } from '@filer/core';
-import { comparePaths, compareDupeGroups, type Conflict, type DupeFile, type DupeGroup, type MoveRequest } from '@filer/engine';
+import type { FileEntry, PathError } from '@filer/core';
+import {
+  comparePaths,
+  compareDupeGroups,
+  type Conflict,
+  type DupeFile,
+  type DupeGroup,
+  type FileIdentity,
+  type MoveRequest,
+} from '@filer/engine';
 import { isInsideAllowedS3, isInsideRoots, isS3Uri } from '@filer/storage';
-import { compileNamer, nameFiles, planLocalMoves, transferTarget } from '@filer/storage/batch';
+import { compileNamer, nameFiles, planLocalMoves, renameRequests, rootIndexOf, sourceIdOf, transferTarget } from '@filer/storage/batch';
 import { journalReport, type ApplyShardData, type HashShardData } from './batch-shards.js';
 import type { ClusterContext } from './cluster-context.js';
 import { publishEvent } from './events.js';
@@ -259,34 +267,34 @@ async function planBatch(ctx: ClusterContext, rec: JobRecord): Promise<void> {
   await ctx.store.update(id, (r) => void (r.phase = 'plan'));
   const entries: FileEntry[] = [];
   for await (const line of ctx.results.lines(id, 'scan')) entries.push(JSON.parse(line) as FileEntry);
-  const requests: MoveRequest[] = [];
+  let requests: MoveRequest[] = [];
   let dateSource: Map<string, string> | undefined;
+  // Keys that cannot name a file below the destination fail alone (E_UNSAFE_KEY), as in the CLI.
+  const unsafe: PathError[] = [];
   if (spec.kind === 'rename') {
     entries.sort((a, b) => comparePaths(a.path, b.path));
     const named = await nameFiles(entries, compileNamer(spec.options));
-    for (const n of named) {
-      requests.push({ source: n.entry.path, target: n.target, size: n.entry.size ?? 0 });
-      if (n.dateSource !== undefined) (dateSource ??= new Map()).set(n.entry.path, n.dateSource);
-    }
+    requests = renameRequests(named, spec.roots);
+    named.forEach((n, i) => {
+      if (n.dateSource !== undefined) (dateSource ??= new Map()).set(requests[i].source, n.dateSource);
+    });
   } else {
     // Roots in the order given, files in path order below each: the CLI's order.
-    const rootOf = (p: string): number => {
-      let best = -1;
-      spec.roots.forEach((r, i) => {
-        if ((p.startsWith(r === '/' ? '/' : r + '/') || p === r) && (best < 0 || r.length > spec.roots[best].length)) best = i;
-      });
-      return best;
-    };
     const byRoot = spec.roots.map(() => [] as FileEntry[]);
-    for (const e of entries) byRoot[rootOf(e.path)]?.push(e);
+    for (const e of entries) byRoot[rootIndexOf(spec.roots, e.path)]?.push(e);
     byRoot.forEach((list, i) => {
       list.sort((a, b) => comparePaths(a.path, b.path));
-      for (const e of list)
-        requests.push({
-          source: e.path,
-          target: transferTarget(spec.options.dest!, spec.options.flatten ?? false, spec.roots[i], e.path),
-          size: e.size ?? 0,
-        });
+      for (const e of list) {
+        let target: string;
+        try {
+          target = transferTarget(spec.options.dest!, spec.options.flatten ?? false, spec.roots[i], e.path);
+        } catch (err) {
+          if ((err as { code?: string }).code !== 'E_UNSAFE_KEY') throw err;
+          unsafe.push({ path: e.path, code: 'E_UNSAFE_KEY', message: (err as Error).message });
+          continue;
+        }
+        requests.push({ source: e.path, target, size: e.size ?? 0, within: spec.options.dest!, ...sourceIdOf(e) });
+      }
     });
   }
   const dest = spec.options.dest;
@@ -300,10 +308,10 @@ async function planBatch(ctx: ClusterContext, rec: JobRecord): Promise<void> {
         })()
       : planLocalMoves(requests, onConflict);
   const allowed = (target: string): boolean =>
-    isS3Uri(target) ? isInsideAllowedS3(target, ctx.config.allowedS3) : isInsideRoots(path.resolve(target), ctx.allowedRoots);
+    isS3Uri(target) ? isInsideAllowedS3(target, ctx.config.allowedS3) : isInsideRoots(target, ctx.allowedRoots);
   const outside: Conflict[] = plan.actions
     .filter((a) => !allowed(a.target))
-    .map((a) => ({ kind: 'invalid-name', source: a.source, target: a.target, detail: 'target lies outside the allowed roots' }));
+    .map((a) => ({ kind: 'outside-root', source: a.source, target: a.target, detail: 'target lies outside the allowed roots' }));
   const conflicts = [...plan.conflicts, ...outside];
   const refused = new Set(outside.map((c) => c.source));
   const actions = plan.actions.filter((a) => !refused.has(a.source));
@@ -322,11 +330,24 @@ async function planBatch(ctx: ClusterContext, rec: JobRecord): Promise<void> {
     ...conflicts.map((c) => JSON.stringify({ action: 'conflict', ...c }) + '\n'),
   ];
   ctx.results.writePart(id, 'plan', 'all', lines);
+  // The identities to journal, one line per planned action in plan order (the plan itself is
+  // what users read; these are the apply's).
+  ctx.results.writePart(
+    id,
+    'plan-ids',
+    'all',
+    actions.map((a) => JSON.stringify(a.sourceId ?? null) + '\n'),
+  );
   const planned = await setState(
     ctx,
     id,
     'planned',
     (r) => {
+      for (const e of unsafe) {
+        r.counters.errors++;
+        r.counters.errorsByCode[e.code] = (r.counters.errorsByCode[e.code] ?? 0) + 1;
+        if (r.errorSample.length < ERROR_SAMPLE_LIMIT) r.errorSample.push(e);
+      }
       r.plan = {
         actions: actions.length,
         conflicts: conflicts.length,
@@ -384,10 +405,13 @@ export async function startApply(ctx: ClusterContext, id: string): Promise<boole
     ['planned'],
   );
   if (rec === undefined) return false;
-  const actions: { source: string; target: string; size: number; overwrite: boolean }[] = [];
+  const actions: { source: string; target: string; size: number; overwrite: boolean; sourceId?: FileIdentity }[] = [];
+  const ids = ctx.results.lines(id, 'plan-ids')[Symbol.asyncIterator]();
   for await (const line of ctx.results.lines(id, 'plan')) {
     const a = JSON.parse(line) as { action: string; source: string; target: string; size: number; overwrite?: boolean };
-    if (a.action !== 'conflict') actions.push({ source: a.source, target: a.target, size: a.size, overwrite: a.overwrite === true });
+    if (a.action === 'conflict') continue;
+    const sourceId = JSON.parse((await ids.next()).value as string) as FileIdentity | null;
+    actions.push({ source: a.source, target: a.target, size: a.size, overwrite: a.overwrite === true, ...(sourceId ? { sourceId } : {}) });
   }
   const shards = partitionActions(actions, ctx.config.batchShardSize);
   const parts = shards.map((list, i) => {

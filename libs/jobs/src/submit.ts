@@ -1,7 +1,6 @@
-import * as path from 'node:path';
 import * as fs from 'node:fs';
 import { FilerError, isBatchKind, parseJobSpec, type JobSpec } from '@filer/core';
-import { normalizeRoot } from '@filer/engine';
+import { isInside, normalizeRoot } from '@filer/engine';
 import { admitPath, admitS3Uri, isS3Uri, type AllowedS3 } from '@filer/storage';
 import { compileNamer } from '@filer/storage/batch';
 import type { ClusterContext } from './cluster-context.js';
@@ -37,10 +36,11 @@ export function admitJob(raw: unknown, allowedRoots: readonly string[], now = Da
     ...new Set(
       spec.roots.map((r, i) => {
         if (isS3Uri(r)) return normalizeRoot(admitS3Uri(r, allowedS3, `roots.${i}`));
-        admitPath(r, allowedRoots, `roots.${i}`);
-        if (!fs.statSync(r).isDirectory())
+        // The job works on the resolved root: a symlink swapped later cannot lead a worker out.
+        const real = admitPath(r, allowedRoots, `roots.${i}`);
+        if (!fs.statSync(real).isDirectory())
           throw new FilerError('E_ROOT_NOT_DIRECTORY', `roots.${i} '${r}' is not a directory`, { field: `roots.${i}`, value: r, path: r });
-        return normalizeRoot(r);
+        return normalizeRoot(real);
       }),
     ),
   ];
@@ -53,9 +53,10 @@ export function admitJob(raw: unknown, allowedRoots: readonly string[], now = Da
       const d = normalizeRoot(dest);
       for (const r of s3Roots) if (d === r || d.startsWith(r + '/')) throw destInside(dest, r);
     } else {
-      admitPath(dest, allowedRoots, 'options.dest', { mustExist: false });
-      const real = path.resolve(dest);
-      for (const r of spec.roots) if (real === r || real.startsWith(r + '/')) throw destInside(dest, r);
+      // Compared as resolved paths: a --dest that is (or passes through) a symlink into a root is inside it.
+      const real = admitPath(dest, allowedRoots, 'options.dest', { mustExist: false });
+      spec.options.dest = real;
+      for (const r of spec.roots) if (isInside(real, r)) throw destInside(dest, r);
     }
   }
   return spec;

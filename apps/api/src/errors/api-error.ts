@@ -69,6 +69,11 @@ export const STATUS_BY_FILER_CODE: Record<FilerErrorCode, number> = {
   E_ROOT_NOT_FOUND: 400,
   E_ROOT_NOT_DIRECTORY: 400,
   E_IO: 500,
+  E_UNSAFE_KEY: 400,
+  E_NOT_FILE: 400,
+  // The state of files or a journal, not the request, stands in the way.
+  E_CHANGED: 409,
+  E_JOURNAL_FORMAT: 409,
 };
 
 export function fromFilerError(e: FilerError): ApiError {

@@ -1,9 +1,19 @@
 import { ExitCode, formatSize } from '@filer/core';
-import { applyJob, type ApplyReport, type BatchKind, type FileOps, type MovePlan, type MoveRequest, type OnConflict } from '@filer/engine';
-import { LocalFileOps } from '@filer/storage';
+import {
+  applyJob,
+  type ApplyReport,
+  type BatchKind,
+  type FaultHook,
+  type FileOps,
+  type MovePlan,
+  type MoveRequest,
+  type OnConflict,
+} from '@filer/engine';
+import { faultHook, LocalFileOps } from '@filer/storage';
 import { planLocalMoves } from '@filer/storage/batch';
 import { defaultStatePath, openStateDb, SqliteJournal } from '@filer/storage/state';
 import type { CliContext } from '../cli-context.js';
+import type { CliConfig } from '../config.js';
 
 /** Extra words shown beside an action in a plan (e.g. where a capture date came from). */
 export type Annotate = (source: string) => Record<string, unknown> | undefined;
@@ -17,6 +27,7 @@ export interface BatchOptions {
   fsync?: boolean;
   format: 'text' | 'ndjson';
   statePath?: string;
+  config: CliConfig;
   /** Where the plan is checked and carried out when it is not the local disk alone (S3). */
   io?: BatchIo;
 }
@@ -24,7 +35,17 @@ export interface BatchOptions {
 /** A planner and the file operations for a destination other than the local disk. */
 export interface BatchIo {
   plan(requests: MoveRequest[], onConflict: OnConflict): Promise<MovePlan>;
-  ops: FileOps;
+  ops(copyFault?: FaultHook): FileOps;
+}
+
+/**
+ * The fault hook FILER_FAULT asks for (crash tests), and the one LocalFileOps gets: only for
+ * `mid-copy`, the one step it reaches (armed, it copies half of each file before its copy).
+ */
+export function faultWiring(config: CliConfig): { fault?: FaultHook; copyFault?: FaultHook } {
+  if (config.fault === undefined) return {};
+  const fault = faultHook(config.fault);
+  return { fault, ...(config.fault.step === 'mid-copy' ? { copyFault: fault } : {}) };
 }
 
 /** Plans, prints the plan, and with --apply journals it and carries it out. Returns the exit code. */
@@ -42,11 +63,19 @@ export async function runBatch(ctx: CliContext, requests: MoveRequest[], opts: B
     const journal = new SqliteJournal(db);
     const job = journal.create(
       opts.kind,
-      plan.actions.map((a) => ({ source: a.source, target: a.target, size: a.size, overwrite: a.overwrite === true })),
+      plan.actions.map((a) => ({
+        source: a.source,
+        target: a.target,
+        size: a.size,
+        overwrite: a.overwrite === true,
+        ...(a.sourceId === undefined ? {} : { sourceId: a.sourceId }),
+      })),
       { onConflict: opts.onConflict, verify: opts.verify, ...(opts.fsync === false ? { fsync: false } : {}) },
     );
     ctx.stderr(`filer: job ${job.id}: journaled ${plan.actions.length} actions; applying\n`);
-    return reportApply(ctx, await applyJob(job, journal, opts.io?.ops ?? new LocalFileOps()));
+    const { fault, copyFault } = faultWiring(opts.config);
+    const ops = opts.io?.ops(copyFault) ?? new LocalFileOps(undefined, copyFault);
+    return reportApply(ctx, await applyJob(job, journal, ops, { fault }));
   } finally {
     db.close();
   }

@@ -1,9 +1,10 @@
 import { ExitCode, FilerError } from '@filer/core';
-import { applyJob, undoJob, type FileOps, type JobRecord } from '@filer/engine';
+import { applyJob, assertJournalFormat, undoJob, type FaultHook, type FileOps, type JobRecord } from '@filer/engine';
 import { LocalFileOps } from '@filer/storage';
 import { defaultStatePath, openStateDb, SqliteJournal } from '@filer/storage/state';
 import type { CliContext } from '../cli-context.js';
-import { reportApply } from './batch-runner.js';
+import type { CliConfig } from '../config.js';
+import { faultWiring, reportApply } from './batch-runner.js';
 
 function line(j: JobRecord): string {
   const c = j.counts;
@@ -14,12 +15,16 @@ function line(j: JobRecord): string {
  * The file operations a job's journal needs: S3's when any action reads or writes an `s3://` key
  * (they handle local paths too), else local ones. The S3 module loads only then.
  */
-async function opsForJob(actions: readonly { source: string; target: string }[]): Promise<{ ops: FileOps; close(): void }> {
+async function opsForJob(
+  actions: readonly { source: string; target: string }[],
+  copyFault?: FaultHook,
+): Promise<{ ops: FileOps; close(): void }> {
   const isS3 = (p: string): boolean => p.startsWith('s3://');
-  if (!actions.some((a) => isS3(a.source) || isS3(a.target))) return { ops: new LocalFileOps(), close: () => {} };
+  const local = new LocalFileOps(undefined, copyFault);
+  if (!actions.some((a) => isS3(a.source) || isS3(a.target))) return { ops: local, close: () => {} };
   const { createS3Client, s3ConfigFromEnv, S3FileOps, S3Objects } = await import('@filer/storage/s3');
   const client = createS3Client(s3ConfigFromEnv());
-  return { ops: new S3FileOps(new S3Objects(client)), close: () => client.destroy() };
+  return { ops: new S3FileOps(new S3Objects(client), local), close: () => client.destroy() };
 }
 
 /** `filer jobs list|show|resume|undo`: the CLI's job records and their journals. */
@@ -27,7 +32,7 @@ export async function runJobs(
   ctx: CliContext,
   verb: string,
   id: string | undefined,
-  opts: { statePath?: string; format: string },
+  opts: { statePath?: string; format: string; config: CliConfig },
 ): Promise<number> {
   const db = openStateDb(opts.statePath ?? defaultStatePath());
   try {
@@ -55,11 +60,13 @@ export async function runJobs(
       case 'undo': {
         if (verb === 'resume' && (job.state === 'undone' || job.state === 'undoing'))
           throw new FilerError('E_INVALID_ARGUMENT', `job ${id} was undone; it cannot be resumed`, { field: 'id', value: id });
-        const { ops, close } = await opsForJob(journal.actions(id));
+        assertJournalFormat(job, verb);
+        const { fault, copyFault } = faultWiring(opts.config);
+        const { ops, close } = await opsForJob(journal.actions(id), copyFault);
         try {
           return verb === 'resume'
-            ? reportApply(ctx, await applyJob(job, journal, ops, { retryFailed: true }))
-            : reportApply(ctx, await undoJob(job, journal, ops), 'undo');
+            ? reportApply(ctx, await applyJob(job, journal, ops, { retryFailed: true, fault }))
+            : reportApply(ctx, await undoJob(job, journal, ops, { fault }), 'undo');
         } finally {
           close();
         }

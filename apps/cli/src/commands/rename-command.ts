@@ -51,21 +51,20 @@ export function resolveRenameRequest(roots: string[], flags: RenameFlags): Renam
  * is journaled and carried out. Files are taken in path order, which is also the order of `{counter}`.
  */
 export async function runRenamePlan(req: RenamePlanRequest, ctx: CliContext, opts: { quiet: boolean; config: CliConfig }): Promise<number> {
-  const { entries, errors } = await collectFiles(req.roots, req.spec, ctx, {
-    ...opts,
-    identity: req.namer.kind === 'template' && req.namer.template.needsHash,
-  });
+  // Identities are journaled, so that apply, resume and undo can tell a changed file or a stranger.
+  const { entries, errors } = await collectFiles(req.roots, req.spec, ctx, { ...opts, identity: true });
   entries.sort((a, b) => comparePaths(a.path, b.path));
-  const { nameFiles } = await import('@filer/storage/batch');
+  const { nameFiles, renameRequests } = await import('@filer/storage/batch');
   const named = await nameFiles(entries, req.namer);
-  const bySource = new Map(named.map((n) => [n.entry.path, n]));
-  const requests: MoveRequest[] = named.map((n) => ({ source: n.entry.path, target: n.target, size: n.entry.size ?? 0 }));
+  const requests: MoveRequest[] = renameRequests(named, req.roots);
+  // The planner resolves paths: annotations are found by the resolved source.
+  const dateSources = new Map(named.map((n, i) => [requests[i].source, n.dateSource]));
   const code = await runBatch(
     ctx,
     requests,
-    { kind: 'rename', onConflict: req.onConflict, apply: req.apply, verify: false, format: req.format },
+    { kind: 'rename', onConflict: req.onConflict, apply: req.apply, verify: false, format: req.format, config: opts.config },
     (source) => {
-      const d = bySource.get(source)?.dateSource;
+      const d = dateSources.get(source);
       return d === undefined ? undefined : { dateSource: d };
     },
   );

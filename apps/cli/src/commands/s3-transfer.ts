@@ -1,4 +1,6 @@
 import { invalidArgument, type FileEntry, type FilterSpec } from '@filer/core';
+import type { FaultHook } from '@filer/engine';
+import { LocalFileOps } from '@filer/storage';
 import { planLocalMoves } from '@filer/storage/batch';
 import { checkS3Roots, createS3Client, isS3Uri, planS3Moves, s3ConfigFromEnv, S3FileOps, S3Objects, walkS3 } from '@filer/storage/s3';
 import { formatPathError, type CliContext } from '../cli-context.js';
@@ -41,7 +43,12 @@ export async function openS3Session(roots: readonly string[], dest: string): Pro
     client.destroy();
     throw e;
   }
-  const ops = new S3FileOps(new S3Objects(client), undefined, { headGuard });
+  const objects = new S3Objects(client);
+  let ops: S3FileOps | undefined;
+  // The planner's listings of the destination, handed to the file operations the apply uses.
+  const listings: [string, ReadonlySet<string>][] = [];
+  const opsFor = (copyFault?: FaultHook): S3FileOps =>
+    (ops ??= new S3FileOps(objects, new LocalFileOps(undefined, copyFault), { headGuard }));
   return {
     async collect(root, spec, ctx, opts) {
       if (!isS3Uri(root)) return collectFiles([root], spec, ctx, opts);
@@ -61,9 +68,13 @@ export async function openS3Session(roots: readonly string[], dest: string): Pro
     io: {
       plan: async (requests, onConflict) =>
         isS3Uri(dest)
-          ? planS3Moves(client, dest, requests, onConflict, (prefix, existing) => ops.useListing(prefix, existing))
+          ? planS3Moves(client, dest, requests, onConflict, (prefix, existing) => listings.push([prefix, existing]))
           : planLocalMoves(requests, onConflict),
-      ops,
+      ops: (copyFault) => {
+        const made = opsFor(copyFault);
+        for (const [prefix, existing] of listings) made.useListing(prefix, existing);
+        return made;
+      },
     },
     close: () => client.destroy(),
   };

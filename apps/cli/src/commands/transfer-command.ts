@@ -1,10 +1,10 @@
 import * as path from 'node:path';
 import { ExitCode, FilerError, invalidArgument, parseFilterSpec, type FilterSpec } from '@filer/core';
-import { comparePaths, parseOnConflict, type MoveRequest, type OnConflict } from '@filer/engine';
-import { transferTarget } from '@filer/storage/batch';
-import { checkLocalRoots, isS3Uri, parseS3Uri } from '@filer/storage';
+import { comparePaths, isInside, parseOnConflict, type MoveRequest, type OnConflict } from '@filer/engine';
+import { sourceIdOf, transferTarget } from '@filer/storage/batch';
+import { checkLocalRoots, isS3Uri, parseS3Uri, RealPaths } from '@filer/storage';
 import { filterInputFromFlags } from '../filter-flags.js';
-import type { CliContext } from '../cli-context.js';
+import { formatPathError, type CliContext } from '../cli-context.js';
 import type { CliConfig } from '../config.js';
 import { runBatch } from './batch-runner.js';
 import { collectFiles } from './collect-files.js';
@@ -53,12 +53,15 @@ export function resolveTransfer(kind: 'copy' | 'move', roots: string[], flags: T
   else for (const r of roots) parseS3Uri(r, 'roots');
   const s3Dest = isS3Uri(flags.dest);
   if (s3Dest) parseS3Uri(flags.dest, 'dest');
-  // An S3 prefix is kept as written, without its trailing slash (the walk's own form of a root).
-  const dest = s3Dest ? flags.dest.replace(/\/+$/, '') : path.resolve(flags.dest);
+  // An S3 prefix is kept as written, without its trailing slash (the walk's own form of a root);
+  // a local one is resolved through its existing symlinks, and so are the roots it is compared with.
+  const real = new RealPaths();
+  const dest = s3Dest ? flags.dest.replace(/\/+$/, '') : real.dir(flags.dest);
   for (const r of roots) {
-    const abs = isS3Uri(r) ? r.replace(/\/+$/, '') : path.resolve(r);
-    if (dest === abs || dest.startsWith(abs + '/')) {
-      throw new FilerError('E_INVALID_ARGUMENT', `--dest ${flags.dest} lies inside the root ${r}: its own output would be walked`, {
+    const abs = isS3Uri(r) ? r.replace(/\/+$/, '') : real.dir(r);
+    if (isInside(dest, abs)) {
+      const how = !s3Dest && dest !== path.resolve(flags.dest) ? ` (it resolves to ${dest})` : '';
+      throw new FilerError('E_INVALID_ARGUMENT', `--dest ${flags.dest} lies inside the root ${r}${how}: its own output would be walked`, {
         field: 'dest',
         value: flags.dest,
       });
@@ -90,15 +93,22 @@ export async function runTransfer(req: TransferRequest, ctx: CliContext, opts: {
     for (const root of req.roots) {
       const { entries, errors: failed } = session
         ? await session.collect(root, req.spec, ctx, opts)
-        : await collectFiles([root], req.spec, ctx, opts);
+        : await collectFiles([root], req.spec, ctx, { ...opts, identity: true });
       errors += failed;
       entries.sort((a, b) => comparePaths(a.path, b.path));
-      for (const e of entries)
-        requests.push({
-          source: isS3Uri(e.path) ? e.path : path.resolve(e.path),
-          target: transferTarget(req.dest, req.flatten, root, e.path),
-          size: e.size ?? 0,
-        });
+      for (const e of entries) {
+        let target: string;
+        try {
+          target = transferTarget(req.dest, req.flatten, root, e.path);
+        } catch (err) {
+          // An unsafe key fails its own file; the rest of the job goes on.
+          if (!(err instanceof FilerError) || err.code !== 'E_UNSAFE_KEY') throw err;
+          errors++;
+          if (!opts.quiet) ctx.stderr(formatPathError({ path: e.path, code: err.code, message: err.message }));
+          continue;
+        }
+        requests.push({ source: e.path, target, size: e.size ?? 0, within: req.dest, ...sourceIdOf(e) });
+      }
     }
     const code = await runBatch(ctx, requests, {
       kind: req.kind,
@@ -107,6 +117,7 @@ export async function runTransfer(req: TransferRequest, ctx: CliContext, opts: {
       verify: req.verify,
       fsync: req.fsync,
       format: req.format,
+      config: opts.config,
       io: session?.io,
     });
     return code === ExitCode.Ok && errors > 0 ? ExitCode.PartialFailure : code;

@@ -1,4 +1,7 @@
-import type { FileOps, JobRecord, Journal, JournalAction } from './batch-types.js';
+import { FilerError } from '@filer/core';
+import { JOURNAL_FORMAT, type FileOps, type JobRecord, type Journal, type JournalAction } from './batch-types.js';
+import { sameInode, sameVersion, type FileIdentity, type FileStat } from './file-identity.js';
+import type { FaultHook } from './fault-steps.js';
 
 /** Actions are carried out in batches this large: one flush makes a whole batch's copies durable. */
 const BATCH = 256;
@@ -8,6 +11,13 @@ export interface ApplyReport {
   actions: JournalAction[];
   /** Set when the job stopped early (disk full): nothing after it was attempted. */
   stoppedBy?: string;
+}
+
+export interface ApplyOptions {
+  /** Retry actions that failed before (a resume): deciding from the disk makes that safe. */
+  retryFailed?: boolean;
+  /** Called at each named step (tests kill the process there: FILER_FAULT). */
+  fault?: FaultHook;
 }
 
 type Update = Parameters<Journal['record']>[1][number];
@@ -24,28 +34,56 @@ function parentOf(p: string): string {
   return slash <= 0 ? '/' : p.slice(0, slash);
 }
 
+const failed = (reason: string): { outcome: Outcome } => ({ outcome: { state: 'failed', reason } });
+
+/**
+ * Refuses journals this version cannot act on safely: format 1 kept a rename's paths relative to
+ * the directory filer ran in and no file identities, so resuming or undoing it from elsewhere
+ * could act on a stranger's file (the journal's actions are still listed by `jobs show`).
+ */
+export function assertJournalFormat(job: JobRecord, verb: 'resume' | 'undo'): void {
+  if (job.format === JOURNAL_FORMAT) return;
+  throw new FilerError(
+    'E_JOURNAL_FORMAT',
+    `job ${job.id} was journaled by an earlier filer (journal format ${job.format}, this filer writes ${JOURNAL_FORMAT}): ` +
+      `it recorded no file identities${job.kind === 'rename' ? ' and paths relative to the directory it ran in' : ''}, ` +
+      `so it cannot be ${verb === 'resume' ? 'resumed' : 'undone'} without risking someone else's files; ` +
+      `\`filer jobs show ${job.id}\` lists what it did`,
+    { field: 'id', value: job.id },
+  );
+}
+
 /** What to do with one action, decided from the disk alone. */
-type Step = { outcome: Outcome } | { unlinkSource: true } | { stage: true } | { link: true } | { replace: true };
+type Step =
+  | { outcome: Outcome }
+  | { unlinkSource: 'inode' | 'version'; expect: FileIdentity }
+  | { stage: true }
+  | { link: FileIdentity }
+  | { replace: FileIdentity };
 
 /**
  * Applies (or resumes) a journaled job. Each pending action is decided from what is on disk now,
- * so running it again after a crash finishes the job without doing anything twice:
- * - source here, target absent → act;
- * - source gone, target here → it was done;
+ * checked against the identities the journal holds, so running it again after a crash finishes
+ * the job without doing anything twice and without touching a stranger's file:
+ * - source here as planned, target absent → act;
+ * - source here but changed since the plan → E_CHANGED, nothing done;
+ * - source gone, target here and the one this job put there → it was done;
  * - both here and one inode → the crash fell between link and unlink: drop the source name;
- * - both here with the same bytes → a copy was linked into place: drop the source (move);
+ * - both here, the target this job's copy → a copy was linked into place: drop the source (move);
  * - otherwise the target is someone else's file: fail that action, never overwrite it
  *   (unless the plan said overwrite).
  * Work goes in batches: copies are staged under temporary names, made durable together, then
- * linked into place; the directories are flushed before any source is removed. A full disk stops
- * the job cleanly; other per-file errors fail that file and the rest go on.
+ * linked into place and journaled; the directories are flushed before any source is removed,
+ * and a source is removed only while it is still the file that was copied. A full disk stops
+ * the job cleanly (the reason is journaled); other per-file errors fail that file and the rest go on.
  */
-export async function applyJob(job: JobRecord, journal: Journal, ops: FileOps, opts: { retryFailed?: boolean } = {}): Promise<ApplyReport> {
+export async function applyJob(job: JobRecord, journal: Journal, ops: FileOps, opts: ApplyOptions = {}): Promise<ApplyReport> {
   const actions = journal.actions(job.id);
   // A resume retries failures too (a disk that was full, a permission since fixed): deciding from
   // the disk makes that as safe as the first attempt.
   const pending = actions.filter((a) => a.state === 'pending' || (opts.retryFailed === true && a.state === 'failed'));
-  journal.setJobState(job.id, 'applying');
+  journal.setJobState(job.id, 'applying', undefined);
+  opts.fault?.('after-journal');
   const tmpTag = `filer-${job.id}`;
   const needCopy: JournalAction[] = [];
   for (const a of pending) if (job.kind === 'copy' || (await crossesDevice(ops, a))) needCopy.push(a);
@@ -53,12 +91,9 @@ export async function applyJob(job: JobRecord, journal: Journal, ops: FileOps, o
   if (needCopy.length > 0 && bytes > 0) {
     const free = await ops.freeBytes(needCopy[0].target);
     if (bytes > free) {
-      journal.setJobState(job.id, 'failed');
-      return {
-        job: journal.get(job.id)!,
-        actions,
-        stoppedBy: `not enough free space: ${bytes} bytes to copy, ${free} available at ${parentOf(needCopy[0].target)}`,
-      };
+      const reason = `not enough free space: ${bytes} bytes to copy, ${free} available at ${parentOf(needCopy[0].target)}`;
+      journal.setJobState(job.id, 'failed', reason);
+      return { job: journal.get(job.id)!, actions, stoppedBy: reason };
     }
   }
   let stoppedBy: string | undefined;
@@ -66,44 +101,66 @@ export async function applyJob(job: JobRecord, journal: Journal, ops: FileOps, o
   for (const batch of batches(pending)) {
     if (stoppedBy !== undefined) break;
     const outcomes = new Map<JournalAction, Outcome>();
-    stoppedBy = await runBatch(job, batch, ops, tmpTag, journal, outcomes);
+    stoppedBy = await runBatch({ job, ops, tmpTag, journal, fault: opts.fault }, batch, outcomes);
     attempted += outcomes.size;
     const updates = [...outcomes].map(([a, o]) => ({ seq: a.seq, ...o }));
     for (const [a, o] of outcomes) Object.assign(a, o);
     journal.record(job.id, updates);
   }
   if (stoppedBy !== undefined) stoppedBy += `; ${pending.length - attempted} files were not attempted (resume after freeing space)`;
-  const failed = actions.some((a) => a.state === 'failed');
-  journal.setJobState(job.id, stoppedBy !== undefined || failed ? 'failed' : 'completed');
+  const anyFailed = actions.some((a) => a.state === 'failed');
+  journal.setJobState(job.id, stoppedBy !== undefined || anyFailed ? 'failed' : 'completed', stoppedBy);
   return { job: journal.get(job.id)!, actions, stoppedBy };
 }
 
-async function runBatch(
-  job: JobRecord,
-  batch: JournalAction[],
-  ops: FileOps,
-  tmpTag: string,
-  journal: Journal,
-  outcomes: Map<JournalAction, Outcome>,
-): Promise<string | undefined> {
+interface BatchContext {
+  job: JobRecord;
+  ops: FileOps;
+  tmpTag: string;
+  journal: Journal;
+  fault?: FaultHook;
+}
+
+interface Removal {
+  a: JournalAction;
+  match: 'inode' | 'version';
+  expect: FileIdentity;
+}
+
+async function runBatch(c: BatchContext, batch: JournalAction[], outcomes: Map<JournalAction, Outcome>): Promise<string | undefined> {
+  const { job, ops, tmpTag, journal, fault } = c;
   const toStage: JournalAction[] = [];
   const staged: { a: JournalAction; tmp: string }[] = [];
-  const removeSource: JournalAction[] = [];
+  const removeSource: Removal[] = [];
   const replaced: JournalAction[] = [];
   let stoppedBy: string | undefined;
   const fail = (a: JournalAction, e: unknown): void => void outcomes.set(a, { state: 'failed', reason: errnoOf(e) });
+  // A directory on a path that no longer resolves to itself was swapped (for a symlink, say)
+  // since the plan resolved it: nothing is done through it.
+  const moved = await ops.movedDirs([...new Set(batch.flatMap((a) => [parentOf(a.source), parentOf(a.target)]))]);
   for (const a of batch) {
     try {
+      const swapped = [parentOf(a.source), parentOf(a.target)].find((d) => moved.has(d));
+      if (swapped !== undefined) {
+        outcomes.set(a, {
+          state: 'failed',
+          reason: `E_PATH_CHANGED: ${swapped} no longer resolves to itself (a directory was replaced since the plan); nothing done`,
+        });
+        continue;
+      }
       const step = await decide(job, a, ops, tmpTag);
       if ('outcome' in step) outcomes.set(a, step.outcome);
-      else if ('unlinkSource' in step) removeSource.push(a);
+      else if ('unlinkSource' in step) removeSource.push({ a, match: step.unlinkSource, expect: step.expect });
       else {
         // Journal the directories before making them, so undo can always find them.
         const missing = await ops.missingParents(a.target);
         if (missing.length > 0) journal.addCreatedDirs(job.id, missing);
         await ops.ensureParent(a.target);
-        if ('link' in step && (await ops.link(a.source, a.target))) removeSource.push(a);
-        else if ('replace' in step && (await ops.replace(a.source, a.target))) {
+        if ('link' in step && (await ops.link(a.source, a.target))) {
+          fault?.('after-link');
+          removeSource.push({ a, match: 'inode', expect: step.link });
+        } else if ('replace' in step && (await ops.replace(a.source, a.target))) {
+          fault?.('after-link');
           replaced.push(a); // a rename over the target: the source name is already gone
           outcomes.set(a, await done(ops, a.target));
         } else toStage.push(a);
@@ -112,9 +169,14 @@ async function runBatch(
       fail(a, e);
     }
   }
+  if (toStage.length > 0) fault?.('before-copy');
   // Only a copy may skip the flushes: a move removes its sources, which needs its copies durable.
   const durable = job.kind !== 'copy' || job.options.fsync !== false;
-  const tmps = await ops.stageMany(toStage, tmpTag, { durable });
+  const tmps = await ops.stageMany(
+    toStage.map((a) => ({ source: a.source, target: a.target, overwrite: a.overwrite, expect: a.sourceId })),
+    tmpTag,
+    { durable },
+  );
   tmps.forEach((tmp, k) => {
     const a = toStage[k];
     if (typeof tmp === 'string') {
@@ -126,32 +188,53 @@ async function runBatch(
       stoppedBy = `disk full while copying ${a.source} to ${a.target}: the job stopped`;
     }
   });
+  if (staged.length > 0) fault?.('after-stage');
   // Data first, then names: a final name only ever points at durable, verified bytes.
   if (durable) await ops.flushFiles(staged.map((s) => s.tmp));
+  if (staged.length > 0) fault?.('after-fsync');
+  const copiedForMove: Update[] = [];
   for (const { a, tmp } of staged) {
     try {
       await ops.commit(tmp, a.source, a.target, { overwrite: a.overwrite, verify: job.options.verify });
-      if (job.kind === 'copy') outcomes.set(a, await done(ops, a.target));
-      else removeSource.push(a);
+      fault?.('after-link');
+      const placed = await done(ops, a.target);
+      if (job.kind === 'copy') outcomes.set(a, placed);
+      else {
+        removeSource.push({ a, match: 'version', expect: a.sourceId ?? (await ops.stat(a.source))! });
+        copiedForMove.push({ seq: a.seq, state: 'pending', targetId: placed.targetId });
+        a.targetId = placed.targetId;
+      }
     } catch (e) {
       fail(a, e);
     }
   }
-  if (durable) await ops.flushDirs([...new Set([...staged.map((s) => s.a), ...removeSource, ...replaced].map((a) => parentOf(a.target)))]);
-  // Only now, with every target in place and durable, do sources go.
-  for (const a of removeSource) {
+  // A moved file's copy is journaled as this job's before its source goes: after a crash, resume
+  // and undo know the file at the target by its identity, not by its name.
+  if (copiedForMove.length > 0) {
+    journal.record(job.id, copiedForMove);
+    fault?.('after-commit');
+  }
+  if (durable)
+    await ops.flushDirs([
+      ...new Set([...staged.map((s) => s.a), ...removeSource.map((r) => r.a), ...replaced].map((a) => parentOf(a.target))),
+    ]);
+  // Only now, with every target in place and durable, do sources go — each only while it is
+  // still the file that was copied or linked (a write since would be lost with it).
+  for (const { a, match, expect } of removeSource) {
     try {
-      await ops.unlink(a.source);
+      fault?.('before-unlink');
+      await ops.unlinkIf(a.source, expect, match);
+      fault?.('after-unlink');
       outcomes.set(a, await done(ops, a.target));
     } catch (e) {
       outcomes.set(a, {
         ...(await done(ops, a.target)),
         state: 'failed',
-        reason: `copied, but the source could not be removed: ${errnoOf(e)}`,
+        reason: `copied, but the source was not removed: ${errnoOf(e)}`,
       });
     }
   }
-  await ops.flushDirs([...new Set([...removeSource, ...replaced].map((a) => parentOf(a.source)))]);
+  await ops.flushDirs([...new Set([...removeSource.map((r) => r.a), ...replaced].map((a) => parentOf(a.source)))]);
   return stoppedBy;
 }
 
@@ -187,52 +270,87 @@ async function crossesDevice(ops: FileOps, a: JournalAction): Promise<boolean> {
   }
 }
 
-async function done(ops: FileOps, target: string): Promise<Outcome> {
+async function done(ops: FileOps, target: string): Promise<Outcome & { targetId?: FileIdentity }> {
   const t = await ops.stat(target);
-  return { state: 'done', targetIno: t?.ino, targetMtimeMs: t?.mtimeMs };
+  return { state: 'done', targetId: t && identity(t) };
 }
+
+/** The identity fields of a stat (without the symlink flag), as the journal keeps them. */
+function identity(s: FileStat): FileIdentity {
+  return s.etag === undefined
+    ? { dev: s.dev, ino: s.ino, size: s.size, mtimeNs: s.mtimeNs }
+    : { dev: s.dev, ino: s.ino, size: s.size, mtimeNs: s.mtimeNs, etag: s.etag };
+}
+
+const CHANGED = 'E_CHANGED: the source changed since it was planned; nothing done';
+const SYMLINK = 'the target is a symbolic link: filer never writes through or replaces a link';
+
+/** The source as planned: what the journal recorded, or (format-less callers) what is there now. */
+const planned = (a: JournalAction, s: FileStat): FileIdentity => a.sourceId ?? identity(s);
 
 async function decide(job: JobRecord, a: JournalAction, ops: FileOps, tmpTag: string): Promise<Step> {
   await ops.removeTemps(a.target, tmpTag);
   const s = await ops.stat(a.source);
   const t = await ops.stat(a.target);
+  const sourceAsPlanned = s !== undefined && (a.sourceId === undefined || sameVersion(s, a.sourceId));
+  const ours = t !== undefined && a.targetId !== undefined && sameVersion(t, a.targetId);
   if (job.kind === 'copy') {
-    if (!s) return { outcome: { state: 'failed', reason: 'source missing' } };
+    if (!s) return failed('ENOENT: source missing');
+    if (ours) return { outcome: { state: 'done', targetId: a.targetId } };
+    if (!sourceAsPlanned) return failed(CHANGED);
     if (t) {
+      if (t.symlink) return failed(SYMLINK);
       if (await ops.sameContent(a.source, a.target)) return { outcome: await done(ops, a.target) };
-      if (!a.overwrite) return { outcome: { state: 'failed', reason: 'target exists (not overwritten)' } };
+      if (!a.overwrite) return failed('target exists (not overwritten)');
     }
     return { stage: true };
   }
-  if (s && !t) return { link: true };
-  if (!s && t) return { outcome: await done(ops, a.target) };
-  if (!s && !t) return { outcome: { state: 'failed', reason: 'source missing' } };
-  if (s!.ino === t!.ino && s!.dev === t!.dev) return { unlinkSource: true };
-  if (await ops.sameContent(a.source, a.target)) return { unlinkSource: true };
-  if (!a.overwrite) return { outcome: { state: 'failed', reason: 'target exists (not overwritten)' } };
-  return { replace: true };
+  if (s && !t) return sourceAsPlanned ? { link: planned(a, s) } : failed(CHANGED);
+  if (!s && t) {
+    // Done, if the target is this job's: the moved inode itself, or the copy journaled as ours.
+    if (ours || (a.sourceId !== undefined && sameInode(t, a.sourceId))) return { outcome: await done(ops, a.target) };
+    return failed('ENOENT: source missing, and the file at the target is not one this job put there');
+  }
+  if (!s || !t) return failed('ENOENT: source missing');
+  if (sameInode(s, t)) {
+    // The crash fell between link and unlink; the name to drop is still the planned inode.
+    return a.sourceId === undefined || sameInode(s, a.sourceId) ? { unlinkSource: 'inode', expect: identity(s) } : failed(CHANGED);
+  }
+  if (!sourceAsPlanned) return failed(CHANGED);
+  // A copy linked into place before the source was removed: journaled as ours, or (a crash
+  // before that journal write) the same bytes.
+  if (ours || (!t.symlink && (await ops.sameContent(a.source, a.target)))) return { unlinkSource: 'version', expect: planned(a, s) };
+  if (t.symlink) return failed(SYMLINK);
+  if (!a.overwrite) return failed('target exists (not overwritten)');
+  return { replace: planned(a, s) };
 }
 
 /**
  * Undoes a job's done actions in reverse order under the same rules: files go back only where
- * nothing now stands, a copy is deleted only while it is still the file this job made, and the
+ * nothing now stands, and only a file this job put at a target (its recorded identity) is moved
+ * back or deleted — a file changed since, or a stranger, is reported and left in place. The
  * directories the job created are removed when empty. Running it again continues where it stopped.
  */
-export async function undoJob(job: JobRecord, journal: Journal, ops: FileOps): Promise<ApplyReport> {
+export async function undoJob(job: JobRecord, journal: Journal, ops: FileOps, opts: { fault?: FaultHook } = {}): Promise<ApplyReport> {
   const actions = journal.actions(job.id);
-  journal.setJobState(job.id, 'undoing');
+  journal.setJobState(job.id, 'undoing', undefined);
   const tmpTag = `filer-${job.id}-undo`;
-  const updates: Update[] = [];
+  let updates: Update[] = [];
   for (const a of [...actions].reverse()) {
     if (a.state !== 'done') continue;
     const outcome = await undoOne(job, a, ops, tmpTag);
-    updates.push({ seq: a.seq, ...outcome, targetIno: a.targetIno, targetMtimeMs: a.targetMtimeMs });
+    updates.push({ seq: a.seq, ...outcome, targetId: a.targetId });
     Object.assign(a, outcome);
+    opts.fault?.('mid-undo');
+    if (updates.length >= BATCH) {
+      journal.record(job.id, updates);
+      updates = [];
+    }
   }
   journal.record(job.id, updates);
   for (const dir of [...job.createdDirs].reverse()) await ops.removeEmptyDir(dir);
-  const failed = actions.some((a) => a.state === 'done');
-  journal.setJobState(job.id, failed ? 'failed' : 'undone');
+  const left = actions.some((a) => a.state === 'done');
+  journal.setJobState(job.id, left ? 'failed' : 'undone', left ? 'some files could not be put back (see each action)' : undefined);
   return { job: journal.get(job.id)!, actions };
 }
 
@@ -244,28 +362,36 @@ async function undoOne(
 ): Promise<{ state: JournalAction['state']; reason?: string }> {
   try {
     const t = await ops.stat(a.target);
+    const ours = t !== undefined && a.targetId !== undefined && sameVersion(t, a.targetId);
     if (job.kind === 'copy') {
       if (!t) return { state: 'undone' };
-      if (t.ino !== a.targetIno || t.mtimeMs !== a.targetMtimeMs)
-        return { state: 'done', reason: 'undo: the copy changed since it was made; kept' };
-      await ops.unlink(a.target);
+      if (!ours) return { state: 'done', reason: 'undo: the copy changed since it was made; kept' };
+      await ops.unlinkIf(a.target, a.targetId!, 'version');
       return { state: 'undone' };
     }
     const s = await ops.stat(a.source);
-    if (!t && s) return { state: 'undone' };
-    if (!t) return { state: 'done', reason: 'undo: the moved file is gone' };
-    if (s && s.ino === t.ino && s.dev === t.dev) {
-      await ops.unlink(a.target);
+    if (!t) {
+      // Put back before a crash: the file at the original path is the one this job moved.
+      const back = s !== undefined && a.targetId !== undefined && (sameInode(s, a.targetId) || s.size === a.targetId.size);
+      return back ? { state: 'undone' } : { state: 'done', reason: 'undo: the moved file is gone' };
+    }
+    if (!ours)
+      return {
+        state: 'done',
+        reason: 'undo: the file at the target changed since it was moved there (or is not this job’s); left in place',
+      };
+    if (s && sameInode(s, t)) {
+      await ops.unlinkIf(a.target, a.targetId!, 'inode');
       return { state: 'undone' };
     }
     // A copy back across devices that was linked into place before a crash: finish it.
-    if (s && (await ops.sameContent(a.source, a.target))) {
-      await ops.unlink(a.target);
+    if (s && !s.symlink && (await ops.sameContent(a.source, a.target))) {
+      await ops.unlinkIf(a.target, a.targetId!, 'version');
       return { state: 'undone' };
     }
     if (s) return { state: 'done', reason: 'undo: something now stands at the original path; not overwritten' };
     await ops.ensureParent(a.source);
-    await ops.move(a.target, a.source, { overwrite: false, verify: job.options.verify, tmpTag });
+    await ops.move(a.target, a.source, { overwrite: false, verify: job.options.verify, tmpTag, expect: a.targetId! });
     return { state: 'undone' };
   } catch (e) {
     return { state: 'done', reason: `undo: ${errnoOf(e)}` };

@@ -1,4 +1,5 @@
 import type { MaybePromise } from '@filer/core';
+import type { FileIdentity, FileStat } from './file-identity.js';
 import type { OnConflict } from './plan-moves.js';
 
 export type BatchKind = 'rename' | 'copy' | 'move';
@@ -14,10 +15,21 @@ export interface JournalAction {
   overwrite: boolean;
   state: ActionState;
   reason?: string;
-  /** The target's identity once done, so undo removes only what this job made. */
-  targetIno?: number;
-  targetMtimeMs?: number;
+  /** The source as planned: acting on a source with another identity fails the action (E_CHANGED). */
+  sourceId?: FileIdentity;
+  /**
+   * What this job put at the target, recorded as soon as it is there (before a moved source is
+   * removed): resume and undo touch only a file with this identity.
+   */
+  targetId?: FileIdentity;
 }
+
+/**
+ * The journal's format. 2: absolute paths with resolved parents, source identities from the plan,
+ * target identities once done. Journals of format 1 held renames' paths relative to the directory
+ * filer ran in, and no identities: they are refused for resume and undo (see assertJournalFormat).
+ */
+export const JOURNAL_FORMAT = 2;
 
 export interface JobRecord {
   id: string;
@@ -31,9 +43,21 @@ export interface JobRecord {
    * sources are untouched). Absent means true: every copy is durable before its name appears.
    */
   options: { onConflict: OnConflict; verify: boolean; fsync?: boolean };
+  /** JOURNAL_FORMAT when the job was journaled. */
+  format: number;
+  /** Why the job stopped or failed as a whole (a full disk, say); per-file reasons are on the actions. */
+  reason?: string;
   /** Directories the job created, so undo can remove them again when empty. */
   createdDirs: string[];
   counts: Record<ActionState, number>;
+}
+
+/** One copy to stage: `expect` is the source's planned identity. */
+export interface StageItem {
+  source: string;
+  target: string;
+  overwrite?: boolean;
+  expect?: FileIdentity;
 }
 
 /** The write-ahead journal: the plan is durable before the first file is touched. */
@@ -42,9 +66,10 @@ export interface Journal {
   get(id: string): JobRecord | undefined;
   list(limit: number): JobRecord[];
   actions(id: string): JournalAction[];
-  setJobState(id: string, state: JobState): void;
+  /** Sets the job's state and, when given, the reason it stopped (undefined clears an earlier one). */
+  setJobState(id: string, state: JobState, reason?: string): void;
   /** Records outcomes; may batch them (the disk, not the journal, is the truth on resume). */
-  record(id: string, updates: Pick<JournalAction, 'seq' | 'state' | 'reason' | 'targetIno' | 'targetMtimeMs'>[]): void;
+  record(id: string, updates: Pick<JournalAction, 'seq' | 'state' | 'reason' | 'targetId'>[]): void;
   addCreatedDirs(id: string, dirs: string[]): void;
 }
 
@@ -54,8 +79,14 @@ export interface Journal {
  * file systems answer synchronously; object stores (S3) with promises, so the engine awaits each.
  */
 export interface FileOps {
-  /** lstat-like: undefined when absent. */
-  stat(path: string): MaybePromise<{ ino: number; dev: number; size: number; mtimeMs: number } | undefined>;
+  /** lstat-like (a symlink is not followed): undefined when absent. */
+  stat(path: string): MaybePromise<FileStat | undefined>;
+  /**
+   * Of the given directories, those that no longer resolve to themselves: a component was
+   * replaced by a symlink (or removed) since the plan resolved it. Missing trailing components
+   * are fine (the job creates them); their nearest existing ancestor must resolve to itself.
+   */
+  movedDirs(dirs: readonly string[]): MaybePromise<ReadonlySet<string>>;
   /** The parent directories of `path` that do not exist yet, shallowest first. */
   missingParents(path: string): MaybePromise<string[]>;
   /** Creates missing parent directories of `path`, returning the ones it created (shallowest first). */
@@ -67,24 +98,29 @@ export interface FileOps {
   /**
    * Copies each source to a temporary name beside its target (mtime kept, size checked), several
    * at once; returns each temporary name or the error that stopped it. Not yet durable; with
-   * `durable: false` no writeback is started early either (nothing will wait for it).
+   * `durable: false` no writeback is started early either (nothing will wait for it). A source
+   * whose identity is not `expect` before or after its copy fails with E_CHANGED (no temp left).
    */
-  stageMany(
-    items: readonly { source: string; target: string; overwrite?: boolean }[],
-    tmpTag: string,
-    opts?: { durable?: boolean },
-  ): Promise<(string | Error)[]>;
+  stageMany(items: readonly StageItem[], tmpTag: string, opts?: { durable?: boolean }): Promise<(string | Error)[]>;
   /** Makes staged files' data durable: one syncfs per file system, or an fsync each. */
   flushFiles(paths: readonly string[]): MaybePromise<void>;
   /** Puts a staged file in place: linked (or renamed, with overwrite), after a sha256 comparison with `verify`. */
   commit(tmp: string, source: string, target: string, opts: { overwrite: boolean; verify: boolean }): MaybePromise<void>;
   /** Makes directory entries durable (fsync of each directory once). */
   flushDirs(dirs: readonly string[]): MaybePromise<void>;
-  /** Relocates one file durably: link + unlink, or stage, flush, commit, unlink across devices. */
-  move(source: string, target: string, opts: { overwrite: boolean; verify: boolean; tmpTag: string }): Promise<void>;
-  /** True when both paths hold the same bytes. */
+  /**
+   * Relocates one file durably: link + unlink, or stage, flush, commit, unlink across devices.
+   * The source must be `expect` (checked before, and again before it is removed: E_CHANGED).
+   */
+  move(source: string, target: string, opts: { overwrite: boolean; verify: boolean; tmpTag: string; expect: FileIdentity }): Promise<void>;
+  /** True when both paths hold the same bytes (false when either is not a regular file). */
   sameContent(a: string, b: string): MaybePromise<boolean>;
-  unlink(path: string): MaybePromise<void>;
+  /**
+   * Removes `path` only while it is still `expected` — the same inode (`'inode'`: a hard link of
+   * it) or the same version (`'version'`: inode, size and mtime, or an object's ETag) — checked on
+   * the open file (a HEAD for an object) right before; otherwise E_CHANGED and nothing is removed.
+   */
+  unlinkIf(path: string, expected: FileIdentity, match: 'inode' | 'version'): MaybePromise<void>;
   /** Removes a directory if it is empty; false otherwise. */
   removeEmptyDir(path: string): MaybePromise<boolean>;
   /** Leftover temporary files of an interrupted copy toward `target`. */

@@ -1,4 +1,5 @@
 import { invalidArgument } from '@filer/core';
+import type { FileIdentity } from './file-identity.js';
 
 export type OnConflict = 'fail' | 'skip' | 'suffix' | 'overwrite';
 export const ON_CONFLICT = ['fail', 'skip', 'suffix', 'overwrite'] as const;
@@ -8,14 +9,21 @@ export function parseOnConflict(text: string, field = 'onConflict'): OnConflict 
   throw invalidArgument(field, text, `invalid conflict policy '${text}': expected one of ${ON_CONFLICT.join(', ')}`);
 }
 
-/** One file to move, copy or rename: absolute source and target paths. */
+/**
+ * One file to move, copy or rename: absolute source and target paths (resolved by the planner of
+ * the destination's kind before they are planned, so that checks compare real paths, not text).
+ */
 export interface MoveRequest {
   source: string;
   target: string;
   size: number;
+  /** The directory the target must stay inside: the file's root for a rename, `--dest` for a copy or move. */
+  within?: string;
+  /** The source's identity when it was listed, journaled so that a later change is caught. */
+  sourceId?: FileIdentity;
 }
 
-export type ConflictKind = 'same-target' | 'target-exists' | 'case-collision' | 'cycle' | 'invalid-name' | 'name-too-long';
+export type ConflictKind = 'same-target' | 'target-exists' | 'case-collision' | 'cycle' | 'invalid-name' | 'name-too-long' | 'outside-root';
 
 export interface Conflict {
   kind: ConflictKind;
@@ -71,6 +79,12 @@ function nameProblem(target: string): { kind: ConflictKind; detail: string } | u
   return undefined;
 }
 
+/** `p` is `dir` or below it (both absolute and resolved, or both `s3://` URIs). */
+export function isInside(p: string, dir: string): boolean {
+  const d = dir.endsWith('/') ? dir : dir + '/';
+  return p === dir || p === d.slice(0, -1) || p.startsWith(d);
+}
+
 /** `name (1).ext`, `name (2).ext`…: the first free variant of a target. */
 export function suffixedTarget(target: string, taken: (p: string) => boolean): string {
   const slash = target.lastIndexOf('/');
@@ -120,6 +134,10 @@ export function planMoves(requests: readonly MoveRequest[], view: TargetView, on
     const bad = nameProblem(r.target);
     if (bad) {
       reject(r, bad.kind, bad.detail);
+      continue;
+    }
+    if (r.within !== undefined && !isInside(r.target, r.within)) {
+      reject(r, 'outside-root', `the target resolves outside ${r.within}`);
       continue;
     }
     const blocked = view.blocked?.(r.target);

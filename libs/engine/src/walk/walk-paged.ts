@@ -114,7 +114,7 @@ async function visit(
       return;
     }
     if (next.done === true) return;
-    const { names, kinds, sizes, mtimesMs } = next.value;
+    const { names, kinds, sizes, mtimesMs, etags } = next.value;
     stats.entries += names.length;
     let pushed = false;
     for (let i = 0; i < names.length; i++) {
@@ -137,7 +137,10 @@ async function visit(
       stats.matched++;
       if (kind === 'file') stats.bytesMatched += size;
       // A sink's exception (a closed output) ends the walk: it is not this prefix's error.
-      sink.entry(kind === 'file' ? { path, kind, size, mtimeMs } : { path, kind });
+      const etag = etags?.[i];
+      sink.entry(
+        kind === 'file' ? (etag === undefined ? { path, kind, size, mtimeMs } : { path, kind, size, mtimeMs, etag }) : { path, kind },
+      );
     }
     if (pushed) wake();
     if (stopped()) {

@@ -2,6 +2,8 @@ import * as fs from 'node:fs';
 import * as path from 'node:path';
 import { planMoves, type MovePlan, type MoveRequest, type OnConflict } from '@filer/engine';
 import { isCaseInsensitiveAt } from '../local/case-probe.js';
+import { RealPaths } from '../local/real-paths.js';
+import { isS3Uri } from '../s3/s3-uri.js';
 
 function existsOrLink(p: string): boolean {
   try {
@@ -33,10 +35,29 @@ function ancestorCheck(): (p: string) => string | undefined {
   };
 }
 
+/**
+ * Resolves what a plan compares and journals (DESIGN: every path a job acts on is absolute and
+ * resolved): local sources and targets get their existing directories resolved through symlinks
+ * (their last names as written), and so does the directory each target must stay inside — so a
+ * template or a symlink leading out of it is seen for what it is. `s3://` URIs are kept as they are.
+ */
+export function resolveRequests(requests: readonly MoveRequest[]): MoveRequest[] {
+  const real = new RealPaths();
+  // Sources come from a walk (a root as the user wrote it, maybe `./r`): normalised. Targets may
+  // come from a template or a key: never normalised, so a '..' reaches the planner as written.
+  return requests.map((r) => ({
+    ...r,
+    source: isS3Uri(r.source) ? r.source : real.file(path.resolve(r.source)),
+    target: isS3Uri(r.target) ? r.target : real.file(r.target),
+    ...(r.within === undefined ? {} : { within: isS3Uri(r.within) ? r.within : real.dir(r.within) }),
+  }));
+}
+
 /** Plans moves against the local disk: what exists, what cannot be created, and whether targets fold case. */
 export function planLocalMoves(requests: readonly MoveRequest[], onConflict: OnConflict): MovePlan {
+  const resolved = resolveRequests(requests);
   // Probe the first few distinct target directories; one case-insensitive place makes the whole plan careful.
-  const dirs = [...new Set(requests.map((r) => r.target.slice(0, r.target.lastIndexOf('/'))))].slice(0, 64);
+  const dirs = [...new Set(resolved.map((r) => r.target.slice(0, r.target.lastIndexOf('/'))))].slice(0, 64);
   const caseInsensitive = dirs.some((d) => isCaseInsensitiveAt(d + '/x'));
-  return planMoves(requests, { exists: existsOrLink, blocked: ancestorCheck(), caseInsensitive }, onConflict);
+  return planMoves(resolved, { exists: existsOrLink, blocked: ancestorCheck(), caseInsensitive }, onConflict);
 }

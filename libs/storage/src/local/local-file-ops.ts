@@ -2,7 +2,17 @@ import * as fs from 'node:fs';
 import * as fsp from 'node:fs/promises';
 import * as path from 'node:path';
 import { createHash } from 'node:crypto';
-import type { FileOps } from '@filer/engine';
+import { FilerError } from '@filer/core';
+import {
+  describeIdentity,
+  sameInode,
+  sameVersion,
+  type FaultHook,
+  type FileIdentity,
+  type FileOps,
+  type FileStat,
+  type StageItem,
+} from '@filer/engine';
 import { nativeScan, type NativeScan } from './native-scan.js';
 
 const CHUNK = 1 << 20;
@@ -60,6 +70,39 @@ class VerifyError extends Error {
 }
 
 /**
+ * O_PATH (Linux, the same value on x86-64 and arm64; node:fs does not name it): opens a name
+ * without reading it, so a file may be identified by fstat on the open descriptor even where it
+ * cannot be read (a hard-linked move needs no read permission).
+ */
+const O_PATH = 0o10000000;
+
+/** The identity of a bigint stat: device, inode, size, mtime in nanoseconds. */
+export function identityOfStat(st: fs.BigIntStats): FileStat {
+  const id: FileStat = { dev: Number(st.dev), ino: Number(st.ino), size: Number(st.size), mtimeNs: st.mtimeNs.toString() };
+  if (st.isSymbolicLink()) id.symlink = true;
+  return id;
+}
+
+/** E_CHANGED: `path` is not the file the job expected there. */
+export function changedError(
+  path: string,
+  expected: FileIdentity,
+  found: FileIdentity | undefined,
+  what = 'changed since it was planned',
+): FilerError {
+  return new FilerError(
+    'E_CHANGED',
+    `${path} ${what}: expected ${describeIdentity(expected)}, found ${found === undefined ? 'nothing' : describeIdentity(found)}`,
+    { path },
+  );
+}
+
+function lstatId(p: string): FileStat | undefined {
+  const st = fs.lstatSync(p, { bigint: true, throwIfNoEntry: false });
+  return st && identityOfStat(st);
+}
+
+/**
  * Local file operations that never replace a file unless told to. A relocation on one device is
  * a hard link plus an unlink (the link fails with EEXIST if anything stands at the target). A copy
  * (or a move across devices) goes to a hidden temporary name beside the target, keeps the source's
@@ -67,11 +110,30 @@ class VerifyError extends Error {
  * fsync per file — optionally compared by sha256, and only then linked into place.
  */
 export class LocalFileOps implements FileOps {
-  constructor(private readonly native: NativeScan | null = nativeScan) {}
+  constructor(
+    private readonly native: NativeScan | null = nativeScan,
+    private readonly fault?: FaultHook,
+  ) {}
 
-  stat(p: string): { ino: number; dev: number; size: number; mtimeMs: number } | undefined {
-    const st = fs.lstatSync(p, { throwIfNoEntry: false });
-    return st && { ino: st.ino, dev: st.dev, size: st.size, mtimeMs: st.mtimeMs };
+  stat(p: string): FileStat | undefined {
+    return lstatId(p);
+  }
+
+  movedDirs(dirs: readonly string[]): Set<string> {
+    const moved = new Set<string>();
+    for (const dir of dirs) {
+      // The nearest existing ancestor: directories below it are the job's to create.
+      let existing = dir;
+      while (!fs.existsSync(existing) && existing !== '/') existing = path.dirname(existing);
+      let real: string;
+      try {
+        real = fs.realpathSync.native(existing);
+      } catch {
+        real = '';
+      }
+      if (real !== existing) moved.add(dir);
+    }
+    return moved;
   }
 
   missingParents(p: string): string[] {
@@ -95,11 +157,7 @@ export class LocalFileOps implements FileOps {
     return this.unlessCrossDevice(() => fs.renameSync(source, target));
   }
 
-  async stageMany(
-    items: readonly { source: string; target: string }[],
-    tmpTag: string,
-    opts: { durable?: boolean } = {},
-  ): Promise<(string | Error)[]> {
+  async stageMany(items: readonly StageItem[], tmpTag: string, opts: { durable?: boolean } = {}): Promise<(string | Error)[]> {
     const durable = opts.durable !== false;
     const out = new Array<string | Error>(items.length);
     let next = 0;
@@ -109,7 +167,7 @@ export class LocalFileOps implements FileOps {
       while (next < items.length) {
         const i = next++;
         try {
-          out[i] = await this.stageOne(items[i].source, items[i].target, tmpTag, durable);
+          out[i] = await this.stageOne(items[i], tmpTag, durable);
         } catch (e) {
           out[i] = e as Error;
         }
@@ -119,22 +177,53 @@ export class LocalFileOps implements FileOps {
     return out;
   }
 
-  private async stageOne(source: string, target: string, tmpTag: string, durable: boolean): Promise<string> {
+  private async stageOne({ source, target, expect }: StageItem, tmpTag: string, durable: boolean): Promise<string> {
     const tmp = this.tempPath(target, tmpTag);
     try {
-      const src = await fsp.stat(source);
-      const early = durable && src.size >= EARLY_FLUSH_BYTES;
+      const src = await fsp.lstat(source, { bigint: true });
+      // The source is checked before and after its copy: a write meanwhile would leave a torn copy.
+      if (expect !== undefined && !sameVersion(identityOfStat(src), expect)) throw changedError(source, expect, identityOfStat(src));
+      if (!src.isFile()) throw new FilerError('E_NOT_FILE', `${source} is not a regular file`, { path: source });
+      const early = durable && Number(src.size) >= EARLY_FLUSH_BYTES;
+      if (this.fault !== undefined) await this.copyHalfThenFault(source, tmp);
       // Natively, a large file's writeback starts chunk by chunk while it is copied.
       if (this.native) await this.native.copyStaged(source, tmp, early);
       else await fsp.copyFile(source, tmp, fs.constants.COPYFILE_EXCL);
-      await fsp.utimes(tmp, src.atime, src.mtime);
-      if ((await fsp.stat(tmp)).size !== src.size) throw new VerifyError(`copy of ${source} has the wrong size`);
+      const after = identityOfStat(await fsp.lstat(source, { bigint: true }));
+      if (!sameVersion(after, identityOfStat(src))) throw changedError(source, identityOfStat(src), after, 'changed while it was copied');
+      const mtime = new Date(Number(src.mtimeMs));
+      await fsp.utimes(tmp, new Date(Number(src.atimeMs)), mtime);
+      if ((await fsp.stat(tmp)).size !== Number(src.size)) throw new VerifyError(`copy of ${source} has the wrong size`);
       if (early && !this.native) await flushData(tmp);
       return tmp;
     } catch (e) {
       await fsp.rm(tmp, { force: true }); // never leave a partial file behind, under any name
       throw e;
     }
+  }
+
+  /**
+   * For the `mid-copy` fault: writes the first half of `source` to `tmp` (flushed), then calls the
+   * hook, which kills the process when armed; otherwise the half copy is dropped and the copy runs.
+   */
+  private async copyHalfThenFault(source: string, tmp: string): Promise<void> {
+    const size = (await fsp.stat(source)).size;
+    const data = Buffer.alloc(Math.floor(size / 2));
+    const src = await fsp.open(source, 'r');
+    try {
+      await src.read(data, 0, data.length, 0);
+    } finally {
+      await src.close();
+    }
+    const out = await fsp.open(tmp, 'wx');
+    try {
+      await out.write(data);
+      await out.datasync();
+    } finally {
+      await out.close();
+    }
+    this.fault!('mid-copy');
+    await fsp.rm(tmp, { force: true });
   }
 
   flushFiles(paths: readonly string[]): void {
@@ -174,23 +263,30 @@ export class LocalFileOps implements FileOps {
     else for (const d of dirs) fsyncDir(d);
   }
 
-  async move(source: string, target: string, opts: { overwrite: boolean; verify: boolean; tmpTag: string }): Promise<void> {
+  async move(
+    source: string,
+    target: string,
+    opts: { overwrite: boolean; verify: boolean; tmpTag: string; expect: FileIdentity },
+  ): Promise<void> {
+    const now = lstatId(source);
+    if (now === undefined || !sameVersion(now, opts.expect)) throw changedError(source, opts.expect, now);
     const moved = opts.overwrite ? this.replace(source, target) : this.link(source, target);
     if (!moved) {
-      const [tmp] = await this.stageMany([{ source, target }], opts.tmpTag);
+      const [tmp] = await this.stageMany([{ source, target, expect: opts.expect }], opts.tmpTag);
       if (tmp instanceof Error) throw tmp;
       this.flushFiles([tmp]);
       this.commit(tmp, source, target, opts);
     }
     fsyncDir(path.dirname(target));
-    if (!opts.overwrite || !moved) fs.unlinkSync(source); // only now: the target is in place and durable
+    // Only now, the target in place and durable; a copy's source only while it is what was copied.
+    if (!opts.overwrite || !moved) this.unlinkIf(source, opts.expect, moved ? 'inode' : 'version');
     fsyncDir(path.dirname(source));
   }
 
   sameContent(a: string, b: string): boolean {
-    const sa = fs.statSync(a);
-    const sb = fs.statSync(b);
-    if (sa.size !== sb.size) return false;
+    const sa = fs.lstatSync(a);
+    const sb = fs.lstatSync(b);
+    if (!sa.isFile() || !sb.isFile() || sa.size !== sb.size) return false;
     const ba = Buffer.allocUnsafe(CHUNK);
     const bb = Buffer.allocUnsafe(CHUNK);
     const fa = fs.openSync(a, 'r');
@@ -209,8 +305,19 @@ export class LocalFileOps implements FileOps {
     }
   }
 
-  unlink(p: string): void {
-    fs.unlinkSync(p);
+  unlinkIf(p: string, expected: FileIdentity, match: 'inode' | 'version'): void {
+    const fd = fs.openSync(p, O_PATH | fs.constants.O_NOFOLLOW);
+    try {
+      const found = identityOfStat(fs.fstatSync(fd, { bigint: true }));
+      const same = match === 'inode' ? sameInode(found, expected) : sameVersion(found, expected);
+      if (!same) throw changedError(p, expected, found, match === 'inode' ? 'is no longer the same file' : 'changed since it was copied');
+      // The name must still lead to the inode just checked (not one renamed over it meanwhile).
+      const named = lstatId(p);
+      if (named === undefined || !sameInode(named, found)) throw changedError(p, expected, named, 'was replaced while it was checked');
+      fs.unlinkSync(p);
+    } finally {
+      fs.closeSync(fd);
+    }
   }
 
   removeEmptyDir(dir: string): boolean {

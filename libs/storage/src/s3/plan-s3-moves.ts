@@ -1,5 +1,6 @@
 import { ListObjectsV2Command, type S3Client } from '@aws-sdk/client-s3';
 import { planMoves, type MovePlan, type MoveRequest, type OnConflict } from '@filer/engine';
+import { resolveRequests } from '../batch/plan-local-moves.js';
 import { s3Error } from './s3-errors.js';
 import { parseS3Uri } from './s3-uri.js';
 
@@ -31,5 +32,5 @@ export async function planS3Moves(
     token = out.IsTruncated === true ? out.NextContinuationToken : undefined;
   } while (token !== undefined);
   onListing?.(`s3://${bucket}/${prefix}`, existing);
-  return planMoves(requests, { exists: (p) => existing.has(p), caseInsensitive: false }, onConflict);
+  return planMoves(resolveRequests(requests), { exists: (p) => existing.has(p), caseInsensitive: false }, onConflict);
 }

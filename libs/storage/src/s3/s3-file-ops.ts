@@ -2,8 +2,8 @@ import * as fs from 'node:fs';
 import * as path from 'node:path';
 import { createHash } from 'node:crypto';
 import type { Readable } from 'node:stream';
-import type { FileOps } from '@filer/engine';
-import { LocalFileOps } from '../local/local-file-ops.js';
+import { mtimeNsOf, OBJECT_DEV, sameVersion, type FileIdentity, type FileOps, type FileStat, type StageItem } from '@filer/engine';
+import { changedError, LocalFileOps } from '../local/local-file-ops.js';
 import { S3OpError } from './s3-errors.js';
 import type { S3Objects } from './s3-objects.js';
 import { isS3Uri, parseS3Uri } from './s3-uri.js';
@@ -11,7 +11,13 @@ import { isS3Uri, parseS3Uri } from './s3-uri.js';
 /** Object transfers in flight at once within a batch. */
 const TRANSFER_CONCURRENCY = 16;
 
-type Stat = { ino: number; dev: number; size: number; mtimeMs: number };
+/** An object's identity: no device or inode; LastModified to the second (HEAD's precision), ETag. */
+function objectIdentity(info: { size: number; mtimeMs: number; etag?: string }): FileStat {
+  const id: FileStat = { dev: OBJECT_DEV, ino: 0, size: info.size, mtimeNs: mtimeNsOf(Math.floor(info.mtimeMs / 1000), 0) };
+  if (info.etag !== undefined) id.etag = info.etag;
+  return id;
+}
+
 const loc = (p: string): ReturnType<typeof parseS3Uri> => parseS3Uri(p, 'path');
 
 async function sha256OfStream(stream: Readable): Promise<string> {
@@ -33,7 +39,7 @@ export class S3FileOps implements FileOps {
   /** Destination listings taken at plan time: prefix URI → the keys (as URIs) that existed then. */
   private readonly listed = new Map<string, ReadonlySet<string>>();
   /** What this instance wrote and verified, for the stat that records it in the journal. */
-  private readonly written = new Map<string, Stat>();
+  private readonly written = new Map<string, FileStat>();
 
   constructor(
     private readonly objects: S3Objects,
@@ -57,7 +63,7 @@ export class S3FileOps implements FileOps {
     return false;
   }
 
-  async stat(p: string): Promise<Stat | undefined> {
+  async stat(p: string): Promise<FileStat | undefined> {
     if (!isS3Uri(p)) return this.local.stat(p);
     const mine = this.written.get(p);
     if (mine !== undefined) {
@@ -66,8 +72,11 @@ export class S3FileOps implements FileOps {
     }
     if (this.listedAbsent(p)) return undefined;
     const info = await this.objects.head(loc(p));
-    // An object has no inode: 0, and a device number no file system uses.
-    return info && { ino: 0, dev: -1, size: info.size, mtimeMs: info.mtimeMs };
+    return info && objectIdentity(info);
+  }
+
+  movedDirs(dirs: readonly string[]): ReadonlySet<string> {
+    return this.local.movedDirs(dirs.filter((d) => !isS3Uri(d)));
   }
 
   missingParents(p: string): string[] {
@@ -94,11 +103,7 @@ export class S3FileOps implements FileOps {
     return s !== undefined && fs.statSync(dir).dev !== s.dev;
   }
 
-  async stageMany(
-    items: readonly { source: string; target: string; overwrite?: boolean }[],
-    tmpTag: string,
-    opts: { durable?: boolean } = {},
-  ): Promise<(string | Error)[]> {
+  async stageMany(items: readonly StageItem[], tmpTag: string, opts: { durable?: boolean } = {}): Promise<(string | Error)[]> {
     const out = new Array<string | Error>(items.length);
     const localOnly: number[] = [];
     const remote: number[] = [];
@@ -116,7 +121,7 @@ export class S3FileOps implements FileOps {
       while (next < remote.length) {
         const i = remote[next++];
         try {
-          out[i] = await this.stageOne(items[i].source, items[i].target, items[i].overwrite === true, tmpTag);
+          out[i] = await this.stageOne(items[i], tmpTag);
         } catch (e) {
           out[i] = e as Error;
         }
@@ -126,19 +131,35 @@ export class S3FileOps implements FileOps {
     return out;
   }
 
-  private async stageOne(source: string, target: string, overwrite: boolean, tmpTag: string): Promise<string> {
+  private async stageOne({ source, target, overwrite = false, expect }: StageItem, tmpTag: string): Promise<string> {
     if (isS3Uri(target)) {
       const headGuard = this.options.headGuard !== false || !this.listedAbsent(target);
-      const info = isS3Uri(source)
-        ? await this.objects.copy(loc(source), loc(target), overwrite)
-        : await this.objects.upload(source, loc(target), overwrite, { headGuard });
+      let info;
+      if (isS3Uri(source)) info = await this.objects.copy(loc(source), loc(target), overwrite, expect);
+      else {
+        // A local source is checked before and after its upload, as a local copy's is.
+        this.checkLocal(source, expect);
+        info = await this.objects.upload(source, loc(target), overwrite, { headGuard });
+        try {
+          this.checkLocal(source, expect, 'changed while it was uploaded');
+        } catch (e) {
+          await this.objects.delete(loc(target));
+          throw e;
+        }
+      }
       // The verifying HEAD's answer: the apply's stat of the target need not ask again.
-      this.written.set(target, { ino: 0, dev: -1, size: info.size, mtimeMs: info.mtimeMs });
+      this.written.set(target, objectIdentity(info));
       return target; // in place already: S3 has no rename
     }
     const tmp = this.tempPath(target, tmpTag);
-    await this.objects.download(loc(source), tmp);
+    await this.objects.download(loc(source), tmp, expect);
     return tmp;
+  }
+
+  private checkLocal(file: string, expect: FileIdentity | undefined, what?: string): void {
+    if (expect === undefined) return;
+    const now = this.local.stat(file);
+    if (now === undefined || !sameVersion(now, expect)) throw changedError(file, expect, now, what);
   }
 
   flushFiles(paths: readonly string[]): void {
@@ -170,14 +191,18 @@ export class S3FileOps implements FileOps {
     this.local.flushDirs(dirs.filter((d) => !isS3Uri(d)));
   }
 
-  async move(source: string, target: string, opts: { overwrite: boolean; verify: boolean; tmpTag: string }): Promise<void> {
+  async move(
+    source: string,
+    target: string,
+    opts: { overwrite: boolean; verify: boolean; tmpTag: string; expect: FileIdentity },
+  ): Promise<void> {
     if (!isS3Uri(source) && !isS3Uri(target)) return this.local.move(source, target, opts);
-    const [tmp] = await this.stageMany([{ source, target, overwrite: opts.overwrite }], opts.tmpTag);
+    const [tmp] = await this.stageMany([{ source, target, overwrite: opts.overwrite, expect: opts.expect }], opts.tmpTag);
     if (tmp instanceof Error) throw tmp;
     this.flushFiles([tmp]);
     await this.commit(tmp, source, target, opts);
     if (!isS3Uri(target)) this.flushDirs([path.dirname(target)]);
-    await this.unlink(source);
+    await this.unlinkIf(source, opts.expect, 'version');
   }
 
   async sameContent(a: string, b: string): Promise<boolean> {
@@ -191,11 +216,14 @@ export class S3FileOps implements FileOps {
     return sha256OfStream(isS3Uri(p) ? await this.objects.read(loc(p)) : fs.createReadStream(p));
   }
 
-  async unlink(p: string): Promise<void> {
-    if (isS3Uri(p)) {
-      this.written.delete(p);
-      await this.objects.delete(loc(p));
-    } else this.local.unlink(p);
+  /** An object goes only while a HEAD right before its DELETE finds the version expected (S3 has no conditional DELETE). */
+  async unlinkIf(p: string, expected: FileIdentity, match: 'inode' | 'version'): Promise<void> {
+    if (!isS3Uri(p)) return this.local.unlinkIf(p, expected, match);
+    this.written.delete(p);
+    const info = await this.objects.head(loc(p));
+    const found = info && objectIdentity(info);
+    if (found === undefined || !sameVersion(found, expected)) throw changedError(p, expected, found, 'changed since it was copied');
+    await this.objects.delete(loc(p));
   }
 
   removeEmptyDir(p: string): boolean {

@@ -11,6 +11,7 @@ import {
   type WalkStats,
 } from '@filer/engine';
 import { s3Error } from './s3-errors.js';
+import { bareEtag } from './s3-etag.js';
 import { listingPrefix } from './s3-uri.js';
 
 /** Keys per ListObjectsV2 page (S3's maximum). */
@@ -33,6 +34,7 @@ function visitChild(
   kind: EntryKind,
   size: number,
   mtimeMs: number,
+  etag: string | undefined,
   options: WalkOptions,
   sink: WalkSink,
   stats: WalkStats,
@@ -55,7 +57,7 @@ function visitChild(
   stats.matched++;
   if (kind === 'file') stats.bytesMatched += size;
   // A sink's exception (a closed output) ends the walk: it is not this prefix's error.
-  sink.entry(kind === 'file' ? { path, kind, size, mtimeMs } : { path, kind });
+  sink.entry(kind !== 'file' ? { path, kind } : etag === undefined ? { path, kind, size, mtimeMs } : { path, kind, size, mtimeMs, etag });
   return below;
 }
 
@@ -138,10 +140,10 @@ async function listLevel(
       return reportListingError(task, e, sink, stats);
     }
     if (next.done === true) return;
-    const { names, kinds, sizes, mtimesMs } = next.value;
+    const { names, kinds, sizes, mtimesMs, etags } = next.value;
     stats.entries += names.length;
     for (let i = 0; i < names.length; i++) {
-      const child = visitChild(task, names[i], KIND_OF_CODE[kinds[i]] ?? 'other', sizes[i], mtimesMs[i], options, sink, stats);
+      const child = visitChild(task, names[i], KIND_OF_CODE[kinds[i]] ?? 'other', sizes[i], mtimesMs[i], etags?.[i], options, sink, stats);
       if (child !== undefined) found(child);
     }
     if (stopped()) {
@@ -191,7 +193,7 @@ async function listFlat(
         let child: DirTask | undefined;
         if (parent !== undefined) {
           stats.entries++;
-          child = visitChild(parent, segments[k], 'dir', 0, 0, options, sink, stats);
+          child = visitChild(parent, segments[k], 'dir', 0, 0, undefined, options, sink, stats);
           if (child !== undefined) stats.dirs++;
         }
         open.push({ segment: segments[k], task: child });
@@ -200,7 +202,7 @@ async function listFlat(
       // A key ending in '/' (a folder marker) names its directory, not a file.
       if (parent === undefined || segments[last] === '') continue;
       stats.entries++;
-      visitChild(parent, segments[last], 'file', o.Size ?? 0, o.LastModified?.getTime() ?? 0, options, sink, stats);
+      visitChild(parent, segments[last], 'file', o.Size ?? 0, o.LastModified?.getTime() ?? 0, bareEtag(o.ETag), options, sink, stats);
     }
     token = out.IsTruncated === true ? out.NextContinuationToken : undefined;
   } while (token !== undefined && !stopped());

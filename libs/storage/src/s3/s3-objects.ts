@@ -53,6 +53,21 @@ const DOWNLOAD_ATTEMPTS = 4;
 
 const where = (loc: S3Location): string => formatS3Uri(loc);
 
+/** What identifies the version of an object a job planned: its size and ETag. */
+export interface ObjectVersion {
+  size: number;
+  etag?: string;
+}
+
+/** E_CHANGED unless the object found is the version expected. */
+function checkVersion(loc: S3Location, expect: ObjectVersion, found: ObjectVersion): void {
+  if (found.size === expect.size && (expect.etag === undefined || found.etag === expect.etag)) return;
+  throw new S3OpError(
+    'E_CHANGED',
+    `${where(loc)} changed since it was planned: expected ${expect.size} bytes, ETag ${expect.etag}; found ${found.size} bytes, ETag ${found.etag}`,
+  );
+}
+
 /**
  * Object operations the batch engine needs, each verified: uploads are compared with the ETag
  * they should have (MD5, or the multipart MD5-of-MD5s), server-side copies with the source's
@@ -227,11 +242,15 @@ export class S3Objects {
     throw new S3OpError('E_VERIFY', `upload to ${where(loc)} failed verification: ${why}`);
   }
 
-  /** Streams an object into a new file (`wx`: never an existing one), mtime set to LastModified, size checked. */
-  async download(loc: S3Location, file: string): Promise<S3ObjectInfo> {
+  /**
+   * Streams an object into a new file (`wx`: never an existing one), mtime set to LastModified,
+   * size checked. With `expect`, an object of another size or ETag is E_CHANGED (nothing kept).
+   */
+  async download(loc: S3Location, file: string, expect?: ObjectVersion): Promise<S3ObjectInfo> {
     for (let attempt = 1; ; attempt++) {
       try {
         const out = await this.client.send(new GetObjectCommand({ Bucket: loc.bucket, Key: loc.key }));
+        if (expect !== undefined) checkVersion(loc, expect, { size: out.ContentLength ?? 0, etag: bareEtag(out.ETag) });
         await pipeline(out.Body as Readable, fs.createWriteStream(file, { flags: 'wx' }));
         const size = (await fsp.stat(file)).size;
         if (size !== out.ContentLength)
@@ -242,7 +261,7 @@ export class S3Objects {
       } catch (e) {
         await fsp.rm(file, { force: true });
         const code = (e as { code?: string }).code;
-        if (isNotFound(e) || code === 'ENOSPC' || code === 'EEXIST' || attempt >= DOWNLOAD_ATTEMPTS) {
+        if (isNotFound(e) || code === 'ENOSPC' || code === 'EEXIST' || code === 'E_CHANGED' || attempt >= DOWNLOAD_ATTEMPTS) {
           throw e instanceof S3OpError || code !== undefined ? e : s3Error(e, `cannot download ${where(loc)}`);
         }
       }
@@ -262,11 +281,13 @@ export class S3Objects {
   /**
    * Copies an object server-side (no bytes through this machine): CopyObject up to 5 GiB, above
    * that a multipart upload of UploadPartCopy ranges. Checked by size, and by ETag when the
-   * source's is a plain MD5 (a single-part object's copy keeps it).
+   * source's is a plain MD5 (a single-part object's copy keeps it). With `expect`, a source of
+   * another size or ETag is E_CHANGED and nothing is copied.
    */
-  async copy(from: S3Location, to: S3Location, overwrite: boolean): Promise<S3ObjectInfo> {
+  async copy(from: S3Location, to: S3Location, overwrite: boolean, expect?: ObjectVersion): Promise<S3ObjectInfo> {
     const src = await this.head(from);
     if (src === undefined) throw new S3OpError('ENOENT', `${where(from)} does not exist`);
+    if (expect !== undefined) checkVersion(from, expect, src);
     const { ifNoneMatch } = await this.guard(to, overwrite);
     const copySource = encodeURIComponent(`${from.bucket}/${from.key}`).replaceAll('%2F', '/');
     try {

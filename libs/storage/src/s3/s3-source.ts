@@ -2,6 +2,7 @@ import { ListObjectsV2Command, type S3Client } from '@aws-sdk/client-s3';
 import { KindCode, type ListingPage, type PagedSource } from '@filer/core';
 import { childPath } from '@filer/engine';
 import { s3Error } from './s3-errors.js';
+import { bareEtag } from './s3-etag.js';
 import { listingPrefix } from './s3-uri.js';
 
 /** Keys per ListObjectsV2 page (S3's maximum). */
@@ -36,6 +37,7 @@ export class S3Source implements PagedSource {
       const kinds: number[] = [];
       const sizes: number[] = [];
       const mtimes: number[] = [];
+      const etags: (string | undefined)[] = [];
       for (const o of objects) {
         const name = o.Key!.slice(prefix.length);
         if (name === '') continue;
@@ -43,6 +45,7 @@ export class S3Source implements PagedSource {
         kinds.push(KindCode.File);
         sizes.push(o.Size ?? 0);
         mtimes.push(o.LastModified?.getTime() ?? 0);
+        etags.push(bareEtag(o.ETag));
       }
       for (const d of dirs) {
         const p = d.Prefix!;
@@ -52,8 +55,9 @@ export class S3Source implements PagedSource {
         kinds.push(KindCode.Dir);
         sizes.push(0);
         mtimes.push(0);
+        etags.push(undefined);
       }
-      if (names.length > 0) yield { names, kinds, sizes, mtimesMs: mtimes };
+      if (names.length > 0) yield { names, kinds, sizes, mtimesMs: mtimes, etags };
       token = out.IsTruncated === true ? out.NextContinuationToken : undefined;
     } while (token !== undefined);
   }

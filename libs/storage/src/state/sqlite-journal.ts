@@ -1,6 +1,15 @@
 import { randomBytes } from 'node:crypto';
 import type Database from 'better-sqlite3';
-import type { ActionState, BatchKind, JobRecord, JobState, Journal, JournalAction } from '@filer/engine';
+import {
+  JOURNAL_FORMAT,
+  type ActionState,
+  type BatchKind,
+  type FileIdentity,
+  type JobRecord,
+  type JobState,
+  type Journal,
+  type JournalAction,
+} from '@filer/engine';
 
 interface JobRow {
   id: string;
@@ -10,6 +19,8 @@ interface JobRow {
   updated_at: number;
   options: string;
   created_dirs: string;
+  format: number;
+  reason: string | null;
 }
 
 interface ActionRow {
@@ -20,9 +31,12 @@ interface ActionRow {
   overwrite: number;
   state: ActionState;
   reason: string | null;
-  target_ino: number | null;
-  target_mtime: number | null;
+  source_id: string | null;
+  target_id: string | null;
 }
+
+const idText = (id: FileIdentity | undefined): string | null => (id === undefined ? null : JSON.stringify(id));
+const idOf = (text: string | null): FileIdentity | undefined => (text === null ? undefined : (JSON.parse(text) as FileIdentity));
 
 /** Short, sortable, unique job ids: time in base 36 and four random bytes. */
 function newJobId(now: number): string {
@@ -45,13 +59,13 @@ export class SqliteJournal implements Journal {
     const now = this.now();
     const id = newJobId(now);
     const insert = this.db.prepare(
-      'INSERT INTO job_actions (job_id, seq, source, target, size, overwrite, state) VALUES (?, ?, ?, ?, ?, ?, ?)',
+      'INSERT INTO job_actions (job_id, seq, source, target, size, overwrite, state, source_id) VALUES (?, ?, ?, ?, ?, ?, ?, ?)',
     );
     this.db.transaction(() => {
       this.db
-        .prepare('INSERT INTO jobs (id, kind, state, created_at, updated_at, options) VALUES (?, ?, ?, ?, ?, ?)')
-        .run(id, kind, 'planned', now, now, JSON.stringify(options));
-      actions.forEach((a, i) => insert.run(id, i + 1, a.source, a.target, a.size, a.overwrite ? 1 : 0, 'pending'));
+        .prepare('INSERT INTO jobs (id, kind, state, created_at, updated_at, options, format) VALUES (?, ?, ?, ?, ?, ?, ?)')
+        .run(id, kind, 'planned', now, now, JSON.stringify(options), JOURNAL_FORMAT);
+      actions.forEach((a, i) => insert.run(id, i + 1, a.source, a.target, a.size, a.overwrite ? 1 : 0, 'pending', idText(a.sourceId)));
     })();
     return this.get(id)!;
   }
@@ -76,21 +90,19 @@ export class SqliteJournal implements Journal {
       overwrite: r.overwrite === 1,
       state: r.state,
       reason: r.reason ?? undefined,
-      targetIno: r.target_ino ?? undefined,
-      targetMtimeMs: r.target_mtime ?? undefined,
+      sourceId: idOf(r.source_id),
+      targetId: idOf(r.target_id),
     }));
   }
 
-  setJobState(id: string, state: JobState): void {
-    this.db.prepare('UPDATE jobs SET state = ?, updated_at = ? WHERE id = ?').run(state, this.now(), id);
+  setJobState(id: string, state: JobState, reason?: string): void {
+    this.db.prepare('UPDATE jobs SET state = ?, reason = ?, updated_at = ? WHERE id = ?').run(state, reason ?? null, this.now(), id);
   }
 
   record(id: string, updates: Parameters<Journal['record']>[1]): void {
-    const stmt = this.db.prepare(
-      'UPDATE job_actions SET state = ?, reason = ?, target_ino = ?, target_mtime = ? WHERE job_id = ? AND seq = ?',
-    );
+    const stmt = this.db.prepare('UPDATE job_actions SET state = ?, reason = ?, target_id = ? WHERE job_id = ? AND seq = ?');
     this.db.transaction(() => {
-      for (const u of updates) stmt.run(u.state, u.reason ?? null, u.targetIno ?? null, u.targetMtimeMs ?? null, id, u.seq);
+      for (const u of updates) stmt.run(u.state, u.reason ?? null, idText(u.targetId), id, u.seq);
       this.db.prepare('UPDATE jobs SET updated_at = ? WHERE id = ?').run(this.now(), id);
     })();
   }
@@ -119,6 +131,8 @@ export class SqliteJournal implements Journal {
       options: JSON.parse(r.options) as JobRecord['options'],
       createdDirs: JSON.parse(r.created_dirs) as string[],
       counts,
+      format: r.format,
+      ...(r.reason === null ? {} : { reason: r.reason }),
     };
   }
 }

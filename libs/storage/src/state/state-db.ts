@@ -52,6 +52,12 @@ const MIGRATIONS = [
      PRIMARY KEY (algo, dir)
    );
    CREATE INDEX dir_hashes_last_seen ON dir_hashes (last_seen);`,
+  // Journal format 2: identities as JSON (source as planned, target once done), the reason a job
+  // stopped; jobs journaled before keep format 1 and are refused for resume and undo.
+  `ALTER TABLE jobs ADD COLUMN format INTEGER NOT NULL DEFAULT 1;
+   ALTER TABLE jobs ADD COLUMN reason TEXT;
+   ALTER TABLE job_actions ADD COLUMN source_id TEXT;
+   ALTER TABLE job_actions ADD COLUMN target_id TEXT;`,
 ];
 
 /**

@@ -1,0 +1,58 @@
+import * as fs from 'node:fs';
+import * as path from 'node:path';
+
+/**
+ * Resolves paths the way a job acts on them: the existing part of a path's directory through
+ * every symlink, the rest (directories the job will create, and the last name) as written — the
+ * last name is never followed, so a job acts on a symlink itself, not on what it points to.
+ * Directories are resolved once each. A directory that cannot be resolved (EACCES, ELOOP,
+ * ENAMETOOLONG) is kept as written: acting there fails later, per file, with that error.
+ */
+export class RealPaths {
+  private readonly dirs = new Map<string, string>();
+
+  /** The directory, resolved: realpath of its nearest existing ancestor, then the missing rest. */
+  dir(dir: string): string {
+    const abs = path.resolve(dir);
+    let real = this.dirs.get(abs);
+    if (real === undefined) {
+      real = this.resolveDir(abs);
+      this.dirs.set(abs, real);
+    }
+    return real;
+  }
+
+  /**
+   * The path with its directory resolved and its last name as is. A path with an empty, '.' or
+   * '..' segment (a template's or a key's doing) is returned as written: resolving would fold it
+   * into another path, and the planner refuses it as an invalid name.
+   */
+  file(p: string): string {
+    const abs = path.isAbsolute(p) ? p : process.cwd() + '/' + p;
+    if (
+      abs
+        .split('/')
+        .slice(1)
+        .some((s) => s === '' || s === '.' || s === '..')
+    )
+      return p;
+    const dir = path.dirname(abs);
+    return dir === abs ? abs : path.join(this.dir(dir), path.basename(abs));
+  }
+
+  private resolveDir(abs: string, links = 0): string {
+    try {
+      return fs.realpathSync.native(abs);
+    } catch (e) {
+      const code = (e as NodeJS.ErrnoException).code;
+      const parent = path.dirname(abs);
+      if (code !== 'ENOENT' || parent === abs) return abs;
+      const realParent = this.dir(parent);
+      // A dangling symlink on the way: mkdir would not create below it, but where it leads is
+      // where the path points, so that is what a check against a root must see (40: SYMLOOP_MAX).
+      const link = fs.lstatSync(abs, { throwIfNoEntry: false });
+      if (link?.isSymbolicLink() && links < 40) return this.resolveDir(path.resolve(realParent, fs.readlinkSync(abs)), links + 1);
+      return path.join(realParent, path.basename(abs));
+    }
+  }
+}
