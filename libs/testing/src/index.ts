@@ -10,3 +10,4 @@ export * from './cluster.js';
 export * from './s3-server.js';
 export * from './fault-proxy.js';
 export * from './rclone.js';
+export * from './stub-s3.js';

@@ -1,5 +1,5 @@
-import { KIND_OF_CODE, type ListingPage, type PagedSource } from '@filer/core';
-import { childPath, type DirTask } from './dir-task.js';
+import { isHidden, KIND_OF_CODE, type ListingPage, type PagedSource } from '@filer/core';
+import type { DirTask } from './dir-task.js';
 import type { WalkOptions, WalkSink } from './walk-dirs.js';
 import type { WalkStats } from './walk-stats.js';
 
@@ -119,11 +119,11 @@ async function visit(
     let pushed = false;
     for (let i = 0; i < names.length; i++) {
       const name = names[i];
-      if (!spec.hidden && name.charCodeAt(0) === 46) continue;
+      if (!spec.hidden && isHidden(name)) continue;
       const kind = KIND_OF_CODE[kinds[i]] ?? 'other';
       const rel = task.rel === '' ? name : task.rel + '/' + name;
       if (isExcluded !== undefined && isExcluded(name, rel)) continue;
-      const path = childPath(task.path, name);
+      const path = source.join(task.path, name);
       if (kind === 'dir' && descend) {
         stack.push({ path, rel, depth: task.depth + 1, ignores: task.ignores, ancestors: task.ancestors });
         pushed = true;

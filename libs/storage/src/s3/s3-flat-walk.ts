@@ -1,7 +1,6 @@
 import { ListObjectsV2Command, type S3Client } from '@aws-sdk/client-s3';
-import { KIND_OF_CODE, type EntryKind, type PagedSource } from '@filer/core';
+import { isHidden, KIND_OF_CODE, type EntryKind, type PagedSource } from '@filer/core';
 import {
-  childPath,
   DEFAULT_LIST_CONCURRENCY,
   runListings,
   type DirTask,
@@ -12,7 +11,7 @@ import {
 } from '@filer/engine';
 import { s3Error } from './s3-errors.js';
 import { bareEtag } from './s3-etag.js';
-import { listingPrefix } from './s3-uri.js';
+import { listingPrefix, s3ChildPath } from './s3-uri.js';
 
 /** Keys per ListObjectsV2 page (S3's maximum). */
 const PAGE_KEYS = 1000;
@@ -41,10 +40,10 @@ function visitChild(
 ): DirTask | undefined {
   const { filter } = options;
   const spec = filter.spec;
-  if (!spec.hidden && name.charCodeAt(0) === 46) return undefined;
+  if (!spec.hidden && isHidden(name)) return undefined;
   const rel = parent.rel === '' ? name : parent.rel + '/' + name;
   if (filter.isExcluded !== undefined && filter.isExcluded(name, rel)) return undefined;
-  const path = childPath(parent.path, name);
+  const path = s3ChildPath(parent.path, name);
   const depth = parent.depth + 1;
   const below =
     kind === 'dir' && (spec.maxDepth === undefined || depth < spec.maxDepth)

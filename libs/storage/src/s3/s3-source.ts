@@ -1,9 +1,8 @@
 import { ListObjectsV2Command, type S3Client } from '@aws-sdk/client-s3';
 import { KindCode, type ListingPage, type PagedSource } from '@filer/core';
-import { childPath } from '@filer/engine';
 import { s3Error } from './s3-errors.js';
 import { bareEtag } from './s3-etag.js';
-import { listingPrefix } from './s3-uri.js';
+import { listingPrefix, s3ChildPath } from './s3-uri.js';
 
 /** Keys per ListObjectsV2 page (S3's maximum). */
 const PAGE_KEYS = 1000;
@@ -63,6 +62,6 @@ export class S3Source implements PagedSource {
   }
 
   join(dirPath: string, name: string): string {
-    return childPath(dirPath, name);
+    return s3ChildPath(dirPath, name);
   }
 }

@@ -40,9 +40,19 @@ export function formatS3Uri(loc: S3Location): string {
 
 /**
  * The key prefix a walk lists for a directory path in its own syntax (`s3://b/p` → `p/`,
- * `s3://b` → ''): the walk strips a root's trailing slashes and joins children with '/'.
+ * `s3://b` → ''): the walk strips a root's trailing slashes and joins children with '/'
+ * (s3ChildPath), so a path that ends in '/' is a directory with an empty name — the `a/` of
+ * a key `a//x` — whose prefix is `a//`.
  */
 export function listingPrefix(dirPath: string): S3Location {
   const { bucket, key } = parseS3Uri(dirPath, 'roots');
-  return { bucket, key: key === '' ? '' : key + '/' };
+  return { bucket, key: dirPath.indexOf('/', 5) < 0 ? '' : key + '/' };
+}
+
+/**
+ * A child of an S3 directory path: always joined with '/', so empty key segments survive
+ * (`s3://b` + '' + 'x' is `s3://b//x`, the key `/x`) instead of folding into another key.
+ */
+export function s3ChildPath(dirPath: string, name: string): string {
+  return dirPath + '/' + name;
 }
