@@ -71,7 +71,6 @@ export async function startStubS3(initial: Record<string, Record<string, string 
       const key = slash < 0 ? '' : decodeURIComponent(raw.slice(slash + 1));
       const method = req.method!;
       requests.push({ method, bucket, key });
-      if (process.env.STUB_DEBUG) console.log(method, req.url);
       const store = objects.get(bucket);
       const send = (status: number, body = '', headers: Record<string, string> = {}): void => {
         res.writeHead(status, { 'content-type': 'application/xml', ...headers });
