@@ -1,7 +1,7 @@
 import 'reflect-metadata';
 import { NestFactory } from '@nestjs/core';
 import { FastifyAdapter, type NestFastifyApplication } from '@nestjs/platform-fastify';
-import { ConfigError, EventHub, openClusterContext, type ClusterContext } from '@filer/jobs';
+import { ConfigError, EventHub, IdempotencyStore, openClusterContext, RateLimiter, type ClusterContext } from '@filer/jobs';
 import { createLogger, createMetrics } from '@filer/observability';
 import { FilerError } from '@filer/core';
 import { Logger as NestPinoLogger } from 'nestjs-pino';
@@ -10,6 +10,9 @@ import { AppModule } from './app.module.js';
 import { browserAuthHook } from './auth/browser-auth.js';
 import { readApiConfig, type ApiConfig } from './config/api-config.js';
 import { setupOpenApi } from './docs/openapi.js';
+import { PENDING_TTL_MS } from './jobs/idempotency.js';
+import type { JobAccepted } from './jobs/params.js';
+import { rateLimitHook } from './limits/rate-limit.hook.js';
 
 /** Exit code of a configuration the process cannot start with (the CLI's "invalid usage"). */
 const EXIT_CONFIG = 2;
@@ -43,16 +46,18 @@ async function main(): Promise<void> {
   const logger = createLogger('api', config.cluster.logLevel);
   const metrics = createMetrics('api');
   const hub = new EventHub(ctx.connect());
+  const idempotency = new IdempotencyStore<JobAccepted>(ctx.redis, { ttlMs: config.idempotencyTtlMs, pendingTtlMs: PENDING_TTL_MS });
 
   const adapter = new FastifyAdapter({ bodyLimit: config.maxBodyBytes, trustProxy: false });
-  const app = await NestFactory.create<NestFastifyApplication>(AppModule.forRoot({ config, ctx, metrics, hub }, logger), adapter, {
-    bufferLogs: true,
-  });
+  const root = AppModule.forRoot({ config, ctx, metrics, hub, idempotency }, logger);
+  const app = await NestFactory.create<NestFastifyApplication>(root, adapter, { bufferLogs: true });
   app.useLogger(app.get(NestPinoLogger));
   app.enableShutdownHooks(['SIGTERM', 'SIGINT']);
 
   const fastify = app.getHttpAdapter().getInstance();
   fastify.addHook('onRequest', browserAuthHook(config.tokens));
+  if (config.rateLimit !== undefined)
+    fastify.addHook('onRequest', rateLimitHook(new RateLimiter(ctx.redis, config.rateLimit), config.tokens, logger));
   fastify.addHook('onResponse', async (req, reply) => {
     metrics.httpSeconds.observe(
       { method: req.method, route: req.routeOptions.url ?? 'unmatched', status: String(reply.statusCode) },

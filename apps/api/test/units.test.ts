@@ -3,8 +3,10 @@ import type { JobRecord } from '@filer/jobs';
 import { browserPageScope } from '../src/auth/browser-auth.js';
 import { bearerToken, parseTokens, scopesOf } from '../src/auth/tokens.js';
 import { readApiConfig } from '../src/config/api-config.js';
+import { idempotencyKey, requestFingerprint } from '../src/jobs/idempotency.js';
 import { streamEnds } from '../src/jobs/job-event-stream.js';
 import { renderResults, resultSource } from '../src/jobs/results-format.js';
+import { rateLimitExempt } from '../src/limits/rate-limit.hook.js';
 import { jobIdOf, redactUrl } from '../src/logging/logging.js';
 
 /** The API's pure parts: token parsing, result rendering, which jobs' streams end, log fields. */
@@ -54,6 +56,57 @@ describe('tokens', () => {
     );
     const c = readApiConfig({ FILER_TOKENS: 'a:read', FILER_RESULTS_DIR: '/tmp/r', FILER_ALLOWED_ROOTS: '/tmp' });
     expect(c).toMatchObject({ port: 8080, host: '0.0.0.0', maxBodyBytes: 1024 * 1024, metricsPublic: false });
+  });
+
+  it('reads the rate limit and the idempotency key lifetime, 0 turning the limit off', () => {
+    const base = { FILER_TOKENS: 'a:read', FILER_RESULTS_DIR: '/tmp/r', FILER_ALLOWED_ROOTS: '/tmp' };
+    expect(readApiConfig(base)).toMatchObject({ rateLimit: { limit: 6000, windowMs: 60_000 }, idempotencyTtlMs: 86_400_000 });
+    expect(readApiConfig({ ...base, FILER_RATE_LIMIT: '0' }).rateLimit).toBeUndefined();
+    expect(
+      readApiConfig({ ...base, FILER_RATE_LIMIT: '50', FILER_RATE_LIMIT_WINDOW_S: '5', FILER_IDEMPOTENCY_TTL_S: '3600' }),
+    ).toMatchObject({
+      rateLimit: { limit: 50, windowMs: 5000 },
+      idempotencyTtlMs: 3_600_000,
+    });
+    expect(() =>
+      readApiConfig({ ...base, FILER_RATE_LIMIT: '-1', FILER_RATE_LIMIT_WINDOW_S: '0', FILER_IDEMPOTENCY_TTL_S: 'day' }),
+    ).toThrow(/FILER_RATE_LIMIT=-1[\s\S]*FILER_RATE_LIMIT_WINDOW_S=0[\s\S]*FILER_IDEMPOTENCY_TTL_S=day/);
+  });
+
+  it('gives each token an identity that is neither the token nor its digest', () => {
+    const [a, b] = parseTokens('abc123:read,def456:write', []);
+    expect(a.id).toMatch(/^[0-9a-f]{32}$/);
+    expect(a.id).not.toBe(b.id);
+    expect(a.digest.toString('hex')).not.toContain(a.id);
+    expect(parseTokens('abc123:admin', [])[0].id).toBe(a.id);
+  });
+});
+
+describe('limits', () => {
+  it('reads an Idempotency-Key, plain or as a structured-field string, and refuses a malformed one', () => {
+    expect(idempotencyKey(undefined)).toBeUndefined();
+    expect(idempotencyKey('8e03978e-40d5-43e8-bc93-6894a57f9324')).toBe('8e03978e-40d5-43e8-bc93-6894a57f9324');
+    expect(idempotencyKey('"abc"')).toBe('abc');
+    expect(idempotencyKey('a.b_c~d:e+f/g=')).toBe('a.b_c~d:e+f/g=');
+    for (const bad of ['', '""', 'a b', 'a,b', 'x'.repeat(256), 'é', '"abc'])
+      expect(() => idempotencyKey(bad), JSON.stringify(bad)).toThrow(/Idempotency-Key must be 1 to 255 characters/);
+    expect(() => idempotencyKey(['a', 'b'])).toThrow(/given more than once/);
+  });
+
+  it('fingerprints a body regardless of key order, and tells different bodies apart', () => {
+    const fp = requestFingerprint({ kind: 'find', roots: ['/a', '/b'], filter: { ext: 'txt', minSize: '1k' } });
+    expect(requestFingerprint({ filter: { minSize: '1k', ext: 'txt' }, roots: ['/a', '/b'], kind: 'find' })).toBe(fp);
+    expect(requestFingerprint({ kind: 'find', roots: ['/b', '/a'], filter: { ext: 'txt', minSize: '1k' } })).not.toBe(fp);
+    expect(requestFingerprint({ kind: 'find', roots: ['/a', '/b'], filter: { ext: 'txt', minSize: 1000 } })).not.toBe(fp);
+    expect(requestFingerprint({ a: null })).not.toBe(requestFingerprint({}));
+  });
+
+  it('exempts the probes only', () => {
+    expect(rateLimitExempt('/health')).toBe(true);
+    expect(rateLimitExempt('/health/ready')).toBe(true);
+    expect(rateLimitExempt('/healthz')).toBe(false);
+    expect(rateLimitExempt('/v1/jobs')).toBe(false);
+    expect(rateLimitExempt('/metrics')).toBe(false);
   });
 });
 

@@ -14,3 +14,5 @@ export * from './workers.js';
 export { keys as redisKeys } from './redis-keys.js';
 export * from './worker-app.js';
 export * from './cluster-checks.js';
+export * from './rate-limiter.js';
+export * from './idempotency-store.js';

@@ -5,7 +5,14 @@ import type { ApiConfig } from '../config/api-config.js';
 import { API_CONFIG } from '../config/tokens.js';
 import { authorize } from './authorize.js';
 import { SCOPE_KEY, type ScopeRule } from './scope.decorator.js';
-import { bearerToken } from './tokens.js';
+import { bearerToken, type TokenEntry } from './tokens.js';
+
+declare module 'fastify' {
+  interface FastifyRequest {
+    /** The token the guard accepted (undefined on public routes). */
+    filerToken?: TokenEntry;
+  }
+}
 
 /**
  * The global guard of every Nest route: `Authorization: Bearer <token>` only (no cookies here,
@@ -24,7 +31,7 @@ export class AuthGuard implements CanActivate {
     const rule = typeof declared === 'function' ? declared(this.config) : (declared ?? 'admin');
     if (rule === 'public') return true;
     const req = context.switchToHttp().getRequest<FastifyRequest>();
-    authorize(this.config.tokens, bearerToken(req.headers.authorization), rule);
+    req.filerToken = authorize(this.config.tokens, bearerToken(req.headers.authorization), rule);
     return true;
   }
 }

@@ -18,7 +18,8 @@ export function browserPageScope(route: string): Scope | undefined {
   return undefined;
 }
 
-function cookieToken(header: string | undefined): string | undefined {
+/** The token of the `filer_token` cookie, or undefined. */
+export function cookieToken(header: string | undefined): string | undefined {
   if (header === undefined) return undefined;
   for (const part of header.split(';')) {
     const eq = part.indexOf('=');

@@ -6,6 +6,11 @@ export type Scope = (typeof SCOPES)[number];
 /** A configured token, kept as its SHA-256 digest so every comparison has the same length. */
 export interface TokenEntry {
   digest: Buffer;
+  /**
+   * The token's identity for rate limits and idempotency keys in Redis: a hash of its digest
+   * (another hash than the one compared, so what Redis holds is not what a request must match).
+   */
+  id: string;
   scopes: ReadonlySet<Scope>;
 }
 
@@ -13,6 +18,7 @@ export interface TokenEntry {
 const TOKEN_CHARS = /^[A-Za-z0-9\-._~+/]+=*$/;
 
 const digest = (token: string): Buffer => createHash('sha256').update(token, 'utf8').digest();
+const identity = (d: Buffer): string => createHash('sha256').update('filer-token-id:').update(d).digest('hex').slice(0, 32);
 
 /** admin implies write, write implies read. */
 function expand(scopes: readonly Scope[]): Set<Scope> {
@@ -47,20 +53,26 @@ export function parseTokens(raw: string | undefined, problems: string[]): TokenE
       return void problems.push(`${where}: unknown scope(s) ${bad.map((s) => `'${s}'`).join(', ')}: expected read, write or admin`);
     if (seen.has(token)) return void problems.push(`${where}: the same token is listed twice`);
     seen.add(token);
-    out.push({ digest: digest(token), scopes: expand(scopes as Scope[]) });
+    const d = digest(token);
+    out.push({ digest: d, id: identity(d), scopes: expand(scopes as Scope[]) });
   });
   return out;
 }
 
 /**
- * The scopes of a presented token, or undefined when it matches none. Compares digests in
- * constant time against every configured token, without stopping at the first match.
+ * The configured token a presented one matches, or undefined. Compares digests in constant time
+ * against every configured token, without stopping at the first match.
  */
-export function scopesOf(tokens: readonly TokenEntry[], presented: string): ReadonlySet<Scope> | undefined {
+export function findToken(tokens: readonly TokenEntry[], presented: string): TokenEntry | undefined {
   const d = digest(presented);
-  let found: ReadonlySet<Scope> | undefined;
-  for (const t of tokens) if (timingSafeEqual(t.digest, d)) found = t.scopes;
+  let found: TokenEntry | undefined;
+  for (const t of tokens) if (timingSafeEqual(t.digest, d)) found = t;
   return found;
+}
+
+/** The scopes of a presented token, or undefined when it matches none. */
+export function scopesOf(tokens: readonly TokenEntry[], presented: string): ReadonlySet<Scope> | undefined {
+  return findToken(tokens, presented)?.scopes;
 }
 
 /** The token of an `Authorization: Bearer …` header, or undefined. */

@@ -3,6 +3,16 @@ import { parseTokens, type TokenEntry } from '../auth/tokens.js';
 
 type Env = Record<string, string | undefined>;
 
+/**
+ * 6,000 requests at once per token, refilled at 100 a second: far above what a person or a
+ * polling script needs, and above the load test's burst (100 submits, then about 200 polls a
+ * second from one token), while one runaway client cannot take a replica's whole capacity.
+ */
+export const RATE_LIMIT_DEFAULT = 6_000;
+export const RATE_LIMIT_WINDOW_S_DEFAULT = 60;
+/** Stripe keeps idempotency keys for 24 h: long enough for any client's retries. */
+export const IDEMPOTENCY_TTL_S_DEFAULT = 86_400;
+
 /** Everything the API reads from its environment, checked once at start-up. */
 export interface ApiConfig {
   port: number;
@@ -12,6 +22,10 @@ export interface ApiConfig {
   maxBodyBytes: number;
   /** `/metrics` without a token (for scrapers that cannot send one); off by default. */
   metricsPublic: boolean;
+  /** Requests per token: a burst of `limit`, refilled over `windowMs` (see limits/rate-limit.hook.ts); undefined: no limit. */
+  rateLimit: { limit: number; windowMs: number } | undefined;
+  /** How long the response to a request with an `Idempotency-Key` is kept for replays. */
+  idempotencyTtlMs: number;
   cluster: ClusterConfig;
 }
 
@@ -36,6 +50,10 @@ export function readApiConfig(env: Env = process.env): ApiConfig {
     const maxBodyBytes = intVar(env, 'FILER_MAX_BODY_BYTES', 1024 * 1024, problems, 1024, 1024 * 1024 * 1024);
     const metricsPublic = boolVar(env, 'FILER_METRICS_PUBLIC', problems);
     const tokens = parseTokens(env.FILER_TOKENS, problems);
-    return { port, host, tokens, maxBodyBytes, metricsPublic };
+    const limit = intVar(env, 'FILER_RATE_LIMIT', RATE_LIMIT_DEFAULT, problems, 0, 1_000_000);
+    const windowS = intVar(env, 'FILER_RATE_LIMIT_WINDOW_S', RATE_LIMIT_WINDOW_S_DEFAULT, problems, 1, 86_400);
+    const rateLimit = limit === 0 ? undefined : { limit, windowMs: windowS * 1000 };
+    const idempotencyTtlMs = intVar(env, 'FILER_IDEMPOTENCY_TTL_S', IDEMPOTENCY_TTL_S_DEFAULT, problems, 1, 30 * 86_400) * 1000;
+    return { port, host, tokens, maxBodyBytes, metricsPublic, rateLimit, idempotencyTtlMs };
   });
 }

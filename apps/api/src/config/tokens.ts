@@ -3,3 +3,4 @@ export const API_CONFIG = Symbol('ApiConfig');
 export const CLUSTER = Symbol('ClusterContext');
 export const METRICS = Symbol('Metrics');
 export const EVENT_HUB = Symbol('EventHub');
+export const IDEMPOTENCY = Symbol('IdempotencyStore');

@@ -12,7 +12,9 @@ export function setupOpenApi(app: NestFastifyApplication): void {
     .setTitle('Filer API')
     .setDescription(
       'Find, de-duplicate, rename, copy and move over file trees, run by a cluster of workers. ' +
-        'Every route but /health needs a bearer token with the read (GET), write (POST) or admin (/admin/queues) scope.',
+        'Every route but /health needs a bearer token with the read (GET), write (POST) or admin (/admin/queues) scope. ' +
+        'Each token has a rate limit (FILER_RATE_LIMIT requests at once, refilled over FILER_RATE_LIMIT_WINDOW_S): past it, 429 with Retry-After. ' +
+        'POST /v1/jobs takes an Idempotency-Key header: a retry with the same key and body gets the first answer again, never a second job.',
     )
     .setVersion('1')
     .addBearerAuth()

@@ -5,6 +5,18 @@ import type { SchemaObject } from '@nestjs/swagger';
 
 export const ref = (name: keyof typeof SCHEMAS): { $ref: string } => ({ $ref: `#/components/schemas/${name}` });
 
+/** The 429 every route with a token can answer (see limits/rate-limit.hook.ts), for `@ApiResponse`. */
+export const RATE_LIMITED = {
+  status: 429,
+  description: "E_TOO_MANY_REQUESTS: the token's rate limit (FILER_RATE_LIMIT per FILER_RATE_LIMIT_WINDOW_S) is reached",
+  headers: {
+    'Retry-After': { description: 'Seconds until one more request is allowed', schema: { type: 'integer', minimum: 1 } },
+    'RateLimit-Limit': { description: 'FILER_RATE_LIMIT', schema: { type: 'integer' } },
+    'RateLimit-Remaining': { description: 'Requests the token may still make at once', schema: { type: 'integer' } },
+  },
+  schema: ref('Error'),
+};
+
 /** The filter as core's zod schema describes it (the same schema the CLI and workers parse with). */
 const filterSchema = FilterInputSchema.toJSONSchema({ target: 'openapi-3.0' }) as SchemaObject;
 filterSchema.description =

@@ -5,13 +5,16 @@ import type { FastifyReply } from 'fastify';
 import { PinoLogger } from 'nestjs-pino';
 import { RequireScope } from '../auth/scope.decorator.js';
 import { CLUSTER, EVENT_HUB } from '../config/tokens.js';
-import { ref } from '../docs/schemas.js';
+import { RATE_LIMITED, ref } from '../docs/schemas.js';
 import { notFound } from '../errors/api-error.js';
 import { JobEventStream } from './job-event-stream.js';
 import { jobId } from './params.js';
 
 @ApiTags('jobs')
 @ApiBearerAuth()
+@ApiResponse({ status: 401, description: 'No token, or an unknown one', schema: ref('Error') })
+@ApiResponse({ status: 403, description: 'The token lacks the scope', schema: ref('Error') })
+@ApiResponse(RATE_LIMITED)
 @RequireScope('read')
 @Controller('v1/jobs')
 export class EventsController implements BeforeApplicationShutdown {

@@ -1,5 +1,5 @@
-import { Body, Controller, Get, HttpCode, Inject, Param, Post, Query as QueryParams, Res } from '@nestjs/common';
-import { ApiBearerAuth, ApiBody, ApiOperation, ApiParam, ApiQuery, ApiResponse, ApiTags } from '@nestjs/swagger';
+import { Body, Controller, Get, HttpCode, Inject, Param, Post, Query as QueryParams, Req, Res } from '@nestjs/common';
+import { ApiBearerAuth, ApiBody, ApiHeader, ApiOperation, ApiParam, ApiQuery, ApiResponse, ApiTags } from '@nestjs/swagger';
 import {
   admitJob,
   cancelJob,
@@ -9,17 +9,19 @@ import {
   startUndo,
   submitJob,
   type ClusterContext,
+  type IdempotencyStore,
   type JobRecord,
 } from '@filer/jobs';
 import { JOB_KINDS } from '@filer/core';
 import type { Metrics } from '@filer/observability';
-import type { FastifyReply } from 'fastify';
+import type { FastifyReply, FastifyRequest } from 'fastify';
 import { PinoLogger } from 'nestjs-pino';
 import { RequireScope } from '../auth/scope.decorator.js';
-import { CLUSTER, METRICS } from '../config/tokens.js';
-import { ref } from '../docs/schemas.js';
+import { CLUSTER, IDEMPOTENCY, METRICS } from '../config/tokens.js';
+import { RATE_LIMITED, ref } from '../docs/schemas.js';
 import { conflict, notFound } from '../errors/api-error.js';
-import { jobId, jobLinks, listParams, LIST_LIMIT_MAX, withLinks, type Query } from './params.js';
+import { IDEMPOTENCY_HEADER, IDEMPOTENCY_KEY_PATTERN, idempotencyKey, requestFingerprint, runIdempotent } from './idempotency.js';
+import { jobId, jobLinks, listParams, LIST_LIMIT_MAX, withLinks, type JobAccepted, type Query } from './params.js';
 
 const errors = { schema: ref('Error') };
 const idParam = { name: 'id', description: 'A job id', schema: { type: 'string', pattern: '^[0-9a-z]{10,40}$' } } as const;
@@ -29,12 +31,14 @@ const idParam = { name: 'id', description: 'A job id', schema: { type: 'string',
 @ApiBearerAuth()
 @ApiResponse({ status: 401, description: 'No token, or an unknown one', ...errors })
 @ApiResponse({ status: 403, description: 'The token lacks the scope', ...errors })
+@ApiResponse(RATE_LIMITED)
 @RequireScope('read')
 @Controller('v1/jobs')
 export class JobsController {
   constructor(
     @Inject(CLUSTER) private readonly ctx: ClusterContext,
     @Inject(METRICS) private readonly metrics: Metrics,
+    @Inject(IDEMPOTENCY) private readonly idempotency: IdempotencyStore<JobAccepted>,
     private readonly log: PinoLogger,
   ) {
     this.log.setContext('jobs');
@@ -43,21 +47,61 @@ export class JobsController {
   @Post()
   @RequireScope('write')
   @HttpCode(202)
-  @ApiOperation({ summary: 'Submit a job', description: 'Validated completely (shape, filter, every path) before anything is queued.' })
+  @ApiOperation({
+    summary: 'Submit a job',
+    description:
+      'Validated completely (shape, filter, every path) before anything is queued. With an `Idempotency-Key`, the first request ' +
+      'with that key (per token) makes the job and later ones with the same body get the same answer again (202, the same id, ' +
+      '`Idempotent-Replayed: true`) for FILER_IDEMPOTENCY_TTL_S (24 h); the same key with another body is a 422.',
+  })
+  @ApiHeader({
+    name: IDEMPOTENCY_HEADER,
+    required: false,
+    description: 'A key of your choice (a UUID fits), unique per request you mean to make once; a retry sends the same key.',
+    schema: { type: 'string', pattern: IDEMPOTENCY_KEY_PATTERN.source, maxLength: 255 },
+  })
   @ApiBody({ schema: ref('JobSpec') })
-  @ApiResponse({ status: 202, description: 'Accepted and queued', schema: ref('JobAccepted') })
-  @ApiResponse({ status: 400, description: 'Invalid input, field by field; also a path outside the allowed roots', ...errors })
+  @ApiResponse({
+    status: 202,
+    description: 'Accepted and queued; or the replay of the answer to an earlier request with the same Idempotency-Key',
+    schema: ref('JobAccepted'),
+    headers: {
+      Location: { description: 'The job', schema: { type: 'string' } },
+      'Idempotent-Replayed': { description: '`true` on a replay', schema: { type: 'string', enum: ['true'] } },
+    },
+  })
+  @ApiResponse({
+    status: 400,
+    description: 'Invalid input, field by field; also a path outside the allowed roots, or a malformed Idempotency-Key',
+    ...errors,
+  })
+  @ApiResponse({ status: 409, description: 'E_IDEMPOTENCY_IN_PROGRESS: a request with the same key is still being processed', ...errors })
   @ApiResponse({ status: 413, description: 'Body larger than FILER_MAX_BODY_BYTES', ...errors })
-  async submit(
-    @Body() body: unknown,
-    @Res({ passthrough: true }) reply: FastifyReply,
-  ): Promise<{ id: string; state: string; links: object }> {
-    const spec = admitJob(body, this.ctx.allowedRoots, Date.now(), this.ctx.config.allowedS3);
-    const rec = await submitJob(this.ctx, spec);
-    this.metrics.jobsSubmitted.inc({ kind: rec.kind });
-    this.log.info({ jobId: rec.id, kind: rec.kind, roots: spec.roots.length }, 'job submitted');
-    void reply.header('location', jobLinks(rec.id).self);
-    return { id: rec.id, state: rec.state, links: jobLinks(rec.id) };
+  @ApiResponse({ status: 422, description: 'E_IDEMPOTENCY_KEY_REUSED: the key was used with a different body', ...errors })
+  async submit(@Body() body: unknown, @Req() req: FastifyRequest, @Res({ passthrough: true }) reply: FastifyReply): Promise<JobAccepted> {
+    const key = idempotencyKey(req.headers['idempotency-key']);
+    const accept = async (): Promise<JobAccepted> => {
+      const spec = admitJob(body, this.ctx.allowedRoots, Date.now(), this.ctx.config.allowedS3);
+      const rec = await submitJob(this.ctx, spec);
+      this.metrics.jobsSubmitted.inc({ kind: rec.kind });
+      this.log.info({ jobId: rec.id, kind: rec.kind, roots: spec.roots.length }, 'job submitted');
+      return { id: rec.id, state: rec.state, links: jobLinks(rec.id) };
+    };
+    let accepted: JobAccepted;
+    if (key === undefined) accepted = await accept();
+    else {
+      // The guard ran first, so the token is known; keys of different tokens never meet.
+      const { response, replayed } = await runIdempotent(this.idempotency, req.filerToken!.id, key, requestFingerprint(body), accept, () =>
+        this.log.warn('the idempotency key lapsed before the job was recorded under it'),
+      );
+      accepted = response;
+      if (replayed) {
+        void reply.header('idempotent-replayed', 'true');
+        this.log.info({ jobId: accepted.id }, 'job submit replayed (Idempotency-Key)');
+      }
+    }
+    void reply.header('location', accepted.links.self);
+    return accepted;
   }
 
   @Get()

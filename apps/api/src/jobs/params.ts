@@ -54,6 +54,13 @@ export function listParams(q: Query): ListParams {
   };
 }
 
+/** The answer to an accepted submit (and, byte for byte, to its replays under one Idempotency-Key). */
+export interface JobAccepted {
+  id: string;
+  state: string;
+  links: ReturnType<typeof jobLinks>;
+}
+
 /** Links of a job, relative to the API's root. */
 export function jobLinks(id: string): { self: string; results: string; events: string } {
   const self = `/v1/jobs/${id}`;

@@ -5,7 +5,7 @@ import type { ClusterContext } from '@filer/jobs';
 import type { FastifyReply } from 'fastify';
 import { RequireScope } from '../auth/scope.decorator.js';
 import { CLUSTER } from '../config/tokens.js';
-import { ref } from '../docs/schemas.js';
+import { RATE_LIMITED, ref } from '../docs/schemas.js';
 import { conflict, invalid, notFound } from '../errors/api-error.js';
 import { jobId, queryEnum, queryInt, type Query } from './params.js';
 import { CONTENT_TYPES, renderResults, RESULT_FORMATS, resultSource } from './results-format.js';
@@ -15,6 +15,9 @@ export const RESULTS_LIMIT_MAX = 100_000;
 
 @ApiTags('jobs')
 @ApiBearerAuth()
+@ApiResponse({ status: 401, description: 'No token, or an unknown one', schema: ref('Error') })
+@ApiResponse({ status: 403, description: 'The token lacks the scope', schema: ref('Error') })
+@ApiResponse(RATE_LIMITED)
 @RequireScope('read')
 @Controller('v1/jobs')
 export class ResultsController {

@@ -1,11 +1,12 @@
 import { Controller, Get, Inject, Res } from '@nestjs/common';
-import { ApiBearerAuth, ApiOperation, ApiProduces, ApiTags } from '@nestjs/swagger';
+import { ApiBearerAuth, ApiOperation, ApiProduces, ApiResponse, ApiTags } from '@nestjs/swagger';
 import { ALL_QUEUES, redisKeys, type ClusterContext, type JobRecord } from '@filer/jobs';
 import type { Metrics } from '@filer/observability';
 import type { FastifyReply } from 'fastify';
 import { PinoLogger } from 'nestjs-pino';
 import { RequireScope } from '../auth/scope.decorator.js';
 import { CLUSTER, METRICS } from '../config/tokens.js';
+import { RATE_LIMITED, ref } from '../docs/schemas.js';
 
 /** The job gauge samples this many of the newest jobs (the index keeps 30 days of them). */
 export const JOBS_SAMPLED = 10_000;
@@ -18,6 +19,9 @@ const BATCH = 500;
  */
 @ApiTags('metrics')
 @ApiBearerAuth()
+@ApiResponse({ status: 401, description: 'No token, or an unknown one', schema: ref('Error') })
+@ApiResponse({ status: 403, description: 'The token lacks the scope', schema: ref('Error') })
+@ApiResponse(RATE_LIMITED)
 @RequireScope((config) => (config.metricsPublic ? 'public' : 'read'))
 @Controller('metrics')
 export class MetricsController {
