@@ -390,6 +390,8 @@ async function undoOne(
       return { state: 'undone' };
     }
     if (s) return { state: 'done', reason: 'undo: something now stands at the original path; not overwritten' };
+    // A copy back cut short by a crash left its temporary name: start that copy again.
+    await ops.removeTemps(a.source, tmpTag);
     await ops.ensureParent(a.source);
     await ops.move(a.target, a.source, { overwrite: false, verify: job.options.verify, tmpTag, expect: a.targetId! });
     return { state: 'undone' };
