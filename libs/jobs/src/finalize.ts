@@ -28,6 +28,8 @@ interface Summed {
 async function sumChildren(ctx: ClusterContext, job: Job<FinalizeData>): Promise<Summed> {
   const values = await job.getChildrenValues<ShardResult>();
   const failures = await shardFailures(ctx.redis, job.data.jobId, await job.getIgnoredChildrenFailures());
+  // In shard order, so the job's code and message do not depend on which shard failed last.
+  failures.sort((a, b) => (a.shard < b.shard ? -1 : a.shard > b.shard ? 1 : 0));
   return { results: Object.values(values), failures };
 }
 
