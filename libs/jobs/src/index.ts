@@ -5,6 +5,7 @@ export * from './job-records.js';
 export * from './job-store.js';
 export * from './record-mirror.js';
 export * from './reconciler.js';
+export * from './resume.js';
 export * from './shard-errors.js';
 export * from './shard-control.js';
 export * from './results-store.js';
