@@ -95,7 +95,12 @@ describe('shard failures and duplicate delivery', () => {
 
   it('a non-retryable FilerError is attempted once; another error every attempt, its code recorded', async () => {
     // A payload naming a path outside the results directory as its job: refused before anything runs.
-    const bad = await add(QUEUES.batch, 'hash', { jobId: '../../etc', part: '00000', algorithm: 'xxh128', includeEmpty: false }, 'bad-payload');
+    const bad = await add(
+      QUEUES.batch,
+      'hash',
+      { jobId: '../../etc', part: '00000', algorithm: 'xxh128', includeEmpty: false },
+      'bad-payload',
+    );
     expect(await settled(bad)).toBe('failed');
     const badDone = (await ctx.queues[QUEUES.batch].getJob('bad-payload'))!;
     expect(badDone.attemptsMade).toBe(1);
@@ -103,7 +108,12 @@ describe('shard failures and duplicate delivery', () => {
 
     // A hash shard whose input part is missing: an ENOENT, which could pass, so it is retried to the end.
     const jobId = '0000000000missing';
-    const missing = await add(QUEUES.batch, 'hash', { jobId, part: '00000', algorithm: 'xxh128', includeEmpty: false }, `${jobId}-hash-00000`);
+    const missing = await add(
+      QUEUES.batch,
+      'hash',
+      { jobId, part: '00000', algorithm: 'xxh128', includeEmpty: false },
+      `${jobId}-hash-00000`,
+    );
     expect(await settled(missing)).toBe('failed');
     expect((await ctx.queues[QUEUES.batch].getJob(`${jobId}-hash-00000`))!.attemptsMade).toBe(ATTEMPTS);
     const recorded = JSON.parse((await ctx.redis.hget(`filer:job:${jobId}:failures`, `${jobId}-hash-00000`))!) as { code: string };
@@ -159,7 +169,12 @@ describe('shard failures and duplicate delivery', () => {
     const parts = (): string[] => fs.readdirSync(dir).sort();
     const content = (): string[] => parts().map((p) => fs.readFileSync(path.join(dir, p), 'utf8'));
     const [partsBefore, contentBefore] = [parts(), content()];
-    expect(contentBefore.join('').split('\n').filter((l) => l !== '')).toHaveLength(60);
+    expect(
+      contentBefore
+        .join('')
+        .split('\n')
+        .filter((l) => l !== ''),
+    ).toHaveLength(60);
     expect(await deliverAgain(job.id, QUEUES.scan, 'scan')).toBe(partsBefore.length);
     expect(parts()).toEqual(partsBefore);
     expect(content()).toEqual(contentBefore);
