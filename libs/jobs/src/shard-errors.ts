@@ -7,17 +7,19 @@ import { keys } from './redis-keys.js';
 /**
  * FilerError codes that fail the same way on every attempt, so a shard that throws one is not
  * retried (BullMQ's UnrecoverableError): the input is wrong (a bad payload, pattern or template),
- * or a path is one the job may never touch (outside the allowed roots, an unsafe S3 key). Retrying
- * those only delays the job's failure by the whole backoff. Everything else — errno codes, `E_IO`,
- * a root not found (a mount that is late), Redis or S3 errors — may pass and is retried.
+ * a path is one the job may never touch (outside the allowed roots, an unsafe S3 key), or a
+ * journal is one this version will not resume or undo. Retrying those only delays the job's
+ * failure by the whole backoff. Everything else — errno codes, `E_IO`, a root not found (a mount
+ * that is late), `E_CHANGED` (a file changing under the job), Redis or S3 errors — may pass and is
+ * retried.
  */
 export const NON_RETRYABLE_CODES: ReadonlySet<string> = new Set([
   'E_INVALID_ARGUMENT',
   'E_REGEX_UNSUPPORTED',
   'E_ROOT_NOT_DIRECTORY',
   'E_PATH_NOT_ALLOWED',
-  'E_PATH_OUTSIDE_ROOT',
   'E_UNSAFE_KEY',
+  'E_JOURNAL_FORMAT',
 ]);
 
 /** The code of a failed shard when its error carries none (a bug, or a library's plain Error). */
@@ -85,7 +87,7 @@ export function checkShardPayload(job: Job): void {
     throw new FilerError('E_INVALID_ARGUMENT', `${job.name} shard ${job.id}: jobId ${JSON.stringify(data?.jobId)} is not a job id`, {
       field: 'jobId',
     });
-  if (data.part !== undefined && (typeof data.part !== 'string' || !/^[0-9]{1,12}$/.test(data.part)))
+  if (data.part !== undefined && (typeof data.part !== 'string' || !/^[A-Za-z0-9_-]{1,64}$/.test(data.part)))
     throw new FilerError('E_INVALID_ARGUMENT', `${job.name} shard ${job.id}: part ${JSON.stringify(data.part)} is not a part name`, {
       field: 'part',
     });
