@@ -1,6 +1,15 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { admitJob, openClusterContext, readClusterConfig, submitJob, type ClusterContext, type JobRecord } from '@filer/jobs';
-import { appMain, makeTree, runProcess, startCluster, type ClusterHandle, type TempTree } from '@filer/testing';
+import {
+  appMain,
+  makeTree,
+  runProcess,
+  startCluster,
+  startRedis,
+  type ClusterHandle,
+  type RedisHandle,
+  type TempTree,
+} from '@filer/testing';
 
 const DIRS = 10;
 const SUBDIRS = 10;
@@ -164,5 +173,55 @@ describe('startCluster with the API', () => {
     expect(rec?.state, sut.logs()).toBe('completed');
     expect(rec?.counters.matched).toBe(2);
     expect((await sut.request('GET', `/v1/jobs/${id}`)).status).toBe(401);
+  });
+
+  it('is ready on the tests’ own Redis, which runs with noeviction', async () => {
+    const ready = await sut.request('GET', '/health/ready');
+    expect(ready.status).toBe(200);
+    expect(await ready.json()).toMatchObject({ status: 'ok', checks: { redisSettings: 'ok' }, redis: { maxmemoryPolicy: 'noeviction' } });
+  });
+});
+
+/** Battery 18: a Redis that may evict keys (queued shards among them) is refused by every process. */
+describe('a Redis with maxmemory-policy allkeys-lru', () => {
+  let tree: TempTree;
+  let redis: RedisHandle;
+  let api: ClusterHandle;
+
+  beforeAll(async () => {
+    tree = makeTree({ 'a/one.txt': '1' }, { prefix: 'filer-evicting-' });
+    redis = await startRedis({ maxmemoryPolicy: 'allkeys-lru' });
+    api = await startCluster({ allowedRoots: [tree.root], redis, scanners: 0, batch: 0 });
+  });
+
+  afterAll(async () => {
+    await api?.stop();
+    await redis?.stop();
+    tree?.cleanup();
+  });
+
+  it('the API is not ready (503), naming maxmemory-policy', async () => {
+    const ready = await api.request('GET', '/health/ready');
+    expect(ready.status).toBe(503);
+    const body = (await ready.json()) as {
+      status: string;
+      checks: { redis: string; redisSettings: string };
+      redis: { maxmemoryPolicy: string };
+    };
+    expect(body.status).toBe('error');
+    expect(body.checks.redis).toBe('ok');
+    expect(body.checks.redisSettings).toMatch(/^error: Redis maxmemory-policy is allkeys-lru: .*set maxmemory-policy noeviction$/);
+    expect(body.redis.maxmemoryPolicy).toBe('allkeys-lru');
+  });
+
+  it.each(['scanner-worker', 'batch-worker'])('%s refuses to start: exit 2, naming maxmemory-policy, nothing consumed', async (app) => {
+    const res = await runProcess(process.execPath, [appMain(app)], {
+      env: { FILER_REDIS_URL: redis.url, FILER_RESULTS_DIR: api.resultsDir, FILER_ALLOWED_ROOTS: tree.root, FILER_WORKER_PORT: '0' },
+      timeoutMs: 30_000,
+    });
+    expect(res.code, res.stdout + res.stderr).toBe(2);
+    expect(res.stderr).toMatch(/refusing to start: Redis maxmemory-policy is allkeys-lru: .*set maxmemory-policy noeviction/);
+    expect(res.stdout).toContain('"level":50');
+    expect(res.stdout).not.toContain('"worker started"');
   });
 });

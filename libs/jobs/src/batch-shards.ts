@@ -24,6 +24,7 @@ import type { ClusterContext } from './cluster-context.js';
 import { emptyCounters } from './job-record.js';
 import { s3Access } from './s3-access.js';
 import { SHARD_ERROR_SAMPLE, type ShardResult } from './shard-result.js';
+import { yieldingOps } from './yielding-ops.js';
 
 export interface HashShardData {
   jobId: string;
@@ -91,11 +92,14 @@ export interface ApplyShardData {
   s3?: boolean;
 }
 
-/** The file operations a shard's plan needs: S3FileOps (local and s3:// paths, dispatched per path) or LocalFileOps. */
+/**
+ * The file operations a shard's plan needs: S3FileOps (local and s3:// paths, dispatched per path)
+ * or LocalFileOps — letting the event loop turn between them, so the shard's lock is renewed.
+ */
 async function fileOps(s3: boolean | undefined): Promise<FileOps> {
-  if (s3 !== true) return new LocalFileOps();
+  if (s3 !== true) return yieldingOps(new LocalFileOps());
   const access = await s3Access();
-  return new access.s3.S3FileOps(new access.s3.S3Objects(access.client));
+  return yieldingOps(new access.s3.S3FileOps(new access.s3.S3Objects(access.client)));
 }
 
 /** Each apply shard keeps its own journal beside the results: shards never share a SQLite file. */

@@ -2,15 +2,18 @@ import { FlowProducer, Queue } from 'bullmq';
 import { Redis } from 'ioredis';
 import { resolveAllowedRoots } from '@filer/storage';
 import type { ClusterConfig } from './config.js';
-import { JobStore } from './job-store.js';
+import type { JobRecords } from './job-records.js';
+import { RedisJobRecords } from './job-store.js';
 import { ALL_QUEUES, QUEUE_PREFIX, type QueueName } from './queues.js';
+import { RecordMirror } from './record-mirror.js';
 import { ResultsStore } from './results-store.js';
 
 /** Everything the API and the workers share: connections, queues, stores. One per process. */
 export interface ClusterContext {
   config: ClusterConfig;
   redis: Redis;
-  store: JobStore;
+  /** Job records: Redis, each mirrored to the results volume. */
+  store: JobRecords;
   results: ResultsStore;
   queues: Record<QueueName, Queue>;
   flows: FlowProducer;
@@ -38,7 +41,7 @@ export function openClusterContext(config: ClusterConfig): ClusterContext {
   return {
     config,
     redis,
-    store: new JobStore(redis),
+    store: new RedisJobRecords(redis, new RecordMirror(config.resultsDir)),
     results: new ResultsStore(config.resultsDir),
     queues,
     flows,

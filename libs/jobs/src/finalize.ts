@@ -18,6 +18,7 @@ import { publishEvent } from './events.js';
 import { addCounters, emptyCounters, ERROR_SAMPLE_LIMIT, type JobRecord, type JobState } from './job-record.js';
 import { finalizeJobOptions, QUEUES, shardJobOptions } from './queues.js';
 import { s3Access } from './s3-access.js';
+import { shardFailures, type ShardFailure } from './shard-errors.js';
 import type { ShardResult } from './shard-result.js';
 
 export type Phase = 'scan' | 'hash' | 'apply' | 'undo';
@@ -28,13 +29,15 @@ export interface FinalizeData {
 
 interface Summed {
   results: ShardResult[];
-  failures: string[];
+  failures: (ShardFailure & { shard: string })[];
 }
 
-/** Exact totals of a phase, from its shards' return values (and the shards that failed for good). */
-async function sumChildren(job: Job<FinalizeData>): Promise<Summed> {
+/** Exact totals of a phase, from its shards' return values (and the shards that failed for good, with their codes). */
+async function sumChildren(ctx: ClusterContext, job: Job<FinalizeData>): Promise<Summed> {
   const values = await job.getChildrenValues<ShardResult>();
-  const failures = Object.values(await job.getIgnoredChildrenFailures());
+  const failures = await shardFailures(ctx.redis, job.data.jobId, await job.getIgnoredChildrenFailures());
+  // In shard order, so the job's code and message do not depend on which shard failed last.
+  failures.sort((a, b) => (a.shard < b.shard ? -1 : a.shard > b.shard ? 1 : 0));
   return { results: Object.values(values), failures };
 }
 
@@ -73,7 +76,7 @@ export async function runFinalize(ctx: ClusterContext, job: Job<FinalizeData>): 
   const { jobId, phase } = job.data;
   const rec = await ctx.store.get(jobId);
   if (rec === undefined || rec.state === 'cancelled') return;
-  const { results, failures } = await sumChildren(job);
+  const { results, failures } = await sumChildren(ctx, job);
   const counters = emptyCounters();
   const errorSample = [...rec.errorSample];
   for (const r of results) {
@@ -82,14 +85,21 @@ export async function runFinalize(ctx: ClusterContext, job: Job<FinalizeData>): 
   }
   const failedShards = failures.length;
   if (failedShards > 0) {
+    // The job carries the first failure's code; every failed shard is listed first in the error sample.
+    const listed = failures.map((f) => ({
+      path: f.path ?? f.shard,
+      code: f.code,
+      message: `${phase} shard ${f.shard} failed: ${f.message}`,
+    }));
     await setState(
       ctx,
       jobId,
       'failed',
       (r) => {
-        r.errorSample = errorSample;
+        r.errorSample = [...listed, ...errorSample].slice(0, ERROR_SAMPLE_LIMIT);
         r.shards.failed += failedShards;
-        r.message = `${failedShards} ${phase} shard(s) failed after every retry: ${failures[0]}`;
+        r.code = failures[0].code;
+        r.message = `${failedShards} ${phase} shard(s) failed after every retry: ${failures[0].code}: ${failures[0].message}`;
       },
       ['queued', 'running', 'applying', 'undoing'],
     );

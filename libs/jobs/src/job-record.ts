@@ -46,6 +46,10 @@ export interface JobRecord {
   errorSample: PathError[];
   /** Why a job failed or was cancelled, in words. */
   message?: string;
+  /** Why a job failed, as a stable code: a failed shard's own (`EACCES`, `E_PATH_NOT_ALLOWED`, …) or `E_QUEUE_STATE_LOST`. */
+  code?: string;
+  /** Bumped by every change: orders the copies mirrored to disk and lets a reconciler act only on what it saw. */
+  rev?: number;
   /** rename/copy/move: the plan's summary. */
   plan?: { actions: number; conflicts: number; bytes: number; unchanged: number; skipped: number };
   /** rename/copy/move: outcome counts of the apply (or undo). */

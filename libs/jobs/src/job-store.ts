@@ -1,34 +1,52 @@
 import type { Redis } from 'ioredis';
 import { emptyCounters, FINAL_STATES, type JobRecord, type JobState } from './job-record.js';
+import type { JobRecords, ListQuery, NewJobRecord } from './job-records.js';
+import type { RecordMirror } from './record-mirror.js';
 import { keys } from './redis-keys.js';
 
+export type { ListQuery } from './job-records.js';
+
+// KEYS: record, progress, unfinished set. ARGV: expected text, new text, ttl, id, final (1/0).
 const CAS_SCRIPT = `
 if redis.call('GET', KEYS[1]) ~= ARGV[1] then return 0 end
 redis.call('SET', KEYS[1], ARGV[2])
+if ARGV[5] == '1' then redis.call('SREM', KEYS[3], ARGV[4]) else redis.call('SADD', KEYS[3], ARGV[4]) end
 if tonumber(ARGV[3]) > 0 then redis.call('EXPIRE', KEYS[1], ARGV[3]); redis.call('EXPIRE', KEYS[2], ARGV[3]) end
+return 1`;
+
+// Puts a record back only where none is. KEYS: record, index, unfinished set. ARGV: text, score, id, final, ttl.
+const RESTORE_SCRIPT = `
+if not redis.call('SET', KEYS[1], ARGV[1], 'NX') then return 0 end
+redis.call('ZADD', KEYS[2], ARGV[2], ARGV[3])
+if ARGV[4] == '1' then redis.call('EXPIRE', KEYS[1], ARGV[5]) else redis.call('SADD', KEYS[3], ARGV[3]) end
 return 1`;
 
 /** How long a finished job's record is kept. */
 const RECORD_TTL_SECONDS = 30 * 86_400;
 
-export interface ListQuery {
-  state?: JobState;
-  kind?: string;
-  /** Return jobs created before this id (the previous page's `next`). */
-  before?: string;
-  limit: number;
+const isFinal = (r: JobRecord): boolean => FINAL_STATES.includes(r.state);
+
+/** Seconds a finished record has left to live; 0 or less when it has expired. */
+function ttlLeft(r: JobRecord, now = Date.now()): number {
+  if (!isFinal(r)) return Infinity;
+  return RECORD_TTL_SECONDS - Math.floor((now - Date.parse(r.finishedAt ?? r.updatedAt)) / 1000);
 }
 
 /**
- * Job records in Redis: one JSON value per job, an index sorted by creation. Updates are
- * compare-and-set scripts, so the API's cancel and a worker's finalize cannot lose each
- * other's change; a transition names the states it may leave, which makes a late finalize of a
- * cancelled job a no-op.
+ * Job records in Redis — one JSON value per job, an index sorted by creation, the set of
+ * unfinished jobs — each mirrored to the results volume on every change (`RecordMirror`).
+ * Updates are compare-and-set scripts, so the API's cancel and a worker's finalize cannot lose
+ * each other's change; a transition names the states it may leave, which makes a late finalize
+ * of a cancelled job a no-op. A record Redis lost is read from its mirrored copy, and put back
+ * before it is changed.
  */
-export class JobStore {
-  constructor(private readonly redis: Redis) {}
+export class RedisJobRecords implements JobRecords {
+  constructor(
+    private readonly redis: Redis,
+    private readonly mirror: RecordMirror,
+  ) {}
 
-  async create(record: Omit<JobRecord, 'counters' | 'shards' | 'errorSample' | 'updatedAt' | 'phase'>): Promise<JobRecord> {
+  async create(record: NewJobRecord): Promise<JobRecord> {
     const full: JobRecord = {
       ...record,
       phase: 'scan',
@@ -36,21 +54,34 @@ export class JobStore {
       shards: { total: 0, done: 0, failed: 0 },
       errorSample: [],
       updatedAt: record.createdAt,
+      rev: 0,
     };
-    await this.redis.multi().set(keys.job(full.id), JSON.stringify(full)).zadd(keys.index, Date.parse(full.createdAt), full.id).exec();
+    // The durable copy first: a job whose record cannot be kept is refused before anything is queued.
+    this.mirror.write(full);
+    await this.redis
+      .multi()
+      .set(keys.job(full.id), JSON.stringify(full))
+      .zadd(keys.index, Date.parse(full.createdAt), full.id)
+      .sadd(keys.unfinished, full.id)
+      .exec();
     return full;
   }
 
   async get(id: string): Promise<JobRecord | undefined> {
     const text = await this.redis.get(keys.job(id));
-    return text === null ? undefined : (JSON.parse(text) as JobRecord);
+    return text === null ? this.mirrored(id) : (JSON.parse(text) as JobRecord);
   }
 
-  /** The record with live shard and entry counts from the progress hash (approximate until finalized). */
+  /** A record only the mirror still has (Redis lost it), unless it is past its retention. */
+  private mirrored(id: string): JobRecord | undefined {
+    const rec = this.mirror.read(id);
+    return rec !== undefined && ttlLeft(rec) > 0 ? rec : undefined;
+  }
+
   async getLive(id: string): Promise<JobRecord | undefined> {
     const [rec, progress] = await Promise.all([this.get(id), this.redis.hgetall(keys.progress(id))]);
     if (rec === undefined) return undefined;
-    if (!FINAL_STATES.includes(rec.state) && rec.state !== 'planned') {
+    if (!isFinal(rec) && rec.state !== 'planned') {
       const n = (k: string): number => Number(progress[k] ?? 0);
       rec.shards = {
         total: Math.max(rec.shards.total, n('shardsTotal')),
@@ -68,28 +99,124 @@ export class JobStore {
     return rec;
   }
 
-  /**
-   * Applies `change` atomically when the job is in one of `from` (any state when omitted).
-   * Returns the new record, or undefined when the job is absent or in another state.
-   */
-  async update(id: string, change: (r: JobRecord) => void, from?: readonly JobState[]): Promise<JobRecord | undefined> {
+  async update(
+    id: string,
+    change: (r: JobRecord) => void,
+    from?: readonly JobState[],
+    guard?: (r: JobRecord) => boolean,
+  ): Promise<JobRecord | undefined> {
     const key = keys.job(id);
     for (let attempt = 0; attempt < 100; attempt++) {
       const text = await this.redis.get(key);
-      if (text === null) return undefined;
+      if (text === null) {
+        // Lost by Redis but kept on disk: put it back, then change it like any other.
+        if (!(await this.restore(id))) return undefined;
+        continue;
+      }
       const rec = JSON.parse(text) as JobRecord;
       if (from !== undefined && !from.includes(rec.state)) return undefined;
+      if (guard !== undefined && !guard(rec)) return undefined;
       change(rec);
       rec.updatedAt = new Date().toISOString();
-      const ttl = FINAL_STATES.includes(rec.state) ? RECORD_TTL_SECONDS : 0;
+      rec.rev = (rec.rev ?? 0) + 1;
+      const final = isFinal(rec);
+      const ttl = final ? RECORD_TTL_SECONDS : 0;
       // Compare-and-set on the whole value: safe on a connection shared by concurrent callers (WATCH is not).
-      const ok = await this.redis.eval(CAS_SCRIPT, 2, key, keys.progress(id), text, JSON.stringify(rec), ttl);
-      if (ok === 1) return rec;
+      const ok = await this.redis.eval(
+        CAS_SCRIPT,
+        3,
+        key,
+        keys.progress(id),
+        keys.unfinished,
+        text,
+        JSON.stringify(rec),
+        ttl,
+        id,
+        final ? 1 : 0,
+      );
+      if (ok === 1) {
+        await this.copy(rec);
+        return rec;
+      }
     }
     throw new Error(`job ${id}: too many concurrent updates`);
   }
 
+  /**
+   * Mirrors a change Redis already holds. A failed write is remembered and retried by the
+   * reconciler (`repairCopies`) rather than failing the transition that is already made.
+   */
+  private async copy(rec: JobRecord): Promise<void> {
+    try {
+      this.mirror.write(rec);
+    } catch {
+      await this.redis.sadd(keys.uncopied, rec.id);
+    }
+  }
+
+  /** Puts one mirrored record back into Redis where it is missing; false when there is none to put back. */
+  private async restore(id: string, rec = this.mirrored(id)): Promise<boolean> {
+    if (rec === undefined) return false;
+    const final = isFinal(rec);
+    await this.redis.eval(
+      RESTORE_SCRIPT,
+      3,
+      keys.job(id),
+      keys.index,
+      keys.unfinished,
+      JSON.stringify(rec),
+      Date.parse(rec.createdAt),
+      id,
+      final ? 1 : 0,
+      final ? Math.max(1, ttlLeft(rec)) : 0,
+    );
+    return true;
+  }
+
+  async restoreLost(): Promise<string[]> {
+    // The marker goes with everything else when Redis loses its state: present, nothing to do.
+    if ((await this.redis.exists(keys.restored)) === 1) return [];
+    const restored: string[] = [];
+    const ids = this.mirror.ids();
+    for (let i = 0; i < ids.length; i += 500) {
+      const batch = ids.slice(i, i + 500);
+      const present = await this.redis.mget(batch.map(keys.job));
+      for (const [j, id] of batch.entries()) {
+        if (present[j] !== null) continue;
+        const rec = this.mirrored(id);
+        if (rec !== undefined && (await this.restore(id, rec))) restored.push(id);
+      }
+    }
+    await this.redis.set(keys.restored, new Date().toISOString());
+    return restored;
+  }
+
+  async repairCopies(): Promise<number> {
+    let n = 0;
+    for (const id of await this.redis.smembers(keys.uncopied)) {
+      const text = await this.redis.get(keys.job(id));
+      if (text !== null) this.mirror.write(JSON.parse(text) as JobRecord);
+      await this.redis.srem(keys.uncopied, id);
+      n++;
+    }
+    return n;
+  }
+
+  async unfinished(): Promise<string[]> {
+    return this.redis.smembers(keys.unfinished);
+  }
+
   async list(q: ListQuery): Promise<{ jobs: JobRecord[]; next?: string }> {
+    // Until the records Redis lost are put back (the marker says so), the mirror is the complete list.
+    const jobs = (await this.redis.exists(keys.restored)) === 1 ? await this.listFromRedis(q) : this.listFromMirror(q);
+    return { jobs, next: jobs.length === q.limit ? jobs[jobs.length - 1].id : undefined };
+  }
+
+  private matches(q: ListQuery, r: JobRecord): boolean {
+    return (q.state === undefined || r.state === q.state) && (q.kind === undefined || r.kind === q.kind);
+  }
+
+  private async listFromRedis(q: ListQuery): Promise<JobRecord[]> {
     const out: JobRecord[] = [];
     let max = '+inf';
     if (q.before !== undefined) {
@@ -104,14 +231,26 @@ export class JobStore {
       for (const t of texts) {
         if (t === null) continue;
         const r = JSON.parse(t) as JobRecord;
-        if ((q.state === undefined || r.state === q.state) && (q.kind === undefined || r.kind === q.kind)) out.push(r);
+        if (this.matches(q, r)) out.push(r);
         if (out.length === q.limit) break;
       }
       const lastScore = await this.redis.zscore(keys.index, ids[ids.length - 1]);
       if (lastScore === null || ids.length < 200) break;
       max = `(${lastScore}`;
     }
-    return { jobs: out, next: out.length === q.limit ? out[out.length - 1].id : undefined };
+    return out;
+  }
+
+  /** Newest first by id (ids begin with their creation time), each record from the mirror. */
+  private listFromMirror(q: ListQuery): JobRecord[] {
+    const out: JobRecord[] = [];
+    for (const id of this.mirror.ids()) {
+      if (q.before !== undefined && id >= q.before) continue;
+      const r = this.mirrored(id);
+      if (r !== undefined && this.matches(q, r)) out.push(r);
+      if (out.length === q.limit) break;
+    }
+    return out;
   }
 
   async isCancelled(id: string): Promise<boolean> {

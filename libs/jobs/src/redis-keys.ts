@@ -3,8 +3,16 @@ export const keys = {
   job: (id: string) => `filer:job:${id}`,
   progress: (id: string) => `filer:job:${id}:progress`,
   cancelled: (id: string) => `filer:job:${id}:cancelled`,
+  /** Why each shard of a job failed last (code, message), by shard id: the finalizer names the code. */
+  failures: (id: string) => `filer:job:${id}:failures`,
   /** The child shards an S3 scan shard handed its remaining prefixes to (see scan-s3-shard.ts). */
   split: (id: string, shard: string) => `filer:job:${id}:split:${shard}`,
   index: 'filer:jobs',
+  /** Ids of the jobs not in a final state: what the reconciler checks. */
+  unfinished: 'filer:jobs:unfinished',
+  /** Ids whose mirrored record could not be written (the reconciler writes them again). */
+  uncopied: 'filer:jobs:uncopied',
+  /** Set once the mirrored records were put back; gone after Redis lost its state. */
+  restored: 'filer:jobs:restored',
   events: 'filer:events',
 };

@@ -39,7 +39,7 @@ export async function walkS3Shard(
   stack: DirTask[],
   stats: WalkStats,
   sink: WalkSink,
-): Promise<WalkEnd> {
+): Promise<Exclude<WalkEnd, 'handed-back'>> {
   const data = job.data;
   const splitKey = keys.split(data.jobId, job.id!);
   const recorded = await ctx.redis.get(splitKey);

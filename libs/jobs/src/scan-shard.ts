@@ -10,6 +10,7 @@ import { emptyCounters } from './job-record.js';
 import { QUEUES, shardJobOptions } from './queues.js';
 import { keys } from './redis-keys.js';
 import { walkS3Shard } from './scan-s3-shard.js';
+import { ShardHandedBack, type ShardControl } from './shard-control.js';
 import { SHARD_ERROR_SAMPLE, type ShardResult } from './shard-result.js';
 
 export interface ScanShardData {
@@ -60,15 +61,22 @@ export interface Reported {
   matched: number;
 }
 
-/** How a shard's walk ends: the tasks it hands to child shards (one group each), or the job cancelled meanwhile. */
-export type WalkEnd = DirTask[][] | 'cancelled';
+/**
+ * How a shard's walk ends: the tasks it hands to child shards (one group each), the job cancelled
+ * meanwhile, or the walk stopped because the worker is stopping (the shard runs again elsewhere).
+ */
+export type WalkEnd = DirTask[][] | 'cancelled' | 'handed-back';
 
 /**
  * Walks one shard until its entry budget is spent — directories with the engine's DirWalker, S3
  * prefixes with its paged walk (scan-s3-shard.ts) — writes its matches as one part, and hands
  * the directories or prefixes it did not reach to new shards of the same parent.
  */
-export async function runScanShard(ctx: ClusterContext, job: Job<ScanShardData>): Promise<ShardResult> {
+export async function runScanShard(
+  ctx: ClusterContext,
+  job: Job<ScanShardData>,
+  control: ShardControl = { stopping: () => false },
+): Promise<ShardResult> {
   const data = job.data;
   const counters = emptyCounters();
   const errorSample: PathError[] = [];
@@ -94,10 +102,14 @@ export async function runScanShard(ctx: ClusterContext, job: Job<ScanShardData>)
     const onS3 = isS3Uri(data.root ?? data.tasks[0]?.path ?? '');
     const end = onS3
       ? await walkS3Shard(ctx, job, stack, stats, { entry: write, error: onError })
-      : await walkLocalShard(ctx, data, stack, stats, { entry: write, error: onError });
+      : await walkLocalShard(ctx, data, stack, stats, { entry: write, error: onError }, control);
     if (end === 'cancelled') {
       part.abort();
       return { counters, errorSample, spawned: 0, cancelled: true };
+    }
+    if (end === 'handed-back') {
+      part.abort();
+      throw new ShardHandedBack(job.id);
     }
     const spawned = await spawnChildren(ctx, job, end);
     part.commit();
@@ -118,6 +130,7 @@ async function walkLocalShard(
   stack: DirTask[],
   stats: WalkStats,
   sink: WalkSink,
+  control: ShardControl,
 ): Promise<WalkEnd> {
   const source = new LocalSource();
   if (data.root !== undefined) {
@@ -146,6 +159,11 @@ async function walkLocalShard(
       await publishEvent(ctx.redis, { id: data.jobId, type: 'progress' });
     }
     if (stack.length > 0 && (await ctx.store.isCancelled(data.jobId))) return 'cancelled';
+    if (stack.length > 0 && control.stopping()) {
+      // Nothing of this run is kept (no part, no children): take its counts back out of the live progress.
+      await reportProgress(ctx, data.jobId, emptyWalkStats(), reported);
+      return 'handed-back';
+    }
     await yieldToLoop();
   }
   return stack.length === 0 ? [] : splitStack(stack);

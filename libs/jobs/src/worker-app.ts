@@ -2,8 +2,9 @@ import type { AddressInfo } from 'node:net';
 import type { Job, Worker } from 'bullmq';
 import { createLogger, createMetrics, startHealthServer, type Logger, type Metrics } from '@filer/observability';
 import { openClusterContext, type ClusterContext } from './cluster-context.js';
-import { checkRedis, redisPersistence } from './cluster-checks.js';
+import { checkRedis, redisSettings } from './cluster-checks.js';
 import { ConfigError, intVar, readAppConfig, type ClusterConfig } from './config.js';
+import { Reconciler } from './reconciler.js';
 import { startWorker, WORKER_QUEUES, type ShardObserver } from './workers.js';
 
 /** The two worker apps: which queues each consumes is `WORKER_QUEUES[app]`. */
@@ -71,6 +72,10 @@ function shardObserver(log: Logger, metrics: Metrics): ShardObserver {
         'shard finished',
       );
     },
+    handedBack(job) {
+      metrics.shards.inc({ shard: job.name, outcome: 'handed-back' });
+      log.info({ ...ids(job) }, 'shard handed back: this worker is stopping, another one runs it');
+    },
     failed(job, err) {
       if (job === undefined) {
         log.error({ err }, 'worker error');
@@ -105,12 +110,38 @@ async function readiness(ctx: ClusterContext, closing: () => boolean): Promise<R
   return checks;
 }
 
-/** Warns at start-up about Redis settings that lose queued shards. */
-async function warnAboutPersistence(ctx: ClusterContext, log: Logger): Promise<void> {
-  try {
-    for (const w of (await redisPersistence(ctx, 10_000)).warnings) log.warn(w);
-  } catch {
-    // not reachable yet: readiness reports the connection
+/** Redis runs with a setting the workers refuse (an evicting maxmemory-policy): the process exits with code 2. */
+export class UnsafeRedisError extends Error {
+  constructor(readonly problems: string[]) {
+    super(`refusing to start: ${problems.join('; ')}`);
+    this.name = 'UnsafeRedisError';
+  }
+}
+
+/**
+ * Before any shard is taken: waits for Redis, then refuses an evicting maxmemory-policy (it may
+ * drop queued shards, and their jobs would never finish). Where Redis will not tell its policy
+ * (INFO and CONFIG both refused), logs an error and sets a metric, and starts.
+ */
+async function requireSafeRedis(ctx: ClusterContext, log: Logger, metrics: Metrics, closing: () => boolean): Promise<void> {
+  for (let waited = 0; !closing(); waited++) {
+    if (ctx.redis.status === 'ready') {
+      try {
+        const settings = await redisSettings(ctx.redis, 10_000);
+        if (settings.problems.length > 0) {
+          for (const p of settings.problems) log.error(p);
+          throw new UnsafeRedisError(settings.problems);
+        }
+        metrics.redisSettingsUnreadable.set(settings.unreadable === undefined ? 0 : 1);
+        if (settings.unreadable !== undefined) log.error(settings.unreadable);
+        for (const w of settings.warnings) log.warn(w);
+        return;
+      } catch (e) {
+        if (e instanceof UnsafeRedisError) throw e;
+      }
+    }
+    if (waited % 50 === 10) log.warn({ redis: ctx.redis.status }, 'waiting for Redis before taking shards');
+    await new Promise((r) => setTimeout(r, 200));
   }
 }
 
@@ -134,13 +165,27 @@ export async function startWorkerApp(app: WorkerAppName, config: WorkerAppConfig
     throw e;
   }
   const port = (server.address() as AddressInfo).port;
+  const stopServer = async (): Promise<void> => {
+    server.closeAllConnections();
+    await new Promise<void>((resolve) => server.close(() => resolve()));
+  };
+  try {
+    await requireSafeRedis(ctx, log, metrics, () => closing);
+  } catch (e) {
+    await Promise.allSettled([ctx.close(), stopServer()]);
+    throw e;
+  }
   const observer = shardObserver(log, metrics);
+  // Scan shards hand themselves back as soon as the worker is stopping (see ShardControl).
+  const control = { stopping: () => closing };
   const workers: Worker[] = WORKER_QUEUES[app].map((queue) => {
-    const w = startWorker(ctx, queue, observer);
+    const w = startWorker(ctx, queue, observer, control);
     w.on('stalled', (shardId) => log.warn({ shardId, queue }, 'shard stalled (its worker stopped renewing the lock): queued again'));
     return w;
   });
-  void warnAboutPersistence(ctx, log);
+  // The batch worker owns finalizing, so it also owns the reconciler (one per batch worker; they never fight).
+  const reconciler = app === 'batch' ? new Reconciler(ctx, { log }) : undefined;
+  reconciler?.start();
   log.info({ port, queues: WORKER_QUEUES[app], concurrency: config.cluster.concurrency }, 'worker started');
   return {
     port,
@@ -148,19 +193,19 @@ export async function startWorkerApp(app: WorkerAppName, config: WorkerAppConfig
     metrics,
     async close() {
       closing = true;
-      await Promise.all(workers.map((w) => w.close()));
+      await Promise.all([...workers.map((w) => w.close()), reconciler?.stop()]);
       await ctx.close();
-      server.closeAllConnections();
-      await new Promise<void>((resolve) => server.close(() => resolve()));
+      await stopServer();
     },
   };
 }
 
 /**
- * A worker app's whole life, for its `main.ts`: configuration (exit 2 naming every bad variable),
- * start, and a graceful stop on SIGTERM or SIGINT. The stop waits for the shards in flight; a
- * second signal or FILER_SHUTDOWN_TIMEOUT_MS exits at once (code 1), and the shards still running
- * go back to the queue when their locks lapse — every shard is safe to run again.
+ * A worker app's whole life, for its `main.ts`: configuration (exit 2 naming every bad variable,
+ * or Redis' maxmemory-policy when it evicts), start, and a graceful stop on SIGTERM or SIGINT. The
+ * stop hands scan shards back at once and waits for the other shards in flight; a second signal
+ * or FILER_SHUTDOWN_TIMEOUT_MS exits at once (code 1), and the shards still running go back to
+ * the queue when their locks lapse — every shard is safe to run again.
  */
 export async function runWorkerApp(app: WorkerAppName, env: Record<string, string | undefined> = process.env): Promise<void> {
   let config: WorkerAppConfig;
@@ -171,14 +216,20 @@ export async function runWorkerApp(app: WorkerAppName, env: Record<string, strin
     process.stderr.write(`filer ${app}-worker: ${e.message}\n`);
     process.exit(2);
   }
+  // Stopped while starting (waiting for Redis, say): nothing has been consumed yet.
+  const stopEarly = (): never => process.exit(0);
+  process.once('SIGTERM', stopEarly);
+  process.once('SIGINT', stopEarly);
   let running: WorkerApp;
   try {
     running = await startWorkerApp(app, config);
   } catch (e) {
-    // The health port taken, most likely: nothing has been consumed yet.
+    // An unsafe Redis, or the health port taken: nothing has been consumed yet.
     process.stderr.write(`filer ${app}-worker: ${(e as Error).message}\n`);
-    process.exit(1);
+    process.exit(e instanceof UnsafeRedisError ? 2 : 1);
   }
+  process.off('SIGTERM', stopEarly);
+  process.off('SIGINT', stopEarly);
   const { log } = running;
   let stopping = false;
   const stop = (signal: NodeJS.Signals): void => {

@@ -1,9 +1,12 @@
-import { Worker, type Job, type WorkerOptions } from 'bullmq';
+import { WaitingError, Worker, type Job, type WorkerOptions } from 'bullmq';
+import { FilerError } from '@filer/core';
 import { runApplyShard, runHashShard, runUndoShard } from './batch-shards.js';
 import type { ClusterContext } from './cluster-context.js';
 import { runFinalize } from './finalize.js';
 import { QUEUE_PREFIX, QUEUES, type QueueName } from './queues.js';
 import { runScanShard } from './scan-shard.js';
+import { checkShardPayload, recordShardFailure, toQueueError } from './shard-errors.js';
+import { ShardHandedBack, type ShardControl } from './shard-control.js';
 import type { ShardResult } from './shard-result.js';
 
 /** Hooks for the worker apps' logs and metrics: the jobs library itself stays free of both. */
@@ -11,9 +14,11 @@ export interface ShardObserver {
   started?(job: Job): void;
   finished?(job: Job, result: ShardResult | undefined, seconds: number): void;
   failed?(job: Job | undefined, error: Error): void;
+  /** A stopping worker put the shard back in the queue before finishing it (it runs again elsewhere). */
+  handedBack?(job: Job): void;
 }
 
-type Processor = (ctx: ClusterContext, job: Job) => Promise<ShardResult | void>;
+type Processor = (ctx: ClusterContext, job: Job, control: ShardControl) => Promise<ShardResult | void>;
 
 const PROCESSORS: Record<string, Processor> = {
   scan: runScanShard,
@@ -23,12 +28,43 @@ const PROCESSORS: Record<string, Processor> = {
   finalize: runFinalize,
 };
 
+const NOT_STOPPING: ShardControl = { stopping: () => false };
+
+/**
+ * The one wrapper around every processor: checks the payload, runs the shard, and decides what
+ * BullMQ sees when it ends early. A shard a stopping worker hands back goes to the wait list
+ * (no attempt counted, no stall); a failure is recorded with its code for the finalizer, and a
+ * non-retryable FilerError becomes an UnrecoverableError, so it is not attempted again.
+ */
+function wrapProcessors(ctx: ClusterContext, queue: QueueName, observer: ShardObserver, control: ShardControl) {
+  return async (job: Job, token?: string): Promise<ShardResult | void> => {
+    const run = PROCESSORS[job.name];
+    observer.started?.(job);
+    const t0 = performance.now();
+    try {
+      if (run === undefined) throw new FilerError('E_INVALID_ARGUMENT', `no processor for ${job.name} jobs on ${queue}`);
+      checkShardPayload(job);
+      const result = await run(ctx, job, control);
+      observer.finished?.(job, result ?? undefined, (performance.now() - t0) / 1000);
+      return result;
+    } catch (e) {
+      if (e instanceof ShardHandedBack && token !== undefined) {
+        await job.moveToWait(token);
+        observer.handedBack?.(job);
+        throw new WaitingError();
+      }
+      await recordShardFailure(ctx.redis, job, e);
+      throw toQueueError(e);
+    }
+  };
+}
+
 /**
  * Stalled-job settings: a worker renews its lock every lockDuration/2; a job whose lock lapsed
  * (its worker was killed) is taken back after at most lockDuration + stalledInterval and run
  * again, up to maxStalledCount times. Shards are idempotent, so running one twice is safe.
  */
-export function startWorker(ctx: ClusterContext, queue: QueueName, observer: ShardObserver = {}): Worker {
+export function startWorker(ctx: ClusterContext, queue: QueueName, observer: ShardObserver = {}, control = NOT_STOPPING): Worker {
   const opts: WorkerOptions = {
     connection: ctx.connect(),
     prefix: QUEUE_PREFIX,
@@ -37,19 +73,7 @@ export function startWorker(ctx: ClusterContext, queue: QueueName, observer: Sha
     stalledInterval: ctx.config.stalledIntervalMs,
     maxStalledCount: ctx.config.maxStalledCount,
   };
-  const worker = new Worker(
-    queue,
-    async (job: Job) => {
-      const run = PROCESSORS[job.name];
-      if (run === undefined) throw new Error(`no processor for ${job.name} jobs on ${queue}`);
-      observer.started?.(job);
-      const t0 = performance.now();
-      const result = await run(ctx, job);
-      observer.finished?.(job, result ?? undefined, (performance.now() - t0) / 1000);
-      return result;
-    },
-    opts,
-  );
+  const worker = new Worker(queue, wrapProcessors(ctx, queue, observer, control), opts);
   worker.on('failed', (job, err) => observer.failed?.(job, err));
   worker.on('error', (err) => observer.failed?.(undefined, err));
   return worker;

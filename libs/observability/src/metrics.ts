@@ -40,6 +40,11 @@ export function createMetrics(app: string) {
     matched: new Counter({ name: 'filer_files_matched_total', help: 'Entries that matched a job filter', registers: [registry] }),
     bytes: new Counter({ name: 'filer_bytes_scanned_total', help: 'Bytes of matched files', registers: [registry] }),
     errors: new Counter({ name: 'filer_errors_total', help: 'Per-path errors, by code', labelNames: ['code'], registers: [registry] }),
+    redisSettingsUnreadable: new Gauge({
+      name: 'filer_redis_settings_unreadable',
+      help: '1 when Redis refused both INFO and CONFIG GET, so its maxmemory-policy (which must be noeviction) could not be checked',
+      registers: [registry],
+    }),
     queueDepth: new Gauge({
       name: 'filer_queue_depth',
       help: 'Jobs in each queue by state',

@@ -33,6 +33,11 @@ export interface ClusterOptions {
   onUnexpectedExit?: (name: string, status: ExitStatus) => void;
   /** How long each process may take to answer /health (default 30 s). */
   startTimeoutMs?: number;
+  /**
+   * Run the API and the workers as this user and group (`setpriv`), as the image does (uid 1000):
+   * as root, permissions never fail. The results directory is then made writable by everyone.
+   */
+  user?: { user: string; group: string };
 }
 
 export interface ExitStatus {
@@ -111,6 +116,7 @@ class LogRing {
 interface ProcessSpec {
   name: string;
   script: string;
+  user?: { user: string; group: string };
   env: NodeJS.ProcessEnv;
   /** A fixed port (the API); without it the port is read from the worker's `worker started` log line. */
   port?: number;
@@ -157,7 +163,13 @@ class ManagedProcess implements ClusterProcess {
   async start(): Promise<void> {
     this.expected = false;
     this.currentPort = this.spec.port ?? 0;
-    const child = spawn(process.execPath, [this.spec.script], {
+    const { user } = this.spec;
+    // setpriv execs node in its place: the pid, signals and exit status are node's own.
+    const [command, args] =
+      user === undefined
+        ? [process.execPath, [this.spec.script]]
+        : ['setpriv', [`--reuid=${user.user}`, `--regid=${user.group}`, '--clear-groups', process.execPath, this.spec.script]];
+    const child = spawn(command, args, {
       cwd: REPO_ROOT,
       env: this.spec.env,
       stdio: ['ignore', 'pipe', 'pipe'],
@@ -274,6 +286,7 @@ export async function startCluster(opts: ClusterOptions): Promise<ClusterHandle>
   const redis = opts.redis ?? (await startRedis({ aof: opts.aof, detached: true }));
   const ownResults = opts.resultsDir === undefined;
   const resultsDir = opts.resultsDir ?? fs.mkdtempSync(path.join(os.tmpdir(), 'filer-results-'));
+  if (opts.user !== undefined) fs.chmodSync(resultsDir, 0o777);
   const tokens: ClusterTokens = { read: randomToken(), write: randomToken(), admin: randomToken() };
   const env: NodeJS.ProcessEnv = {
     ...process.env,
@@ -290,13 +303,18 @@ export async function startCluster(opts: ClusterOptions): Promise<ClusterHandle>
   let api: ManagedProcess | undefined;
   if (withApi) {
     const port = opts.apiPort ?? (await freePort());
-    api = new ManagedProcess({ name: 'api', script: scripts.api, env: { ...env, FILER_API_PORT: String(port) }, port }, hooks);
+    api = new ManagedProcess(
+      { name: 'api', script: scripts.api, env: { ...env, FILER_API_PORT: String(port) }, port, user: opts.user },
+      hooks,
+    );
     processes.push(api);
   }
   const workers: ManagedProcess[] = [];
   const addWorkers = (app: 'scanner' | 'batch', n: number): void => {
     for (let i = 1; i <= n; i++)
-      workers.push(new ManagedProcess({ name: `${app}-${i}`, script: scripts[app], env: { ...env, FILER_WORKER_PORT: '0' } }, hooks));
+      workers.push(
+        new ManagedProcess({ name: `${app}-${i}`, script: scripts[app], env: { ...env, FILER_WORKER_PORT: '0' }, user: opts.user }, hooks),
+      );
   };
   addWorkers('scanner', opts.scanners ?? 2);
   addWorkers('batch', opts.batch ?? 1);

@@ -9,18 +9,22 @@ export interface RedisHandle {
   port: number;
   url: string;
   dir: string;
-  /** Kills it with SIGKILL (as a crash would) and starts it again on the same port and directory. */
-  restart(): Promise<void>;
+  /**
+   * Kills it with SIGKILL (as a crash would) and starts it again on the same port, directory and
+   * settings, after `downMs` (default 0) with nothing listening.
+   */
+  restart(opts?: { downMs?: number }): Promise<void>;
   stop(): Promise<void>;
 }
 
 /**
  * Starts `redis-server` bound to 127.0.0.1 only, never touching the machine's own Redis. With
- * `aof`, every write is appended and fsync'd each second, as the cluster runs in production.
+ * `aof`, every write is appended and fsync'd each second, as the cluster runs in production;
+ * without it nothing persists (`--appendonly no --save ''`), so a restart starts empty.
  * `detached` puts it in a process group of its own, so a Ctrl-C at the terminal reaches only its
  * parent, which stops it last (it is still killed, and its directory removed, when the parent exits).
  */
-export async function startRedis(opts: { aof?: boolean; detached?: boolean } = {}): Promise<RedisHandle> {
+export async function startRedis(opts: { aof?: boolean; detached?: boolean; maxmemoryPolicy?: string } = {}): Promise<RedisHandle> {
   const port = await freePort();
   const dir = fs.mkdtempSync(path.join(os.tmpdir(), 'filer-redis-'));
   const args = [
@@ -36,8 +40,9 @@ export async function startRedis(opts: { aof?: boolean; detached?: boolean } = {
     opts.aof ? 'yes' : 'no',
     '--appendfsync',
     'everysec',
+    // Filer refuses any other policy (an evicting Redis can drop queued shards); tests of that refusal pass their own.
     '--maxmemory-policy',
-    'noeviction',
+    opts.maxmemoryPolicy ?? 'noeviction',
     '--daemonize',
     'no',
     '--loglevel',
@@ -66,8 +71,9 @@ export async function startRedis(opts: { aof?: boolean; detached?: boolean } = {
     port,
     url: `redis://127.0.0.1:${port}`,
     dir,
-    async restart() {
+    async restart(o = {}) {
       await kill('SIGKILL');
+      if ((o.downMs ?? 0) > 0) await new Promise((r) => setTimeout(r, o.downMs));
       await launch();
     },
     async stop() {

@@ -91,6 +91,11 @@ export const SCHEMAS: Record<string, SchemaObject> = {
       updatedAt: { type: 'string', format: 'date-time' },
       finishedAt: { type: 'string', format: 'date-time' },
       message: { type: 'string' },
+      code: {
+        type: 'string',
+        description: 'Why a failed job failed: a failed shard’s code (EACCES, E_PATH_NOT_ALLOWED, …) or E_QUEUE_STATE_LOST',
+      },
+      rev: { ...count, description: 'Bumped by every change of the record' },
       counters: {
         type: 'object',
         properties: { dirs: count, entries: count, matched: count, bytes: count, errors: count, errorsByCode: { type: 'object' } },

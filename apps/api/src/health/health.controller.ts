@@ -1,15 +1,18 @@
 import { Controller, Get, HttpCode, Inject, Res } from '@nestjs/common';
 import { ApiOperation, ApiResponse, ApiTags } from '@nestjs/swagger';
-import { checkRedis, redisPersistence, type ClusterContext } from '@filer/jobs';
+import { checkRedis, redisSettings, type ClusterContext } from '@filer/jobs';
+import type { Metrics } from '@filer/observability';
 import type { FastifyReply } from 'fastify';
+import { PinoLogger } from 'nestjs-pino';
 import { Public } from '../auth/scope.decorator.js';
-import { CLUSTER } from '../config/tokens.js';
+import { CLUSTER, METRICS } from '../config/tokens.js';
 
 const CHECK_TIMEOUT_MS = 2_000;
 
 export interface Readiness {
   status: 'ok' | 'error';
-  checks: { redis: string; results: string };
+  /** `redisSettings` fails on a maxmemory-policy other than noeviction (Redis may evict queued shards). */
+  checks: { redis: string; results: string; redisSettings: string };
   redis?: { appendonly: string; maxmemoryPolicy: string };
   warnings: string[];
 }
@@ -19,7 +22,16 @@ export interface Readiness {
 @Public()
 @Controller('health')
 export class HealthController {
-  constructor(@Inject(CLUSTER) private readonly ctx: ClusterContext) {}
+  /** The last reason the policy could not be read, logged once per change rather than per probe. */
+  private unreadable: string | undefined;
+
+  constructor(
+    @Inject(CLUSTER) private readonly ctx: ClusterContext,
+    @Inject(METRICS) private readonly metrics: Metrics,
+    private readonly log: PinoLogger,
+  ) {
+    this.log.setContext('health');
+  }
 
   @Get()
   @HttpCode(200)
@@ -30,14 +42,14 @@ export class HealthController {
 
   @Get('ready')
   @ApiOperation({
-    summary: 'Readiness: Redis answers and the results store is writable',
+    summary: 'Readiness: Redis answers with maxmemory-policy noeviction, and the results store is writable',
     description:
-      'Redis persistence settings that can lose queued jobs (appendonly off, an evicting maxmemory-policy) are reported as warnings.',
+      'An evicting maxmemory-policy makes it 503 (Redis may drop queued shards). appendonly off, or a policy Redis will not tell (INFO and CONFIG refused), is a warning.',
   })
   @ApiResponse({ status: 200, description: 'Ready' })
   @ApiResponse({ status: 503, description: 'Not ready: a check failed' })
   async ready(@Res({ passthrough: true }) reply: FastifyReply): Promise<Readiness> {
-    const out: Readiness = { status: 'ok', checks: { redis: 'ok', results: 'ok' }, warnings: [] };
+    const out: Readiness = { status: 'ok', checks: { redis: 'ok', results: 'ok', redisSettings: 'ok' }, warnings: [] };
     try {
       this.ctx.results.check();
     } catch (e) {
@@ -45,9 +57,12 @@ export class HealthController {
     }
     try {
       await checkRedis(this.ctx, CHECK_TIMEOUT_MS);
-      const { appendonly, maxmemoryPolicy, warnings } = await redisPersistence(this.ctx, CHECK_TIMEOUT_MS);
-      out.redis = { appendonly, maxmemoryPolicy };
-      out.warnings.push(...warnings);
+      const settings = await redisSettings(this.ctx.redis, CHECK_TIMEOUT_MS);
+      out.redis = { appendonly: settings.appendonly, maxmemoryPolicy: settings.maxmemoryPolicy };
+      if (settings.problems.length > 0) out.checks.redisSettings = `error: ${settings.problems.join('; ')}`;
+      out.warnings.push(...settings.warnings);
+      this.noteUnreadable(settings.unreadable);
+      if (settings.unreadable !== undefined) out.warnings.push(settings.unreadable);
     } catch (e) {
       out.checks.redis = `error: ${(e as Error).message}`;
     }
@@ -56,5 +71,11 @@ export class HealthController {
       void reply.status(503);
     }
     return out;
+  }
+
+  private noteUnreadable(reason: string | undefined): void {
+    this.metrics.redisSettingsUnreadable.set(reason === undefined ? 0 : 1);
+    if (reason !== undefined && reason !== this.unreadable) this.log.error(reason);
+    this.unreadable = reason;
   }
 }

@@ -5,6 +5,7 @@ import {
   cancelJob,
   FINAL_STATES,
   JOB_STATES,
+  resumeJob,
   startApply,
   startUndo,
   submitJob,
@@ -143,6 +144,26 @@ export class JobsController {
     if (conflicts > 0) throw conflict(`job ${id}'s plan has ${conflicts} conflict(s): resolve them and submit again`, rec.state);
     if (!(await startApply(this.ctx, id))) throw conflict(`job ${id} left the planned state meanwhile`, (await this.record(id)).state);
     this.log.info({ jobId: id }, 'apply started');
+    return withLinks(await this.record(id));
+  }
+
+  @Post(':id/resume')
+  @RequireScope('write')
+  @HttpCode(202)
+  @ApiOperation({
+    summary: 'Resume an apply whose queued shards Redis lost',
+    description:
+      'For a job failed with E_QUEUE_STATE_LOST while applying: the apply starts again from its plan, each shard resuming its journal. 409 otherwise.',
+  })
+  @ApiParam(idParam)
+  @ApiResponse({ status: 202, schema: ref('JobRecord') })
+  @ApiResponse({ status: 409, ...errors })
+  async resume(@Param('id') id: string): Promise<JobRecord> {
+    const rec = await this.record(id);
+    const outcome = await resumeJob(this.ctx, id);
+    if (outcome === undefined) throw notFound(`no job ${id}`);
+    if (!outcome.resumed) throw conflict(outcome.reason, rec.state);
+    this.log.info({ jobId: id }, 'apply resumed');
     return withLinks(await this.record(id));
   }
 
