@@ -23,6 +23,6 @@ export function readCliConfig(env: NodeJS.ProcessEnv = process.env): CliConfig {
       value: spawn,
     });
   }
-  const fault = env.FILER_FAULT === undefined || env.FILER_FAULT === '' ? undefined : parseFaultSpec(env.FILER_FAULT);
+  const fault = env.FILER_FAULT === undefined || env.FILER_FAULT === '' ? undefined : parseFaultSpec(env.FILER_FAULT, 'FILER_FAULT');
   return { nativeScan: native !== '0', spawnAfterMs: spawn === undefined ? undefined : Number(spawn), ...(fault ? { fault } : {}) };
 }

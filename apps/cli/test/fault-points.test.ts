@@ -160,7 +160,7 @@ function checkUndone(c: Case, srcDirs: string[], what: string): void {
 async function killAt(c: Case, args: string[], fault: string): Promise<void> {
   const r = await filer(args, { ...c.env, FILER_FAULT: fault });
   expect(r.signal, `${args[0]} with FILER_FAULT=${fault} was not killed: exit ${r.code} ${r.stderr}`).toBe('SIGKILL');
-  expect(r.stderr).toContain(`FILER_FAULT ${fault} reached`);
+  expect(r.stderr).toContain(`fault point ${fault} reached`);
 }
 
 /** The steps each job passes (on one device a move or rename is a link and an unlink, no copy). */

@@ -2,7 +2,7 @@ import { invalidArgument } from '@filer/core';
 
 /**
  * The named steps of applying and undoing a job where a test may kill the process
- * (`FILER_FAULT=<step>:<n>`): each is a point where a crash leaves a distinct state on disk.
+ * (the CLI's FILER_FAULT=<step>:<n>): each is a point where a crash leaves a distinct state on disk.
  */
 export const FAULT_STEPS = [
   /** The plan is journaled; nothing touched yet. */
@@ -30,14 +30,14 @@ export const FAULT_STEPS = [
 export type FaultStep = (typeof FAULT_STEPS)[number];
 export type FaultHook = (step: FaultStep) => void;
 
-/** A parsed `FILER_FAULT` value: die at the `n`-th time `step` is reached. */
+/** A parsed fault point (the CLI reads it from FILER_FAULT): die at the `n`-th time `step` is reached. */
 export interface FaultSpec {
   step: FaultStep;
   n: number;
 }
 
-/** Parses `<step>:<n>` (n ≥ 1; `:1` may be left out); throws E_INVALID_ARGUMENT naming `field`. */
-export function parseFaultSpec(text: string, field = 'FILER_FAULT'): FaultSpec {
+/** Parses `<step>:<n>` (n ≥ 1; `:1` may be left out); throws E_INVALID_ARGUMENT naming `field` (the variable). */
+export function parseFaultSpec(text: string, field: string): FaultSpec {
   const m = /^([a-z-]+)(?::(\d+))?$/.exec(text);
   const step = m?.[1] as FaultStep | undefined;
   const n = Number(m?.[2] ?? '1');
