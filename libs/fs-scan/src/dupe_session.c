@@ -121,7 +121,7 @@ static void put_field(out_t *o, const char *s, size_t n) {
 static void put_number(out_t *o, double v) {
   char tmp[24];
   size_t n = 0;
-  uint64_t u = v > 0 ? (uint64_t)v : 0;
+  uint64_t u = v > 0 && v < 18446744073709551616.0 ? (uint64_t)v : 0;
   do {
     tmp[sizeof tmp - 1 - n++] = (char)('0' + u % 10);
     u /= 10;
@@ -277,9 +277,10 @@ dupe_session_t *dupe_session_new(const group_input_t *in) {
   const char *h = in->hints, *hend = in->hints + in->hints_len;
   for (uint32_t i = 0; i < count; i++) {
     item_t *it = &s->items[i];
+    // More paths asked than given: the rest are "" (at pend, where the buffer's NUL is).
     it->path = p;
     it->path_len = strnlen(p, (size_t)(pend - p));
-    p += it->path_len + 1;
+    p = p + it->path_len < pend ? p + it->path_len + 1 : pend;
     it->sample = h;
     it->sample_len = h < hend ? strnlen(h, (size_t)(hend - h)) : 0;
     h += it->sample_len + 1;
@@ -289,7 +290,8 @@ dupe_session_t *dupe_session_new(const group_input_t *in) {
     it->size = in->meta[(size_t)i * 5];
     it->dev = in->meta[(size_t)i * 5 + 1];
     it->ino = in->meta[(size_t)i * 5 + 2];
-    sizes[i] = it->size > 0 ? (uint64_t)it->size : 0;
+    // Only whole sizes a uint64_t holds are cast (anything else would be undefined behaviour).
+    sizes[i] = it->size > 0 && it->size < 18446744073709551616.0 ? (uint64_t)it->size : 0;
     order[i] = i;
   }
   sort_by_size(sizes, order, sizes_tmp, order_tmp, count);
@@ -451,12 +453,9 @@ long dupe_session_missing(dupe_session_t *s, int scope, uint32_t **out) {
   return take_marked(s, marked, out);
 }
 
-void dupe_session_set(dupe_session_t *s, uint32_t i, int scope, const char *hex, size_t len) {
-  if (i >= s->count || len > HEX_SLOT) return;
-  if (!s->hex && !(s->hex = malloc((size_t)s->count * 2 * HEX_SLOT))) {
-    s->flags[i] |= F_FAILED;
-    return;
-  }
+int dupe_session_set(dupe_session_t *s, uint32_t i, int scope, const char *hex, size_t len) {
+  if (i >= s->count || len > HEX_SLOT) return 0;
+  if (!s->hex && !(s->hex = malloc((size_t)s->count * 2 * HEX_SLOT))) return -1;
   char *slot = s->hex + ((size_t)i * 2 + (scope == SCOPE_FULL)) * HEX_SLOT;
   memcpy(slot, hex, len);
   item_t *it = &s->items[i];
@@ -469,6 +468,7 @@ void dupe_session_set(dupe_session_t *s, uint32_t i, int scope, const char *hex,
     it->sample_len = len;
   }
   s->flags[i] |= F_FRESH;
+  return 0;
 }
 
 void dupe_session_fail(dupe_session_t *s, uint32_t i) {
