@@ -96,7 +96,7 @@ typedef struct {
 } out_t;
 
 static void put(out_t *o, const char *s, size_t n) {
-  if (o->failed) return;
+  if (o->failed || n == 0) return;
   if (o->len + n > o->cap) {
     size_t cap = o->cap ? o->cap : 1 << 16;
     while (o->len + n > cap) cap *= 2;
@@ -194,7 +194,8 @@ static int by_report_order(const void *pa, const void *pb, void *ctx) {
 // Every group as "size\0hash\0count\0path\0…" (the empty group's hash left empty for the caller), in report order.
 static void put_groups(out_t *o, groups_t *gs, const item_t *items) {
   report_ctx_t ctx = {gs, items};
-  qsort_r(gs->g, gs->len, sizeof *gs->g, by_report_order, &ctx);
+  // (qsort_r of no groups would be passed a NULL array: undefined behaviour, even for 0 elements.)
+  if (gs->len > 1) qsort_r(gs->g, gs->len, sizeof *gs->g, by_report_order, &ctx);
   for (size_t i = 0; i < gs->len; i++) {
     const group_t *g = &gs->g[i];
     put_number(o, g->size);

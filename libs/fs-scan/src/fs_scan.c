@@ -879,6 +879,7 @@ typedef struct {
 } buf_t;
 
 static int buf_put(buf_t *b, const char *s, size_t n) {
+  if (n == 0) return 0; // (b->data may still be NULL: memcpy to it is undefined even for 0 bytes)
   if (b->len + n > b->cap) {
     size_t cap = b->cap ? b->cap : 1 << 16;
     while (b->len + n > cap) cap *= 2;

@@ -4,7 +4,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { nativeScan } from '@filer/storage';
+import { nativeScan } from '../src/local/native-scan.js';
 import { file, makeTree, type TempTree } from '@filer/testing';
 
 /**
@@ -44,13 +44,13 @@ afterAll(() => {
 });
 
 /**
- * The environment of a child that preloads a library of its own: AddressSanitizer (under
- * scripts/native-sanitizers.sh) replaces malloc too, so such a child loads the normal build.
+ * A child's environment: this process's (under scripts/native-sanitizers.sh, the sanitized build
+ * with ASan preloaded) plus `extra`. A child that preloads the fault library cannot also have ASan,
+ * which replaces malloc too: it loads the normal build.
  */
 function childEnv(extra: Record<string, string>): NodeJS.ProcessEnv {
   const env = { ...process.env, ...extra };
-  if (process.env.LD_PRELOAD?.includes('libasan')) delete env.FILER_FS_SCAN_ADDON;
-  if (!extra.LD_PRELOAD) delete env.LD_PRELOAD;
+  if (extra.LD_PRELOAD && process.env.LD_PRELOAD?.includes('libasan')) delete env.FILER_FS_SCAN_ADDON;
   return env;
 }
 
