@@ -901,17 +901,18 @@ typedef struct {
 #define SCAN_FIELDS 5
 // A scanned path (with its NUL) is shorter than this: longer ones are reported as ENAMETOOLONG.
 #define SCAN_PATH_BYTES 8192
+// A path this long or longer (PATH_MAX, its NUL included) can be neither opened nor stat'ed by name,
+// here or by any other tool: the scan reports it as ENAMETOOLONG, as the portable walk does, and
+// never lists or enters it (the open directory's fstatat could, but nothing after could use it).
+#define SCAN_PATH_MAX 4096
 // V8's longest string is about 2^29 characters; the paths must fit in one.
 #define SCAN_MAX_PATH_BYTES ((size_t)1 << 28)
 
-// Appends "path \0 code \0 message \0" for a failure, in the message forms the portable walker uses.
-// 0, or -1 when there was no memory to record it.
+// Appends "path \0 code \0 message \0" for a failure, worded as node:fs words the portable walk's
+// (a directory's readdir, or an entry's lstat). 0, or -1 when there was no memory to record it.
 static int scan_error(buf_t *errs, const char *path, int e, int listing) {
   char msg[4352];
-  if (listing)
-    snprintf(msg, sizeof msg, "%s: %s, scandir '%s'", errno_name(e), uv_strerror(-e), path);
-  else
-    snprintf(msg, sizeof msg, "%s: %s", errno_name(e), path);
+  snprintf(msg, sizeof msg, "%s: %s, %s '%s'", errno_name(e), uv_strerror(-e), listing ? "scandir" : "lstat", path);
   const char *code = errno_name(e);
   return buf_put(errs, path, strlen(path) + 1) || buf_put(errs, code, strlen(code) + 1) || buf_put(errs, msg, strlen(msg) + 1) ? -1 : 0;
 }
@@ -1089,12 +1090,18 @@ static int scan_one(scan_worker_t *w, scan_dir_t dir, scan_dir_t **subdirs, size
     if (nm[0] == '.' && (nm[1] == 0 || (nm[1] == '.' && nm[2] == 0))) continue;
     if (!w->sh->hidden && nm[0] == '.') continue;
     size_t nlen = strlen(nm);
-    if (dlen + 1 + nlen + 1 > sizeof child) {
-      // Longer than any path the kernel takes: reported under its whole name, like the portable walk.
+    if (dlen + 1 + nlen + 1 > SCAN_PATH_MAX) {
+      // Too long to use (see SCAN_PATH_MAX): a file or a directory the walk would enter is
+      // reported under its whole name, as the portable walk's lstat or readdir reports it.
+      unsigned char t = ent->d_type;
+      struct stat st;
+      if (t == DT_UNKNOWN) t = fstatat(dirfd(d), nm, &st, AT_SYMLINK_NOFOLLOW) != 0 ? DT_REG : S_ISDIR(st.st_mode) ? DT_DIR : S_ISREG(st.st_mode) ? DT_REG : DT_LNK;
+      if (t != DT_REG && t != DT_DIR) continue;
+      if (t == DT_DIR && w->sh->max_depth >= 0 && dir.depth + 1 >= w->sh->max_depth) continue;
       char *longer = malloc(dlen + nlen + 2);
       if (!longer) goto oom;
       snprintf(longer, dlen + nlen + 2, "%s%s%s", dir.path, slash ? "" : "/", nm);
-      int failed = scan_error(&w->errs, longer, ENAMETOOLONG, 0);
+      int failed = scan_error(&w->errs, longer, ENAMETOOLONG, t == DT_DIR);
       free(longer);
       if (failed) goto oom;
       continue;
