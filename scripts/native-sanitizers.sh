@@ -14,6 +14,9 @@ set -euo pipefail
 cd "$(dirname "$0")/.."
 started=$SECONDS
 
+# The CLI tests run the built CLI (dist/): build it first (incremental, seconds when up to date).
+npm run build --silent >/dev/null
+
 # float-cast-overflow is not part of -fsanitize=undefined in GCC; doubles from JS are cast to sizes.
 checks=address,undefined,float-cast-overflow
 addon=$(scripts/native-build-variant.sh sanitize \
