@@ -115,8 +115,10 @@ export class LocalFileOps implements FileOps {
     private readonly fault?: FaultHook,
   ) {}
 
-  stat(p: string): FileStat | undefined {
-    return lstatId(p);
+  stat(p: string, follow = false): FileStat | undefined {
+    if (!follow) return lstatId(p);
+    const st = fs.statSync(p, { bigint: true, throwIfNoEntry: false });
+    return st && identityOfStat(st);
   }
 
   movedDirs(dirs: readonly string[]): Set<string> {
@@ -180,7 +182,9 @@ export class LocalFileOps implements FileOps {
   private async stageOne({ source, target, expect }: StageItem, tmpTag: string, durable: boolean): Promise<string> {
     const tmp = this.tempPath(target, tmpTag);
     try {
-      const src = await fsp.lstat(source, { bigint: true });
+      // What a source link leads to is copied (copy -L); the link is checked like any file.
+      const named = await fsp.lstat(source, { bigint: true });
+      const src = named.isSymbolicLink() ? await fsp.stat(source, { bigint: true }) : named;
       // The source is checked before and after its copy: a write meanwhile would leave a torn copy.
       if (expect !== undefined && !sameVersion(identityOfStat(src), expect)) throw changedError(source, expect, identityOfStat(src));
       if (!src.isFile()) throw new FilerError('E_NOT_FILE', `${source} is not a regular file`, { path: source });
@@ -189,7 +193,7 @@ export class LocalFileOps implements FileOps {
       // Natively, a large file's writeback starts chunk by chunk while it is copied.
       if (this.native) await this.native.copyStaged(source, tmp, early);
       else await fsp.copyFile(source, tmp, fs.constants.COPYFILE_EXCL);
-      const after = identityOfStat(await fsp.lstat(source, { bigint: true }));
+      const after = identityOfStat(await (named.isSymbolicLink() ? fsp.stat : fsp.lstat)(source, { bigint: true }));
       if (!sameVersion(after, identityOfStat(src))) throw changedError(source, identityOfStat(src), after, 'changed while it was copied');
       const mtime = new Date(Number(src.mtimeMs));
       await fsp.utimes(tmp, new Date(Number(src.atimeMs)), mtime);

@@ -63,8 +63,8 @@ export class S3FileOps implements FileOps {
     return false;
   }
 
-  async stat(p: string): Promise<FileStat | undefined> {
-    if (!isS3Uri(p)) return this.local.stat(p);
+  async stat(p: string, follow = false): Promise<FileStat | undefined> {
+    if (!isS3Uri(p)) return this.local.stat(p, follow);
     const mine = this.written.get(p);
     if (mine !== undefined) {
       this.written.delete(p);
@@ -158,7 +158,8 @@ export class S3FileOps implements FileOps {
 
   private checkLocal(file: string, expect: FileIdentity | undefined, what?: string): void {
     if (expect === undefined) return;
-    const now = this.local.stat(file);
+    const named = this.local.stat(file);
+    const now = named?.symlink ? this.local.stat(file, true) : named;
     if (now === undefined || !sameVersion(now, expect)) throw changedError(file, expect, now, what);
   }
 
