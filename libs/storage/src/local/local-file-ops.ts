@@ -69,6 +69,21 @@ class VerifyError extends Error {
   readonly code = 'E_VERIFY';
 }
 
+/** Longest name a directory entry may have (Linux NAME_MAX). */
+const NAME_MAX = 255;
+
+/**
+ * A hidden name beside the target, unique to the job and to the target: resume finds and removes
+ * it. `.NAME.TAG.tmp` where that fits in a name; for a long NAME a digest of it stands in its
+ * place, so a file whose own name is near NAME_MAX can still be staged.
+ */
+export function stagingPath(target: string, tmpTag: string): string {
+  const base = path.basename(target);
+  let name = `.${base}.${tmpTag}.tmp`;
+  if (Buffer.byteLength(name) > NAME_MAX) name = `.${createHash('sha256').update(base).digest('hex').slice(0, 32)}.${tmpTag}.tmp`;
+  return path.join(path.dirname(target), name);
+}
+
 /**
  * O_PATH (Linux, the same value on x86-64 and arm64; node:fs does not name it): opens a name
  * without reading it, so a file may be identified by fstat on the open descriptor even where it
@@ -354,8 +369,7 @@ export class LocalFileOps implements FileOps {
     }
   }
 
-  /** A hidden name beside the target, unique to the job: resume finds and removes it. */
   private tempPath(target: string, tmpTag: string): string {
-    return path.join(path.dirname(target), `.${path.basename(target)}.${tmpTag}.tmp`);
+    return stagingPath(target, tmpTag);
   }
 }

@@ -50,7 +50,12 @@ export class RealPaths {
       const realParent = this.dir(parent);
       // A dangling symlink on the way: mkdir would not create below it, but where it leads is
       // where the path points, so that is what a check against a root must see (40: SYMLOOP_MAX).
-      const link = fs.lstatSync(abs, { throwIfNoEntry: false });
+      let link: fs.Stats | undefined;
+      try {
+        link = fs.lstatSync(abs, { throwIfNoEntry: false });
+      } catch {
+        link = undefined; // ENAMETOOLONG and the like: kept as written, as above
+      }
       if (link?.isSymbolicLink() && links < 40) return this.resolveDir(path.resolve(realParent, fs.readlinkSync(abs)), links + 1);
       return path.join(realParent, path.basename(abs));
     }

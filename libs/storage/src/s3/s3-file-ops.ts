@@ -3,7 +3,7 @@ import * as path from 'node:path';
 import { createHash } from 'node:crypto';
 import type { Readable } from 'node:stream';
 import { mtimeNsOf, OBJECT_DEV, sameVersion, type FileIdentity, type FileOps, type FileStat, type StageItem } from '@filer/engine';
-import { changedError, LocalFileOps } from '../local/local-file-ops.js';
+import { changedError, LocalFileOps, stagingPath } from '../local/local-file-ops.js';
 import { S3OpError } from './s3-errors.js';
 import type { S3Objects } from './s3-objects.js';
 import { isS3Uri, parseS3Uri } from './s3-uri.js';
@@ -241,6 +241,6 @@ export class S3FileOps implements FileOps {
 
   /** The same hidden name beside the target as LocalFileOps uses, so resume finds either. */
   private tempPath(target: string, tmpTag: string): string {
-    return path.join(path.dirname(target), `.${path.basename(target)}.${tmpTag}.tmp`);
+    return stagingPath(target, tmpTag);
   }
 }
