@@ -180,7 +180,10 @@ export async function startWorkerApp(app: WorkerAppName, config: WorkerAppConfig
   const control = { stopping: () => closing };
   const workers: Worker[] = WORKER_QUEUES[app].map((queue) => {
     const w = startWorker(ctx, queue, observer, control);
-    w.on('stalled', (shardId) => log.warn({ shardId, queue }, 'shard stalled (its worker stopped renewing the lock): queued again'));
+    w.on('stalled', (shardId) => {
+      metrics.stalled.inc({ queue });
+      log.warn({ shardId, queue }, 'shard stalled (its worker stopped renewing the lock): queued again');
+    });
     return w;
   });
   // The batch worker owns finalizing, so it also owns the reconciler (one per batch worker; they never fight).

@@ -29,6 +29,13 @@ export function createMetrics(app: string) {
       labelNames: ['shard', 'outcome'],
       registers: [registry],
     }),
+    // Counted by the worker whose stalled-job check took the shard back, not by the one that died.
+    stalled: new Counter({
+      name: 'filer_shards_stalled_total',
+      help: 'Shards taken back from a worker that stopped renewing their lock (killed, or its event loop blocked): they run again',
+      labelNames: ['queue'],
+      registers: [registry],
+    }),
     shardSeconds: new Histogram({
       name: 'filer_shard_duration_seconds',
       help: 'Time to process one shard',

@@ -11,3 +11,5 @@ export * from './s3-server.js';
 export * from './fault-proxy.js';
 export * from './rclone.js';
 export * from './stub-s3.js';
+export * from './metrics-scrape.js';
+export * from './fast-tmp.js';
