@@ -108,6 +108,9 @@ export async function runFinalize(ctx: ClusterContext, job: Job<FinalizeData>): 
   const shards = results.length;
   switch (phase) {
     case 'scan':
+      // Run again after its worker died past the end of the scan phase (BullMQ took it back):
+      // planning again would see the apply's own targets as conflicts. Finish what was begun.
+      if (rec.state !== 'queued' && rec.state !== 'running') return continueAfterPlan(ctx, rec);
       await ctx.store.update(jobId, (r) => {
         r.counters = counters;
         r.errorSample = errorSample;
@@ -404,6 +407,19 @@ export function partitionActions<T extends { source: string; target: string }>(a
   return shards;
 }
 
+/**
+ * A scan finalizer's re-run on a job its first run had already planned: the apply asked for is
+ * started if the first run died before starting it, and queued if it died after marking the
+ * job applying but before its shards were queued (an apply finalizer Redis knows, in any state,
+ * means they were). Any other state is left as it is.
+ */
+async function continueAfterPlan(ctx: ClusterContext, rec: JobRecord): Promise<void> {
+  if (rec.state === 'planned' && rec.spec.apply === true && rec.plan?.conflicts === 0) await startApply(ctx, rec.id);
+  else if (rec.state === 'applying' && rec.phase === 'apply') {
+    if ((await ctx.queues[QUEUES.finalize].getJobState(`${rec.id}-final-apply`)) === 'unknown') await queueApply(ctx, rec);
+  }
+}
+
 /** Starts the apply phase of a planned job with no conflicts. Returns false when the job is not in that state. */
 export async function startApply(ctx: ClusterContext, id: string): Promise<boolean> {
   const rec = await ctx.store.update(
@@ -415,6 +431,13 @@ export async function startApply(ctx: ClusterContext, id: string): Promise<boole
     ['planned'],
   );
   if (rec === undefined) return false;
+  await queueApply(ctx, rec);
+  return true;
+}
+
+/** Partitions the stored plan into apply parts and queues one apply shard each under the apply finalizer (same ids every time). */
+async function queueApply(ctx: ClusterContext, rec: JobRecord): Promise<void> {
+  const id = rec.id;
   const actions: { source: string; target: string; size: number; overwrite: boolean; sourceId?: FileIdentity }[] = [];
   const ids = ctx.results.lines(id, 'plan-ids')[Symbol.asyncIterator]();
   for await (const line of ctx.results.lines(id, 'plan')) {
@@ -455,7 +478,6 @@ export async function startApply(ctx: ClusterContext, id: string): Promise<boole
     })),
   });
   await publishEvent(ctx.redis, { id, type: 'state', state: 'applying', phase: 'apply' });
-  return true;
 }
 
 /** Starts undoing an applied job, one shard per journal. Returns false when the job was not applied. */
