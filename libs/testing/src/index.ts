@@ -13,3 +13,4 @@ export * from './rclone.js';
 export * from './stub-s3.js';
 export * from './metrics-scrape.js';
 export * from './fast-tmp.js';
+export * from './seeded-random.js';
