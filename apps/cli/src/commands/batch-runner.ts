@@ -36,6 +36,8 @@ export interface BatchOptions {
 export interface BatchIo {
   plan(requests: MoveRequest[], onConflict: OnConflict): Promise<MovePlan>;
   ops(copyFault?: FaultHook): FileOps;
+  /** How strong the destination's no-overwrite guard is, said in the plan (S3: whether the bucket honours If-None-Match). */
+  noClobber?(apply: boolean): Promise<string | undefined>;
 }
 
 /**
@@ -51,7 +53,8 @@ export function faultWiring(config: CliConfig): { fault?: FaultHook; copyFault?:
 /** Plans, prints the plan, and with --apply journals it and carries it out. Returns the exit code. */
 export async function runBatch(ctx: CliContext, requests: MoveRequest[], opts: BatchOptions, annotate?: Annotate): Promise<number> {
   const plan = opts.io ? await opts.io.plan(requests, opts.onConflict) : planLocalMoves(requests, opts.onConflict);
-  printPlan(ctx, plan, opts, annotate);
+  const note = await opts.io?.noClobber?.(opts.apply);
+  printPlan(ctx, plan, opts, annotate, note);
   if (plan.conflicts.length > 0) {
     ctx.stderr(`filer: ${plan.conflicts.length} conflicts: nothing was changed (see --on-conflict)\n`);
     return ExitCode.Aborted;
@@ -99,7 +102,7 @@ export function reportApply(ctx: CliContext, report: ApplyReport, mode: 'apply' 
   return failed.length > 0 ? ExitCode.PartialFailure : ExitCode.Ok;
 }
 
-function printPlan(ctx: CliContext, plan: MovePlan, opts: BatchOptions, annotate?: Annotate): void {
+function printPlan(ctx: CliContext, plan: MovePlan, opts: BatchOptions, annotate?: Annotate, note?: string): void {
   if (opts.format === 'ndjson') {
     const lines = plan.actions.map((a) =>
       JSON.stringify({
@@ -112,7 +115,8 @@ function printPlan(ctx: CliContext, plan: MovePlan, opts: BatchOptions, annotate
       }),
     );
     const conflicts = plan.conflicts.map((c) => JSON.stringify({ action: 'conflict', ...c }));
-    ctx.stdout([...lines, ...conflicts].map((l) => l + '\n').join(''));
+    const notes = note === undefined ? [] : [JSON.stringify({ action: 'note', note })];
+    ctx.stdout([...lines, ...conflicts, ...notes].map((l) => l + '\n').join(''));
     return;
   }
   const CHUNK = 2048;
@@ -128,6 +132,7 @@ function printPlan(ctx: CliContext, plan: MovePlan, opts: BatchOptions, annotate
     );
   }
   for (const c of plan.conflicts) ctx.stdout(`CONFLICT ${c.kind}: ${c.source} → ${c.target}: ${c.detail}\n`);
+  if (note !== undefined) ctx.stdout(`${note}\n`);
   ctx.stdout(
     `plan: ${plan.actions.length} to ${opts.kind} (${formatSize(plan.bytes)}), ${plan.conflicts.length} conflicts, ${plan.unchanged} unchanged, ${plan.skipped} skipped` +
       (opts.apply ? '\n' : '; nothing changed (add --apply to carry it out)\n'),

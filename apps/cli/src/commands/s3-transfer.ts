@@ -2,7 +2,17 @@ import { invalidArgument, type FileEntry, type FilterSpec } from '@filer/core';
 import type { FaultHook } from '@filer/engine';
 import { LocalFileOps } from '@filer/storage';
 import { planLocalMoves } from '@filer/storage/batch';
-import { checkS3Roots, createS3Client, isS3Uri, planS3Moves, s3ConfigFromEnv, S3FileOps, S3Objects, walkS3 } from '@filer/storage/s3';
+import {
+  checkS3Roots,
+  createS3Client,
+  isS3Uri,
+  parseS3Uri,
+  planS3Moves,
+  s3ConfigFromEnv,
+  S3FileOps,
+  S3Objects,
+  walkS3,
+} from '@filer/storage/s3';
 import { formatPathError, type CliContext } from '../cli-context.js';
 import type { CliConfig } from '../config.js';
 import type { BatchIo } from './batch-runner.js';
@@ -74,6 +84,19 @@ export async function openS3Session(roots: readonly string[], dest: string): Pro
         const made = opsFor(copyFault);
         for (const [prefix, existing] of listings) made.useListing(prefix, existing);
         return made;
+      },
+      noClobber: async (apply) => {
+        if (!isS3Uri(dest)) return undefined;
+        const { bucket: name } = parseS3Uri(dest, 'dest');
+        const bucket = `s3://${name}/`;
+        // The probe writes (and removes) an object: only when the plan is to be carried out.
+        if (!apply) return `no-clobber: ${bucket} is probed for If-None-Match: * when applied (weak no-clobber (racy) where it is ignored)`;
+        if (await objects.supportsConditionalWrites(name))
+          return `no-clobber: ${bucket} honours If-None-Match: * (a key written by another client meanwhile is never replaced)`;
+        return (
+          `weak no-clobber (racy): ${bucket} ignores If-None-Match: *, so existing keys are found by this plan's listing` +
+          `${headGuard ? ' and a HEAD before each put' : ''}; a key another client writes in between can be replaced`
+        );
       },
     },
     close: () => client.destroy(),
