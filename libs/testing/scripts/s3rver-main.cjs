@@ -1,7 +1,8 @@
 'use strict';
 /* global process, console */
 // Runs s3rver for the test harness: `node --openssl-legacy-provider s3rver-main.cjs DIR [BUCKET…]`.
-// Listens on a free loopback port and prints `{"port":N}` on stdout once it accepts requests.
+// Listens on a free loopback port (or on S3RVER_PORT: a restart on the same store and port) and
+// prints `{"port":N}` on stdout once it accepts requests.
 // The legacy provider is needed because s3rver's continuation tokens use DES.
 const fs = require('node:fs');
 const S3rver = require('s3rver');
@@ -14,7 +15,7 @@ if (!fs.readFileSync(storePath, 'utf8').includes('filer-patch: delimiter')) {
 const [directory, ...buckets] = process.argv.slice(2);
 const server = new S3rver({
   address: '127.0.0.1',
-  port: 0,
+  port: Number(process.env.S3RVER_PORT || 0),
   silent: true,
   directory,
   vhostBuckets: false,

@@ -7,7 +7,14 @@ export interface ProxiedRequest {
   url: string;
   outcome: 'forwarded' | '503' | 'dropped';
   status?: number;
+  /** When the request arrived, and when the server's answer came back (ms since the epoch, fractional). */
+  at: number;
+  answeredAt?: number;
+  /** Request headers as received (lower-case names). */
+  headers: http.IncomingHttpHeaders;
 }
+
+const now = (): number => performance.timeOrigin + performance.now();
 
 export interface FaultProxyHandle {
   endpoint: string;
@@ -44,7 +51,13 @@ export async function startFaultProxy(opts: { target: string; failRate: number; 
   let failRate = opts.failRate;
   const log: ProxiedRequest[] = [];
   const server = http.createServer((req, res) => {
-    const entry: ProxiedRequest = { method: req.method ?? 'GET', url: req.url ?? '/', outcome: 'forwarded' };
+    const entry: ProxiedRequest = {
+      method: req.method ?? 'GET',
+      url: req.url ?? '/',
+      outcome: 'forwarded',
+      at: now(),
+      headers: req.headers,
+    };
     log.push(entry);
     const r = random();
     if (r < failRate) {
@@ -65,6 +78,7 @@ export async function startFaultProxy(opts: { target: string; failRate: number; 
       { host: target.hostname, port: target.port, method: req.method, path: req.url, headers: req.headers },
       (up) => {
         entry.status = up.statusCode;
+        entry.answeredAt = now();
         res.writeHead(up.statusCode ?? 502, up.headers);
         up.pipe(res);
       },

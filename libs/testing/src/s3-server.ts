@@ -13,6 +13,10 @@ export interface S3ServerHandle {
   /** s3rver's store: one directory per bucket. */
   dir: string;
   createBucket(name: string): void;
+  /** SIGKILLs the server (a crash), keeping its store; `restart` brings it back. */
+  kill(): Promise<void>;
+  /** Starts the server again on the same store and port (after `kill`, or killing the running one first). */
+  restart(): Promise<void>;
   /** Environment for filer (FILER_S3_* and AWS_* credentials) pointed at this server, or at `endpoint`. */
   env(endpoint?: string): Record<string, string>;
   stop(): Promise<void>;
@@ -27,22 +31,37 @@ const MAIN = fileURLToPath(new URL('../scripts/s3rver-main.cjs', import.meta.url
  */
 export async function startS3Server(opts: { buckets?: string[] } = {}): Promise<S3ServerHandle> {
   const dir = fs.mkdtempSync(path.join(os.tmpdir(), 'filer-s3rver-'));
-  const child: ChildProcess = spawn(process.execPath, ['--openssl-legacy-provider', MAIN, dir, ...(opts.buckets ?? [])], {
-    stdio: ['ignore', 'pipe', 'pipe'],
-  });
-  const killOnExit = (): void => void child.kill('SIGKILL');
+  let child: ChildProcess | undefined;
+  const killOnExit = (): void => void child?.kill('SIGKILL');
   process.on('exit', killOnExit);
-  let stderr = '';
-  child.stderr!.on('data', (b: Buffer) => (stderr += b.toString()));
-  const port = await new Promise<number>((resolve, reject) => {
-    let out = '';
-    child.stdout!.on('data', (b: Buffer) => {
-      out += b.toString();
-      const nl = out.indexOf('\n');
-      if (nl >= 0) resolve((JSON.parse(out.slice(0, nl)) as { port: number }).port);
+  /** Spawns s3rver on `dir` (and on `port` unless 0) and resolves with the port it listens on. */
+  const spawnServer = (port: number): Promise<number> => {
+    const c = spawn(process.execPath, ['--openssl-legacy-provider', MAIN, dir, ...(opts.buckets ?? [])], {
+      stdio: ['ignore', 'pipe', 'pipe'],
+      env: { ...process.env, S3RVER_PORT: String(port) },
     });
-    child.once('exit', (code) => reject(new Error(`s3rver exited (${code}): ${stderr}`)));
-  });
+    child = c;
+    let stderr = '';
+    c.stderr!.on('data', (b: Buffer) => (stderr += b.toString()));
+    return new Promise<number>((resolve, reject) => {
+      let out = '';
+      c.stdout!.on('data', (b: Buffer) => {
+        out += b.toString();
+        const nl = out.indexOf('\n');
+        if (nl >= 0) resolve((JSON.parse(out.slice(0, nl)) as { port: number }).port);
+      });
+      c.once('exit', (code) => reject(new Error(`s3rver exited (${code}): ${stderr}`)));
+    });
+  };
+  const kill = async (): Promise<void> => {
+    const c = child;
+    if (c === undefined || c.exitCode !== null || c.signalCode !== null) return;
+    await new Promise<void>((resolve) => {
+      c.once('exit', () => resolve());
+      c.kill('SIGKILL');
+    });
+  };
+  const port = await spawnServer(0);
   const endpoint = `http://127.0.0.1:${port}`;
   const handle: S3ServerHandle = {
     endpoint,
@@ -63,14 +82,14 @@ export async function startS3Server(opts: { buckets?: string[] } = {}): Promise<
         AWS_SECRET_ACCESS_KEY: 'S3RVER',
       };
     },
+    kill,
+    async restart() {
+      await kill();
+      await spawnServer(port);
+    },
     async stop() {
       process.off('exit', killOnExit);
-      if (child.exitCode === null && child.signalCode === null) {
-        await new Promise<void>((resolve) => {
-          child.once('exit', () => resolve());
-          child.kill('SIGKILL');
-        });
-      }
+      await kill();
       fs.rmSync(dir, { recursive: true, force: true });
     },
   };
