@@ -11,3 +11,7 @@ export * from './s3-server.js';
 export * from './fault-proxy.js';
 export * from './rclone.js';
 export * from './stub-s3.js';
+export * from './tree-manifest.js';
+export * from './seeded-tree.js';
+export * from './tmpfs.js';
+export * from './filer-jobs.js';

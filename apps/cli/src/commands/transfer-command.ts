@@ -2,7 +2,7 @@ import * as path from 'node:path';
 import { ExitCode, FilerError, invalidArgument, parseFilterSpec, type FilterSpec } from '@filer/core';
 import { comparePaths, isInside, parseOnConflict, type MoveRequest, type OnConflict } from '@filer/engine';
 import { sourceIdOf, transferTarget } from '@filer/storage/batch';
-import { checkLocalRoots, isS3Uri, parseS3Uri, RealPaths } from '@filer/storage';
+import { checkLocalRoots, danglingLinkOn, isS3Uri, parseS3Uri, RealPaths } from '@filer/storage';
 import { filterInputFromFlags } from '../filter-flags.js';
 import { formatPathError, type CliContext } from '../cli-context.js';
 import type { CliConfig } from '../config.js';
@@ -53,6 +53,14 @@ export function resolveTransfer(kind: 'copy' | 'move', roots: string[], flags: T
   else for (const r of roots) parseS3Uri(r, 'roots');
   const s3Dest = isS3Uri(flags.dest);
   if (s3Dest) parseS3Uri(flags.dest, 'dest');
+  const dangling = s3Dest ? undefined : danglingLinkOn(flags.dest);
+  if (dangling !== undefined)
+    throw invalidArgument(
+      'dest',
+      flags.dest,
+      `${dangling.link} is a symbolic link to ${dangling.target}, which does not exist: ` +
+        'filer never creates a destination through a link (create its target first, or name the real directory)',
+    );
   // An S3 prefix is kept as written, without its trailing slash (the walk's own form of a root);
   // a local one is resolved through its existing symlinks, and so are the roots it is compared with.
   const real = new RealPaths();
