@@ -69,7 +69,9 @@ const APP_VARS = appVariables();
 const ALL = new Set(APP_VARS.keys());
 /** Read only by the CLI: configure the `filer` command, never the API or the workers. */
 const CLI_ONLY = new Set([...APP_VARS].filter(([, files]) => [...files].every((f) => f.startsWith('apps/cli/'))).map(([v]) => v));
-const SERVICE = new Set([...ALL].filter((v) => !CLI_ONLY.has(v)));
+/** Read only for the test tooling (scripts/native-*.sh load other builds of the addon): documented, never deployed. */
+const TOOLING = new Set(['FILER_FS_SCAN_ADDON']);
+const SERVICE = new Set([...ALL].filter((v) => !CLI_ONLY.has(v) && !TOOLING.has(v)));
 
 // ---------------------------------------------------------------------------------------------
 // Tools

@@ -1,9 +1,16 @@
 'use strict';
 // Loads the native scanner if it was built; exports null otherwise (callers fall back).
+// FILER_FS_SCAN_ADDON=/path/to/fs_scan.node loads that build instead (the sanitizer and coverage
+// builds of scripts/native-*.sh). It must load: a failure throws rather than falling back unseen.
 let addon = null;
-try {
-  addon = require('./build/Release/fs_scan.node');
-} catch {
-  addon = null;
+const override = require('node:process').env.FILER_FS_SCAN_ADDON;
+if (override) {
+  addon = require(require('node:path').resolve(override));
+} else {
+  try {
+    addon = require('./build/Release/fs_scan.node');
+  } catch {
+    addon = null;
+  }
 }
 module.exports = addon;

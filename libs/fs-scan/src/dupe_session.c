@@ -96,7 +96,7 @@ typedef struct {
 } out_t;
 
 static void put(out_t *o, const char *s, size_t n) {
-  if (o->failed) return;
+  if (o->failed || n == 0) return;
   if (o->len + n > o->cap) {
     size_t cap = o->cap ? o->cap : 1 << 16;
     while (o->len + n > cap) cap *= 2;
@@ -121,7 +121,7 @@ static void put_field(out_t *o, const char *s, size_t n) {
 static void put_number(out_t *o, double v) {
   char tmp[24];
   size_t n = 0;
-  uint64_t u = v > 0 ? (uint64_t)v : 0;
+  uint64_t u = v > 0 && v < 18446744073709551616.0 ? (uint64_t)v : 0;
   do {
     tmp[sizeof tmp - 1 - n++] = (char)('0' + u % 10);
     u /= 10;
@@ -194,7 +194,8 @@ static int by_report_order(const void *pa, const void *pb, void *ctx) {
 // Every group as "size\0hash\0count\0path\0…" (the empty group's hash left empty for the caller), in report order.
 static void put_groups(out_t *o, groups_t *gs, const item_t *items) {
   report_ctx_t ctx = {gs, items};
-  qsort_r(gs->g, gs->len, sizeof *gs->g, by_report_order, &ctx);
+  // (qsort_r of no groups would be passed a NULL array: undefined behaviour, even for 0 elements.)
+  if (gs->len > 1) qsort_r(gs->g, gs->len, sizeof *gs->g, by_report_order, &ctx);
   for (size_t i = 0; i < gs->len; i++) {
     const group_t *g = &gs->g[i];
     put_number(o, g->size);
@@ -277,9 +278,10 @@ dupe_session_t *dupe_session_new(const group_input_t *in) {
   const char *h = in->hints, *hend = in->hints + in->hints_len;
   for (uint32_t i = 0; i < count; i++) {
     item_t *it = &s->items[i];
+    // More paths asked than given: the rest are "" (at pend, where the buffer's NUL is).
     it->path = p;
     it->path_len = strnlen(p, (size_t)(pend - p));
-    p += it->path_len + 1;
+    p = p + it->path_len < pend ? p + it->path_len + 1 : pend;
     it->sample = h;
     it->sample_len = h < hend ? strnlen(h, (size_t)(hend - h)) : 0;
     h += it->sample_len + 1;
@@ -289,7 +291,8 @@ dupe_session_t *dupe_session_new(const group_input_t *in) {
     it->size = in->meta[(size_t)i * 5];
     it->dev = in->meta[(size_t)i * 5 + 1];
     it->ino = in->meta[(size_t)i * 5 + 2];
-    sizes[i] = it->size > 0 ? (uint64_t)it->size : 0;
+    // Only whole sizes a uint64_t holds are cast (anything else would be undefined behaviour).
+    sizes[i] = it->size > 0 && it->size < 18446744073709551616.0 ? (uint64_t)it->size : 0;
     order[i] = i;
   }
   sort_by_size(sizes, order, sizes_tmp, order_tmp, count);
@@ -451,12 +454,9 @@ long dupe_session_missing(dupe_session_t *s, int scope, uint32_t **out) {
   return take_marked(s, marked, out);
 }
 
-void dupe_session_set(dupe_session_t *s, uint32_t i, int scope, const char *hex, size_t len) {
-  if (i >= s->count || len > HEX_SLOT) return;
-  if (!s->hex && !(s->hex = malloc((size_t)s->count * 2 * HEX_SLOT))) {
-    s->flags[i] |= F_FAILED;
-    return;
-  }
+int dupe_session_set(dupe_session_t *s, uint32_t i, int scope, const char *hex, size_t len) {
+  if (i >= s->count || len > HEX_SLOT) return 0;
+  if (!s->hex && !(s->hex = malloc((size_t)s->count * 2 * HEX_SLOT))) return -1;
   char *slot = s->hex + ((size_t)i * 2 + (scope == SCOPE_FULL)) * HEX_SLOT;
   memcpy(slot, hex, len);
   item_t *it = &s->items[i];
@@ -469,6 +469,7 @@ void dupe_session_set(dupe_session_t *s, uint32_t i, int scope, const char *hex,
     it->sample_len = len;
   }
   s->flags[i] |= F_FRESH;
+  return 0;
 }
 
 void dupe_session_fail(dupe_session_t *s, uint32_t i) {

@@ -37,8 +37,9 @@ void dupe_session_free(dupe_session_t *s);
 long dupe_session_missing(dupe_session_t *s, int scope, uint32_t **out);
 
 // File i's hash of `scope` (hex, at most 64 characters), computed in this run; a sample that covers
-// the whole file is its whole hash too.
-void dupe_session_set(dupe_session_t *s, uint32_t i, int scope, const char *hex, size_t len);
+// the whole file is its whole hash too. 0, or -1 out of memory (nothing set: the caller must fail
+// the run, the file would otherwise be dropped unreported).
+int dupe_session_set(dupe_session_t *s, uint32_t i, int scope, const char *hex, size_t len);
 // File i could not be hashed (reported as an error): it is left out of every group.
 void dupe_session_fail(dupe_session_t *s, uint32_t i);
 

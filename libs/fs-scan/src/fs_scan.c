@@ -32,16 +32,61 @@ static const char *errno_name(int e) {
 
 // An Error with a `code` (ENOMEM, EINVAL…) for a failure that no system call reported.
 static napi_value code_error(napi_env env, const char *code, const char *msg) {
-  napi_value js_code, message, err;
+  napi_value js_code = NULL, message = NULL, err = NULL;
   napi_create_string_utf8(env, code, NAPI_AUTO_LENGTH, &js_code);
   napi_create_string_utf8(env, msg, NAPI_AUTO_LENGTH, &message);
   napi_create_error(env, js_code, message, &err);
   return err;
 }
 
+// Throws an Error with `code` unless an exception is already pending (a failed N-API call may have
+// left one, which then reaches JS unchanged). Returns NULL, for `return throw_code(...)`.
+static napi_value throw_code(napi_env env, const char *code, const char *msg) {
+  bool pending = false;
+  if (napi_is_exception_pending(env, &pending) == napi_ok && !pending) napi_throw(env, code_error(env, code, msg));
+  return NULL;
+}
+
+// The ENOMEM Error of function `fn` (or whatever a failed N-API call left pending).
+static napi_value throw_nomem(napi_env env, const char *fn) {
+  char msg[96];
+  snprintf(msg, sizeof msg, "%s: out of memory", fn);
+  return throw_code(env, "ENOMEM", msg);
+}
+
+// Rejects a promise with the ENOMEM Error of `fn`, or with the exception a failed N-API call left
+// pending (taken, so that it reaches JS through the promise).
+static void settle_nomem(napi_env env, napi_deferred deferred, const char *fn) {
+  bool pending = false;
+  napi_value err = NULL;
+  if (napi_is_exception_pending(env, &pending) == napi_ok && pending) napi_get_and_clear_last_exception(env, &err);
+  if (!err) {
+    char msg[96];
+    snprintf(msg, sizeof msg, "%s: out of memory", fn);
+    err = code_error(env, "ENOMEM", msg);
+  }
+  napi_reject_deferred(env, deferred, err);
+}
+
+// An ArrayBuffer of `len` bytes (*data its memory, zero-filled), or false when N-API could not
+// make one (too large, or an exception pending).
+static bool new_buffer(napi_env env, size_t len, void **data, napi_value *ab) {
+  *data = NULL;
+  return napi_create_arraybuffer(env, len, data, ab) == napi_ok && (*data != NULL || len == 0);
+}
+
+// A typed array of `n` elements of `size` bytes, copied from src (when n > 0), or false.
+static bool new_typed(napi_env env, napi_typedarray_type type, size_t n, size_t size, const void *src, napi_value *out) {
+  void *data;
+  napi_value ab;
+  if (!new_buffer(env, n * size, &data, &ab)) return false;
+  if (n) memcpy(data, src, n * size);
+  return napi_create_typedarray(env, type, n, ab, 0, out) == napi_ok;
+}
+
 // An Error for errno `e` with node:fs's `code` and `errno` properties and the given message.
 static napi_value errno_error(napi_env env, int e, const char *msg) {
-  napi_value code, message, err, errnum;
+  napi_value code = NULL, message = NULL, err = NULL, errnum = NULL;
   napi_create_string_utf8(env, errno_name(e), NAPI_AUTO_LENGTH, &code);
   napi_create_string_utf8(env, msg, NAPI_AUTO_LENGTH, &message);
   napi_create_error(env, code, message, &err);
@@ -53,6 +98,8 @@ static napi_value errno_error(napi_env env, int e, const char *msg) {
 
 // Errors are worded by libuv, as node:fs words them: the portable walk reports the same text.
 static napi_value throw_errno(napi_env env, int e, const char *syscall, const char *path) {
+  bool pending = false;
+  if (napi_is_exception_pending(env, &pending) != napi_ok || pending) return NULL;
   char msg[4352];
   snprintf(msg, sizeof msg, "%s: %s, %s '%s'", errno_name(e), uv_strerror(-e), syscall, path);
   napi_throw(env, errno_error(env, e, msg));
@@ -60,22 +107,48 @@ static napi_value throw_errno(napi_env env, int e, const char *syscall, const ch
 }
 
 // A JS array of `n` values: how the calls below return several results at once.
+// NULL (with an exception pending) when one of the values or the array could not be made.
 static napi_value js_tuple(napi_env env, size_t n, const napi_value *values) {
   napi_value result;
-  napi_create_array_with_length(env, n, &result);
-  for (size_t i = 0; i < n; i++) napi_set_element(env, result, (uint32_t)i, values[i]);
+  for (size_t i = 0; i < n; i++)
+    if (!values[i]) return throw_nomem(env, "fs-scan");
+  if (napi_create_array_with_length(env, n, &result) != napi_ok) return throw_nomem(env, "fs-scan");
+  for (size_t i = 0; i < n; i++)
+    if (napi_set_element(env, result, (uint32_t)i, values[i]) != napi_ok) return throw_nomem(env, "fs-scan");
   return result;
 }
 
-// Reads a JS string argument into a malloc'd, NUL-terminated buffer.
+// Reads a JS string argument into a malloc'd, NUL-terminated buffer; NULL when it is not a string,
+// or with ENOMEM thrown when there is no memory for it (a TypeError the caller throws then stays
+// unthrown: the first exception wins).
 static char *get_string(napi_env env, napi_value v, size_t *len_out) {
   size_t len;
   if (napi_get_value_string_utf8(env, v, NULL, 0, &len) != napi_ok) return NULL;
   char *buf = malloc(len + 1);
-  if (!buf) return NULL;
+  if (!buf) {
+    throw_nomem(env, "fs-scan");
+    return NULL;
+  }
   napi_get_value_string_utf8(env, v, buf, len + 1, &len);
   if (len_out) *len_out = len;
   return buf;
+}
+
+// The name at *p among names joined by NUL up to `end` (where the buffer's terminating NUL is): its
+// length in *len and *p moved past it. Asked for more names than there are, it gives "" (at `end`)
+// and never reads beyond.
+static const char *next_name(const char **p, const char *end, size_t *len) {
+  const char *nm = *p;
+  size_t l = strnlen(nm, (size_t)(end - nm));
+  *p = nm + l < end ? nm + l + 1 : end;
+  if (len) *len = l;
+  return nm;
+}
+
+// A file size the JS side gave as a double: 0 unless it is a whole number a size_t holds (a cast of
+// anything else is undefined behaviour).
+static size_t size_of(double v) {
+  return v >= 0 && v <= 9007199254740992.0 ? (size_t)v : 0;
 }
 
 static int kind_of_dtype(unsigned char t) {
@@ -100,7 +173,7 @@ static napi_value list_dir(napi_env env, napi_callback_info info) {
   size_t argc = 1;
   napi_value argv[1];
   napi_get_cb_info(env, info, &argc, argv, NULL, NULL);
-  char *path = get_string(env, argv[0], NULL);
+  char *path = argc >= 1 ? get_string(env, argv[0], NULL) : NULL;
   if (!path) {
     napi_throw_type_error(env, NULL, "listDir: path must be a string");
     return NULL;
@@ -115,44 +188,54 @@ static napi_value list_dir(napi_env env, napi_callback_info info) {
   size_t cap = 8192, len = 0, kcap = 256, n = 0;
   char *names = malloc(cap);
   unsigned char *kinds = malloc(kcap);
-  struct dirent *ent;
-  errno = 0;
-  while ((ent = readdir(d)) != NULL) {
+  int err = names && kinds ? 0 : ENOMEM;
+  while (!err) {
+    // errno is read only when readdir itself says it failed: anything called in between (malloc
+    // may succeed and still leave errno set) must not make a clean end look like an error.
+    errno = 0;
+    struct dirent *ent = readdir(d);
+    if (!ent) {
+      err = errno;
+      break;
+    }
     const char *nm = ent->d_name;
     if (nm[0] == '.' && (nm[1] == 0 || (nm[1] == '.' && nm[2] == 0))) continue;
     size_t l = strlen(nm);
     if (len + l + 1 > cap) {
-      while (len + l + 1 > cap) cap *= 2;
-      names = realloc(names, cap);
+      size_t c = cap;
+      while (len + l + 1 > c) c *= 2;
+      char *grown = realloc(names, c);
+      if (!grown) {
+        err = ENOMEM;
+        break;
+      }
+      names = grown;
+      cap = c;
+    }
+    if (n == kcap) {
+      unsigned char *grown = realloc(kinds, kcap * 2);
+      if (!grown) {
+        err = ENOMEM;
+        break;
+      }
+      kinds = grown;
+      kcap *= 2;
     }
     if (n > 0) names[len++] = 0;
     memcpy(names + len, nm, l);
     len += l;
-    if (n == kcap) {
-      kcap *= 2;
-      kinds = realloc(kinds, kcap);
-    }
     kinds[n++] = (unsigned char)kind_of_dtype(ent->d_type);
   }
-  int read_err = errno;
   closedir(d);
-  if (read_err != 0) {
-    napi_value r = throw_errno(env, read_err, "scandir", path);
-    free(path);
-    free(names);
-    free(kinds);
-    return r;
-  }
+  napi_value js_names = NULL, js_kinds = NULL, result = NULL;
+  if (err) throw_errno(env, err, "scandir", path);
+  else if (napi_create_string_utf8(env, names, len, &js_names) != napi_ok || !new_typed(env, napi_uint8_array, n, 1, kinds, &js_kinds))
+    throw_errno(env, ENOMEM, "scandir", path);
+  else result = js_tuple(env, 2, (napi_value[]){js_names, js_kinds});
   free(path);
-  napi_value js_names, js_kinds, ab;
-  napi_create_string_utf8(env, names, len, &js_names);
-  void *data;
-  napi_create_arraybuffer(env, n, &data, &ab);
-  if (n) memcpy(data, kinds, n);
-  napi_create_typedarray(env, napi_uint8_array, n, ab, 0, &js_kinds);
   free(names);
   free(kinds);
-  return js_tuple(env, 2, (napi_value[]){js_names, js_kinds});
+  return result;
 }
 
 // statNames(dir, namesJoinedByNul, count, follow) -> Float64Array of count * [kind, size, mtimeMs, dev, ino, mtimeSec, mtimeNsec];
@@ -176,7 +259,11 @@ static napi_value stat_names(napi_env env, napi_callback_info info) {
   }
   napi_value ab, out;
   void *data;
-  napi_create_arraybuffer(env, (size_t)count * STAT_FIELDS * sizeof(double), &data, &ab);
+  if (!new_buffer(env, (size_t)count * STAT_FIELDS * sizeof(double), &data, &ab)) {
+    free(dir);
+    free(names);
+    return throw_nomem(env, "statNames");
+  }
   double *f = data;
   // Opening the directory pays off when it holds several names to stat; for one or two, a
   // full-path stat costs fewer syscalls than open + fstatat + close.
@@ -188,9 +275,8 @@ static napi_value stat_names(napi_env env, napi_callback_info info) {
   const char *p = names;
   const char *end = names + names_len;
   for (uint32_t i = 0; i < count; i++) {
-    const char *nm = p;
-    size_t l = strnlen(p, (size_t)(end - p));
-    p += l + 1;
+    size_t l;
+    const char *nm = next_name(&p, end, &l);
     double *o = f + (size_t)i * STAT_FIELDS;
     struct stat st;
     int rc;
@@ -226,7 +312,7 @@ static napi_value stat_names(napi_env env, napi_callback_info info) {
   if (dfd >= 0) close(dfd);
   free(dir);
   free(names);
-  napi_create_typedarray(env, napi_float64_array, (size_t)count * STAT_FIELDS, ab, 0, &out);
+  if (napi_create_typedarray(env, napi_float64_array, (size_t)count * STAT_FIELDS, ab, 0, &out) != napi_ok) return throw_nomem(env, "statNames");
   return out;
 }
 
@@ -323,9 +409,7 @@ static bool get_batch(napi_env env, napi_value *argv, int follow_arg, int out_ar
 }
 
 static const char *next_path(batch_args *a) {
-  const char *path = a->p;
-  a->p += strnlen(a->p, (size_t)(a->end - a->p)) + 1;
-  return path;
+  return next_name(&a->p, a->end, NULL);
 }
 
 static void put_digest(unsigned char *dst, XXH128_hash_t h) {
@@ -348,14 +432,18 @@ static napi_value read_samples(napi_env env, napi_callback_info info) {
   }
   napi_value ab, result;
   void *res_data;
-  napi_create_arraybuffer(env, (size_t)a.count * SAMPLE_FIELDS * sizeof(double), &res_data, &ab);
+  if (!new_buffer(env, (size_t)a.count * SAMPLE_FIELDS * sizeof(double), &res_data, &ab)) {
+    free(a.names);
+    return throw_nomem(env, "readSamples");
+  }
   double *r = res_data;
   for (uint32_t i = 0; i < a.count; i++) {
     const char *path = next_path(&a);
-    read_sample(path, (size_t)a.sizes[i], block, a.follow, a.out + (size_t)i * 2 * block, r + (size_t)i * SAMPLE_FIELDS);
+    read_sample(path, size_of(a.sizes[i]), block, a.follow, a.out + (size_t)i * 2 * block, r + (size_t)i * SAMPLE_FIELDS);
   }
   free(a.names);
-  napi_create_typedarray(env, napi_float64_array, (size_t)a.count * SAMPLE_FIELDS, ab, 0, &result);
+  if (napi_create_typedarray(env, napi_float64_array, (size_t)a.count * SAMPLE_FIELDS, ab, 0, &result) != napi_ok)
+    return throw_nomem(env, "readSamples");
   return result;
 }
 
@@ -462,8 +550,8 @@ static void *hash_run_thread(void *arg) {
     if (i >= r->count) break;
     double *o = r->meta + (size_t)i * SAMPLE_FIELDS;
     unsigned char *d = r->digests + (size_t)i * 16;
-    if (r->block) hash_sample(r->paths[i], (size_t)r->sizes[i], r->block, r->follow, buf, o, d);
-    else hash_whole(r->paths[i], (size_t)r->sizes[i], r->follow, buf, state, o, d);
+    if (r->block) hash_sample(r->paths[i], size_of(r->sizes[i]), r->block, r->follow, buf, o, d);
+    else hash_whole(r->paths[i], size_of(r->sizes[i]), r->follow, buf, state, o, d);
     if (r->progress) {
       store_progress(&r->progress[0], __atomic_add_fetch(&r->files_done, 1, __ATOMIC_RELAXED));
       store_progress(&r->progress[1], __atomic_add_fetch(&r->bytes_done, (uint64_t)o[6], __ATOMIC_RELAXED));
@@ -493,14 +581,23 @@ static void hash_run(hash_run_t *r) {
 }
 
 // Queues `execute` on the thread pool and `complete` back on the JS thread, and returns the promise
-// that `complete` settles through *deferred.
+// that `complete` settles through *deferred; NULL, with an exception pending and nothing queued,
+// when N-API could not (the caller still owns `data`).
 static napi_value queue_promise(napi_env env, const char *name, napi_async_execute_callback execute,
                                 napi_async_complete_callback complete, void *data, napi_async_work *work, napi_deferred *deferred) {
   napi_value promise, js_name;
-  napi_create_promise(env, deferred, &promise);
-  napi_create_string_utf8(env, name, NAPI_AUTO_LENGTH, &js_name);
-  napi_create_async_work(env, NULL, js_name, execute, complete, data, work);
-  napi_queue_async_work(env, *work);
+  if (napi_create_string_utf8(env, name, NAPI_AUTO_LENGTH, &js_name) != napi_ok ||
+      napi_create_async_work(env, NULL, js_name, execute, complete, data, work) != napi_ok)
+    return throw_nomem(env, name);
+  if (napi_create_promise(env, deferred, &promise) != napi_ok) {
+    napi_delete_async_work(env, *work);
+    return throw_nomem(env, name);
+  }
+  if (napi_queue_async_work(env, *work) != napi_ok) {
+    napi_reject_deferred(env, *deferred, code_error(env, "ENOMEM", "could not queue the work")); // frees the deferred
+    napi_delete_async_work(env, *work);
+    return throw_nomem(env, name);
+  }
   return promise;
 }
 
@@ -519,21 +616,12 @@ static void hash_job_execute(napi_env env, void *data) {
 static void hash_job_complete(napi_env env, napi_status status, void *data) {
   (void)status;
   hash_job_t *j = data;
-  if (j->run.oom) {
-    napi_reject_deferred(env, j->deferred, code_error(env, "ENOMEM", "hashBatch: out of memory"));
-  } else {
-    napi_value meta_ab, dig_ab, meta, digests;
-    void *m, *dg;
-    napi_create_arraybuffer(env, (size_t)j->run.count * SAMPLE_FIELDS * sizeof(double), &m, &meta_ab);
-    napi_create_arraybuffer(env, (size_t)j->run.count * 16, &dg, &dig_ab);
-    if (j->run.count) {
-      memcpy(m, j->run.meta, (size_t)j->run.count * SAMPLE_FIELDS * sizeof(double));
-      memcpy(dg, j->run.digests, (size_t)j->run.count * 16);
-    }
-    napi_create_typedarray(env, napi_float64_array, (size_t)j->run.count * SAMPLE_FIELDS, meta_ab, 0, &meta);
-    napi_create_typedarray(env, napi_uint8_array, (size_t)j->run.count * 16, dig_ab, 0, &digests);
-    napi_resolve_deferred(env, j->deferred, js_tuple(env, 2, (napi_value[]){meta, digests}));
-  }
+  napi_value meta = NULL, digests = NULL, result = NULL;
+  if (!j->run.oom && new_typed(env, napi_float64_array, (size_t)j->run.count * SAMPLE_FIELDS, sizeof(double), j->run.meta, &meta) &&
+      new_typed(env, napi_uint8_array, (size_t)j->run.count * 16, 1, j->run.digests, &digests))
+    result = js_tuple(env, 2, (napi_value[]){meta, digests});
+  if (result) napi_resolve_deferred(env, j->deferred, result);
+  else settle_nomem(env, j->deferred, "hashBatch");
   napi_delete_async_work(env, j->work);
   free(j->names);
   free_hash_run(&j->run);
@@ -551,6 +639,7 @@ static napi_value hash_batch(napi_env env, napi_callback_info info) {
   napi_value argv[6];
   napi_get_cb_info(env, info, &argc, argv, NULL, NULL);
   hash_job_t *j = calloc(1, sizeof *j);
+  if (!j) return throw_nomem(env, "hashBatch");
   size_t names_len = 0, sizes_len = 0;
   void *sizes_data = NULL;
   int32_t threads = 1;
@@ -582,12 +671,14 @@ static napi_value hash_batch(napi_env env, napi_callback_info info) {
   }
   memcpy(j->run.sizes, sizes_data, (size_t)j->run.count * sizeof(double));
   const char *p = j->names, *end = j->names + names_len;
-  for (uint32_t i = 0; i < j->run.count; i++) {
-    j->run.paths[i] = p;
-    p += strnlen(p, (size_t)(end - p)) + 1;
-    if (p > end) p = end;
+  for (uint32_t i = 0; i < j->run.count; i++) j->run.paths[i] = next_name(&p, end, NULL);
+  napi_value promise = queue_promise(env, "filer:hashBatch", hash_job_execute, hash_job_complete, j, &j->work, &j->deferred);
+  if (!promise) {
+    free(j->names);
+    free_hash_run(&j->run);
+    free(j);
   }
-  return queue_promise(env, "filer:hashBatch", hash_job_execute, hash_job_complete, j, &j->work, &j->deferred);
+  return promise;
 }
 
 // syncFs(path): syncfs(2) on the file system holding `path` — one call makes every file written
@@ -720,21 +811,18 @@ static napi_value copy_staged(napi_env env, napi_callback_info info) {
   napi_value argv[3];
   napi_get_cb_info(env, info, &argc, argv, NULL, NULL);
   copy_job_t *j = calloc(1, sizeof *j);
-  j->src = get_string(env, argv[0], NULL);
-  j->dst = get_string(env, argv[1], NULL);
-  napi_get_value_bool(env, argv[2], &j->flush);
-  if (!j->src || !j->dst) {
+  if (!j) return throw_nomem(env, "copyStaged");
+  j->src = argc >= 3 ? get_string(env, argv[0], NULL) : NULL;
+  j->dst = argc >= 3 ? get_string(env, argv[1], NULL) : NULL;
+  if (argc >= 3) napi_get_value_bool(env, argv[2], &j->flush);
+  napi_value promise = NULL;
+  if (!j->src || !j->dst) napi_throw_type_error(env, NULL, "copyStaged: paths must be strings");
+  else promise = queue_promise(env, "filer:copyStaged", copy_execute, copy_complete, j, &j->work, &j->deferred);
+  if (!promise) {
     free(j->src);
     free(j->dst);
     free(j);
-    napi_throw_type_error(env, NULL, "copyStaged: paths must be strings");
-    return NULL;
   }
-  napi_value promise, name;
-  napi_create_promise(env, &j->deferred, &promise);
-  napi_create_string_utf8(env, "filer:copyStaged", NAPI_AUTO_LENGTH, &name);
-  napi_create_async_work(env, NULL, name, copy_execute, copy_complete, j, &j->work);
-  napi_queue_async_work(env, j->work);
   return promise;
 }
 
@@ -791,6 +879,7 @@ typedef struct {
 } buf_t;
 
 static int buf_put(buf_t *b, const char *s, size_t n) {
+  if (n == 0) return 0; // (b->data may still be NULL: memcpy to it is undefined even for 0 bytes)
   if (b->len + n > b->cap) {
     size_t cap = b->cap ? b->cap : 1 << 16;
     while (b->len + n > cap) cap *= 2;
@@ -812,19 +901,20 @@ typedef struct {
 #define SCAN_FIELDS 5
 // A scanned path (with its NUL) is shorter than this: longer ones are reported as ENAMETOOLONG.
 #define SCAN_PATH_BYTES 8192
+// A path this long or longer (PATH_MAX, its NUL included) can be neither opened nor stat'ed by name,
+// here or by any other tool: the scan reports it as ENAMETOOLONG, as the portable walk does, and
+// never lists or enters it (the open directory's fstatat could, but nothing after could use it).
+#define SCAN_PATH_MAX 4096
 // V8's longest string is about 2^29 characters; the paths must fit in one.
 #define SCAN_MAX_PATH_BYTES ((size_t)1 << 28)
 
-// Appends "path \0 code \0 message \0" for a failure, in the message forms the portable walker uses.
-static void scan_error(buf_t *errs, const char *path, int e, int listing) {
+// Appends "path \0 code \0 message \0" for a failure, worded as node:fs words the portable walk's
+// (a directory's readdir, or an entry's lstat). 0, or -1 when there was no memory to record it.
+static int scan_error(buf_t *errs, const char *path, int e, int listing) {
   char msg[4352];
-  if (listing)
-    snprintf(msg, sizeof msg, "%s: %s, scandir '%s'", errno_name(e), uv_strerror(-e), path);
-  else
-    snprintf(msg, sizeof msg, "%s: %s", errno_name(e), path);
-  buf_put(errs, path, strlen(path) + 1);
-  buf_put(errs, errno_name(e), strlen(errno_name(e)) + 1);
-  buf_put(errs, msg, strlen(msg) + 1);
+  snprintf(msg, sizeof msg, "%s: %s, %s '%s'", errno_name(e), uv_strerror(-e), listing ? "scandir" : "lstat", path);
+  const char *code = errno_name(e);
+  return buf_put(errs, path, strlen(path) + 1) || buf_put(errs, code, strlen(code) + 1) || buf_put(errs, msg, strlen(msg) + 1) ? -1 : 0;
 }
 
 // One cache entry of a directory's row (see matchEntries): its name, identity text and hashes.
@@ -847,6 +937,14 @@ typedef struct {
   size_t cap;
   unsigned char *hit;    // per row: some file was served from it
 } scan_cache_t;
+
+static void free_scan_cache(scan_cache_t *c) {
+  free(c->keys);
+  free(c->key_len);
+  free(c->rows);
+  free(c->row_len);
+  free(c->slots);
+}
 
 // The directories still to read, shared by the scanning threads.
 typedef struct {
@@ -961,8 +1059,7 @@ static int scan_one(scan_worker_t *w, scan_dir_t dir, scan_dir_t **subdirs, size
   if (!d) {
     int e = errno;
     if (fd >= 0) close(fd);
-    scan_error(&w->errs, dir.path, e, 1);
-    return 0;
+    return scan_error(&w->errs, dir.path, e, 1);
   }
   char child[SCAN_PATH_BYTES];
   size_t dlen = strlen(dir.path);
@@ -980,22 +1077,34 @@ static int scan_one(scan_worker_t *w, scan_dir_t dir, scan_dir_t **subdirs, size
       }
     }
   }
-  struct dirent *ent;
-  errno = 0;
-  while ((ent = readdir(d)) != NULL) {
+  for (;;) {
+    // errno is read only when readdir itself says it failed (see list_dir).
+    errno = 0;
+    struct dirent *ent = readdir(d);
+    if (!ent) {
+      int e = errno;
+      if (e != 0 && scan_error(&w->errs, dir.path, e, 1) != 0) goto oom;
+      break;
+    }
     const char *nm = ent->d_name;
-    if (nm[0] == '.' && (nm[1] == 0 || (nm[1] == '.' && nm[2] == 0))) goto next;
-    if (!w->sh->hidden && nm[0] == '.') goto next;
+    if (nm[0] == '.' && (nm[1] == 0 || (nm[1] == '.' && nm[2] == 0))) continue;
+    if (!w->sh->hidden && nm[0] == '.') continue;
     size_t nlen = strlen(nm);
-    if (dlen + 1 + nlen + 1 > sizeof child) {
-      // Longer than any path the kernel takes: reported under its whole name, like the portable walk.
+    if (dlen + 1 + nlen + 1 > SCAN_PATH_MAX) {
+      // Too long to use (see SCAN_PATH_MAX): a file or a directory the walk would enter is
+      // reported under its whole name, as the portable walk's lstat or readdir reports it.
+      unsigned char t = ent->d_type;
+      struct stat st;
+      if (t == DT_UNKNOWN) t = fstatat(dirfd(d), nm, &st, AT_SYMLINK_NOFOLLOW) != 0 ? DT_REG : S_ISDIR(st.st_mode) ? DT_DIR : S_ISREG(st.st_mode) ? DT_REG : DT_LNK;
+      if (t != DT_REG && t != DT_DIR) continue;
+      if (t == DT_DIR && w->sh->max_depth >= 0 && dir.depth + 1 >= w->sh->max_depth) continue;
       char *longer = malloc(dlen + nlen + 2);
-      if (longer) {
-        snprintf(longer, dlen + nlen + 2, "%s%s%s", dir.path, slash ? "" : "/", nm);
-        scan_error(&w->errs, longer, ENAMETOOLONG, 0);
-        free(longer);
-      }
-      goto next;
+      if (!longer) goto oom;
+      snprintf(longer, dlen + nlen + 2, "%s%s%s", dir.path, slash ? "" : "/", nm);
+      int failed = scan_error(&w->errs, longer, ENAMETOOLONG, t == DT_DIR);
+      free(longer);
+      if (failed) goto oom;
+      continue;
     }
     memcpy(child, dir.path, dlen);
     size_t clen = dlen;
@@ -1006,33 +1115,35 @@ static int scan_one(scan_worker_t *w, scan_dir_t dir, scan_dir_t **subdirs, size
     struct stat st;
     if (t == DT_REG || t == DT_UNKNOWN) {
       if (fstatat(dirfd(d), nm, &st, AT_SYMLINK_NOFOLLOW) != 0) {
-        scan_error(&w->errs, child, errno, 0);
-        goto next;
+        if (scan_error(&w->errs, child, errno, 0) != 0) goto oom;
+        continue;
       }
       if (S_ISDIR(st.st_mode)) t = DT_DIR;
       else if (S_ISREG(st.st_mode)) t = DT_REG;
-      else goto next;
+      else continue;
     }
     if (t == DT_DIR) {
-      if (w->sh->max_depth >= 0 && dir.depth + 1 >= w->sh->max_depth) goto next;
+      if (w->sh->max_depth >= 0 && dir.depth + 1 >= w->sh->max_depth) continue;
       if (*nsub == *subcap) {
-        *subcap = *subcap ? *subcap * 2 : 16;
-        scan_dir_t *ns = realloc(*subdirs, *subcap * sizeof **subdirs);
+        size_t cap = *subcap ? *subcap * 2 : 16;
+        scan_dir_t *ns = realloc(*subdirs, cap * sizeof **subdirs);
         if (!ns) goto oom;
         *subdirs = ns;
+        *subcap = cap;
       }
       char *cp = malloc(clen + 1);
       if (!cp) goto oom;
       memcpy(cp, child, clen + 1);
       (*subdirs)[(*nsub)++] = (scan_dir_t){cp, dir.depth + 1};
-      goto next;
+      continue;
     }
-    if (t != DT_REG) goto next;
+    if (t != DT_REG) continue;
     if (w->count == w->scap) {
-      w->scap = w->scap ? w->scap * 2 : 4096;
-      double *ns = realloc(w->stats, w->scap * SCAN_FIELDS * sizeof *w->stats);
+      size_t cap = w->scap ? w->scap * 2 : 4096;
+      double *ns = realloc(w->stats, cap * SCAN_FIELDS * sizeof *w->stats);
       if (!ns) goto oom;
       w->stats = ns;
+      w->scap = cap;
     }
     double *o = w->stats + w->count * SCAN_FIELDS;
     o[0] = (double)st.st_size;
@@ -1056,10 +1167,7 @@ static int scan_one(scan_worker_t *w, scan_dir_t dir, scan_dir_t **subdirs, size
           goto oom;
       } else if (buf_put(&w->hints, "\0\0", 2) != 0) goto oom;
     }
-  next:
-    errno = 0;
   }
-  if (errno != 0) scan_error(&w->errs, dir.path, errno, 1);
   closedir(d);
   return 0;
 oom:
@@ -1187,8 +1295,15 @@ static bool run_scan(napi_env env, size_t argc, napi_value *argv, scan_out_t *ou
     cache.rows = calloc(cache.n + 1, sizeof *cache.rows);
     cache.row_len = calloc(cache.n + 1, sizeof *cache.row_len);
     cache.slots = malloc(cache.cap * sizeof *cache.slots);
-    void *hit_data;
-    napi_create_arraybuffer(env, cache.n, &hit_data, &hit_ab);
+    void *hit_data = NULL;
+    if (!cache.keys || !cache.key_len || !cache.rows || !cache.row_len || !cache.slots || !new_buffer(env, cache.n, &hit_data, &hit_ab)) {
+      free_scan_cache(&cache);
+      free(root);
+      free(keys_joined);
+      free_scan_out(out);
+      throw_nomem(env, "scan");
+      return false;
+    }
     cache.hit = hit_data;
     if (cache.n) memset(cache.hit, 0, cache.n);
     memset(cache.slots, -1, cache.cap * sizeof *cache.slots);
@@ -1220,22 +1335,26 @@ static bool run_scan(napi_env env, size_t argc, napi_value *argv, scan_out_t *ou
   pthread_cond_init(&sh.cv, NULL);
   sh.qcap = 64;
   sh.q = malloc(sh.qcap * sizeof *sh.q);
-  sh.q[sh.qlen++] = (scan_dir_t){root, 0};
+  if (sh.q) sh.q[sh.qlen++] = (scan_dir_t){root, 0};
+  else {
+    free(root);
+    sh.oom = 1;
+  }
   scan_worker_t workers[16];
   pthread_t tids[16];
   memset(workers, 0, sizeof workers);
+  // Workers 1..started run on threads of their own (a thread that could not start leaves no gap).
   int started = 0;
-  for (int i = 0; i < threads; i++) {
-    workers[i].sh = &sh;
-    if (i > 0 && pthread_create(&tids[i], NULL, scan_worker, &workers[i]) == 0) started++;
-  }
-  scan_worker(&workers[0]);
+  for (int i = 0; i < threads; i++) workers[i].sh = &sh;
+  for (int i = 1; i < threads && sh.q; i++)
+    if (pthread_create(&tids[started + 1], NULL, scan_worker, &workers[started + 1]) == 0) started++;
+  if (sh.q) scan_worker(&workers[0]);
   for (int i = 1; i <= started; i++) pthread_join(tids[i], NULL);
   while (sh.qlen > 0) free(sh.q[--sh.qlen].path);
   free(sh.q);
   pthread_mutex_destroy(&sh.mu);
   pthread_cond_destroy(&sh.cv);
-  free(cache.keys); free(cache.key_len); free(cache.rows); free(cache.row_len); free(cache.slots);
+  free_scan_cache(&cache);
   free(keys_joined);
 
   for (int i = 0; i <= started; i++) {
@@ -1276,11 +1395,12 @@ static bool run_scan(napi_env env, size_t argc, napi_value *argv, scan_out_t *ou
     fat += workers[i].count * SCAN_FIELDS;
   }
   free_scan_workers(workers, started + 1);
-  if (hit_ab) napi_create_typedarray(env, napi_uint8_array, cache.n, hit_ab, 0, &out->hit);
-  else {
-    napi_value empty;
-    napi_create_arraybuffer(env, 0, NULL, &empty);
-    napi_create_typedarray(env, napi_uint8_array, 0, empty, 0, &out->hit);
+  void *none;
+  if (!hit_ab && !new_buffer(env, 0, &none, &hit_ab)) hit_ab = NULL;
+  if (!hit_ab || napi_create_typedarray(env, napi_uint8_array, hit_ab ? cache.n : 0, hit_ab, 0, &out->hit) != napi_ok) {
+    free_scan_out(out);
+    throw_nomem(env, "scan");
+    return false;
   }
   return true;
 }
@@ -1298,20 +1418,14 @@ static napi_value scan_files(napi_env env, napi_callback_info info) {
   napi_get_cb_info(env, info, &argc, argv, NULL, NULL);
   scan_out_t s;
   if (!run_scan(env, argc, argv, &s)) return NULL;
-  napi_value js_paths = NULL, js_stats, js_errs, js_hints, ab;
-  void *data;
-  napi_create_arraybuffer(env, s.count * SCAN_FIELDS * sizeof(double), &data, &ab);
-  if (s.count) memcpy(data, s.meta, s.count * SCAN_FIELDS * sizeof(double));
-  napi_create_typedarray(env, napi_float64_array, s.count * SCAN_FIELDS, ab, 0, &js_stats);
-  napi_create_string_utf8(env, s.errs, s.elen, &js_errs);
+  napi_value js_paths = NULL, js_stats = NULL, js_errs = NULL, js_hints = NULL;
   // The last path's NUL is not part of the joined string.
-  if (napi_create_string_utf8(env, s.paths, s.plen == 0 ? 0 : s.plen - 1, &js_paths) != napi_ok) js_paths = NULL;
-  napi_create_string_utf8(env, s.hints, s.hlen, &js_hints);
+  bool ok = new_typed(env, napi_float64_array, s.count * SCAN_FIELDS, sizeof(double), s.meta, &js_stats) &&
+            napi_create_string_utf8(env, s.errs, s.elen, &js_errs) == napi_ok &&
+            napi_create_string_utf8(env, s.paths, s.plen == 0 ? 0 : s.plen - 1, &js_paths) == napi_ok &&
+            napi_create_string_utf8(env, s.hints, s.hlen, &js_hints) == napi_ok;
   free_scan_out(&s);
-  if (!js_paths) {
-    napi_throw_error(env, "ENOMEM", "scanFiles: out of memory");
-    return NULL;
-  }
+  if (!ok) return throw_nomem(env, "scanFiles");
   return js_tuple(env, 5, (napi_value[]){js_paths, js_stats, js_errs, js_hints, s.hit});
 }
 
@@ -1398,9 +1512,13 @@ static napi_value scan_dupes(napi_env env, napi_callback_info info) {
     napi_throw_error(env, "ENOMEM", "scanDupes: out of memory");
     return NULL;
   }
-  napi_value handle, errs;
-  napi_create_external(env, d, dupes_finalize, NULL, &handle);
-  napi_create_string_utf8(env, s->errs, s->elen, &errs);
+  napi_value handle, errs = NULL;
+  if (napi_create_external(env, d, dupes_finalize, NULL, &handle) != napi_ok) {
+    dupes_finalize(env, d, NULL);
+    return throw_nomem(env, "scanDupes");
+  }
+  // From here the handle owns d: the garbage collector frees it.
+  if (napi_create_string_utf8(env, s->errs, s->elen, &errs) != napi_ok) return throw_nomem(env, "scanDupes");
   return js_tuple(env, 3, (napi_value[]){handle, errs, s->hit});
 }
 
@@ -1418,14 +1536,13 @@ typedef struct {
 } dupes_job_t;
 
 // Records file i's failure as "path\0code\0message\0", in the forms the engine's hasher reports.
-static void dupes_error(buf_t *errs, const char *path, int e) {
+// 0, or -1 when there was no memory to record it.
+static int dupes_error(buf_t *errs, const char *path, int e) {
   char msg[4352];
   const char *code = e > 0 ? errno_name(e) : "E_CHANGED";
   if (e > 0) snprintf(msg, sizeof msg, "%s: %s, open '%s'", code, uv_strerror(-e), path);
   else snprintf(msg, sizeof msg, "%s", e == -1 ? "shrank while it was read" : "changed since it was scanned");
-  buf_put(errs, path, strlen(path) + 1);
-  buf_put(errs, code, strlen(code) + 1);
-  buf_put(errs, msg, strlen(msg) + 1);
+  return buf_put(errs, path, strlen(path) + 1) || buf_put(errs, code, strlen(code) + 1) || buf_put(errs, msg, strlen(msg) + 1) ? -1 : 0;
 }
 
 static void dupes_hash_execute(napi_env env, void *data) {
@@ -1463,7 +1580,11 @@ static void dupes_hash_execute(napi_env env, void *data) {
     if (e == 0 && (o[1] != m[0] || o[2] != m[1] || o[3] != m[2] || o[4] != m[3] || o[5] != m[4])) e = -2;
     if (e != 0) {
       dupe_session_fail(d->session, i);
-      dupes_error(&j->errs, r->paths[k], e);
+      // A failure that cannot be reported fails the phase: a file is never dropped unsaid.
+      if (dupes_error(&j->errs, r->paths[k], e) != 0) {
+        j->failure = ENOMEM;
+        return;
+      }
       continue;
     }
     char hex[32];
@@ -1472,7 +1593,10 @@ static void dupes_hash_execute(napi_env env, void *data) {
       hex[2 * b] = hexd[dg[b] >> 4];
       hex[2 * b + 1] = hexd[dg[b] & 15];
     }
-    dupe_session_set(d->session, i, j->scope, hex, sizeof hex);
+    if (dupe_session_set(d->session, i, j->scope, hex, sizeof hex) != 0) {
+      j->failure = ENOMEM;
+      return;
+    }
     d->bytes_read += o[6];
   }
   if (j->scope == SCOPE_SAMPLE) d->sampled += (double)n;
@@ -1484,14 +1608,11 @@ static void dupes_hash_complete(napi_env env, napi_status status, void *data) {
   dupes_job_t *j = data;
   j->d->busy = false;
   napi_value result;
-  if (j->failure) {
-    napi_reject_deferred(env, j->deferred,
-                         j->failure == -2 ? code_error(env, "EINVAL", "dupesHash: whole hashes asked before every sample")
-                                          : code_error(env, "ENOMEM", "dupesHash: out of memory"));
-  } else {
-    napi_create_string_utf8(env, j->errs.data ? j->errs.data : "", j->errs.len, &result);
+  if (j->failure == -2)
+    napi_reject_deferred(env, j->deferred, code_error(env, "EINVAL", "dupesHash: whole hashes asked before every sample"));
+  else if (!j->failure && napi_create_string_utf8(env, j->errs.data ? j->errs.data : "", j->errs.len, &result) == napi_ok)
     napi_resolve_deferred(env, j->deferred, result);
-  }
+  else settle_nomem(env, j->deferred, "dupesHash");
   napi_delete_reference(env, j->handle_ref);
   if (j->progress_ref) napi_delete_reference(env, j->progress_ref);
   napi_delete_async_work(env, j->work);
@@ -1540,17 +1661,25 @@ static napi_value dupes_hash(napi_env env, napi_callback_info info) {
     size_t len = 0;
     void *pdata = NULL;
     if (napi_get_typedarray_info(env, argv[4], &t, &len, &pdata, NULL, NULL) == napi_ok && t == napi_float64_array && len >= 2) {
-      j->run.progress = pdata;
       // The counts go on from the previous phase's.
-      j->run.files_done = (uint64_t)j->run.progress[0];
-      j->run.bytes_done = (uint64_t)j->run.progress[1];
-      napi_create_reference(env, argv[4], 1, &j->progress_ref);
+      j->run.files_done = size_of(((double *)pdata)[0]);
+      j->run.bytes_done = size_of(((double *)pdata)[1]);
+      if (napi_create_reference(env, argv[4], 1, &j->progress_ref) == napi_ok) j->run.progress = pdata;
     }
   }
   // The handle and the progress array stay alive until the phase completes.
-  napi_create_reference(env, argv[0], 1, &j->handle_ref);
+  napi_value promise = NULL;
+  if (napi_create_reference(env, argv[0], 1, &j->handle_ref) == napi_ok)
+    promise = queue_promise(env, "filer:dupesHash", dupes_hash_execute, dupes_hash_complete, j, &j->work, &j->deferred);
+  else throw_nomem(env, "dupesHash");
+  if (!promise) {
+    if (j->handle_ref) napi_delete_reference(env, j->handle_ref);
+    if (j->progress_ref) napi_delete_reference(env, j->progress_ref);
+    free(j);
+    return NULL;
+  }
   d->busy = true;
-  return queue_promise(env, "filer:dupesHash", dupes_hash_execute, dupes_hash_complete, j, &j->work, &j->deferred);
+  return promise;
 }
 
 // dupesMissing(handle, scope) -> how many files dupesHash would hash for the scope now; -1 for scope 1
@@ -1584,16 +1713,11 @@ static napi_value dupes_files(napi_env env, napi_callback_info info) {
   dupes_t *d = dupes_of(env, argv[0], "dupesFiles");
   if (!d) return NULL;
   scan_out_t *s = &d->scan;
-  napi_value paths, fields, hints, ab;
-  void *data;
-  napi_create_arraybuffer(env, s->count * SCAN_FIELDS * sizeof(double), &data, &ab);
-  if (s->count) memcpy(data, s->meta, s->count * SCAN_FIELDS * sizeof(double));
-  napi_create_typedarray(env, napi_float64_array, s->count * SCAN_FIELDS, ab, 0, &fields);
-  if (napi_create_string_utf8(env, s->paths, s->plen == 0 ? 0 : s->plen - 1, &paths) != napi_ok ||
-      napi_create_string_utf8(env, s->hints, s->hlen, &hints) != napi_ok) {
-    napi_throw_error(env, "ENOMEM", "dupesFiles: out of memory");
-    return NULL;
-  }
+  napi_value paths, fields, hints;
+  if (!new_typed(env, napi_float64_array, s->count * SCAN_FIELDS, sizeof(double), s->meta, &fields) ||
+      napi_create_string_utf8(env, s->paths, s->plen == 0 ? 0 : s->plen - 1, &paths) != napi_ok ||
+      napi_create_string_utf8(env, s->hints, s->hlen, &hints) != napi_ok)
+    return throw_nomem(env, "dupesFiles");
   return js_tuple(env, 3, (napi_value[]){paths, fields, hints});
 }
 
@@ -1601,11 +1725,10 @@ static napi_value dupes_files(napi_env env, napi_callback_info info) {
 // …]: one element triple per run of files in one directory (the scan lists a directory's files
 // together), entries as the cache stores them (name, identity, stored_at, sample, full).
 static napi_value fresh_rows(napi_env env, dupes_t *d, double stored_at, bool *ok) {
-  napi_value rows;
-  napi_create_array(env, &rows);
-  *ok = true;
+  napi_value rows = NULL;
+  *ok = napi_create_array(env, &rows) == napi_ok;
   scan_out_t *s = &d->scan;
-  if (!s->root_key) return rows;
+  if (!s->root_key || !*ok) return rows;
   uint32_t *list = NULL;
   long n = dupe_session_fresh(d->session, &list);
   if (n < 0) {
@@ -1639,15 +1762,12 @@ static napi_value fresh_rows(napi_env env, dupes_t *d, double stored_at, bool *o
     // A new directory (or the end): the finished row goes out.
     if (in_row > 0 && (k == n || slash != dlen || memcmp(path, dir, dlen) != 0)) {
       napi_value v_key, v_text, v_n;
-      if (napi_create_string_utf8(env, key, klen, &v_key) != napi_ok ||
-          napi_create_string_utf8(env, text.data, text.len, &v_text) != napi_ok) {
+      if (napi_create_string_utf8(env, key, klen, &v_key) != napi_ok || napi_create_string_utf8(env, text.data, text.len, &v_text) != napi_ok ||
+          napi_create_uint32(env, in_row, &v_n) != napi_ok || napi_set_element(env, rows, at++, v_key) != napi_ok ||
+          napi_set_element(env, rows, at++, v_text) != napi_ok || napi_set_element(env, rows, at++, v_n) != napi_ok) {
         *ok = false;
         break;
       }
-      napi_create_uint32(env, in_row, &v_n);
-      napi_set_element(env, rows, at++, v_key);
-      napi_set_element(env, rows, at++, v_text);
-      napi_set_element(env, rows, at++, v_n);
       in_row = 0;
       text.len = 0;
     }
@@ -1702,21 +1822,14 @@ static napi_value dupes_result(napi_env env, napi_callback_info info) {
     return result;
   }
   bool ok = r == GROUP_OK;
-  napi_value text = NULL, js_stats, rows = NULL, ab;
+  napi_value text = NULL, js_stats, rows = NULL;
   if (ok) ok = napi_create_string_utf8(env, out ? out : "", out_len, &text) == napi_ok;
   free(out);
   if (ok) rows = fresh_rows(env, d, stored_at, &ok);
-  if (!ok) {
-    napi_throw_error(env, "ENOMEM", "dupesResult: out of memory");
-    return NULL;
-  }
   stats[5] = d->sampled;
   stats[6] = d->fully_hashed;
   stats[7] = d->bytes_read;
-  void *data;
-  napi_create_arraybuffer(env, sizeof stats, &data, &ab);
-  memcpy(data, stats, sizeof stats);
-  napi_create_typedarray(env, napi_float64_array, 8, ab, 0, &js_stats);
+  if (!ok || !new_typed(env, napi_float64_array, 8, sizeof(double), stats, &js_stats)) return throw_nomem(env, "dupesResult");
   return js_tuple(env, 3, (napi_value[]){text, js_stats, rows});
 }
 
@@ -1736,35 +1849,33 @@ static napi_value split_dirs(napi_env env, napi_callback_info info) {
     napi_throw_type_error(env, NULL, "splitDirs: paths must be a string");
     return NULL;
   }
-  napi_value ab, dir_of, js_dirs;
+  napi_value ab, dir_of = NULL, js_dirs = NULL;
   void *data;
-  napi_create_arraybuffer(env, (size_t)count * sizeof(int32_t), &data, &ab);
-  int32_t *of = data;
   // Open addressing over (hash of the directory's bytes) → directory number.
   size_t cap = 64;
   while (cap < (size_t)count * 2) cap *= 2;
   int32_t *slots = malloc(cap * sizeof *slots);
   const char **dir_at = malloc(((size_t)count + 1) * sizeof *dir_at);
   size_t *dir_len = malloc(((size_t)count + 1) * sizeof *dir_len);
-  if (!slots || !dir_at || !dir_len) {
-    free(slots); free(dir_at); free(dir_len); free(paths);
-    napi_throw_error(env, "ENOMEM", "splitDirs: out of memory");
-    return NULL;
-  }
-  memset(slots, -1, cap * sizeof *slots);
-  int32_t ndirs = 0, last = -1;
-  const char *last_dir = NULL;
-  size_t last_len = 0;
   buf_t out = {0};
-  const char *p = paths, *end = paths + len;
-  for (uint32_t i = 0; i < count; i++) {
-    size_t plen = strnlen(p, (size_t)(end - p));
-    const char *slash = memrchr(p, '/', plen);
-    const char *d = slash ? p : ".";
-    size_t dlen = slash ? (size_t)(slash - p) : 1;
-    if (last >= 0 && dlen == last_len && memcmp(d, last_dir, dlen) == 0) {
-      of[i] = last;
-    } else {
+  bool ok = slots && dir_at && dir_len && new_buffer(env, (size_t)count * sizeof(int32_t), &data, &ab);
+  if (ok) {
+    int32_t *of = data;
+    memset(slots, -1, cap * sizeof *slots);
+    int32_t ndirs = 0, last = -1;
+    const char *last_dir = NULL;
+    size_t last_len = 0;
+    const char *p = paths, *end = paths + len;
+    for (uint32_t i = 0; i < count && ok; i++) {
+      size_t plen;
+      const char *path = next_name(&p, end, &plen);
+      const char *slash = memrchr(path, '/', plen);
+      const char *d = slash ? path : ".";
+      size_t dlen = slash ? (size_t)(slash - path) : 1;
+      if (last >= 0 && dlen == last_len && memcmp(d, last_dir, dlen) == 0) {
+        of[i] = last;
+        continue;
+      }
       uint64_t h = XXH3_64bits(d, dlen);
       size_t k = (size_t)h & (cap - 1);
       while (slots[k] >= 0 && !(dir_len[slots[k]] == dlen && memcmp(dir_at[slots[k]], d, dlen) == 0)) k = (k + 1) & (cap - 1);
@@ -1772,19 +1883,22 @@ static napi_value split_dirs(napi_env env, napi_callback_info info) {
         slots[k] = ndirs;
         dir_at[ndirs] = d;
         dir_len[ndirs] = dlen;
-        if (ndirs > 0) buf_put(&out, "", 1);
-        buf_put(&out, d, dlen);
+        ok = (ndirs == 0 || buf_put(&out, "", 1) == 0) && buf_put(&out, d, dlen) == 0;
         ndirs++;
       }
       of[i] = last = slots[k];
       last_dir = d;
       last_len = dlen;
     }
-    p += plen + 1;
   }
-  napi_create_string_utf8(env, out.data ? out.data : "", out.len, &js_dirs);
-  free(out.data); free(slots); free(dir_at); free(dir_len); free(paths);
-  napi_create_typedarray(env, napi_int32_array, count, ab, 0, &dir_of);
+  ok = ok && napi_create_string_utf8(env, out.data ? out.data : "", out.len, &js_dirs) == napi_ok &&
+       napi_create_typedarray(env, napi_int32_array, count, ab, 0, &dir_of) == napi_ok;
+  free(out.data);
+  free(slots);
+  free(dir_at);
+  free(dir_len);
+  free(paths);
+  if (!ok) return throw_nomem(env, "splitDirs");
   return js_tuple(env, 2, (napi_value[]){js_dirs, dir_of});
 }
 
@@ -1810,16 +1924,16 @@ static napi_value match_entries(napi_env env, napi_callback_info info) {
   napi_value argv[5];
   napi_get_cb_info(env, info, &argc, argv, NULL, NULL);
   size_t len = 0;
-  char *paths = get_string(env, argv[0], &len);
+  char *paths = argc >= 5 ? get_string(env, argv[0], &len) : NULL;
   uint32_t count = 0, nrows = 0;
   napi_get_value_uint32(env, argv[1], &count);
-  napi_typedarray_type t;
+  napi_typedarray_type t = napi_uint8_array, t2 = napi_uint8_array;
   size_t ids_len = 0, dir_len = 0;
   void *ids_data = NULL, *dir_data = NULL;
-  napi_get_typedarray_info(env, argv[2], &t, &ids_len, &ids_data, NULL, NULL);
-  napi_get_typedarray_info(env, argv[3], &t, &dir_len, &dir_data, NULL, NULL);
-  napi_get_array_length(env, argv[4], &nrows);
-  if (!paths || ids_len < (size_t)count * 5 || dir_len < count) {
+  bool args_ok = paths && napi_get_typedarray_info(env, argv[2], &t, &ids_len, &ids_data, NULL, NULL) == napi_ok &&
+                 t == napi_float64_array && napi_get_typedarray_info(env, argv[3], &t2, &dir_len, &dir_data, NULL, NULL) == napi_ok &&
+                 t2 == napi_int32_array && napi_get_array_length(env, argv[4], &nrows) == napi_ok;
+  if (!args_ok || ids_len < (size_t)count * 5 || dir_len < count) {
     free(paths);
     napi_throw_range_error(env, NULL, "matchEntries: bad arguments");
     return NULL;
@@ -1830,7 +1944,12 @@ static napi_value match_entries(napi_env env, napi_callback_info info) {
   char **rows = calloc(nrows ? nrows : 1, sizeof *rows);
   size_t nent = 0, ecap = 1024;
   cache_entry_t *ents = malloc(ecap * sizeof *ents);
-  for (uint32_t r = 0; r < nrows; r++) {
+  int32_t *slots = NULL;
+  buf_t out = {0};
+  napi_value hits_ab, hits = NULL, answers = NULL;
+  void *hits_data;
+  bool ok = rows && ents;
+  for (uint32_t r = 0; r < nrows && ok; r++) {
     napi_value v;
     bool is_buffer = false;
     napi_get_element(env, argv[4], r, &v);
@@ -1842,64 +1961,71 @@ static napi_value match_entries(napi_env env, napi_callback_info info) {
     rows[r] = bytes;
     const char *q = rows[r], *f[5];
     size_t fl[5];
-    while (next_entry(&q, rows[r] + rlen, f, fl)) {
-      if (nent == ecap) { ecap *= 2; ents = realloc(ents, ecap * sizeof *ents); }
+    while (ok && next_entry(&q, rows[r] + rlen, f, fl)) {
+      if (nent == ecap) {
+        cache_entry_t *grown = realloc(ents, ecap * 2 * sizeof *ents);
+        if (!grown) {
+          ok = false;
+          break;
+        }
+        ents = grown;
+        ecap *= 2;
+      }
       ents[nent++] = (cache_entry_t){(int32_t)r, f[0], fl[0], f[1], fl[1], f[3], fl[3], f[4], fl[4]};
     }
   }
   size_t cap = 64;
   while (cap < nent * 2) cap *= 2;
-  int32_t *slots = malloc(cap * sizeof *slots);
-  memset(slots, -1, cap * sizeof *slots);
-  for (size_t e = 0; e < nent; e++) {
-    uint64_t h = XXH3_64bits_withSeed(ents[e].name, ents[e].name_len, (uint64_t)ents[e].dir);
-    size_t k = (size_t)h & (cap - 1);
-    while (slots[k] >= 0) k = (k + 1) & (cap - 1);
-    slots[k] = (int32_t)e;
-  }
-  napi_value hits_ab, hits, answers;
-  void *hits_data;
-  napi_create_arraybuffer(env, nrows, &hits_data, &hits_ab);
-  unsigned char *hit = hits_data;
-  buf_t out = {0};
-  const char *p = paths, *end = paths + len;
-  char want[128];
-  for (uint32_t i = 0; i < count; i++) {
-    size_t plen = strnlen(p, (size_t)(end - p));
-    const char *slash = memrchr(p, '/', plen);
-    const char *name = slash ? slash + 1 : p;
-    size_t nlen = plen - (size_t)(name - p);
-    int32_t d = dir_of[i];
-    const cache_entry_t *found = NULL;
-    if (d >= 0 && (uint32_t)d < nrows && rows[d]) {
-      // ids come as the hashers pack them, the scan's order.
-      size_t wl = identity_text(want, ids + (size_t)i * 5);
-      int ok = wl > 0;
-      uint64_t h = XXH3_64bits_withSeed(name, nlen, (uint64_t)d);
-      // Every entry of this name in this directory: a name written twice is served by whichever matches.
-      for (size_t k = (size_t)h & (cap - 1); ok && slots[k] >= 0; k = (k + 1) & (cap - 1)) {
-        const cache_entry_t *c = &ents[slots[k]];
-        if (c->dir == d && c->name_len == nlen && memcmp(c->name, name, nlen) == 0 && c->id_len == wl && memcmp(c->id, want, wl) == 0) {
-          found = c;
-          break;
+  if (ok) ok = (slots = malloc(cap * sizeof *slots)) != NULL && new_buffer(env, nrows, &hits_data, &hits_ab);
+  if (ok) {
+    memset(slots, -1, cap * sizeof *slots);
+    for (size_t e = 0; e < nent; e++) {
+      uint64_t h = XXH3_64bits_withSeed(ents[e].name, ents[e].name_len, (uint64_t)ents[e].dir);
+      size_t k = (size_t)h & (cap - 1);
+      while (slots[k] >= 0) k = (k + 1) & (cap - 1);
+      slots[k] = (int32_t)e;
+    }
+    unsigned char *hit = hits_data;
+    const char *p = paths, *end = paths + len;
+    char want[128];
+    for (uint32_t i = 0; i < count && ok; i++) {
+      size_t plen;
+      const char *path = next_name(&p, end, &plen);
+      const char *slash = memrchr(path, '/', plen);
+      const char *name = slash ? slash + 1 : path;
+      size_t nlen = plen - (size_t)(name - path);
+      int32_t d = dir_of[i];
+      const cache_entry_t *found = NULL;
+      if (d >= 0 && (uint32_t)d < nrows && rows[d]) {
+        // ids come as the hashers pack them, the scan's order.
+        size_t wl = identity_text(want, ids + (size_t)i * 5);
+        uint64_t h = XXH3_64bits_withSeed(name, nlen, (uint64_t)d);
+        // Every entry of this name in this directory: a name written twice is served by whichever matches.
+        for (size_t k = (size_t)h & (cap - 1); wl > 0 && slots[k] >= 0; k = (k + 1) & (cap - 1)) {
+          const cache_entry_t *c = &ents[slots[k]];
+          if (c->dir == d && c->name_len == nlen && memcmp(c->name, name, nlen) == 0 && c->id_len == wl && memcmp(c->id, want, wl) == 0) {
+            found = c;
+            break;
+          }
         }
       }
+      if (found) {
+        hit[d] = 1;
+        ok = buf_put(&out, found->sample, found->sample_len) == 0 && buf_put(&out, "", 1) == 0 &&
+             buf_put(&out, found->full, found->full_len) == 0 && buf_put(&out, "", 1) == 0;
+      } else {
+        ok = buf_put(&out, "\0\0", 2) == 0;
+      }
     }
-    if (found) {
-      hit[d] = 1;
-      buf_put(&out, found->sample, found->sample_len);
-      buf_put(&out, "", 1);
-      buf_put(&out, found->full, found->full_len);
-      buf_put(&out, "", 1);
-    } else {
-      buf_put(&out, "\0\0", 2);
-    }
-    p += plen + 1;
   }
-  napi_create_string_utf8(env, out.data ? out.data : "", out.len, &answers);
-  free(out.data); free(slots); free(ents); free(paths);
+  ok = ok && napi_create_string_utf8(env, out.data ? out.data : "", out.len, &answers) == napi_ok &&
+       napi_create_typedarray(env, napi_uint8_array, nrows, hits_ab, 0, &hits) == napi_ok;
+  free(out.data);
+  free(slots);
+  free(ents);
+  free(paths);
   free(rows);
-  napi_create_typedarray(env, napi_uint8_array, nrows, hits_ab, 0, &hits);
+  if (!ok) return throw_nomem(env, "matchEntries");
   return js_tuple(env, 2, (napi_value[]){answers, hits});
 }
 
@@ -1911,7 +2037,7 @@ static napi_value group_cached_js(napi_env env, napi_callback_info info) {
   napi_value argv[6];
   napi_get_cb_info(env, info, &argc, argv, NULL, NULL);
   group_input_t in = {0};
-  napi_typedarray_type t;
+  napi_typedarray_type t = napi_uint8_array;
   size_t meta_len = 0;
   void *meta = NULL;
   napi_get_value_uint32(env, argv[1], &in.count);
@@ -1944,13 +2070,10 @@ static napi_value group_cached_js(napi_env env, napi_callback_info info) {
     napi_throw_error(env, "ENOMEM", "groupCached: out of memory");
     return NULL;
   }
-  napi_value text, ab, js_stats;
-  void *data;
-  napi_create_string_utf8(env, out ? out : "", out_len, &text);
+  napi_value text, js_stats;
+  bool ok = napi_create_string_utf8(env, out ? out : "", out_len, &text) == napi_ok;
   free(out);
-  napi_create_arraybuffer(env, sizeof stats, &data, &ab);
-  memcpy(data, stats, sizeof stats);
-  napi_create_typedarray(env, napi_float64_array, 4, ab, 0, &js_stats);
+  if (!ok || !new_typed(env, napi_float64_array, 4, sizeof(double), stats, &js_stats)) return throw_nomem(env, "groupCached");
   return js_tuple(env, 2, (napi_value[]){text, js_stats});
 }
 

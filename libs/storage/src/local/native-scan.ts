@@ -53,8 +53,8 @@ export function nativeStatMany(
   for (let i = 0, o = 0; i < names.length; i++, o += 7) {
     const kind = f[o];
     if (kind < 0) {
-      const code = errnoName(-kind);
-      out[i] = { error: { code, message: `${code}: ${dirPath}/${names[i]}` } };
+      // Worded as node:fs words the portable walk's (the CLI prints the reason: "name too long").
+      out[i] = { error: { code: errnoName(-kind), message: errnoMessage(-kind, follow ? 'stat' : 'lstat', `${dirPath}/${names[i]}`) } };
     } else {
       const st: EntryStat = { kind: STAT_KINDS[kind], size: f[o + 1], mtimeMs: f[o + 2], dev: f[o + 3], ino: f[o + 4] };
       if (precise) {

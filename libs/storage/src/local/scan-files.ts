@@ -69,6 +69,7 @@ export function scanTreeNatively(roots: readonly string[], spec: FilterSpec, opt
   const scan = opts.scan === undefined ? nativeScan : opts.scan;
   if (scan === null || !canScanNatively(spec)) return undefined;
   const { cacheRows } = opts;
+  const { matchesName } = compileFilter(spec);
   const scanned: ScannedRoot[] = [];
   const errors: PathError[] = [];
   const served = cacheRows && new Uint8Array(cacheRows.rows.length);
@@ -86,7 +87,11 @@ export function scanTreeNatively(roots: readonly string[], spec: FilterSpec, opt
     const [joined, fields, failed, hints, hit] = result;
     scanned.push({ joined, fields, hints });
     if (served !== undefined) for (let r = 0; r < hit.length; r++) served[r] |= hit[r];
-    errors.push(...parseFailures(failed));
+    // An entry the scan could not stat counts only if its name passes the filters: the portable
+    // walk stats no other (a directory it could not list always counts).
+    for (const e of parseFailures(failed))
+      if (matchesName === undefined || e.message.includes(", scandir '") || matchesName(e.path.slice(e.path.lastIndexOf('/') + 1)))
+        errors.push(e);
   }
   return { roots: scanned, errors, served, spec, matchedCache: cacheRows !== undefined };
 }

@@ -1,0 +1,38 @@
+import { createRequire } from 'node:module';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { file, makeTree, runFiler, splitRecords, type TempTree, type TreeSpec } from '@filer/testing';
+
+/** The native addon as the CLI loads it (null when it was not built: then only the portable walk runs). */
+const addon = createRequire(import.meta.url)('@filer/fs-scan') as object | null;
+
+/**
+ * Issue 15, defect 7: `filer find` dropped a whole directory of about 10,000 files with
+ * `not enough memory [ENOMEM]`, now and then. The native listing read errno after its readdir loop,
+ * and glibc's malloc may succeed and leave errno set (here made certain: with `hugetlb=2` a large
+ * allocation first tries a huge-page mmap, which fails where none are reserved, then succeeds).
+ */
+const FILES = 10_000;
+let t: TempTree;
+beforeAll(() => {
+  const spec: TreeSpec = {};
+  // Names long enough that the listing's joined names outgrow 2 MiB; every tenth file is 3 kB.
+  for (let i = 0; i < FILES; i++)
+    spec[`export_3/${String(i).padStart(5, '0')}_${'r'.repeat(120)}.csv`] = file(i % 10 === 0 ? 'x'.repeat(3000) : 'y');
+  t = makeTree(spec);
+}, 120_000);
+afterAll(() => t?.cleanup());
+
+const modes: [string, Record<string, string>][] = [['portable walk', { FILER_NATIVE_SCAN: '0' }]];
+if (addon !== null) modes.unshift(['native listing', {}]);
+
+describe('find over a directory of 10,000 entries while malloc leaves errno set', () => {
+  it.each(modes)('%s: lists every file, exit 0', async (_, env) => {
+    const r = await runFiler(['find', t.root, '--hidden', '--no-ignore', '--ext', 'csv', '--min-size', '2k', '-0'], {
+      env: { GLIBC_TUNABLES: 'glibc.malloc.hugetlb=2:glibc.malloc.mmap_threshold=2097152', ...env },
+      timeoutMs: 120_000,
+    });
+    expect(r.stderr).toBe('');
+    expect(r.code).toBe(0);
+    expect(splitRecords(r.stdoutBytes)).toHaveLength(FILES / 10);
+  });
+});
