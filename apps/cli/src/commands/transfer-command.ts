@@ -1,8 +1,8 @@
 import * as path from 'node:path';
-import { ExitCode, FilerError, invalidArgument, parseFilterSpec, type FilterSpec } from '@filer/core';
+import { ExitCode, FilerError, invalidArgument, parseFilterSpec, type FilterSpec, type PathError } from '@filer/core';
 import { comparePaths, isInside, parseOnConflict, type MoveRequest, type OnConflict } from '@filer/engine';
 import { sourceIdOf, transferTarget } from '@filer/storage/batch';
-import { checkLocalRoots, danglingLinkOn, isS3Uri, parseS3Uri, RealPaths } from '@filer/storage';
+import { checkLocalRoots, danglingLinkOn, isS3Uri, linkedFile, parseS3Uri, RealPaths } from '@filer/storage';
 import { filterInputFromFlags } from '../filter-flags.js';
 import { formatPathError, type CliContext } from '../cli-context.js';
 import type { CliConfig } from '../config.js';
@@ -115,7 +115,17 @@ export async function runTransfer(req: TransferRequest, ctx: CliContext, opts: {
           if (!opts.quiet) ctx.stderr(formatPathError({ path: e.path, code: err.code, message: err.message }));
           continue;
         }
-        requests.push({ source: e.path, target, size: e.size ?? 0, within: req.dest, ...sourceIdOf(e) });
+        let source = e.path;
+        if (req.spec.follow && session === undefined) {
+          const failure = followedSource(req.kind, e.path);
+          if (typeof failure !== 'string') {
+            errors++;
+            if (!opts.quiet) ctx.stderr(formatPathError(failure.error));
+            continue;
+          }
+          source = failure;
+        }
+        requests.push({ source, target, size: e.size ?? 0, within: req.dest, ...sourceIdOf(e) });
       }
     }
     const code = await runBatch(ctx, requests, {
@@ -132,4 +142,29 @@ export async function runTransfer(req: TransferRequest, ctx: CliContext, opts: {
   } finally {
     session?.close();
   }
+}
+
+/**
+ * Under --follow the walk stat'ed a symlinked file through its link: a copy journals the file the
+ * link leads to as its source (the one whose identity was recorded, and whose bytes are copied).
+ * A move does not take it: removing the file a link leads to (maybe outside the root) and leaving
+ * the link dangling is never what "move this tree" meant.
+ */
+function followedSource(kind: 'copy' | 'move', file: string): string | { error: PathError } {
+  let linked: string | undefined;
+  try {
+    linked = linkedFile(file);
+  } catch (e) {
+    const err = e as NodeJS.ErrnoException;
+    return { error: { path: file, code: err.code ?? 'EIO', message: err.message } };
+  }
+  if (linked === undefined) return file;
+  if (kind === 'copy') return linked;
+  return {
+    error: {
+      path: file,
+      code: 'E_SYMLINK',
+      message: `a symbolic link to ${linked}: move --follow moves files, not what links lead to; the link is left in place`,
+    },
+  };
 }

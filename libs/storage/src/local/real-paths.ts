@@ -74,3 +74,12 @@ export function danglingLinkOn(p: string): { link: string; target: string } | un
   }
   return undefined;
 }
+
+/**
+ * What `p` names when it is a symbolic link: the real path of the file it leads to (undefined when
+ * `p` is not a link). `copy --follow` journals that file as the source, so that the job checks and
+ * reads the file it planned (the walk stat'ed through the link) rather than the link itself.
+ */
+export function linkedFile(p: string): string | undefined {
+  return fs.lstatSync(p).isSymbolicLink() ? fs.realpathSync.native(p) : undefined;
+}
