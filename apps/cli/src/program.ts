@@ -137,7 +137,8 @@ export function buildProgram(ctx: CliContext, setExit: (code: number) => void): 
         .addOption(
           new Option('--on-conflict <policy>', 'what a conflict does').choices(['fail', 'skip', 'suffix', 'overwrite']).default('fail'),
         )
-        .addOption(new Option('-f, --format <format>', 'plan format').choices(['text', 'ndjson']).default('text')),
+        .addOption(new Option('-f, --format <format>', 'plan format').choices(['text', 'ndjson']).default('text'))
+        .option('--no-space-check', 'skip the free-space check (bytes and inodes) before copying; a full disk stops the job instead'),
     );
     // A move removes each source once its copy is durable: only a copy may skip the flush.
     if (kind === 'copy')
@@ -186,10 +187,11 @@ export function buildProgram(ctx: CliContext, setExit: (code: number) => void): 
     .argument('<verb>', 'list | show | resume | undo')
     .argument('[id]', 'job id (from filer jobs list)')
     .addOption(new Option('-f, --format <format>', 'for show').choices(['text', 'ndjson']).default('text'))
+    .option('--no-space-check', 'for resume: skip the free-space check before copying')
     .exitOverride()
-    .action(async (verb: string, id: string | undefined, flags: { format: string }) => {
+    .action(async (verb: string, id: string | undefined, flags: { format: string; spaceCheck: boolean }) => {
       const { runJobs } = await import('./commands/jobs-command.js');
-      setExit(await runJobs(ctx, verb, id, { format: flags.format, config: readCliConfig() }));
+      setExit(await runJobs(ctx, verb, id, { format: flags.format, spaceCheck: flags.spaceCheck, config: readCliConfig() }));
     });
   return program;
 }

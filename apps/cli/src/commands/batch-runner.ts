@@ -25,6 +25,8 @@ export interface BatchOptions {
   verify: boolean;
   /** false: copies are not flushed to disk before they are reported done (`copy --no-fsync`). */
   fsync?: boolean;
+  /** false: no free-space check before copying (`--no-space-check`). */
+  spaceCheck?: boolean;
   format: 'text' | 'ndjson';
   statePath?: string;
   config: CliConfig;
@@ -75,7 +77,7 @@ export async function runBatch(ctx: CliContext, requests: MoveRequest[], opts: B
     ctx.stderr(`filer: job ${job.id}: journaled ${plan.actions.length} actions; applying\n`);
     const { fault, copyFault } = faultWiring(opts.config);
     const ops = opts.io?.ops(copyFault) ?? new LocalFileOps(undefined, copyFault);
-    return reportApply(ctx, await applyJob(job, journal, ops, { fault }));
+    return reportApply(ctx, await applyJob(job, journal, ops, { fault, spaceCheck: opts.spaceCheck }));
   } finally {
     db.close();
   }

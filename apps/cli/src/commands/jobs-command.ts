@@ -32,7 +32,7 @@ export async function runJobs(
   ctx: CliContext,
   verb: string,
   id: string | undefined,
-  opts: { statePath?: string; format: string; config: CliConfig },
+  opts: { statePath?: string; format: string; config: CliConfig; spaceCheck?: boolean },
 ): Promise<number> {
   const db = openStateDb(opts.statePath ?? defaultStatePath());
   try {
@@ -65,7 +65,7 @@ export async function runJobs(
         const { ops, close } = await opsForJob(journal.actions(id), copyFault);
         try {
           return verb === 'resume'
-            ? reportApply(ctx, await applyJob(job, journal, ops, { retryFailed: true, fault }))
+            ? reportApply(ctx, await applyJob(job, journal, ops, { retryFailed: true, fault, spaceCheck: opts.spaceCheck }))
             : reportApply(ctx, await undoJob(job, journal, ops, { fault }), 'undo');
         } finally {
           close();

@@ -16,6 +16,8 @@ export interface TransferFlags {
   verify?: boolean;
   /** Commander's --no-fsync (copy only): false when given. */
   fsync?: boolean;
+  /** Commander's --no-space-check: false when given. */
+  spaceCheck?: boolean;
   onConflict: string;
   format: string;
   [filter: string]: unknown;
@@ -30,6 +32,7 @@ export interface TransferRequest {
   apply: boolean;
   verify: boolean;
   fsync: boolean;
+  spaceCheck: boolean;
   onConflict: OnConflict;
   format: 'text' | 'ndjson';
 }
@@ -84,6 +87,7 @@ export function resolveTransfer(kind: 'copy' | 'move', roots: string[], flags: T
     apply: flags.apply ?? false,
     verify: flags.verify ?? false,
     fsync: flags.fsync ?? true,
+    spaceCheck: flags.spaceCheck ?? true,
     onConflict: parseOnConflict(flags.onConflict, 'onConflict'),
     format: flags.format,
   };
@@ -134,6 +138,7 @@ export async function runTransfer(req: TransferRequest, ctx: CliContext, opts: {
       apply: req.apply,
       verify: req.verify,
       fsync: req.fsync,
+      spaceCheck: req.spaceCheck,
       format: req.format,
       config: opts.config,
       io: session?.io,

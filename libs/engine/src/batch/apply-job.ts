@@ -18,6 +18,11 @@ export interface ApplyOptions {
   retryFailed?: boolean;
   /** Called at each named step (tests kill the process there: FILER_FAULT). */
   fault?: FaultHook;
+  /**
+   * false skips the free-space check before the first copy (`--no-space-check`): the job then
+   * stops at the first ENOSPC instead, cleanly, as it does when the disk fills up anyway.
+   */
+  spaceCheck?: boolean;
 }
 
 type Update = Parameters<Journal['record']>[1][number];
@@ -85,16 +90,10 @@ export async function applyJob(job: JobRecord, journal: Journal, ops: FileOps, o
   journal.setJobState(job.id, 'applying', undefined);
   opts.fault?.('after-journal');
   const tmpTag = `filer-${job.id}`;
-  const needCopy: JournalAction[] = [];
-  for (const a of pending) if (job.kind === 'copy' || (await crossesDevice(ops, a))) needCopy.push(a);
-  const bytes = needCopy.reduce((n, a) => n + a.size, 0);
-  if (needCopy.length > 0 && bytes > 0) {
-    const free = await ops.freeBytes(needCopy[0].target);
-    if (bytes > free) {
-      const reason = `not enough free space: ${bytes} bytes to copy, ${free} available at ${parentOf(needCopy[0].target)}`;
-      journal.setJobState(job.id, 'failed', reason);
-      return { job: journal.get(job.id)!, actions, stoppedBy: reason };
-    }
+  const short = opts.spaceCheck === false ? undefined : await spaceShortfall(job, pending, ops);
+  if (short !== undefined) {
+    journal.setJobState(job.id, 'failed', short);
+    return { job: journal.get(job.id)!, actions, stoppedBy: short };
   }
   let stoppedBy: string | undefined;
   let attempted = 0;
@@ -112,6 +111,31 @@ export async function applyJob(job: JobRecord, journal: Journal, ops: FileOps, o
   journal.setJobState(job.id, stoppedBy !== undefined || anyFailed ? 'failed' : 'completed', stoppedBy);
   return { job: journal.get(job.id)!, actions, stoppedBy };
 }
+
+/**
+ * Why the copies this job still has to make cannot fit where they go (statfs: bytes, and inodes
+ * for the files and directories to create), or undefined. Hard links on one device need neither.
+ */
+async function spaceShortfall(job: JobRecord, pending: JournalAction[], ops: FileOps): Promise<string | undefined> {
+  const needCopy: JournalAction[] = [];
+  for (const a of pending) if (job.kind === 'copy' || (await crossesDevice(ops, a))) needCopy.push(a);
+  if (needCopy.length === 0) return undefined;
+  const where = needCopy[0].target;
+  const bytes = needCopy.reduce((n, a) => n + a.size, 0);
+  const free = bytes > 0 ? await ops.freeBytes(where) : Infinity;
+  if (bytes > free) return `not enough free space: ${bytes} bytes to copy, ${free} available at ${parentOf(where)} [ENOSPC]`;
+  const freeInodes = await ops.freeInodes?.(where);
+  if (freeInodes === undefined) return undefined;
+  const dirs = new Set<string>();
+  for (const dir of new Set(needCopy.map((a) => parentOf(a.target)))) for (const d of await ops.missingParents(dir + '/x')) dirs.add(d);
+  const inodes = needCopy.length + dirs.size;
+  if (inodes > freeInodes)
+    return `not enough free inodes: ${needCopy.length} files and ${dirs.size} directories to create, ${freeInodes} inodes available at ${parentOf(where)} [ENOSPC]`;
+  return undefined;
+}
+
+/** A full file system (no space or no inodes left), by the errno an operation failed with. */
+const isDiskFull = (e: unknown): boolean => ['ENOSPC', 'EDQUOT'].includes((e as { code?: string }).code ?? '');
 
 interface BatchContext {
   job: JobRecord;
@@ -134,11 +158,17 @@ async function runBatch(c: BatchContext, batch: JournalAction[], outcomes: Map<J
   const removeSource: Removal[] = [];
   const replaced: JournalAction[] = [];
   let stoppedBy: string | undefined;
-  const fail = (a: JournalAction, e: unknown): void => void outcomes.set(a, { state: 'failed', reason: errnoOf(e) });
+  // A full disk (space or inodes) stops the job after this batch, wherever it was met: making a
+  // directory, copying, linking into place. The actions not attempted yet stay pending.
+  const fail = (a: JournalAction, e: unknown): void => {
+    outcomes.set(a, { state: 'failed', reason: errnoOf(e) });
+    if (isDiskFull(e)) stoppedBy ??= `disk full while copying ${a.source} to ${a.target}: the job stopped`;
+  };
   // A directory on a path that no longer resolves to itself was swapped (for a symlink, say)
   // since the plan resolved it: nothing is done through it.
   const moved = await ops.movedDirs([...new Set(batch.flatMap((a) => [parentOf(a.source), parentOf(a.target)]))]);
   for (const a of batch) {
+    if (stoppedBy !== undefined) break;
     try {
       const swapped = [parentOf(a.source), parentOf(a.target)].find((d) => moved.has(d));
       if (swapped !== undefined) {
@@ -184,9 +214,6 @@ async function runBatch(c: BatchContext, batch: JournalAction[], outcomes: Map<J
       return;
     }
     fail(a, tmp);
-    if ((tmp as { code?: string }).code === 'ENOSPC' && stoppedBy === undefined) {
-      stoppedBy = `disk full while copying ${a.source} to ${a.target}: the job stopped`;
-    }
   });
   if (staged.length > 0) fault?.('after-stage');
   // Data first, then names: a final name only ever points at durable, verified bytes.

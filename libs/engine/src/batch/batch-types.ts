@@ -127,6 +127,8 @@ export interface FileOps {
   removeTemps(target: string, tmpTag: string): MaybePromise<void>;
   /** Free bytes where `path` would be written. */
   freeBytes(path: string): MaybePromise<number>;
+  /** Free inodes where `path` would be written; undefined where the file system sets no limit (or has no inodes). */
+  freeInodes?(path: string): MaybePromise<number | undefined>;
   /**
    * Whether relocating `source` to `target` needs a copy (another device, or an object store);
    * when absent, the engine compares the devices of the source and the target's nearest directory.
