@@ -254,11 +254,13 @@ async function runBatch(c: BatchContext, batch: JournalAction[], outcomes: Map<J
       fault?.('after-unlink');
       outcomes.set(a, await done(ops, a.target));
     } catch (e) {
-      outcomes.set(a, {
-        ...(await done(ops, a.target)),
-        state: 'failed',
-        reason: `copied, but the source was not removed: ${errnoOf(e)}`,
-      });
+      const dropped = match === 'version' && (e as { code?: string }).code === 'E_CHANGED' ? await dropOurCopy(ops, a) : false;
+      outcomes.set(
+        a,
+        dropped
+          ? { state: 'failed', reason: `${errnoOf(e)}; ${COPY_DROPPED}` }
+          : { ...(await done(ops, a.target)), state: 'failed', reason: `copied, but the source was not removed: ${errnoOf(e)}` },
+      );
     }
   }
   await ops.flushDirs([...new Set([...removeSource.map((r) => r.a), ...replaced].map((a) => parentOf(a.source)))]);
@@ -310,6 +312,24 @@ function identity(s: FileStat): FileIdentity {
 }
 
 const CHANGED = 'E_CHANGED: the source changed since it was planned; nothing done';
+const COPY_DROPPED = 'the move failed: its copy was removed again, the source (with its new bytes) kept';
+
+/**
+ * A move whose source changed after its copy was placed fails whole: the copy at the target
+ * (this job's, by its journaled identity) is removed again, so that no older version of the file
+ * stays at the target beside the newer one at the source. True when it was removed; false when
+ * the target is not (or no longer) that copy, which then stays.
+ */
+async function dropOurCopy(ops: FileOps, a: JournalAction): Promise<boolean> {
+  if (a.targetId === undefined) return false;
+  try {
+    await ops.unlinkIf(a.target, a.targetId, 'version');
+    return true;
+  } catch {
+    return false;
+  }
+}
+
 const SYMLINK = 'the target is a symbolic link: filer never writes through or replaces a link';
 
 /** The source as planned: what the journal recorded, or (format-less callers) what is there now. */
@@ -343,7 +363,10 @@ async function decide(job: JobRecord, a: JournalAction, ops: FileOps, tmpTag: st
     // The crash fell between link and unlink; the name to drop is still the planned inode.
     return a.sourceId === undefined || sameInode(s, a.sourceId) ? { unlinkSource: 'inode', expect: identity(s) } : failed(CHANGED);
   }
-  if (!sourceAsPlanned) return failed(CHANGED);
+  if (!sourceAsPlanned)
+    return ours && (await dropOurCopy(ops, a))
+      ? failed(`E_CHANGED: the source changed since it was copied; ${COPY_DROPPED}`)
+      : failed(CHANGED);
   // A copy linked into place before the source was removed: journaled as ours, or (a crash
   // before that journal write) the same bytes.
   if (ours || (!t.symlink && (await ops.sameContent(a.source, a.target)))) return { unlinkSource: 'version', expect: planned(a, s) };
