@@ -11,6 +11,7 @@ import type { ManifestFlags } from './commands/manifest-command.js';
 import type { RemoteKind, RemoteOptions } from './remote/remote-command.js';
 
 interface Globals {
+  logFormat?: 'text' | 'json';
   progress?: boolean;
   quiet?: boolean;
   server?: string;
@@ -54,12 +55,22 @@ export function buildProgram(ctx: CliContext, setExit: (code: number) => void): 
     .option('-q, --quiet', 'do not print per-path errors (the exit code still tells)')
     .option('--server <url>', 'run the job on a Filer API instead of in this process (or FILER_SERVER)')
     .option('--token <token>', 'bearer token for --server (or FILER_TOKEN)')
+    .addOption(
+      new Option('--log-format <format>', 'stderr as text lines, or JSON lines for log collectors (or FILER_LOG_FORMAT)').choices([
+        'text',
+        'json',
+      ]),
+    )
     .showSuggestionAfterError(true)
     .exitOverride()
     .configureOutput({
       writeOut: (s) => ctx.stdout(s),
       writeErr: (s) => ctx.stderr(s),
       outputError: (s, write) => write(`filer: ${s.replace(/^error: /, '')}`),
+    })
+    .hook('preAction', async () => {
+      const format = (program.opts() as Globals).logFormat ?? readCliConfig().logFormat;
+      if (format === 'json') await (await import('./json-log.js')).useJsonLog(ctx);
     });
 
   const find = addFilterFlags(

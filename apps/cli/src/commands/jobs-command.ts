@@ -51,7 +51,9 @@ export async function runJobs(
           ctx.stdout(JSON.stringify({ job }) + '\n' + actions.map((a) => JSON.stringify(a) + '\n').join(''));
         } else {
           ctx.stdout(
-            line(job) + actions.map((a) => `${a.state.padEnd(8)} ${a.source} → ${a.target}${a.reason ? `  (${a.reason})` : ''}\n`).join(''),
+            line(job) +
+              (job.pathErrors ?? []).map((e) => `${'omitted'.padEnd(8)} ${e.path}  (${e.message} [${e.code}])\n`).join('') +
+              actions.map((a) => `${a.state.padEnd(8)} ${a.source} → ${a.target}${a.reason ? `  (${a.reason})` : ''}\n`).join(''),
           );
         }
         return ExitCode.Ok;

@@ -4,7 +4,7 @@ import { comparePaths, isInside, parseOnConflict, type MoveRequest, type OnConfl
 import { sourceIdOf, transferTarget } from '@filer/storage/batch';
 import { checkLocalRoots, danglingLinkOn, isS3Uri, linkedFile, parseS3Uri, RealPaths } from '@filer/storage';
 import { filterInputFromFlags } from '../filter-flags.js';
-import { formatPathError, type CliContext } from '../cli-context.js';
+import { reportPathFailure, type CliContext } from '../cli-context.js';
 import type { CliConfig } from '../config.js';
 import { runBatch } from './batch-runner.js';
 import { collectFiles } from './collect-files.js';
@@ -101,12 +101,19 @@ export async function runTransfer(req: TransferRequest, ctx: CliContext, opts: {
   const session = s3 ? await s3.openS3Session(req.roots, req.dest) : undefined;
   try {
     const requests: MoveRequest[] = [];
-    let errors = 0;
+    // Paths found but not planned, kept with the job's record. Reported as they come; with JSON
+    // logs once the job exists (runBatch), so that each line names it.
+    const pathErrors: PathError[] = [];
+    const holdFailures = ctx.log !== undefined;
+    const leaveOut = (e: PathError): void => {
+      pathErrors.push(e);
+      if (!opts.quiet && !holdFailures) reportPathFailure(ctx, e);
+    };
     for (const root of req.roots) {
-      const { entries, errors: failed } = session
-        ? await session.collect(root, req.spec, ctx, opts)
-        : await collectFiles([root], req.spec, ctx, { ...opts, identity: true });
-      errors += failed;
+      const { entries, failures } = session
+        ? await session.collect(root, req.spec, ctx, { ...opts, holdFailures })
+        : await collectFiles([root], req.spec, ctx, { ...opts, identity: true, holdFailures });
+      pathErrors.push(...failures);
       entries.sort((a, b) => comparePaths(a.path, b.path));
       for (const e of entries) {
         let target: string;
@@ -115,16 +122,14 @@ export async function runTransfer(req: TransferRequest, ctx: CliContext, opts: {
         } catch (err) {
           // An unsafe key fails its own file; the rest of the job goes on.
           if (!(err instanceof FilerError) || err.code !== 'E_UNSAFE_KEY') throw err;
-          errors++;
-          if (!opts.quiet) ctx.stderr(formatPathError({ path: e.path, code: err.code, message: err.message }));
+          leaveOut({ path: e.path, code: err.code, message: err.message });
           continue;
         }
         let source = e.path;
         if (req.spec.follow && session === undefined) {
           const failure = followedSource(req.kind, e.path);
           if (typeof failure !== 'string') {
-            errors++;
-            if (!opts.quiet) ctx.stderr(formatPathError(failure.error));
+            leaveOut(failure.error);
             continue;
           }
           source = failure;
@@ -142,8 +147,10 @@ export async function runTransfer(req: TransferRequest, ctx: CliContext, opts: {
       format: req.format,
       config: opts.config,
       io: session?.io,
+      pathErrors,
+      reportPathErrors: holdFailures && !opts.quiet,
     });
-    return code === ExitCode.Ok && errors > 0 ? ExitCode.PartialFailure : code;
+    return code === ExitCode.Ok && pathErrors.length > 0 ? ExitCode.PartialFailure : code;
   } finally {
     session?.close();
   }

@@ -1,4 +1,4 @@
-import type { MaybePromise } from '@filer/core';
+import type { MaybePromise, PathError } from '@filer/core';
 import type { FileIdentity, FileStat } from './file-identity.js';
 import type { OnConflict } from './plan-moves.js';
 
@@ -49,6 +49,12 @@ export interface JobRecord {
   reason?: string;
   /** Directories the job created, so undo can remove them again when empty. */
   createdDirs: string[];
+  /**
+   * Paths found while planning that could not be planned — a directory or file the walk was
+   * denied (EACCES), an unsafe key, a symlink move --follow leaves: never acted on, kept with
+   * the job so that its record names every path it left out. Absent when there were none.
+   */
+  pathErrors?: PathError[];
   counts: Record<ActionState, number>;
 }
 
@@ -62,7 +68,12 @@ export interface StageItem {
 
 /** The write-ahead journal: the plan is durable before the first file is touched. */
 export interface Journal {
-  create(kind: BatchKind, actions: Omit<JournalAction, 'seq' | 'state'>[], options: JobRecord['options']): JobRecord;
+  create(
+    kind: BatchKind,
+    actions: Omit<JournalAction, 'seq' | 'state'>[],
+    options: JobRecord['options'],
+    pathErrors?: readonly PathError[],
+  ): JobRecord;
   get(id: string): JobRecord | undefined;
   list(limit: number): JobRecord[];
   actions(id: string): JournalAction[];
