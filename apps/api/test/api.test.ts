@@ -84,6 +84,8 @@ describe('filer api (built process, real Redis)', () => {
       'src/link-out': symlink('/etc'),
       'src/link-up': symlink('..'),
       'link-root-parent': symlink('..'),
+      // Inside the allowed root, leading into the batch root: as a copy's dest, inside its own root.
+      'link-to-batch': symlink('batch'),
       'batch/one.txt': 'one',
       'batch/two.txt': 'two',
     };
@@ -190,6 +192,17 @@ describe('filer api (built process, real Redis)', () => {
         ['E_PATH_NOT_ALLOWED'],
       ],
       ['a file, not a directory', find([`${root}/src/a.txt`]), ['E_ROOT_NOT_DIRECTORY']],
+      // Compared as resolved paths: a dest that is, or passes through, a symlink into the root is inside it.
+      [
+        'copy dest a symlink to its own root',
+        { kind: 'copy', roots: [`${root}/batch`], options: { dest: `${root}/link-to-batch` } },
+        ['E_INVALID_ARGUMENT'],
+      ],
+      [
+        'move dest below a symlink to its own root',
+        { kind: 'move', roots: [`${root}/batch`], options: { dest: `${root}/link-to-batch/new/deeper` } },
+        ['E_INVALID_ARGUMENT'],
+      ],
     ];
     expect(cases.length).toBeGreaterThanOrEqual(20);
     const before = await queuedSomething();

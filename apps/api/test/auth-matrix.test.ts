@@ -124,6 +124,7 @@ describe('auth and dashboard matrix (built process, real Redis)', () => {
     { method: 'POST', url: `/v1/jobs/${UNKNOWN_JOB}/apply`, route: 'POST /v1/jobs/{id}/apply', needs: 'write', allowed: 404 },
     { method: 'POST', url: `/v1/jobs/${UNKNOWN_JOB}/cancel`, route: 'POST /v1/jobs/{id}/cancel', needs: 'write', allowed: 404 },
     { method: 'POST', url: `/v1/jobs/${UNKNOWN_JOB}/undo`, route: 'POST /v1/jobs/{id}/undo', needs: 'write', allowed: 404 },
+    { method: 'POST', url: `/v1/jobs/${UNKNOWN_JOB}/resume`, route: 'POST /v1/jobs/{id}/resume', needs: 'write', allowed: 404 },
     { method: 'GET', url: '/admin/queues', route: 'GET /admin/queues', needs: 'admin', allowed: 200 },
     { method: 'GET', url: '/admin/queues/api/queues', route: 'GET /admin/queues/api/queues', needs: 'admin', allowed: 200 },
     {

@@ -290,6 +290,38 @@ describe('a source that changes between the plan and the act', () => {
   });
 });
 
+describe('links', () => {
+  it('copy -L copies what a source link leads to; the identity checked is that file’s', async () => {
+    const { dir, env } = caseDir();
+    write(path.join(dir, 'src/real.txt'), 'real');
+    write(path.join(dir, 'elsewhere/linked.txt'), 'linked content');
+    fs.symlinkSync(path.join(dir, 'elsewhere/linked.txt'), path.join(dir, 'src/link.txt'));
+    const r = await filer(['copy', '-L', path.join(dir, 'src'), '--dest', path.join(dir, 'dest'), '--apply'], env);
+    expect(r.code, r.stderr).toBe(0);
+    expect(snapshot(path.join(dir, 'dest'))).toEqual({
+      'link.txt': `linked content #${fs.statSync(path.join(dir, 'dest/link.txt')).ino}`,
+      'real.txt': `real #${fs.statSync(path.join(dir, 'dest/real.txt')).ino}`,
+    });
+    expect(fs.lstatSync(path.join(dir, 'dest/link.txt')).isFile()).toBe(true);
+  });
+});
+
+describe('long names', () => {
+  it('a file whose name is near NAME_MAX is copied and moved across devices (its temporary name is a digest)', async () => {
+    const { dir, env } = caseDir();
+    const name = `${'n'.repeat(250)}.txt`;
+    write(path.join(dir, 'src', name), 'long');
+    const dest = path.join(mountTmpfs(), 'dest');
+    const copy = await filer(['copy', path.join(dir, 'src'), '--dest', path.join(dir, 'copy'), '--apply'], env);
+    expect(copy.code, copy.stderr).toBe(0);
+    const move = await filer(['move', path.join(dir, 'src'), '--dest', dest, '--apply'], env);
+    expect(move.code, move.stderr).toBe(0);
+    expect(fs.readFileSync(path.join(dir, 'copy', name), 'utf8')).toBe('long');
+    expect(fs.readdirSync(dest)).toEqual([name]);
+    expect(fs.readdirSync(path.join(dir, 'src'))).toEqual([]);
+  });
+});
+
 describe('undo leaves a changed target alone', () => {
   it('undo of a move reports a destination file edited since the move as a conflict and leaves it in place', async () => {
     const { dir, env } = caseDir();

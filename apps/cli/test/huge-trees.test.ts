@@ -1,5 +1,5 @@
 import { spawnSync } from 'node:child_process';
-import { existsSync, mkdirSync, mkdtempSync, readFileSync } from 'node:fs';
+import { existsSync, mkdirSync, mkdtempSync, readFileSync, readdirSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
@@ -171,6 +171,35 @@ describe.each([
     );
     expect(groups.flatMap((g) => g.paths).sort()).toEqual(expected.filter((p) => p.endsWith('/f.txt') || /\/f\d{3}000$/.test(p)));
     figures.push(`dupes (${mode}): ${Math.round(r.rssKb / 1024)} MB`);
+    expect(r.rssKb).toBeLessThan(RSS_LIMIT_KB);
+  });
+
+  it('copy of the deep chain copies what it reaches and can name, reports the rest, exit 1, bounded memory', async () => {
+    const deep = join(
+      root,
+      readdirSync(root).find((n) => n.startsWith('p'))!,
+    );
+    const dest = join(tmp, `copy-${mode.replace(/\W+/g, '-')}`);
+    // Targets are longer than their sources by the difference of the two prefixes: those past
+    // PATH_MAX cannot be created; `skip` leaves them out of the plan and copies the rest.
+    const r = await filer(['copy', deep, '--dest', dest, '--hidden', '--no-ignore', '--on-conflict', 'skip', '--apply'], env);
+    expect(r.signal).toBeNull();
+    expect(r.code, r.stderr).toBe(1);
+    const lines = r.stderr.split('\n').filter((l) => l !== '' && !l.startsWith(`filer: job `));
+    // The walk's: the directory too long to enter.
+    expect(nameTooLong(lines.filter((l) => l.endsWith('[ENAMETOOLONG]')).join('\n'))).toEqual(tooLong(deep));
+    // The apply's: a target that fits, but whose hidden temporary name beside it does not.
+    const failed = lines.filter((l) => !l.endsWith('[ENAMETOOLONG]'));
+    for (const l of failed) expect(l).toMatch(/^filer: .+ → .+: ENAMETOOLONG: /);
+    const copied = reachable(dest).map((p) => p.slice(dest.length));
+    const nameable = reachable(deep)
+      .map((p) => p.slice(deep.length))
+      .filter((rel) => Buffer.byteLength(dest + rel) <= PATH_MAX - 1);
+    expect(copied.length + failed.length).toBe(nameable.length);
+    expect(copied).toEqual(nameable.slice(0, copied.length));
+    expect(copied.length).toBeGreaterThan(300);
+    expect(r.stderr).toContain(`${copied.length} done, 0 undone, ${failed.length} failed`);
+    figures.push(`copy of the chain (${mode}): ${Math.round(r.rssKb / 1024)} MB`);
     expect(r.rssKb).toBeLessThan(RSS_LIMIT_KB);
   });
 

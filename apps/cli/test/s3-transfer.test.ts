@@ -46,7 +46,8 @@ function contentListing(root: string): Record<string, string> {
 beforeAll(async () => {
   server = await startS3Server({ buckets: ['filer-xfer'] });
   work = fs.mkdtempSync(path.join(os.tmpdir(), 'filer-s3xfer-'));
-  env = { ...server.env(), FILER_STATE: path.join(work, 'state.db') };
+  // The CLI's state (jobs, hash cache) in this test's own directory, never the user's.
+  env = { ...server.env(), XDG_CACHE_HOME: path.join(work, 'cache') };
 });
 
 afterAll(async () => {

@@ -125,16 +125,14 @@ export async function runTransfer(req: TransferRequest, ctx: CliContext, opts: {
           leaveOut({ path: e.path, code: err.code, message: err.message });
           continue;
         }
-        let source = e.path;
-        if (req.spec.follow && session === undefined) {
-          const failure = followedSource(req.kind, e.path);
-          if (typeof failure !== 'string') {
-            leaveOut(failure.error);
+        if (req.kind === 'move' && req.spec.follow && session === undefined) {
+          const linked = symlinkedFile(e.path);
+          if (linked !== undefined) {
+            leaveOut(linked);
             continue;
           }
-          source = failure;
         }
-        requests.push({ source, target, size: e.size ?? 0, within: req.dest, ...sourceIdOf(e) });
+        requests.push({ source: e.path, target, size: e.size ?? 0, within: req.dest, ...sourceIdOf(e) });
       }
     }
     const code = await runBatch(ctx, requests, {
@@ -157,26 +155,23 @@ export async function runTransfer(req: TransferRequest, ctx: CliContext, opts: {
 }
 
 /**
- * Under --follow the walk stat'ed a symlinked file through its link: a copy journals the file the
- * link leads to as its source (the one whose identity was recorded, and whose bytes are copied).
- * A move does not take it: removing the file a link leads to (maybe outside the root) and leaving
- * the link dangling is never what "move this tree" meant.
+ * Under --follow a walk lists a symlinked file as the file it leads to. A copy copies that file
+ * (the apply follows the link); a move does not take it: removing the file a link leads to (maybe
+ * outside the root) and leaving the link dangling is never what "move this tree" meant. Returns
+ * the failure to report for such a link, or undefined for any other file.
  */
-function followedSource(kind: 'copy' | 'move', file: string): string | { error: PathError } {
+function symlinkedFile(file: string): PathError | undefined {
   let linked: string | undefined;
   try {
     linked = linkedFile(file);
   } catch (e) {
     const err = e as NodeJS.ErrnoException;
-    return { error: { path: file, code: err.code ?? 'EIO', message: err.message } };
+    return { path: file, code: err.code ?? 'EIO', message: err.message };
   }
-  if (linked === undefined) return file;
-  if (kind === 'copy') return linked;
+  if (linked === undefined) return undefined;
   return {
-    error: {
-      path: file,
-      code: 'E_SYMLINK',
-      message: `a symbolic link to ${linked}: move --follow moves files, not what links lead to; the link is left in place`,
-    },
+    path: file,
+    code: 'E_SYMLINK',
+    message: `a symbolic link to ${linked}: move --follow moves files, not what links lead to; the link is left in place`,
   };
 }

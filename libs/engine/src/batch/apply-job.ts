@@ -337,7 +337,9 @@ const planned = (a: JournalAction, s: FileStat): FileIdentity => a.sourceId ?? i
 
 async function decide(job: JobRecord, a: JournalAction, ops: FileOps, tmpTag: string): Promise<Step> {
   await ops.removeTemps(a.target, tmpTag);
-  const s = await ops.stat(a.source);
+  const named = await ops.stat(a.source);
+  // A copy copies what a source link leads to (a walk with -L listed it as that file).
+  const s = job.kind === 'copy' && named?.symlink ? await ops.stat(a.source, true) : named;
   const t = await ops.stat(a.target);
   const sourceAsPlanned = s !== undefined && (a.sourceId === undefined || sameVersion(s, a.sourceId));
   const ours = t !== undefined && a.targetId !== undefined && sameVersion(t, a.targetId);

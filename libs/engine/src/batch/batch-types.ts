@@ -90,8 +90,11 @@ export interface Journal {
  * file systems answer synchronously; object stores (S3) with promises, so the engine awaits each.
  */
 export interface FileOps {
-  /** lstat-like (a symlink is not followed): undefined when absent. */
-  stat(path: string): MaybePromise<FileStat | undefined>;
+  /**
+   * lstat-like (a symlink is not followed) unless `follow`: undefined when absent. Only a copy's
+   * source is ever followed (`copy -L` copies what a link leads to); targets never are.
+   */
+  stat(path: string, follow?: boolean): MaybePromise<FileStat | undefined>;
   /**
    * Of the given directories, those that no longer resolve to themselves: a component was
    * replaced by a symlink (or removed) since the plan resolved it. Missing trailing components

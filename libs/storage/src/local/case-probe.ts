@@ -22,9 +22,13 @@ export function isCaseInsensitiveAt(target: string): boolean {
     }
     const probe = names.find((n) => swapCase(n) !== n);
     if (probe !== undefined) {
-      const a = fs.lstatSync(path.join(dir, probe), { throwIfNoEntry: false });
-      const b = fs.lstatSync(path.join(dir, swapCase(probe)), { throwIfNoEntry: false });
-      return a !== undefined && b !== undefined && a.ino === b.ino && a.dev === b.dev;
+      try {
+        const a = fs.lstatSync(path.join(dir, probe), { throwIfNoEntry: false });
+        const b = fs.lstatSync(path.join(dir, swapCase(probe)), { throwIfNoEntry: false });
+        return a !== undefined && b !== undefined && a.ino === b.ino && a.dev === b.dev;
+      } catch {
+        return false; // a name that cannot be looked up (ENAMETOOLONG, EACCES) tells nothing
+      }
     }
     const parent = path.dirname(dir);
     if (parent === dir) return false;

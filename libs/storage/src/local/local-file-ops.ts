@@ -69,6 +69,21 @@ class VerifyError extends Error {
   readonly code = 'E_VERIFY';
 }
 
+/** Longest name a directory entry may have (Linux NAME_MAX). */
+const NAME_MAX = 255;
+
+/**
+ * A hidden name beside the target, unique to the job and to the target: resume finds and removes
+ * it. `.NAME.TAG.tmp` where that fits in a name; for a long NAME a digest of it stands in its
+ * place, so a file whose own name is near NAME_MAX can still be staged.
+ */
+export function stagingPath(target: string, tmpTag: string): string {
+  const base = path.basename(target);
+  let name = `.${base}.${tmpTag}.tmp`;
+  if (Buffer.byteLength(name) > NAME_MAX) name = `.${createHash('sha256').update(base).digest('hex').slice(0, 32)}.${tmpTag}.tmp`;
+  return path.join(path.dirname(target), name);
+}
+
 /**
  * O_PATH (Linux, the same value on x86-64 and arm64; node:fs does not name it): opens a name
  * without reading it, so a file may be identified by fstat on the open descriptor even where it
@@ -122,8 +137,10 @@ export class LocalFileOps implements FileOps {
     private readonly fault?: FaultHook,
   ) {}
 
-  stat(p: string): FileStat | undefined {
-    return lstatId(p);
+  stat(p: string, follow = false): FileStat | undefined {
+    if (!follow) return lstatId(p);
+    const st = fs.statSync(p, { bigint: true, throwIfNoEntry: false });
+    return st && identityOfStat(st);
   }
 
   movedDirs(dirs: readonly string[]): Set<string> {
@@ -187,7 +204,9 @@ export class LocalFileOps implements FileOps {
   private async stageOne({ source, target, expect }: StageItem, tmpTag: string, durable: boolean): Promise<string> {
     const tmp = this.tempPath(target, tmpTag);
     try {
-      const src = await fsp.lstat(source, { bigint: true });
+      // What a source link leads to is copied (copy -L); the link is checked like any file.
+      const named = await fsp.lstat(source, { bigint: true });
+      const src = named.isSymbolicLink() ? await fsp.stat(source, { bigint: true }) : named;
       // The source is checked before and after its copy: a write meanwhile would leave a torn copy.
       if (expect !== undefined && !sameVersion(identityOfStat(src), expect)) throw changedError(source, expect, identityOfStat(src));
       if (!src.isFile()) throw new FilerError('E_NOT_FILE', `${source} is not a regular file`, { path: source });
@@ -196,7 +215,7 @@ export class LocalFileOps implements FileOps {
       // Natively, a large file's writeback starts chunk by chunk while it is copied.
       if (this.native) await this.native.copyStaged(source, tmp, early);
       else await fsp.copyFile(source, tmp, fs.constants.COPYFILE_EXCL);
-      const after = identityOfStat(await fsp.lstat(source, { bigint: true }));
+      const after = identityOfStat(await (named.isSymbolicLink() ? fsp.stat : fsp.lstat)(source, { bigint: true }));
       if (!sameVersion(after, identityOfStat(src))) throw changedError(source, identityOfStat(src), after, 'changed while it was copied');
       const mtime = new Date(Number(src.mtimeMs));
       await fsp.utimes(tmp, new Date(Number(src.atimeMs)), mtime);
@@ -361,8 +380,7 @@ export class LocalFileOps implements FileOps {
     }
   }
 
-  /** A hidden name beside the target, unique to the job: resume finds and removes it. */
   private tempPath(target: string, tmpTag: string): string {
-    return path.join(path.dirname(target), `.${path.basename(target)}.${tmpTag}.tmp`);
+    return stagingPath(target, tmpTag);
   }
 }

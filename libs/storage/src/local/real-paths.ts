@@ -50,7 +50,12 @@ export class RealPaths {
       const realParent = this.dir(parent);
       // A dangling symlink on the way: mkdir would not create below it, but where it leads is
       // where the path points, so that is what a check against a root must see (40: SYMLOOP_MAX).
-      const link = fs.lstatSync(abs, { throwIfNoEntry: false });
+      let link: fs.Stats | undefined;
+      try {
+        link = fs.lstatSync(abs, { throwIfNoEntry: false });
+      } catch {
+        link = undefined; // ENAMETOOLONG and the like: kept as written, as above
+      }
       if (link?.isSymbolicLink() && links < 40) return this.resolveDir(path.resolve(realParent, fs.readlinkSync(abs)), links + 1);
       return path.join(realParent, path.basename(abs));
     }
@@ -75,11 +80,7 @@ export function danglingLinkOn(p: string): { link: string; target: string } | un
   return undefined;
 }
 
-/**
- * What `p` names when it is a symbolic link: the real path of the file it leads to (undefined when
- * `p` is not a link). `copy --follow` journals that file as the source, so that the job checks and
- * reads the file it planned (the walk stat'ed through the link) rather than the link itself.
- */
+/** What `p` names when it is a symbolic link: the real path of the file it leads to (undefined when `p` is not a link). */
 export function linkedFile(p: string): string | undefined {
   return fs.lstatSync(p).isSymbolicLink() ? fs.realpathSync.native(p) : undefined;
 }

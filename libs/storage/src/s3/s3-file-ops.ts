@@ -3,7 +3,7 @@ import * as path from 'node:path';
 import { createHash } from 'node:crypto';
 import type { Readable } from 'node:stream';
 import { mtimeNsOf, OBJECT_DEV, sameVersion, type FileIdentity, type FileOps, type FileStat, type StageItem } from '@filer/engine';
-import { changedError, LocalFileOps } from '../local/local-file-ops.js';
+import { changedError, LocalFileOps, stagingPath } from '../local/local-file-ops.js';
 import { S3OpError } from './s3-errors.js';
 import type { S3Objects } from './s3-objects.js';
 import { isS3Uri, parseS3Uri } from './s3-uri.js';
@@ -63,8 +63,8 @@ export class S3FileOps implements FileOps {
     return false;
   }
 
-  async stat(p: string): Promise<FileStat | undefined> {
-    if (!isS3Uri(p)) return this.local.stat(p);
+  async stat(p: string, follow = false): Promise<FileStat | undefined> {
+    if (!isS3Uri(p)) return this.local.stat(p, follow);
     const mine = this.written.get(p);
     if (mine !== undefined) {
       this.written.delete(p);
@@ -158,7 +158,8 @@ export class S3FileOps implements FileOps {
 
   private checkLocal(file: string, expect: FileIdentity | undefined, what?: string): void {
     if (expect === undefined) return;
-    const now = this.local.stat(file);
+    const named = this.local.stat(file);
+    const now = named?.symlink ? this.local.stat(file, true) : named;
     if (now === undefined || !sameVersion(now, expect)) throw changedError(file, expect, now, what);
   }
 
@@ -244,6 +245,6 @@ export class S3FileOps implements FileOps {
 
   /** The same hidden name beside the target as LocalFileOps uses, so resume finds either. */
   private tempPath(target: string, tmpTag: string): string {
-    return path.join(path.dirname(target), `.${path.basename(target)}.${tmpTag}.tmp`);
+    return stagingPath(target, tmpTag);
   }
 }
