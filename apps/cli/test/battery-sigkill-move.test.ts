@@ -11,12 +11,13 @@ import {
   showJob,
   sleep,
   spawnFiler,
+  TmpfsMounts,
   treeManifest,
   writeSeededTree,
 } from '@filer/testing';
 
 /**
- * Battery item 1, SIGKILL mid-move on one device: 10,000 files of 0 B–1 MiB in 50 directories,
+ * Battery item 1, SIGKILL mid-move on one device (a tmpfs): 10,000 files of 0 B–1 MiB in 50 directories,
  * `filer move SRC --dest DST --apply` killed with SIGKILL at 10 seeded random moments, each run
  * after the first being `filer jobs resume ID`; then a last resume. After every kill nothing is
  * lost or doubled (on one device a move is a hard link and an unlink: every name still holds the
@@ -37,10 +38,21 @@ const MiB = 1 << 20;
 const SEED = 20_261_207;
 
 let base: string;
+let device: string;
+const mounts = new TmpfsMounts();
 beforeAll(() => {
   base = fs.mkdtempSync(path.join(os.tmpdir(), 'filer-battery-01-'));
+  // Source and destination on one tmpfs: the same device, without writing 750 MB to a disk other
+  // tests share (batch-faults.test.ts kills a move on the disk itself).
+  device = mounts.mount(base, 'size=1g');
 });
-afterAll(() => fs.rmSync(base, { recursive: true, force: true }));
+afterAll(() => {
+  try {
+    mounts.unmountAll();
+  } finally {
+    fs.rmSync(base, { recursive: true, force: true });
+  }
+});
 
 describe('battery 1: SIGKILL at 10 random moments of a 10,000-file move on one device', () => {
   it(
@@ -48,8 +60,8 @@ describe('battery 1: SIGKILL at 10 random moments of a 10,000-file move on one d
     { timeout: 300_000 },
     async () => {
       const t0 = Date.now();
-      const src = path.join(base, 'src');
-      const dest = path.join(base, 'out/dest');
+      const src = path.join(device, 'src');
+      const dest = path.join(device, 'out/dest');
       const env = { XDG_CACHE_HOME: path.join(base, 'cache') };
       const before = writeSeededTree(src, { files: FILES, dirs: DIRS, maxSize: MiB, seed: SEED });
       const bytes = [...before.values()].reduce((n, e) => n + e.size, 0);
@@ -159,7 +171,7 @@ describe('battery 1: SIGKILL at 10 random moments of a 10,000-file move on one d
       expect(after.files.size).toBe(FILES);
       expect(after.files).toEqual(before);
       expect(filesBelow(src)).toEqual([]);
-      expect(filesBelow(base).filter((rel) => FILER_TEMP_NAME.test(path.basename(rel)))).toEqual([]);
+      expect(filesBelow(device).filter((rel) => FILER_TEMP_NAME.test(path.basename(rel)))).toEqual([]);
       expect((await showJob(id!, { env })).job).toMatchObject({ state: 'completed', counts: { done: FILES, pending: 0, failed: 0 } });
       log.push(`total: ${Date.now() - t0} ms`);
       if (process.env.FILER_TEST_DEBUG) console.log(log.join('\n'));
