@@ -136,7 +136,9 @@ export function planMoves(requests: readonly MoveRequest[], view: TargetView, on
       reject(r, bad.kind, bad.detail);
       continue;
     }
-    if (r.within !== undefined && !isInside(r.target, r.within)) {
+    // Strictly below: a target that is `within` itself would replace the root, and its suffixed
+    // variant (`root (1)`) would be a sibling of it.
+    if (r.within !== undefined && (r.target === r.within || !isInside(r.target, r.within))) {
       reject(r, 'outside-root', `the target resolves outside ${r.within}`);
       continue;
     }
