@@ -334,6 +334,15 @@ async function decide(job: JobRecord, a: JournalAction, ops: FileOps, tmpTag: st
  * directories the job created are removed when empty. Running it again continues where it stopped.
  */
 export async function undoJob(job: JobRecord, journal: Journal, ops: FileOps, opts: { fault?: FaultHook } = {}): Promise<ApplyReport> {
+  // An apply cut short (or still running) has done things its journal does not show yet — a name
+  // linked but its source not yet removed, say: undo acts on done actions only, so it would leave
+  // those behind and mark the job undone, after which it could not be resumed either.
+  if (job.state === 'applying')
+    throw new FilerError(
+      'E_INVALID_ARGUMENT',
+      `job ${job.id} was cut short while it was applied (or is being applied now): resume it first (\`filer jobs resume ${job.id}\`), then undo it`,
+      { field: 'id', value: job.id },
+    );
   const actions = journal.actions(job.id);
   journal.setJobState(job.id, 'undoing', undefined);
   const tmpTag = `filer-${job.id}-undo`;
