@@ -133,6 +133,8 @@ async function runBatch(c: BatchContext, batch: JournalAction[], outcomes: Map<J
   const staged: { a: JournalAction; tmp: string }[] = [];
   const removeSource: Removal[] = [];
   const replaced: JournalAction[] = [];
+  // Copies placed for a move, journaled as this job's before any source goes (see after-commit).
+  const copiedForMove: Update[] = [];
   let stoppedBy: string | undefined;
   const fail = (a: JournalAction, e: unknown): void => void outcomes.set(a, { state: 'failed', reason: errnoOf(e) });
   // A directory on a path that no longer resolves to itself was swapped (for a symlink, say)
@@ -150,8 +152,16 @@ async function runBatch(c: BatchContext, batch: JournalAction[], outcomes: Map<J
       }
       const step = await decide(job, a, ops, tmpTag);
       if ('outcome' in step) outcomes.set(a, step.outcome);
-      else if ('unlinkSource' in step) removeSource.push({ a, match: step.unlinkSource, expect: step.expect });
-      else {
+      else if ('unlinkSource' in step) {
+        removeSource.push({ a, match: step.unlinkSource, expect: step.expect });
+        // A copy an earlier run placed but did not journal, known by its bytes: journaled as ours
+        // before its source goes, or a crash after the unlink leaves a target no run can claim.
+        if (step.unlinkSource === 'version' && a.targetId === undefined) {
+          const placed = await done(ops, a.target);
+          copiedForMove.push({ seq: a.seq, state: 'pending', targetId: placed.targetId });
+          a.targetId = placed.targetId;
+        }
+      } else {
         // Journal the directories before making them, so undo can always find them.
         const missing = await ops.missingParents(a.target);
         if (missing.length > 0) journal.addCreatedDirs(job.id, missing);
@@ -192,7 +202,6 @@ async function runBatch(c: BatchContext, batch: JournalAction[], outcomes: Map<J
   // Data first, then names: a final name only ever points at durable, verified bytes.
   if (durable) await ops.flushFiles(staged.map((s) => s.tmp));
   if (staged.length > 0) fault?.('after-fsync');
-  const copiedForMove: Update[] = [];
   for (const { a, tmp } of staged) {
     try {
       await ops.commit(tmp, a.source, a.target, { overwrite: a.overwrite, verify: job.options.verify });
