@@ -157,6 +157,8 @@ async function runBatch(c: BatchContext, batch: JournalAction[], outcomes: Map<J
   const staged: { a: JournalAction; tmp: string }[] = [];
   const removeSource: Removal[] = [];
   const replaced: JournalAction[] = [];
+  // Copies placed for a move, journaled as this job's before any source goes (see after-commit).
+  const copiedForMove: Update[] = [];
   let stoppedBy: string | undefined;
   // A full disk (space or inodes) stops the job after this batch, wherever it was met: making a
   // directory, copying, linking into place. The actions not attempted yet stay pending.
@@ -180,8 +182,16 @@ async function runBatch(c: BatchContext, batch: JournalAction[], outcomes: Map<J
       }
       const step = await decide(job, a, ops, tmpTag);
       if ('outcome' in step) outcomes.set(a, step.outcome);
-      else if ('unlinkSource' in step) removeSource.push({ a, match: step.unlinkSource, expect: step.expect });
-      else {
+      else if ('unlinkSource' in step) {
+        removeSource.push({ a, match: step.unlinkSource, expect: step.expect });
+        // A copy an earlier run placed but did not journal, known by its bytes: journaled as ours
+        // before its source goes, or a crash after the unlink leaves a target no run can claim.
+        if (step.unlinkSource === 'version' && a.targetId === undefined) {
+          const placed = await done(ops, a.target);
+          copiedForMove.push({ seq: a.seq, state: 'pending', targetId: placed.targetId });
+          a.targetId = placed.targetId;
+        }
+      } else {
         // Journal the directories before making them, so undo can always find them.
         const missing = await ops.missingParents(a.target);
         if (missing.length > 0) journal.addCreatedDirs(job.id, missing);
@@ -219,7 +229,6 @@ async function runBatch(c: BatchContext, batch: JournalAction[], outcomes: Map<J
   // Data first, then names: a final name only ever points at durable, verified bytes.
   if (durable) await ops.flushFiles(staged.map((s) => s.tmp));
   if (staged.length > 0) fault?.('after-fsync');
-  const copiedForMove: Update[] = [];
   for (const { a, tmp } of staged) {
     try {
       await ops.commit(tmp, a.source, a.target, { overwrite: a.overwrite, verify: job.options.verify });
@@ -384,6 +393,15 @@ async function decide(job: JobRecord, a: JournalAction, ops: FileOps, tmpTag: st
  * directories the job created are removed when empty. Running it again continues where it stopped.
  */
 export async function undoJob(job: JobRecord, journal: Journal, ops: FileOps, opts: { fault?: FaultHook } = {}): Promise<ApplyReport> {
+  // An apply cut short (or still running) has done things its journal does not show yet — a name
+  // linked but its source not yet removed, say: undo acts on done actions only, so it would leave
+  // those behind and mark the job undone, after which it could not be resumed either.
+  if (job.state === 'applying')
+    throw new FilerError(
+      'E_INVALID_ARGUMENT',
+      `job ${job.id} was cut short while it was applied (or is being applied now): resume it first (\`filer jobs resume ${job.id}\`), then undo it`,
+      { field: 'id', value: job.id },
+    );
   const actions = journal.actions(job.id);
   journal.setJobState(job.id, 'undoing', undefined);
   const tmpTag = `filer-${job.id}-undo`;

@@ -51,6 +51,15 @@ export function admitPath(p: string, allowed: readonly string[], field: string, 
       if (!isInsideRoots(path.resolve(p), allowed)) throw refuse(field, p, 'is not inside an allowed root');
       throw new FilerError('E_ROOT_NOT_FOUND', `${field} '${p}' does not exist`, { field, value: p, path: p });
     }
+    // A dangling symlink: mkdir would refuse it, but a job resolving the path follows it to where it
+    // points, which may be anywhere; where it points does not exist, so it is refused whatever it is.
+    // (lstat without the trailing slashes, which would make it follow the link.)
+    if (fs.lstatSync(p.replace(/(?<=.)\/+$/, ''), { throwIfNoEntry: false })?.isSymbolicLink())
+      throw refuse(
+        field,
+        p,
+        isInsideRoots(p, allowed) ? 'is a symbolic link to a path that does not exist' : 'is not inside an allowed root',
+      );
     const parent = admitPath(path.dirname(p), allowed, field, { mustExist: false });
     real = path.join(parent, path.basename(p));
   }
