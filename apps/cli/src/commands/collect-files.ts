@@ -5,8 +5,8 @@ import type { CliConfig } from '../config.js';
 
 /**
  * Walks roots and gathers every matching entry with its size and mtime (and identity when asked),
- * printing per-path errors as they come (and returning them: a batch job keeps them). For commands that must see the whole list before acting
- * (plans, manifests); `find` streams instead.
+ * printing per-path errors as they come and returning them (a batch job keeps them). For commands
+ * that must see the whole list before acting (plans, manifests); `find` streams instead.
  */
 export async function collectFiles(
   roots: readonly string[],
