@@ -92,7 +92,7 @@ describe('apply checks identities as it acts', () => {
     expect(read(path.join(src, 'a.txt'))).toBe('a'.repeat(4096) + 'more');
   });
 
-  it('move across devices: a source written to after its copy was placed is not removed, and that copy is removed again', async () => {
+  it('move across devices: a source written to after its copy was placed is not removed; both kept', async () => {
     const src = tree({ 'a.txt': 'a', 'b.txt': 'b' });
     const dest = path.join(mnt, 'dest-move');
     const { actions } = await apply('move', src, dest, {
@@ -103,9 +103,10 @@ describe('apply checks identities as it acts', () => {
       ['a.txt', 'failed'],
       ['b.txt', 'done'],
     ]);
-    expect(actions[0].reason).toMatch(/^E_CHANGED: .*a\.txt changed since it was copied: .*; the move failed: its copy was removed again/);
-    // No older version stays at the target beside the newer source (battery 8).
-    expect([read(path.join(src, 'a.txt')), read(path.join(dest, 'a.txt'))]).toEqual(['a+', undefined]);
+    expect(actions[0].reason).toMatch(/^copied, but the source was not removed: E_CHANGED: .*a\.txt changed since it was copied/);
+    // The copy stays journaled as the job's, for undo to name.
+    expect(actions[0].targetId).toMatchObject({ size: 1 });
+    expect([read(path.join(src, 'a.txt')), read(path.join(dest, 'a.txt'))]).toEqual(['a+', 'a']);
     expect([read(path.join(src, 'b.txt')), read(path.join(dest, 'b.txt'))]).toEqual([undefined, 'b']);
   });
 

@@ -106,6 +106,15 @@ export function reportApply(ctx: CliContext, report: ApplyReport, mode: 'apply' 
       code: codeOfReason(a.reason),
       message: a.reason ?? '',
     });
+  // A copy apply kept beside a changed source is not the undo's to delete: named, left in place.
+  for (const a of report.keptCopies ?? [])
+    reportPathFailure(ctx, {
+      jobId: report.job.id,
+      path: a.source,
+      target: a.target,
+      code: 'E_CHANGED',
+      message: 'undo: the copy at the target is kept (its source changed after it was copied); remove it if it is not wanted',
+    });
   const c = report.job.counts;
   ctx.stderr(
     `filer: job ${report.job.id} ${report.job.state}: ${c.done} done, ${c.undone} undone, ${c.failed} failed, ${c.skipped} skipped, ${c.pending} pending\n`,
@@ -114,7 +123,7 @@ export function reportApply(ctx: CliContext, report: ApplyReport, mode: 'apply' 
     ctx.stderr(`filer: ${report.stoppedBy}\n`);
     return ExitCode.Aborted;
   }
-  return failed.length > 0 ? ExitCode.PartialFailure : ExitCode.Ok;
+  return failed.length > 0 || (report.keptCopies?.length ?? 0) > 0 ? ExitCode.PartialFailure : ExitCode.Ok;
 }
 
 /**

@@ -11,6 +11,11 @@ export interface ApplyReport {
   actions: JournalAction[];
   /** Set when the job stopped early (disk full): nothing after it was attempted. */
   stoppedBy?: string;
+  /**
+   * Undo only: copies the job made that are still in place but were never moved into their
+   * source's stead (the source changed after it was copied: apply kept both). Undo leaves them.
+   */
+  keptCopies?: JournalAction[];
 }
 
 export interface ApplyOptions {
@@ -263,13 +268,9 @@ async function runBatch(c: BatchContext, batch: JournalAction[], outcomes: Map<J
       fault?.('after-unlink');
       outcomes.set(a, await done(ops, a.target));
     } catch (e) {
-      const dropped = match === 'version' && (e as { code?: string }).code === 'E_CHANGED' ? await dropOurCopy(ops, a) : false;
-      outcomes.set(
-        a,
-        dropped
-          ? { state: 'failed', reason: `${errnoOf(e)}; ${COPY_DROPPED}` }
-          : { ...(await done(ops, a.target)), state: 'failed', reason: `copied, but the source was not removed: ${errnoOf(e)}` },
-      );
+      // Both are kept: the copy holds the version planned (the only one left if the change was a
+      // truncation), the source whatever was written since. Neither is the job's to drop.
+      outcomes.set(a, { ...(await done(ops, a.target)), state: 'failed', reason: `copied, but the source was not removed: ${errnoOf(e)}` });
     }
   }
   await ops.flushDirs([...new Set([...removeSource.map((r) => r.a), ...replaced].map((a) => parentOf(a.source)))]);
@@ -321,24 +322,7 @@ function identity(s: FileStat): FileIdentity {
 }
 
 const CHANGED = 'E_CHANGED: the source changed since it was planned; nothing done';
-const COPY_DROPPED = 'the move failed: its copy was removed again, the source (with its new bytes) kept';
-
-/**
- * A move whose source changed after its copy was placed fails whole: the copy at the target
- * (this job's, by its journaled identity) is removed again, so that no older version of the file
- * stays at the target beside the newer one at the source. True when it was removed; false when
- * the target is not (or no longer) that copy, which then stays.
- */
-async function dropOurCopy(ops: FileOps, a: JournalAction): Promise<boolean> {
-  if (a.targetId === undefined) return false;
-  try {
-    await ops.unlinkIf(a.target, a.targetId, 'version');
-    return true;
-  } catch {
-    return false;
-  }
-}
-
+const COPIED_CHANGED = 'E_CHANGED: the source changed after it was copied; both kept (the copy is the version planned)';
 const SYMLINK = 'the target is a symbolic link: filer never writes through or replaces a link';
 
 /** The source as planned: what the journal recorded, or (format-less callers) what is there now. */
@@ -374,10 +358,8 @@ async function decide(job: JobRecord, a: JournalAction, ops: FileOps, tmpTag: st
     // The crash fell between link and unlink; the name to drop is still the planned inode.
     return a.sourceId === undefined || sameInode(s, a.sourceId) ? { unlinkSource: 'inode', expect: identity(s) } : failed(CHANGED);
   }
-  if (!sourceAsPlanned)
-    return ours && (await dropOurCopy(ops, a))
-      ? failed(`E_CHANGED: the source changed since it was copied; ${COPY_DROPPED}`)
-      : failed(CHANGED);
+  // Our copy stays journaled as ours (targetId), so an undo can name it.
+  if (!sourceAsPlanned) return ours ? { outcome: { state: 'failed', reason: COPIED_CHANGED, targetId: a.targetId } } : failed(CHANGED);
   // A copy linked into place before the source was removed: journaled as ours, or (a crash
   // before that journal write) the same bytes.
   if (ours || (!t.symlink && (await ops.sameContent(a.source, a.target)))) return { unlinkSource: 'version', expect: planned(a, s) };
@@ -418,10 +400,21 @@ export async function undoJob(job: JobRecord, journal: Journal, ops: FileOps, op
     }
   }
   journal.record(job.id, updates);
+  const keptCopies: JournalAction[] = [];
+  for (const a of actions) {
+    if (a.state !== 'failed' || a.targetId === undefined) continue;
+    const t = await ops.stat(a.target);
+    if (t !== undefined && sameVersion(t, a.targetId)) keptCopies.push(a);
+  }
   for (const dir of [...job.createdDirs].reverse()) await ops.removeEmptyDir(dir);
   const left = actions.some((a) => a.state === 'done');
-  journal.setJobState(job.id, left ? 'failed' : 'undone', left ? 'some files could not be put back (see each action)' : undefined);
-  return { job: journal.get(job.id)!, actions };
+  const reason = left
+    ? 'some files could not be put back (see each action)'
+    : keptCopies.length > 0
+      ? `${keptCopies.length} copies the job made are kept: their sources changed after they were copied`
+      : undefined;
+  journal.setJobState(job.id, left ? 'failed' : 'undone', reason);
+  return { job: journal.get(job.id)!, actions, ...(keptCopies.length > 0 ? { keptCopies } : {}) };
 }
 
 async function undoOne(
