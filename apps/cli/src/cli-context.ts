@@ -6,6 +6,28 @@ export interface CliContext {
   stdout: (data: string | Uint8Array) => void;
   stderr: (text: string) => void;
   stderrIsTTY: boolean;
+  /** Set by --log-format json: per-path failures go there as structured lines (see json-log.ts). */
+  log?: PathFailureLog;
+}
+
+/** A per-path failure as reported: the path, its code and message; the job and target when a job's action failed. */
+export interface PathFailure extends PathError {
+  jobId?: string;
+  target?: string;
+}
+
+/** Where per-path failures go with --log-format json. */
+export interface PathFailureLog {
+  pathFailure(e: PathFailure): void;
+}
+
+/**
+ * Reports one per-path failure on stderr: `filer: PATH: message [CODE]`, or for a job's action
+ * `filer: SOURCE → TARGET: reason`; with --log-format json one JSON line with its fields instead.
+ */
+export function reportPathFailure(ctx: CliContext, e: PathFailure): void {
+  if (ctx.log !== undefined) ctx.log.pathFailure(e);
+  else ctx.stderr(e.target === undefined ? formatPathError(e) : `filer: ${e.path} → ${e.target}: ${e.message}\n`);
 }
 
 /** An input error as one line naming the flag and the value; nothing has run. */

@@ -9,6 +9,8 @@ export interface CliConfig {
   spawnAfterMs?: number;
   /** FILER_FAULT=<step>:<n>: the crash tests' fault point (the process SIGKILLs itself there). */
   fault?: FaultSpec;
+  /** FILER_LOG_FORMAT=text|json: stderr as text lines (default) or JSON lines (--log-format wins). */
+  logFormat: 'text' | 'json';
 }
 
 export function readCliConfig(env: NodeJS.ProcessEnv = process.env): CliConfig {
@@ -24,5 +26,14 @@ export function readCliConfig(env: NodeJS.ProcessEnv = process.env): CliConfig {
     });
   }
   const fault = env.FILER_FAULT === undefined || env.FILER_FAULT === '' ? undefined : parseFaultSpec(env.FILER_FAULT, 'FILER_FAULT');
-  return { nativeScan: native !== '0', spawnAfterMs: spawn === undefined ? undefined : Number(spawn), ...(fault ? { fault } : {}) };
+  const logFormat = env.FILER_LOG_FORMAT === undefined || env.FILER_LOG_FORMAT === '' ? 'text' : env.FILER_LOG_FORMAT;
+  if (logFormat !== 'text' && logFormat !== 'json') {
+    throw new FilerError('E_INVALID_ARGUMENT', `must be text or json, not '${logFormat}'`, { field: 'FILER_LOG_FORMAT', value: logFormat });
+  }
+  return {
+    nativeScan: native !== '0',
+    spawnAfterMs: spawn === undefined ? undefined : Number(spawn),
+    logFormat,
+    ...(fault ? { fault } : {}),
+  };
 }

@@ -11,6 +11,7 @@ import type { ManifestFlags } from './commands/manifest-command.js';
 import type { RemoteKind, RemoteOptions } from './remote/remote-command.js';
 
 interface Globals {
+  logFormat?: 'text' | 'json';
   progress?: boolean;
   quiet?: boolean;
   server?: string;
@@ -54,12 +55,22 @@ export function buildProgram(ctx: CliContext, setExit: (code: number) => void): 
     .option('-q, --quiet', 'do not print per-path errors (the exit code still tells)')
     .option('--server <url>', 'run the job on a Filer API instead of in this process (or FILER_SERVER)')
     .option('--token <token>', 'bearer token for --server (or FILER_TOKEN)')
+    .addOption(
+      new Option('--log-format <format>', 'stderr as text lines, or JSON lines for log collectors (or FILER_LOG_FORMAT)').choices([
+        'text',
+        'json',
+      ]),
+    )
     .showSuggestionAfterError(true)
     .exitOverride()
     .configureOutput({
       writeOut: (s) => ctx.stdout(s),
       writeErr: (s) => ctx.stderr(s),
       outputError: (s, write) => write(`filer: ${s.replace(/^error: /, '')}`),
+    })
+    .hook('preAction', async () => {
+      const format = (program.opts() as Globals).logFormat ?? readCliConfig().logFormat;
+      if (format === 'json') await (await import('./json-log.js')).useJsonLog(ctx);
     });
 
   const find = addFilterFlags(
@@ -137,7 +148,8 @@ export function buildProgram(ctx: CliContext, setExit: (code: number) => void): 
         .addOption(
           new Option('--on-conflict <policy>', 'what a conflict does').choices(['fail', 'skip', 'suffix', 'overwrite']).default('fail'),
         )
-        .addOption(new Option('-f, --format <format>', 'plan format').choices(['text', 'ndjson']).default('text')),
+        .addOption(new Option('-f, --format <format>', 'plan format').choices(['text', 'ndjson']).default('text'))
+        .option('--no-space-check', 'skip the free-space check (bytes and inodes) before copying; a full disk stops the job instead'),
     );
     // A move removes each source once its copy is durable: only a copy may skip the flush.
     if (kind === 'copy')
@@ -186,10 +198,11 @@ export function buildProgram(ctx: CliContext, setExit: (code: number) => void): 
     .argument('<verb>', 'list | show | resume | undo')
     .argument('[id]', 'job id (from filer jobs list)')
     .addOption(new Option('-f, --format <format>', 'for show').choices(['text', 'ndjson']).default('text'))
+    .option('--no-space-check', 'for resume: skip the free-space check before copying')
     .exitOverride()
-    .action(async (verb: string, id: string | undefined, flags: { format: string }) => {
+    .action(async (verb: string, id: string | undefined, flags: { format: string; spaceCheck: boolean }) => {
       const { runJobs } = await import('./commands/jobs-command.js');
-      setExit(await runJobs(ctx, verb, id, { format: flags.format, config: readCliConfig() }));
+      setExit(await runJobs(ctx, verb, id, { format: flags.format, spaceCheck: flags.spaceCheck, config: readCliConfig() }));
     });
   return program;
 }

@@ -1,12 +1,22 @@
 import * as fs from 'node:fs';
 import * as os from 'node:os';
 import * as path from 'node:path';
-import { execFileSync, spawn, type ChildProcess } from 'node:child_process';
+import { execFileSync } from 'node:child_process';
 import { createHash, randomBytes } from 'node:crypto';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { LocalFileOps } from '@filer/storage';
 import { defaultStatePath, openStateDb, SqliteJournal } from '@filer/storage/state';
-import { FILER_BIN, makeTree, runFiler, type ProcessResult, type RunFilerOptions } from '@filer/testing';
+import {
+  listJobIds,
+  makeTree,
+  runFiler,
+  showJob,
+  sleep,
+  spawnFiler,
+  TmpfsMounts,
+  type ProcessResult,
+  type RunFilerOptions,
+} from '@filer/testing';
 
 /**
  * Faults while `filer copy|move --apply` and `filer jobs resume|undo` run: SIGKILL at several
@@ -19,26 +29,8 @@ const sha256 = (b: Buffer): string => createHash('sha256').update(b).digest('hex
 const TEMP_RE = /^\..+\.filer-[^/]*\.tmp$/;
 
 let base: string;
-const mounts: string[] = [];
-
-function mountTmpfs(options: string): string {
-  const dir = fs.mkdtempSync(path.join(base, 'mnt-'));
-  execFileSync('mount', ['-t', 'tmpfs', '-o', options, 'tmpfs', dir]);
-  mounts.push(dir);
-  return dir;
-}
-
-function unmount(dir: string): void {
-  for (let i = 0; i < 20; i++) {
-    try {
-      execFileSync('umount', [dir], { stdio: 'ignore' });
-      return;
-    } catch {
-      Atomics.wait(new Int32Array(new SharedArrayBuffer(4)), 0, 0, 100);
-    }
-  }
-  execFileSync('umount', ['-l', dir], { stdio: 'ignore' });
-}
+const mounts = new TmpfsMounts();
+const mountTmpfs = (options: string): string => mounts.mount(base, options);
 
 beforeAll(() => {
   base = fs.mkdtempSync(path.join(os.tmpdir(), 'filer-batch-faults-'));
@@ -46,7 +38,7 @@ beforeAll(() => {
 });
 afterAll(() => {
   try {
-    for (const m of mounts.splice(0)) unmount(m);
+    mounts.unmountAll();
   } finally {
     fs.rmSync(base, { recursive: true, force: true });
   }
@@ -95,55 +87,9 @@ const readIfAny = (p: string): Buffer | undefined => {
 const filer = (args: string[], env: NodeJS.ProcessEnv, extra: RunFilerOptions = {}): Promise<ProcessResult> =>
   runFiler(args, { env, timeoutMs: 60_000, ...extra });
 
-/** Spawns the built CLI itself (no wrapper), so SIGKILL hits the real process. */
-function spawnFiler(
-  args: string[],
-  env: NodeJS.ProcessEnv,
-): { child: ChildProcess; exited: Promise<{ code: number | null; signal: string | null; stderr: string }> } {
-  const child = spawn(process.execPath, [FILER_BIN, ...args], { env: { ...process.env, ...env }, stdio: ['ignore', 'ignore', 'pipe'] });
-  let stderr = '';
-  child.stderr!.on('data', (b: Buffer) => (stderr += b.toString('utf8')));
-  const exited = new Promise<{ code: number | null; signal: string | null; stderr: string }>((resolve, reject) => {
-    child.on('error', reject);
-    child.on('close', (code, signal) => resolve({ code, signal, stderr }));
-  });
-  return { child, exited };
-}
-
-const sleep = (ms: number): Promise<void> => new Promise((r) => setTimeout(r, ms));
-
-interface ShownAction {
-  seq: number;
-  source: string;
-  target: string;
-  state: string;
-  reason?: string;
-}
-interface ShownJob {
-  id: string;
-  kind: string;
-  state: string;
-  counts: Record<string, number>;
-}
-
-async function jobIds(env: NodeJS.ProcessEnv, extra: RunFilerOptions = {}): Promise<string[]> {
-  const r = await filer(['jobs', 'list'], env, extra);
-  expect(r.code, r.stderr).toBe(0);
-  return r.stdout
-    .split('\n')
-    .filter((l) => l !== '')
-    .map((l) => l.split(' ')[0]);
-}
-
-async function show(id: string, env: NodeJS.ProcessEnv, extra: RunFilerOptions = {}): Promise<{ job: ShownJob; actions: ShownAction[] }> {
-  const r = await filer(['jobs', 'show', id, '--format', 'ndjson'], env, extra);
-  expect(r.code, r.stderr).toBe(0);
-  const [first, ...rest] = r.stdout
-    .split('\n')
-    .filter((l) => l !== '')
-    .map((l) => JSON.parse(l) as unknown);
-  return { job: (first as { job: ShownJob }).job, actions: rest as ShownAction[] };
-}
+const jobIds = (env: NodeJS.ProcessEnv, extra: RunFilerOptions = {}): Promise<string[]> => listJobIds({ env, ...extra });
+const show = (id: string, env: NodeJS.ProcessEnv, extra: RunFilerOptions = {}): ReturnType<typeof showJob> =>
+  showJob(id, { env, ...extra });
 
 describe('SIGKILL during move --apply, then jobs resume', () => {
   const DIRS = 100;

@@ -250,7 +250,7 @@ describe('a source that changes between the plan and the act', () => {
     expect(fs.existsSync(path.join(dir, 'src/b.txt'))).toBe(false);
   });
 
-  it('move across devices: a source written to after its copy was placed is kept, and so is the copy', async () => {
+  it('move across devices: a source written to after its copy was placed is kept, and so is the copy; undo names the copy and leaves it', async () => {
     const { dir, env } = caseDir();
     const dest = path.join(mountTmpfs(), 'dest');
     write(path.join(dir, 'src/a.txt'), 'a');
@@ -262,9 +262,19 @@ describe('a source that changes between the plan and the act', () => {
     const id = await onlyJob(env);
     const r = await filer(['jobs', 'resume', id], env);
     expect(r.code).toBe(1);
-    expect(r.stderr).toContain('E_CHANGED');
+    expect(r.stderr).toContain('E_CHANGED: the source changed after it was copied; both kept (the copy is the version planned)');
+    // The issue's rule: a changed source fails the action and both copies are kept (if the change
+    // was a truncation, the copy is the only whole version left).
     expect(fs.readFileSync(path.join(dir, 'src/a.txt'), 'utf8')).toBe('a and more');
     expect(fs.readFileSync(path.join(dest, 'a.txt'), 'utf8')).toBe('a');
+    // Undo cannot put the planned version back under the changed source: it names the copy and leaves both.
+    const undo = await filer(['jobs', 'undo', id], env);
+    expect(undo.code).toBe(1);
+    expect(undo.stderr).toContain(
+      `${path.join(dest, 'a.txt')}: undo: the copy at the target is kept (its source changed after it was copied)`,
+    );
+    expect(fs.readFileSync(path.join(dest, 'a.txt'), 'utf8')).toBe('a');
+    expect(fs.readFileSync(path.join(dir, 'src/a.txt'), 'utf8')).toBe('a and more');
   });
 
   it('copy and rename: a source replaced after the journal is not touched (E_CHANGED)', async () => {

@@ -154,9 +154,17 @@ export async function runUndoShard(ctx: ClusterContext, job: Job<{ jobId: string
     if (record === undefined) return { counters: emptyCounters(), errorSample: [], spawned: 0 };
     assertJournalFormat(record, 'undo');
     const report = await undoJob(record, journal, await fileOps(job.data.s3));
-    const failed = report.actions
-      .filter((a) => a.state === 'done')
-      .map((a) => ({ path: a.target, code: 'E_UNDO', message: `${a.target} → ${a.source}: ${a.reason ?? 'could not be put back'}` }));
+    const failed = [
+      ...report.actions
+        .filter((a) => a.state === 'done')
+        .map((a) => ({ path: a.target, code: 'E_UNDO', message: `${a.target} → ${a.source}: ${a.reason ?? 'could not be put back'}` })),
+      // Copies apply kept beside a source that changed after it was copied: left in place, named.
+      ...(report.keptCopies ?? []).map((a) => ({
+        path: a.target,
+        code: 'E_CHANGED',
+        message: `${a.target}: kept, not undone (its source ${a.source} changed after it was copied); remove it if it is not wanted`,
+      })),
+    ];
     return { ...errorsOf(failed), spawned: 0, extra: { ...report.job.counts } };
   } finally {
     db.close();

@@ -104,6 +104,8 @@ describe('apply checks identities as it acts', () => {
       ['b.txt', 'done'],
     ]);
     expect(actions[0].reason).toMatch(/^copied, but the source was not removed: E_CHANGED: .*a\.txt changed since it was copied/);
+    // The copy stays journaled as the job's, for undo to name.
+    expect(actions[0].targetId).toMatchObject({ size: 1 });
     expect([read(path.join(src, 'a.txt')), read(path.join(dest, 'a.txt'))]).toEqual(['a+', 'a']);
     expect([read(path.join(src, 'b.txt')), read(path.join(dest, 'b.txt'))]).toEqual([undefined, 'b']);
   });

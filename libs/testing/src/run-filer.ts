@@ -4,7 +4,7 @@ import * as path from 'node:path';
 import { FILER_BIN } from './repo-paths.js';
 import { runProcess, type ProcessResult, type RunProcessOptions } from './run-process.js';
 
-/** Options for `runFiler`: those of `runProcess`, plus an unprivileged user and group to run as (via setpriv). */
+/** Options for `runFiler`: those of `runProcess`, plus an unprivileged user and group to run as (via setpriv; the child refuses to run as root). */
 export interface RunFilerOptions extends RunProcessOptions {
   asUser?: { user: string; group: string };
 }
@@ -32,5 +32,12 @@ export function runFiler(args: readonly string[], opts: RunFilerOptions = {}): P
   const env = named ? opts.env : { ...opts.env, XDG_CACHE_HOME: testCache() };
   if (opts.asUser === undefined) return runProcess(node, [FILER_BIN, ...args], { ...opts, env });
   const { user, group } = opts.asUser;
-  return runProcess('setpriv', [`--reuid=${user}`, `--regid=${group}`, '--clear-groups', node, FILER_BIN, ...args], { ...opts, env });
+  // The child checks that it really dropped root before it becomes filer (exec: the same process),
+  // or a permission test would pass vacuously: root reads and writes through any mode.
+  const notRoot = 'if [ "$(id -u)" = 0 ]; then echo "runFiler: still root after setpriv" >&2; exit 125; fi; exec "$@"';
+  return runProcess(
+    'setpriv',
+    [`--reuid=${user}`, `--regid=${group}`, '--clear-groups', 'sh', '-c', notRoot, 'sh', node, FILER_BIN, ...args],
+    { ...opts, env },
+  );
 }

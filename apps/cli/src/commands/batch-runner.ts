@@ -1,4 +1,4 @@
-import { ExitCode, formatSize } from '@filer/core';
+import { ExitCode, formatSize, type PathError } from '@filer/core';
 import {
   applyJob,
   type ApplyReport,
@@ -12,7 +12,7 @@ import {
 import { faultHook, LocalFileOps } from '@filer/storage';
 import { planLocalMoves } from '@filer/storage/batch';
 import { defaultStatePath, openStateDb, SqliteJournal } from '@filer/storage/state';
-import type { CliContext } from '../cli-context.js';
+import { reportPathFailure, type CliContext } from '../cli-context.js';
 import type { CliConfig } from '../config.js';
 
 /** Extra words shown beside an action in a plan (e.g. where a capture date came from). */
@@ -25,11 +25,17 @@ export interface BatchOptions {
   verify: boolean;
   /** false: copies are not flushed to disk before they are reported done (`copy --no-fsync`). */
   fsync?: boolean;
+  /** false: no free-space check before copying (`--no-space-check`). */
+  spaceCheck?: boolean;
   format: 'text' | 'ndjson';
   statePath?: string;
   config: CliConfig;
   /** Where the plan is checked and carried out when it is not the local disk alone (S3). */
   io?: BatchIo;
+  /** Paths the walk found but could not plan (EACCES, say): journaled with the job. */
+  pathErrors?: readonly PathError[];
+  /** Report `pathErrors` here, once the job has an id (the caller held them back: JSON logs). */
+  reportPathErrors?: boolean;
 }
 
 /** A planner and the file operations for a destination other than the local disk. */
@@ -55,6 +61,9 @@ export async function runBatch(ctx: CliContext, requests: MoveRequest[], opts: B
   const plan = opts.io ? await opts.io.plan(requests, opts.onConflict) : planLocalMoves(requests, opts.onConflict);
   const note = await opts.io?.noClobber?.(opts.apply);
   printPlan(ctx, plan, opts, annotate, note);
+  const held = opts.reportPathErrors === true ? (opts.pathErrors ?? []) : [];
+  // No job will be made: the held failures are reported without one.
+  if (plan.conflicts.length > 0 || !opts.apply || plan.actions.length === 0) for (const e of held) reportPathFailure(ctx, e);
   if (plan.conflicts.length > 0) {
     ctx.stderr(`filer: ${plan.conflicts.length} conflicts: nothing was changed (see --on-conflict)\n`);
     return ExitCode.Aborted;
@@ -74,11 +83,13 @@ export async function runBatch(ctx: CliContext, requests: MoveRequest[], opts: B
         ...(a.sourceId === undefined ? {} : { sourceId: a.sourceId }),
       })),
       { onConflict: opts.onConflict, verify: opts.verify, ...(opts.fsync === false ? { fsync: false } : {}) },
+      opts.pathErrors,
     );
     ctx.stderr(`filer: job ${job.id}: journaled ${plan.actions.length} actions; applying\n`);
+    for (const e of held) reportPathFailure(ctx, { ...e, jobId: job.id });
     const { fault, copyFault } = faultWiring(opts.config);
     const ops = opts.io?.ops(copyFault) ?? new LocalFileOps(undefined, copyFault);
-    return reportApply(ctx, await applyJob(job, journal, ops, { fault }));
+    return reportApply(ctx, await applyJob(job, journal, ops, { fault, spaceCheck: opts.spaceCheck }));
   } finally {
     db.close();
   }
@@ -90,7 +101,23 @@ export function reportApply(ctx: CliContext, report: ApplyReport, mode: 'apply' 
   const failed = report.actions.filter((a) =>
     mode === 'undo' ? a.state === 'done' && (a.reason?.startsWith('undo:') ?? false) : a.state === 'failed',
   );
-  for (const a of failed) ctx.stderr(`filer: ${a.source} → ${a.target}: ${a.reason}\n`);
+  for (const a of failed)
+    reportPathFailure(ctx, {
+      jobId: report.job.id,
+      path: a.source,
+      target: a.target,
+      code: codeOfReason(a.reason),
+      message: a.reason ?? '',
+    });
+  // A copy apply kept beside a changed source is not the undo's to delete: named, left in place.
+  for (const a of report.keptCopies ?? [])
+    reportPathFailure(ctx, {
+      jobId: report.job.id,
+      path: a.source,
+      target: a.target,
+      code: 'E_CHANGED',
+      message: 'undo: the copy at the target is kept (its source changed after it was copied); remove it if it is not wanted',
+    });
   const c = report.job.counts;
   ctx.stderr(
     `filer: job ${report.job.id} ${report.job.state}: ${c.done} done, ${c.undone} undone, ${c.failed} failed, ${c.skipped} skipped, ${c.pending} pending\n`,
@@ -99,7 +126,17 @@ export function reportApply(ctx: CliContext, report: ApplyReport, mode: 'apply' 
     ctx.stderr(`filer: ${report.stoppedBy}\n`);
     return ExitCode.Aborted;
   }
-  return failed.length > 0 ? ExitCode.PartialFailure : ExitCode.Ok;
+  return failed.length > 0 || (report.keptCopies?.length ?? 0) > 0 ? ExitCode.PartialFailure : ExitCode.Ok;
+}
+
+/**
+ * The code of a failed action's reason: its errno or Filer code (`EACCES: …`, `copied, but the
+ * source was not removed: E_CHANGED: …`); a file standing at the target is EEXIST.
+ */
+function codeOfReason(reason = ''): string {
+  const code = /^(?:[^:]*: )?(E[A-Z0-9_]+):/.exec(reason)?.[1];
+  if (code !== undefined) return code;
+  return /^(target exists|the target is a symbolic link)/.test(reason) ? 'EEXIST' : 'E_FAILED';
 }
 
 function printPlan(ctx: CliContext, plan: MovePlan, opts: BatchOptions, annotate?: Annotate, note?: string): void {

@@ -1,20 +1,27 @@
-import type { FileEntry, FilterSpec } from '@filer/core';
+import type { FileEntry, FilterSpec, PathError } from '@filer/core';
 import { startParallelWalk } from '@filer/storage';
-import { formatPathError, type CliContext } from '../cli-context.js';
+import { reportPathFailure, type CliContext } from '../cli-context.js';
 import type { CliConfig } from '../config.js';
 
 /**
  * Walks roots and gathers every matching entry with its size and mtime (and identity when asked),
- * printing per-path errors as they come. For commands that must see the whole list before acting
- * (plans, manifests); `find` streams instead.
+ * printing per-path errors as they come and returning them (a batch job keeps them). For commands
+ * that must see the whole list before acting (plans, manifests); `find` streams instead.
  */
 export async function collectFiles(
   roots: readonly string[],
   spec: FilterSpec,
   ctx: CliContext,
-  opts: { quiet: boolean; config: CliConfig; identity?: boolean },
-): Promise<{ entries: FileEntry[]; errors: number }> {
+  opts: {
+    quiet: boolean;
+    config: CliConfig;
+    identity?: boolean;
+    /** Return the failures without reporting them: the caller does (a batch job, with its id, in JSON logs). */
+    holdFailures?: boolean;
+  },
+): Promise<{ entries: FileEntry[]; errors: number; failures: PathError[] }> {
   const entries: FileEntry[] = [];
+  const failures: PathError[] = [];
   let errors = 0;
   await startParallelWalk({
     roots,
@@ -29,8 +36,9 @@ export async function collectFiles(
     },
     onError: (e) => {
       errors++;
-      if (!opts.quiet) ctx.stderr(formatPathError(e));
+      failures.push(e);
+      if (!opts.quiet && opts.holdFailures !== true) reportPathFailure(ctx, e);
     },
   }).done;
-  return { entries, errors };
+  return { entries, errors, failures };
 }

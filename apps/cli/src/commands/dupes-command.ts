@@ -17,7 +17,7 @@ import { canScanNatively, dupeFilesOf, findDuplicatesNatively, isS3Uri, scanTree
 import { LocalFileHasher } from '@filer/storage/hashing';
 import { defaultStatePath, openStateDb, SqliteHashCache } from '@filer/storage/state';
 import { filterInputFromFlags } from '../filter-flags.js';
-import { formatPathError, type CliContext } from '../cli-context.js';
+import { reportPathFailure, formatPathError, type CliContext } from '../cli-context.js';
 import { formatCount, ProgressLine } from '../progress.js';
 import { checkRootKinds } from './root-kinds.js';
 import type { CliConfig } from '../config.js';
@@ -108,7 +108,7 @@ export async function runDupes(
     : undefined;
   const reportError = (e: Parameters<typeof formatPathError>[0]): void => {
     errors++;
-    if (!opts.quiet) ctx.stderr(formatPathError(e));
+    if (!opts.quiet) reportPathFailure(ctx, e);
   };
 
   progress?.start();

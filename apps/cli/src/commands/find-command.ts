@@ -15,7 +15,7 @@ import { isS3Uri, startParallelWalk } from '@filer/storage';
 import { checkRootKinds } from './root-kinds.js';
 import { invalidArgument } from '@filer/core';
 import { filterInputFromFlags } from '../filter-flags.js';
-import { formatPathError, type CliContext } from '../cli-context.js';
+import { reportPathFailure, type CliContext } from '../cli-context.js';
 import { formatCount, ProgressLine } from '../progress.js';
 import { BrokenPipe } from '../stdout-writer.js';
 import type { CliConfig } from '../config.js';
@@ -130,7 +130,7 @@ export async function runFind(
     },
     onError: (e) => {
       errors++;
-      if (!opts.quiet) ctx.stderr(formatPathError(e));
+      if (!opts.quiet) reportPathFailure(ctx, e);
     },
     onStats: (s) => (latest = s),
   });

@@ -32,7 +32,7 @@ export async function runJobs(
   ctx: CliContext,
   verb: string,
   id: string | undefined,
-  opts: { statePath?: string; format: string; config: CliConfig },
+  opts: { statePath?: string; format: string; config: CliConfig; spaceCheck?: boolean },
 ): Promise<number> {
   const db = openStateDb(opts.statePath ?? defaultStatePath());
   try {
@@ -51,7 +51,9 @@ export async function runJobs(
           ctx.stdout(JSON.stringify({ job }) + '\n' + actions.map((a) => JSON.stringify(a) + '\n').join(''));
         } else {
           ctx.stdout(
-            line(job) + actions.map((a) => `${a.state.padEnd(8)} ${a.source} → ${a.target}${a.reason ? `  (${a.reason})` : ''}\n`).join(''),
+            line(job) +
+              (job.pathErrors ?? []).map((e) => `${'omitted'.padEnd(8)} ${e.path}  (${e.message} [${e.code}])\n`).join('') +
+              actions.map((a) => `${a.state.padEnd(8)} ${a.source} → ${a.target}${a.reason ? `  (${a.reason})` : ''}\n`).join(''),
           );
         }
         return ExitCode.Ok;
@@ -65,7 +67,7 @@ export async function runJobs(
         const { ops, close } = await opsForJob(journal.actions(id), copyFault);
         try {
           return verb === 'resume'
-            ? reportApply(ctx, await applyJob(job, journal, ops, { retryFailed: true, fault }))
+            ? reportApply(ctx, await applyJob(job, journal, ops, { retryFailed: true, fault, spaceCheck: opts.spaceCheck }))
             : reportApply(ctx, await undoJob(job, journal, ops, { fault }), 'undo');
         } finally {
           close();

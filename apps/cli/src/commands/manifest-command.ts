@@ -6,7 +6,7 @@ import { isS3Uri, parseS3Uri } from '@filer/storage';
 import { checkRootKinds } from './root-kinds.js';
 import { collectFiles } from './collect-files.js';
 import { filterInputFromFlags } from '../filter-flags.js';
-import { formatPathError, type CliContext } from '../cli-context.js';
+import { reportPathFailure, formatPathError, type CliContext } from '../cli-context.js';
 import type { CliConfig } from '../config.js';
 
 export interface ManifestFlags {
@@ -121,7 +121,7 @@ export async function runManifest(
     let errors = walked.errors;
     const report = (e: Parameters<typeof formatPathError>[0]): void => {
       errors++;
-      if (!opts.quiet) ctx.stderr(formatPathError(e));
+      if (!opts.quiet) reportPathFailure(ctx, e);
     };
     entries.sort((a, b) => comparePaths(a.path, b.path));
     const rows: Row[] = entries.map((entry) => ({ entry }));

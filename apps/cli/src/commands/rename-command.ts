@@ -52,7 +52,9 @@ export function resolveRenameRequest(roots: string[], flags: RenameFlags): Renam
  */
 export async function runRenamePlan(req: RenamePlanRequest, ctx: CliContext, opts: { quiet: boolean; config: CliConfig }): Promise<number> {
   // Identities are journaled, so that apply, resume and undo can tell a changed file or a stranger.
-  const { entries, errors } = await collectFiles(req.roots, req.spec, ctx, { ...opts, identity: true });
+  // With JSON logs, the walk's failures are reported once the job exists (with its id).
+  const holdFailures = ctx.log !== undefined;
+  const { entries, failures } = await collectFiles(req.roots, req.spec, ctx, { ...opts, identity: true, holdFailures });
   entries.sort((a, b) => comparePaths(a.path, b.path));
   const { nameFiles, renameRequests } = await import('@filer/storage/batch');
   const named = await nameFiles(entries, req.namer);
@@ -62,11 +64,20 @@ export async function runRenamePlan(req: RenamePlanRequest, ctx: CliContext, opt
   const code = await runBatch(
     ctx,
     requests,
-    { kind: 'rename', onConflict: req.onConflict, apply: req.apply, verify: false, format: req.format, config: opts.config },
+    {
+      kind: 'rename',
+      onConflict: req.onConflict,
+      apply: req.apply,
+      verify: false,
+      format: req.format,
+      config: opts.config,
+      pathErrors: failures,
+      reportPathErrors: holdFailures && !opts.quiet,
+    },
     (source) => {
       const d = dateSources.get(source);
       return d === undefined ? undefined : { dateSource: d };
     },
   );
-  return code === ExitCode.Ok && errors > 0 ? ExitCode.PartialFailure : code;
+  return code === ExitCode.Ok && failures.length > 0 ? ExitCode.PartialFailure : code;
 }

@@ -1,7 +1,7 @@
 import { ExitCode, type PathError } from '@filer/core';
 import { findDuplicates, type DupePhase } from '@filer/engine';
 import { checkS3Roots, createS3Client, s3ConfigFromEnv, S3DupeFiles, S3FileHasher, s3FilterNotes, walkS3 } from '@filer/storage/s3';
-import { formatPathError, type CliContext } from '../cli-context.js';
+import { reportPathFailure, type CliContext } from '../cli-context.js';
 import { formatCount, ProgressLine } from '../progress.js';
 import { PHASE_LABEL, writeDupesReport, type DupesPlan } from './dupes-command.js';
 
@@ -22,7 +22,7 @@ export async function runS3Dupes(plan: DupesPlan, ctx: CliContext, opts: { progr
     let phase: DupePhase = 'scan';
     const reportError = (e: PathError): void => {
       errors++;
-      if (!opts.quiet) ctx.stderr(formatPathError(e));
+      if (!opts.quiet) reportPathFailure(ctx, e);
     };
     const progress = opts.progress
       ? new ProgressLine(ctx.stderr, (secs) =>

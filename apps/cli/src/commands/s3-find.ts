@@ -1,7 +1,7 @@
 import { ExitCode, type FileEntry } from '@filer/core';
 import { formatRecord, RecordWriter, sortEntries } from '@filer/engine';
 import { checkS3Roots, createS3Client, s3ConfigFromEnv, s3FilterNotes, walkS3 } from '@filer/storage/s3';
-import { formatPathError, type CliContext } from '../cli-context.js';
+import { reportPathFailure, type CliContext } from '../cli-context.js';
 import { BrokenPipe } from '../stdout-writer.js';
 import type { FindPlan } from './find-command.js';
 
@@ -50,7 +50,7 @@ export async function runS3Find(plan: FindPlan, ctx: CliContext, opts: { quiet: 
         },
         onError: (e) => {
           errors++;
-          if (!opts.quiet) ctx.stderr(formatPathError(e));
+          if (!opts.quiet) reportPathFailure(ctx, e);
         },
       });
       flush();

@@ -13,7 +13,7 @@ import {
   S3OpError,
   walkS3,
 } from '@filer/storage/s3';
-import { formatPathError, type CliContext } from '../cli-context.js';
+import { reportPathFailure, type CliContext } from '../cli-context.js';
 
 /** What a manifest that reads or writes S3 uses: one client for the listing, the hashes and the put. */
 export interface S3ManifestIo {
@@ -69,7 +69,7 @@ export async function openS3Manifest(roots: readonly string[], out: string): Pro
         onEntry: (e) => void entries.push(e),
         onError: (e: PathError) => {
           errors++;
-          if (!quiet) ctx.stderr(formatPathError(e));
+          if (!quiet) reportPathFailure(ctx, e);
         },
       });
       return { entries, errors };

@@ -1,4 +1,4 @@
-import { invalidArgument, type FileEntry, type FilterSpec } from '@filer/core';
+import { invalidArgument, type FileEntry, type FilterSpec, type PathError } from '@filer/core';
 import type { FaultHook } from '@filer/engine';
 import { LocalFileOps } from '@filer/storage';
 import { planLocalMoves } from '@filer/storage/batch';
@@ -13,7 +13,7 @@ import {
   S3Objects,
   walkS3,
 } from '@filer/storage/s3';
-import { formatPathError, type CliContext } from '../cli-context.js';
+import { reportPathFailure, type CliContext } from '../cli-context.js';
 import type { CliConfig } from '../config.js';
 import type { BatchIo } from './batch-runner.js';
 import { collectFiles } from './collect-files.js';
@@ -24,8 +24,8 @@ export interface S3Session {
     root: string,
     spec: FilterSpec,
     ctx: CliContext,
-    opts: { quiet: boolean; config: CliConfig },
-  ): Promise<{ entries: FileEntry[]; errors: number }>;
+    opts: { quiet: boolean; config: CliConfig; holdFailures?: boolean },
+  ): Promise<{ entries: FileEntry[]; errors: number; failures: PathError[] }>;
   io: BatchIo;
   close(): void;
 }
@@ -63,17 +63,17 @@ export async function openS3Session(roots: readonly string[], dest: string): Pro
     async collect(root, spec, ctx, opts) {
       if (!isS3Uri(root)) return collectFiles([root], spec, ctx, opts);
       const entries: FileEntry[] = [];
-      let errors = 0;
+      const failures: PathError[] = [];
       await walkS3(client, {
         roots: [root],
         spec,
         onEntry: (e) => void entries.push(e),
         onError: (e) => {
-          errors++;
-          if (!opts.quiet) ctx.stderr(formatPathError(e));
+          failures.push(e);
+          if (!opts.quiet && opts.holdFailures !== true) reportPathFailure(ctx, e);
         },
       });
-      return { entries, errors };
+      return { entries, errors: failures.length, failures };
     },
     io: {
       plan: async (requests, onConflict) =>

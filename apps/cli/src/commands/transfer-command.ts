@@ -1,10 +1,10 @@
 import * as path from 'node:path';
-import { ExitCode, FilerError, invalidArgument, parseFilterSpec, type FilterSpec } from '@filer/core';
+import { ExitCode, FilerError, invalidArgument, parseFilterSpec, type FilterSpec, type PathError } from '@filer/core';
 import { comparePaths, isInside, parseOnConflict, type MoveRequest, type OnConflict } from '@filer/engine';
 import { sourceIdOf, transferTarget } from '@filer/storage/batch';
-import { checkLocalRoots, isS3Uri, parseS3Uri, RealPaths } from '@filer/storage';
+import { checkLocalRoots, danglingLinkOn, isS3Uri, linkedFile, parseS3Uri, RealPaths } from '@filer/storage';
 import { filterInputFromFlags } from '../filter-flags.js';
-import { formatPathError, type CliContext } from '../cli-context.js';
+import { reportPathFailure, type CliContext } from '../cli-context.js';
 import type { CliConfig } from '../config.js';
 import { runBatch } from './batch-runner.js';
 import { collectFiles } from './collect-files.js';
@@ -16,6 +16,8 @@ export interface TransferFlags {
   verify?: boolean;
   /** Commander's --no-fsync (copy only): false when given. */
   fsync?: boolean;
+  /** Commander's --no-space-check: false when given. */
+  spaceCheck?: boolean;
   onConflict: string;
   format: string;
   [filter: string]: unknown;
@@ -30,6 +32,7 @@ export interface TransferRequest {
   apply: boolean;
   verify: boolean;
   fsync: boolean;
+  spaceCheck: boolean;
   onConflict: OnConflict;
   format: 'text' | 'ndjson';
 }
@@ -53,6 +56,14 @@ export function resolveTransfer(kind: 'copy' | 'move', roots: string[], flags: T
   else for (const r of roots) parseS3Uri(r, 'roots');
   const s3Dest = isS3Uri(flags.dest);
   if (s3Dest) parseS3Uri(flags.dest, 'dest');
+  const dangling = s3Dest ? undefined : danglingLinkOn(flags.dest);
+  if (dangling !== undefined)
+    throw invalidArgument(
+      'dest',
+      flags.dest,
+      `${dangling.link} is a symbolic link to ${dangling.target}, which does not exist: ` +
+        'filer never creates a destination through a link (create its target first, or name the real directory)',
+    );
   // An S3 prefix is kept as written, without its trailing slash (the walk's own form of a root);
   // a local one is resolved through its existing symlinks, and so are the roots it is compared with.
   const real = new RealPaths();
@@ -76,6 +87,7 @@ export function resolveTransfer(kind: 'copy' | 'move', roots: string[], flags: T
     apply: flags.apply ?? false,
     verify: flags.verify ?? false,
     fsync: flags.fsync ?? true,
+    spaceCheck: flags.spaceCheck ?? true,
     onConflict: parseOnConflict(flags.onConflict, 'onConflict'),
     format: flags.format,
   };
@@ -89,12 +101,19 @@ export async function runTransfer(req: TransferRequest, ctx: CliContext, opts: {
   const session = s3 ? await s3.openS3Session(req.roots, req.dest) : undefined;
   try {
     const requests: MoveRequest[] = [];
-    let errors = 0;
+    // Paths found but not planned, kept with the job's record. Reported as they come; with JSON
+    // logs once the job exists (runBatch), so that each line names it.
+    const pathErrors: PathError[] = [];
+    const holdFailures = ctx.log !== undefined;
+    const leaveOut = (e: PathError): void => {
+      pathErrors.push(e);
+      if (!opts.quiet && !holdFailures) reportPathFailure(ctx, e);
+    };
     for (const root of req.roots) {
-      const { entries, errors: failed } = session
-        ? await session.collect(root, req.spec, ctx, opts)
-        : await collectFiles([root], req.spec, ctx, { ...opts, identity: true });
-      errors += failed;
+      const { entries, failures } = session
+        ? await session.collect(root, req.spec, ctx, { ...opts, holdFailures })
+        : await collectFiles([root], req.spec, ctx, { ...opts, identity: true, holdFailures });
+      pathErrors.push(...failures);
       entries.sort((a, b) => comparePaths(a.path, b.path));
       for (const e of entries) {
         let target: string;
@@ -103,9 +122,15 @@ export async function runTransfer(req: TransferRequest, ctx: CliContext, opts: {
         } catch (err) {
           // An unsafe key fails its own file; the rest of the job goes on.
           if (!(err instanceof FilerError) || err.code !== 'E_UNSAFE_KEY') throw err;
-          errors++;
-          if (!opts.quiet) ctx.stderr(formatPathError({ path: e.path, code: err.code, message: err.message }));
+          leaveOut({ path: e.path, code: err.code, message: err.message });
           continue;
+        }
+        if (req.kind === 'move' && req.spec.follow && session === undefined) {
+          const linked = symlinkedFile(e.path);
+          if (linked !== undefined) {
+            leaveOut(linked);
+            continue;
+          }
         }
         requests.push({ source: e.path, target, size: e.size ?? 0, within: req.dest, ...sourceIdOf(e) });
       }
@@ -116,12 +141,37 @@ export async function runTransfer(req: TransferRequest, ctx: CliContext, opts: {
       apply: req.apply,
       verify: req.verify,
       fsync: req.fsync,
+      spaceCheck: req.spaceCheck,
       format: req.format,
       config: opts.config,
       io: session?.io,
+      pathErrors,
+      reportPathErrors: holdFailures && !opts.quiet,
     });
-    return code === ExitCode.Ok && errors > 0 ? ExitCode.PartialFailure : code;
+    return code === ExitCode.Ok && pathErrors.length > 0 ? ExitCode.PartialFailure : code;
   } finally {
     session?.close();
   }
+}
+
+/**
+ * Under --follow a walk lists a symlinked file as the file it leads to. A copy copies that file
+ * (the apply follows the link); a move does not take it: removing the file a link leads to (maybe
+ * outside the root) and leaving the link dangling is never what "move this tree" meant. Returns
+ * the failure to report for such a link, or undefined for any other file.
+ */
+function symlinkedFile(file: string): PathError | undefined {
+  let linked: string | undefined;
+  try {
+    linked = linkedFile(file);
+  } catch (e) {
+    const err = e as NodeJS.ErrnoException;
+    return { path: file, code: err.code ?? 'EIO', message: err.message };
+  }
+  if (linked === undefined) return undefined;
+  return {
+    path: file,
+    code: 'E_SYMLINK',
+    message: `a symbolic link to ${linked}: move --follow moves files, not what links lead to; the link is left in place`,
+  };
 }

@@ -15,7 +15,7 @@ import {
 } from '@filer/engine';
 import { isS3Uri } from '@filer/storage';
 import { filterInputFromFlags } from '../filter-flags.js';
-import { formatPathError, type CliContext } from '../cli-context.js';
+import { reportPathFailure, type CliContext } from '../cli-context.js';
 import { formatCount, ProgressLine } from '../progress.js';
 import { ApiClient, ApiError, type RemoteJob } from './api-client.js';
 import { followJob } from './follow-job.js';
@@ -98,7 +98,7 @@ async function submitAndFollow(input: JobSpecInput, opts: RemoteOptions, ctx: Cl
   } finally {
     progress?.stop();
   }
-  if (!opts.quiet) for (const e of job.errorSample) ctx.stderr(formatPathError(e));
+  if (!opts.quiet) for (const e of job.errorSample) reportPathFailure(ctx, e);
   return { client, job };
 }
 

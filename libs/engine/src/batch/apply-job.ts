@@ -11,6 +11,11 @@ export interface ApplyReport {
   actions: JournalAction[];
   /** Set when the job stopped early (disk full): nothing after it was attempted. */
   stoppedBy?: string;
+  /**
+   * Undo only: copies the job made that are still in place but were never moved into their
+   * source's stead (the source changed after it was copied: apply kept both). Undo leaves them.
+   */
+  keptCopies?: JournalAction[];
 }
 
 export interface ApplyOptions {
@@ -18,6 +23,11 @@ export interface ApplyOptions {
   retryFailed?: boolean;
   /** Called at each named step (tests kill the process there: FILER_FAULT). */
   fault?: FaultHook;
+  /**
+   * false skips the free-space check before the first copy (`--no-space-check`): the job then
+   * stops at the first ENOSPC instead, cleanly, as it does when the disk fills up anyway.
+   */
+  spaceCheck?: boolean;
 }
 
 type Update = Parameters<Journal['record']>[1][number];
@@ -85,16 +95,10 @@ export async function applyJob(job: JobRecord, journal: Journal, ops: FileOps, o
   journal.setJobState(job.id, 'applying', undefined);
   opts.fault?.('after-journal');
   const tmpTag = `filer-${job.id}`;
-  const needCopy: JournalAction[] = [];
-  for (const a of pending) if (job.kind === 'copy' || (await crossesDevice(ops, a))) needCopy.push(a);
-  const bytes = needCopy.reduce((n, a) => n + a.size, 0);
-  if (needCopy.length > 0 && bytes > 0) {
-    const free = await ops.freeBytes(needCopy[0].target);
-    if (bytes > free) {
-      const reason = `not enough free space: ${bytes} bytes to copy, ${free} available at ${parentOf(needCopy[0].target)}`;
-      journal.setJobState(job.id, 'failed', reason);
-      return { job: journal.get(job.id)!, actions, stoppedBy: reason };
-    }
+  const short = opts.spaceCheck === false ? undefined : await spaceShortfall(job, pending, ops);
+  if (short !== undefined) {
+    journal.setJobState(job.id, 'failed', short);
+    return { job: journal.get(job.id)!, actions, stoppedBy: short };
   }
   let stoppedBy: string | undefined;
   let attempted = 0;
@@ -112,6 +116,31 @@ export async function applyJob(job: JobRecord, journal: Journal, ops: FileOps, o
   journal.setJobState(job.id, stoppedBy !== undefined || anyFailed ? 'failed' : 'completed', stoppedBy);
   return { job: journal.get(job.id)!, actions, stoppedBy };
 }
+
+/**
+ * Why the copies this job still has to make cannot fit where they go (statfs: bytes, and inodes
+ * for the files and directories to create), or undefined. Hard links on one device need neither.
+ */
+async function spaceShortfall(job: JobRecord, pending: JournalAction[], ops: FileOps): Promise<string | undefined> {
+  const needCopy: JournalAction[] = [];
+  for (const a of pending) if (job.kind === 'copy' || (await crossesDevice(ops, a))) needCopy.push(a);
+  if (needCopy.length === 0) return undefined;
+  const where = needCopy[0].target;
+  const bytes = needCopy.reduce((n, a) => n + a.size, 0);
+  const free = bytes > 0 ? await ops.freeBytes(where) : Infinity;
+  if (bytes > free) return `not enough free space: ${bytes} bytes to copy, ${free} available at ${parentOf(where)} [ENOSPC]`;
+  const freeInodes = await ops.freeInodes?.(where);
+  if (freeInodes === undefined) return undefined;
+  const dirs = new Set<string>();
+  for (const dir of new Set(needCopy.map((a) => parentOf(a.target)))) for (const d of await ops.missingParents(dir + '/x')) dirs.add(d);
+  const inodes = needCopy.length + dirs.size;
+  if (inodes > freeInodes)
+    return `not enough free inodes: ${needCopy.length} files and ${dirs.size} directories to create, ${freeInodes} inodes available at ${parentOf(where)} [ENOSPC]`;
+  return undefined;
+}
+
+/** A full file system (no space or no inodes left), by the errno an operation failed with. */
+const isDiskFull = (e: unknown): boolean => ['ENOSPC', 'EDQUOT'].includes((e as { code?: string }).code ?? '');
 
 interface BatchContext {
   job: JobRecord;
@@ -133,12 +162,20 @@ async function runBatch(c: BatchContext, batch: JournalAction[], outcomes: Map<J
   const staged: { a: JournalAction; tmp: string }[] = [];
   const removeSource: Removal[] = [];
   const replaced: JournalAction[] = [];
+  // Copies placed for a move, journaled as this job's before any source goes (see after-commit).
+  const copiedForMove: Update[] = [];
   let stoppedBy: string | undefined;
-  const fail = (a: JournalAction, e: unknown): void => void outcomes.set(a, { state: 'failed', reason: errnoOf(e) });
+  // A full disk (space or inodes) stops the job after this batch, wherever it was met: making a
+  // directory, copying, linking into place. The actions not attempted yet stay pending.
+  const fail = (a: JournalAction, e: unknown): void => {
+    outcomes.set(a, { state: 'failed', reason: errnoOf(e) });
+    if (isDiskFull(e)) stoppedBy ??= `disk full while copying ${a.source} to ${a.target}: the job stopped`;
+  };
   // A directory on a path that no longer resolves to itself was swapped (for a symlink, say)
   // since the plan resolved it: nothing is done through it.
   const moved = await ops.movedDirs([...new Set(batch.flatMap((a) => [parentOf(a.source), parentOf(a.target)]))]);
   for (const a of batch) {
+    if (stoppedBy !== undefined) break;
     try {
       const swapped = [parentOf(a.source), parentOf(a.target)].find((d) => moved.has(d));
       if (swapped !== undefined) {
@@ -150,8 +187,16 @@ async function runBatch(c: BatchContext, batch: JournalAction[], outcomes: Map<J
       }
       const step = await decide(job, a, ops, tmpTag);
       if ('outcome' in step) outcomes.set(a, step.outcome);
-      else if ('unlinkSource' in step) removeSource.push({ a, match: step.unlinkSource, expect: step.expect });
-      else {
+      else if ('unlinkSource' in step) {
+        removeSource.push({ a, match: step.unlinkSource, expect: step.expect });
+        // A copy an earlier run placed but did not journal, known by its bytes: journaled as ours
+        // before its source goes, or a crash after the unlink leaves a target no run can claim.
+        if (step.unlinkSource === 'version' && a.targetId === undefined) {
+          const placed = await done(ops, a.target);
+          copiedForMove.push({ seq: a.seq, state: 'pending', targetId: placed.targetId });
+          a.targetId = placed.targetId;
+        }
+      } else {
         // Journal the directories before making them, so undo can always find them.
         const missing = await ops.missingParents(a.target);
         if (missing.length > 0) journal.addCreatedDirs(job.id, missing);
@@ -184,15 +229,11 @@ async function runBatch(c: BatchContext, batch: JournalAction[], outcomes: Map<J
       return;
     }
     fail(a, tmp);
-    if ((tmp as { code?: string }).code === 'ENOSPC' && stoppedBy === undefined) {
-      stoppedBy = `disk full while copying ${a.source} to ${a.target}: the job stopped`;
-    }
   });
   if (staged.length > 0) fault?.('after-stage');
   // Data first, then names: a final name only ever points at durable, verified bytes.
   if (durable) await ops.flushFiles(staged.map((s) => s.tmp));
   if (staged.length > 0) fault?.('after-fsync');
-  const copiedForMove: Update[] = [];
   for (const { a, tmp } of staged) {
     try {
       await ops.commit(tmp, a.source, a.target, { overwrite: a.overwrite, verify: job.options.verify });
@@ -227,11 +268,9 @@ async function runBatch(c: BatchContext, batch: JournalAction[], outcomes: Map<J
       fault?.('after-unlink');
       outcomes.set(a, await done(ops, a.target));
     } catch (e) {
-      outcomes.set(a, {
-        ...(await done(ops, a.target)),
-        state: 'failed',
-        reason: `copied, but the source was not removed: ${errnoOf(e)}`,
-      });
+      // Both are kept: the copy holds the version planned (the only one left if the change was a
+      // truncation), the source whatever was written since. Neither is the job's to drop.
+      outcomes.set(a, { ...(await done(ops, a.target)), state: 'failed', reason: `copied, but the source was not removed: ${errnoOf(e)}` });
     }
   }
   await ops.flushDirs([...new Set([...removeSource.map((r) => r.a), ...replaced].map((a) => parentOf(a.source)))]);
@@ -283,6 +322,7 @@ function identity(s: FileStat): FileIdentity {
 }
 
 const CHANGED = 'E_CHANGED: the source changed since it was planned; nothing done';
+const COPIED_CHANGED = 'E_CHANGED: the source changed after it was copied; both kept (the copy is the version planned)';
 const SYMLINK = 'the target is a symbolic link: filer never writes through or replaces a link';
 
 /** The source as planned: what the journal recorded, or (format-less callers) what is there now. */
@@ -318,7 +358,8 @@ async function decide(job: JobRecord, a: JournalAction, ops: FileOps, tmpTag: st
     // The crash fell between link and unlink; the name to drop is still the planned inode.
     return a.sourceId === undefined || sameInode(s, a.sourceId) ? { unlinkSource: 'inode', expect: identity(s) } : failed(CHANGED);
   }
-  if (!sourceAsPlanned) return failed(CHANGED);
+  // Our copy stays journaled as ours (targetId), so an undo can name it.
+  if (!sourceAsPlanned) return ours ? { outcome: { state: 'failed', reason: COPIED_CHANGED, targetId: a.targetId } } : failed(CHANGED);
   // A copy linked into place before the source was removed: journaled as ours, or (a crash
   // before that journal write) the same bytes.
   if (ours || (!t.symlink && (await ops.sameContent(a.source, a.target)))) return { unlinkSource: 'version', expect: planned(a, s) };
@@ -334,6 +375,15 @@ async function decide(job: JobRecord, a: JournalAction, ops: FileOps, tmpTag: st
  * directories the job created are removed when empty. Running it again continues where it stopped.
  */
 export async function undoJob(job: JobRecord, journal: Journal, ops: FileOps, opts: { fault?: FaultHook } = {}): Promise<ApplyReport> {
+  // An apply cut short (or still running) has done things its journal does not show yet — a name
+  // linked but its source not yet removed, say: undo acts on done actions only, so it would leave
+  // those behind and mark the job undone, after which it could not be resumed either.
+  if (job.state === 'applying')
+    throw new FilerError(
+      'E_INVALID_ARGUMENT',
+      `job ${job.id} was cut short while it was applied (or is being applied now): resume it first (\`filer jobs resume ${job.id}\`), then undo it`,
+      { field: 'id', value: job.id },
+    );
   const actions = journal.actions(job.id);
   journal.setJobState(job.id, 'undoing', undefined);
   const tmpTag = `filer-${job.id}-undo`;
@@ -350,10 +400,21 @@ export async function undoJob(job: JobRecord, journal: Journal, ops: FileOps, op
     }
   }
   journal.record(job.id, updates);
+  const keptCopies: JournalAction[] = [];
+  for (const a of actions) {
+    if (a.state !== 'failed' || a.targetId === undefined) continue;
+    const t = await ops.stat(a.target);
+    if (t !== undefined && sameVersion(t, a.targetId)) keptCopies.push(a);
+  }
   for (const dir of [...job.createdDirs].reverse()) await ops.removeEmptyDir(dir);
   const left = actions.some((a) => a.state === 'done');
-  journal.setJobState(job.id, left ? 'failed' : 'undone', left ? 'some files could not be put back (see each action)' : undefined);
-  return { job: journal.get(job.id)!, actions };
+  const reason = left
+    ? 'some files could not be put back (see each action)'
+    : keptCopies.length > 0
+      ? `${keptCopies.length} copies the job made are kept: their sources changed after they were copied`
+      : undefined;
+  journal.setJobState(job.id, left ? 'failed' : 'undone', reason);
+  return { job: journal.get(job.id)!, actions, ...(keptCopies.length > 0 ? { keptCopies } : {}) };
 }
 
 async function undoOne(

@@ -1,4 +1,4 @@
-import type { MaybePromise } from '@filer/core';
+import type { MaybePromise, PathError } from '@filer/core';
 import type { FileIdentity, FileStat } from './file-identity.js';
 import type { OnConflict } from './plan-moves.js';
 
@@ -49,6 +49,12 @@ export interface JobRecord {
   reason?: string;
   /** Directories the job created, so undo can remove them again when empty. */
   createdDirs: string[];
+  /**
+   * Paths found while planning that could not be planned — a directory or file the walk was
+   * denied (EACCES), an unsafe key, a symlink move --follow leaves: never acted on, kept with
+   * the job so that its record names every path it left out. Absent when there were none.
+   */
+  pathErrors?: PathError[];
   counts: Record<ActionState, number>;
 }
 
@@ -62,7 +68,12 @@ export interface StageItem {
 
 /** The write-ahead journal: the plan is durable before the first file is touched. */
 export interface Journal {
-  create(kind: BatchKind, actions: Omit<JournalAction, 'seq' | 'state'>[], options: JobRecord['options']): JobRecord;
+  create(
+    kind: BatchKind,
+    actions: Omit<JournalAction, 'seq' | 'state'>[],
+    options: JobRecord['options'],
+    pathErrors?: readonly PathError[],
+  ): JobRecord;
   get(id: string): JobRecord | undefined;
   list(limit: number): JobRecord[];
   actions(id: string): JournalAction[];
@@ -130,6 +141,8 @@ export interface FileOps {
   removeTemps(target: string, tmpTag: string): MaybePromise<void>;
   /** Free bytes where `path` would be written. */
   freeBytes(path: string): MaybePromise<number>;
+  /** Free inodes where `path` would be written; undefined where the file system sets no limit (or has no inodes). */
+  freeInodes?(path: string): MaybePromise<number | undefined>;
   /**
    * Whether relocating `source` to `target` needs a copy (another device, or an object store);
    * when absent, the engine compares the devices of the source and the target's nearest directory.

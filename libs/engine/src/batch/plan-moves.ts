@@ -98,6 +98,18 @@ export function suffixedTarget(target: string, taken: (p: string) => boolean): s
   }
 }
 
+/** `source` is a suffixed variant of `target` (`name (n).ext` beside it, as suffixedTarget makes them). */
+function isSuffixedVariant(source: string, target: string): boolean {
+  const slash = target.lastIndexOf('/');
+  if (source.slice(0, slash + 1) !== target.slice(0, slash + 1)) return false;
+  const name = target.slice(slash + 1);
+  const dot = name.lastIndexOf('.');
+  const [stem, ext] = dot > 0 ? [name.slice(0, dot), name.slice(dot)] : [name, ''];
+  const own = source.slice(slash + 1);
+  const n = own.slice(stem.length + 2, own.length - ext.length - 1);
+  return own.startsWith(stem + ' (') && own.endsWith(')' + ext) && /^[1-9]\d*$/.test(n);
+}
+
 /**
  * Plans moves, finding every conflict before anything changes: two sources to one target
  * (also when they differ only in case on a case-insensitive destination), a target that exists
@@ -136,7 +148,9 @@ export function planMoves(requests: readonly MoveRequest[], view: TargetView, on
       reject(r, bad.kind, bad.detail);
       continue;
     }
-    if (r.within !== undefined && !isInside(r.target, r.within)) {
+    // Strictly below: a target that is `within` itself would replace the root, and its suffixed
+    // variant (`root (1)`) would be a sibling of it.
+    if (r.within !== undefined && (r.target === r.within || !isInside(r.target, r.within))) {
       reject(r, 'outside-root', `the target resolves outside ${r.within}`);
       continue;
     }
@@ -147,6 +161,13 @@ export function planMoves(requests: readonly MoveRequest[], view: TargetView, on
     }
     let target = r.target;
     let overwrite = false;
+    // A file already named as a suffixed variant of its target, which is taken (an earlier run's
+    // suffix), keeps its name: otherwise a second run would plan it onto itself, refused as a cycle.
+    if (onConflict === 'suffix' && taken(target) && isSuffixedVariant(fold(r.source), fold(target)) && !claimed.has(fold(r.source))) {
+      unchanged++;
+      claimed.set(fold(r.source), r);
+      continue;
+    }
     const prior = claimed.get(fold(target));
     if (prior) {
       const kind: ConflictKind = prior.target === target ? 'same-target' : 'case-collision';

@@ -112,6 +112,13 @@ export function changedError(
   );
 }
 
+/** The nearest existing directory above `p`: where its file would be created. */
+function nearestDir(p: string): string {
+  let dir = path.dirname(p);
+  while (!fs.existsSync(dir)) dir = path.dirname(dir);
+  return dir;
+}
+
 function lstatId(p: string): FileStat | undefined {
   const st = fs.lstatSync(p, { bigint: true, throwIfNoEntry: false });
   return st && identityOfStat(st);
@@ -353,10 +360,14 @@ export class LocalFileOps implements FileOps {
   }
 
   freeBytes(p: string): number {
-    let dir = path.dirname(p);
-    while (!fs.existsSync(dir)) dir = path.dirname(dir);
-    const st = fs.statfsSync(dir);
+    const st = fs.statfsSync(nearestDir(p));
     return st.bavail * st.bsize;
+  }
+
+  freeInodes(p: string): number | undefined {
+    const st = fs.statfsSync(nearestDir(p));
+    // A file system without an inode table of fixed size (btrfs, say) reports 0 inodes in all.
+    return st.files === 0 ? undefined : st.ffree;
   }
 
   private unlessCrossDevice(op: () => void): boolean {

@@ -61,3 +61,26 @@ export class RealPaths {
     }
   }
 }
+
+/**
+ * The first component of `p` that is a symbolic link whose target does not exist (with what it
+ * points to), or undefined. Creating below such a link would create its target, wherever that is
+ * (GNU cp refuses to write through a dangling link too). Components past the first missing one
+ * do not exist, so they are not links.
+ */
+export function danglingLinkOn(p: string): { link: string; target: string } | undefined {
+  const abs = path.resolve(p);
+  let at = '/';
+  for (const name of abs.split('/').slice(1)) {
+    at = path.join(at, name);
+    const st = fs.lstatSync(at, { throwIfNoEntry: false });
+    if (st === undefined) return undefined;
+    if (st.isSymbolicLink() && !fs.existsSync(at)) return { link: at, target: path.resolve(path.dirname(at), fs.readlinkSync(at)) };
+  }
+  return undefined;
+}
+
+/** What `p` names when it is a symbolic link: the real path of the file it leads to (undefined when `p` is not a link). */
+export function linkedFile(p: string): string | undefined {
+  return fs.lstatSync(p).isSymbolicLink() ? fs.realpathSync.native(p) : undefined;
+}

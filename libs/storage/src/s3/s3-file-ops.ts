@@ -239,6 +239,10 @@ export class S3FileOps implements FileOps {
     return isS3Uri(p) ? Number.MAX_SAFE_INTEGER : this.local.freeBytes(p);
   }
 
+  freeInodes(p: string): number | undefined {
+    return isS3Uri(p) ? undefined : this.local.freeInodes(p);
+  }
+
   /** The same hidden name beside the target as LocalFileOps uses, so resume finds either. */
   private tempPath(target: string, tmpTag: string): string {
     return stagingPath(target, tmpTag);

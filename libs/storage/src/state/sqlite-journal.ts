@@ -1,5 +1,6 @@
 import { randomBytes } from 'node:crypto';
 import type Database from 'better-sqlite3';
+import type { PathError } from '@filer/core';
 import {
   JOURNAL_FORMAT,
   type ActionState,
@@ -21,6 +22,7 @@ interface JobRow {
   created_dirs: string;
   format: number;
   reason: string | null;
+  path_errors: string | null;
 }
 
 interface ActionRow {
@@ -55,7 +57,12 @@ export class SqliteJournal implements Journal {
     db.pragma('synchronous = FULL');
   }
 
-  create(kind: BatchKind, actions: Omit<JournalAction, 'seq' | 'state'>[], options: JobRecord['options']): JobRecord {
+  create(
+    kind: BatchKind,
+    actions: Omit<JournalAction, 'seq' | 'state'>[],
+    options: JobRecord['options'],
+    pathErrors: readonly PathError[] = [],
+  ): JobRecord {
     const now = this.now();
     const id = newJobId(now);
     const insert = this.db.prepare(
@@ -63,8 +70,17 @@ export class SqliteJournal implements Journal {
     );
     this.db.transaction(() => {
       this.db
-        .prepare('INSERT INTO jobs (id, kind, state, created_at, updated_at, options, format) VALUES (?, ?, ?, ?, ?, ?, ?)')
-        .run(id, kind, 'planned', now, now, JSON.stringify(options), JOURNAL_FORMAT);
+        .prepare('INSERT INTO jobs (id, kind, state, created_at, updated_at, options, format, path_errors) VALUES (?, ?, ?, ?, ?, ?, ?, ?)')
+        .run(
+          id,
+          kind,
+          'planned',
+          now,
+          now,
+          JSON.stringify(options),
+          JOURNAL_FORMAT,
+          pathErrors.length === 0 ? null : JSON.stringify(pathErrors.map(({ path, code, message }) => ({ path, code, message }))),
+        );
       actions.forEach((a, i) => insert.run(id, i + 1, a.source, a.target, a.size, a.overwrite ? 1 : 0, 'pending', idText(a.sourceId)));
     })();
     return this.get(id)!;
@@ -133,6 +149,7 @@ export class SqliteJournal implements Journal {
       counts,
       format: r.format,
       ...(r.reason === null ? {} : { reason: r.reason }),
+      ...(r.path_errors === null ? {} : { pathErrors: JSON.parse(r.path_errors) as PathError[] }),
     };
   }
 }

@@ -58,6 +58,8 @@ const MIGRATIONS = [
    ALTER TABLE jobs ADD COLUMN reason TEXT;
    ALTER TABLE job_actions ADD COLUMN source_id TEXT;
    ALTER TABLE job_actions ADD COLUMN target_id TEXT;`,
+  // The paths a job's plan had to leave out (a directory it could not read, say), as JSON.
+  `ALTER TABLE jobs ADD COLUMN path_errors TEXT;`,
 ];
 
 /**
