@@ -90,7 +90,7 @@ describe('a batch worker SIGKILLed five times mid-move (battery 15)', () => {
     const batch = cluster.workers.find((w) => w.name === 'batch-1')!;
     const kills: { afterMs: number; movedBefore: number }[] = [];
     for (let k = 0; k < KILLS; k++) {
-      const afterMs = 300 + Math.floor(random() * 1500);
+      const afterMs = 200 + Math.floor(random() * 1000);
       await new Promise((r) => setTimeout(r, afterMs));
       const j = await get(id);
       expect(final(j), `the move ended after ${k} kills (${j.state}): more files or earlier kills are needed`).toBe(false);
