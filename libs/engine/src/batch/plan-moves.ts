@@ -21,6 +21,8 @@ export interface MoveRequest {
   within?: string;
   /** The source's identity when it was listed, journaled so that a later change is caught. */
   sourceId?: FileIdentity;
+  /** Why the namer's result is no valid name (a base-name replacement containing '/'): a conflict. */
+  invalidName?: string;
 }
 
 export type ConflictKind = 'same-target' | 'target-exists' | 'case-collision' | 'cycle' | 'invalid-name' | 'name-too-long' | 'outside-root';
@@ -143,7 +145,7 @@ export function planMoves(requests: readonly MoveRequest[], view: TargetView, on
   const taken = (p: string): boolean => claimed.has(fold(p)) || (view.exists(p) && !bySource.has(fold(p)));
 
   for (const r of live) {
-    const bad = nameProblem(r.target);
+    const bad = r.invalidName !== undefined ? { kind: 'invalid-name' as const, detail: r.invalidName } : nameProblem(r.target);
     if (bad) {
       reject(r, bad.kind, bad.detail);
       continue;

@@ -25,6 +25,8 @@ export interface Named {
   entry: FileEntry;
   target: string;
   dateSource?: DateSource;
+  /** Why `target` is no valid name, when the namer made something that cannot be one. */
+  invalidName?: string;
 }
 
 /**
@@ -34,10 +36,12 @@ export interface Named {
 export async function nameFiles(entries: FileEntry[], namer: Namer): Promise<Named[]> {
   if (namer.kind === 'replace') {
     // Joined, not normalised: an empty or '..' name must reach the planner as the invalid name it is.
-    return entries.map((entry) => ({
-      entry,
-      target: path.resolve(path.dirname(entry.path)) + '/' + namer.replace(path.basename(entry.path)),
-    }));
+    return entries.map((entry) => {
+      const name = namer.replace(path.basename(entry.path));
+      // A new base name, not a path: a '/' in it would move the file into another directory.
+      const invalid = name.includes('/') ? { invalidName: `the new name '${name}' contains '/': --replace renames, it does not move` } : {};
+      return { entry, target: path.resolve(path.dirname(entry.path)) + '/' + name, ...invalid };
+    });
   }
   const t = namer.template;
   let captures: Awaited<ReturnType<typeof import('../media.js').readCaptureDates>> | undefined;
@@ -91,6 +95,7 @@ export function renameRequests(named: readonly Named[], roots: readonly string[]
       size: n.entry.size ?? 0,
       ...(root === undefined ? {} : { within: real.dir(root) }),
       ...sourceIdOf(n.entry),
+      ...(n.invalidName === undefined ? {} : { invalidName: n.invalidName }),
     };
   });
 }
