@@ -42,7 +42,9 @@ function contents(...dirs: string[]): string[] {
   const out: string[] = [];
   for (const dir of dirs) {
     if (!fs.existsSync(dir)) continue;
-    const names = execFileSync('find', [dir, '-type', 'f', '-print0'], { maxBuffer: 1 << 28 }).toString().split('\0');
+    const names = execFileSync('find', [dir, '-type', 'f', '-print0'], { maxBuffer: 1 << 28 })
+      .toString()
+      .split('\0');
     for (const f of names) if (f !== '') out.push(sha(fs.readFileSync(f)));
   }
   return out.sort();
@@ -50,7 +52,12 @@ function contents(...dirs: string[]): string[] {
 
 function tempsUnder(...dirs: string[]): string[] {
   return dirs.flatMap((d) =>
-    fs.existsSync(d) ? execFileSync('find', [d, '-name', '.*.tmp']).toString().split('\n').filter((l) => l !== '') : [],
+    fs.existsSync(d)
+      ? execFileSync('find', [d, '-name', '.*.tmp'])
+          .toString()
+          .split('\n')
+          .filter((l) => l !== '')
+      : [],
   );
 }
 
@@ -122,7 +129,11 @@ function reported(r: Pick<ProcessResult, 'stderr'>): Map<string, string> {
 /** Every file left under `dir`, by absolute path. */
 function filesUnder(dir: string): string[] {
   if (!fs.existsSync(dir)) return [];
-  return execFileSync('find', [dir, '-type', 'f']).toString().split('\n').filter((l) => l !== '').sort();
+  return execFileSync('find', [dir, '-type', 'f'])
+    .toString()
+    .split('\n')
+    .filter((l) => l !== '')
+    .sort();
 }
 
 type Kind = 'move' | 'copy' | 'rename';
@@ -218,7 +229,11 @@ function startSwapLoop(dir: string, outside: string, stop: string): Promise<{ sw
  * Runs the CLI and calls `onJournaled` once it says the plan is journaled: the swaps start when
  * the apply does (a plan made through the link would only see conflicts, and change nothing).
  */
-function runApplying(args: string[], env: Record<string, string>, onJournaled: () => void): Promise<{ code: number | null; stderr: string }> {
+function runApplying(
+  args: string[],
+  env: Record<string, string>,
+  onJournaled: () => void,
+): Promise<{ code: number | null; stderr: string }> {
   const child = spawn(process.execPath, [FILER_BIN, ...args], { env: { ...process.env, ...env }, stdio: ['ignore', 'ignore', 'pipe'] });
   let stderr = '';
   let started = false;
