@@ -118,7 +118,7 @@ declare const addon: {
   syncFs(path: string): void;
   /**
    * Opens the absolute directory `path` as an O_PATH descriptor, one component at a time from "/"
-   * with O_NOFOLLOW: a symlink on the way fails (ELOOP, or ENOTDIR), a missing component fails
+   * with O_NOFOLLOW: a symlink on the way fails (ELOOP; a file on the way ENOTDIR), a missing component fails
    * (ENOENT) unless `create`, when it is made relative to its opened parent. Returns the
    * descriptor (close it with fs.closeSync) and how many trailing components were created.
    */

@@ -83,7 +83,7 @@ static void args(napi_env env, napi_callback_info info, size_t want, napi_value 
 
 // openDir(path, create) -> [fd, created]: opens the absolute directory `path` as an O_PATH
 // descriptor, one component at a time from "/" with O_NOFOLLOW: a symlink anywhere on the way
-// fails with ELOOP (or ENOTDIR), a missing component with ENOENT — unless `create`, when it is made
+// fails with ELOOP (a file with ENOTDIR), a missing component with ENOENT — unless `create`, when it is made
 // (mkdirat, relative to its opened parent) and counted in `created` (the last `created`
 // components of the path are new). The caller closes fd.
 static napi_value open_dir(napi_env env, napi_callback_info info) {
@@ -120,6 +120,9 @@ static napi_value open_dir(napi_env env, napi_callback_info info) {
     }
     if (sub < 0) {
       int e = errno;
+      struct stat st;
+      // O_DIRECTORY is checked first: a symlink answers ENOTDIR. Said as what it is.
+      if (e == ENOTDIR && fstatat(fd, p, &st, AT_SYMLINK_NOFOLLOW) == 0 && S_ISLNK(st.st_mode)) e = ELOOP;
       close(fd);
       return throw_at(env, e, "openat", p);
     }
