@@ -90,6 +90,24 @@ export class DirHandles {
     return `${PROC_FD}/${fd}/${name}`;
   }
 
+  /** `pinned(p)`, or undefined where `p`'s directory cannot be opened now. */
+  tryPinned(p: string): string | undefined {
+    try {
+      return this.pinned(p);
+    } catch {
+      return undefined;
+    }
+  }
+
+  /** A path node:fs resolves to directory `dir` itself through its open descriptor; undefined where it cannot be opened now. */
+  opened(dir: string): string | undefined {
+    try {
+      return `${PROC_FD}/${this.open(dir).fd}`;
+    } catch {
+      return undefined;
+    }
+  }
+
   /** Closes every descriptor (at the end of a batch: none is in use then). */
   release(): void {
     for (const fd of this.fds.values()) fs.closeSync(fd);

@@ -355,12 +355,9 @@ export class LocalFileOps implements FileOps {
   flushFiles(paths: readonly string[]): void {
     if (paths.length === 0) return;
     if (this.native) {
-      const devices = new Map<number, string>();
-      for (const p of paths) {
-        const st = fs.statSync(p, { throwIfNoEntry: false });
-        if (st && !devices.has(st.dev)) devices.set(st.dev, p);
-      }
-      for (const p of devices.values()) this.native.syncFs(p);
+      // Through the batch's directories where they are open: a name swapped meanwhile neither
+      // hides a file system from the flush nor fails it.
+      this.syncDevices(paths.map((p) => (this.dirs ? this.dirs.tryPinned(p) : p)));
       return;
     }
     for (const p of paths) {
@@ -394,8 +391,18 @@ export class LocalFileOps implements FileOps {
 
   flushDirs(dirs: readonly string[]): void {
     // With syncfs one call per file system covers every directory entry made there.
-    if (this.native) this.flushFiles(dirs);
+    if (this.native) this.syncDevices(dirs.map((d) => (this.dirs ? this.dirs.opened(d) : d)));
     else for (const d of dirs) fsyncDir(d);
+  }
+
+  /** One syncfs per file system among `paths` (those that exist). */
+  private syncDevices(paths: readonly (string | undefined)[]): void {
+    const devices = new Map<number, string>();
+    for (const p of paths) {
+      const st = p === undefined ? undefined : fs.statSync(p, { throwIfNoEntry: false });
+      if (st && !devices.has(st.dev)) devices.set(st.dev, p!);
+    }
+    for (const p of devices.values()) this.native!.syncFs(p);
   }
 
   async move(
