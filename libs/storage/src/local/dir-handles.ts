@@ -44,6 +44,12 @@ const isSwapped = (e: unknown): boolean => ['ELOOP', 'ENOTDIR'].includes((e as N
  */
 export class DirHandles {
   private readonly fds = new Map<string, number>();
+  /**
+   * Directories found missing in this batch: asked again for each file (the space check stats
+   * every target's parents before the job makes them), each would cost a walk from "/". Forgotten
+   * once the batch creates a directory.
+   */
+  private readonly missing = new Set<string>();
 
   constructor(private readonly native: NativeScan) {}
 
@@ -56,14 +62,17 @@ export class DirHandles {
   open(dir: string, create = false): { fd: number; created: string[] } {
     const cached = this.fds.get(dir);
     if (cached !== undefined) return { fd: cached, created: [] };
+    if (!create && this.missing.has(dir)) throw Object.assign(new Error(errnoMessage(2, 'open', dir)), { code: 'ENOENT', errno: -2 });
     let fd: number, n: number;
     try {
       [fd, n] = this.native.openDir(dir, create);
     } catch (e) {
       if (isSwapped(e)) throw pathChangedError(dir, e as NodeJS.ErrnoException);
+      if ((e as NodeJS.ErrnoException).code === 'ENOENT' && !create) this.missing.add(dir);
       throw withPaths(e, create ? 'mkdir' : 'open', dir);
     }
     this.fds.set(dir, fd);
+    if (n > 0) this.missing.clear();
     const created: string[] = [];
     for (let d = dir, i = 0; i < n; i++, d = path.dirname(d)) created.unshift(d);
     return { fd, created };
@@ -112,5 +121,6 @@ export class DirHandles {
   release(): void {
     for (const fd of this.fds.values()) fs.closeSync(fd);
     this.fds.clear();
+    this.missing.clear();
   }
 }
