@@ -454,8 +454,11 @@ export class LocalFileOps implements FileOps {
       // Checked and removed relative to the directory opened for the batch: the same name in it.
       const at = this.dirs.at(p);
       const f = this.native!.statAt(at.fd, at.name, false);
-      const found = f ? identityOfAt(f) : undefined;
-      const same = found !== undefined && (match === 'inode' ? sameInode(found, expected) : sameVersion(found, expected));
+      // Gone is ENOENT, as the portable open below says it: deleted is not "changed".
+      if (!f)
+        throw Object.assign(new Error(`ENOENT: no such file or directory, unlink '${p}'`), { code: 'ENOENT', syscall: 'unlink', path: p });
+      const found = identityOfAt(f);
+      const same = match === 'inode' ? sameInode(found, expected) : sameVersion(found, expected);
       if (!same) throw changedError(p, expected, found, match === 'inode' ? 'is no longer the same file' : 'changed since it was copied');
       this.unlinkAt(at);
       return;
