@@ -4,6 +4,9 @@ import { fileURLToPath } from 'node:url';
 const src = (p: string): string => fileURLToPath(new URL(p, import.meta.url));
 
 // Tests import the libs' TypeScript sources directly; black-box tests spawn the built CLI.
+// Coverage (scripts/test.sh turns it on): vitest's V8 coverage of the test processes here, and the
+// processes the tests start write theirs for c8 (scripts/coverage/); scripts/coverage/report.mjs
+// merges both.
 export default defineConfig({
   resolve: {
     alias: {
@@ -33,5 +36,15 @@ export default defineConfig({
     testTimeout: 60_000,
     hookTimeout: 120_000,
     pool: 'forks',
+    setupFiles: ['scripts/coverage/children-setup.mjs'],
+    reporters: ['default', './scripts/skipped-tests-reporter.mjs'],
+    coverage: {
+      provider: 'v8',
+      include: ['libs/*/src/**/*.ts', 'apps/*/src/**/*.ts'],
+      exclude: ['**/*.spec.ts', '**/*.spec-helper.ts', '**/*.d.ts', 'libs/testing/**'],
+      reporter: [['json', { file: 'coverage-final.json' }]],
+      reportsDirectory: 'coverage/in-process',
+      reportOnFailure: true,
+    },
   },
 });

@@ -28,7 +28,6 @@ import vitestConfig from '../vitest.config.ts';
 
 const ROOT = fileURLToPath(new URL('..', import.meta.url));
 const CHART = 'deploy/helm/filer';
-const IN_CI = process.env.CI === 'true';
 
 const read = (rel: string): string => fs.readFileSync(path.join(ROOT, rel), 'utf8');
 const VAR = /(?<![A-Za-z0-9_])FILER_[A-Z0-9_]*[A-Z0-9]/g;
@@ -84,9 +83,9 @@ function which(name: string): string | undefined {
   return undefined;
 }
 
-/** A tool's path; absent outside CI skips the check, absent in CI fails it. */
-function tool(name: string, found: string | undefined): string | undefined {
-  if (found === undefined && IN_CI) throw new Error(`${name} is required when CI=true (.ci/run installs it)`);
+/** A tool's path: absent fails the test that needs it (never skips it). */
+function tool(name: string, found: string | undefined): string {
+  if (found === undefined) throw new Error(`${name} is missing: \`npm test\` installs it (scripts/install-test-tools.sh)`);
   return found;
 }
 
@@ -96,7 +95,8 @@ function run(cmd: string, args: string[]): { code: number | null; out: string } 
   return { code: r.status, out: `${r.stdout}${r.stderr}` };
 }
 
-const HELM = tool('helm', process.env.HELM_BIN || which('helm'));
+// scripts/install-test-tools.sh links Helm as node_modules/.bin/helm, on PATH under npm test and npx.
+const helm = (): string => tool('helm', process.env.HELM_BIN || which('helm'));
 
 // ---------------------------------------------------------------------------------------------
 
@@ -195,7 +195,6 @@ describe('docker-compose.yml', () => {
 
   it('passes `docker-compose config`', () => {
     const compose = tool('docker-compose', which('docker-compose'));
-    if (compose === undefined) return;
     const r = run(compose, ['-f', 'docker-compose.yml', 'config', '-q']);
     expect(r.out).toBe('');
     expect(r.code).toBe(0);
@@ -301,35 +300,33 @@ describe('.github/workflows/ci.yml', () => {
   const runs = steps.map((s) => s.run ?? '').join('\n');
 
   it('runs the npm commands of .ci/run', () => {
-    const ciRun = read('.ci/run')
-      .split('\n')
-      .map((l) => l.trim())
-      .filter((l) => /^npm (ci|test|run \S+)\b/.test(l));
-    expect(ciRun.length).toBeGreaterThanOrEqual(4);
-    for (const cmd of ciRun) {
-      if (cmd === 'npm test') expect(runs).toContain('npm run build');
-      else expect(runs).toContain(cmd);
+    const ciRun = [...read('.ci/run').matchAll(/^step "[^"]+" (?:env (?:\S+=\S+ )+)?(npm (?:ci|test|run)\b.*)$/gm)].map((m) => m[1]);
+    expect(ciRun).toContain('npm test');
+    expect(ciRun).toContain('npm test -- libs/storage/test/native-');
+    expect(ciRun.length).toBeGreaterThanOrEqual(6);
+    // .ci/run sets PATH and FILER_FS_SCAN_ADDON with env, the workflow with a prefix or the job's Node.
+    for (const cmd of ciRun) expect(runs, cmd).toContain(cmd);
+    expect(runs).toContain('FILER_FS_SCAN_ADDON=off npm test');
+    expect(read('.ci/run')).toContain('FILER_FS_SCAN_ADDON=off npm test');
+  });
+
+  it('leaves the tools the tests use to npm test (scripts/install-test-tools.sh), as a new user gets them', () => {
+    const pkg = JSON.parse(read('package.json')) as { scripts: Record<string, string> };
+    expect(pkg.scripts.test).toBe('bash scripts/test.sh');
+    expect(read('scripts/test.sh')).toMatch(/^bash scripts\/install-test-tools\.sh$/m);
+    expect(read('scripts/install-test-tools.sh')).toContain('apt-get install');
+    const testJob = workflow.jobs.test.steps.map((s) => s.run ?? '').join('\n');
+    for (const text of [read('.ci/run'), testJob]) {
+      expect(text).not.toContain('apt-get');
+      expect(text).not.toContain('npx vitest');
     }
   });
 
-  it('installs the Debian packages of .ci/run', () => {
-    const packages = [...read('.ci/run').matchAll(/missing\+=\(([^)]+)\)/g)].map((m) => m[1]);
-    expect(packages.length).toBeGreaterThan(0);
-    const apt = steps.map((s) => s.run ?? '').filter((r) => r.includes('apt-get install'));
-    expect(apt).toHaveLength(1);
-    for (const p of packages) expect(apt[0].split(/\s+/), p).toContain(p);
-  });
-
-  it('splits `vitest run` into unit, integration and e2e runs that together cover every test file once', () => {
-    const filters = [...runs.matchAll(/npx vitest run (\S+)/g)].map((m) => m[1]);
-    expect(filters.length).toBeGreaterThanOrEqual(3);
+  it('runs every test file: npm test names no filter but the Node 22 rerun of the native addon tests', () => {
+    const filtered = [...`${runs}\n${read('.ci/run')}`.matchAll(/npm test -- (.+)$/gm)].map((m) => m[1].trim());
+    expect(new Set(filtered)).toEqual(new Set(['libs/storage/test/native-']));
     const files = fg.sync(vitestConfig.test!.include!, { cwd: ROOT, ignore: ['**/node_modules/**'] });
-    expect(files.length).toBeGreaterThan(0);
-    for (const f of files)
-      expect(
-        filters.filter((flt) => `/${f}`.includes(flt)),
-        f,
-      ).toHaveLength(1);
+    expect(files.filter((f) => f.startsWith('libs/storage/test/native-')).length).toBeGreaterThan(3);
   });
 
   it('builds the image without pushing it', () => {
@@ -341,7 +338,6 @@ describe('.github/workflows/ci.yml', () => {
 describe('YAML files', () => {
   it('pass yamllint', () => {
     const yamllint = tool('yamllint', which('yamllint'));
-    if (yamllint === undefined) return;
     const files = [
       'docker-compose.yml',
       '.yamllint.yaml',
@@ -395,7 +391,7 @@ const DEFAULT_PORTS: Record<string, number> = { api: 8080, 'scanner-worker': 946
 const QUEUES_OF: Record<string, readonly string[]> = { 'scanner-worker': WORKER_QUEUES.scanner, 'batch-worker': WORKER_QUEUES.batch };
 
 function render(valuesFile: string): Manifest[] {
-  const r = run(HELM!, ['template', 'ci', CHART, '--namespace', 'filer', '-f', valuesFile]);
+  const r = run(helm(), ['template', 'ci', CHART, '--namespace', 'filer', '-f', valuesFile]);
   expect(r.code, r.out).toBe(0);
   return parseAllDocuments(r.out)
     .map((d) => d.toJS() as Manifest | null)
@@ -405,23 +401,23 @@ function render(valuesFile: string): Manifest[] {
 const selects = (selector: Record<string, string>, labels: Record<string, string>): boolean =>
   Object.entries(selector).every(([k, v]) => labels[k] === v);
 
-describe.skipIf(HELM === undefined)('the Helm chart, rendered', () => {
+describe('the Helm chart, rendered', () => {
   const valueFiles = fs.readdirSync(path.join(ROOT, CHART, 'ci')).map((f) => `${CHART}/ci/${f}`);
 
   it.each(valueFiles)('passes helm lint --strict with %s', (valuesFile) => {
-    const r = run(HELM!, ['lint', '--strict', CHART, '-f', valuesFile]);
+    const r = run(helm(), ['lint', '--strict', CHART, '-f', valuesFile]);
     expect(r.code, r.out).toBe(0);
   });
 
   it('refuses to render without tokens or a shared results directory', () => {
     const dir = fs.mkdtempSync(path.join(os.tmpdir(), 'filer-chart-'));
     try {
-      const noTokens = run(HELM!, ['template', 'ci', CHART]);
+      const noTokens = run(helm(), ['template', 'ci', CHART]);
       expect(noTokens.code).not.toBe(0);
       expect(noTokens.out).toContain('secrets.FILER_TOKENS is required');
       const f = path.join(dir, 'v.yaml');
       fs.writeFileSync(f, 'secrets: {FILER_TOKENS: "t:read"}\nresults: {persistence: {enabled: false}}\n');
-      const noResults = run(HELM!, ['template', 'ci', CHART, '-f', f]);
+      const noResults = run(helm(), ['template', 'ci', CHART, '-f', f]);
       expect(noResults.code).not.toBe(0);
       expect(noResults.out).toContain('must share one results directory');
     } finally {

@@ -11,7 +11,7 @@ import {
   type HashOutcome,
 } from '@filer/engine';
 import { groupCachedNatively, type NativeScanResult } from '@filer/storage';
-import { nativeScan } from '../src/local/native-scan.js';
+import { nativeAddonOff } from '@filer/testing';
 
 /**
  * The native grouping of a fully cached scan must give exactly what the engine's pipeline gives on
@@ -99,7 +99,7 @@ const tree = fc
     return out;
   });
 
-describe.skipIf(nativeScan === null)('groupCachedNatively', () => {
+describe.skipIf(nativeAddonOff)('groupCachedNatively', () => {
   it('property: equals the engine on fully cached files (hard links, devices, empties, unicode paths)', async () => {
     await fc.assert(
       fc.asyncProperty(tree, fc.boolean(), async (files, includeEmpty) => {

@@ -1,7 +1,7 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { KindCode, parseFilterSpec, type DirListing } from '@filer/core';
 import { walkTreeSync } from '@filer/engine';
-import { dir, file, makeTree, symlink, type TempTree } from '@filer/testing';
+import { dir, file, makeTree, nativeAddonOff, symlink, type TempTree } from '@filer/testing';
 import { LocalSource } from '../src/local/local-source.js';
 import { nativeScan } from '../src/local/native-scan.js';
 
@@ -28,7 +28,7 @@ describe('LocalSource: native scanner and node:fs fallback agree', () => {
   });
   afterAll(() => t.cleanup());
 
-  it('the native scanner was built on install', () => {
+  it.skipIf(nativeAddonOff)('the native scanner was built on install', () => {
     expect(nativeScan).not.toBeNull();
   });
 

@@ -4,8 +4,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { nativeScan } from '../src/local/native-scan.js';
-import { file, makeTree, type TempTree } from '@filer/testing';
+import { file, makeTree, nativeAddonOff, type TempTree } from '@filer/testing';
 
 /**
  * The addon under the allocation faults real allocators produce (issue 15, defect 7: `find` lost a
@@ -77,7 +76,7 @@ function exercise(extra: Record<string, string>, inputs?: string): Exercised {
   return { calls, inputs: _inputs };
 }
 
-describe.skipIf(nativeScan === null)('native addon under allocation faults', () => {
+describe.skipIf(nativeAddonOff)('native addon under allocation faults', () => {
   it('lists a directory of 10,000 entries 100 times without error while glibc leaves errno = ENOMEM after its huge-page mmap fails', () => {
     // hugetlb=2: allocations of 2 MiB or more first try MAP_HUGETLB, which fails where no huge pages
     // are reserved, then succeed with a plain mmap; the fixed threshold sends the names buffer there.

@@ -2,13 +2,13 @@ import * as fs from 'node:fs';
 import * as os from 'node:os';
 import * as path from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { file, makeTree, noiseBytes, type TempTree } from '@filer/testing';
+import { file, makeTree, nativeAddonOff, noiseBytes, type TempTree } from '@filer/testing';
 import { nativeScan, type NativeScan } from '../src/local/native-scan.js';
 
 // copyStaged: the native copy the batch commands stage files with. Same bytes and mode as the source,
 // never over an existing name, nothing left behind when it fails; across file systems it falls back
 // from copy_file_range to reading and writing.
-describe.skipIf(nativeScan === null)('native copyStaged', () => {
+describe.skipIf(nativeAddonOff)('native copyStaged', () => {
   const native = nativeScan as NativeScan;
   const BIG = noiseBytes(20 * 1024 * 1024 + 123, 4); // several 8 MiB chunks, the last one partial
   let t: TempTree;

@@ -8,9 +8,8 @@ import { parseFilterSpec, type FilterSpec } from '@filer/core';
 import { findDuplicates, WHOLE_SAMPLE_MAX, type DupePhase } from '@filer/engine';
 import { dupeFilesOf, findDuplicatesNatively, scanTreeNatively } from '@filer/storage';
 import { openStateDb, SqliteHashCache } from '@filer/storage/state';
-import { noiseBytes } from '@filer/testing';
+import { nativeAddonOff, noiseBytes } from '@filer/testing';
 import { LocalFileHasher } from '../src/local/local-file-hasher.js';
-import { nativeScan } from '../src/local/native-scan.js';
 
 /**
  * The addon's whole duplicate pipeline (scan, cache hints, hashing, grouping, the cache's new rows)
@@ -163,7 +162,7 @@ function entriesOf(cache: SqliteHashCache, root: string): Record<string, string[
   return out;
 }
 
-describe.skipIf(nativeScan === null)('findDuplicatesNatively', () => {
+describe.skipIf(nativeAddonOff)('findDuplicatesNatively', () => {
   it('property: the same groups, counts and cache entries as the engine, on real trees with and without a cache', async () => {
     let run = 0;
     await fc.assert(

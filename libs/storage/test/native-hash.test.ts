@@ -2,7 +2,7 @@ import * as fs from 'node:fs';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { xxhash128 } from 'hash-wasm';
 import type { HashOutcome } from '@filer/engine';
-import { file, makeTree, noiseBytes, symlink, type TempTree, walkedIdentity } from '@filer/testing';
+import { file, makeTree, nativeAddonOff, noiseBytes, symlink, type TempTree, walkedIdentity } from '@filer/testing';
 import { createFileHashReader, createStreamingHash, FileHashReader } from '../src/local/hash-file.js';
 import { errnoName, nativeScan, type NativeScan } from '../src/local/native-scan.js';
 import { EMPTY_DIGESTS } from '../src/local/streaming-hash.js';
@@ -22,7 +22,7 @@ const NAMES = Object.keys(CONTENT);
 const sampleOf = (b: Buffer): Buffer => (b.length <= 8192 ? b : Buffer.concat([b.subarray(0, 4096), b.subarray(b.length - 4096)]));
 const shape = (o: HashOutcome): unknown => ('error' in o ? o.error.code : o);
 
-describe.skipIf(nativeScan === null)('native XXH3-128 (hashBatch)', () => {
+describe.skipIf(nativeAddonOff)('native XXH3-128 (hashBatch)', () => {
   const native = nativeScan as NativeScan;
   /** hashBatch on two threads: block 4096 for samples, 0 for whole files. */
   const batch = async (paths: string[], sizes: number[], block: number, follow = false): Promise<{ r: Float64Array; d: Buffer }> => {

@@ -7,8 +7,7 @@ import { parseFilterSpec } from '@filer/core';
 import type { DupeFile } from '@filer/engine';
 import { scanFilesNatively } from '@filer/storage';
 import { DEFAULT_HASH_CACHE_LIMITS, openStateDb, SqliteHashCache } from '@filer/storage/state';
-import { file, makeTree, type TempTree } from '@filer/testing';
-import { nativeScan } from '../src/local/native-scan.js';
+import { file, makeTree, nativeAddonOff, type TempTree } from '@filer/testing';
 
 /**
  * A native scan given the cache's rows matches every file in its directory's row as it lists it:
@@ -62,7 +61,7 @@ const fakeHashes = (f: DupeFile): { sample: string; full?: string } => ({
   full: f.path.includes('big') ? undefined : `f:${path.basename(f.path)}`,
 });
 
-describe.skipIf(nativeScan === null)('native scan matched against the hash cache', () => {
+describe.skipIf(nativeAddonOff)('native scan matched against the hash cache', () => {
   it('gives every file what a lookup answers: hits for unchanged files, null for changed, new or unstored ones', () => {
     const { cache } = newCache();
     const before = scan([t.root]);

@@ -3,7 +3,7 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { parseFilterSpec, type PathError } from '@filer/core';
 import type { DupeFile } from '@filer/engine';
 import { canScanNatively, scanFilesNatively, startParallelWalk } from '@filer/storage';
-import { dir, file, makeTree, symlink, type TempTree } from '@filer/testing';
+import { dir, file, makeTree, nativeAddonOff, symlink, type TempTree } from '@filer/testing';
 
 /**
  * The native tree scan must list exactly what the portable walk lists for the same spec: the same
@@ -56,7 +56,7 @@ async function portable(roots: string[], raw: Record<string, unknown>): Promise<
 
 const byPath = <T extends { path: string }>(xs: T[]): T[] => [...xs].sort((a, b) => (a.path < b.path ? -1 : a.path > b.path ? 1 : 0));
 
-describe('scanFilesNatively', () => {
+describe.skipIf(nativeAddonOff)('scanFilesNatively', () => {
   it.each([
     ['no filters', { noIgnore: true }],
     ['hidden files', { noIgnore: true, hidden: true }],

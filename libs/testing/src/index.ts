@@ -17,3 +17,4 @@ export * from './tmpfs.js';
 export * from './filer-jobs.js';
 export * from './metrics-scrape.js';
 export * from './fast-tmp.js';
+export * from './native-addon.js';
