@@ -64,20 +64,25 @@ async function bucketHashes(prefix: string): Promise<Record<string, string>> {
 const keyOf = (r: ProxiedRequest): string => decodeURIComponent(r.url.split('?')[0]).replace(`/${BUCKET}/`, '');
 const ok = (r: ProxiedRequest): boolean => r.status !== undefined && r.status < 300;
 
-/** `unlink`/`unlinkat` calls in an `strace -f -ttt` log: path → wall-clock ms of each that succeeded. */
+/**
+ * `unlink`/`unlinkat` calls in an `strace -f -ttt -y` log: path → wall-clock ms of each that
+ * succeeded. A name relative to a directory descriptor (the addon's unlinkAt) is joined to the
+ * directory strace shows for it (`5</src/d0>`).
+ */
 function unlinks(traceFile: string): Map<string, number[]> {
   const out = new Map<string, number[]>();
   for (const line of fs.readFileSync(traceFile, 'utf8').split('\n')) {
-    const m = /^\d+ +(\d+\.\d+) unlink(?:at)?\((?:AT_FDCWD, )?"([^"]*)".*\) = 0$/.exec(line);
+    const m = /^\d+ +(\d+\.\d+) unlink(?:at)?\((?:AT_FDCWD, |\d+<([^>]*)>, )?"([^"]*)".*\) = 0$/.exec(line);
     if (m === null) continue;
-    const list = out.get(m[2]) ?? [];
+    const p = m[2] === undefined ? m[3] : path.join(m[2], m[3]);
+    const list = out.get(p) ?? [];
     list.push(Number(m[1]) * 1000);
-    out.set(m[2], list);
+    out.set(p, list);
   }
   return out;
 }
 
-/** Runs the CLI under `strace -f -ttt -e unlink,unlinkat` (its unlinks, timed), through the proxy. */
+/** Runs the CLI under `strace -f -ttt -y -e unlink,unlinkat` (its unlinks, timed, descriptors named), through the proxy. */
 function tracedFiler(
   args: string[],
   traceFile: string,
@@ -86,7 +91,7 @@ function tracedFiler(
   return new Promise((resolve, reject) => {
     const child = spawn(
       'strace',
-      ['-f', '-qq', '-ttt', '-e', 'trace=unlink,unlinkat', '-o', traceFile, process.execPath, FILER_BIN, ...args],
+      ['-f', '-qq', '-ttt', '-y', '-e', 'trace=unlink,unlinkat', '-o', traceFile, process.execPath, FILER_BIN, ...args],
       {
         env: { ...process.env, ...env },
         stdio: ['ignore', 'pipe', 'pipe'],

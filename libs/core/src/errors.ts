@@ -8,6 +8,8 @@ export type FilerErrorCode =
   | 'E_IO'
   /** A file is not the version the job planned or made (changed, replaced, or a stranger): nothing done to it. */
   | 'E_CHANGED'
+  /** A directory on a job's path was replaced (by a symlink, say) since the plan resolved it: nothing done through it. */
+  | 'E_PATH_CHANGED'
   /** An untrusted name (an S3 key) has a segment that could lead elsewhere: that item fails. */
   | 'E_UNSAFE_KEY'
   /** A journal written by an earlier filer that this one cannot resume or undo safely. */

@@ -21,6 +21,7 @@
 #define XXH_INLINE_ALL
 #include "xxhash.h"
 #include "dupe_session.h"
+#include "dir_ops.h"
 
 enum { KIND_UNKNOWN = 0, KIND_FILE = 1, KIND_DIR = 2, KIND_SYMLINK = 3, KIND_OTHER = 4 };
 #define STAT_FIELDS 7
@@ -2111,5 +2112,6 @@ NAPI_MODULE_INIT() {
   napi_set_named_property(env, exports, "dupesFiles", fn);
   napi_create_function(env, "dupesResult", NAPI_AUTO_LENGTH, dupes_result, NULL, &fn);
   napi_set_named_property(env, exports, "dupesResult", fn);
+  dir_ops_register(env, exports);
   return exports;
 }

@@ -1,31 +1,9 @@
 import * as fs from 'node:fs';
-import * as os from 'node:os';
 import * as path from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import type { Job, Worker } from 'bullmq';
-import { makeTree, startRedis, type RedisHandle } from '@filer/testing';
-import {
-  admitJob,
-  openClusterContext,
-  QUEUES,
-  readClusterConfig,
-  runFinalize,
-  startWorker,
-  submitJob,
-  type ClusterContext,
-  type FinalizeData,
-  type JobRecord,
-} from '@filer/jobs';
-
-async function waitFor(ctx: ClusterContext, id: string, states: string[], timeoutMs = 30_000): Promise<JobRecord> {
-  const deadline = Date.now() + timeoutMs;
-  for (;;) {
-    const rec = await ctx.store.get(id);
-    if (rec !== undefined && states.includes(rec.state)) return rec;
-    if (Date.now() > deadline) throw new Error(`job ${id} is ${rec?.state}, not ${states.join('|')}`);
-    await new Promise((r) => setTimeout(r, 50));
-  }
-}
+import type { Job } from 'bullmq';
+import { admitJob, QUEUES, runFinalize, submitJob, type ClusterContext, type FinalizeData, type JobRecord } from '@filer/jobs';
+import { startInProcessCluster, waitFor, type InProcessCluster } from './cluster-harness.js';
 
 const files = (dir: string): string[] =>
   fs.existsSync(dir)
@@ -40,36 +18,26 @@ const files = (dir: string): string[] =>
  * and never plan again over a tree the apply is changing.
  */
 describe('a scan finalizer run again after its worker died', () => {
-  let redis: RedisHandle;
+  let cluster: InProcessCluster;
   let ctx: ClusterContext;
-  let workers: Worker[] = [];
   let root: string;
   let results: string;
 
   beforeAll(async () => {
-    redis = await startRedis();
-    results = fs.mkdtempSync(path.join(os.tmpdir(), 'filer-rerun-'));
     const tree: Record<string, string> = {};
     for (let f = 0; f < 30; f++) tree[`src/d${f % 3}/f${f}.txt`] = `content ${f}`;
-    root = makeTree(tree, { prefix: 'filer-rerun-tree-' }).root;
-    ctx = openClusterContext(
-      readClusterConfig({
-        FILER_REDIS_URL: redis.url,
-        FILER_RESULTS_DIR: results,
-        FILER_ALLOWED_ROOTS: root,
+    cluster = await startInProcessCluster({
+      prefix: 'filer-rerun-',
+      tree,
+      env: {
         FILER_BATCH_SHARD_SIZE: '10',
-      }),
-    );
-    workers = [startWorker(ctx, QUEUES.scan), startWorker(ctx, QUEUES.finalize), startWorker(ctx, QUEUES.batch)];
+      },
+      queues: [QUEUES.scan, QUEUES.finalize, QUEUES.batch],
+    });
+    ({ ctx, root, results } = cluster);
   });
 
-  afterAll(async () => {
-    await Promise.all(workers.map((w) => w.close()));
-    await ctx.close();
-    await redis.stop();
-    fs.rmSync(root, { recursive: true, force: true });
-    fs.rmSync(results, { recursive: true, force: true });
-  });
+  afterAll(() => cluster.stop());
 
   /** A move planned (not applied), its scan finalizer done: the state a crash would leave, before the change below. */
   async function plannedMove(name: string): Promise<{ rec: JobRecord; dest: string; finalizer: Job<FinalizeData>; plan: string }> {

@@ -1,29 +1,8 @@
 import * as fs from 'node:fs';
-import * as os from 'node:os';
 import * as path from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import type { Worker } from 'bullmq';
-import { makeTree, startRedis, type RedisHandle } from '@filer/testing';
-import {
-  admitJob,
-  openClusterContext,
-  readClusterConfig,
-  startWorker,
-  submitJob,
-  QUEUES,
-  type ClusterContext,
-  type JobRecord,
-} from '@filer/jobs';
-
-async function waitFor(ctx: ClusterContext, id: string, states: string[], timeoutMs = 30_000): Promise<JobRecord> {
-  const deadline = Date.now() + timeoutMs;
-  for (;;) {
-    const rec = await ctx.store.get(id);
-    if (rec !== undefined && states.includes(rec.state)) return rec;
-    if (Date.now() > deadline) throw new Error(`job ${id} is ${rec?.state}, not ${states.join('|')}`);
-    await new Promise((r) => setTimeout(r, 50));
-  }
-}
+import { admitJob, submitJob, QUEUES, type ClusterContext } from '@filer/jobs';
+import { startInProcessCluster, waitFor, type InProcessCluster } from './cluster-harness.js';
 
 async function lines(ctx: ClusterContext, id: string, kind: string): Promise<string[]> {
   const out: string[] = [];
@@ -32,38 +11,27 @@ async function lines(ctx: ClusterContext, id: string, kind: string): Promise<str
 }
 
 describe('jobs over BullMQ, workers in this process', () => {
-  let redis: RedisHandle;
+  let cluster: InProcessCluster;
   let ctx: ClusterContext;
-  let workers: Worker[];
   let root: string;
-  let results: string;
 
   beforeAll(async () => {
-    redis = await startRedis();
-    results = fs.mkdtempSync(path.join(os.tmpdir(), 'filer-results-'));
     const tree: Record<string, string> = {};
     for (let d = 0; d < 30; d++) for (let f = 0; f < 20; f++) tree[`src/d${d}/sub/f${f}.txt`] = `content ${f % 7}`;
-    root = makeTree(tree, { prefix: 'filer-jobs-' }).root;
-    ctx = openClusterContext(
-      readClusterConfig({
-        FILER_REDIS_URL: redis.url,
-        FILER_RESULTS_DIR: results,
-        FILER_ALLOWED_ROOTS: root,
+    cluster = await startInProcessCluster({
+      prefix: 'filer-jobs-',
+      tree,
+      env: {
         FILER_SHARD_BUDGET: '100',
         FILER_BATCH_SHARD_SIZE: '50',
         FILER_WORKER_CONCURRENCY: '2',
-      }),
-    );
-    workers = [startWorker(ctx, QUEUES.scan), startWorker(ctx, QUEUES.batch), startWorker(ctx, QUEUES.finalize)];
+      },
+      queues: [QUEUES.scan, QUEUES.batch, QUEUES.finalize],
+    });
+    ({ ctx, root } = cluster);
   });
 
-  afterAll(async () => {
-    await Promise.all(workers.map((w) => w.close()));
-    await ctx.close();
-    await redis.stop();
-    fs.rmSync(root, { recursive: true, force: true });
-    fs.rmSync(results, { recursive: true, force: true });
-  });
+  afterAll(() => cluster.stop());
 
   it('a find job fans out into shards and finds every file exactly once', async () => {
     const spec = admitJob({ kind: 'find', roots: [root + '/src'], filter: { ext: 'txt' } }, ctx.allowedRoots);

@@ -1,72 +1,46 @@
 import * as fs from 'node:fs';
-import * as os from 'node:os';
 import * as path from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import type { Worker } from 'bullmq';
-import { makeTree, startRedis, type RedisHandle } from '@filer/testing';
 import {
   admitJob,
   finalizeJobOptions,
   newJobId,
-  openClusterContext,
   QUEUE_STATE_LOST,
   QUEUES,
-  readClusterConfig,
   Reconciler,
   RecordMirror,
   startApply,
-  startWorker,
   submitJob,
   type ClusterContext,
-  type JobRecord,
 } from '@filer/jobs';
-
-async function waitFor(ctx: ClusterContext, id: string, states: string[], timeoutMs = 30_000): Promise<JobRecord> {
-  const deadline = Date.now() + timeoutMs;
-  for (;;) {
-    const rec = await ctx.store.get(id);
-    if (rec !== undefined && states.includes(rec.state)) return rec;
-    if (Date.now() > deadline) throw new Error(`job ${id} is ${rec?.state}, not ${states.join('|')}`);
-    await new Promise((r) => setTimeout(r, 50));
-  }
-}
+import { startInProcessCluster, waitFor, type InProcessCluster } from './cluster-harness.js';
 
 /** Job records mirrored to the results volume, and the reconciler that ends jobs whose queued work Redis lost. */
 describe('job records and the reconciler', () => {
-  let redis: RedisHandle;
+  let cluster: InProcessCluster;
   let ctx: ClusterContext;
-  let workers: Worker[] = [];
   let root: string;
   let results: string;
   const mirror = (): RecordMirror => new RecordMirror(results);
 
   beforeAll(async () => {
-    redis = await startRedis();
-    results = fs.mkdtempSync(path.join(os.tmpdir(), 'filer-records-'));
     const tree: Record<string, string> = {};
     for (let f = 0; f < 40; f++) tree[`src/d${f % 4}/f${f}.txt`] = `content ${f}`;
-    root = makeTree(tree, { prefix: 'filer-records-tree-' }).root;
-    ctx = openClusterContext(
-      readClusterConfig({
-        FILER_REDIS_URL: redis.url,
-        FILER_RESULTS_DIR: results,
-        FILER_ALLOWED_ROOTS: root,
+    cluster = await startInProcessCluster({
+      prefix: 'filer-records-',
+      tree,
+      env: {
         FILER_BATCH_SHARD_SIZE: '10',
         FILER_SHARD_ATTEMPTS: '2',
         FILER_WORKER_CONCURRENCY: '2',
-      }),
-    );
-    // Scans and finalizers only: a test that wants apply shards to run starts a batch worker itself.
-    workers = [startWorker(ctx, QUEUES.scan), startWorker(ctx, QUEUES.finalize)];
+      },
+      // Scans and finalizers only: a test that wants apply shards to run starts a batch worker itself.
+      queues: [QUEUES.scan, QUEUES.finalize],
+    });
+    ({ ctx, root, results } = cluster);
   });
 
-  afterAll(async () => {
-    await Promise.all(workers.map((w) => w.close()));
-    await ctx.close();
-    await redis.stop();
-    fs.rmSync(root, { recursive: true, force: true });
-    fs.rmSync(results, { recursive: true, force: true });
-  });
+  afterAll(() => cluster.stop());
 
   it('mirror every transition to <results>/<job>/record.json, written whole', async () => {
     const job = await submitJob(ctx, admitJob({ kind: 'find', roots: [root + '/src'] }, ctx.allowedRoots));

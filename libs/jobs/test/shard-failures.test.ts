@@ -1,34 +1,10 @@
 import * as fs from 'node:fs';
-import * as os from 'node:os';
 import * as path from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import type { Job, Worker } from 'bullmq';
-import { makeTree, startRedis, type RedisHandle } from '@filer/testing';
-import {
-  admitJob,
-  journalPath,
-  openClusterContext,
-  QUEUES,
-  readClusterConfig,
-  shardJobOptions,
-  startApply,
-  startWorker,
-  submitJob,
-  type ClusterContext,
-  type JobRecord,
-  type QueueName,
-} from '@filer/jobs';
+import type { Job } from 'bullmq';
+import { admitJob, journalPath, QUEUES, shardJobOptions, startApply, submitJob, type ClusterContext, type QueueName } from '@filer/jobs';
+import { startInProcessCluster, waitFor, type InProcessCluster } from './cluster-harness.js';
 import { openStateDb, SqliteJournal } from '@filer/storage/state';
-
-async function waitFor(ctx: ClusterContext, id: string, states: string[], timeoutMs = 30_000): Promise<JobRecord> {
-  const deadline = Date.now() + timeoutMs;
-  for (;;) {
-    const rec = await ctx.store.get(id);
-    if (rec !== undefined && states.includes(rec.state)) return rec;
-    if (Date.now() > deadline) throw new Error(`job ${id} is ${rec?.state}, not ${states.join('|')}`);
-    await new Promise((r) => setTimeout(r, 50));
-  }
-}
 
 async function settled(job: Job, timeoutMs = 30_000): Promise<string> {
   const deadline = Date.now() + timeoutMs;
@@ -55,40 +31,30 @@ function listing(dir: string): string[] {
 
 /** Shards that fail, and shards delivered twice: real BullMQ on a real Redis, workers in this process. */
 describe('shard failures and duplicate delivery', () => {
-  let redis: RedisHandle;
+  let cluster: InProcessCluster;
   let ctx: ClusterContext;
-  let workers: Worker[];
   let root: string;
   let results: string;
   const ATTEMPTS = 3;
 
   beforeAll(async () => {
-    redis = await startRedis();
-    results = fs.mkdtempSync(path.join(os.tmpdir(), 'filer-failures-'));
     const tree: Record<string, string> = {};
     for (let f = 0; f < 60; f++) tree[`src/d${f % 3}/f${f}.txt`] = `content ${f}`;
     for (let f = 0; f < 60; f++) tree[`other/d${f % 3}/f${f}.txt`] = `other ${f}`;
-    root = makeTree(tree, { prefix: 'filer-failures-tree-' }).root;
-    ctx = openClusterContext(
-      readClusterConfig({
-        FILER_REDIS_URL: redis.url,
-        FILER_RESULTS_DIR: results,
-        FILER_ALLOWED_ROOTS: root,
+    cluster = await startInProcessCluster({
+      prefix: 'filer-failures-',
+      tree,
+      env: {
         FILER_BATCH_SHARD_SIZE: '20',
         FILER_SHARD_ATTEMPTS: String(ATTEMPTS),
         FILER_WORKER_CONCURRENCY: '2',
-      }),
-    );
-    workers = [startWorker(ctx, QUEUES.scan), startWorker(ctx, QUEUES.batch), startWorker(ctx, QUEUES.finalize)];
+      },
+      queues: [QUEUES.scan, QUEUES.batch, QUEUES.finalize],
+    });
+    ({ ctx, root, results } = cluster);
   });
 
-  afterAll(async () => {
-    await Promise.all(workers.map((w) => w.close()));
-    await ctx.close();
-    await redis.stop();
-    fs.rmSync(root, { recursive: true, force: true });
-    fs.rmSync(results, { recursive: true, force: true });
-  });
+  afterAll(() => cluster.stop());
 
   const add = (queue: QueueName, name: string, data: object, id: string): Promise<Job> =>
     ctx.queues[queue].add(name, data, shardJobOptions(ctx.config, id));

@@ -145,9 +145,10 @@ function resolvesCleanly(p: string): boolean {
   if (p.includes('\0') || Buffer.byteLength(p) > 4095) return false;
   for (let d = p; d !== '/'; d = path.dirname(d)) {
     try {
-      fs.statSync(d, { throwIfNoEntry: false });
-    } catch {
-      return false; // ELOOP, ENOTDIR, ENAMETOOLONG
+      fs.statSync(d);
+    } catch (e) {
+      // ELOOP, ENOTDIR, ENAMETOOLONG. Not `throwIfNoEntry: false`: Node 22 reads ENOTDIR as "no entry" there.
+      if ((e as NodeJS.ErrnoException).code !== 'ENOENT') return false;
     }
   }
   return true;

@@ -73,6 +73,7 @@ export const STATUS_BY_FILER_CODE: Record<FilerErrorCode, number> = {
   E_NOT_FILE: 400,
   // The state of files or a journal, not the request, stands in the way.
   E_CHANGED: 409,
+  E_PATH_CHANGED: 409,
   E_JOURNAL_FORMAT: 409,
 };
 

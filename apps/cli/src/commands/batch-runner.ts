@@ -56,6 +56,11 @@ export function faultWiring(config: CliConfig): { fault?: FaultHook; copyFault?:
   return { fault, ...(config.fault.step === 'mid-copy' ? { copyFault: fault } : {}) };
 }
 
+/** Local file operations, natively unless FILER_NATIVE_SCAN=0 asks for the portable ones. */
+export function localFileOps(config: CliConfig, copyFault?: FaultHook): LocalFileOps {
+  return new LocalFileOps(config.nativeScan ? undefined : null, copyFault);
+}
+
 /** Plans, prints the plan, and with --apply journals it and carries it out. Returns the exit code. */
 export async function runBatch(ctx: CliContext, requests: MoveRequest[], opts: BatchOptions, annotate?: Annotate): Promise<number> {
   const plan = opts.io ? await opts.io.plan(requests, opts.onConflict) : planLocalMoves(requests, opts.onConflict);
@@ -88,7 +93,7 @@ export async function runBatch(ctx: CliContext, requests: MoveRequest[], opts: B
     ctx.stderr(`filer: job ${job.id}: journaled ${plan.actions.length} actions; applying\n`);
     for (const e of held) reportPathFailure(ctx, { ...e, jobId: job.id });
     const { fault, copyFault } = faultWiring(opts.config);
-    const ops = opts.io?.ops(copyFault) ?? new LocalFileOps(undefined, copyFault);
+    const ops = opts.io?.ops(copyFault) ?? localFileOps(opts.config, copyFault);
     return reportApply(ctx, await applyJob(job, journal, ops, { fault, spaceCheck: opts.spaceCheck }));
   } finally {
     db.close();

@@ -1,10 +1,9 @@
 import { ExitCode, FilerError } from '@filer/core';
 import { applyJob, assertJournalFormat, undoJob, type FaultHook, type FileOps, type JobRecord } from '@filer/engine';
-import { LocalFileOps } from '@filer/storage';
 import { defaultStatePath, openStateDb, SqliteJournal } from '@filer/storage/state';
 import type { CliContext } from '../cli-context.js';
 import type { CliConfig } from '../config.js';
-import { faultWiring, reportApply } from './batch-runner.js';
+import { faultWiring, localFileOps, reportApply } from './batch-runner.js';
 
 function line(j: JobRecord): string {
   const c = j.counts;
@@ -17,10 +16,11 @@ function line(j: JobRecord): string {
  */
 async function opsForJob(
   actions: readonly { source: string; target: string }[],
+  config: CliConfig,
   copyFault?: FaultHook,
 ): Promise<{ ops: FileOps; close(): void }> {
   const isS3 = (p: string): boolean => p.startsWith('s3://');
-  const local = new LocalFileOps(undefined, copyFault);
+  const local = localFileOps(config, copyFault);
   if (!actions.some((a) => isS3(a.source) || isS3(a.target))) return { ops: local, close: () => {} };
   const { createS3Client, s3ConfigFromEnv, S3FileOps, S3Objects } = await import('@filer/storage/s3');
   const client = createS3Client(s3ConfigFromEnv());
@@ -64,7 +64,7 @@ export async function runJobs(
           throw new FilerError('E_INVALID_ARGUMENT', `job ${id} was undone; it cannot be resumed`, { field: 'id', value: id });
         assertJournalFormat(job, verb);
         const { fault, copyFault } = faultWiring(opts.config);
-        const { ops, close } = await opsForJob(journal.actions(id), copyFault);
+        const { ops, close } = await opsForJob(journal.actions(id), opts.config, copyFault);
         try {
           return verb === 'resume'
             ? reportApply(ctx, await applyJob(job, journal, ops, { retryFailed: true, fault, spaceCheck: opts.spaceCheck }))

@@ -105,7 +105,11 @@ export async function applyJob(job: JobRecord, journal: Journal, ops: FileOps, o
   for (const batch of batches(pending)) {
     if (stoppedBy !== undefined) break;
     const outcomes = new Map<JournalAction, Outcome>();
-    stoppedBy = await runBatch({ job, ops, tmpTag, journal, fault: opts.fault }, batch, outcomes);
+    try {
+      stoppedBy = await runBatch({ job, ops, tmpTag, journal, fault: opts.fault }, batch, outcomes);
+    } finally {
+      await ops.release?.();
+    }
     attempted += outcomes.size;
     const updates = [...outcomes].map(([a, o]) => ({ seq: a.seq, ...o }));
     for (const [a, o] of outcomes) Object.assign(a, o);
@@ -299,6 +303,15 @@ function* batches(pending: JournalAction[]): Generator<JournalAction[]> {
 
 async function crossesDevice(ops: FileOps, a: JournalAction): Promise<boolean> {
   if (ops.needsCopy !== undefined) return ops.needsCopy(a.source, a.target);
+  try {
+    return await devicesDiffer(ops, a);
+  } catch {
+    // A path that cannot be reached now (E_PATH_CHANGED, say) fails its own action later.
+    return false;
+  }
+}
+
+async function devicesDiffer(ops: FileOps, a: JournalAction): Promise<boolean> {
   const s = await ops.stat(a.source);
   let dir = a.target;
   for (;;) {
@@ -306,6 +319,15 @@ async function crossesDevice(ops: FileOps, a: JournalAction): Promise<boolean> {
     const d = await ops.stat(dir);
     if (d) return s !== undefined && d.dev !== s.dev;
     if (dir === '/') return false;
+  }
+}
+
+/** The stat of `p`, or undefined where it cannot be reached now (a directory on its path swapped). */
+async function statOrNone(ops: FileOps, p: string): Promise<FileStat | undefined> {
+  try {
+    return await ops.stat(p);
+  } catch {
+    return undefined;
   }
 }
 
@@ -397,16 +419,21 @@ export async function undoJob(job: JobRecord, journal: Journal, ops: FileOps, op
     if (updates.length >= BATCH) {
       journal.record(job.id, updates);
       updates = [];
+      await ops.release?.();
     }
   }
   journal.record(job.id, updates);
   const keptCopies: JournalAction[] = [];
-  for (const a of actions) {
-    if (a.state !== 'failed' || a.targetId === undefined) continue;
-    const t = await ops.stat(a.target);
-    if (t !== undefined && sameVersion(t, a.targetId)) keptCopies.push(a);
+  try {
+    for (const a of actions) {
+      if (a.state !== 'failed' || a.targetId === undefined) continue;
+      const t = await statOrNone(ops, a.target);
+      if (t !== undefined && sameVersion(t, a.targetId)) keptCopies.push(a);
+    }
+    for (const dir of [...job.createdDirs].reverse()) await ops.removeEmptyDir(dir);
+  } finally {
+    await ops.release?.();
   }
-  for (const dir of [...job.createdDirs].reverse()) await ops.removeEmptyDir(dir);
   const left = actions.some((a) => a.state === 'done');
   const reason = left
     ? 'some files could not be put back (see each action)'

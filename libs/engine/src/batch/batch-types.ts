@@ -148,4 +148,9 @@ export interface FileOps {
    * when absent, the engine compares the devices of the source and the target's nearest directory.
    */
   needsCopy?(source: string, target: string): MaybePromise<boolean>;
+  /**
+   * Lets go of what the operations held for one batch (directory descriptors, opened once per
+   * batch so that a directory swapped for a symlink cannot redirect them): called after each.
+   */
+  release?(): MaybePromise<void>;
 }

@@ -13,6 +13,7 @@ import {
   type FileStat,
   type StageItem,
 } from '@filer/engine';
+import { DirHandles, pathChangedError, withPaths, type At } from './dir-handles.js';
 import { nativeScan, type NativeScan } from './native-scan.js';
 
 const CHUNK = 1 << 20;
@@ -124,20 +125,69 @@ function lstatId(p: string): FileStat | undefined {
   return st && identityOfStat(st);
 }
 
+/** The identity of the addon's statAt fields ([kind, size, dev, ino, mtimeSec, mtimeNsec]). */
+function identityOfAt(f: Float64Array): FileStat {
+  const id: FileStat = { dev: f[2], ino: f[3], size: f[1], mtimeNs: (BigInt(f[4]) * 1_000_000_000n + BigInt(f[5])).toString() };
+  if (f[0] === 3) id.symlink = true;
+  return id;
+}
+
+const isCode = (e: unknown, code: string): boolean => (e as NodeJS.ErrnoException).code === code;
+
+/** The one-directory answer of movedDirs: E_PATH_CHANGED when `dir` (or its nearest existing ancestor) no longer resolves to itself. */
+function assertResolves(dir: string): void {
+  let existing = dir;
+  while (!fs.existsSync(existing) && existing !== '/') existing = path.dirname(existing);
+  let real = '';
+  try {
+    real = fs.realpathSync.native(existing);
+  } catch {
+    // gone meanwhile: as changed as a symlink
+  }
+  if (real !== existing) throw pathChangedError(dir, Object.assign(new Error('realpath'), { code: 'ELOOP' }));
+}
+
 /**
  * Local file operations that never replace a file unless told to. A relocation on one device is
  * a hard link plus an unlink (the link fails with EEXIST if anything stands at the target). A copy
  * (or a move across devices) goes to a hidden temporary name beside the target, keeps the source's
  * mtime, is size-checked, made durable — one syncfs per batch with the native scanner, else an
  * fsync per file — optionally compared by sha256, and only then linked into place.
+ *
+ * Symlink swaps (design rule 8): with the addon, every action works relative to its directories'
+ * descriptors, opened once per batch without following a symlink on the way (DirHandles), so a
+ * directory swapped for a link to elsewhere can neither redirect nor be written through. Without
+ * it, each action first checks that its directories still resolve to themselves (E_PATH_CHANGED);
+ * a swap between that check and the system call remains possible there (docs/architecture.md).
  */
 export class LocalFileOps implements FileOps {
+  private readonly dirs: DirHandles | null;
+
   constructor(
     private readonly native: NativeScan | null = nativeScan,
     private readonly fault?: FaultHook,
-  ) {}
+  ) {
+    this.dirs = DirHandles.available(native) ? new DirHandles(native) : null;
+  }
+
+  /** Closes the directory descriptors the batch opened. */
+  release(): void {
+    this.dirs?.release();
+  }
+
+  /** The path to hand node:fs for `p`: through its opened directory with the addon, else `p` after checking its directory. */
+  private reach(p: string): string {
+    if (this.dirs) return this.dirs.pinned(p);
+    assertResolves(path.dirname(p));
+    return p;
+  }
 
   stat(p: string, follow = false): FileStat | undefined {
+    if (this.dirs && p !== '/') {
+      const at = this.dirs.tryAt(p);
+      const f = at && this.native!.statAt(at.fd, at.name, follow);
+      return f ? identityOfAt(f) : undefined;
+    }
     if (!follow) return lstatId(p);
     const st = fs.statSync(p, { bigint: true, throwIfNoEntry: false });
     return st && identityOfStat(st);
@@ -167,6 +217,8 @@ export class LocalFileOps implements FileOps {
   }
 
   ensureParent(p: string): string[] {
+    if (this.dirs) return this.dirs.open(path.dirname(p), true).created;
+    assertResolves(path.dirname(p));
     const missing: string[] = [];
     for (let dir = path.dirname(p); !fs.existsSync(dir); dir = path.dirname(dir)) missing.unshift(dir);
     for (const dir of missing) fs.mkdirSync(dir);
@@ -174,11 +226,45 @@ export class LocalFileOps implements FileOps {
   }
 
   link(source: string, target: string): boolean {
-    return this.unlessCrossDevice(() => fs.linkSync(source, target));
+    return this.unlessCrossDevice(() => this.twoAt('link', source, target));
   }
 
   replace(source: string, target: string): boolean {
-    return this.unlessCrossDevice(() => fs.renameSync(source, target));
+    return this.unlessCrossDevice(() => this.twoAt('rename', source, target));
+  }
+
+  /** link or rename `from` to `to`: relative to their opened directories, or by path once both directories are checked. */
+  private twoAt(op: 'link' | 'rename', from: string, to: string): void {
+    if (this.dirs) {
+      const a = this.dirs.at(from);
+      const b = this.dirs.at(to);
+      try {
+        if (op === 'link') this.native!.linkAt(a.fd, a.name, b.fd, b.name);
+        else this.native!.renameAt(a.fd, a.name, b.fd, b.name);
+      } catch (e) {
+        throw withPaths(e, op, from, to);
+      }
+      return;
+    }
+    assertResolves(path.dirname(from));
+    assertResolves(path.dirname(to));
+    if (op === 'link') fs.linkSync(from, to);
+    else fs.renameSync(from, to);
+  }
+
+  /** Removes `p` (an empty directory with `dir`): relative to its opened directory, or by path once it is checked. */
+  private unlinkAt(at: At | string, dir = false): void {
+    if (typeof at === 'string') {
+      assertResolves(path.dirname(at));
+      if (dir) fs.rmdirSync(at);
+      else fs.unlinkSync(at);
+      return;
+    }
+    try {
+      this.native!.unlinkAt(at.fd, at.name, dir);
+    } catch (e) {
+      throw withPaths(e, dir ? 'rmdir' : 'unlink', at.path);
+    }
   }
 
   async stageMany(items: readonly StageItem[], tmpTag: string, opts: { durable?: boolean } = {}): Promise<(string | Error)[]> {
@@ -201,8 +287,23 @@ export class LocalFileOps implements FileOps {
     return out;
   }
 
-  private async stageOne({ source, target, expect }: StageItem, tmpTag: string, durable: boolean): Promise<string> {
-    const tmp = this.tempPath(target, tmpTag);
+  private async stageOne(item: StageItem, tmpTag: string, durable: boolean): Promise<string> {
+    const tmp = this.tempPath(item.target, tmpTag);
+    // Both ends through their directories as resolved now (pinned: the copy runs on the thread
+    // pool, after any check could be made); errors are worded with the paths as planned.
+    const source = this.reach(item.source);
+    const pinnedTmp = this.reach(tmp);
+    try {
+      await this.stageAt(source, pinnedTmp, item.expect, durable);
+      return tmp;
+    } catch (e) {
+      const err = e as Error;
+      if (err.message !== undefined) err.message = err.message.split(source).join(item.source).split(pinnedTmp).join(tmp);
+      throw err;
+    }
+  }
+
+  private async stageAt(source: string, tmp: string, expect: FileIdentity | undefined, durable: boolean): Promise<void> {
     try {
       // What a source link leads to is copied (copy -L); the link is checked like any file.
       const named = await fsp.lstat(source, { bigint: true });
@@ -221,7 +322,6 @@ export class LocalFileOps implements FileOps {
       await fsp.utimes(tmp, new Date(Number(src.atimeMs)), mtime);
       if ((await fsp.stat(tmp)).size !== Number(src.size)) throw new VerifyError(`copy of ${source} has the wrong size`);
       if (early && !this.native) await flushData(tmp);
-      return tmp;
     } catch (e) {
       await fsp.rm(tmp, { force: true }); // never leave a partial file behind, under any name
       throw e;
@@ -255,12 +355,9 @@ export class LocalFileOps implements FileOps {
   flushFiles(paths: readonly string[]): void {
     if (paths.length === 0) return;
     if (this.native) {
-      const devices = new Map<number, string>();
-      for (const p of paths) {
-        const st = fs.statSync(p, { throwIfNoEntry: false });
-        if (st && !devices.has(st.dev)) devices.set(st.dev, p);
-      }
-      for (const p of devices.values()) this.native.syncFs(p);
+      // Through the batch's directories where they are open: a name swapped meanwhile neither
+      // hides a file system from the flush nor fails it.
+      this.syncDevices(paths.map((p) => (this.dirs ? this.dirs.tryPinned(p) : p)));
       return;
     }
     for (const p of paths) {
@@ -275,18 +372,37 @@ export class LocalFileOps implements FileOps {
 
   commit(tmp: string, source: string, target: string, opts: { overwrite: boolean; verify: boolean }): void {
     try {
-      if (opts.verify && sha256Of(tmp) !== sha256Of(source)) throw new VerifyError(`copy of ${source} differs from it`);
-      if (opts.overwrite) fs.renameSync(tmp, target);
-      else fs.linkSync(tmp, target);
+      if (opts.verify && sha256Of(this.reach(tmp)) !== sha256Of(this.reach(source)))
+        throw new VerifyError(`copy of ${source} differs from it`);
+      this.twoAt(opts.overwrite ? 'rename' : 'link', tmp, target);
     } finally {
-      fs.rmSync(tmp, { force: true });
+      this.removeFile(tmp);
+    }
+  }
+
+  /** Removes a file if it is there (a staged copy). */
+  private removeFile(p: string): void {
+    try {
+      this.unlinkAt(this.dirs ? this.dirs.at(p) : p);
+    } catch (e) {
+      if (!isCode(e, 'ENOENT')) throw e;
     }
   }
 
   flushDirs(dirs: readonly string[]): void {
     // With syncfs one call per file system covers every directory entry made there.
-    if (this.native) this.flushFiles(dirs);
+    if (this.native) this.syncDevices(dirs.map((d) => (this.dirs ? this.dirs.opened(d) : d)));
     else for (const d of dirs) fsyncDir(d);
+  }
+
+  /** One syncfs per file system among `paths` (those that exist). */
+  private syncDevices(paths: readonly (string | undefined)[]): void {
+    const devices = new Map<number, string>();
+    for (const p of paths) {
+      const st = p === undefined ? undefined : fs.statSync(p, { throwIfNoEntry: false });
+      if (st && !devices.has(st.dev)) devices.set(st.dev, p!);
+    }
+    for (const p of devices.values()) this.native!.syncFs(p);
   }
 
   async move(
@@ -294,7 +410,7 @@ export class LocalFileOps implements FileOps {
     target: string,
     opts: { overwrite: boolean; verify: boolean; tmpTag: string; expect: FileIdentity },
   ): Promise<void> {
-    const now = lstatId(source);
+    const now = this.stat(source);
     if (now === undefined || !sameVersion(now, opts.expect)) throw changedError(source, opts.expect, now);
     const moved = opts.overwrite ? this.replace(source, target) : this.link(source, target);
     if (!moved) {
@@ -309,7 +425,9 @@ export class LocalFileOps implements FileOps {
     fsyncDir(path.dirname(source));
   }
 
-  sameContent(a: string, b: string): boolean {
+  sameContent(pathA: string, pathB: string): boolean {
+    const a = this.reach(pathA);
+    const b = this.reach(pathB);
     const sa = fs.lstatSync(a);
     const sb = fs.lstatSync(b);
     if (!sa.isFile() || !sb.isFile() || sa.size !== sb.size) return false;
@@ -332,6 +450,20 @@ export class LocalFileOps implements FileOps {
   }
 
   unlinkIf(p: string, expected: FileIdentity, match: 'inode' | 'version'): void {
+    if (this.dirs) {
+      // Checked and removed relative to the directory opened for the batch: the same name in it.
+      const at = this.dirs.at(p);
+      const f = this.native!.statAt(at.fd, at.name, false);
+      // Gone is ENOENT, as the portable open below says it: deleted is not "changed".
+      if (!f)
+        throw Object.assign(new Error(`ENOENT: no such file or directory, unlink '${p}'`), { code: 'ENOENT', syscall: 'unlink', path: p });
+      const found = identityOfAt(f);
+      const same = match === 'inode' ? sameInode(found, expected) : sameVersion(found, expected);
+      if (!same) throw changedError(p, expected, found, match === 'inode' ? 'is no longer the same file' : 'changed since it was copied');
+      this.unlinkAt(at);
+      return;
+    }
+    assertResolves(path.dirname(p));
     const fd = fs.openSync(p, O_PATH | fs.constants.O_NOFOLLOW);
     try {
       const found = identityOfStat(fs.fstatSync(fd, { bigint: true }));
@@ -348,7 +480,7 @@ export class LocalFileOps implements FileOps {
 
   removeEmptyDir(dir: string): boolean {
     try {
-      fs.rmdirSync(dir);
+      this.unlinkAt(this.dirs ? this.dirs.at(dir) : dir, true);
       return true;
     } catch {
       return false;
@@ -356,7 +488,9 @@ export class LocalFileOps implements FileOps {
   }
 
   removeTemps(target: string, tmpTag: string): void {
-    fs.rmSync(this.tempPath(target, tmpTag), { force: true });
+    const tmp = this.tempPath(target, tmpTag);
+    if (this.dirs && this.dirs.tryAt(tmp) === undefined) return; // no directory, no temp
+    this.removeFile(tmp);
   }
 
   freeBytes(p: string): number {

@@ -1,6 +1,9 @@
 import * as fs from 'node:fs';
 import * as path from 'node:path';
 
+/** A segment that is empty, '.' or '..' (a '/' then at most two dots, then a '/' or the end). */
+const ODD_SEGMENT = /\/\.{0,2}(?:\/|$)/;
+
 /**
  * Resolves paths the way a job acts on them: the existing part of a path's directory through
  * every symlink, the rest (directories the job will create, and the last name) as written — the
@@ -13,11 +16,13 @@ export class RealPaths {
 
   /** The directory, resolved: realpath of its nearest existing ancestor, then the missing rest. */
   dir(dir: string): string {
-    const abs = path.resolve(dir);
-    let real = this.dirs.get(abs);
+    // Keyed by the text as given too: a plan asks for the same few directories once per file.
+    let real = this.dirs.get(dir);
     if (real === undefined) {
-      real = this.resolveDir(abs);
+      const abs = path.resolve(dir);
+      real = this.dirs.get(abs) ?? this.resolveDir(abs);
       this.dirs.set(abs, real);
+      this.dirs.set(dir, real);
     }
     return real;
   }
@@ -29,15 +34,11 @@ export class RealPaths {
    */
   file(p: string): string {
     const abs = path.isAbsolute(p) ? p : process.cwd() + '/' + p;
-    if (
-      abs
-        .split('/')
-        .slice(1)
-        .some((s) => s === '' || s === '.' || s === '..')
-    )
-      return p;
-    const dir = path.dirname(abs);
-    return dir === abs ? abs : path.join(this.dir(dir), path.basename(abs));
+    if (ODD_SEGMENT.test(abs)) return p;
+    const slash = abs.lastIndexOf('/');
+    const dir = this.dir(slash === 0 ? '/' : abs.slice(0, slash));
+    // Plain string work (no path.join): this runs once per file of a plan, and both parts are clean.
+    return (dir === '/' ? '' : dir) + abs.slice(slash);
   }
 
   private resolveDir(abs: string, links = 0): string {

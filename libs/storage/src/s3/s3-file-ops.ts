@@ -63,6 +63,11 @@ export class S3FileOps implements FileOps {
     return false;
   }
 
+  /** The local side's directory descriptors, opened for the batch. */
+  release(): void {
+    this.local.release();
+  }
+
   async stat(p: string, follow = false): Promise<FileStat | undefined> {
     if (!isS3Uri(p)) return this.local.stat(p, follow);
     const mine = this.written.get(p);
