@@ -24,6 +24,8 @@ fi
 children=$(mktemp -d "${TMPDIR:-/tmp}/filer-child-coverage.XXXXXX")
 chmod 1777 "$children"
 trap 'rm -rf "$children"' EXIT
+trap 'exit 130' INT
+trap 'exit 143' TERM
 
 status=0
 FILER_CHILD_COVERAGE="$children" node node_modules/vitest/vitest.mjs run --coverage.enabled || status=$?
