@@ -41,6 +41,7 @@ if [ ${#tests[@]} -eq 0 ]; then
     apps/cli/test/find.test.ts
     apps/cli/test/dupes.test.ts
     apps/cli/test/batch-apply.test.ts
+    apps/cli/test/swap-race.test.ts
   )
 fi
 
@@ -54,7 +55,7 @@ status=0
 FILER_FS_SCAN_ADDON="$addon" node node_modules/vitest/vitest.mjs run --execArgv="--require=$flush" "${tests[@]}" || status=$?
 [ $status -eq 0 ] || echo "native-coverage: some tests failed (exit $status); coverage below counts what ran" >&2
 
-(cd "$build" && gcov -b --json-format --stdout -o Release/obj.target/fs_scan/src ../src/fs_scan.c ../src/dupe_session.c 2>/dev/null) |
+(cd "$build" && gcov -b --json-format --stdout -o Release/obj.target/fs_scan/src ../src/fs_scan.c ../src/dupe_session.c ../src/dir_ops.c 2>/dev/null) |
   node scripts/native-coverage-report.mjs libs/fs-scan/coverage-floor.txt || status=1
 echo "native-coverage: $([ $status -eq 0 ] && echo passed || echo FAILED) in $((SECONDS - started)) s"
 exit $status
