@@ -6,6 +6,7 @@ import * as os from 'node:os';
 import * as path from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import {
+  fileHashes,
   FILER_BIN,
   noiseBytes,
   runFiler,
@@ -27,17 +28,6 @@ let proxy: FaultProxyHandle;
 let objects: S3Objects;
 let work: string;
 let env: Record<string, string>;
-
-/** relative path → sha256 of every file below `root`. */
-function localHashes(root: string): Record<string, string> {
-  const out: Record<string, string> = {};
-  for (const e of fs.readdirSync(root, { recursive: true, withFileTypes: true })) {
-    if (!e.isFile()) continue;
-    const p = path.join(e.parentPath, e.name);
-    out[path.relative(root, p)] = createHash('sha256').update(fs.readFileSync(p)).digest('hex');
-  }
-  return out;
-}
 
 /** key below `prefix` → sha256 of every object there, read back in full. */
 async function bucketHashes(prefix: string): Promise<Record<string, string>> {
@@ -147,7 +137,7 @@ describe('a move to S3 while the server is killed and restarted (battery 30)', (
       if (i < 10) fs.mkdirSync(path.join(src, `d${i}`), { recursive: true });
       fs.writeFileSync(path.join(src, rel), noiseBytes(i % 50 === 0 ? 0 : Math.floor(random() * 20_000), i + 1));
     }
-    const before = localHashes(src);
+    const before = fileHashes(src);
     const remaining = (): number => fs.readdirSync(src, { recursive: true, withFileTypes: true }).filter((e) => e.isFile()).length;
     proxy.log.length = 0;
 

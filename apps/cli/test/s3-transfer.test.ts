@@ -1,9 +1,9 @@
 import * as fs from 'node:fs';
 import * as os from 'node:os';
 import * as path from 'node:path';
-import { createHash } from 'node:crypto';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import {
+  fileHashes,
   noiseBytes,
   runFiler,
   runRclone,
@@ -32,17 +32,6 @@ function makeTree(root: string, count: number, big: boolean): void {
   if (big) fs.writeFileSync(path.join(root, 'big.bin'), noiseBytes(20_000_000, 99));
 }
 
-/** Relative path → sha256 of every file under root. */
-function contentListing(root: string): Record<string, string> {
-  const out: Record<string, string> = {};
-  for (const e of fs.readdirSync(root, { recursive: true, withFileTypes: true })) {
-    if (!e.isFile()) continue;
-    const p = path.join(e.parentPath, e.name);
-    out[path.relative(root, p)] = createHash('sha256').update(fs.readFileSync(p)).digest('hex');
-  }
-  return out;
-}
-
 beforeAll(async () => {
   server = await startS3Server({ buckets: ['filer-xfer'] });
   work = fs.mkdtempSync(path.join(os.tmpdir(), 'filer-s3xfer-'));
@@ -69,7 +58,7 @@ describe('filer copy / move with S3', () => {
     const back = path.join(work, 'rt-back');
     const down = await runFiler(['copy', 's3://filer-xfer/rt/', '--dest', back, '--apply', '--verify'], { env });
     expect(down.code, down.stderr).toBe(0);
-    expect(contentListing(back)).toEqual(contentListing(src));
+    expect(fileHashes(back)).toEqual(fileHashes(src));
     // No temporary file left behind.
     expect(fs.readdirSync(back, { recursive: true }).some((n) => String(n).endsWith('.tmp'))).toBe(false);
 
@@ -150,7 +139,7 @@ describe('filer copy / move with S3', () => {
     const src = path.join(work, 'mv2-src');
     makeTree(src, 150, true);
     const want = md5Tree(src);
-    const wantSha = contentListing(src);
+    const wantSha = fileHashes(src);
     const proxy = await startFaultProxy({ target: server.endpoint, failRate: 0.1, seed: 11 });
     const faulty = { ...env, ...server.env(proxy.endpoint), FILER_S3_MAX_ATTEMPTS: '10', FILER_S3_TIMEOUT_MS: '10000' };
     try {
@@ -162,7 +151,7 @@ describe('filer copy / move with S3', () => {
       const back = path.join(work, 'mv2-back');
       const down = await runFiler(['move', 's3://filer-xfer/mv2/', '--dest', back, '--apply'], { env: faulty });
       expect(down.code, down.stderr).toBe(0);
-      expect(contentListing(back)).toEqual(wantSha);
+      expect(fileHashes(back)).toEqual(wantSha);
       expect(await rcloneMd5Listing(server, 's3:filer-xfer/mv2')).toEqual({});
     } finally {
       await proxy.stop();

@@ -53,3 +53,14 @@ export function filesBelow(dir: string): string[] {
     .filter((rel) => rel !== '')
     .sort();
 }
+
+/** Relative path → sha256 of every regular file below `root` (what a copy must reproduce, byte for byte). */
+export function fileHashes(root: string): Record<string, string> {
+  const out: Record<string, string> = {};
+  for (const e of fs.readdirSync(root, { recursive: true, withFileTypes: true })) {
+    if (!e.isFile()) continue;
+    const p = path.join(e.parentPath, e.name);
+    out[path.relative(root, p)] = sha256File(p);
+  }
+  return out;
+}
