@@ -14,7 +14,7 @@ import {
   type StageItem,
 } from '@filer/engine';
 import { DirHandles, pathChangedError, withPaths, type At } from './dir-handles.js';
-import { nativeScan, type NativeScan } from './native-scan.js';
+import { errnoMessage, nativeScan, type NativeScan } from './native-scan.js';
 
 const CHUNK = 1 << 20;
 /** Copies in flight at once (libuv's pool has four threads by default). */
@@ -455,8 +455,7 @@ export class LocalFileOps implements FileOps {
       const at = this.dirs.at(p);
       const f = this.native!.statAt(at.fd, at.name, false);
       // Gone is ENOENT, as the portable open below says it: deleted is not "changed".
-      if (!f)
-        throw Object.assign(new Error(`ENOENT: no such file or directory, unlink '${p}'`), { code: 'ENOENT', syscall: 'unlink', path: p });
+      if (!f) throw Object.assign(new Error(errnoMessage(2, 'unlink', p)), { code: 'ENOENT', errno: -2, syscall: 'unlink', path: p });
       const found = identityOfAt(f);
       const same = match === 'inode' ? sameInode(found, expected) : sameVersion(found, expected);
       if (!same) throw changedError(p, expected, found, match === 'inode' ? 'is no longer the same file' : 'changed since it was copied');
