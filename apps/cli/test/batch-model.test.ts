@@ -655,21 +655,24 @@ const commands = [
   crashpoint.map((c) => new Undo(c)),
 ];
 
+/** Counters a run prints at its end, all at zero. */
+const newStats = (): Stats => ({
+  sequences: 0,
+  checks: 0,
+  crashes: {},
+  applied: 0,
+  undone: 0,
+  backToOrigin: 0,
+  partialUndos: 0,
+  undoCutShortRefused: 0,
+  refusedPlans: 0,
+});
+
 const initialFiles = fc.array(fc.tuple(place, fc.nat(CONTENTS.length - 1)), { minLength: 1, maxLength: 5 });
 
 describe('battery 12: plan, apply, crash, resume and undo never lose or double a file (model-based)', () => {
   it(`${SEQUENCES} sequences of commands, in-process crashes`, async () => {
-    const stats: Stats = {
-      sequences: 0,
-      checks: 0,
-      crashes: {},
-      applied: 0,
-      undone: 0,
-      backToOrigin: 0,
-      partialUndos: 0,
-      undoCutShortRefused: 0,
-      refusedPlans: 0,
-    };
+    const stats = newStats();
     let k = 0;
     await fc.assert(
       fc.asyncProperty(initialFiles, fc.commands(commands, { maxCommands: 60, size: 'large' }), async (initial, cmds) => {
@@ -826,17 +829,7 @@ const cliCommands = [
 
 describe('battery 12 through the CLI, killed with SIGKILL at FILER_FAULT steps (model-based)', () => {
   it(`${CLI_SEQUENCES} sequences`, async () => {
-    const stats: Stats = {
-      sequences: 0,
-      checks: 0,
-      crashes: {},
-      applied: 0,
-      undone: 0,
-      backToOrigin: 0,
-      partialUndos: 0,
-      undoCutShortRefused: 0,
-      refusedPlans: 0,
-    };
+    const stats = newStats();
     let k = 0;
     await fc.assert(
       fc.asyncProperty(initialFiles, fc.commands(cliCommands, { maxCommands: 16, size: 'max' }), async (initial, cmds) => {
