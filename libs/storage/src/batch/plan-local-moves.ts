@@ -2,7 +2,7 @@ import * as fs from 'node:fs';
 import * as path from 'node:path';
 import { planMoves, type MovePlan, type MoveRequest, type OnConflict } from '@filer/engine';
 import { isCaseInsensitiveAt } from '../local/case-probe.js';
-import { RealPaths } from '../local/real-paths.js';
+import { ODD_SEGMENT, RealPaths } from '../local/real-paths.js';
 import { isS3Uri } from '../s3/s3-uri.js';
 
 function existsOrLink(p: string): boolean {
@@ -35,6 +35,11 @@ function ancestorCheck(): (p: string) => string | undefined {
   };
 }
 
+/** Absolute, with no empty, '.' or '..' segment and no trailing '/': what path.resolve would return unchanged. */
+function isCleanAbsolute(p: string): boolean {
+  return p.charCodeAt(0) === 47 && !ODD_SEGMENT.test(p);
+}
+
 /**
  * Resolves what a plan compares and journals (DESIGN: every path a job acts on is absolute and
  * resolved): local sources and targets get their existing directories resolved through symlinks
@@ -47,7 +52,7 @@ export function resolveRequests(requests: readonly MoveRequest[]): MoveRequest[]
   // come from a template or a key: never normalised, so a '..' reaches the planner as written.
   return requests.map((r) => ({
     ...r,
-    source: isS3Uri(r.source) ? r.source : real.file(path.resolve(r.source)),
+    source: isS3Uri(r.source) ? r.source : real.file(isCleanAbsolute(r.source) ? r.source : path.resolve(r.source)),
     target: isS3Uri(r.target) ? r.target : real.file(r.target),
     ...(r.within === undefined ? {} : { within: isS3Uri(r.within) ? r.within : real.dir(r.within) }),
   }));
