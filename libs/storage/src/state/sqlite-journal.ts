@@ -125,9 +125,16 @@ export class SqliteJournal implements Journal {
 
   addCreatedDirs(id: string, dirs: string[]): void {
     if (dirs.length === 0) return;
-    const row = this.db.prepare('SELECT created_dirs FROM jobs WHERE id = ?').get(id) as { created_dirs: string };
-    const all = [...(JSON.parse(row.created_dirs) as string[]), ...dirs];
-    this.db.prepare('UPDATE jobs SET created_dirs = ? WHERE id = ?').run(JSON.stringify(all), id);
+    const stmt = this.db.prepare('INSERT INTO job_created_dirs (job_id, dir) VALUES (?, ?)');
+    this.db.transaction(() => {
+      for (const dir of dirs) stmt.run(id, dir);
+    })();
+  }
+
+  /** In the order they were made: the JSON list of jobs journaled before job_created_dirs, then its rows. */
+  private createdDirs(r: JobRow): string[] {
+    const rows = this.db.prepare('SELECT dir FROM job_created_dirs WHERE job_id = ? ORDER BY rowid').pluck().all(r.id) as string[];
+    return [...(JSON.parse(r.created_dirs) as string[]), ...rows];
   }
 
   private toRecord(r: JobRow): JobRecord {
@@ -145,7 +152,7 @@ export class SqliteJournal implements Journal {
       createdAt: r.created_at,
       updatedAt: r.updated_at,
       options: JSON.parse(r.options) as JobRecord['options'],
-      createdDirs: JSON.parse(r.created_dirs) as string[],
+      createdDirs: this.createdDirs(r),
       counts,
       format: r.format,
       ...(r.reason === null ? {} : { reason: r.reason }),

@@ -60,6 +60,14 @@ const MIGRATIONS = [
    ALTER TABLE job_actions ADD COLUMN target_id TEXT;`,
   // The paths a job's plan had to leave out (a directory it could not read, say), as JSON.
   `ALTER TABLE jobs ADD COLUMN path_errors TEXT;`,
+  // The directories a job made, a row each (in the order made): appending to jobs.created_dirs
+  // rewrote the whole JSON list per new directory, quadratic in a tree's directories (a 100k-file
+  // copy spent a third of its time there). Jobs journaled before keep their list in that column.
+  `CREATE TABLE job_created_dirs (
+     job_id TEXT NOT NULL REFERENCES jobs (id),
+     dir TEXT NOT NULL
+   );
+   CREATE INDEX job_created_dirs_job ON job_created_dirs (job_id);`,
 ];
 
 /**
