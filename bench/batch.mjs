@@ -43,6 +43,9 @@ import { GENERATOR_VERSION as PHOTOS_VERSION, ensurePhotos, photoPlan, resolvePh
 import { GENERATOR_VERSION as LARGE_VERSION, ensureLargeFiles, resolveLargeMB } from './gen-large-files.mjs';
 import { HAS_GNU_TIME, formatMB, formatMs, markdownTable, measure, median } from './lib/measure.mjs';
 import { onPath, intEnv, environmentNote } from './lib/env.mjs';
+import { ensurePeers, versionOf } from './lib/peers.mjs';
+import { warmPageCache } from './lib/page-cache.mjs';
+import { fmtGB, fmtInt, fmtRatio, problemsSection, writeReport } from './lib/report.mjs';
 
 const BENCH_DIR = path.dirname(fileURLToPath(import.meta.url));
 const REPO = path.dirname(BENCH_DIR);
@@ -63,88 +66,6 @@ const PEERS = { exiftool: 'libimage-exiftool-perl', cp: 'coreutils', rsync: 'rsy
 export const name = 'batch';
 
 // --- helpers ------------------------------------------------------------------------------------
-
-function versionOf(cmd, args = ['--version']) {
-  try {
-    const r = spawnSync(cmd, args, { encoding: 'utf8', stdio: ['ignore', 'pipe', 'pipe'], timeout: 10_000 });
-    // eslint-disable-next-line no-control-regex
-    const text = `${r.stdout ?? ''}\n${r.stderr ?? ''}`.replace(/\x1b\[[0-9;]*m/g, '');
-    return (
-      text
-        .split('\n')
-        .map((l) => l.trim())
-        .find((l) => l !== '') ?? 'unknown'
-    );
-  } catch {
-    return 'unknown';
-  }
-}
-
-const fmtInt = (n) => (n === undefined ? '—' : n.toLocaleString('en-US'));
-const fmtGB = (bytes) => `${(bytes / 1e9).toFixed(2)} GB`;
-const fmtRatio = (r) => (r === undefined || !Number.isFinite(r) ? 'n/a' : r.toFixed(2));
-
-/** Installs missing peers with apt-get (root only, unless BENCH_NO_INSTALL=1); returns bin → path or undefined. */
-function ensurePeers(wanted, log) {
-  const found = () => Object.fromEntries(wanted.map((b) => [b, onPath(b)]));
-  let have = found();
-  const missing = () => wanted.filter((b) => !have[b]);
-  if (missing().length === 0) return have;
-  const canInstall = process.env.BENCH_NO_INSTALL !== '1' && process.getuid?.() === 0 && onPath('apt-get');
-  if (!canInstall) {
-    log(
-      `batch: ${missing().join(', ')} not installed (and not installing: ${process.env.BENCH_NO_INSTALL === '1' ? 'BENCH_NO_INSTALL=1' : 'not root or no apt-get'}): n/a`,
-    );
-    return have;
-  }
-  const apt = (...args) => {
-    log(`  $ apt-get ${args.join(' ')}`);
-    const r = spawnSync('apt-get', args, {
-      stdio: ['ignore', 'pipe', 'pipe'],
-      encoding: 'utf8',
-      env: { ...process.env, DEBIAN_FRONTEND: 'noninteractive' },
-      timeout: 10 * 60_000,
-    });
-    if (r.status !== 0) log(`    (apt-get exited ${r.status ?? r.signal}: ${(r.stderr ?? '').trim().split('\n').pop()})`);
-    return r.status === 0;
-  };
-  const install = (bins) => apt('install', '-y', '-q', '--no-install-recommends', ...bins.map((b) => PEERS[b]));
-  log(`batch: installing missing peers: ${missing().join(', ')}`);
-  if (!install(missing())) {
-    apt('update', '-q');
-    for (const b of missing()) install([b]);
-  }
-  have = found();
-  if (missing().length > 0) log(`batch: could not install ${missing().join(', ')}: n/a`);
-  return have;
-}
-
-/** Reads every regular file under `root` once, so the page cache holds them. */
-function warmPageCache(root) {
-  const t0 = Date.now();
-  const buf = Buffer.allocUnsafe(8 * 2 ** 20);
-  let files = 0;
-  let bytes = 0;
-  const stack = [root];
-  while (stack.length > 0) {
-    const dir = stack.pop();
-    for (const e of fs.readdirSync(dir, { withFileTypes: true })) {
-      const p = path.join(dir, e.name);
-      if (e.isDirectory()) stack.push(p);
-      else if (e.isFile()) {
-        const fd = fs.openSync(p, 'r');
-        try {
-          let n;
-          while ((n = fs.readSync(fd, buf, 0, buf.length, null)) > 0) bytes += n;
-        } finally {
-          fs.closeSync(fd);
-        }
-        files++;
-      }
-    }
-  }
-  return { files, bytes, ms: Date.now() - t0 };
-}
 
 /** Every entry below `root`: relative path → {size, mtimeNs} for regular files; `others` counts the rest (dirs excluded). */
 function listTree(root) {
@@ -620,7 +541,7 @@ export async function run({ manifest, log = (s) => process.stderr.write(s + '\n'
   const tree = !parts.includes('tree') ? undefined : manifest?.files === nCopy && manifest.root ? manifest : ensureTree(nCopy, { log });
   const large = parts.includes('large') ? ensureLargeFiles(largeMB, { log }) : undefined;
   const wanted = [...(photos ? ['exiftool'] : []), ...(tree || large ? ['cp', 'rsync', 'rclone'] : [])];
-  const peers = ensurePeers(wanted, log);
+  const peers = ensurePeers('batch', PEERS, wanted, log);
 
   const scratch = fs.mkdtempSync(path.join(CACHE_DIR, 'batch-scratch-')); // same file system as the sources
   const xdg = fs.mkdtempSync(path.join(os.tmpdir(), 'filer-bench-batch-xdg-'));
@@ -833,33 +754,18 @@ export async function run({ manifest, log = (s) => process.stderr.write(s + '\n'
     );
   }
   md.push('## All timed runs', '', markdownTable(['part', 'case', 'runs', 'then sync'], runRows));
-  if (problems.length > 0 || failures.length > 0) {
-    md.push('## PROBLEMS', '');
-    for (const p of problems) md.push(`- ${p}`);
-    for (const f of failures) md.push(`- FAILED RUN — ${f.split('\n')[0]}`);
-    md.push('');
-  }
+  const problemList = [
+    { label: 'PROBLEM', items: problems },
+    { label: 'FAILED RUN', items: failures },
+  ];
+  md.push(...problemsSection(problemList));
   const markdown = md.join('\n');
-
-  fs.mkdirSync(path.dirname(RESULTS), { recursive: true });
-  fs.writeFileSync(RESULTS + '.tmp', markdown);
-  fs.renameSync(RESULTS + '.tmp', RESULTS);
-  process.stdout.write('\n' + markdown + '\n');
-  log(`batch: results written to ${path.relative(process.cwd(), RESULTS) || RESULTS}`);
-
+  writeReport('batch', RESULTS, markdown, problemList, log);
   const filerMismatch = (rename?.filerMismatch ?? false) || copies.some((c) => c.filerMismatch);
   if (filerMismatch) {
     log(
       "\n!!!!!!!!!! MISMATCH: filer's rename plan differs from exiftool's or the generator's, or a filer copy differs from its source !!!!!!!!!!",
     );
-  }
-  if (problems.length > 0) {
-    log('\n!!!!!!!!!! PROBLEMS !!!!!!!!!!');
-    for (const p of problems) log(`!!! ${p}`);
-  }
-  if (failures.length > 0) {
-    log('\n!!!!!!!!!! FAILED RUNS !!!!!!!!!!');
-    for (const f of failures) log(`!!! ${f}`);
   }
   return { ok: !filerMismatch && failures.length === 0, markdown };
 }

@@ -54,6 +54,8 @@ import { fileURLToPath } from 'node:url';
 import { ensureTree, resolveFileCount } from './gen-tree.mjs';
 import { HAS_GNU_TIME, formatMB, formatMs, markdownTable, measure, median } from './lib/measure.mjs';
 import { intEnv, environmentNote } from './lib/env.mjs';
+import { versionOf } from './lib/peers.mjs';
+import { fmtInt, fmtRatio, problemsSection, writeReport } from './lib/report.mjs';
 
 const BENCH_DIR = path.dirname(fileURLToPath(import.meta.url));
 const REPO = path.dirname(BENCH_DIR);
@@ -72,16 +74,6 @@ export const name = 'cluster';
 
 // --- helpers ------------------------------------------------------------------------------------
 
-function versionOf(cmd, args = ['--version']) {
-  try {
-    return execFileSync(cmd, args, { encoding: 'utf8', stdio: ['ignore', 'pipe', 'ignore'] })
-      .split('\n')[0]
-      .trim();
-  } catch {
-    return 'unknown';
-  }
-}
-
 function packageVersion(pkg) {
   try {
     return JSON.parse(fs.readFileSync(path.join(REPO, 'node_modules', pkg, 'package.json'), 'utf8')).version;
@@ -91,8 +83,6 @@ function packageVersion(pkg) {
 }
 
 const sleep = (ms) => new Promise((r) => setTimeout(r, ms));
-const fmtInt = (n) => (n === undefined || Number.isNaN(n) ? '—' : Math.round(n).toLocaleString('en-US'));
-const fmtRatio = (x) => (x === undefined || Number.isNaN(x) ? '—' : x.toFixed(2));
 const fmtS = (ms) => (ms === undefined || Number.isNaN(ms) ? '—' : `${(ms / 1000).toFixed(2)} s`);
 
 /** Least-squares slope of ys over xs (NaN with fewer than two distinct xs). */
@@ -845,26 +835,13 @@ export async function run({ manifest, log = (s) => process.stderr.write(s + '\n'
       ),
     );
   }
-  if (mismatches.length > 0 || failures.length > 0) {
-    md.push('## PROBLEMS', '');
-    for (const m of mismatches) md.push(`- COUNT MISMATCH — ${m}`);
-    for (const f of failures) md.push(`- FAILED — ${f.split('\n')[0]}`);
-    md.push('');
-  }
+  const problemList = [
+    { label: 'COUNT MISMATCH', items: mismatches },
+    { label: 'FAILED', items: failures },
+  ];
+  md.push(...problemsSection(problemList));
   const markdown = md.join('\n');
-  fs.mkdirSync(path.dirname(RESULTS), { recursive: true });
-  fs.writeFileSync(RESULTS + '.tmp', markdown);
-  fs.renameSync(RESULTS + '.tmp', RESULTS);
-  process.stdout.write('\n' + markdown + '\n');
-  log(`cluster: results written to ${path.relative(process.cwd(), RESULTS) || RESULTS}`);
-  if (mismatches.length > 0) {
-    log('\n!!!!!!!!!! COUNT MISMATCH !!!!!!!!!!');
-    for (const m of mismatches) log(`!!! ${m}`);
-  }
-  if (failures.length > 0) {
-    log('\n!!!!!!!!!! FAILURES !!!!!!!!!!');
-    for (const f of failures) log(`!!! ${f}`);
-  }
+  writeReport('cluster', RESULTS, markdown, problemList, log);
   return { ok: mismatches.length === 0 && failures.length === 0, markdown };
 }
 

@@ -26,7 +26,6 @@
 import * as fs from 'node:fs';
 import * as os from 'node:os';
 import * as path from 'node:path';
-import { spawnSync } from 'node:child_process';
 import { fileURLToPath } from 'node:url';
 import {
   DEFAULT_HASH_MIB,
@@ -38,6 +37,9 @@ import {
 } from './gen-dupes-corpus.mjs';
 import { HAS_GNU_TIME, formatMB, formatMs, markdownTable, measure, median } from './lib/measure.mjs';
 import { onPath, intEnv, environmentNote } from './lib/env.mjs';
+import { ensurePeers, versionOf } from './lib/peers.mjs';
+import { warmPageCache } from './lib/page-cache.mjs';
+import { fmtGB, fmtInt, problemsSection, writeReport } from './lib/report.mjs';
 
 const BENCH_DIR = path.dirname(fileURLToPath(import.meta.url));
 const REPO = path.dirname(BENCH_DIR);
@@ -51,91 +53,6 @@ const PEERS = { jdupes: 'jdupes', rdfind: 'rdfind', fdupes: 'fdupes', rmlint: 'r
 export const name = 'dupes';
 
 // --- helpers ------------------------------------------------------------------------------------
-
-function versionOf(cmd, args = ['--version']) {
-  try {
-    const r = spawnSync(cmd, args, { encoding: 'utf8', stdio: ['ignore', 'pipe', 'pipe'], timeout: 10_000 });
-    // eslint-disable-next-line no-control-regex
-    const text = `${r.stdout ?? ''}\n${r.stderr ?? ''}`.replace(/\x1b\[[0-9;]*m/g, '');
-    return (
-      text
-        .split('\n')
-        .map((l) => l.trim())
-        .find((l) => l !== '') ?? 'unknown'
-    );
-  } catch {
-    return 'unknown';
-  }
-}
-
-const fmtInt = (n) => (n === undefined ? '—' : n.toLocaleString('en-US'));
-const fmtGB = (bytes) => `${(bytes / 1e9).toFixed(2)} GB`;
-
-/** Installs missing peers with apt-get (root only, unless BENCH_NO_INSTALL=1); returns bin → path or undefined. */
-function ensurePeers(wanted, log) {
-  const found = () => Object.fromEntries(wanted.map((b) => [b, onPath(b)]));
-  let have = found();
-  const missing = () => wanted.filter((b) => !have[b]);
-  if (missing().length === 0) return have;
-  const canInstall = process.env.BENCH_NO_INSTALL !== '1' && process.getuid?.() === 0 && onPath('apt-get');
-  if (!canInstall) {
-    log(
-      `dupes: ${missing().join(', ')} not installed (and not installing: ${process.env.BENCH_NO_INSTALL === '1' ? 'BENCH_NO_INSTALL=1' : 'not root or no apt-get'}): n/a`,
-    );
-    return have;
-  }
-  const apt = (...args) => {
-    log(`  $ apt-get ${args.join(' ')}`);
-    const r = spawnSync('apt-get', args, {
-      stdio: ['ignore', 'pipe', 'pipe'],
-      encoding: 'utf8',
-      env: { ...process.env, DEBIAN_FRONTEND: 'noninteractive' },
-      timeout: 10 * 60_000,
-    });
-    if (r.status !== 0) log(`    (apt-get exited ${r.status ?? r.signal}: ${(r.stderr ?? '').trim().split('\n').pop()})`);
-    return r.status === 0;
-  };
-  const install = (bins) => apt('install', '-y', '-q', '--no-install-recommends', ...bins.map((b) => PEERS[b]));
-  log(`dupes: installing missing peers: ${missing().join(', ')}`);
-  if (!install(missing())) {
-    apt('update', '-q');
-    for (const b of missing()) install([b]);
-  }
-  have = found();
-  if (missing().length > 0) log(`dupes: could not install ${missing().join(', ')}: n/a`);
-  return have;
-}
-
-/** Reads every regular file under `root` (or the given files) once, so the page cache holds them. */
-function warmPageCache(rootOrFiles) {
-  const t0 = Date.now();
-  const buf = Buffer.allocUnsafe(8 * 2 ** 20);
-  let files = 0;
-  let bytes = 0;
-  const readAll = (file) => {
-    const fd = fs.openSync(file, 'r');
-    try {
-      let n;
-      while ((n = fs.readSync(fd, buf, 0, buf.length, null)) > 0) bytes += n;
-    } finally {
-      fs.closeSync(fd);
-    }
-    files++;
-  };
-  if (Array.isArray(rootOrFiles)) rootOrFiles.forEach(readAll);
-  else {
-    const stack = [rootOrFiles];
-    while (stack.length > 0) {
-      const dir = stack.pop();
-      for (const e of fs.readdirSync(dir, { withFileTypes: true })) {
-        const p = path.join(dir, e.name);
-        if (e.isDirectory()) stack.push(p);
-        else if (e.isFile()) readAll(p);
-      }
-    }
-  }
-  return { files, bytes, ms: Date.now() - t0 };
-}
 
 function memAvailableBytes() {
   try {
@@ -303,7 +220,7 @@ export async function run({ log = (s) => process.stderr.write(s + '\n'), corpus 
   const root = manifest.root;
   const pair = ensureHashPair(hashMiB, { log });
   const expected = readExpectedGroups(manifest);
-  const peers = ensurePeers(wantedPeers, log);
+  const peers = ensurePeers('dupes', PEERS, wantedPeers, log);
   const notes = [];
   const avail = memAvailableBytes();
   if (avail !== undefined && avail < (manifest.bytes + 2 * pair.bytes) * 1.2) {
@@ -621,31 +538,14 @@ export async function run({ log = (s) => process.stderr.write(s + '\n'), corpus 
     '',
     markdownTable(['case', 'runs'], runRows),
   ];
-  if (problems.length > 0 || failures.length > 0) {
-    md.push('## PROBLEMS', '');
-    for (const p of problems) md.push(`- ${p}`);
-    for (const f of failures) md.push(`- FAILED RUN — ${f.split('\n')[0]}`);
-    md.push('');
-  }
+  const problemList = [
+    { label: 'PROBLEM', items: problems },
+    { label: 'FAILED RUN', items: failures },
+  ];
+  md.push(...problemsSection(problemList));
   const markdown = md.join('\n');
-
-  fs.mkdirSync(path.dirname(RESULTS), { recursive: true });
-  fs.writeFileSync(RESULTS + '.tmp', markdown);
-  fs.renameSync(RESULTS + '.tmp', RESULTS);
-  process.stdout.write('\n' + markdown + '\n');
-  log(`dupes: results written to ${path.relative(process.cwd(), RESULTS) || RESULTS}`);
-
-  if (filerMismatch) {
-    log("\n!!!!!!!!!! GROUP MISMATCH: filer's duplicate groups differ from jdupes' or the generator's !!!!!!!!!!");
-  }
-  if (problems.length > 0) {
-    log('\n!!!!!!!!!! PROBLEMS !!!!!!!!!!');
-    for (const p of problems) log(`!!! ${p}`);
-  }
-  if (failures.length > 0) {
-    log('\n!!!!!!!!!! FAILED RUNS !!!!!!!!!!');
-    for (const f of failures) log(`!!! ${f}`);
-  }
+  writeReport('dupes', RESULTS, markdown, problemList, log);
+  if (filerMismatch) log("\n!!!!!!!!!! GROUP MISMATCH: filer's duplicate groups differ from jdupes' or the generator's !!!!!!!!!!");
   return { ok: !filerMismatch && failures.length === 0, markdown };
 }
 

@@ -13,11 +13,12 @@
 import * as fs from 'node:fs';
 import * as os from 'node:os';
 import * as path from 'node:path';
-import { execFileSync } from 'node:child_process';
 import { fileURLToPath } from 'node:url';
 import { ensureTree, resolveFileCount } from './gen-tree.mjs';
 import { HAS_GNU_TIME, formatMB, formatMs, markdownTable, measure, median } from './lib/measure.mjs';
 import { onPath, intEnv, environmentNote } from './lib/env.mjs';
+import { versionOf } from './lib/peers.mjs';
+import { problemsSection, writeReport } from './lib/report.mjs';
 
 const BENCH_DIR = path.dirname(fileURLToPath(import.meta.url));
 const REPO = path.dirname(BENCH_DIR);
@@ -29,16 +30,6 @@ const RESULTS = path.join(BENCH_DIR, 'results/find.md');
 const RSS_TARGET_MB = 150;
 
 export const name = 'find';
-
-function versionOf(cmd, args = ['--version']) {
-  try {
-    return execFileSync(cmd, args, { encoding: 'utf8', stdio: ['ignore', 'pipe', 'ignore'] })
-      .split('\n')[0]
-      .trim();
-  } catch {
-    return 'unknown';
-  }
-}
 
 function buildCases(root, manifest, fd) {
   const threads = process.env.BENCH_THREADS ? ['--threads', process.env.BENCH_THREADS] : [];
@@ -250,28 +241,13 @@ export async function run({ manifest, log = (s) => process.stderr.write(s + '\n'
     '',
     markdownTable(['case', 'tool', 'command'], cmdRows),
   ];
-  if (mismatches.length > 0 || failures.length > 0) {
-    md.push('## PROBLEMS', '');
-    for (const m of mismatches) md.push(`- COUNT MISMATCH — ${m}`);
-    for (const f of failures) md.push(`- FAILED RUN — ${f.split('\n')[0]}`);
-    md.push('');
-  }
+  const problemList = [
+    { label: 'COUNT MISMATCH', items: mismatches },
+    { label: 'FAILED RUN', items: failures },
+  ];
+  md.push(...problemsSection(problemList));
   const markdown = md.join('\n');
-
-  fs.mkdirSync(path.dirname(RESULTS), { recursive: true });
-  fs.writeFileSync(RESULTS + '.tmp', markdown);
-  fs.renameSync(RESULTS + '.tmp', RESULTS);
-  process.stdout.write('\n' + markdown + '\n');
-  log(`find: results written to ${path.relative(process.cwd(), RESULTS) || RESULTS}`);
-
-  if (mismatches.length > 0) {
-    log('\n!!!!!!!!!! COUNT MISMATCH: filer and its peer (or the generator) disagree on how many files match !!!!!!!!!!');
-    for (const m of mismatches) log(`!!! ${m}`);
-  }
-  if (failures.length > 0) {
-    log('\n!!!!!!!!!! FAILED RUNS !!!!!!!!!!');
-    for (const f of failures) log(`!!! ${f}`);
-  }
+  writeReport('find', RESULTS, markdown, problemList, log);
   return { ok: mismatches.length === 0 && failures.length === 0, markdown };
 }
 

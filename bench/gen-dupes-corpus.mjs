@@ -35,6 +35,7 @@ import * as fs from 'node:fs';
 import * as path from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { CACHE_DIR, parseCount } from './gen-tree.mjs';
+import { mulberry32 } from './lib/random.mjs';
 
 /** Bump whenever the shape or content changes: cached corpora of another version are rebuilt. */
 export const GENERATOR_VERSION = 1;
@@ -105,19 +106,6 @@ export function readCorpusManifest(files, bytes) {
 /** The duplicate groups the generator made: arrays of absolute paths. */
 export function readExpectedGroups(manifest) {
   return JSON.parse(fs.readFileSync(manifest.groupsFile, 'utf8')).map((g) => g.map((p) => path.join(manifest.root, p)));
-}
-
-// --- deterministic randomness -------------------------------------------------------------------
-
-function mulberry32(seed) {
-  let a = seed >>> 0;
-  return () => {
-    a = (a + 0x6d2b79f5) >>> 0;
-    let t = a;
-    t = Math.imul(t ^ (t >>> 15), t | 1);
-    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
-    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
-  };
 }
 
 /** Deterministic pseudo-random bytes: the AES-128-CTR keystream of a key derived from `label`. */

@@ -16,6 +16,7 @@ import * as fs from 'node:fs';
 import * as path from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { CACHE_DIR } from './gen-tree.mjs';
+import { mulberry32 } from './lib/random.mjs';
 
 /** Bump whenever the shape or content changes: cached sets of another version are rebuilt. */
 export const GENERATOR_VERSION = 1;
@@ -33,17 +34,6 @@ export function resolveLargeMB(arg) {
 
 export function largePaths(mb) {
   return { root: path.join(CACHE_DIR, `large-${mb}MB`), marker: path.join(CACHE_DIR, `large-${mb}MB.json`) };
-}
-
-function mulberry32(seed) {
-  let a = seed >>> 0;
-  return () => {
-    a = (a + 0x6d2b79f5) >>> 0;
-    let t = a;
-    t = Math.imul(t ^ (t >>> 15), t | 1);
-    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
-    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
-  };
 }
 
 /** Names and sizes: [{rel, size}], summing to mb × 10^6 bytes. */

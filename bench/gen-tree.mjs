@@ -15,6 +15,7 @@
 import * as fs from 'node:fs';
 import * as path from 'node:path';
 import { fileURLToPath } from 'node:url';
+import { mulberry32 } from './lib/random.mjs';
 
 /** Bump whenever the shape or content changes: cached trees of another version are rebuilt. */
 export const GENERATOR_VERSION = 1;
@@ -53,19 +54,6 @@ export function readManifest(n) {
     // no marker, or unreadable: not complete
   }
   return undefined;
-}
-
-// --- deterministic randomness -------------------------------------------------------------------
-
-function mulberry32(seed) {
-  let a = seed >>> 0;
-  return () => {
-    a = (a + 0x6d2b79f5) >>> 0;
-    let t = a;
-    t = Math.imul(t ^ (t >>> 15), t | 1);
-    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
-    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
-  };
 }
 
 // --- shape parameters ---------------------------------------------------------------------------

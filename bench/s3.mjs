@@ -23,11 +23,13 @@
 import * as fs from 'node:fs';
 import * as os from 'node:os';
 import * as path from 'node:path';
-import { execFileSync, spawn } from 'node:child_process';
+import { spawn } from 'node:child_process';
 import { fileURLToPath } from 'node:url';
 import { ensureTree, parseCount } from './gen-tree.mjs';
 import { HAS_GNU_TIME, formatMB, formatMs, markdownTable, measure, median } from './lib/measure.mjs';
 import { intEnv, environmentNote } from './lib/env.mjs';
+import { versionOf } from './lib/peers.mjs';
+import { problemsSection, writeReport } from './lib/report.mjs';
 
 const BENCH_DIR = path.dirname(fileURLToPath(import.meta.url));
 const REPO = path.dirname(BENCH_DIR);
@@ -38,16 +40,6 @@ const RESULTS = path.join(BENCH_DIR, 'results/s3.md');
 const BUCKET = 'bench';
 
 export const name = 's3';
-
-function versionOf(cmd, args = ['--version']) {
-  try {
-    return execFileSync(cmd, args, { encoding: 'utf8', stdio: ['ignore', 'pipe', 'ignore'] })
-      .split('\n')[0]
-      .trim();
-  } catch {
-    return 'unknown';
-  }
-}
 
 /** Starts s3rver on a free loopback port with the bench bucket; resolves to { endpoint, stop }. */
 async function startS3rver(log) {
@@ -301,20 +293,13 @@ export async function run({ log = (s) => process.stderr.write(s + '\n'), files }
     '',
     markdownTable(['case', 'tool', 'command'], cmdRows),
   ];
-  if (mismatches.length > 0 || failures.length > 0) {
-    md.push('## PROBLEMS', '');
-    for (const m of mismatches) md.push(`- MISMATCH — ${m}`);
-    for (const f of failures) md.push(`- FAILED RUN — ${f.split('\n')[0]}`);
-    md.push('');
-  }
+  const problemList = [
+    { label: 'MISMATCH', items: mismatches },
+    { label: 'FAILED RUN', items: failures },
+  ];
+  md.push(...problemsSection(problemList));
   const markdown = md.join('\n');
-  fs.mkdirSync(path.dirname(RESULTS), { recursive: true });
-  fs.writeFileSync(RESULTS + '.tmp', markdown);
-  fs.renameSync(RESULTS + '.tmp', RESULTS);
-  process.stdout.write('\n' + markdown + '\n');
-  log(`s3: results written to ${path.relative(process.cwd(), RESULTS) || RESULTS}`);
-  for (const m of mismatches) log(`!!! MISMATCH ${m}`);
-  for (const f of failures) log(`!!! FAILED ${f}`);
+  writeReport('s3', RESULTS, markdown, problemList, log);
   return { ok: mismatches.length === 0 && failures.length === 0, markdown };
 }
 
