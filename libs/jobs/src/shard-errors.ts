@@ -79,16 +79,3 @@ export async function shardFailures(
     return { shard, code: /stalled/i.test(reason) ? SHARD_STALLED : SHARD_FAILED, message: reason };
   });
 }
-
-/** A shard's payload names its job (and part) in paths of the results volume: checked before anything runs. */
-export function checkShardPayload(job: Job): void {
-  const data = job.data as { jobId?: unknown; part?: unknown };
-  if (typeof data?.jobId !== 'string' || !JOB_ID_PATTERN.test(data.jobId))
-    throw new FilerError('E_INVALID_ARGUMENT', `${job.name} shard ${job.id}: jobId ${JSON.stringify(data?.jobId)} is not a job id`, {
-      field: 'jobId',
-    });
-  if (data.part !== undefined && (typeof data.part !== 'string' || !/^[A-Za-z0-9_-]{1,64}$/.test(data.part)))
-    throw new FilerError('E_INVALID_ARGUMENT', `${job.name} shard ${job.id}: part ${JSON.stringify(data.part)} is not a part name`, {
-      field: 'part',
-    });
-}
