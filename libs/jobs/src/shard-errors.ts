@@ -62,8 +62,9 @@ export async function recordShardFailure(redis: Redis, job: Job, e: unknown): Pr
 }
 
 /**
- * The recorded failure of each shard (by BullMQ job id); a shard with none recorded failed
- * without running to its end (it stalled too often), and BullMQ's reason says so.
+ * The recorded failure of each shard (by BullMQ job id). A shard with none recorded either failed
+ * without running to its end (it stalled too often, and BullMQ's reason says so) or could not be
+ * recorded (its payload names no job): the code `toQueueError` put first in the reason is kept.
  */
 export async function shardFailures(
   redis: Redis,
@@ -76,6 +77,8 @@ export async function shardFailures(
   return entries.map(({ shard, reason }, i) => {
     const r = recorded[i];
     if (r !== null) return { shard, ...(JSON.parse(r) as ShardFailure) };
+    const coded = /^(E_[A-Z0-9_]{1,62}): /.exec(reason);
+    if (coded !== null) return { shard, code: coded[1], message: reason.slice(coded[0].length) };
     return { shard, code: /stalled/i.test(reason) ? SHARD_STALLED : SHARD_FAILED, message: reason };
   });
 }

@@ -134,6 +134,26 @@ describe('shard failures and duplicate delivery', () => {
     expect((await ctx.queues[QUEUES.batch].getJob(`${id}-hash-00000`))!.attemptsMade).toBe(1);
   });
 
+  it('a shard whose payload names no job cannot record its failure: its job still fails with the code', async () => {
+    const id = newJobId();
+    await ctx.store.create({
+      id,
+      kind: 'dupes',
+      spec: admitJob({ kind: 'dupes', roots: [root + '/src'] }, ctx.allowedRoots),
+      state: 'running',
+      createdAt: new Date().toISOString(),
+    });
+    const shard = { name: JobName.hash, queueName: QUEUES.batch, opts: shardJobOptions(ctx.config, `${id}-hash-00000`) };
+    await ctx.flows.add({
+      ...contractJob(JobName.finalize, { jobId: id, phase: 'hash' }, finalizeJobOptions(ctx.config, `${id}-final-hash`)),
+      children: [{ ...shard, data: { jobId: 'not/a/job', part: '00000', algorithm: 'xxh128', includeEmpty: false } }],
+    });
+    const failed = await waitFor(ctx, id, ['failed', 'completed']);
+    expect(failed).toMatchObject({ state: 'failed', code: 'E_INVALID_ARGUMENT' });
+    expect(failed.message).toContain(`hash shard ${id}-hash-00000: jobId "not/a/job" is not a job id`);
+    expect(await ctx.redis.hlen(`filer:job:${id}:failures`)).toBe(0);
+  });
+
   it('a shard that fails every attempt ends its job failed with the shard’s code, its parent completed', async () => {
     const dest = path.join(root, 'copied');
     const job = await submitJob(ctx, admitJob({ kind: 'copy', roots: [root + '/other'], options: { dest } }, ctx.allowedRoots));
