@@ -1,8 +1,10 @@
 import { describe, expect, it } from 'vitest';
+import { FilerError, type FilerErrorCode } from '@filer/core';
 import type { JobRecord } from '@filer/jobs';
 import { browserPageScope } from '../src/auth/browser-auth.js';
 import { bearerToken, parseTokens, scopesOf } from '../src/auth/tokens.js';
 import { readApiConfig } from '../src/config/api-config.js';
+import { toApiError } from '../src/errors/exception.filter.js';
 import { idempotencyKey, requestFingerprint } from '../src/jobs/idempotency.js';
 import { streamEnds } from '../src/jobs/job-event-stream.js';
 import { renderResults, resultSource } from '../src/jobs/results-format.js';
@@ -179,5 +181,23 @@ describe('event streams, logs and browser pages', () => {
     expect(browserPageScope('/v1/jobs')).toBeUndefined();
     expect(browserPageScope('/health')).toBeUndefined();
     expect(browserPageScope('/documents')).toBeUndefined();
+  });
+});
+
+describe('errors', () => {
+  it.each([
+    ['E_NOT_FOUND', 404],
+    ['E_CONFLICT', 409],
+    ['E_CHANGED', 409],
+    ['E_INVALID_ARGUMENT', 400],
+    ['E_PATH_NOT_ALLOWED', 400],
+  ] as const)('a FilerError %s thrown while serving a request answers %i with its code and message', (code, status) => {
+    const err = toApiError(new FilerError(code, `job 0000000000abcdef: ${code}`));
+    expect([err.status, err.body().error.code, err.body().error.message]).toEqual([status, code, `job 0000000000abcdef: ${code}`]);
+  });
+
+  it('a FilerError of the server itself (E_IO) is a 500 that tells nothing of it', () => {
+    const err = toApiError(new FilerError('E_IO' satisfies FilerErrorCode, 'disk /srv/results failed'));
+    expect([err.status, err.body()]).toEqual([500, { error: { code: 'E_IO', message: 'internal error' } }]);
   });
 });

@@ -37,6 +37,7 @@ export function describeError(e: unknown): { line: string; exit: ExitCode } {
   if (isFilerError(e)) {
     if (
       e.code === 'E_INVALID_ARGUMENT' ||
+      e.code === 'E_NOT_FOUND' ||
       e.code === 'E_ROOT_NOT_FOUND' ||
       e.code === 'E_ROOT_NOT_DIRECTORY' ||
       e.code === 'E_REGEX_UNSUPPORTED'

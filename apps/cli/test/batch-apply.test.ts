@@ -95,6 +95,15 @@ async function show(id: string, env: NodeJS.ProcessEnv): Promise<{ job: ShownJob
 const byTarget = (actions: ShownAction[]): Record<string, string> => Object.fromEntries(actions.map((a) => [a.target, a.state]));
 
 describe('apply', () => {
+  it('jobs show, resume and undo of an unknown id exit 2, naming it (E_NOT_FOUND is an input error)', async () => {
+    const { env } = setup({ 'a.txt': 'alpha' });
+    for (const verb of ['show', 'resume', 'undo']) {
+      const r = await filer(['jobs', verb, 'nosuchjob'], env);
+      expect(r.code, r.stderr).toBe(2);
+      expect(r.stderr).toBe("filer: ID: no job 'nosuchjob' (see filer jobs list)\n");
+    }
+  });
+
   it('copy keeps the tree, reports per-file states, and undo removes exactly what it made', async () => {
     const big = Buffer.alloc(300_000);
     for (let i = 0; i < big.length; i++) big[i] = (i * 7 + (i >> 9)) & 0xff;

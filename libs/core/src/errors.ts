@@ -15,7 +15,11 @@ export type FilerErrorCode =
   /** A journal written by an earlier filer that this one cannot resume or undo safely. */
   | 'E_JOURNAL_FORMAT'
   /** Something to be copied is not a regular file. */
-  | 'E_NOT_FILE';
+  | 'E_NOT_FILE'
+  /** What was asked for (a job, say) does not exist. */
+  | 'E_NOT_FOUND'
+  /** The state of what was asked for stands in the way (a job that is not planned, a record changed by others meanwhile). */
+  | 'E_CONFLICT';
 
 /** A typed error carrying a stable code, the offending path or field, and a human message. */
 export class FilerError extends Error {

@@ -9,30 +9,21 @@ import {
   findDuplicates,
   undoJob,
   type ApplyReport,
-  type BatchKind,
   type DupeFile,
   type FileHasher,
   type FileOps,
   type HashAlgorithm,
   type JournalAction,
-  type OnConflict,
 } from '@filer/engine';
 import { isS3Uri, LocalFileOps } from '@filer/storage';
 import { LocalFileHasher } from '@filer/storage/hashing';
 import { openStateDb, SqliteJournal } from '@filer/storage/state';
 import type { ClusterContext } from './cluster-context.js';
+import type { ApplyShardData, HashShardData, UndoShardData } from './job-contracts.js';
 import { emptyCounters } from './job-record.js';
 import { s3Access } from './s3-access.js';
 import { SHARD_ERROR_SAMPLE, type ShardResult } from './shard-result.js';
 import { yieldingOps } from './yielding-ops.js';
-
-export interface HashShardData {
-  jobId: string;
-  /** The input part: every file of the size groups this shard owns, so its groups are complete. */
-  part: string;
-  algorithm: HashAlgorithm;
-  includeEmpty: boolean;
-}
 
 function errorsOf(errors: readonly PathError[]): Pick<ShardResult, 'counters' | 'errorSample'> {
   const counters = emptyCounters();
@@ -80,16 +71,6 @@ export async function runHashShard(ctx: ClusterContext, job: Job<HashShardData>)
   } finally {
     await hasher.close?.();
   }
-}
-
-export interface ApplyShardData {
-  jobId: string;
-  part: string;
-  kind: BatchKind;
-  onConflict: OnConflict;
-  verify: boolean;
-  /** A root or the destination is on S3: the shard applies through S3FileOps. */
-  s3?: boolean;
 }
 
 /**
@@ -146,7 +127,7 @@ export async function runApplyShard(ctx: ClusterContext, job: Job<ApplyShardData
 }
 
 /** Undoes one partition from its journal, newest action first, under the same no-overwrite rules. */
-export async function runUndoShard(ctx: ClusterContext, job: Job<{ jobId: string; part: string; s3?: boolean }>): Promise<ShardResult> {
+export async function runUndoShard(ctx: ClusterContext, job: Job<UndoShardData>): Promise<ShardResult> {
   const db = openStateDb(journalPath(ctx, job.data.jobId, job.data.part));
   try {
     const journal = new SqliteJournal(db);

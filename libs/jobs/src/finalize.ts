@@ -12,20 +12,15 @@ import {
 } from '@filer/engine';
 import { isInsideAllowedS3, isInsideRoots, isS3Uri } from '@filer/storage';
 import { compileNamer, nameFiles, planLocalMoves, renameRequests, rootIndexOf, sourceIdOf, transferTarget } from '@filer/storage/batch';
-import { journalReport, type ApplyShardData, type HashShardData } from './batch-shards.js';
+import { journalReport } from './batch-shards.js';
 import type { ClusterContext } from './cluster-context.js';
 import { publishEvent } from './events.js';
+import { contractJob, JobName, type ApplyShardData, type FinalizeData } from './job-contracts.js';
 import { addCounters, emptyCounters, ERROR_SAMPLE_LIMIT, type JobRecord, type JobState } from './job-record.js';
 import { finalizeJobOptions, QUEUES, shardJobOptions } from './queues.js';
 import { s3Access } from './s3-access.js';
 import { shardFailures, type ShardFailure } from './shard-errors.js';
 import type { ShardResult } from './shard-result.js';
-
-export type Phase = 'scan' | 'hash' | 'apply' | 'undo';
-export interface FinalizeData {
-  jobId: string;
-  phase: Phase;
-}
 
 interface Summed {
   results: ShardResult[];
@@ -259,16 +254,14 @@ async function startHashPhase(ctx: ClusterContext, rec: JobRecord): Promise<void
   await ctx.store.update(id, (r) => void (r.phase = 'hash'));
   const options = rec.spec.options;
   await ctx.flows.add({
-    name: 'finalize',
-    queueName: QUEUES.finalize,
-    data: { jobId: id, phase: 'hash' },
-    opts: finalizeJobOptions(ctx.config, `${id}-final-hash`),
-    children: parts.map((part) => ({
-      name: 'hash',
-      queueName: QUEUES.batch,
-      data: { jobId: id, part, algorithm: options.hash ?? 'xxh128', includeEmpty: options.includeEmpty ?? false } satisfies HashShardData,
-      opts: shardJobOptions(ctx.config, `${id}-hash-${part}`),
-    })),
+    ...contractJob(JobName.finalize, { jobId: id, phase: 'hash' }, finalizeJobOptions(ctx.config, `${id}-final-hash`)),
+    children: parts.map((part) =>
+      contractJob(
+        JobName.hash,
+        { jobId: id, part, algorithm: options.hash ?? 'xxh128', includeEmpty: options.includeEmpty ?? false },
+        shardJobOptions(ctx.config, `${id}-hash-${part}`),
+      ),
+    ),
   });
   await publishEvent(ctx.redis, { id, type: 'state', state: 'running', phase: 'hash' });
 }
@@ -458,24 +451,16 @@ async function queueApply(ctx: ClusterContext, rec: JobRecord): Promise<void> {
     return part;
   });
   const { spec } = rec;
+  const data = {
+    jobId: id,
+    kind: spec.kind as ApplyShardData['kind'],
+    onConflict: spec.options.onConflict ?? 'fail',
+    verify: spec.options.verify ?? false,
+    s3: spec.roots.some(isS3Uri) || isS3Uri(spec.options.dest ?? ''),
+  };
   await ctx.flows.add({
-    name: 'finalize',
-    queueName: QUEUES.finalize,
-    data: { jobId: id, phase: 'apply' },
-    opts: finalizeJobOptions(ctx.config, `${id}-final-apply`),
-    children: parts.map((part) => ({
-      name: 'apply',
-      queueName: QUEUES.batch,
-      data: {
-        jobId: id,
-        part,
-        kind: spec.kind as ApplyShardData['kind'],
-        onConflict: spec.options.onConflict ?? 'fail',
-        verify: spec.options.verify ?? false,
-        s3: spec.roots.some(isS3Uri) || isS3Uri(spec.options.dest ?? ''),
-      } satisfies ApplyShardData,
-      opts: shardJobOptions(ctx.config, `${id}-apply-${part}`),
-    })),
+    ...contractJob(JobName.finalize, { jobId: id, phase: 'apply' }, finalizeJobOptions(ctx.config, `${id}-final-apply`)),
+    children: parts.map((part) => contractJob(JobName.apply, { ...data, part }, shardJobOptions(ctx.config, `${id}-apply-${part}`))),
   });
   await publishEvent(ctx.redis, { id, type: 'state', state: 'applying', phase: 'apply' });
 }
@@ -493,17 +478,10 @@ export async function startUndo(ctx: ClusterContext, id: string): Promise<boolea
   );
   if (rec === undefined) return false;
   const parts = ctx.results.listParts(id, 'apply-in').map((f) => path.basename(f, '.ndjson'));
+  const s3 = rec.spec.roots.some(isS3Uri) || isS3Uri(rec.spec.options.dest ?? '');
   await ctx.flows.add({
-    name: 'finalize',
-    queueName: QUEUES.finalize,
-    data: { jobId: id, phase: 'undo' },
-    opts: finalizeJobOptions(ctx.config, `${id}-final-undo`),
-    children: parts.map((part) => ({
-      name: 'undo',
-      queueName: QUEUES.batch,
-      data: { jobId: id, part, s3: rec.spec.roots.some(isS3Uri) || isS3Uri(rec.spec.options.dest ?? '') },
-      opts: shardJobOptions(ctx.config, `${id}-undo-${part}`),
-    })),
+    ...contractJob(JobName.finalize, { jobId: id, phase: 'undo' }, finalizeJobOptions(ctx.config, `${id}-final-undo`)),
+    children: parts.map((part) => contractJob(JobName.undo, { jobId: id, part, s3 }, shardJobOptions(ctx.config, `${id}-undo-${part}`))),
   });
   await publishEvent(ctx.redis, { id, type: 'state', state: 'undoing', phase: 'undo' });
   return true;

@@ -1,5 +1,6 @@
 export * from './config.js';
 export * from './queues.js';
+export * from './job-contracts.js';
 export * from './job-record.js';
 export * from './job-records.js';
 export * from './job-store.js';

@@ -1,4 +1,5 @@
 import type { Redis } from 'ioredis';
+import { FilerError } from '@filer/core';
 import { emptyCounters, FINAL_STATES, type JobRecord, type JobState } from './job-record.js';
 import type { JobRecords, ListQuery, NewJobRecord } from './job-records.js';
 import type { RecordMirror } from './record-mirror.js';
@@ -139,7 +140,8 @@ export class RedisJobRecords implements JobRecords {
         return rec;
       }
     }
-    throw new Error(`job ${id}: too many concurrent updates`);
+    // Others kept changing the record under this update: a conflict of state, which a retry may pass.
+    throw new FilerError('E_CONFLICT', `job ${id}: too many concurrent updates`);
   }
 
   /**

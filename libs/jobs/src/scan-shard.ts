@@ -7,7 +7,8 @@ import type { Job } from 'bullmq';
 import type { ClusterContext } from './cluster-context.js';
 import { publishEvent } from './events.js';
 import { emptyCounters } from './job-record.js';
-import { QUEUES, shardJobOptions } from './queues.js';
+import { addJob, contractJob, JobName } from './job-contracts.js';
+import { shardJobOptions } from './queues.js';
 import { keys } from './redis-keys.js';
 import { walkS3Shard } from './scan-s3-shard.js';
 import { ShardHandedBack, type ShardControl } from './shard-control.js';
@@ -183,10 +184,10 @@ async function spawnChildren(ctx: ClusterContext, job: Job<ScanShardData>, group
       tasks.map((t) => t.path),
     );
     const child: ScanShardData = { ...data, tasks, root: undefined };
-    await ctx.queues[QUEUES.scan].add('scan', child, {
-      ...shardJobOptions(ctx.config, id),
-      parent: { id: parent.id, queue: parent.queueKey },
-    });
+    await addJob(
+      ctx.queues,
+      contractJob(JobName.scan, child, { ...shardJobOptions(ctx.config, id), parent: { id: parent.id, queue: parent.queueKey } }),
+    );
   }
   return groups.length;
 }

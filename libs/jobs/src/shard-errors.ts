@@ -62,8 +62,9 @@ export async function recordShardFailure(redis: Redis, job: Job, e: unknown): Pr
 }
 
 /**
- * The recorded failure of each shard (by BullMQ job id); a shard with none recorded failed
- * without running to its end (it stalled too often), and BullMQ's reason says so.
+ * The recorded failure of each shard (by BullMQ job id). A shard with none recorded either failed
+ * without running to its end (it stalled too often, and BullMQ's reason says so) or could not be
+ * recorded (its payload names no job): the code `toQueueError` put first in the reason is kept.
  */
 export async function shardFailures(
   redis: Redis,
@@ -76,19 +77,8 @@ export async function shardFailures(
   return entries.map(({ shard, reason }, i) => {
     const r = recorded[i];
     if (r !== null) return { shard, ...(JSON.parse(r) as ShardFailure) };
+    const coded = /^(E_[A-Z0-9_]{1,62}): /.exec(reason);
+    if (coded !== null) return { shard, code: coded[1], message: reason.slice(coded[0].length) };
     return { shard, code: /stalled/i.test(reason) ? SHARD_STALLED : SHARD_FAILED, message: reason };
   });
-}
-
-/** A shard's payload names its job (and part) in paths of the results volume: checked before anything runs. */
-export function checkShardPayload(job: Job): void {
-  const data = job.data as { jobId?: unknown; part?: unknown };
-  if (typeof data?.jobId !== 'string' || !JOB_ID_PATTERN.test(data.jobId))
-    throw new FilerError('E_INVALID_ARGUMENT', `${job.name} shard ${job.id}: jobId ${JSON.stringify(data?.jobId)} is not a job id`, {
-      field: 'jobId',
-    });
-  if (data.part !== undefined && (typeof data.part !== 'string' || !/^[A-Za-z0-9_-]{1,64}$/.test(data.part)))
-    throw new FilerError('E_INVALID_ARGUMENT', `${job.name} shard ${job.id}: part ${JSON.stringify(data.part)} is not a part name`, {
-      field: 'part',
-    });
 }

@@ -5,10 +5,11 @@ import { admitPath, admitS3Uri, isS3Uri, type AllowedS3 } from '@filer/storage';
 import { compileNamer } from '@filer/storage/batch';
 import type { ClusterContext } from './cluster-context.js';
 import { publishEvent } from './events.js';
+import { contractJob, JobName, type JobData } from './job-contracts.js';
 import { newJobId, type JobRecord } from './job-record.js';
-import { finalizeJobOptions, QUEUES, shardJobOptions } from './queues.js';
+import { finalizeJobOptions, shardJobOptions } from './queues.js';
 import { keys } from './redis-keys.js';
-import { scanShardId, type ScanShardData } from './scan-shard.js';
+import { scanShardId } from './scan-shard.js';
 
 /**
  * Validates a job request completely before anything is queued: its shape and meaning
@@ -73,7 +74,7 @@ function destInside(dest: string, root: string): FilerError {
 export async function submitJob(ctx: ClusterContext, spec: JobSpec): Promise<JobRecord> {
   const id = newJobId();
   const record = await ctx.store.create({ id, kind: spec.kind, spec, state: 'queued', createdAt: new Date().toISOString() });
-  const shard = (root: string): ScanShardData => ({
+  const shard = (root: string): JobData<'scan'> => ({
     jobId: id,
     tasks: [],
     root,
@@ -85,16 +86,8 @@ export async function submitJob(ctx: ClusterContext, spec: JobSpec): Promise<Job
   });
   await ctx.redis.hset(keys.progress(id), 'shardsTotal', spec.roots.length);
   await ctx.flows.add({
-    name: 'finalize',
-    queueName: QUEUES.finalize,
-    data: { jobId: id, phase: 'scan' },
-    opts: finalizeJobOptions(ctx.config, `${id}-final-scan`),
-    children: spec.roots.map((root) => ({
-      name: 'scan',
-      queueName: QUEUES.scan,
-      data: shard(root),
-      opts: shardJobOptions(ctx.config, scanShardId(id, [root])),
-    })),
+    ...contractJob(JobName.finalize, { jobId: id, phase: 'scan' }, finalizeJobOptions(ctx.config, `${id}-final-scan`)),
+    children: spec.roots.map((root) => contractJob(JobName.scan, shard(root), shardJobOptions(ctx.config, scanShardId(id, [root])))),
   });
   await publishEvent(ctx.redis, { id, type: 'state', state: 'queued' });
   return record;

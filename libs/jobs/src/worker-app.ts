@@ -5,7 +5,7 @@ import { openClusterContext, type ClusterContext } from './cluster-context.js';
 import { checkRedis, redisSettings } from './cluster-checks.js';
 import { ConfigError, intVar, readAppConfig, type ClusterConfig } from './config.js';
 import { Reconciler } from './reconciler.js';
-import { startWorker, WORKER_QUEUES, type ShardObserver } from './workers.js';
+import { checkWorkerHandlers, startWorker, WORKER_QUEUES, type ShardObserver } from './workers.js';
 
 /** The two worker apps: which queues each consumes is `WORKER_QUEUES[app]`. */
 export type WorkerAppName = keyof typeof WORKER_QUEUES;
@@ -147,6 +147,8 @@ async function requireSafeRedis(ctx: ClusterContext, log: Logger, metrics: Metri
 
 /** Starts the workers of one app, its health server and its metrics. */
 export async function startWorkerApp(app: WorkerAppName, config: WorkerAppConfig): Promise<WorkerApp> {
+  // Before anything is opened: a job name of its queues without exactly one handler is a build that must not start.
+  checkWorkerHandlers(WORKER_QUEUES[app]);
   const name = `${app}-worker`;
   const log = createLogger(name, config.cluster.logLevel);
   const metrics = createMetrics(name);

@@ -4,8 +4,9 @@ import { runApplyShard, runHashShard, runUndoShard } from './batch-shards.js';
 import type { ClusterContext } from './cluster-context.js';
 import { runFinalize } from './finalize.js';
 import { QUEUE_PREFIX, QUEUES, type QueueName } from './queues.js';
+import { checkPayload, handlersFor, JobName, type JobData } from './job-contracts.js';
 import { runScanShard } from './scan-shard.js';
-import { checkShardPayload, recordShardFailure, toQueueError } from './shard-errors.js';
+import { recordShardFailure, toQueueError } from './shard-errors.js';
 import { ShardHandedBack, type ShardControl } from './shard-control.js';
 import type { ShardResult } from './shard-result.js';
 
@@ -18,33 +19,45 @@ export interface ShardObserver {
   handedBack?(job: Job): void;
 }
 
-type Processor = (ctx: ClusterContext, job: Job, control: ShardControl) => Promise<ShardResult | void>;
+/** What runs one job; its payload has been checked against the job's contract before it runs. */
+type Processor<N extends JobName> = (ctx: ClusterContext, job: Job<JobData<N>>, control: ShardControl) => Promise<ShardResult | void>;
 
-const PROCESSORS: Record<string, Processor> = {
-  scan: runScanShard,
-  hash: runHashShard,
-  apply: runApplyShard,
-  undo: runUndoShard,
-  finalize: runFinalize,
-};
+export interface JobHandler {
+  name: JobName;
+  run: (ctx: ClusterContext, job: Job, control: ShardControl) => Promise<ShardResult | void>;
+}
+
+/** Binds a processor to its job name: the processor must take that job's payload type. */
+const handler = <N extends JobName>(name: N, run: Processor<N>): JobHandler => ({ name, run });
+
+/** One handler per job name (checked at start-up against the queues a worker consumes: `handlersFor`). */
+export const JOB_HANDLERS: readonly JobHandler[] = [
+  handler(JobName.scan, runScanShard),
+  handler(JobName.hash, runHashShard),
+  handler(JobName.apply, runApplyShard),
+  handler(JobName.undo, runUndoShard),
+  handler(JobName.finalize, runFinalize),
+];
 
 const NOT_STOPPING: ShardControl = { stopping: () => false };
 
 /**
- * The one wrapper around every processor: checks the payload, runs the shard, and decides what
- * BullMQ sees when it ends early. A shard a stopping worker hands back goes to the wait list
- * (no attempt counted, no stall); a failure is recorded with its code for the finalizer, and a
+ * The one wrapper around every processor: checks the payload against its job's contract, runs
+ * the shard, and decides what BullMQ sees when it ends early. A shard a stopping worker hands
+ * back goes to the wait list (no attempt counted, no stall); a failure is recorded with its code for the finalizer, and a
  * non-retryable FilerError becomes an UnrecoverableError, so it is not attempted again.
  */
 function wrapProcessors(ctx: ClusterContext, queue: QueueName, observer: ShardObserver, control: ShardControl) {
+  const handlers = handlersFor(JOB_HANDLERS, [queue]);
   return async (job: Job, token?: string): Promise<ShardResult | void> => {
-    const run = PROCESSORS[job.name];
+    const h = handlers.get(job.name);
     observer.started?.(job);
     const t0 = performance.now();
     try {
-      if (run === undefined) throw new FilerError('E_INVALID_ARGUMENT', `no processor for ${job.name} jobs on ${queue}`);
-      checkShardPayload(job);
-      const result = await run(ctx, job, control);
+      // A name of no contract, or one whose contract sends it to another queue, finds no handler here.
+      if (h === undefined) throw new FilerError('E_INVALID_ARGUMENT', `no handler for ${job.name} jobs on ${queue}`);
+      checkPayload(h.name, job);
+      const result = await h.run(ctx, job, control);
       observer.finished?.(job, result ?? undefined, (performance.now() - t0) / 1000);
       return result;
     } catch (e) {
@@ -84,3 +97,8 @@ export const WORKER_QUEUES = {
   scanner: [QUEUES.scan],
   batch: [QUEUES.batch, QUEUES.finalize],
 } as const;
+
+/** The start-up check of a worker app: throws, naming every mismatch, unless each job name on its queues has exactly one handler. */
+export function checkWorkerHandlers(queues: readonly QueueName[]): void {
+  handlersFor(JOB_HANDLERS, queues);
+}

@@ -2,8 +2,11 @@ import * as fs from 'node:fs';
 import * as path from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import {
+  addJob,
   admitJob,
+  contractJob,
   finalizeJobOptions,
+  JobName,
   newJobId,
   QUEUE_STATE_LOST,
   QUEUES,
@@ -134,10 +137,9 @@ describe('job records and the reconciler', () => {
     });
     // The results volume holds a file where the finalizer must create a directory: every attempt fails the same way.
     fs.writeFileSync(path.join(results, id, 'results'), 'in the way');
-    const finalizer = await ctx.queues[QUEUES.finalize].add(
-      'finalize',
-      { jobId: id, phase: 'hash' },
-      finalizeJobOptions(ctx.config, `${id}-final-hash`),
+    const finalizer = await addJob(
+      ctx.queues,
+      contractJob(JobName.finalize, { jobId: id, phase: 'hash' }, finalizeJobOptions(ctx.config, `${id}-final-hash`)),
     );
     const deadline = Date.now() + 20_000;
     while ((await finalizer.getState()) !== 'failed') {

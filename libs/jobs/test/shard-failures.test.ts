@@ -2,7 +2,20 @@ import * as fs from 'node:fs';
 import * as path from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { Job } from 'bullmq';
-import { admitJob, journalPath, QUEUES, shardJobOptions, startApply, submitJob, type ClusterContext, type QueueName } from '@filer/jobs';
+import {
+  admitJob,
+  contractJob,
+  finalizeJobOptions,
+  JobName,
+  journalPath,
+  newJobId,
+  QUEUES,
+  shardJobOptions,
+  startApply,
+  submitJob,
+  type ClusterContext,
+  type QueueName,
+} from '@filer/jobs';
 import { startInProcessCluster, waitFor, type InProcessCluster } from './cluster-harness.js';
 import { openStateDb, SqliteJournal } from '@filer/storage/state';
 
@@ -63,7 +76,7 @@ describe('shard failures and duplicate delivery', () => {
     // A payload naming a path outside the results directory as its job: refused before anything runs.
     const bad = await add(
       QUEUES.batch,
-      'hash',
+      JobName.hash,
       { jobId: '../../etc', part: '00000', algorithm: 'xxh128', includeEmpty: false },
       'bad-payload',
     );
@@ -76,7 +89,7 @@ describe('shard failures and duplicate delivery', () => {
     const jobId = '0000000000missing';
     const missing = await add(
       QUEUES.batch,
-      'hash',
+      JobName.hash,
       { jobId, part: '00000', algorithm: 'xxh128', includeEmpty: false },
       `${jobId}-hash-00000`,
     );
@@ -84,6 +97,61 @@ describe('shard failures and duplicate delivery', () => {
     expect((await ctx.queues[QUEUES.batch].getJob(`${jobId}-hash-00000`))!.attemptsMade).toBe(ATTEMPTS);
     const recorded = JSON.parse((await ctx.redis.hget(`filer:job:${jobId}:failures`, `${jobId}-hash-00000`))!) as { code: string };
     expect(recorded.code).toBe('ENOENT');
+  });
+
+  it('a job on another queue than its contract’s finds no handler there, and is attempted once', async () => {
+    const scanOnBatch = await add(QUEUES.batch, JobName.scan, { jobId: '0000000000wrongq' }, 'scan-on-batch');
+    expect(await settled(scanOnBatch)).toBe('failed');
+    const done = (await ctx.queues[QUEUES.batch].getJob('scan-on-batch'))!;
+    expect(done.attemptsMade).toBe(1);
+    expect(done.failedReason).toBe('E_INVALID_ARGUMENT: no handler for scan jobs on filer-batch');
+  });
+
+  it('a shard whose payload breaks its contract fails its job with E_INVALID_ARGUMENT, the field named', async () => {
+    const id = newJobId();
+    await ctx.store.create({
+      id,
+      kind: 'dupes',
+      spec: admitJob({ kind: 'dupes', roots: [root + '/src'] }, ctx.allowedRoots),
+      state: 'running',
+      createdAt: new Date().toISOString(),
+    });
+    // A hash shard as an older or foreign producer might write it: no contract builds one like this.
+    const shard = { name: JobName.hash, queueName: QUEUES.batch, opts: shardJobOptions(ctx.config, `${id}-hash-00000`) };
+    await ctx.flows.add({
+      ...contractJob(JobName.finalize, { jobId: id, phase: 'hash' }, finalizeJobOptions(ctx.config, `${id}-final-hash`)),
+      children: [{ ...shard, data: { jobId: id, part: '00000', algorithm: 'md5', includeEmpty: false } }],
+    });
+    const failed = await waitFor(ctx, id, ['failed', 'completed']);
+    expect(failed.state).toBe('failed');
+    expect(failed.code).toBe('E_INVALID_ARGUMENT');
+    expect(failed.message).toMatch(
+      new RegExp(
+        `^1 hash shard\\(s\\) failed after every retry: E_INVALID_ARGUMENT: hash shard ${id}-hash-00000: algorithm "md5" is invalid`,
+      ),
+    );
+    expect(failed.errorSample[0]).toMatchObject({ path: `${id}-hash-00000`, code: 'E_INVALID_ARGUMENT' });
+    expect((await ctx.queues[QUEUES.batch].getJob(`${id}-hash-00000`))!.attemptsMade).toBe(1);
+  });
+
+  it('a shard whose payload names no job cannot record its failure: its job still fails with the code', async () => {
+    const id = newJobId();
+    await ctx.store.create({
+      id,
+      kind: 'dupes',
+      spec: admitJob({ kind: 'dupes', roots: [root + '/src'] }, ctx.allowedRoots),
+      state: 'running',
+      createdAt: new Date().toISOString(),
+    });
+    const shard = { name: JobName.hash, queueName: QUEUES.batch, opts: shardJobOptions(ctx.config, `${id}-hash-00000`) };
+    await ctx.flows.add({
+      ...contractJob(JobName.finalize, { jobId: id, phase: 'hash' }, finalizeJobOptions(ctx.config, `${id}-final-hash`)),
+      children: [{ ...shard, data: { jobId: 'not/a/job', part: '00000', algorithm: 'xxh128', includeEmpty: false } }],
+    });
+    const failed = await waitFor(ctx, id, ['failed', 'completed']);
+    expect(failed).toMatchObject({ state: 'failed', code: 'E_INVALID_ARGUMENT' });
+    expect(failed.message).toContain(`hash shard ${id}-hash-00000: jobId "not/a/job" is not a job id`);
+    expect(await ctx.redis.hlen(`filer:job:${id}:failures`)).toBe(0);
   });
 
   it('a shard that fails every attempt ends its job failed with the shard’s code, its parent completed', async () => {
@@ -141,7 +209,7 @@ describe('shard failures and duplicate delivery', () => {
         .split('\n')
         .filter((l) => l !== ''),
     ).toHaveLength(60);
-    expect(await deliverAgain(job.id, QUEUES.scan, 'scan')).toBe(partsBefore.length);
+    expect(await deliverAgain(job.id, QUEUES.scan, JobName.scan)).toBe(partsBefore.length);
     expect(parts()).toEqual(partsBefore);
     expect(content()).toEqual(contentBefore);
     const after = (await ctx.store.get(job.id))!;
@@ -174,7 +242,7 @@ describe('shard failures and duplicate delivery', () => {
     // The source files come back under their old names: a move applied again would take them.
     const decoys = ['src/d0/f0.txt', 'src/d1/f1.txt'];
     for (const d of decoys) fs.writeFileSync(path.join(root, d), 'a new file under an old name');
-    expect(await deliverAgain(job.id, QUEUES.batch, 'apply')).toBe(3);
+    expect(await deliverAgain(job.id, QUEUES.batch, JobName.apply)).toBe(3);
     expect(journals()).toEqual(before);
     expect(listing(dest)).toEqual(moved);
     for (const d of decoys) expect(fs.readFileSync(path.join(root, d), 'utf8')).toBe('a new file under an old name');

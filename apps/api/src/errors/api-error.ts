@@ -58,7 +58,7 @@ export const CODE_BY_STATUS: Record<number, string> = {
 };
 
 /**
- * Every FilerError a request can cause is a problem with its input: 400, naming the field.
+ * Most FilerErrors a request can cause are problems with its input: 400, naming the field.
  * A path outside the allowed roots is a 400 too (E_PATH_NOT_ALLOWED), with the same answer
  * whether or not the path exists; only a file-system failure of the server itself is a 500.
  */
@@ -75,6 +75,9 @@ export const STATUS_BY_FILER_CODE: Record<FilerErrorCode, number> = {
   E_CHANGED: 409,
   E_PATH_CHANGED: 409,
   E_JOURNAL_FORMAT: 409,
+  // A job that is not there, or whose state does not allow what was asked.
+  E_NOT_FOUND: 404,
+  E_CONFLICT: 409,
 };
 
 export function fromFilerError(e: FilerError): ApiError {

@@ -43,7 +43,7 @@ export async function runJobs(
     }
     if (id === undefined) throw new FilerError('E_INVALID_ARGUMENT', `jobs ${verb} needs a job id (see filer jobs list)`, { field: 'id' });
     const job = journal.get(id);
-    if (job === undefined) throw new FilerError('E_INVALID_ARGUMENT', `no job '${id}' (see filer jobs list)`, { field: 'id', value: id });
+    if (job === undefined) throw new FilerError('E_NOT_FOUND', `no job '${id}' (see filer jobs list)`, { field: 'id', value: id });
     switch (verb) {
       case 'show': {
         const actions = journal.actions(id);
