@@ -40,6 +40,8 @@ export class S3FileOps implements FileOps {
   private readonly listed = new Map<string, ReadonlySet<string>>();
   /** What this instance wrote and verified, for the stat that records it in the journal. */
   private readonly written = new Map<string, FileStat>();
+  /** Keys this instance put under a listed prefix: the listing, taken before, no longer speaks for them. */
+  private readonly madeHere = new Set<string>();
 
   constructor(
     private readonly objects: S3Objects,
@@ -59,6 +61,9 @@ export class S3FileOps implements FileOps {
   }
 
   private listedAbsent(p: string): boolean {
+    // A move stats its target again once the source is gone (the journal's identity of it): the
+    // object is there, although the plan's listing did not have it.
+    if (this.madeHere.has(p)) return false;
     for (const [prefix, existing] of this.listed) if (p.startsWith(prefix)) return !existing.has(p);
     return false;
   }
@@ -154,6 +159,7 @@ export class S3FileOps implements FileOps {
       }
       // The verifying HEAD's answer: the apply's stat of the target need not ask again.
       this.written.set(target, objectIdentity(info));
+      this.madeHere.add(target);
       return target; // in place already: S3 has no rename
     }
     const tmp = this.tempPath(target, tmpTag);
