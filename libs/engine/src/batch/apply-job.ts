@@ -270,11 +270,11 @@ async function runBatch(c: BatchContext, batch: JournalAction[], outcomes: Map<J
       fault?.('before-unlink');
       await ops.unlinkIf(a.source, expect, match);
       fault?.('after-unlink');
-      outcomes.set(a, await done(ops, a.target));
+      outcomes.set(a, await placedAt(ops, a));
     } catch (e) {
       // Both are kept: the copy holds the version planned (the only one left if the change was a
       // truncation), the source whatever was written since. Neither is the job's to drop.
-      outcomes.set(a, { ...(await done(ops, a.target)), state: 'failed', reason: `copied, but the source was not removed: ${errnoOf(e)}` });
+      outcomes.set(a, { ...(await placedAt(ops, a)), state: 'failed', reason: `copied, but the source was not removed: ${errnoOf(e)}` });
     }
   }
   await ops.flushDirs([...new Set([...removeSource.map((r) => r.a), ...replaced].map((a) => parentOf(a.source)))]);
@@ -329,6 +329,16 @@ async function statOrNone(ops: FileOps, p: string): Promise<FileStat | undefined
   } catch {
     return undefined;
   }
+}
+
+/**
+ * A moved file's outcome once its source is gone: a copy committed earlier in the batch was
+ * identified then (and journaled as ours), and removing the source changed nothing about it — no
+ * second stat (for S3 a HEAD, which a server going away would turn into a failed job). A linked
+ * one is stat'ed now.
+ */
+async function placedAt(ops: FileOps, a: JournalAction): Promise<Outcome & { targetId?: FileIdentity }> {
+  return a.targetId !== undefined ? { state: 'done', targetId: a.targetId } : done(ops, a.target);
 }
 
 async function done(ops: FileOps, target: string): Promise<Outcome & { targetId?: FileIdentity }> {
