@@ -13,6 +13,7 @@ export * from './events.js';
 export * from './cluster-context.js';
 export * from './shard-result.js';
 export * from './scan-shard.js';
+export * from './scan-walk.js';
 export * from './batch-shards.js';
 export * from './finalize.js';
 export * from './submit.js';
