@@ -68,6 +68,9 @@ const fs = {
   ],
 };
 
+/** Exported for e2e/lint-rules.test.ts, which checks the rules these settings produce. */
+export const boundaries = { arrows, within, without, frameworks, fs };
+
 export default tseslint.config(
   { ignores: ['**/dist/**', '**/build/**', 'node_modules/**', 'bench/.cache/**', 'coverage/**', '.nx/**', 'libs/fs-scan/index.d.ts'] },
   js.configs.recommended,
@@ -84,7 +87,7 @@ export default tseslint.config(
   // Import cycles, type-only ones included, between any two modules of apps/, libs/ and e2e/.
   { plugins: { filer } },
   { files: ['apps/**/*.ts', 'libs/**/*.ts', 'e2e/**/*.ts'], rules: { 'filer/no-cycle': 'error' } },
-  ...boundaryConfigs({ arrows, within, without, frameworks, fs }),
+  ...boundaryConfigs(boundaries),
   {
     files: ['**/*.cjs'],
     languageOptions: { sourceType: 'commonjs', globals: { require: 'readonly', module: 'writable' } },

@@ -15,7 +15,7 @@ function importVisitors(check) {
     ExportNamedDeclaration: (n) => literal(n.source, n),
     ExportAllDeclaration: (n) => literal(n.source, n),
     ImportExpression: (n) => literal(n.source, n),
-    TSImportType: (n) => literal(n.argument?.literal ?? n.argument, n),
+    TSImportType: (n) => literal(n.source ?? n.argument?.literal, n),
   };
 }
 

@@ -68,8 +68,8 @@ export function specifiersOf(fileName, text) {
   return specs;
 }
 
-/** Resolves specifiers the way `tsc -p tsconfig.json` does; undefined outside the workspace's sources. */
-export function makeResolver() {
+/** Resolves specifiers the way `tsc -p tsconfig.json` does; undefined for files outside `base`'s .ts sources. */
+export function makeResolver(base = root) {
   const options = compilerOptions();
   const cache = ts.createModuleResolutionCache(root, (s) => s, options);
   return (spec, fromFile) => {
@@ -78,7 +78,7 @@ export function makeResolver() {
     if (!resolved) return undefined;
     // @filer/* packages resolve through their node_modules links to the real src/ file.
     const file = path.resolve(resolved.resolvedFileName);
-    const inWorkspace = file.startsWith(root + path.sep) && !file.includes(`${path.sep}node_modules${path.sep}`);
+    const inWorkspace = file.startsWith(base + path.sep) && !file.includes(`${path.sep}node_modules${path.sep}`);
     return inWorkspace && file.endsWith('.ts') && !file.endsWith('.d.ts') ? file : undefined;
   };
 }
