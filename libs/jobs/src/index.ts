@@ -14,6 +14,7 @@ export * from './events.js';
 export * from './cluster-context.js';
 export * from './shard-result.js';
 export * from './scan-shard.js';
+export * from './scan-walk.js';
 export * from './batch-shards.js';
 export * from './finalize.js';
 export * from './submit.js';

@@ -6,7 +6,7 @@ import type { ClusterContext } from './cluster-context.js';
 import { publishEvent } from './events.js';
 import { keys } from './redis-keys.js';
 import { s3Access } from './s3-access.js';
-import { reportProgress, splitStack, type Reported, type ScanShardData, type WalkEnd } from './scan-shard.js';
+import { reportProgress, splitStack, type Reported, type ScanShardData, type WalkEnd } from './scan-walk.js';
 import { SkippingSource } from './skipping-source.js';
 
 /** How often a running S3 shard reports progress and looks for a cancel. */

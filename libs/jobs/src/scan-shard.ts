@@ -1,6 +1,6 @@
 import { createHash } from 'node:crypto';
 import { setImmediate as yieldToLoop } from 'node:timers/promises';
-import { compileFilter, FilerError, type FileEntry, type FilterSpec, type PathError } from '@filer/core';
+import { compileFilter, FilerError, type FileEntry, type PathError } from '@filer/core';
 import { DirWalker, emptyWalkStats, entryToJson, seedTask, type DirTask, type WalkSink, type WalkStats } from '@filer/engine';
 import { admitPath, ancestorIgnoreSources, isS3Uri, LocalSource } from '@filer/storage';
 import type { Job } from 'bullmq';
@@ -11,23 +11,12 @@ import { addJob, contractJob, JobName } from './job-contracts.js';
 import { shardJobOptions } from './queues.js';
 import { keys } from './redis-keys.js';
 import { walkS3Shard } from './scan-s3-shard.js';
+import { reportProgress, splitStack, type Reported, type ScanShardData, type WalkEnd } from './scan-walk.js';
 import { ShardHandedBack, type ShardControl } from './shard-control.js';
 import { SHARD_ERROR_SAMPLE, type ShardResult } from './shard-result.js';
 
-export interface ScanShardData {
-  jobId: string;
-  /** Directories to walk; a root shard names its root instead and seeds its own task. */
-  tasks: DirTask[];
-  root?: string;
-  spec: FilterSpec;
-  /** `find`: records as `filer find --format ndjson` prints them; `entries`: whole entries for later phases. */
-  records: 'find' | 'entries';
-  statAll: boolean;
-  identity: boolean;
-}
+export type { ScanShardData } from './scan-walk.js';
 
-/** A spent shard hands its unvisited directories to at most this many new shards. */
-const FANOUT = 4;
 /** The walk yields to the event loop this often, so the shard's lock keeps being renewed. */
 const SLICE_MS = 50;
 
@@ -35,38 +24,6 @@ const SLICE_MS = 50;
 export function scanShardId(jobId: string, paths: readonly string[]): string {
   return `${jobId}-scan-${createHash('sha1').update(paths.join('\0')).digest('hex').slice(0, 24)}`;
 }
-
-/** The unvisited tasks as at most FANOUT groups, one child shard each. */
-export function splitStack(stack: readonly DirTask[]): DirTask[][] {
-  const k = Math.min(FANOUT, stack.length);
-  const groups: DirTask[][] = Array.from({ length: k }, () => []);
-  // Round-robin: the bottom of a DFS stack holds the big shallow subtrees, the top the small deep ones.
-  stack.forEach((t, i) => groups[i % k].push(t));
-  return groups;
-}
-
-/** Adds a walk's counts since the last report to the job's live progress; returns the new baseline. */
-export async function reportProgress(ctx: ClusterContext, jobId: string, stats: WalkStats, reported: Reported): Promise<Reported> {
-  await ctx.redis
-    .multi()
-    .hincrby(keys.progress(jobId), 'entries', stats.entries - reported.entries)
-    .hincrby(keys.progress(jobId), 'dirs', stats.dirs - reported.dirs)
-    .hincrby(keys.progress(jobId), 'matched', stats.matched - reported.matched)
-    .exec();
-  return { entries: stats.entries, dirs: stats.dirs, matched: stats.matched };
-}
-
-export interface Reported {
-  entries: number;
-  dirs: number;
-  matched: number;
-}
-
-/**
- * How a shard's walk ends: the tasks it hands to child shards (one group each), the job cancelled
- * meanwhile, or the walk stopped because the worker is stopping (the shard runs again elsewhere).
- */
-export type WalkEnd = DirTask[][] | 'cancelled' | 'handed-back';
 
 /**
  * Walks one shard until its entry budget is spent — directories with the engine's DirWalker, S3

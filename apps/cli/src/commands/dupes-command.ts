@@ -1,18 +1,5 @@
-import { ExitCode, invalidArgument, parseFilterSpec, type FilterSpec } from '@filer/core';
-import {
-  DUPES_CSV_HEADER,
-  dupeGroupToCsv,
-  dupeGroupToJson,
-  dupeGroupToText,
-  dupesSummaryText,
-  duplicatesFromGroups,
-  findDuplicates,
-  parseDupesFormat,
-  type DupeFile,
-  type DupePhase,
-  type DupesFormat,
-  type HashAlgorithm,
-} from '@filer/engine';
+import { ExitCode, invalidArgument, parseFilterSpec } from '@filer/core';
+import { duplicatesFromGroups, findDuplicates, parseDupesFormat, type DupeFile, type DupePhase } from '@filer/engine';
 import { canScanNatively, dupeFilesOf, findDuplicatesNatively, isS3Uri, scanTreeNatively, startParallelWalk } from '@filer/storage';
 import { LocalFileHasher } from '@filer/storage/hashing';
 import { defaultStatePath, openStateDb, SqliteHashCache } from '@filer/storage/state';
@@ -20,6 +7,8 @@ import { filterInputFromFlags } from '../filter-flags.js';
 import { reportPathFailure, formatPathError, type CliContext } from '../cli-context.js';
 import { formatCount, ProgressLine } from '../progress.js';
 import { checkRootKinds } from './root-kinds.js';
+import { PHASE_LABEL, writeDupesReport } from './dupes-output.js';
+import type { DupesPlan } from './dupes-plan.js';
 import type { CliConfig } from '../config.js';
 
 export interface DupesFlags {
@@ -28,17 +17,6 @@ export interface DupesFlags {
   cache: string | boolean;
   includeEmpty?: boolean;
   [filter: string]: unknown;
-}
-
-/** A validated `filer dupes` request: nothing has touched the disk yet. */
-export interface DupesPlan {
-  roots: string[];
-  spec: FilterSpec;
-  format: DupesFormat;
-  algorithm: HashAlgorithm;
-  /** The state database holding the hash cache, or undefined with --no-cache. */
-  cachePath?: string;
-  includeEmpty: boolean;
 }
 
 export function resolveDupesPlan(roots: string[], flags: DupesFlags): DupesPlan {
@@ -72,14 +50,6 @@ const DUPES_SPAWN_AFTER_MS = 250;
  * the walk instead of delaying the first sample, and a small tree still never pays for them.
  */
 const HASHERS_START_AFTER_FILES = 2000;
-
-export const PHASE_LABEL: Record<DupePhase, string> = {
-  scan: 'scanning',
-  size: 'grouping by size',
-  sample: 'hashing samples',
-  full: 'hashing whole files',
-  done: 'done',
-};
 
 /** Runs `filer dupes`: walk, size groups, sample and full hashes (cached), then the report. */
 export async function runDupes(
@@ -197,58 +167,5 @@ export async function runDupes(
     progress?.stop();
     await hasher.close();
     db?.close();
-  }
-}
-
-/** Prints the groups (and the text format's summary) in the plan's format. */
-export function writeDupesReport(
-  ctx: CliContext,
-  plan: Pick<DupesPlan, 'format' | 'algorithm'>,
-  result: Awaited<ReturnType<typeof findDuplicates>>,
-): void {
-  const { groups, stats } = result;
-  const CHUNK = 1024;
-  switch (plan.format) {
-    case 'text':
-      for (let i = 0; i < groups.length; i += CHUNK)
-        ctx.stdout(
-          groups
-            .slice(i, i + CHUNK)
-            .map(dupeGroupToText)
-            .join(''),
-        );
-      ctx.stdout(dupesSummaryText(stats, plan.algorithm));
-      return;
-    case 'ndjson':
-      for (let i = 0; i < groups.length; i += CHUNK)
-        ctx.stdout(
-          groups
-            .slice(i, i + CHUNK)
-            .map((g) => dupeGroupToJson(g) + '\n')
-            .join(''),
-        );
-      return;
-    case 'csv':
-      ctx.stdout(DUPES_CSV_HEADER);
-      for (let i = 0; i < groups.length; i += CHUNK)
-        ctx.stdout(
-          groups
-            .slice(i, i + CHUNK)
-            .map((g, k) => dupeGroupToCsv(g, i + k))
-            .join(''),
-        );
-      return;
-    case 'json':
-      ctx.stdout('{"groups":[');
-      for (let i = 0; i < groups.length; i += CHUNK)
-        ctx.stdout(
-          (i > 0 ? ',' : '') +
-            groups
-              .slice(i, i + CHUNK)
-              .map(dupeGroupToJson)
-              .join(','),
-        );
-      ctx.stdout(`],"summary":${JSON.stringify({ ...stats, hash: plan.algorithm })}}\n`);
-      return;
   }
 }

@@ -7,8 +7,6 @@ import {
   RecordWriter,
   sortEntries,
   sortNeedsStat,
-  type FindFormat,
-  type SortKey,
   type WalkStats,
 } from '@filer/engine';
 import { isS3Uri, startParallelWalk } from '@filer/storage';
@@ -19,6 +17,7 @@ import { reportPathFailure, type CliContext } from '../cli-context.js';
 import { formatCount, ProgressLine } from '../progress.js';
 import { BrokenPipe } from '../stdout-writer.js';
 import type { CliConfig } from '../config.js';
+import type { FindPlan } from './find-plan.js';
 
 export interface FindFlags {
   format: string;
@@ -29,17 +28,6 @@ export interface FindFlags {
   progress?: boolean;
   quiet?: boolean;
   [filter: string]: unknown;
-}
-
-/** Everything `filer find` needs, resolved and validated before anything touches the disk. */
-export interface FindPlan {
-  roots: string[];
-  format: FindFormat;
-  nul: boolean;
-  sort?: SortKey;
-  limit?: number;
-  threads?: number;
-  spec: ReturnType<typeof parseFilterSpec>;
 }
 
 function parseCount(text: string | undefined, field: string, min: number): number | undefined {

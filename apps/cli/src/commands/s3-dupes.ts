@@ -3,7 +3,8 @@ import { findDuplicates, type DupePhase } from '@filer/engine';
 import { checkS3Roots, createS3Client, s3ConfigFromEnv, S3DupeFiles, S3FileHasher, s3FilterNotes, walkS3 } from '@filer/storage/s3';
 import { reportPathFailure, type CliContext } from '../cli-context.js';
 import { formatCount, ProgressLine } from '../progress.js';
-import { PHASE_LABEL, writeDupesReport, type DupesPlan } from './dupes-command.js';
+import { PHASE_LABEL, writeDupesReport } from './dupes-output.js';
+import type { DupesPlan } from './dupes-plan.js';
 
 /**
  * `filer dupes s3://…`: the engine's duplicate pipeline over a listing — sizes from the listing,

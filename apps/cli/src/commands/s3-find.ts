@@ -3,7 +3,7 @@ import { formatRecord, RecordWriter, sortEntries } from '@filer/engine';
 import { checkS3Roots, createS3Client, s3ConfigFromEnv, s3FilterNotes, walkS3 } from '@filer/storage/s3';
 import { reportPathFailure, type CliContext } from '../cli-context.js';
 import { BrokenPipe } from '../stdout-writer.js';
-import type { FindPlan } from './find-command.js';
+import type { FindPlan } from './find-plan.js';
 
 /** Bytes of formatted records gathered before one write to stdout. */
 const FLUSH_AT = 64 * 1024;

@@ -1,0 +1,54 @@
+// What a scan shard's two walks share — directories (scan-shard.ts) and S3 prefixes
+// (scan-s3-shard.ts): the shard's data, how a walk ends, its progress reports and the fan-out of
+// what it did not reach. Both import it from here, so neither imports the other's module.
+import type { FilterSpec } from '@filer/core';
+import type { DirTask, WalkStats } from '@filer/engine';
+import type { ClusterContext } from './cluster-context.js';
+import { keys } from './redis-keys.js';
+
+export interface ScanShardData {
+  jobId: string;
+  /** Directories to walk; a root shard names its root instead and seeds its own task. */
+  tasks: DirTask[];
+  root?: string;
+  spec: FilterSpec;
+  /** `find`: records as `filer find --format ndjson` prints them; `entries`: whole entries for later phases. */
+  records: 'find' | 'entries';
+  statAll: boolean;
+  identity: boolean;
+}
+
+/** A spent shard hands its unvisited directories to at most this many new shards. */
+const FANOUT = 4;
+
+/** The unvisited tasks as at most FANOUT groups, one child shard each. */
+export function splitStack(stack: readonly DirTask[]): DirTask[][] {
+  const k = Math.min(FANOUT, stack.length);
+  const groups: DirTask[][] = Array.from({ length: k }, () => []);
+  // Round-robin: the bottom of a DFS stack holds the big shallow subtrees, the top the small deep ones.
+  stack.forEach((t, i) => groups[i % k].push(t));
+  return groups;
+}
+
+/** Adds a walk's counts since the last report to the job's live progress; returns the new baseline. */
+export async function reportProgress(ctx: ClusterContext, jobId: string, stats: WalkStats, reported: Reported): Promise<Reported> {
+  await ctx.redis
+    .multi()
+    .hincrby(keys.progress(jobId), 'entries', stats.entries - reported.entries)
+    .hincrby(keys.progress(jobId), 'dirs', stats.dirs - reported.dirs)
+    .hincrby(keys.progress(jobId), 'matched', stats.matched - reported.matched)
+    .exec();
+  return { entries: stats.entries, dirs: stats.dirs, matched: stats.matched };
+}
+
+export interface Reported {
+  entries: number;
+  dirs: number;
+  matched: number;
+}
+
+/**
+ * How a shard's walk ends: the tasks it hands to child shards (one group each), the job cancelled
+ * meanwhile, or the walk stopped because the worker is stopping (the shard runs again elsewhere).
+ */
+export type WalkEnd = DirTask[][] | 'cancelled' | 'handed-back';
