@@ -17,8 +17,11 @@ export const FilterInputSchema = z
     noIgnore: z.boolean().optional(),
     maxDepth: z.union([z.string(), z.number().int().nonnegative()]).optional(),
     follow: z.boolean().optional(),
-  })
-  .strict();
+  }, { error: (i) => (i.code === 'unrecognized_keys' ? `unknown filter '${i.keys[0]}'` : 'invalid filter: expected an object') })
+  .strict()
+  .describe(
+    'Which entries a job acts on. Sizes take units (B, K/KB=1000, Ki/KiB=1024, M, Mi, G, Gi, T, Ti); newer/older take an ISO date or a relative age (7d, 12h, 2w); type is f, d or l.',
+  );
 
 // The schema and the hand-written type must describe the same shape.
 type Same<A, B> = [A] extends [B] ? ([B] extends [A] ? true : false) : false;
