@@ -11,7 +11,8 @@ import { CONFLICT_POLICIES, HASHES, isBatchKind, JOB_KINDS, JOB_SPEC_VERSION, OU
 const oneOf = <const T extends readonly string[]>(field: string, allowed: T) =>
   z.enum(allowed, { error: (i) => `invalid ${field} '${String(i.input)}': expected one of ${allowed.join(', ')}` });
 const flag = (field: string) => z.boolean({ error: `${field} must be true or false` });
-const text = (field: string) => z.string({ error: `${field} must be a non-empty string` }).min(1, { error: `${field} must be a non-empty string` });
+const text = (field: string) =>
+  z.string({ error: `${field} must be a non-empty string` }).min(1, { error: `${field} must be a non-empty string` });
 
 export const JobOptionsSchema = z
   .object(
@@ -21,7 +22,10 @@ export const JobOptionsSchema = z
       includeEmpty: flag('options.includeEmpty').optional().describe('dupes: group empty files too'),
       to: text('options.to').optional().describe('rename: a name template'),
       replace: text('options.replace').optional().describe('rename: a regex on the base name (with `with`)'),
-      with: z.string({ error: 'options.with must be a string (it may be empty)' }).optional().describe('rename: the replacement for `replace`'),
+      with: z
+        .string({ error: 'options.with must be a string (it may be empty)' })
+        .optional()
+        .describe('rename: the replacement for `replace`'),
       dest: text('options.dest')
         .optional()
         .describe('copy, move: the destination directory (inside the allowed roots) or s3://bucket/prefix/ (inside FILER_ALLOWED_S3)'),
@@ -74,12 +78,14 @@ export const JobSpecSchema = z
   .superRefine((job, ctx) => {
     // What each kind needs; run once the shape is right. `value` is what the error reports.
     const o = job.options ?? {};
-    const fail = (path: (string | number)[], value: string, message: string) => ctx.addIssue({ code: 'custom', path, message, params: { value } });
+    const fail = (path: (string | number)[], value: string, message: string) =>
+      ctx.addIssue({ code: 'custom', path, message, params: { value } });
     if (job.kind === 'rename') {
       if ((o.to === undefined) === (o.replace === undefined))
         fail(['options', 'to'], o.to ?? '', 'say how to rename: options.to (a template) or options.replace with options.with');
       else if (o.replace !== undefined && o.with === undefined) fail(['options', 'with'], '', 'options.replace needs options.with');
-      else if (o.onConflict === 'overwrite') fail(['options', 'onConflict'], 'overwrite', 'rename never overwrites: use fail, skip or suffix');
+      else if (o.onConflict === 'overwrite')
+        fail(['options', 'onConflict'], 'overwrite', 'rename never overwrites: use fail, skip or suffix');
     }
     if ((job.kind === 'copy' || job.kind === 'move') && o.dest === undefined)
       fail(['options', 'dest'], '', `${job.kind} needs options.dest, the destination directory`);
@@ -96,15 +102,25 @@ export type JobOptions = z.output<typeof JobOptionsSchema>;
  * The request schemas as OpenAPI 3.0 component schemas, `JobSpec` referring to `FilterSpec` by
  * `#/components/schemas/FilterSpec`. Input form: fields with defaults (version, apply) are optional.
  */
-export function jobSpecComponentSchemas(): { FilterSpec: Record<string, unknown>; JobSpec: Record<string, unknown> } {
+export function jobSpecComponentSchemas(): { FilterSpec: Json; JobSpec: Json } {
   const registry = z.registry<{ id: string }>();
   registry.add(FilterInputSchema, { id: 'FilterSpec' });
   registry.add(JobSpecSchema, { id: 'JobSpec' });
   const { schemas } = z.toJSONSchema(registry, { target: 'openapi-3.0', io: 'input', uri: (id) => `#/components/schemas/${id}` });
-  // `$id` is JSON Schema's, not a field of an OpenAPI 3.0 schema object: the component's name says it.
-  const bare = (s: Record<string, unknown> | undefined) => {
-    const { $id: _id, ...rest } = s ?? {};
-    return rest;
-  };
-  return { FilterSpec: bare(schemas.FilterSpec), JobSpec: bare(schemas.JobSpec) };
+  return { FilterSpec: component(schemas.FilterSpec), JobSpec: component(schemas.JobSpec) };
+}
+
+type Json = Record<string, unknown>;
+
+/** A property that is only `allOf: [x]` is x: zod wraps a lone `$ref` so (for siblings OpenAPI 3.0 would ignore; there are none). */
+const unwrap = (p: Json): Json =>
+  Object.keys(p).length === 1 && Array.isArray(p.allOf) && p.allOf.length === 1 ? (p.allOf[0] as Json) : p;
+
+/** `$id` is JSON Schema's, no field of an OpenAPI 3.0 schema object: the component's name says it. */
+function component(s: Json | undefined): Json {
+  const rest = { ...s };
+  delete rest.$id;
+  const properties = rest.properties;
+  if (properties === undefined) return rest;
+  return { ...rest, properties: Object.fromEntries(Object.entries(properties as Record<string, Json>).map(([k, p]) => [k, unwrap(p)])) };
 }

@@ -16,7 +16,8 @@ function issueError(raw: unknown, issue: z.core.$ZodIssue): FilerError {
   const path = issue.path.map(String);
   if (issue.code === 'unrecognized_keys') return invalidArgument([...path, issue.keys[0]].join('.'), '', issue.message);
   const v = valueAt(raw, issue.path);
-  const given = (issue.code === 'custom' ? issue.params?.value : undefined) ?? (issue.code === 'too_big' && Array.isArray(v) ? v.length : v);
+  const given =
+    (issue.code === 'custom' ? issue.params?.value : undefined) ?? (issue.code === 'too_big' && Array.isArray(v) ? v.length : v);
   return invalidArgument(path.join('.'), given === undefined ? '' : String(given), issue.message);
 }
 
