@@ -4,6 +4,7 @@ import * as path from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { Worker } from 'bullmq';
 import { chromium } from 'playwright-core';
+import { jobSpecComponentSchemas } from '@filer/core/schema';
 import { makeTree, startRedis, symlink, type RedisHandle } from '@filer/testing';
 import {
   ALL_QUEUES,
@@ -424,8 +425,17 @@ describe('filer api (built process, real Redis)', () => {
     expect(doc.openapi).toMatch(/^3\./);
     for (const p of ['/v1/jobs', '/v1/jobs/{id}', '/v1/jobs/{id}/results', '/v1/jobs/{id}/events', '/v1/jobs/{id}/apply', '/health/ready'])
       expect(Object.keys(doc.paths)).toContain(p);
-    expect(doc.components.schemas).toHaveProperty('JobSpec');
-    expect(doc.components.schemas).toHaveProperty('FilterSpec');
+    // The request's schemas are core's zod schemas as JSON Schema: the served ones can never drift from what parseJobSpec checks.
+    const generated = jobSpecComponentSchemas();
+    expect(doc.components.schemas.JobSpec).toEqual(generated.JobSpec);
+    expect(doc.components.schemas.FilterSpec).toEqual(generated.FilterSpec);
+    expect(doc.components.schemas.JobSpec).toMatchObject({ properties: { version: { default: 1 } } });
+    // Open routes say so; every other one asks for the bearer token.
+    const ops = Object.entries(doc.paths).flatMap(([p, byMethod]) =>
+      Object.entries(byMethod as Record<string, { security?: unknown }>).map(([m, op]) => [`${m} ${p}`, op.security] as const),
+    );
+    expect(ops.filter(([, sec]) => Array.isArray(sec) && sec.length === 0).map(([op]) => op)).toEqual(['get /health', 'get /health/ready']);
+    for (const [op, sec] of ops) if (!op.includes(' /health')) expect(sec, op).toEqual([{ bearer: [] }]);
     const ui = await call('GET', '/docs', 'read');
     expect(ui.status).toBe(200);
     expect(await ui.text()).toContain('swagger');

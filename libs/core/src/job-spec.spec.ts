@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import { parseJobSpec } from './job-spec.js';
+import { parseJobSpec } from './parse-job-spec.js';
 import { expectInvalid } from './expect-invalid.spec-helper.js';
 
 const NOW = Date.parse('2026-06-01T00:00:00Z');

@@ -1,5 +1,6 @@
 import * as fs from 'node:fs';
-import { FilerError, isBatchKind, parseJobSpec, type JobSpec } from '@filer/core';
+import { FilerError, isBatchKind, type JobSpec } from '@filer/core';
+import { parseJobSpec } from '@filer/core/schema';
 import { isInside, normalizeRoot } from '@filer/engine';
 import { admitPath, admitS3Uri, isS3Uri, type AllowedS3 } from '@filer/storage';
 import { compileNamer } from '@filer/storage/batch';

@@ -1,4 +1,5 @@
-import { SetMetadata } from '@nestjs/common';
+import { applyDecorators, SetMetadata } from '@nestjs/common';
+import { DECORATORS } from '@nestjs/swagger';
 import type { ApiConfig } from '../config/api-config.js';
 import type { Scope } from './tokens.js';
 
@@ -10,5 +11,6 @@ export type ScopeRule = Scope | 'public' | ((config: ApiConfig) => Scope | 'publ
 /** The scope a token needs for this controller or handler (the handler's wins). Routes without one need admin. */
 export const RequireScope = (rule: ScopeRule): MethodDecorator & ClassDecorator => SetMetadata(SCOPE_KEY, rule);
 
-/** Open to anyone (liveness and readiness probes). */
-export const Public = (): MethodDecorator & ClassDecorator => SetMetadata(SCOPE_KEY, 'public');
+/** Open to anyone (liveness and readiness probes); the OpenAPI document says so with `security: []`. */
+export const Public = (): MethodDecorator & ClassDecorator =>
+  applyDecorators(SetMetadata(SCOPE_KEY, 'public'), SetMetadata(DECORATORS.API_SECURITY, []));

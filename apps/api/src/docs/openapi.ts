@@ -1,13 +1,14 @@
-import { DocumentBuilder, SwaggerModule } from '@nestjs/swagger';
+import { DocumentBuilder, SwaggerModule, type OpenAPIObject } from '@nestjs/swagger';
+import type { INestApplication } from '@nestjs/common';
 import type { NestFastifyApplication } from '@nestjs/platform-fastify';
 import { SCHEMAS } from './schemas.js';
 
 /**
- * The OpenAPI document, from the controllers' decorators plus hand-written component schemas
- * (JobSpec, with FilterSpec generated from core's zod schema). Swagger UI at /docs, the JSON at
- * /docs-json; both need a `read` token (see auth/browser-auth.ts for browsers).
+ * The OpenAPI document, from the controllers' decorators plus the component schemas of
+ * docs/schemas.ts (JobSpec and FilterSpec generated from core's zod schemas). Open routes
+ * (`@Public()`) say `security: []`; every other one needs the bearer token.
  */
-export function setupOpenApi(app: NestFastifyApplication): void {
+export function buildOpenApiDocument(app: INestApplication): OpenAPIObject {
   const config = new DocumentBuilder()
     .setTitle('Filer API')
     .setDescription(
@@ -17,9 +18,16 @@ export function setupOpenApi(app: NestFastifyApplication): void {
         'POST /v1/jobs takes an Idempotency-Key header: a retry with the same key and body gets the first answer again, never a second job.',
     )
     .setVersion('1')
+    .setLicense('MIT', 'https://opensource.org/licenses/MIT')
+    // Relative: the document describes the server that serves it, wherever it is deployed.
+    .addServer('/', 'The server serving this document')
     .addBearerAuth()
     .build();
   config.components = { ...config.components, schemas: { ...config.components?.schemas, ...SCHEMAS } };
-  const document = SwaggerModule.createDocument(app, config);
-  SwaggerModule.setup('docs', app, document, { jsonDocumentUrl: 'docs-json', yamlDocumentUrl: 'docs-yaml' });
+  return SwaggerModule.createDocument(app, config);
+}
+
+/** Swagger UI at /docs, the JSON at /docs-json; both need a `read` token (see auth/browser-auth.ts for browsers). */
+export function setupOpenApi(app: NestFastifyApplication): void {
+  SwaggerModule.setup('docs', app, buildOpenApiDocument(app), { jsonDocumentUrl: 'docs-json', yamlDocumentUrl: 'docs-yaml' });
 }

@@ -1,5 +1,5 @@
-import { JOB_KINDS, CONFLICT_POLICIES } from '@filer/core';
-import { FilterInputSchema } from '@filer/core/schema';
+import { JOB_KINDS } from '@filer/core';
+import { jobSpecComponentSchemas } from '@filer/core/schema';
 import { JOB_STATES } from '@filer/jobs';
 import type { SchemaObject } from '@nestjs/swagger';
 
@@ -17,54 +17,15 @@ export const RATE_LIMITED = {
   schema: ref('Error'),
 };
 
-/** The filter as core's zod schema describes it (the same schema the CLI and workers parse with). */
-const filterSchema = FilterInputSchema.toJSONSchema({ target: 'openapi-3.0' }) as SchemaObject;
-filterSchema.description =
-  'Which entries a job acts on. Sizes take units (B, K/KB=1000, Ki/KiB=1024, M, Mi, G, Gi, T, Ti); newer/older take an ISO date or a relative age (7d, 12h, 2w); type is f, d or l.';
+/** The job request and its filter, generated from core's zod schemas (the ones `parseJobSpec` validates with). */
+const { FilterSpec, JobSpec } = jobSpecComponentSchemas() as Record<'FilterSpec' | 'JobSpec', SchemaObject>;
 
 const count = { type: 'integer', minimum: 0 } as const;
 
-/** Component schemas of the OpenAPI document, by hand where core has no zod schema. */
+/** Component schemas of the OpenAPI document: JobSpec and FilterSpec from zod, the answers by hand. */
 export const SCHEMAS: Record<string, SchemaObject> = {
-  FilterSpec: filterSchema,
-  JobSpec: {
-    type: 'object',
-    required: ['kind', 'roots'],
-    additionalProperties: false,
-    properties: {
-      kind: { type: 'string', enum: [...JOB_KINDS] },
-      roots: {
-        type: 'array',
-        minItems: 1,
-        maxItems: 64,
-        items: { type: 'string', minLength: 1, maxLength: 4096 },
-        description:
-          'Absolute directories, each resolving (through symlinks) inside one of FILER_ALLOWED_ROOTS; or s3://bucket/prefix/ inside FILER_ALLOWED_S3.',
-      },
-      filter: { $ref: '#/components/schemas/FilterSpec' },
-      options: {
-        type: 'object',
-        additionalProperties: false,
-        properties: {
-          format: { type: 'string', enum: ['paths', 'ndjson', 'csv', 'json'], description: 'find, manifest' },
-          hash: { type: 'string', enum: ['xxh128', 'sha256'], description: 'dupes, manifest' },
-          includeEmpty: { type: 'boolean', description: 'dupes: group empty files too' },
-          to: { type: 'string', description: 'rename: a name template' },
-          replace: { type: 'string', description: 'rename: a regex on the base name (with `with`)' },
-          with: { type: 'string', description: 'rename: the replacement for `replace`' },
-          dest: {
-            type: 'string',
-            description:
-              'copy, move: the destination directory (inside the allowed roots) or s3://bucket/prefix/ (inside FILER_ALLOWED_S3)',
-          },
-          flatten: { type: 'boolean' },
-          verify: { type: 'boolean' },
-          onConflict: { type: 'string', enum: [...CONFLICT_POLICIES] },
-        },
-      },
-      apply: { type: 'boolean', default: false, description: 'rename, copy, move: apply the plan once made (when it has no conflicts)' },
-    },
-  },
+  FilterSpec,
+  JobSpec,
   JobLinks: {
     type: 'object',
     properties: { self: { type: 'string' }, results: { type: 'string' }, events: { type: 'string' } },
@@ -84,7 +45,11 @@ export const SCHEMAS: Record<string, SchemaObject> = {
     properties: {
       id: { type: 'string' },
       kind: { type: 'string', enum: [...JOB_KINDS] },
-      spec: { $ref: '#/components/schemas/JobSpec' },
+      spec: {
+        type: 'object',
+        description:
+          'The JobSpec as admitted: version and defaults filled in, roots and dest resolved through symlinks, the filter resolved (extensions, sizes in bytes, times in epoch ms)',
+      },
       state: { type: 'string', enum: [...JOB_STATES] },
       phase: { type: 'string', description: 'scan, hash, plan, apply or undo' },
       createdAt: { type: 'string', format: 'date-time' },

@@ -1,5 +1,7 @@
 import * as path from 'node:path';
-import { ExitCode, FilerError, formatSize, invalidArgument, parseJobSpec, type FileEntry, type JobSpecInput } from '@filer/core';
+import { ExitCode, FilerError, formatSize, invalidArgument, type FileEntry, type JobSpecInput } from '@filer/core';
+// Loads zod: fine here, this module is imported only for --server.
+import { parseJobSpec } from '@filer/core/schema';
 import {
   DUPES_CSV_HEADER,
   dupeGroupToCsv,
