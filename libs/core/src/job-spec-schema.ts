@@ -1,6 +1,6 @@
 import { z } from 'zod';
 import { FilterInputSchema } from './filter-input-schema.js';
-import { CONFLICT_POLICIES, HASHES, isBatchKind, JOB_KINDS, JOB_SPEC_VERSION, OUTPUT_FORMATS } from './job-spec.js';
+import { CONFLICT_POLICIES, HASHES, isBatchKind, JOB_KINDS, JOB_SPEC_VERSION, OUTPUT_FORMATS } from './job-vocabulary.js';
 
 /*
  * The job request as one zod schema: `parseJobSpec` validates with it, the API's OpenAPI document

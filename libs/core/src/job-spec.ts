@@ -1,20 +1,14 @@
 import type { FilterSpec } from './filter-spec.js';
 import type { JobOptions } from './job-spec-schema.js';
+import type { JOB_SPEC_VERSION, JobKind } from './job-vocabulary.js';
 
 /*
- * The job vocabulary without zod: the CLI and the workers import these at start-up. The request's
- * schema is `JobSpecSchema` and its parser `parseJobSpec`, both at `@filer/core/schema`.
+ * What a job is, without zod: the CLI and the workers import these at start-up (the imports of
+ * the schema's module are types only). The request's schema is `JobSpecSchema` and its parser
+ * `parseJobSpec`, both at `@filer/core/schema`.
  */
 
-export const JOB_KINDS = ['find', 'dupes', 'rename', 'copy', 'move', 'manifest'] as const;
-export type JobKind = (typeof JOB_KINDS)[number];
-export const CONFLICT_POLICIES = ['fail', 'skip', 'suffix', 'overwrite'] as const;
-export type ConflictPolicy = (typeof CONFLICT_POLICIES)[number];
-export const OUTPUT_FORMATS = ['paths', 'ndjson', 'csv', 'json'] as const;
-export const HASHES = ['xxh128', 'sha256'] as const;
-/** The one job spec version there is; a request without `version` means it. */
-export const JOB_SPEC_VERSION = 1;
-
+export * from './job-vocabulary.js';
 export type { JobOptions, JobSpecInput } from './job-spec-schema.js';
 
 /** A validated job: the filter parsed (relative dates fixed to absolute times), options checked and defaulted. */
@@ -25,9 +19,4 @@ export interface JobSpec {
   filter: FilterSpec;
   options: JobOptions;
   apply: boolean;
-}
-
-const BATCH_KINDS: readonly JobKind[] = ['rename', 'copy', 'move'];
-export function isBatchKind(kind: JobKind): kind is 'rename' | 'copy' | 'move' {
-  return BATCH_KINDS.includes(kind);
 }
