@@ -39,10 +39,9 @@ import {
  *   - rename × cli-s3: the CLI's rename takes local directories only (it reports the s3:// root as
  *     a directory that does not exist, exit 2).
  *   - rename × cluster-s3: the API refuses rename on S3 roots (400: an object has no rename).
- *   - manifest --hash × cluster-local, cluster-s3: `filer --server … manifest --hash` is a usage
- *     error (exit 2): the cluster lists, nothing hashes.
  *   - undo × cluster-local, cluster-s3: `filer jobs undo` reads this machine's journal only and
  *     ignores --server ("no job 'ID'"); a cluster job is undone only through the API.
+ * Closed since: manifest --hash × cluster-local, cluster-s3 (the cluster hashes a manifest job's files).
  * A bug this matrix found, fixed since: a move S3 → S3 journaled no targetId (the second stat of
  *   its target, after the source went, trusted the plan's listing of the destination and found
  *   nothing), so `filer jobs undo ID` left every object at the destination.
@@ -66,10 +65,6 @@ interface Hole {
   reason: string;
   symptom: RegExp;
 }
-const HASH_HOLE: Hole = {
-  reason: 'filer --server … manifest --hash is a usage error',
-  symptom: /manifest --hash runs in this process only/,
-};
 const UNDO_HOLE: Hole = { reason: 'filer jobs undo ignores --server: the API only', symptom: /jobs undo [\s\S]*no job '/ };
 /** The cells that cannot pass today (the header comment lists them too). */
 const HOLES: Partial<Record<Kind, Partial<Record<Mode, Hole>>>> = {
@@ -77,7 +72,6 @@ const HOLES: Partial<Record<Kind, Partial<Record<Mode, Hole>>>> = {
     'cli-s3': { reason: 'the CLI renames local directories only', symptom: /root 's3:\/\/[^']*' does not exist/ },
     'cluster-s3': { reason: 'the API refuses rename on S3 roots', symptom: /rename is not supported on S3/ },
   },
-  'manifest --hash': { 'cluster-local': HASH_HOLE, 'cluster-s3': HASH_HOLE },
   undo: { 'cluster-local': UNDO_HOLE, 'cluster-s3': UNDO_HOLE },
 };
 

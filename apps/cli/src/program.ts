@@ -177,12 +177,10 @@ export function buildProgram(ctx: CliContext, setExit: (code: number) => void): 
   manifest.exitOverride().action(async (roots: string[], flags: ManifestFlags, c: Command) => {
     const globals = c.optsWithGlobals() as Globals;
     const server = serverOf(globals);
-    if (server !== undefined && flags.hash === true)
-      throw new UsageError('manifest --hash runs in this process only: drop --server (or FILER_SERVER), or --hash');
     const config = readCliConfig();
     const { resolveManifest, runManifest } = await import('./commands/manifest-command.js');
     const req = resolveManifest(roots, flags, { remote: server !== undefined });
-    // Through --server the cluster lists (a manifest job); the entries are rendered and written here.
+    // Through --server the cluster lists (a manifest job) and hashes (--hash); the entries are rendered and written here.
     const collect =
       server === undefined
         ? undefined

@@ -21,6 +21,8 @@ import { openStateDb, SqliteJournal } from '@filer/storage/state';
 import type { ClusterContext } from './cluster-context.js';
 import type { ApplyShardData, HashShardData, UndoShardData } from './job-contracts.js';
 import { emptyCounters } from './job-record.js';
+import { runManifestHashShard } from './manifest-hash-shard.js';
+import { addPhaseProgress } from './phase-progress.js';
 import { s3Access } from './s3-access.js';
 import { SHARD_ERROR_SAMPLE, type ShardResult } from './shard-result.js';
 import { yieldingOps } from './yielding-ops.js';
@@ -41,6 +43,7 @@ async function s3Hasher(algorithm: HashAlgorithm): Promise<FileHasher & { close?
 
 /** Hashes one partition of the size groups (sample, then whole files where samples collide) with the engine's pipeline. */
 export async function runHashShard(ctx: ClusterContext, job: Job<HashShardData>): Promise<ShardResult> {
+  if (job.data.manifest === true) return runManifestHashShard(ctx, job);
   const { jobId, part, algorithm, includeEmpty } = job.data;
   const files: DupeFile[] = [];
   for await (const line of ctx.results.partLines(jobId, 'hash-in', part)) files.push(JSON.parse(line) as DupeFile);
@@ -55,6 +58,12 @@ export async function runHashShard(ctx: ClusterContext, job: Job<HashShardData>)
       result.groups.map((g) => dupeGroupToJson(g) + '\n'),
     );
     const { stats } = result;
+    await addPhaseProgress(
+      ctx.redis,
+      jobId,
+      files.length,
+      files.reduce((n, f) => n + f.size, 0),
+    );
     return {
       ...errorsOf(result.errors),
       spawned: 0,
@@ -82,6 +91,8 @@ async function fileOps(s3: boolean | undefined): Promise<FileOps> {
   const access = await s3Access();
   return yieldingOps(new access.s3.S3FileOps(new access.s3.S3Objects(access.client)));
 }
+
+const sizeOf = (actions: readonly { size: number }[]): number => actions.reduce((n, a) => n + a.size, 0);
 
 /** Each apply shard keeps its own journal beside the results: shards never share a SQLite file. */
 export function journalPath(ctx: ClusterContext, jobId: string, part: string): string {
@@ -120,7 +131,9 @@ export async function runApplyShard(ctx: ClusterContext, job: Job<ApplyShardData
         actions.push(JSON.parse(line) as Omit<JournalAction, 'seq' | 'state'>);
       record = journal.create(kind, actions, { onConflict, verify });
     } else assertJournalFormat(record, 'resume');
-    return outcome(await applyJob(record, journal, await fileOps(s3), { retryFailed: true }));
+    const report = await applyJob(record, journal, await fileOps(s3), { retryFailed: true });
+    await addPhaseProgress(ctx.redis, jobId, report.actions.length, sizeOf(report.actions));
+    return outcome(report);
   } finally {
     db.close();
   }
@@ -135,6 +148,7 @@ export async function runUndoShard(ctx: ClusterContext, job: Job<UndoShardData>)
     if (record === undefined) return { counters: emptyCounters(), errorSample: [], spawned: 0 };
     assertJournalFormat(record, 'undo');
     const report = await undoJob(record, journal, await fileOps(job.data.s3));
+    await addPhaseProgress(ctx.redis, job.data.jobId, report.actions.length, sizeOf(report.actions));
     const failed = [
       ...report.actions
         .filter((a) => a.state === 'done')

@@ -68,6 +68,10 @@ const HashShardSchema = z.object({
   part,
   algorithm: z.enum(['xxh128', 'sha256']),
   includeEmpty: z.boolean(),
+  /** A manifest's part (every entry, in scan order) to write with its sha256s, instead of dupes' size groups. */
+  manifest: z.boolean().optional(),
+  /** Paths may be symlinks to the files the walk recorded (-L). */
+  follow: z.boolean().optional(),
 });
 
 const ApplyShardSchema = z.object({

@@ -1,4 +1,5 @@
 import type { JobKind, JobSpec, PathError } from '@filer/core';
+import type { PhaseProgress } from './phase-progress.js';
 
 export const JOB_STATES = ['queued', 'running', 'planned', 'applying', 'completed', 'failed', 'cancelled', 'undoing', 'undone'] as const;
 export type JobState = (typeof JOB_STATES)[number];
@@ -56,6 +57,8 @@ export interface JobRecord {
   apply?: { done: number; failed: number; skipped: number; undone: number; pending: number };
   /** dupes: the report's summary. */
   dupes?: { groups: number; duplicateFiles: number; wastedBytes: number; filesHashed: number; bytesHashed: number };
+  /** Live only (JobStore.getLive), while a hash, apply or undo phase runs: what it has done of its total. */
+  progress?: PhaseProgress;
   /** Number of result records ready to read. */
   results?: number;
 }

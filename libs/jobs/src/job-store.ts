@@ -2,6 +2,7 @@ import type { Redis } from 'ioredis';
 import { FilerError } from '@filer/core';
 import { emptyCounters, FINAL_STATES, type JobRecord, type JobState } from './job-record.js';
 import type { JobRecords, ListQuery, NewJobRecord } from './job-records.js';
+import { phaseProgressOf } from './phase-progress.js';
 import type { RecordMirror } from './record-mirror.js';
 import { keys } from './redis-keys.js';
 
@@ -96,6 +97,8 @@ export class RedisJobRecords implements JobRecords {
         matched: Math.max(rec.counters.matched, n('matched')),
         errors: Math.max(rec.counters.errors, n('errors')),
       };
+      const phase = phaseProgressOf(progress, rec.phase);
+      if (phase !== undefined) rec.progress = phase;
     }
     return rec;
   }

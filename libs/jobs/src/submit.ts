@@ -8,6 +8,7 @@ import type { ClusterContext } from './cluster-context.js';
 import { publishEvent } from './events.js';
 import { contractJob, JobName, type JobData } from './job-contracts.js';
 import { newJobId, type JobRecord } from './job-record.js';
+import { hashesManifest } from './manifest-hash-phase.js';
 import { finalizeJobOptions, shardJobOptions } from './queues.js';
 import { keys } from './redis-keys.js';
 import { scanShardId } from './scan-shard.js';
@@ -27,6 +28,12 @@ export function admitJob(raw: unknown, allowedRoots: readonly string[], now = Da
     throw new FilerError('E_INVALID_ARGUMENT', `roots.${odd}: cannot mix local and S3 roots in one ${spec.kind} job: submit one each`, {
       field: `roots.${odd}`,
       value: spec.roots[odd],
+    });
+  // A manifest's hash column is sha256, as `filer manifest --hash` writes it.
+  if (spec.kind === 'manifest' && spec.options.hash !== undefined && spec.options.hash !== 'sha256')
+    throw new FilerError('E_INVALID_ARGUMENT', `options.hash: a manifest's hash column is sha256, not ${spec.options.hash}`, {
+      field: 'options.hash',
+      value: spec.options.hash,
     });
   const s3At = spec.roots.findIndex(isS3Uri);
   if (spec.kind === 'rename' && s3At >= 0)
@@ -80,10 +87,11 @@ export async function submitJob(ctx: ClusterContext, spec: JobSpec): Promise<Job
     tasks: [],
     root,
     spec: spec.filter,
-    records: spec.kind === 'find' || spec.kind === 'manifest' ? 'find' : 'entries',
+    // A hashed manifest keeps whole entries: its hash phase checks each file's identity and writes the records.
+    records: spec.kind === 'find' || (spec.kind === 'manifest' && !hashesManifest(spec)) ? 'find' : 'entries',
     // `paths` needs names only; everything else prints or plans with size and mtime.
     statAll: !(spec.kind === 'find' && spec.options.format === 'paths'),
-    identity: spec.kind === 'dupes' || isBatchKind(spec.kind),
+    identity: spec.kind === 'dupes' || isBatchKind(spec.kind) || hashesManifest(spec),
   });
   await ctx.redis.hset(keys.progress(id), 'shardsTotal', spec.roots.length);
   await ctx.flows.add({

@@ -73,6 +73,11 @@ export const SCHEMAS: Record<string, SchemaObject> = {
       plan: { type: 'object', description: 'rename/copy/move: actions, conflicts, bytes, unchanged, skipped' },
       apply: { type: 'object', description: 'rename/copy/move: done, failed, skipped, undone, pending' },
       dupes: { type: 'object', description: 'dupes: groups, duplicateFiles, wastedBytes, filesHashed, bytesHashed' },
+      progress: {
+        type: 'object',
+        description: 'While a hash, apply or undo phase runs: files and bytes done of its total, updated as its shards finish',
+        properties: { phase: { type: 'string' }, files: count, filesTotal: count, bytes: count, bytesTotal: count },
+      },
       results: { ...count, description: 'Result records ready to read' },
       links: { $ref: '#/components/schemas/JobLinks' },
     },

@@ -6,9 +6,9 @@ export const RESULT_FORMATS = ['ndjson', 'csv', 'json', 'paths'] as const;
 export type ResultFormat = (typeof RESULT_FORMATS)[number];
 
 /** What a job's results are made of: the results part to read and the shape of its lines. */
-export type ResultShape = 'find' | 'dupes' | 'plan' | 'report';
+export type ResultShape = 'find' | 'manifest' | 'dupes' | 'plan' | 'report';
 export interface ResultSource {
-  part: 'scan' | 'results' | 'plan' | 'report';
+  part: 'scan' | 'manifest' | 'results' | 'plan' | 'report';
   shape: ResultShape;
 }
 
@@ -18,6 +18,9 @@ export interface ResultSource {
  * report once applied (completed, failed or undone).
  */
 export function resultSource(rec: JobRecord): ResultSource | undefined {
+  // A hashed manifest's records (find records with a sha256) are its hash phase's parts.
+  if (rec.kind === 'manifest' && rec.spec.options.hash !== undefined)
+    return rec.state === 'completed' ? { part: 'manifest', shape: 'manifest' } : undefined;
   if (rec.kind === 'find' || rec.kind === 'manifest') return rec.state === 'completed' ? { part: 'scan', shape: 'find' } : undefined;
   if (rec.kind === 'dupes') return rec.state === 'completed' ? { part: 'results', shape: 'dupes' } : undefined;
   if (isBatchKind(rec.kind)) {
@@ -64,6 +67,12 @@ function findCsv(line: string): string {
   });
 }
 
+/** A hashed manifest's row: the find row with its sha256 last, as `filer manifest --hash` writes it. */
+function manifestCsv(line: string): string {
+  const sha256 = (JSON.parse(line) as { sha256: string | null }).sha256;
+  return findCsv(line).slice(0, -1) + ',' + (sha256 ?? '') + '\n';
+}
+
 function batchCsv(line: string, kind: string): string {
   const r = JSON.parse(line) as BatchLine;
   const detail = r.action === 'conflict' ? [r.kind, r.detail].filter(Boolean).join(': ') : (r.reason ?? '');
@@ -83,7 +92,15 @@ export async function* renderResults(
 ): AsyncGenerator<string> {
   const { shape, format, kind, cursor, limit } = opts;
   let chunk = '';
-  if (format === 'csv') chunk = shape === 'find' ? CSV_HEADER : shape === 'dupes' ? DUPES_CSV_HEADER : BATCH_CSV_HEADER;
+  if (format === 'csv')
+    chunk =
+      shape === 'find'
+        ? CSV_HEADER
+        : shape === 'manifest'
+          ? CSV_HEADER.replace('\n', ',sha256\n')
+          : shape === 'dupes'
+            ? DUPES_CSV_HEADER
+            : BATCH_CSV_HEADER;
   if (format === 'json') chunk = '[';
   let index = 0;
   let written = 0;
@@ -104,7 +121,9 @@ export async function* renderResults(
         chunk +=
           shape === 'find'
             ? findCsv(line)
-            : shape === 'dupes'
+            : shape === 'manifest'
+              ? manifestCsv(line)
+              : shape === 'dupes'
               ? dupeGroupToCsv(JSON.parse(line) as DupeGroup, index - 1)
               : batchCsv(line, kind);
         break;

@@ -47,7 +47,7 @@ export class ResultsController {
     if (rec === undefined) throw notFound(`no job ${id}`);
     const source = resultSource(rec);
     if (source === undefined) throw conflict(`job ${id} is ${rec.state}: its results are not ready`, rec.state);
-    if (format === 'paths' && source.shape !== 'find')
+    if (format === 'paths' && source.shape !== 'find' && source.shape !== 'manifest')
       throw invalid('format', `format paths is for find and manifest jobs, not ${rec.kind}`);
     const total = rec.results;
     if (total !== undefined) void reply.header('x-total-count', String(total));

@@ -92,8 +92,8 @@ function writeNewFile(file: string, text: string): void {
   }
 }
 
-/** Lists a manifest's roots somewhere else: `filer --server` has the cluster do it. */
-export type ManifestCollector = () => Promise<{ entries: FileEntry[]; errors: number }>;
+/** Lists (and with --hash hashes) a manifest's roots somewhere else: `filer --server` has the cluster do it. */
+export type ManifestCollector = () => Promise<{ entries: FileEntry[]; errors: number; sha256?: ReadonlyMap<string, string> }>;
 
 /**
  * `filer manifest`: every matching file with size, mtime (and sha256 with --hash), in path order.
@@ -125,7 +125,11 @@ export async function runManifest(
     };
     entries.sort((a, b) => comparePaths(a.path, b.path));
     const rows: Row[] = entries.map((entry) => ({ entry }));
-    if (req.hash) {
+    const hashed = opts.collect !== undefined ? (walked as Awaited<ReturnType<ManifestCollector>>).sha256 : undefined;
+    if (req.hash && hashed !== undefined) {
+      // Hashed where they were listed; their failures are in the collector's error count.
+      for (const r of rows) if (r.entry.kind === 'file') r.sha256 = hashed.get(r.entry.path);
+    } else if (req.hash) {
       const files = rows.filter((r) => r.entry.kind === 'file');
       const outcomes = remoteRoots ? await s3!.hash(files.map((r) => r.entry)) : await hashLocal(files, req, opts.config);
       outcomes.forEach((o, i) => {

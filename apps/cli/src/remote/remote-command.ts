@@ -46,6 +46,10 @@ export function remoteSpec(kind: RemoteKind, roots: string[], flags: Flags): Job
     case 'find':
       set('format', flags.format);
       break;
+    case 'manifest':
+      // `--hash` is a flag here: a manifest's hash column is sha256.
+      set('hash', flags.hash === true ? 'sha256' : undefined);
+      break;
     case 'dupes':
       set('hash', flags.hash);
       set('includeEmpty', flags.includeEmpty);
@@ -119,13 +123,19 @@ export async function collectRemote(
   flags: Flags,
   opts: RemoteOptions,
   ctx: CliContext,
-): Promise<{ entries: FileEntry[]; errors: number }> {
+): Promise<{ entries: FileEntry[]; errors: number; sha256?: Map<string, string> }> {
   const { client, job } = await submitAndFollow(remoteSpec('manifest', roots, flags), opts, ctx);
   if (job.state !== 'completed')
     throw new FilerError('E_IO', `job ${job.id} ${job.state}${job.message ? `: ${job.message}` : ''}`, { path: roots[0] });
   const entries: FileEntry[] = [];
-  for await (const line of client.results(job.id)) entries.push(recordToEntry(line));
-  return { entries, errors: job.counters.errors };
+  // With --hash each record carries its file's sha256 (null where it could not be read: counted in the job's errors).
+  const sha256 = flags.hash === true ? new Map<string, string>() : undefined;
+  for await (const line of client.results(job.id)) {
+    entries.push(recordToEntry(line));
+    const hash = sha256 && (JSON.parse(line) as { sha256?: string | null }).sha256;
+    if (hash) sha256!.set(entries[entries.length - 1].path, hash);
+  }
+  return { entries, errors: job.counters.errors, ...(sha256 ? { sha256 } : {}) };
 }
 
 /**

@@ -1,0 +1,175 @@
+import * as crypto from 'node:crypto';
+import * as fs from 'node:fs';
+import * as os from 'node:os';
+import * as path from 'node:path';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { runFiler, startCluster, startS3Server, uploadWithRclone, type ClusterHandle, type S3ServerHandle } from '@filer/testing';
+
+/*
+ * The phases after a cluster's scan, through real processes (redis-server, the API, 2 scanner and
+ * 1 batch worker; s3rver on loopback):
+ *   - `filer --server … manifest --hash` over a local root and an S3 root writes, byte for byte,
+ *     the file the in-process `filer manifest --hash` writes (CSV and NDJSON), its hashes spread
+ *     over several hash shards (FILER_BATCH_SHARD_SIZE 7);
+ *   - the event stream of a cluster copy carries `progress` events while it applies (and of its
+ *     undo while it undoes, of a hashed manifest while it hashes), each with the phase's files and
+ *     bytes done of its total, and the apply's totals are the plan's.
+ */
+
+const BUCKET = 'phases';
+const FILES = 240;
+
+let work: string;
+let s3: S3ServerHandle;
+let s3env: Record<string, string>;
+let cluster: ClusterHandle;
+
+/** Varied sizes (some empty, some shared contents), a few levels deep, names with spaces and accents. */
+function writeTree(root: string, n: number): void {
+  for (let i = 0; i < n; i++) {
+    const dir = path.join(root, `d${i % 5}`, i % 3 === 0 ? 'deep er' : 'flat', i % 7 === 0 ? 'é' : '');
+    fs.mkdirSync(dir, { recursive: true });
+    const body = i % 11 === 0 ? '' : i % 4 === 0 ? `shared ${i % 3}\n` : crypto.createHash('sha256').update(String(i)).digest('hex').repeat(i % 40);
+    fs.writeFileSync(path.join(dir, `f ${i}.${i % 2 === 0 ? 'txt' : 'dat'}`), body);
+  }
+}
+
+beforeAll(async () => {
+  work = fs.mkdtempSync(path.join(os.tmpdir(), 'filer-phases-'));
+  const allowed = path.join(work, 'allowed');
+  writeTree(path.join(allowed, 'tree'), 60);
+  writeTree(path.join(allowed, 'copy-src'), FILES);
+  s3 = await startS3Server({ buckets: [BUCKET] });
+  s3env = s3.env();
+  await uploadWithRclone(s3, path.join(allowed, 'tree'), `s3:${BUCKET}/tree/`);
+  fs.mkdirSync(path.join(work, 'out'));
+  cluster = await startCluster({
+    allowedRoots: [allowed],
+    // Small shards: a manifest's hashes spread over several hash shards, a copy over many apply shards.
+    env: { ...s3env, FILER_ALLOWED_S3: `${BUCKET}/tree`, FILER_BATCH_SHARD_SIZE: '7' },
+  });
+}, 120_000);
+
+afterAll(async () => {
+  await cluster?.stop();
+  await s3?.stop();
+  if (work) fs.rmSync(work, { recursive: true, force: true });
+});
+
+const local = (args: string[]) => runFiler(args, { env: s3env, timeoutMs: 90_000 });
+const remote = (args: string[]) =>
+  runFiler(['--server', cluster.url, '--token', cluster.tokens.write, ...args], { env: {}, timeoutMs: 90_000 });
+
+interface JobRecord {
+  id: string;
+  state: string;
+  phase: string;
+  plan?: { actions: number; bytes: number };
+  progress?: { phase: string; files: number; filesTotal: number; bytes: number; bytesTotal: number };
+}
+interface Event {
+  type: string;
+  rec: JobRecord;
+}
+
+/** Reads a job's event stream until its `end` event: every record event, in order. */
+async function events(id: string): Promise<Event[]> {
+  const res = await cluster.request('GET', `/v1/jobs/${id}/events`, { token: cluster.tokens.read });
+  expect(res.status).toBe(200);
+  const out: Event[] = [];
+  const decoder = new TextDecoder();
+  let text = '';
+  for await (const chunk of res.body as unknown as AsyncIterable<Uint8Array>) {
+    text += decoder.decode(chunk, { stream: true });
+    let at: number;
+    while ((at = text.indexOf('\n\n')) >= 0) {
+      const block = text.slice(0, at);
+      text = text.slice(at + 2);
+      const type = /^event: (.*)$/m.exec(block)?.[1];
+      const data = /^data: (.*)$/m.exec(block)?.[1];
+      if (type === 'end') return out;
+      if (type !== undefined && data !== undefined) out.push({ type, rec: JSON.parse(data) as JobRecord });
+    }
+  }
+  throw new Error(`the event stream of job ${id} closed without an end event: ${JSON.stringify(out.map((e) => e.type))}`);
+}
+
+async function submit(body: unknown): Promise<string> {
+  const res = await cluster.request('POST', '/v1/jobs', { token: cluster.tokens.write, body });
+  expect(res.status, await res.clone().text()).toBe(202);
+  return ((await res.json()) as { id: string }).id;
+}
+
+/** The progress events of one phase: present, within their totals, never going back. */
+function phaseProgress(all: Event[], state: string, phase: string): NonNullable<JobRecord['progress']>[] {
+  const seen = all.filter((e) => e.type === 'progress' && e.rec.state === state && e.rec.progress?.phase === phase).map((e) => e.rec.progress!);
+  expect(seen.length, `progress events while ${state} (${phase}): ${JSON.stringify(all.map((e) => [e.type, e.rec.state, e.rec.progress]))}`).toBeGreaterThan(0);
+  for (const [i, p] of seen.entries()) {
+    expect(p.files).toBeLessThanOrEqual(p.filesTotal);
+    expect(p.bytes).toBeLessThanOrEqual(p.bytesTotal);
+    if (i > 0) expect(p.files).toBeGreaterThanOrEqual(seen[i - 1].files);
+  }
+  expect(seen.some((p) => p.files > 0)).toBe(true);
+  return seen;
+}
+
+describe('manifest --hash through the cluster', () => {
+  for (const [name, rootOf] of [
+    ['a local root', () => path.join(work, 'allowed', 'tree')],
+    ['an S3 root', () => `s3://${BUCKET}/tree/`],
+  ] as const)
+    for (const format of ['csv', 'ndjson'])
+      it(`writes what the in-process manifest --hash writes: ${name}, ${format}`, async () => {
+        const root = rootOf();
+        const outs = ['local', 'remote'].map((w) => path.join(work, 'out', `${name.replace(/\W+/g, '-')}.${w}.${format}`));
+        const a = await local(['manifest', root, '--hash', '--format', format, '--out', outs[0]]);
+        expect(a.code, a.stderr).toBe(0);
+        const b = await remote(['manifest', root, '--hash', '--format', format, '--out', outs[1]]);
+        expect(b.code, b.stderr + cluster.logs()).toBe(0);
+        const [want, got] = outs.map((f) => fs.readFileSync(f, 'utf8'));
+        expect(got).toBe(want);
+        // Not two empty files: every file below the root, with its digest computed here.
+        const rows = want.trim().split('\n');
+        expect(rows.length).toBeGreaterThanOrEqual(60);
+        const first = path.join(work, 'allowed', 'tree', 'd0', 'deep er', 'é', 'f 0.txt');
+        expect(want).toContain(crypto.createHash('sha256').update(fs.readFileSync(first)).digest('hex'));
+        expect(want).toContain('e3b0c44298fc1c149afbf4c8996fb92427ae41e4649b934ca495991b7852b855'); // the empty files'
+      });
+
+  it('refuses another hash than sha256 for a manifest job, naming the field', async () => {
+    const res = await cluster.request('POST', '/v1/jobs', {
+      token: cluster.tokens.write,
+      body: { kind: 'manifest', roots: [path.join(work, 'allowed', 'tree')], options: { hash: 'xxh128' } },
+    });
+    expect(res.status).toBe(400);
+    expect(await res.text()).toMatch(/options\.hash/);
+  });
+});
+
+describe('progress in every phase', () => {
+  it('a cluster copy sends progress events while it applies, and its undo while it undoes', async () => {
+    const dest = path.join(work, 'allowed', 'copy-dest');
+    const id = await submit({ kind: 'copy', roots: [path.join(work, 'allowed', 'copy-src')], options: { dest }, apply: true });
+    const applied = await events(id);
+    expect(applied.at(-1)?.rec.state).toBe('completed');
+    const seen = phaseProgress(applied, 'applying', 'apply');
+    const plan = applied.find((e) => e.rec.plan !== undefined)!.rec.plan!;
+    expect(plan.actions).toBe(FILES);
+    expect(seen.at(-1)!.filesTotal).toBe(plan.actions);
+    expect(seen.at(-1)!.bytesTotal).toBe(plan.bytes);
+
+    const undo = await cluster.request('POST', `/v1/jobs/${id}/undo`, { token: cluster.tokens.write });
+    expect(undo.status, await undo.text()).toBe(202);
+    const undone = await events(id);
+    expect(undone.at(-1)?.rec.state).toBe('undone');
+    phaseProgress(undone, 'undoing', 'undo');
+  });
+
+  it('a hashed manifest sends progress events while it hashes', async () => {
+    const id = await submit({ kind: 'manifest', roots: [path.join(work, 'allowed', 'copy-src')], options: { hash: 'sha256' } });
+    const all = await events(id);
+    expect(all.at(-1)?.rec.state).toBe('completed');
+    const seen = phaseProgress(all, 'running', 'hash');
+    expect(seen.at(-1)!.filesTotal).toBe(FILES);
+  });
+});

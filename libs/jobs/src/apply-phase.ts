@@ -1,0 +1,150 @@
+import * as path from 'node:path';
+import type { FileIdentity } from '@filer/engine';
+import { isS3Uri } from '@filer/storage';
+import { journalReport } from './batch-shards.js';
+import type { ClusterContext } from './cluster-context.js';
+import { publishEvent } from './events.js';
+import { contractJob, JobName, type ApplyShardData } from './job-contracts.js';
+import type { JobRecord } from './job-record.js';
+import { setState } from './job-transition.js';
+import type { PhaseSums } from './phase-sums.js';
+import { startPhaseProgress } from './phase-progress.js';
+import { finalizeJobOptions, QUEUES, shardJobOptions } from './queues.js';
+
+/**
+ * Splits a plan into apply shards. Actions that depend on each other (one's target is
+ * another's source: chains) stay in one shard, in plan order; independent ones spread out.
+ */
+export function partitionActions<T extends { source: string; target: string }>(actions: readonly T[], size: number): T[][] {
+  const parent = actions.map((_, i) => i);
+  const find = (i: number): number => (parent[i] === i ? i : (parent[i] = find(parent[i])));
+  const bySource = new Map(actions.map((a, i) => [a.source, i]));
+  actions.forEach((a, i) => {
+    const j = bySource.get(a.target);
+    if (j !== undefined) parent[find(i)] = find(j);
+  });
+  const components = new Map<number, T[]>();
+  actions.forEach((a, i) => {
+    const root = find(i);
+    let list = components.get(root);
+    if (list === undefined) components.set(root, (list = []));
+    list.push(a);
+  });
+  const shards: T[][] = [];
+  let current: T[] = [];
+  for (const list of components.values()) {
+    current.push(...list);
+    if (current.length >= size) {
+      shards.push(current);
+      current = [];
+    }
+  }
+  if (current.length > 0) shards.push(current);
+  return shards;
+}
+
+/**
+ * A scan finalizer's re-run on a job its first run had already planned: the apply asked for is
+ * started if the first run died before starting it, and queued if it died after marking the
+ * job applying but before its shards were queued (an apply finalizer Redis knows, in any state,
+ * means they were). Any other state is left as it is.
+ */
+export async function continueAfterPlan(ctx: ClusterContext, rec: JobRecord): Promise<void> {
+  if (rec.state === 'planned' && rec.spec.apply === true && rec.plan?.conflicts === 0) await startApply(ctx, rec.id);
+  else if (rec.state === 'applying' && rec.phase === 'apply') {
+    if ((await ctx.queues[QUEUES.finalize].getJobState(`${rec.id}-final-apply`)) === 'unknown') await queueApply(ctx, rec);
+  }
+}
+
+/** Starts the apply phase of a planned job with no conflicts. Returns false when the job is not in that state. */
+export async function startApply(ctx: ClusterContext, id: string): Promise<boolean> {
+  const rec = await ctx.store.update(
+    id,
+    (r) => {
+      r.state = 'applying';
+      r.phase = 'apply';
+    },
+    ['planned'],
+  );
+  if (rec === undefined) return false;
+  await queueApply(ctx, rec);
+  return true;
+}
+
+/** Partitions the stored plan into apply parts and queues one apply shard each under the apply finalizer (same ids every time). */
+async function queueApply(ctx: ClusterContext, rec: JobRecord): Promise<void> {
+  const id = rec.id;
+  const actions: { source: string; target: string; size: number; overwrite: boolean; sourceId?: FileIdentity }[] = [];
+  const ids = ctx.results.lines(id, 'plan-ids')[Symbol.asyncIterator]();
+  for await (const line of ctx.results.lines(id, 'plan')) {
+    const a = JSON.parse(line) as { action: string; source: string; target: string; size: number; overwrite?: boolean };
+    if (a.action === 'conflict') continue;
+    const sourceId = JSON.parse((await ids.next()).value as string) as FileIdentity | null;
+    actions.push({ source: a.source, target: a.target, size: a.size, overwrite: a.overwrite === true, ...(sourceId ? { sourceId } : {}) });
+  }
+  const shards = partitionActions(actions, ctx.config.batchShardSize);
+  const parts = shards.map((list, i) => {
+    const part = String(i).padStart(5, '0');
+    ctx.results.writePart(
+      id,
+      'apply-in',
+      part,
+      list.map((a) => JSON.stringify(a) + '\n'),
+    );
+    return part;
+  });
+  const { spec } = rec;
+  const data = {
+    jobId: id,
+    kind: spec.kind as ApplyShardData['kind'],
+    onConflict: spec.options.onConflict ?? 'fail',
+    verify: spec.options.verify ?? false,
+    s3: spec.roots.some(isS3Uri) || isS3Uri(spec.options.dest ?? ''),
+  };
+  await startPhaseProgress(
+    ctx.redis,
+    id,
+    'apply',
+    actions.length,
+    actions.reduce((n, a) => n + a.size, 0),
+  );
+  await ctx.flows.add({
+    ...contractJob(JobName.finalize, { jobId: id, phase: 'apply' }, finalizeJobOptions(ctx.config, `${id}-final-apply`)),
+    children: parts.map((part) => contractJob(JobName.apply, { ...data, part }, shardJobOptions(ctx.config, `${id}-apply-${part}`))),
+  });
+  await publishEvent(ctx.redis, { id, type: 'state', state: 'applying', phase: 'apply' });
+}
+
+
+/** The end of an apply (or undo): the per-file report from the shards' journals, and the job's final state. */
+export async function finishApply(ctx: ClusterContext, jobId: string, phase: 'apply' | 'undo', summed: PhaseSums): Promise<void> {
+  const { extra, counters, errorSample } = summed;
+  const parts = ctx.results.listParts(jobId, 'apply-in').map((f) => path.basename(f, '.ndjson'));
+  const report = parts.flatMap((p) => journalReport(ctx, jobId, p));
+  ctx.results.writePart(jobId, 'report', 'all', report);
+  const stopped = (extra.stopped ?? 0) > 0;
+  await setState(
+    ctx,
+    jobId,
+    phase === 'undo' ? 'undone' : stopped ? 'failed' : 'completed',
+    (r) => {
+      r.errorSample = errorSample;
+      r.apply = {
+        done: extra.done ?? 0,
+        failed: extra.failed ?? 0,
+        skipped: extra.skipped ?? 0,
+        undone: extra.undone ?? 0,
+        pending: extra.pending ?? 0,
+      };
+      r.results = report.length;
+      r.counters.errors += counters.errors;
+      for (const [c, n] of Object.entries(counters.errorsByCode)) r.counters.errorsByCode[c] = (r.counters.errorsByCode[c] ?? 0) + n;
+      r.message = stopped
+        ? r.errorSample.find((e) => e.code === 'ENOSPC')?.message
+        : (extra.failed ?? 0) > 0
+          ? `${extra.failed} file(s) failed; see the report`
+          : undefined;
+    },
+    phase === 'undo' ? ['undoing'] : ['applying'],
+  );
+}

@@ -1,0 +1,122 @@
+import type { FileEntry } from '@filer/core';
+import { compareDupeGroups, type DupeFile, type DupeGroup } from '@filer/engine';
+import { isS3Uri } from '@filer/storage';
+import type { ClusterContext } from './cluster-context.js';
+import { publishEvent } from './events.js';
+import { contractJob, JobName } from './job-contracts.js';
+import { addCounters, type JobRecord } from './job-record.js';
+import { setState } from './job-transition.js';
+import { startPhaseProgress } from './phase-progress.js';
+import type { PhaseSums } from './phase-sums.js';
+import { finalizeJobOptions, shardJobOptions } from './queues.js';
+import { s3Access } from './s3-access.js';
+
+/**
+ * Dupes' second phase: files whose size is shared are partitioned by size — every file of a
+ * size lands in one hash shard, so each shard's groups are complete and need no merging beyond
+ * a sort. Sizes are counted in a first pass so only candidates are kept in memory.
+ */
+export async function startDupesHash(ctx: ClusterContext, rec: JobRecord): Promise<void> {
+  const id = rec.id;
+  const counts = new Map<number, number>();
+  for await (const line of ctx.results.lines(id, 'scan')) {
+    const size = (JSON.parse(line) as FileEntry).size ?? 0;
+    counts.set(size, (counts.get(size) ?? 0) + 1);
+  }
+  const bySize = new Map<number, DupeFile[]>();
+  // Objects have no device or inode: S3DupeFiles numbers each distinct key (a key listed twice by overlapping roots counts once).
+  const objects = rec.spec.roots.some(isS3Uri) ? new (await s3Access()).s3.S3DupeFiles() : undefined;
+  for await (const line of ctx.results.lines(id, 'scan')) {
+    const e = JSON.parse(line) as FileEntry;
+    const size = e.size ?? 0;
+    if ((counts.get(size) ?? 0) < 2) continue;
+    let list = bySize.get(size);
+    if (list === undefined) bySize.set(size, (list = []));
+    if (objects !== undefined) {
+      objects.add(e);
+      list.push(objects.files[objects.files.length - 1]);
+    } else list.push({ path: e.path, size, dev: e.dev!, ino: e.ino!, mtimeSec: e.mtimeSec!, mtimeNsec: e.mtimeNsec! });
+  }
+  const parts: string[] = [];
+  let lines: string[] = [];
+  const flush = (): void => {
+    if (lines.length === 0) return;
+    const part = String(parts.length).padStart(5, '0');
+    ctx.results.writePart(id, 'hash-in', part, lines);
+    parts.push(part);
+    lines = [];
+  };
+  let files = 0;
+  let bytes = 0;
+  for (const size of [...bySize.keys()].sort((a, b) => b - a)) {
+    for (const f of bySize.get(size)!) lines.push(JSON.stringify(f) + '\n');
+    files += bySize.get(size)!.length;
+    bytes += size * bySize.get(size)!.length;
+    if (lines.length >= ctx.config.batchShardSize) flush();
+  }
+  flush();
+  if (parts.length === 0) {
+    ctx.results.writePart(id, 'results', 'dupes', []);
+    await setState(
+      ctx,
+      id,
+      'completed',
+      (r) => {
+        r.dupes = { groups: 0, duplicateFiles: 0, wastedBytes: 0, filesHashed: 0, bytesHashed: 0 };
+        r.results = 0;
+      },
+      ['queued', 'running'],
+    );
+    return;
+  }
+  // Progress counts the candidates' files and bytes as their shards finish (a shard may read less: samples first).
+  await startPhaseProgress(ctx.redis, id, 'hash', files, bytes);
+  await ctx.store.update(id, (r) => void (r.phase = 'hash'));
+  const options = rec.spec.options;
+  await ctx.flows.add({
+    ...contractJob(JobName.finalize, { jobId: id, phase: 'hash' }, finalizeJobOptions(ctx.config, `${id}-final-hash`)),
+    children: parts.map((part) =>
+      contractJob(
+        JobName.hash,
+        { jobId: id, part, algorithm: options.hash ?? 'xxh128', includeEmpty: options.includeEmpty ?? false },
+        shardJobOptions(ctx.config, `${id}-hash-${part}`),
+      ),
+    ),
+  });
+  await publishEvent(ctx.redis, { id, type: 'state', state: 'running', phase: 'hash' });
+}
+
+
+/** The end of dupes' hash phase: every shard's groups, sorted into the job's results. */
+export async function finishDupes(ctx: ClusterContext, jobId: string, summed: PhaseSums): Promise<void> {
+  const { extra, counters, errorSample, shards } = summed;
+  const groups: DupeGroup[] = [];
+  for await (const line of ctx.results.lines(jobId, 'groups')) groups.push(JSON.parse(line) as DupeGroup);
+  groups.sort(compareDupeGroups);
+  ctx.results.writePart(
+    jobId,
+    'results',
+    'dupes',
+    groups.map((g) => JSON.stringify(g) + '\n'),
+  );
+  await setState(
+    ctx,
+    jobId,
+    'completed',
+    (r) => {
+      r.errorSample = errorSample;
+      addCounters(r.counters, counters);
+      r.dupes = {
+        groups: groups.length,
+        duplicateFiles: extra.duplicateFiles ?? 0,
+        wastedBytes: extra.wastedBytes ?? 0,
+        filesHashed: extra.filesHashed ?? 0,
+        bytesHashed: extra.bytesRead ?? 0,
+      };
+      r.results = groups.length;
+      r.shards.total += shards;
+      r.shards.done += shards;
+    },
+    ['running', 'queued'],
+  );
+}
