@@ -164,7 +164,7 @@ describe('S3 prefixes through the cluster', () => {
     expect(sortedLines(body).length).toBe(SUBS * PER_DIR);
   });
 
-  it('filer --server manifest: the cluster lists, the CLI writes the same manifest as in-process', async () => {
+  it('filer --server manifest (and --hash): the cluster lists and hashes, the CLI writes the same manifest as in-process', async () => {
     const root = `s3://${BUCKET}/tree/t5`;
     const [mine, theirs] = [path.join(work, 'manifest-local.csv'), path.join(work, 'manifest-cluster.csv')];
     const a = await local(['manifest', root, '--ext', 'csv', '--out', mine]);
@@ -174,8 +174,15 @@ describe('S3 prefixes through the cluster', () => {
     const text = fs.readFileSync(mine, 'utf8');
     expect(text.split('\n').length).toBeGreaterThan(40);
     expect(fs.readFileSync(theirs, 'utf8')).toBe(text);
-    const hashed = await remote(['manifest', root, '--hash', '--out', path.join(work, 'never.csv')]);
-    expect(hashed.code).toBe(2);
+    // With --hash the cluster hashes too (ranged GETs, over several hash shards): the same sha256 column.
+    const [mineHashed, theirsHashed] = [path.join(work, 'manifest-local-hash.csv'), path.join(work, 'manifest-cluster-hash.csv')];
+    const c = await local(['manifest', root, '--ext', 'csv', '--hash', '--out', mineHashed]);
+    const d = await remote(['manifest', root, '--ext', 'csv', '--hash', '--out', theirsHashed]);
+    expect(c.code, c.stderr).toBe(0);
+    expect(d.code, d.stderr).toBe(0);
+    const hashedText = fs.readFileSync(mineHashed, 'utf8');
+    expect(hashedText.split('\n')[0]).toBe('path,type,size,mtime,sha256');
+    expect(fs.readFileSync(theirsHashed, 'utf8')).toBe(hashedText);
   });
 
   it('refuses S3 paths outside FILER_ALLOWED_S3, naming the field', async () => {
