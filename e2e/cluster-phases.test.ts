@@ -29,7 +29,16 @@ function writeTree(root: string, n: number): void {
   for (let i = 0; i < n; i++) {
     const dir = path.join(root, `d${i % 5}`, i % 3 === 0 ? 'deep er' : 'flat', i % 7 === 0 ? 'é' : '');
     fs.mkdirSync(dir, { recursive: true });
-    const body = i % 11 === 0 ? '' : i % 4 === 0 ? `shared ${i % 3}\n` : crypto.createHash('sha256').update(String(i)).digest('hex').repeat(i % 40);
+    const body =
+      i % 11 === 0
+        ? ''
+        : i % 4 === 0
+          ? `shared ${i % 3}\n`
+          : crypto
+              .createHash('sha256')
+              .update(String(i))
+              .digest('hex')
+              .repeat(i % 40);
     fs.writeFileSync(path.join(dir, `f ${i}.${i % 2 === 0 ? 'txt' : 'dat'}`), body);
   }
 }
@@ -102,8 +111,13 @@ async function submit(body: unknown): Promise<string> {
 
 /** The progress events of one phase: present, within their totals, never going back. */
 function phaseProgress(all: Event[], state: string, phase: string): NonNullable<JobRecord['progress']>[] {
-  const seen = all.filter((e) => e.type === 'progress' && e.rec.state === state && e.rec.progress?.phase === phase).map((e) => e.rec.progress!);
-  expect(seen.length, `progress events while ${state} (${phase}): ${JSON.stringify(all.map((e) => [e.type, e.rec.state, e.rec.progress]))}`).toBeGreaterThan(0);
+  const seen = all
+    .filter((e) => e.type === 'progress' && e.rec.state === state && e.rec.progress?.phase === phase)
+    .map((e) => e.rec.progress!);
+  expect(
+    seen.length,
+    `progress events while ${state} (${phase}): ${JSON.stringify(all.map((e) => [e.type, e.rec.state, e.rec.progress]))}`,
+  ).toBeGreaterThan(0);
   for (const [i, p] of seen.entries()) {
     expect(p.files).toBeLessThanOrEqual(p.filesTotal);
     expect(p.bytes).toBeLessThanOrEqual(p.bytesTotal);

@@ -1,7 +1,7 @@
 import { Command, CommanderError, Option } from 'commander';
 import { ExitCode } from '@filer/core';
 import { addFilterFlags } from './filter-flags.js';
-import { describeError, UsageError, type CliContext } from './cli-context.js';
+import { describeError, type CliContext } from './cli-context.js';
 import { readCliConfig } from './config.js';
 import type { FindFlags } from './commands/find-command.js';
 import type { DupesFlags } from './commands/dupes-command.js';

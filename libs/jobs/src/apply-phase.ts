@@ -115,7 +115,6 @@ async function queueApply(ctx: ClusterContext, rec: JobRecord): Promise<void> {
   await publishEvent(ctx.redis, { id, type: 'state', state: 'applying', phase: 'apply' });
 }
 
-
 /** The end of an apply (or undo): the per-file report from the shards' journals, and the job's final state. */
 export async function finishApply(ctx: ClusterContext, jobId: string, phase: 'apply' | 'undo', summed: PhaseSums): Promise<void> {
   const { extra, counters, errorSample } = summed;

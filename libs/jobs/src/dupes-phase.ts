@@ -86,7 +86,6 @@ export async function startDupesHash(ctx: ClusterContext, rec: JobRecord): Promi
   await publishEvent(ctx.redis, { id, type: 'state', state: 'running', phase: 'hash' });
 }
 
-
 /** The end of dupes' hash phase: every shard's groups, sorted into the job's results. */
 export async function finishDupes(ctx: ClusterContext, jobId: string, summed: PhaseSums): Promise<void> {
   const { extra, counters, errorSample, shards } = summed;

@@ -63,5 +63,10 @@ export async function runManifestHashShard(ctx: ClusterContext, job: Job<HashSha
   }
   const bytes = files.reduce((n, e) => n + (e.size ?? 0), 0);
   await addPhaseProgress(ctx.redis, jobId, files.length, bytes);
-  return { counters, errorSample: errors.slice(0, SHARD_ERROR_SAMPLE), spawned: 0, extra: { filesHashed: hashes.size, bytesHashed: bytes } };
+  return {
+    counters,
+    errorSample: errors.slice(0, SHARD_ERROR_SAMPLE),
+    spawned: 0,
+    extra: { filesHashed: hashes.size, bytesHashed: bytes },
+  };
 }

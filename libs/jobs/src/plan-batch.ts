@@ -109,4 +109,3 @@ export async function planBatch(ctx: ClusterContext, rec: JobRecord): Promise<vo
   );
   if (planned !== undefined && spec.apply && conflicts.length === 0) await startApply(ctx, id);
 }
-

@@ -124,8 +124,8 @@ export async function* renderResults(
             : shape === 'manifest'
               ? manifestCsv(line)
               : shape === 'dupes'
-              ? dupeGroupToCsv(JSON.parse(line) as DupeGroup, index - 1)
-              : batchCsv(line, kind);
+                ? dupeGroupToCsv(JSON.parse(line) as DupeGroup, index - 1)
+                : batchCsv(line, kind);
         break;
     }
     written++;
