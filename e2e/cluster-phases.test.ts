@@ -12,8 +12,8 @@ import { runFiler, startCluster, startS3Server, uploadWithRclone, type ClusterHa
  *     the file the in-process `filer manifest --hash` writes (CSV and NDJSON), its hashes spread
  *     over several hash shards (FILER_BATCH_SHARD_SIZE 7);
  *   - the event stream of a cluster copy carries `progress` events while it applies (and of its
- *     undo while it undoes, of a hashed manifest while it hashes), each with the phase's files and
- *     bytes done of its total, and the apply's totals are the plan's.
+ *     undo while it undoes, of dupes and a hashed manifest while they hash), each with the phase's
+ *     files and bytes done of its total, and the apply's totals are the plan's.
  */
 
 const BUCKET = 'phases';
@@ -177,6 +177,18 @@ describe('progress in every phase', () => {
     const undone = await events(id);
     expect(undone.at(-1)?.rec.state).toBe('undone');
     phaseProgress(undone, 'undoing', 'undo');
+  });
+
+  it('a dupes job sends progress events while it hashes', async () => {
+    // sha256 (hashing threads started per shard) keeps the phase longer than the stream's 250 ms between
+    // reads; xxh128 in-process hashes these small files in one read's time, and the stream shows only its end.
+    const id = await submit({ kind: 'dupes', roots: [path.join(work, 'allowed', 'copy-src')], options: { hash: 'sha256' } });
+    const all = await events(id);
+    expect(all.at(-1)?.rec.state).toBe('completed');
+    const seen = phaseProgress(all, 'running', 'hash');
+    // The candidates: every file whose size another file shares.
+    expect(seen.at(-1)!.filesTotal).toBeGreaterThan(0);
+    expect(seen.at(-1)!.filesTotal).toBeLessThanOrEqual(FILES);
   });
 
   it('a hashed manifest sends progress events while it hashes', async () => {
