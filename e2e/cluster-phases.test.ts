@@ -197,5 +197,24 @@ describe('progress in every phase', () => {
     expect(all.at(-1)?.rec.state).toBe('completed');
     const seen = phaseProgress(all, 'running', 'hash');
     expect(seen.at(-1)!.filesTotal).toBe(FILES);
+    // Its results through the API: the find records with their sha256, as NDJSON and as CSV with a sha256 column.
+    const get = async (format: string): Promise<string> => {
+      const res = await cluster.request('GET', `/v1/jobs/${id}/results?format=${format}`, { token: cluster.tokens.read });
+      expect(res.status).toBe(200);
+      return res.text();
+    };
+    const records = (await get('ndjson'))
+      .trim()
+      .split('\n')
+      .map((l) => JSON.parse(l) as { path: string; type: string; sha256: string | null });
+    expect(records).toHaveLength(FILES);
+    for (const r of records) {
+      expect(Object.keys(r)).toEqual(['path', 'type', 'size', 'mtime', 'sha256']);
+      expect(r.sha256).toBe(crypto.createHash('sha256').update(fs.readFileSync(r.path)).digest('hex'));
+    }
+    const csv = (await get('csv')).trim().split('\n');
+    expect(csv[0]).toBe('path,type,size,mtime,sha256');
+    expect(csv).toHaveLength(FILES + 1);
+    expect(csv.slice(1).every((row) => /,[0-9a-f]{64}$/.test(row))).toBe(true);
   });
 });
