@@ -183,6 +183,23 @@ describe('filer --server … jobs', () => {
     expect(snapshot(csrc)).toEqual(planned);
   });
 
+  it('show of a find job names its counts and where its results are', async () => {
+    const id = await submitUntil({ kind: 'find', roots: [src()], options: { format: 'paths' } }, 'completed');
+    const rec = (await (await cluster.request('GET', `/v1/jobs/${id}`, { token: cluster.tokens.read })).json()) as {
+      createdAt: string;
+      counters: { matched: number };
+      results: number;
+    };
+    const paths = await (await cluster.request('GET', `/v1/jobs/${id}/results?format=paths`, { token: cluster.tokens.read })).text();
+    expect(paths.split('\n').filter((l) => l.endsWith('.dat'))).toHaveLength(FILES);
+    const shown = await filer(['jobs', 'show', id], cluster.tokens.read);
+    expect(shown.code, shown.stderr).toBe(0);
+    expect(shown.stdout).toBe(
+      `${id}  find   completed ${rec.createdAt}  matched ${rec.counters.matched}, errors 0\n` +
+        `results  ${paths.split('\n').length - 1} at ${cluster.url}/v1/jobs/${id}/results\n`,
+    );
+  });
+
   it('an unknown or malformed id, or none, is bad input (exit 2) and names the problem', async () => {
     const unknown = await filer(['jobs', 'undo', '0000000000zzzzzz']);
     expect(unknown.code, unknown.stderr).toBe(2);

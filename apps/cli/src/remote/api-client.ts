@@ -18,6 +18,8 @@ export interface RemoteJob {
   apply?: { done: number; failed: number; skipped: number; undone: number; pending: number };
   dupes?: { groups: number; duplicateFiles: number; wastedBytes: number; filesHashed: number; bytesHashed: number };
   spec: { apply: boolean; options: Record<string, unknown> };
+  /** Number of result records ready to read. */
+  results?: number;
 }
 
 /** An answer of the API that was not a success, with its field errors when it was a 400. */

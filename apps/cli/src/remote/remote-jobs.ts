@@ -58,7 +58,11 @@ async function show(client: ApiClient, job: RemoteJob, ndjson: boolean, ctx: Cli
     line(job) +
       (job.message ? `${'message'.padEnd(8)} ${job.message}${job.code ? ` [${job.code}]` : ''}\n` : '') +
       job.errorSample.map((e) => `${'omitted'.padEnd(8)} ${e.path}  (${e.message} [${e.code}])\n`).join('') +
-      actions.map(actionLine).join(''),
+      actions.map(actionLine).join('') +
+      // A find, manifest or dupes job's results are files, not actions: where to read them.
+      (job.plan === undefined && job.results !== undefined
+        ? `${'results'.padEnd(8)} ${job.results} at ${client.base}/v1/jobs/${job.id}/results\n`
+        : ''),
   );
 }
 
