@@ -3,7 +3,7 @@ import * as os from 'node:os';
 import * as path from 'node:path';
 import { Redis } from 'ioredis';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { startCluster, type ClusterHandle } from '@filer/testing';
+import { runFiler, startCluster, type ClusterHandle } from '@filer/testing';
 import { contentListing, writeWideTree } from './tree-fixtures.js';
 
 const FILES = 10_000;
@@ -20,7 +20,7 @@ interface Job {
  * Battery 17: Redis loses every queue mid-move — restarted without persistence, or flushed. Real
  * processes; the API reads records back from the results volume, the batch worker's reconciler
  * fails the job with E_QUEUE_STATE_LOST (never `completed`), no file is lost, and the apply is
- * finished from the journals on disk with `POST /v1/jobs/:id/resume`.
+ * finished from the journals on disk with `filer --server URL jobs resume ID` (`POST /v1/jobs/:id/resume`).
  */
 describe('the cluster when Redis loses its state', () => {
   let cluster: ClusterHandle;
@@ -142,9 +142,14 @@ describe('the cluster when Redis loses its state', () => {
       expect(contentListing(dest).length).toBeGreaterThan(0);
       expect(contentListing(dest).length).toBeLessThan(FILES);
 
-      // The operator finishes the move: the apply starts again from the plan, each shard from its journal.
-      const resumed = await call('POST', `/v1/jobs/${move.id}/resume`);
-      expect(resumed.status, JSON.stringify(resumed.body)).toBe(202);
+      // The operator finishes the move with the CLI (which asks the API and follows the job to its
+      // end): the apply starts again from the plan, each shard from its journal.
+      const resumed = await runFiler(['--server', cluster.url, '--token', cluster.tokens.write, 'jobs', 'resume', move.id], {
+        env: { FILER_TOKEN: '' },
+        timeoutMs: 180_000,
+      });
+      expect(resumed.code, resumed.stderr).toBe(0);
+      expect(resumed.stderr).toMatch(new RegExp(`^filer: job ${move.id} completed: ${FILES} done, 0 undone, 0 failed, `, 'm'));
       const done = await watch(move.id, (j) => ['failed', 'completed', 'cancelled'].includes(j.state), seen);
       expect(done.state, done.message).toBe('completed');
       expect(done.apply?.done).toBe(FILES);

@@ -29,9 +29,10 @@ import {
  * normalised to relative paths (keys below the root), sizes, hashes, group memberships, trees as
  * relative path → MD5. Mutating kinds get a fresh copy of the fixture per cell.
  *
- * `undo` is a move with the same flags, then `filer jobs undo ID`: the moved trees, then the
- * original tree restored exactly. `undo via API` (cluster modes only) undoes the cluster's move with
- * POST /v1/jobs/:id/undo, what the CLI cannot reach yet, and is compared with the CLI's undo.
+ * `undo` is a move with the same flags, then `filer jobs undo ID` (in cluster modes `filer --server
+ * URL jobs undo ID`, which asks the API and follows the job): the moved trees, then the original
+ * tree restored exactly. `undo via API` (cluster modes only) undoes the cluster's move with
+ * POST /v1/jobs/:id/undo directly, and is compared with the CLI's undo.
  *
  * Known holes, each cell an expected failure (`it.fails`) that must fail with its own symptom (see
  * HOLES): it turns red the day the hole is closed, and whoever closes it flips the cell to `it` and
@@ -39,8 +40,6 @@ import {
  *   - rename × cli-s3: the CLI's rename takes local directories only (it reports the s3:// root as
  *     a directory that does not exist, exit 2).
  *   - rename × cluster-s3: the API refuses rename on S3 roots (400: an object has no rename).
- *   - undo × cluster-local, cluster-s3: `filer jobs undo` reads this machine's journal only and
- *     ignores --server ("no job 'ID'"); a cluster job is undone only through the API.
  * Closed since: manifest --hash × cluster-local, cluster-s3 (the cluster hashes a manifest job's files).
  * A bug this matrix found, fixed since: a move S3 → S3 journaled no targetId (the second stat of
  *   its target, after the source went, trusted the plan's listing of the destination and found
@@ -65,14 +64,12 @@ interface Hole {
   reason: string;
   symptom: RegExp;
 }
-const UNDO_HOLE: Hole = { reason: 'filer jobs undo ignores --server: the API only', symptom: /jobs undo [\s\S]*no job '/ };
 /** The cells that cannot pass today (the header comment lists them too). */
 const HOLES: Partial<Record<Kind, Partial<Record<Mode, Hole>>>> = {
   rename: {
     'cli-s3': { reason: 'the CLI renames local directories only', symptom: /root 's3:\/\/[^']*' does not exist/ },
     'cluster-s3': { reason: 'the API refuses rename on S3 roots', symptom: /rename is not supported on S3/ },
   },
-  undo: { 'cluster-local': UNDO_HOLE, 'cluster-s3': UNDO_HOLE },
 };
 
 const BUCKET = 'matrix';

@@ -30,6 +30,15 @@ export function reportPathFailure(ctx: CliContext, e: PathFailure): void {
   else ctx.stderr(e.target === undefined ? formatPathError(e) : `filer: ${e.path} → ${e.target}: ${e.message}\n`);
 }
 
+/**
+ * The code of a failed action's reason: its errno or Filer code (`EACCES: …`, `copied, but the
+ * source was not removed: E_CHANGED: …`); a file standing at the target is EEXIST.
+ */
+export function codeOfReason(reason = ''): string {
+  const code = /^(?:[^:]*: )?(E[A-Z0-9_]+):/.exec(reason)?.[1];
+  if (code !== undefined) return code;
+  return /^(target exists|the target is a symbolic link)/.test(reason) ? 'EEXIST' : 'E_FAILED';
+}
 /** An input error as one line naming the flag and the value; nothing has run. */
 export class UsageError extends Error {}
 

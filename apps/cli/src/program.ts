@@ -192,13 +192,18 @@ export function buildProgram(ctx: CliContext, setExit: (code: number) => void): 
   });
   program
     .command('jobs')
-    .description('list, show, resume or undo the jobs applied from this machine')
-    .argument('<verb>', 'list | show | resume | undo')
+    .description('list, show, resume or undo the jobs applied from this machine (with --server: the cluster’s, and cancel)')
+    .argument('<verb>', 'list | show | resume | undo | cancel (cancel: --server only)')
     .argument('[id]', 'job id (from filer jobs list)')
-    .addOption(new Option('-f, --format <format>', 'for show').choices(['text', 'ndjson']).default('text'))
+    .addOption(new Option('-f, --format <format>', 'for list and show').choices(['text', 'ndjson']).default('text'))
     .option('--no-space-check', 'for resume: skip the free-space check before copying')
     .exitOverride()
-    .action(async (verb: string, id: string | undefined, flags: { format: string; spaceCheck: boolean }) => {
+    .action(async (verb: string, id: string | undefined, flags: { format: string; spaceCheck: boolean }, c: Command) => {
+      const globals = c.optsWithGlobals() as Globals;
+      if (serverOf(globals) !== undefined) {
+        const { runRemoteJobs } = await import('./remote/remote-jobs.js');
+        return setExit(await runRemoteJobs(ctx, verb, id, flags.format, remoteOptions(ctx, globals)));
+      }
       const { runJobs } = await import('./commands/jobs-command.js');
       setExit(await runJobs(ctx, verb, id, { format: flags.format, spaceCheck: flags.spaceCheck, config: readCliConfig() }));
     });

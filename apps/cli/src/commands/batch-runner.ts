@@ -12,7 +12,7 @@ import {
 import { faultHook, LocalFileOps } from '@filer/storage';
 import { planLocalMoves } from '@filer/storage/batch';
 import { defaultStatePath, openStateDb, SqliteJournal } from '@filer/storage/state';
-import { reportPathFailure, type CliContext } from '../cli-context.js';
+import { codeOfReason, reportPathFailure, type CliContext } from '../cli-context.js';
 import type { CliConfig } from '../config.js';
 
 /** Extra words shown beside an action in a plan (e.g. where a capture date came from). */
@@ -132,16 +132,6 @@ export function reportApply(ctx: CliContext, report: ApplyReport, mode: 'apply' 
     return ExitCode.Aborted;
   }
   return failed.length > 0 || (report.keptCopies?.length ?? 0) > 0 ? ExitCode.PartialFailure : ExitCode.Ok;
-}
-
-/**
- * The code of a failed action's reason: its errno or Filer code (`EACCES: …`, `copied, but the
- * source was not removed: E_CHANGED: …`); a file standing at the target is EEXIST.
- */
-function codeOfReason(reason = ''): string {
-  const code = /^(?:[^:]*: )?(E[A-Z0-9_]+):/.exec(reason)?.[1];
-  if (code !== undefined) return code;
-  return /^(target exists|the target is a symbolic link)/.test(reason) ? 'EEXIST' : 'E_FAILED';
 }
 
 function printPlan(ctx: CliContext, plan: MovePlan, opts: BatchOptions, annotate?: Annotate, note?: string): void {

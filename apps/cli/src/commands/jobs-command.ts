@@ -34,11 +34,19 @@ export async function runJobs(
   id: string | undefined,
   opts: { statePath?: string; format: string; config: CliConfig; spaceCheck?: boolean },
 ): Promise<number> {
+  // A local job runs in its own process: only a cluster's job is cancelled by a verb.
+  const cancelHint = 'jobs cancel steers a cluster job: give --server URL (or FILER_SERVER); a local job stops with Ctrl-C';
+  if (verb === 'cancel') throw new FilerError('E_INVALID_ARGUMENT', cancelHint, { field: 'jobs', value: verb });
   const db = openStateDb(opts.statePath ?? defaultStatePath());
   try {
     const journal = new SqliteJournal(db);
     if (verb === 'list') {
-      ctx.stdout(journal.list(100).map(line).join(''));
+      ctx.stdout(
+        journal
+          .list(100)
+          .map((j) => (opts.format === 'ndjson' ? JSON.stringify(j) + '\n' : line(j)))
+          .join(''),
+      );
       return ExitCode.Ok;
     }
     if (id === undefined) throw new FilerError('E_INVALID_ARGUMENT', `jobs ${verb} needs a job id (see filer jobs list)`, { field: 'id' });

@@ -7,6 +7,10 @@ export interface RemoteJob {
   state: string;
   phase?: string;
   message?: string;
+  /** Why a job failed, as a stable code. */
+  code?: string;
+  createdAt?: string;
+  finishedAt?: string;
   counters: { dirs: number; entries: number; matched: number; bytes: number; errors: number; errorsByCode: Record<string, number> };
   shards: { total: number; done: number; failed: number };
   errorSample: { path: string; code: string; message: string }[];
@@ -14,6 +18,8 @@ export interface RemoteJob {
   apply?: { done: number; failed: number; skipped: number; undone: number; pending: number };
   dupes?: { groups: number; duplicateFiles: number; wastedBytes: number; filesHashed: number; bytesHashed: number };
   spec: { apply: boolean; options: Record<string, unknown> };
+  /** Number of result records ready to read. */
+  results?: number;
 }
 
 /** An answer of the API that was not a success, with its field errors when it was a 400. */
@@ -22,10 +28,15 @@ export class ApiError extends Error {
     readonly status: number,
     message: string,
     readonly field?: string,
+    /** The API's stable code (`E_NOT_FOUND`, `E_FORBIDDEN`, …) when the body named one. */
+    readonly code?: string,
   ) {
     super(message);
   }
 }
+
+/** What a job verb asks the API to do (`POST /v1/jobs/:id/VERB`). */
+export type JobVerb = 'apply' | 'resume' | 'cancel' | 'undo';
 
 /** A thin client of the Filer API: bearer token, JSON in and out, errors named. */
 export class ApiClient {
@@ -65,14 +76,19 @@ export class ApiClient {
       const text = await res.text();
       let message = text;
       let field: string | undefined;
+      let code: string | undefined;
       try {
-        const body = JSON.parse(text) as { error?: { message?: string; fields?: { field: string; message: string }[] }; message?: string };
+        const body = JSON.parse(text) as {
+          error?: { code?: string; message?: string; fields?: { field: string; message: string }[] };
+          message?: string;
+        };
         message = body.error?.fields?.[0]?.message ?? body.error?.message ?? body.message ?? text;
         field = body.error?.fields?.[0]?.field;
+        code = body.error?.code;
       } catch {
         // not JSON: the text is the message
       }
-      throw new ApiError(res.status, `${res.status} ${res.statusText}: ${message}`, field);
+      throw new ApiError(res.status, `${res.status} ${res.statusText}: ${message}`, field, code);
     }
     return res;
   }
@@ -91,6 +107,16 @@ export class ApiClient {
 
   get(id: string): Promise<RemoteJob> {
     return this.json<RemoteJob>(`/v1/jobs/${encodeURIComponent(id)}`);
+  }
+
+  /** The newest jobs first, at most `limit` (the API allows up to 500). */
+  async list(limit: number): Promise<RemoteJob[]> {
+    return (await this.json<{ jobs: RemoteJob[] }>(`/v1/jobs?limit=${limit}`)).jobs;
+  }
+
+  /** Asks the API to apply, resume, cancel or undo a job; the answer is its record once the change began. */
+  act(id: string, verb: JobVerb): Promise<RemoteJob> {
+    return this.json<RemoteJob>(`/v1/jobs/${encodeURIComponent(id)}/${verb}`, { method: 'POST' });
   }
 
   /** Every line of a job's results (NDJSON), streamed. */

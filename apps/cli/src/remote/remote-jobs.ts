@@ -1,0 +1,164 @@
+import { ExitCode } from '@filer/core';
+import { codeOfReason, reportPathFailure, type CliContext } from '../cli-context.js';
+import { formatCount, ProgressLine } from '../progress.js';
+import { ApiClient, ApiError, type JobVerb, type RemoteJob } from './api-client.js';
+import { followJob } from './follow-job.js';
+import type { RemoteOptions } from './remote-command.js';
+
+/** As many jobs as the local `jobs list` shows. */
+const LIST_LIMIT = 100;
+
+/** Codes for answers whose body named none (a proxy's, say). */
+const CODE_BY_STATUS: Record<number, string> = {
+  400: 'E_INVALID_ARGUMENT',
+  401: 'E_UNAUTHORIZED',
+  403: 'E_FORBIDDEN',
+  404: 'E_NOT_FOUND',
+  409: 'E_CONFLICT',
+  429: 'E_TOO_MANY_REQUESTS',
+};
+
+/** One job per line, as the local list prints it; a job that was never applied shows its plan or scan counts instead. */
+function line(j: RemoteJob): string {
+  const when = j.createdAt ?? '';
+  const a = j.apply;
+  const counts =
+    a !== undefined
+      ? `done ${a.done}, failed ${a.failed}, pending ${a.pending}, undone ${a.undone}`
+      : j.plan !== undefined
+        ? `planned ${j.plan.actions}, conflicts ${j.plan.conflicts}`
+        : `matched ${j.counters.matched}, errors ${j.counters.errors}`;
+  return `${j.id}  ${j.kind.padEnd(6)} ${j.state.padEnd(9)} ${when}  ${counts}\n`;
+}
+
+/** A report or plan line of a rename/copy/move, as `jobs show` prints an action. */
+function actionLine(text: string): string {
+  const a = JSON.parse(text) as { action?: string; source: string; target: string; state?: string; reason?: string; detail?: string };
+  const state = a.state ?? (a.action === 'conflict' ? 'conflict' : 'planned');
+  const why = a.reason ?? a.detail;
+  return `${state.padEnd(8)} ${a.source} → ${a.target}${why ? `  (${why})` : ''}\n`;
+}
+
+/** The record's lines, then its actions when the API has them (a plan, or the report once applied). */
+async function show(client: ApiClient, job: RemoteJob, ndjson: boolean, ctx: CliContext): Promise<void> {
+  const actions: string[] = [];
+  if (job.plan !== undefined) {
+    try {
+      for await (const l of client.results(job.id)) actions.push(l);
+    } catch (e) {
+      // 409: no plan or report to read in this state (queued, applying, cancelled); the record is all there is.
+      if (!(e instanceof ApiError && e.status === 409)) throw e;
+    }
+  }
+  if (ndjson) {
+    ctx.stdout(JSON.stringify({ job }) + '\n' + actions.map((a) => a + '\n').join(''));
+    return;
+  }
+  ctx.stdout(
+    line(job) +
+      (job.message ? `${'message'.padEnd(8)} ${job.message}${job.code ? ` [${job.code}]` : ''}\n` : '') +
+      job.errorSample.map((e) => `${'omitted'.padEnd(8)} ${e.path}  (${e.message} [${e.code}])\n`).join('') +
+      actions.map(actionLine).join('') +
+      // A find, manifest or dupes job's results are files, not actions: where to read them.
+      (job.plan === undefined && job.results !== undefined
+        ? `${'results'.padEnd(8)} ${job.results} at ${client.base}/v1/jobs/${job.id}/results\n`
+        : ''),
+  );
+}
+
+function progressText(job: RemoteJob | undefined): string | undefined {
+  if (job === undefined) return undefined;
+  const a = job.apply;
+  return `${job.state}${job.phase ? ` (${job.phase})` : ''} · shards ${job.shards.done}/${job.shards.total}${
+    a ? ` · done ${formatCount(a.done)}, undone ${formatCount(a.undone)}, failed ${formatCount(a.failed)}` : ''
+  }`;
+}
+
+/**
+ * Asks the API to resume, undo or cancel a job, follows it to its end, and reports it as the local
+ * verbs do: each file that failed (for an undo: each it could not put back), then the counts.
+ */
+async function act(client: ApiClient, id: string, verb: JobVerb, opts: RemoteOptions, ctx: CliContext): Promise<number> {
+  let latest: RemoteJob | undefined;
+  const progress = opts.progress ? new ProgressLine(ctx.stderr, () => progressText(latest)) : undefined;
+  let job: RemoteJob;
+  try {
+    await client.act(id, verb);
+    progress?.start();
+    job = await followJob(client, id, verb !== 'cancel', (j) => (latest = j));
+  } finally {
+    progress?.stop();
+  }
+  if (!opts.quiet) for (const e of job.errorSample) reportPathFailure(ctx, e);
+  let failed = 0;
+  if (job.apply !== undefined && ['completed', 'failed', 'undone'].includes(job.state)) {
+    for await (const l of client.results(id)) {
+      const a = JSON.parse(l) as { source: string; target: string; state: string; reason?: string };
+      // An undo answers for what it could not put back, not for what failed when the job was applied.
+      const bad = verb === 'undo' ? a.state === 'done' && (a.reason?.startsWith('undo:') ?? false) : a.state === 'failed';
+      if (!bad) continue;
+      failed++;
+      if (!opts.quiet)
+        reportPathFailure(ctx, { jobId: id, path: a.source, target: a.target, code: codeOfReason(a.reason), message: a.reason ?? '' });
+    }
+  }
+  const c = job.apply;
+  ctx.stderr(
+    `filer: job ${id} ${job.state}` +
+      (c ? `: ${c.done} done, ${c.undone} undone, ${c.failed} failed, ${c.skipped} skipped, ${c.pending} pending` : '') +
+      '\n',
+  );
+  const wanted = verb === 'undo' ? 'undone' : verb === 'cancel' ? 'cancelled' : 'completed';
+  if (job.state !== wanted) {
+    // Stopped (a full disk, Redis' state lost) or cancelled meanwhile: as a local job stopped midway.
+    if (job.message) ctx.stderr(`filer: ${job.message}${job.code ? ` [${job.code}]` : ''}\n`);
+    return ExitCode.Aborted;
+  }
+  return failed > 0 ? ExitCode.PartialFailure : ExitCode.Ok;
+}
+
+/** An answer of the API that refused the request, as one line with its code; bad input (id, token, scope) is exit 2. */
+function refused(e: ApiError, id: string | undefined, server: string, ctx: CliContext): number {
+  const code = e.code ?? CODE_BY_STATUS[e.status] ?? 'E_API';
+  const text = e.status === 404 && id !== undefined ? `no job '${id}' on ${server} (see filer --server ${server} jobs list)` : e.message;
+  ctx.stderr(`filer: ${text} [${code}]\n`);
+  return [400, 401, 403, 404].includes(e.status) ? ExitCode.InvalidInput : ExitCode.Aborted;
+}
+
+/**
+ * `filer --server URL jobs list|show|resume|undo|cancel`: the cluster's jobs through its API, with
+ * the same verbs, lines and exit codes as the jobs of this machine's journal.
+ */
+export async function runRemoteJobs(
+  ctx: CliContext,
+  verb: string,
+  id: string | undefined,
+  format: string,
+  opts: RemoteOptions,
+): Promise<number> {
+  const verbs = ['list', 'show', 'resume', 'undo', 'cancel'];
+  if (!verbs.includes(verb)) {
+    ctx.stderr(`filer: jobs: unknown jobs command '${verb}': expected ${verbs.join(', ')}\n`);
+    return ExitCode.InvalidInput;
+  }
+  if (verb !== 'list' && (id === undefined || id === '')) {
+    ctx.stderr(`filer: id: jobs ${verb} needs a job id (see filer --server URL jobs list)\n`);
+    return ExitCode.InvalidInput;
+  }
+  const client = new ApiClient(opts.server, opts.token);
+  try {
+    if (verb === 'list') {
+      const jobs = await client.list(LIST_LIMIT);
+      ctx.stdout(jobs.map((j) => (format === 'ndjson' ? JSON.stringify(j) + '\n' : line(j))).join(''));
+      return ExitCode.Ok;
+    }
+    if (verb === 'show') {
+      await show(client, await client.get(id!), format === 'ndjson', ctx);
+      return ExitCode.Ok;
+    }
+    return await act(client, id!, verb as JobVerb, opts, ctx);
+  } catch (e) {
+    if (e instanceof ApiError && e.status !== 0) return refused(e, id, client.base, ctx);
+    throw e;
+  }
+}
