@@ -4,6 +4,8 @@ import type { WalkSource } from '../walk-source.js';
 import { checkS3Roots } from './check-s3-roots.js';
 import { createS3Client } from './s3-client.js';
 import { s3ConfigFromEnv } from './s3-config.js';
+import { S3DupeFiles } from './s3-dupe-files.js';
+import { S3FileHasher } from './s3-file-hasher.js';
 import { s3FilterNotes, walkS3 } from './walk-s3.js';
 
 /** Formatted text gathered before one onText call, as the threaded walk's chunks. */
@@ -26,7 +28,15 @@ export async function openS3Source(roots: readonly string[]): Promise<WalkSource
   return {
     kind: 's3',
     roots,
+    // Objects have no inode to tie a cached hash to.
+    cachesHashes: false,
     notes: s3FilterNotes,
+    dupeFiles: () => {
+      const list = new S3DupeFiles();
+      return { files: list.files, add: (entries) => entries.forEach((e) => list.add(e)) };
+    },
+    // Contents are hashed, never ETags (see S3FileHasher).
+    hasher: (algorithm) => Promise.resolve(new S3FileHasher(client, algorithm)),
     close: () => client.destroy(),
     walk(opts) {
       let stop = false;
