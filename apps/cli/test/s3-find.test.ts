@@ -83,6 +83,32 @@ describe('filer find s3://', () => {
     }
   }, 300_000);
 
+  it('sorts, limits and notes as the local find does (--sort, --limit, both, --limit 0, --type d note)', async () => {
+    const toS3 = (text: string): string => text.replaceAll(tree + '/', 's3://filer-find/tree/');
+    const env = server.env();
+    const sorted = await runFiler(['find', 's3://filer-find/tree', '--sort', 'path'], { env });
+    expect(sorted.code, sorted.stderr).toBe(0);
+    expect(sorted.stdout).toBe(toS3((await runFiler(['find', tree, '--sort', 'path'])).stdout));
+    // The first 50 by path, with their sizes (mtimes differ: S3 has the upload time).
+    const first = ['--sort', 'path', '--limit', '50', '--format', 'ndjson'];
+    const local = await runFiler(['find', tree, ...first]);
+    const remote = await runFiler(['find', 's3://filer-find/tree', ...first], { env });
+    expect(remote.code, remote.stderr).toBe(0);
+    expect(remote.stdout.split('\n').filter(Boolean)).toHaveLength(50);
+    expect(pathsAndSizes(remote.stdout, '', '')).toEqual(pathsAndSizes(local.stdout, tree + '/', 's3://filer-find/tree/'));
+    const all = new Set(paths(toS3((await runFiler(['find', tree])).stdout)));
+    const limited = await runFiler(['find', 's3://filer-find/tree', '--limit', '7'], { env });
+    expect(limited.code, limited.stderr).toBe(0);
+    expect(paths(limited.stdout)).toHaveLength(7);
+    for (const p of paths(limited.stdout)) expect(all.has(p), p).toBe(true);
+    const none = await runFiler(['find', 's3://filer-find/tree', '--limit', '0', '--format', 'json'], { env });
+    expect([none.code, none.stdout]).toEqual([0, '[]\n']);
+    const dirs = await runFiler(['find', 's3://filer-find/tree', '--type', 'd', '--max-depth', '1'], { env });
+    expect(dirs.stderr).toContain('filer: note: --type d on S3 lists common prefixes');
+    const quiet = await runFiler(['-q', 'find', 's3://filer-find/tree', '--type', 'd', '--max-depth', '1'], { env });
+    expect([quiet.code, quiet.stderr, quiet.stdout]).toEqual([0, '', dirs.stdout]);
+  }, 300_000);
+
   it('finds prefixes at the bucket root whose objects are two levels deep (s3rver needed a patch for this)', async () => {
     // s3rver 3.7.1's Delimiter listing omitted `x/` when nothing sits directly under it; the
     // install patches it (scripts/patch-s3rver.mjs). Real S3 lists these; the walk trusts CommonPrefixes.

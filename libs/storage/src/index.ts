@@ -12,3 +12,5 @@ export * from './fault-hook.js';
 export { isS3Uri, parseS3Uri, formatS3Uri, type S3Location } from './s3/s3-uri.js';
 export { admitS3Uri, isInsideAllowedS3, parseAllowedS3, type AllowedS3 } from './s3/allowed-s3.js';
 export * from './local/native-dupes.js';
+export * from './open-source.js';
+export type * from './walk-source.js';

@@ -9,6 +9,7 @@ export * from './s3/s3-errors.js';
 export * from './s3/s3-source.js';
 export * from './s3/check-s3-roots.js';
 export * from './s3/walk-s3.js';
+export * from './s3/s3-walk-source.js';
 export * from './s3/s3-flat-walk.js';
 export * from './s3/s3-etag.js';
 export * from './s3/s3-objects.js';

@@ -1,5 +1,5 @@
 import type { FileEntry, FilterSpec, PathError } from '@filer/core';
-import { startParallelWalk } from '@filer/storage';
+import { openSource, type WalkSource } from '@filer/storage';
 import { reportPathFailure, type CliContext } from '../cli-context.js';
 import type { CliConfig } from '../config.js';
 
@@ -12,24 +12,39 @@ export async function collectFiles(
   roots: readonly string[],
   spec: FilterSpec,
   ctx: CliContext,
-  opts: {
-    quiet: boolean;
-    config: CliConfig;
-    identity?: boolean;
-    /** Return the failures without reporting them: the caller does (a batch job, with its id, in JSON logs). */
-    holdFailures?: boolean;
-  },
+  opts: CollectOptions,
+): Promise<{ entries: FileEntry[]; errors: number; failures: PathError[] }> {
+  const source = await openSource(roots, { native: opts.config.nativeScan });
+  try {
+    return await collectFrom(source, spec, ctx, opts);
+  } finally {
+    source.close();
+  }
+}
+
+export interface CollectOptions {
+  quiet: boolean;
+  config: CliConfig;
+  identity?: boolean;
+  /** Return the failures without reporting them: the caller does (a batch job, with its id, in JSON logs). */
+  holdFailures?: boolean;
+}
+
+/** collectFiles over a source already open (its roots). */
+export async function collectFrom(
+  source: WalkSource,
+  spec: FilterSpec,
+  ctx: CliContext,
+  opts: CollectOptions,
 ): Promise<{ entries: FileEntry[]; errors: number; failures: PathError[] }> {
   const entries: FileEntry[] = [];
   const failures: PathError[] = [];
   let errors = 0;
-  await startParallelWalk({
-    roots,
+  await source.walk({
     spec,
     statAll: true,
     identity: opts.identity,
     output: { kind: 'entries' },
-    native: opts.config.nativeScan,
     spawnAfterMs: opts.config.spawnAfterMs,
     onEntries: (es) => {
       for (const e of es) entries.push(e);

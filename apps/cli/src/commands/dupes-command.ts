@@ -1,7 +1,14 @@
 import { ExitCode, invalidArgument, parseFilterSpec } from '@filer/core';
 import { duplicatesFromGroups, findDuplicates, parseDupesFormat, type DupeFile, type DupePhase } from '@filer/engine';
-import { canScanNatively, dupeFilesOf, findDuplicatesNatively, isS3Uri, scanTreeNatively, startParallelWalk } from '@filer/storage';
-import { LocalFileHasher } from '@filer/storage/hashing';
+import {
+  canScanNatively,
+  dupeFilesOf,
+  findDuplicatesNatively,
+  openSource,
+  scanTreeNatively,
+  type DupeFileList,
+  type WalkSource,
+} from '@filer/storage';
 import { defaultStatePath, openStateDb, SqliteHashCache } from '@filer/storage/state';
 import { filterInputFromFlags } from '../filter-flags.js';
 import { reportPathFailure, formatPathError, type CliContext } from '../cli-context.js';
@@ -51,29 +58,45 @@ const DUPES_SPAWN_AFTER_MS = 250;
  */
 const HASHERS_START_AFTER_FILES = 2000;
 
-/** Runs `filer dupes`: walk, size groups, sample and full hashes (cached), then the report. */
+/**
+ * Runs `filer dupes`: walk, size groups, sample and full hashes (cached where the source allows),
+ * then the report. On S3 the listing gives the sizes and objects are hashed by ranged GETs of
+ * head and tail, then whole where samples collide; contents are hashed, never ETags.
+ */
 export async function runDupes(
   plan: DupesPlan,
   ctx: CliContext,
   opts: { progress: boolean; quiet: boolean; config: CliConfig },
 ): Promise<number> {
-  if (plan.roots.length > 0 && isS3Uri(plan.roots[0])) {
-    // Only S3 runs load the AWS SDK.
-    const { runS3Dupes } = await import('./s3-dupes.js');
-    return runS3Dupes(plan, ctx, opts);
+  // Local (native or node:fs) or S3, chosen once; S3 roots are checked here and only they load the AWS SDK.
+  const source = await openSource(plan.roots, { native: opts.config.nativeScan });
+  try {
+    if (!opts.quiet) for (const note of source.notes(plan.spec)) ctx.stderr(`filer: note: ${note}\n`);
+    return await dupesIn(source, plan, ctx, opts);
+  } finally {
+    source.close();
   }
+}
+
+async function dupesIn(
+  source: WalkSource,
+  plan: DupesPlan,
+  ctx: CliContext,
+  opts: { progress: boolean; quiet: boolean; config: CliConfig },
+): Promise<number> {
   let files: DupeFile[] = [];
   let errors = 0;
   let phase: DupePhase = 'scan';
   let scanned = 0;
-  const hasher = new LocalFileHasher(plan.algorithm, undefined, plan.spec.follow, opts.config.nativeScan);
+  const hasher = await source.hasher(plan.algorithm, plan.spec.follow);
+  const [scanning, items] = source.kind === 's3' ? ['listing', 'objects'] : ['scanning', 'files'];
   // Files and bytes hashed by the native pipeline, beside the hasher's own counts.
   const nativeHashed = new Float64Array(2);
   const progress = opts.progress
     ? new ProgressLine(ctx.stderr, (secs) =>
         phase === 'scan'
-          ? `scanning · ${formatCount(scanned)} files`
-          : `${PHASE_LABEL[phase]} · ${formatCount(hasher.filesHashed + nativeHashed[0])} files hashed · ${formatCount(Math.round((hasher.bytesRead + nativeHashed[1]) / 1e6 / secs))} MB/s`,
+          ? `${scanning} · ${formatCount(scanned)} ${items}`
+          : `${PHASE_LABEL[phase]} · ${formatCount(hasher.filesHashed + nativeHashed[0])} ${items} hashed · ${formatCount(Math.round((hasher.bytesRead + nativeHashed[1]) / 1e6 / secs))} MB/s`,
       )
     : undefined;
   const reportError = (e: Parameters<typeof formatPathError>[0]): void => {
@@ -82,13 +105,13 @@ export async function runDupes(
   };
 
   progress?.start();
-  const db = plan.cachePath === undefined ? undefined : openStateDb(plan.cachePath);
+  const db = plan.cachePath === undefined || !source.cachesHashes ? undefined : openStateDb(plan.cachePath);
   try {
     const cache = db === undefined ? undefined : new SqliteHashCache(db);
     // The native tree scan when the filters allow it (no ignore files, excludes or -L): several
     // threads list and stat at once, matching each file against the cache as they go. The portable
     // walk otherwise.
-    const tryNative = opts.config.nativeScan && canScanNatively(plan.spec);
+    const tryNative = source.kind === 'local-native' && canScanNatively(plan.spec);
     const cacheRows = tryNative ? cache?.rowsUnder(plan.roots, plan.algorithm) : undefined;
     // A warm rerun hashes nothing: threads started for it would only take CPU from the walk.
     const startHashersEarly =
@@ -129,20 +152,16 @@ export async function runDupes(
         files = dupeFilesOf(native);
         scanned = files.length;
       } else {
-        const walk = startParallelWalk({
-          roots: plan.roots,
+        const list: DupeFileList = source.dupeFiles();
+        files = list.files;
+        const walk = source.walk({
           spec: plan.spec,
           statAll: true,
           identity: true,
           output: { kind: 'entries' },
-          native: opts.config.nativeScan,
           spawnAfterMs: opts.config.spawnAfterMs ?? DUPES_SPAWN_AFTER_MS,
           onEntries: (entries) => {
-            // Copied into objects of one shape: entries from the walker threads and from this thread differ,
-            // and every later pass over the files is faster monomorphic.
-            for (const e of entries) {
-              files.push({ path: e.path, size: e.size!, dev: e.dev!, ino: e.ino!, mtimeSec: e.mtimeSec!, mtimeNsec: e.mtimeNsec! });
-            }
+            list.add(entries);
             scanned = files.length;
             if (startHashersEarly && scanned >= HASHERS_START_AFTER_FILES) hasher.start();
           },

@@ -9,7 +9,7 @@ import {
   sortNeedsStat,
   type WalkStats,
 } from '@filer/engine';
-import { isS3Uri, startParallelWalk } from '@filer/storage';
+import { openSource, type WalkSource } from '@filer/storage';
 import { checkRootKinds } from './root-kinds.js';
 import { invalidArgument } from '@filer/core';
 import { filterInputFromFlags } from '../filter-flags.js';
@@ -54,17 +54,28 @@ export function resolveFindPlan(roots: string[], flags: FindFlags): FindPlan {
   return plan;
 }
 
-/** Runs a resolved find: walk on all cores, one writer, errors on stderr. Returns the exit code. */
+/** Runs a resolved find: walk the roots' source (on all cores when local), one writer, errors on stderr. Returns the exit code. */
 export async function runFind(
   plan: FindPlan,
   ctx: CliContext,
   opts: { progress: boolean; quiet: boolean; config: CliConfig },
 ): Promise<number> {
-  if (plan.roots.length > 0 && isS3Uri(plan.roots[0])) {
-    // Only S3 finds load the AWS SDK.
-    const { runS3Find } = await import('./s3-find.js');
-    return runS3Find(plan, ctx, opts);
+  // Local (native or node:fs) or S3, chosen once; S3 roots are checked here and only they load the AWS SDK.
+  const source = await openSource(plan.roots, { native: opts.config.nativeScan });
+  try {
+    if (!opts.quiet) for (const note of source.notes(plan.spec)) ctx.stderr(`filer: note: ${note}\n`);
+    return await findIn(source, plan, ctx, opts);
+  } finally {
+    source.close();
   }
+}
+
+async function findIn(
+  source: WalkSource,
+  plan: FindPlan,
+  ctx: CliContext,
+  opts: { progress: boolean; quiet: boolean; config: CliConfig },
+): Promise<number> {
   const writer = new RecordWriter(plan.format, ctx.stdout);
   let latest: WalkStats | undefined;
   const progress = opts.progress
@@ -96,13 +107,11 @@ export async function runFind(
     write(() => writer.end());
     return ExitCode.Ok;
   }
-  const handle = startParallelWalk({
-    roots: plan.roots,
+  const handle = source.walk({
     spec: plan.spec,
     statAll: formatNeedsStat(plan.format) || sortNeedsStat(plan.sort),
     output: buffered ? { kind: 'entries' } : { kind: 'text', format: plan.format, nul: plan.nul },
     threads: plan.threads,
-    native: opts.config.nativeScan,
     spawnAfterMs: opts.config.spawnAfterMs,
     onText: (text) => write(() => writer.chunk(text)),
     onEntries: (entries) => {

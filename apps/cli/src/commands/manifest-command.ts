@@ -1,10 +1,11 @@
 import * as fs from 'node:fs';
 import * as path from 'node:path';
 import { ExitCode, FilerError, invalidArgument, parseFilterSpec, type FileEntry, type FilterSpec } from '@filer/core';
-import { comparePaths, csvField, isoFromMs, type DupeFile, type HashOutcome } from '@filer/engine';
-import { isS3Uri, parseS3Uri } from '@filer/storage';
+import { comparePaths, csvField, isoFromMs, type HashOutcome } from '@filer/engine';
+import { isS3Uri, openSource, parseS3Uri, type WalkSource } from '@filer/storage';
 import { checkRootKinds } from './root-kinds.js';
-import { collectFiles } from './collect-files.js';
+import { collectFrom } from './collect-files.js';
+import type { S3ManifestOut } from './s3-manifest.js';
 import { filterInputFromFlags } from '../filter-flags.js';
 import { reportPathFailure, formatPathError, type CliContext } from '../cli-context.js';
 import type { CliConfig } from '../config.js';
@@ -104,19 +105,14 @@ export async function runManifest(
   ctx: CliContext,
   opts: { quiet: boolean; config: CliConfig; collect?: ManifestCollector },
 ): Promise<number> {
-  const remoteRoots = opts.collect === undefined && req.roots.length > 0 && isS3Uri(req.roots[0]);
-  // Only manifests that read or write S3 load the AWS SDK.
-  const s3 =
-    remoteRoots || isS3Uri(req.out)
-      ? await (await import('./s3-manifest.js')).openS3Manifest(remoteRoots ? req.roots : [], req.out)
-      : undefined;
+  // Where the roots are is decided once, by openSource (it checks S3 roots); an S3 --out is the write side.
+  const source = opts.collect === undefined ? await openSource(req.roots, { native: opts.config.nativeScan }) : undefined;
+  let s3: S3ManifestOut | undefined;
   try {
+    // Only manifests that read or write S3 load the AWS SDK.
+    if (isS3Uri(req.out)) s3 = await (await import('./s3-manifest.js')).openS3Manifest(req.out);
     const walked =
-      opts.collect !== undefined
-        ? await opts.collect()
-        : remoteRoots
-          ? await s3!.collect(req.roots, req.spec, ctx, opts.quiet)
-          : await collectFiles(req.roots, req.spec, ctx, { ...opts, identity: req.hash });
+      opts.collect !== undefined ? await opts.collect() : await collectFrom(source!, req.spec, ctx, { ...opts, identity: req.hash });
     const entries = walked.entries;
     let errors = walked.errors;
     const report = (e: Parameters<typeof formatPathError>[0]): void => {
@@ -131,7 +127,9 @@ export async function runManifest(
       for (const r of rows) if (r.entry.kind === 'file') r.sha256 = hashed.get(r.entry.path);
     } else if (req.hash) {
       const files = rows.filter((r) => r.entry.kind === 'file');
-      const outcomes = remoteRoots ? await s3!.hash(files.map((r) => r.entry)) : await hashLocal(files, req, opts.config);
+      // A cluster's listing (collect) is hashed here from local paths, as before.
+      const from = source ?? (await openSource([], { native: opts.config.nativeScan }));
+      const outcomes = await hashFiles(from, files, req);
       outcomes.forEach((o, i) => {
         if ('error' in o) report(o.error);
         else files[i].sha256 = o.hash;
@@ -153,18 +151,17 @@ export async function runManifest(
     return errors > 0 ? ExitCode.PartialFailure : ExitCode.Ok;
   } finally {
     s3?.close();
+    source?.close();
   }
 }
 
-/** sha256 of local files on the hashing threads. */
-async function hashLocal(files: Row[], req: ManifestRequest, config: CliConfig): Promise<HashOutcome[]> {
-  const { LocalFileHasher } = await import('@filer/storage/hashing');
-  const hasher = new LocalFileHasher('sha256', undefined, req.spec.follow, config.nativeScan);
+/** sha256 of the listed files, read from their source (local files on the hashing threads, objects streamed). */
+async function hashFiles(source: WalkSource, files: Row[], req: ManifestRequest): Promise<HashOutcome[]> {
+  const list = source.dupeFiles();
+  list.add(files.map((r) => r.entry));
+  const hasher = await source.hasher('sha256', req.spec.follow);
   try {
-    return await hasher.hash(
-      files.map((r) => r.entry as DupeFile),
-      'full',
-    );
+    return await hasher.hash(list.files, 'full');
   } finally {
     await hasher.close();
   }

@@ -53,6 +53,13 @@ export class S3FileHasher implements FileHasher {
     return EMPTY_DIGESTS[this.algorithm];
   }
 
+  /** Nothing to start or stop: requests go through the client, which its owner closes. */
+  start(): void {}
+
+  close(): Promise<void> {
+    return Promise.resolve();
+  }
+
   async hash(files: readonly DupeFile[], scope: HashScope): Promise<HashOutcome[]> {
     const out = new Array<HashOutcome>(files.length);
     let next = 0;
