@@ -2,6 +2,7 @@
 // collide), on threads of its own, off the JS thread.
 #include "fs_scan_internal.h"
 
+#include <errno.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>

@@ -21,6 +21,8 @@
 // than 2 * block) are read into out[i * 2 * block ...], then the open file is fstat'ed so the caller
 // can check it is still what the walk recorded. One call per batch instead of five syscalls' worth
 // of JS calls per file.
+
+// Reads exactly len bytes at pos: 0, errno, or -1 when the file ends first.
 static int read_full(int fd, unsigned char *dst, size_t len, off_t pos) {
   size_t done = 0;
   while (done < len) {
@@ -209,6 +211,7 @@ static void hash_sample(const char *path, size_t size, uint32_t block, bool foll
   else put_digest(d, XXH3_128bits(buf, bytes));
 }
 
+// --- hashBatch: samples or whole files hashed on threads of its own, off the JS thread ----------
 
 static void store_progress(double *slot, uint64_t v) {
   double x = (double)v;
