@@ -5,13 +5,15 @@ import { Linter } from 'eslint';
 import tseslint from 'typescript-eslint';
 import { afterAll, describe, expect, it } from 'vitest';
 // @ts-expect-error a plain ES module of the repo's lint setup, without types
-import { boundaries } from '../eslint.config.js';
+import { boundaries, fileSize } from '../eslint.config.js';
 // @ts-expect-error a plain ES module of the repo's lint setup, without types
 import { boundaryConfigs } from '../scripts/lint/boundaries.mjs';
 // @ts-expect-error a plain ES module of the repo's lint setup, without types
 import filer from '../scripts/lint/filer-plugin.mjs';
 // @ts-expect-error a plain ES module of the repo's lint setup, without types
 import { buildGraph, cycles, makeResolver } from '../scripts/lint/import-graph.mjs';
+// @ts-expect-error a plain ES module of the repo's lint setup, without types
+import { maxLinesConfigs, oversizedNativeSources } from '../scripts/lint/file-size.mjs';
 
 const root = path.resolve(import.meta.dirname, '..');
 
@@ -110,5 +112,43 @@ describe('filer/no-cycle: the import graph', () => {
     const graph = buildGraph(Object.keys(files).map(at), makeResolver(real));
     expect(cycles(graph)).toEqual([['a.ts', 'b.ts', 'c.ts'].map(at)]);
     expect([...graph.get(at('e.ts'))]).toEqual([at('d.ts')]);
+  });
+});
+
+describe('max-lines: source files of at most 400 lines, as wc -l counts them', () => {
+  const sizeConfig = [{ files: ['**/*.ts'], languageOptions: { parser: tseslint.parser } }, ...maxLinesConfigs(fileSize)];
+  const tooLong = (file: string, code: string): boolean =>
+    linter.verify(code, sizeConfig, { filename: path.join(root, file) }).some((m) => m.ruleId === 'max-lines');
+  const lines = (n: number): string => 'export const x = 1;\n'.repeat(n);
+
+  it('refuses a libs or apps source file of 401 lines, blank lines and comments included; not tests nor the listed exception', () => {
+    expect(tooLong('libs/engine/src/batch/probe.ts', lines(400))).toBe(false);
+    expect(tooLong('libs/engine/src/batch/probe.ts', lines(401))).toBe(true);
+    expect(tooLong('apps/cli/src/commands/probe.ts', '\n'.repeat(399) + '// one comment\n// and another\n')).toBe(true);
+    expect(tooLong('libs/engine/src/batch/probe.spec.ts', lines(500))).toBe(false);
+    expect(tooLong('libs/storage/test/probe.test.ts', lines(500))).toBe(false);
+    expect(tooLong('libs/jobs/src/finalize.ts', lines(500))).toBe(false);
+  });
+
+  const dir = fs.mkdtempSync(path.join(os.tmpdir(), 'filer-file-size-'));
+  afterAll(() => fs.rmSync(dir, { recursive: true, force: true }));
+
+  it('finds C sources over 400 lines in libs/*/src and apps/*/src, vendored code aside, and none in the repository', () => {
+    const files: Record<string, number> = {
+      'libs/x/src/big.c': 401,
+      'libs/x/src/fits.h': 400,
+      'apps/y/src/native/long.h': 450,
+      'libs/x/src/vendor/lib.c': 900,
+      'libs/x/vendor/lib/lib.h': 900,
+    };
+    for (const [file, n] of Object.entries(files)) {
+      fs.mkdirSync(path.dirname(path.join(dir, file)), { recursive: true });
+      fs.writeFileSync(path.join(dir, file), 'int x;\n'.repeat(n));
+    }
+    expect(oversizedNativeSources(dir).sort()).toEqual([
+      ['apps/y/src/native/long.h', 450],
+      ['libs/x/src/big.c', 401],
+    ]);
+    expect(oversizedNativeSources()).toEqual([]);
   });
 });

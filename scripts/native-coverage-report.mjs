@@ -4,7 +4,8 @@
 //   gcov … | node scripts/native-coverage-report.mjs libs/fs-scan/coverage-floor.txt
 import { readFileSync } from 'node:fs';
 
-const SOURCES = ['src/fs_scan.c', 'src/dupe_session.c', 'src/dir_ops.c'];
+// The addon's own sources, as binding.gyp lists them (relative to libs/fs-scan).
+const SOURCES = JSON.parse(readFileSync(new URL('../libs/fs-scan/binding.gyp', import.meta.url), 'utf8')).targets[0].sources;
 const floorFile = process.argv[2];
 const floor = Number(/^\s*([\d.]+)/m.exec(readFileSync(floorFile, 'utf8').replace(/^#.*$/gm, ''))?.[1]);
 if (!Number.isFinite(floor)) throw new Error(`${floorFile}: no line-coverage floor (a percentage) found`);
@@ -47,7 +48,7 @@ for (const [source, acc] of files) {
   hitAll += hit;
   linesAll += acc.lines.size;
   console.log(
-    `  ${source.padEnd(20)} lines ${fmt(hit, acc.lines.size)}   branches ${fmt(...acc.branches)}   functions ${fmt(fns.filter((f) => f.hit > 0).length, fns.length)}`,
+    `  ${source.padEnd(22)} lines ${fmt(hit, acc.lines.size)}   branches ${fmt(...acc.branches)}   functions ${fmt(fns.filter((f) => f.hit > 0).length, fns.length)}`,
   );
   for (const [name, f] of acc.functions) if (f.hit < f.all) worst.push({ name: `${source}:${name}`, ...f });
 }

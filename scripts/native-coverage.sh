@@ -55,7 +55,9 @@ status=0
 FILER_FS_SCAN_ADDON="$addon" node node_modules/vitest/vitest.mjs run --execArgv="--require=$flush" "${tests[@]}" || status=$?
 [ $status -eq 0 ] || echo "native-coverage: some tests failed (exit $status); coverage below counts what ran" >&2
 
-(cd "$build" && gcov -b --json-format --stdout -o Release/obj.target/fs_scan/src ../src/fs_scan.c ../src/dupe_session.c ../src/dir_ops.c 2>/dev/null) |
+# The addon's own sources, as binding.gyp lists them (vendored xxhash is a header, not among them).
+mapfile -t sources < <(node -e 'for (const s of JSON.parse(require("fs").readFileSync("libs/fs-scan/binding.gyp", "utf8")).targets[0].sources) console.log(`../${s}`)')
+(cd "$build" && gcov -b --json-format --stdout -o Release/obj.target/fs_scan/src "${sources[@]}" 2>/dev/null) |
   node scripts/native-coverage-report.mjs libs/fs-scan/coverage-floor.txt || status=1
 echo "native-coverage: $([ $status -eq 0 ] && echo passed || echo FAILED) in $((SECONDS - started)) s"
 exit $status

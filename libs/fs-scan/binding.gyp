@@ -2,7 +2,21 @@
   "targets": [
     {
       "target_name": "fs_scan",
-      "sources": ["src/fs_scan.c", "src/dupe_session.c", "src/dir_ops.c"],
+      "sources": [
+        "src/fs_scan.c",
+        "src/napi_util.c",
+        "src/list_stat.c",
+        "src/tree_scan.c",
+        "src/scan_cache.c",
+        "src/hashing.c",
+        "src/copy.c",
+        "src/cache_match.c",
+        "src/dupes_handle.c",
+        "src/dupes_hash.c",
+        "src/dupe_session.c",
+        "src/dupe_groups.c",
+        "src/dir_ops.c"
+      ],
       "include_dirs": ["vendor/xxhash"],
       "cflags": ["-O3", "-Wall", "-Wextra"],
       "defines": ["NAPI_VERSION=8", "_GNU_SOURCE"]

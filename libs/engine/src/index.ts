@@ -19,5 +19,6 @@ export * from './rename/rename-template.js';
 export * from './batch/plan-moves.js';
 export * from './batch/batch-types.js';
 export * from './batch/apply-job.js';
+export * from './batch/undo-job.js';
 export * from './batch/file-identity.js';
 export * from './batch/fault-steps.js';

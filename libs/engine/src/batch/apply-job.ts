@@ -1,10 +1,9 @@
 import { FilerError } from '@filer/core';
 import { JOURNAL_FORMAT, type FileOps, type JobRecord, type Journal, type JournalAction } from './batch-types.js';
-import { sameInode, sameVersion, type FileIdentity, type FileStat } from './file-identity.js';
+import type { FileIdentity } from './file-identity.js';
 import type { FaultHook } from './fault-steps.js';
-
-/** Actions are carried out in batches this large: one flush makes a whole batch's copies durable. */
-const BATCH = 256;
+import { BATCH, done, errnoOf, parentOf, placedAt, type Outcome, type Update } from './action-outcome.js';
+import { decide } from './decide-action.js';
 
 export interface ApplyReport {
   job: JobRecord;
@@ -30,22 +29,6 @@ export interface ApplyOptions {
   spaceCheck?: boolean;
 }
 
-type Update = Parameters<Journal['record']>[1][number];
-type Outcome = Omit<Update, 'seq'>;
-
-function errnoOf(e: unknown): string {
-  const err = e as { code?: string; message?: string };
-  const message = err.message ?? String(e);
-  return err.code && !message.startsWith(err.code) ? `${err.code}: ${message}` : message;
-}
-
-function parentOf(p: string): string {
-  const slash = p.lastIndexOf('/');
-  return slash <= 0 ? '/' : p.slice(0, slash);
-}
-
-const failed = (reason: string): { outcome: Outcome } => ({ outcome: { state: 'failed', reason } });
-
 /**
  * Refuses journals this version cannot act on safely: format 1 kept a rename's paths relative to
  * the directory filer ran in and no file identities, so resuming or undoing it from elsewhere
@@ -62,14 +45,6 @@ export function assertJournalFormat(job: JobRecord, verb: 'resume' | 'undo'): vo
     { field: 'id', value: job.id },
   );
 }
-
-/** What to do with one action, decided from the disk alone. */
-type Step =
-  | { outcome: Outcome }
-  | { unlinkSource: 'inode' | 'version'; expect: FileIdentity }
-  | { stage: true }
-  | { link: FileIdentity }
-  | { replace: FileIdentity };
 
 /**
  * Applies (or resumes) a journaled job. Each pending action is decided from what is on disk now,
@@ -319,183 +294,5 @@ async function devicesDiffer(ops: FileOps, a: JournalAction): Promise<boolean> {
     const d = await ops.stat(dir);
     if (d) return s !== undefined && d.dev !== s.dev;
     if (dir === '/') return false;
-  }
-}
-
-/** The stat of `p`, or undefined where it cannot be reached now (a directory on its path swapped). */
-async function statOrNone(ops: FileOps, p: string): Promise<FileStat | undefined> {
-  try {
-    return await ops.stat(p);
-  } catch {
-    return undefined;
-  }
-}
-
-/**
- * A moved file's outcome once its source is gone: a copy committed earlier in the batch was
- * identified then (and journaled as ours), and removing the source changed nothing about it — no
- * second stat (for S3 a HEAD, which a server going away would turn into a failed job). A linked
- * one is stat'ed now.
- */
-async function placedAt(ops: FileOps, a: JournalAction): Promise<Outcome & { targetId?: FileIdentity }> {
-  return a.targetId !== undefined ? { state: 'done', targetId: a.targetId } : done(ops, a.target);
-}
-
-async function done(ops: FileOps, target: string): Promise<Outcome & { targetId?: FileIdentity }> {
-  const t = await ops.stat(target);
-  return { state: 'done', targetId: t && identity(t) };
-}
-
-/** The identity fields of a stat (without the symlink flag), as the journal keeps them. */
-function identity(s: FileStat): FileIdentity {
-  return s.etag === undefined
-    ? { dev: s.dev, ino: s.ino, size: s.size, mtimeNs: s.mtimeNs }
-    : { dev: s.dev, ino: s.ino, size: s.size, mtimeNs: s.mtimeNs, etag: s.etag };
-}
-
-const CHANGED = 'E_CHANGED: the source changed since it was planned; nothing done';
-const COPIED_CHANGED = 'E_CHANGED: the source changed after it was copied; both kept (the copy is the version planned)';
-const SYMLINK = 'the target is a symbolic link: filer never writes through or replaces a link';
-
-/** The source as planned: what the journal recorded, or (format-less callers) what is there now. */
-const planned = (a: JournalAction, s: FileStat): FileIdentity => a.sourceId ?? identity(s);
-
-async function decide(job: JobRecord, a: JournalAction, ops: FileOps, tmpTag: string): Promise<Step> {
-  await ops.removeTemps(a.target, tmpTag);
-  const named = await ops.stat(a.source);
-  // A copy copies what a source link leads to (a walk with -L listed it as that file).
-  const s = job.kind === 'copy' && named?.symlink ? await ops.stat(a.source, true) : named;
-  const t = await ops.stat(a.target);
-  const sourceAsPlanned = s !== undefined && (a.sourceId === undefined || sameVersion(s, a.sourceId));
-  const ours = t !== undefined && a.targetId !== undefined && sameVersion(t, a.targetId);
-  if (job.kind === 'copy') {
-    if (!s) return failed('ENOENT: source missing');
-    if (ours) return { outcome: { state: 'done', targetId: a.targetId } };
-    if (!sourceAsPlanned) return failed(CHANGED);
-    if (t) {
-      if (t.symlink) return failed(SYMLINK);
-      if (await ops.sameContent(a.source, a.target)) return { outcome: await done(ops, a.target) };
-      if (!a.overwrite) return failed('target exists (not overwritten)');
-    }
-    return { stage: true };
-  }
-  if (s && !t) return sourceAsPlanned ? { link: planned(a, s) } : failed(CHANGED);
-  if (!s && t) {
-    // Done, if the target is this job's: the moved inode itself, or the copy journaled as ours.
-    if (ours || (a.sourceId !== undefined && sameInode(t, a.sourceId))) return { outcome: await done(ops, a.target) };
-    return failed('ENOENT: source missing, and the file at the target is not one this job put there');
-  }
-  if (!s || !t) return failed('ENOENT: source missing');
-  if (sameInode(s, t)) {
-    // The crash fell between link and unlink; the name to drop is still the planned inode.
-    return a.sourceId === undefined || sameInode(s, a.sourceId) ? { unlinkSource: 'inode', expect: identity(s) } : failed(CHANGED);
-  }
-  // Our copy stays journaled as ours (targetId), so an undo can name it.
-  if (!sourceAsPlanned) return ours ? { outcome: { state: 'failed', reason: COPIED_CHANGED, targetId: a.targetId } } : failed(CHANGED);
-  // A copy linked into place before the source was removed: journaled as ours, or (a crash
-  // before that journal write) the same bytes.
-  if (ours || (!t.symlink && (await ops.sameContent(a.source, a.target)))) return { unlinkSource: 'version', expect: planned(a, s) };
-  if (t.symlink) return failed(SYMLINK);
-  if (!a.overwrite) return failed('target exists (not overwritten)');
-  return { replace: planned(a, s) };
-}
-
-/**
- * Undoes a job's done actions in reverse order under the same rules: files go back only where
- * nothing now stands, and only a file this job put at a target (its recorded identity) is moved
- * back or deleted — a file changed since, or a stranger, is reported and left in place. The
- * directories the job created are removed when empty. Running it again continues where it stopped.
- */
-export async function undoJob(job: JobRecord, journal: Journal, ops: FileOps, opts: { fault?: FaultHook } = {}): Promise<ApplyReport> {
-  // An apply cut short (or still running) has done things its journal does not show yet — a name
-  // linked but its source not yet removed, say: undo acts on done actions only, so it would leave
-  // those behind and mark the job undone, after which it could not be resumed either.
-  if (job.state === 'applying')
-    throw new FilerError(
-      'E_INVALID_ARGUMENT',
-      `job ${job.id} was cut short while it was applied (or is being applied now): resume it first (\`filer jobs resume ${job.id}\`), then undo it`,
-      { field: 'id', value: job.id },
-    );
-  const actions = journal.actions(job.id);
-  journal.setJobState(job.id, 'undoing', undefined);
-  const tmpTag = `filer-${job.id}-undo`;
-  let updates: Update[] = [];
-  for (const a of [...actions].reverse()) {
-    if (a.state !== 'done') continue;
-    const outcome = await undoOne(job, a, ops, tmpTag);
-    updates.push({ seq: a.seq, ...outcome, targetId: a.targetId });
-    Object.assign(a, outcome);
-    opts.fault?.('mid-undo');
-    if (updates.length >= BATCH) {
-      journal.record(job.id, updates);
-      updates = [];
-      await ops.release?.();
-    }
-  }
-  journal.record(job.id, updates);
-  const keptCopies: JournalAction[] = [];
-  try {
-    for (const a of actions) {
-      if (a.state !== 'failed' || a.targetId === undefined) continue;
-      const t = await statOrNone(ops, a.target);
-      if (t !== undefined && sameVersion(t, a.targetId)) keptCopies.push(a);
-    }
-    for (const dir of [...job.createdDirs].reverse()) await ops.removeEmptyDir(dir);
-  } finally {
-    await ops.release?.();
-  }
-  const left = actions.some((a) => a.state === 'done');
-  const reason = left
-    ? 'some files could not be put back (see each action)'
-    : keptCopies.length > 0
-      ? `${keptCopies.length} copies the job made are kept: their sources changed after they were copied`
-      : undefined;
-  journal.setJobState(job.id, left ? 'failed' : 'undone', reason);
-  return { job: journal.get(job.id)!, actions, ...(keptCopies.length > 0 ? { keptCopies } : {}) };
-}
-
-async function undoOne(
-  job: JobRecord,
-  a: JournalAction,
-  ops: FileOps,
-  tmpTag: string,
-): Promise<{ state: JournalAction['state']; reason?: string }> {
-  try {
-    const t = await ops.stat(a.target);
-    const ours = t !== undefined && a.targetId !== undefined && sameVersion(t, a.targetId);
-    if (job.kind === 'copy') {
-      if (!t) return { state: 'undone' };
-      if (!ours) return { state: 'done', reason: 'undo: the copy changed since it was made; kept' };
-      await ops.unlinkIf(a.target, a.targetId!, 'version');
-      return { state: 'undone' };
-    }
-    const s = await ops.stat(a.source);
-    if (!t) {
-      // Put back before a crash: the file at the original path is the one this job moved.
-      const back = s !== undefined && a.targetId !== undefined && (sameInode(s, a.targetId) || s.size === a.targetId.size);
-      return back ? { state: 'undone' } : { state: 'done', reason: 'undo: the moved file is gone' };
-    }
-    if (!ours)
-      return {
-        state: 'done',
-        reason: 'undo: the file at the target changed since it was moved there (or is not this job’s); left in place',
-      };
-    if (s && sameInode(s, t)) {
-      await ops.unlinkIf(a.target, a.targetId!, 'inode');
-      return { state: 'undone' };
-    }
-    // A copy back across devices that was linked into place before a crash: finish it.
-    if (s && !s.symlink && (await ops.sameContent(a.source, a.target))) {
-      await ops.unlinkIf(a.target, a.targetId!, 'version');
-      return { state: 'undone' };
-    }
-    if (s) return { state: 'done', reason: 'undo: something now stands at the original path; not overwritten' };
-    // A copy back cut short by a crash left its temporary name: start that copy again.
-    await ops.removeTemps(a.source, tmpTag);
-    await ops.ensureParent(a.source);
-    await ops.move(a.target, a.source, { overwrite: false, verify: job.options.verify, tmpTag, expect: a.targetId! });
-    return { state: 'undone' };
-  } catch (e) {
-    return { state: 'done', reason: `undo: ${errnoOf(e)}` };
   }
 }

@@ -1,88 +1,23 @@
 import * as fs from 'node:fs';
-import * as fsp from 'node:fs/promises';
 import * as path from 'node:path';
-import { createHash } from 'node:crypto';
-import { FilerError } from '@filer/core';
-import {
-  describeIdentity,
-  sameInode,
-  sameVersion,
-  type FaultHook,
-  type FileIdentity,
-  type FileOps,
-  type FileStat,
-  type StageItem,
-} from '@filer/engine';
-import { DirHandles, pathChangedError, withPaths, type At } from './dir-handles.js';
+import { sameInode, sameVersion, type FaultHook, type FileIdentity, type FileOps, type FileStat, type StageItem } from '@filer/engine';
+import { DirHandles, withPaths, type At } from './dir-handles.js';
 import { errnoMessage, nativeScan, type NativeScan } from './native-scan.js';
+import { fsyncDir, sameBytes, sha256Of, VerifyError } from './file-bytes.js';
+import { assertResolves, changedError, identityOfAt, identityOfStat, lstatId } from './local-identity.js';
+import { stageAt, stagingPath } from './stage-copy.js';
 
-const CHUNK = 1 << 20;
+export { changedError, identityOfStat } from './local-identity.js';
+export { stagingPath } from './stage-copy.js';
+
 /** Copies in flight at once (libuv's pool has four threads by default). */
 const STAGE_CONCURRENCY = 8;
-/**
- * Staged files this large are written back at once (fdatasync on the thread pool; natively, their
- * writeback starts chunk by chunk during the copy) while the next copies run, so the batch's final
- * syncfs has little left to wait for; smaller ones are left to that one syncfs, since a flush per
- * file would cost a journal commit each.
- */
-const EARLY_FLUSH_BYTES = 8 << 20;
 
-/** Makes a directory entry durable: the rename or link that made it survives a crash. */
-function fsyncDir(dir: string): void {
-  let fd: number | undefined;
-  try {
-    fd = fs.openSync(dir, fs.constants.O_RDONLY | fs.constants.O_DIRECTORY);
-    fs.fsyncSync(fd);
-  } catch {
-    // some file systems refuse fsync on directories; the data itself was fsync'ed
-  } finally {
-    if (fd !== undefined) fs.closeSync(fd);
-  }
-}
-
-async function flushData(file: string): Promise<void> {
-  const fh = await fsp.open(file, 'r');
-  try {
-    await fh.datasync();
-  } finally {
-    await fh.close();
-  }
-}
-
-function sha256Of(file: string): string {
-  const h = createHash('sha256');
-  const buf = Buffer.allocUnsafe(CHUNK);
-  const fd = fs.openSync(file, 'r');
-  try {
-    for (let pos = 0; ;) {
-      const n = fs.readSync(fd, buf, 0, CHUNK, pos);
-      if (n === 0) break;
-      h.update(buf.subarray(0, n));
-      pos += n;
-    }
-  } finally {
-    fs.closeSync(fd);
-  }
-  return h.digest('hex');
-}
-
-class VerifyError extends Error {
-  readonly code = 'E_VERIFY';
-}
-
-/** Longest name a directory entry may have (Linux NAME_MAX). */
-const NAME_MAX = 255;
-
-/**
- * A hidden name beside the target, unique to the job and to the target: resume finds and removes
- * it. `.NAME.TAG.tmp` where that fits in a name; for a long NAME a digest of it stands in its
- * place, so a file whose own name is near NAME_MAX can still be staged.
- */
-export function stagingPath(target: string, tmpTag: string): string {
-  const base = path.basename(target);
-  let name = `.${base}.${tmpTag}.tmp`;
-  if (Buffer.byteLength(name) > NAME_MAX) name = `.${createHash('sha256').update(base).digest('hex').slice(0, 32)}.${tmpTag}.tmp`;
-  return path.join(path.dirname(target), name);
+/** The nearest existing directory above `p`: where its file would be created. */
+function nearestDir(p: string): string {
+  let dir = path.dirname(p);
+  while (!fs.existsSync(dir)) dir = path.dirname(dir);
+  return dir;
 }
 
 /**
@@ -92,60 +27,7 @@ export function stagingPath(target: string, tmpTag: string): string {
  */
 const O_PATH = 0o10000000;
 
-/** The identity of a bigint stat: device, inode, size, mtime in nanoseconds. */
-export function identityOfStat(st: fs.BigIntStats): FileStat {
-  const id: FileStat = { dev: Number(st.dev), ino: Number(st.ino), size: Number(st.size), mtimeNs: st.mtimeNs.toString() };
-  if (st.isSymbolicLink()) id.symlink = true;
-  return id;
-}
-
-/** E_CHANGED: `path` is not the file the job expected there. */
-export function changedError(
-  path: string,
-  expected: FileIdentity,
-  found: FileIdentity | undefined,
-  what = 'changed since it was planned',
-): FilerError {
-  return new FilerError(
-    'E_CHANGED',
-    `${path} ${what}: expected ${describeIdentity(expected)}, found ${found === undefined ? 'nothing' : describeIdentity(found)}`,
-    { path },
-  );
-}
-
-/** The nearest existing directory above `p`: where its file would be created. */
-function nearestDir(p: string): string {
-  let dir = path.dirname(p);
-  while (!fs.existsSync(dir)) dir = path.dirname(dir);
-  return dir;
-}
-
-function lstatId(p: string): FileStat | undefined {
-  const st = fs.lstatSync(p, { bigint: true, throwIfNoEntry: false });
-  return st && identityOfStat(st);
-}
-
-/** The identity of the addon's statAt fields ([kind, size, dev, ino, mtimeSec, mtimeNsec]). */
-function identityOfAt(f: Float64Array): FileStat {
-  const id: FileStat = { dev: f[2], ino: f[3], size: f[1], mtimeNs: (BigInt(f[4]) * 1_000_000_000n + BigInt(f[5])).toString() };
-  if (f[0] === 3) id.symlink = true;
-  return id;
-}
-
 const isCode = (e: unknown, code: string): boolean => (e as NodeJS.ErrnoException).code === code;
-
-/** The one-directory answer of movedDirs: E_PATH_CHANGED when `dir` (or its nearest existing ancestor) no longer resolves to itself. */
-function assertResolves(dir: string): void {
-  let existing = dir;
-  while (!fs.existsSync(existing) && existing !== '/') existing = path.dirname(existing);
-  let real = '';
-  try {
-    real = fs.realpathSync.native(existing);
-  } catch {
-    // gone meanwhile: as changed as a symlink
-  }
-  if (real !== existing) throw pathChangedError(dir, Object.assign(new Error('realpath'), { code: 'ELOOP' }));
-}
 
 /**
  * Local file operations that never replace a file unless told to. A relocation on one device is
@@ -294,62 +176,13 @@ export class LocalFileOps implements FileOps {
     const source = this.reach(item.source);
     const pinnedTmp = this.reach(tmp);
     try {
-      await this.stageAt(source, pinnedTmp, item.expect, durable);
+      await stageAt(source, pinnedTmp, item.expect, durable, this.native, this.fault);
       return tmp;
     } catch (e) {
       const err = e as Error;
       if (err.message !== undefined) err.message = err.message.split(source).join(item.source).split(pinnedTmp).join(tmp);
       throw err;
     }
-  }
-
-  private async stageAt(source: string, tmp: string, expect: FileIdentity | undefined, durable: boolean): Promise<void> {
-    try {
-      // What a source link leads to is copied (copy -L); the link is checked like any file.
-      const named = await fsp.lstat(source, { bigint: true });
-      const src = named.isSymbolicLink() ? await fsp.stat(source, { bigint: true }) : named;
-      // The source is checked before and after its copy: a write meanwhile would leave a torn copy.
-      if (expect !== undefined && !sameVersion(identityOfStat(src), expect)) throw changedError(source, expect, identityOfStat(src));
-      if (!src.isFile()) throw new FilerError('E_NOT_FILE', `${source} is not a regular file`, { path: source });
-      const early = durable && Number(src.size) >= EARLY_FLUSH_BYTES;
-      if (this.fault !== undefined) await this.copyHalfThenFault(source, tmp);
-      // Natively, a large file's writeback starts chunk by chunk while it is copied.
-      if (this.native) await this.native.copyStaged(source, tmp, early);
-      else await fsp.copyFile(source, tmp, fs.constants.COPYFILE_EXCL);
-      const after = identityOfStat(await (named.isSymbolicLink() ? fsp.stat : fsp.lstat)(source, { bigint: true }));
-      if (!sameVersion(after, identityOfStat(src))) throw changedError(source, identityOfStat(src), after, 'changed while it was copied');
-      const mtime = new Date(Number(src.mtimeMs));
-      await fsp.utimes(tmp, new Date(Number(src.atimeMs)), mtime);
-      if ((await fsp.stat(tmp)).size !== Number(src.size)) throw new VerifyError(`copy of ${source} has the wrong size`);
-      if (early && !this.native) await flushData(tmp);
-    } catch (e) {
-      await fsp.rm(tmp, { force: true }); // never leave a partial file behind, under any name
-      throw e;
-    }
-  }
-
-  /**
-   * For the `mid-copy` fault: writes the first half of `source` to `tmp` (flushed), then calls the
-   * hook, which kills the process when armed; otherwise the half copy is dropped and the copy runs.
-   */
-  private async copyHalfThenFault(source: string, tmp: string): Promise<void> {
-    const size = (await fsp.stat(source)).size;
-    const data = Buffer.alloc(Math.floor(size / 2));
-    const src = await fsp.open(source, 'r');
-    try {
-      await src.read(data, 0, data.length, 0);
-    } finally {
-      await src.close();
-    }
-    const out = await fsp.open(tmp, 'wx');
-    try {
-      await out.write(data);
-      await out.datasync();
-    } finally {
-      await out.close();
-    }
-    this.fault!('mid-copy');
-    await fsp.rm(tmp, { force: true });
   }
 
   flushFiles(paths: readonly string[]): void {
@@ -426,27 +259,7 @@ export class LocalFileOps implements FileOps {
   }
 
   sameContent(pathA: string, pathB: string): boolean {
-    const a = this.reach(pathA);
-    const b = this.reach(pathB);
-    const sa = fs.lstatSync(a);
-    const sb = fs.lstatSync(b);
-    if (!sa.isFile() || !sb.isFile() || sa.size !== sb.size) return false;
-    const ba = Buffer.allocUnsafe(CHUNK);
-    const bb = Buffer.allocUnsafe(CHUNK);
-    const fa = fs.openSync(a, 'r');
-    const fb = fs.openSync(b, 'r');
-    try {
-      for (let pos = 0; pos < sa.size;) {
-        const n = fs.readSync(fa, ba, 0, CHUNK, pos);
-        const m = fs.readSync(fb, bb, 0, CHUNK, pos);
-        if (n !== m || n === 0 || ba.compare(bb, 0, m, 0, n) !== 0) return false;
-        pos += n;
-      }
-      return true;
-    } finally {
-      fs.closeSync(fa);
-      fs.closeSync(fb);
-    }
+    return sameBytes(this.reach(pathA), this.reach(pathB));
   }
 
   unlinkIf(p: string, expected: FileIdentity, match: 'inode' | 'version'): void {

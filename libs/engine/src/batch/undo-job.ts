@@ -1,0 +1,115 @@
+import { FilerError } from '@filer/core';
+import type { FileOps, JobRecord, Journal, JournalAction } from './batch-types.js';
+import { sameInode, sameVersion, type FileStat } from './file-identity.js';
+import type { FaultHook } from './fault-steps.js';
+import { BATCH, errnoOf, type Update } from './action-outcome.js';
+import type { ApplyReport } from './apply-job.js';
+
+/** The stat of `p`, or undefined where it cannot be reached now (a directory on its path swapped). */
+async function statOrNone(ops: FileOps, p: string): Promise<FileStat | undefined> {
+  try {
+    return await ops.stat(p);
+  } catch {
+    return undefined;
+  }
+}
+
+/**
+ * Undoes a job's done actions in reverse order under the same rules: files go back only where
+ * nothing now stands, and only a file this job put at a target (its recorded identity) is moved
+ * back or deleted — a file changed since, or a stranger, is reported and left in place. The
+ * directories the job created are removed when empty. Running it again continues where it stopped.
+ */
+export async function undoJob(job: JobRecord, journal: Journal, ops: FileOps, opts: { fault?: FaultHook } = {}): Promise<ApplyReport> {
+  // An apply cut short (or still running) has done things its journal does not show yet — a name
+  // linked but its source not yet removed, say: undo acts on done actions only, so it would leave
+  // those behind and mark the job undone, after which it could not be resumed either.
+  if (job.state === 'applying')
+    throw new FilerError(
+      'E_INVALID_ARGUMENT',
+      `job ${job.id} was cut short while it was applied (or is being applied now): resume it first (\`filer jobs resume ${job.id}\`), then undo it`,
+      { field: 'id', value: job.id },
+    );
+  const actions = journal.actions(job.id);
+  journal.setJobState(job.id, 'undoing', undefined);
+  const tmpTag = `filer-${job.id}-undo`;
+  let updates: Update[] = [];
+  for (const a of [...actions].reverse()) {
+    if (a.state !== 'done') continue;
+    const outcome = await undoOne(job, a, ops, tmpTag);
+    updates.push({ seq: a.seq, ...outcome, targetId: a.targetId });
+    Object.assign(a, outcome);
+    opts.fault?.('mid-undo');
+    if (updates.length >= BATCH) {
+      journal.record(job.id, updates);
+      updates = [];
+      await ops.release?.();
+    }
+  }
+  journal.record(job.id, updates);
+  const keptCopies: JournalAction[] = [];
+  try {
+    for (const a of actions) {
+      if (a.state !== 'failed' || a.targetId === undefined) continue;
+      const t = await statOrNone(ops, a.target);
+      if (t !== undefined && sameVersion(t, a.targetId)) keptCopies.push(a);
+    }
+    for (const dir of [...job.createdDirs].reverse()) await ops.removeEmptyDir(dir);
+  } finally {
+    await ops.release?.();
+  }
+  const left = actions.some((a) => a.state === 'done');
+  const reason = left
+    ? 'some files could not be put back (see each action)'
+    : keptCopies.length > 0
+      ? `${keptCopies.length} copies the job made are kept: their sources changed after they were copied`
+      : undefined;
+  journal.setJobState(job.id, left ? 'failed' : 'undone', reason);
+  return { job: journal.get(job.id)!, actions, ...(keptCopies.length > 0 ? { keptCopies } : {}) };
+}
+
+async function undoOne(
+  job: JobRecord,
+  a: JournalAction,
+  ops: FileOps,
+  tmpTag: string,
+): Promise<{ state: JournalAction['state']; reason?: string }> {
+  try {
+    const t = await ops.stat(a.target);
+    const ours = t !== undefined && a.targetId !== undefined && sameVersion(t, a.targetId);
+    if (job.kind === 'copy') {
+      if (!t) return { state: 'undone' };
+      if (!ours) return { state: 'done', reason: 'undo: the copy changed since it was made; kept' };
+      await ops.unlinkIf(a.target, a.targetId!, 'version');
+      return { state: 'undone' };
+    }
+    const s = await ops.stat(a.source);
+    if (!t) {
+      // Put back before a crash: the file at the original path is the one this job moved.
+      const back = s !== undefined && a.targetId !== undefined && (sameInode(s, a.targetId) || s.size === a.targetId.size);
+      return back ? { state: 'undone' } : { state: 'done', reason: 'undo: the moved file is gone' };
+    }
+    if (!ours)
+      return {
+        state: 'done',
+        reason: 'undo: the file at the target changed since it was moved there (or is not this job’s); left in place',
+      };
+    if (s && sameInode(s, t)) {
+      await ops.unlinkIf(a.target, a.targetId!, 'inode');
+      return { state: 'undone' };
+    }
+    // A copy back across devices that was linked into place before a crash: finish it.
+    if (s && !s.symlink && (await ops.sameContent(a.source, a.target))) {
+      await ops.unlinkIf(a.target, a.targetId!, 'version');
+      return { state: 'undone' };
+    }
+    if (s) return { state: 'done', reason: 'undo: something now stands at the original path; not overwritten' };
+    // A copy back cut short by a crash left its temporary name: start that copy again.
+    await ops.removeTemps(a.source, tmpTag);
+    await ops.ensureParent(a.source);
+    await ops.move(a.target, a.source, { overwrite: false, verify: job.options.verify, tmpTag, expect: a.targetId! });
+    return { state: 'undone' };
+  } catch (e) {
+    return { state: 'done', reason: `undo: ${errnoOf(e)}` };
+  }
+}
