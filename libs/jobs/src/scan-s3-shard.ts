@@ -68,7 +68,7 @@ export async function walkS3Shard(
   const groups = splitStack(stack);
   const text = JSON.stringify(groups);
   if ((await ctx.redis.set(splitKey, text, 'EX', SPLIT_TTL_S, 'NX')) === null && (await ctx.redis.get(splitKey)) !== text)
-    throw new Error(`scan shard ${job.id} ran twice at once and split differently: its retry lists the recorded share`);
+    throw new FilerError('E_CONFLICT', `scan shard ${job.id} ran twice at once and split differently: its retry lists the recorded share`);
   return groups;
 }
 

@@ -1,22 +1,13 @@
 // What a scan shard's two walks share — directories (scan-shard.ts) and S3 prefixes
 // (scan-s3-shard.ts): the shard's data, how a walk ends, its progress reports and the fan-out of
 // what it did not reach. Both import it from here, so neither imports the other's module.
-import type { FilterSpec } from '@filer/core';
 import type { DirTask, WalkStats } from '@filer/engine';
 import type { ClusterContext } from './cluster-context.js';
+import type { JobData } from './job-contracts.js';
 import { keys } from './redis-keys.js';
 
-export interface ScanShardData {
-  jobId: string;
-  /** Directories to walk; a root shard names its root instead and seeds its own task. */
-  tasks: DirTask[];
-  root?: string;
-  spec: FilterSpec;
-  /** `find`: records as `filer find --format ndjson` prints them; `entries`: whole entries for later phases. */
-  records: 'find' | 'entries';
-  statAll: boolean;
-  identity: boolean;
-}
+/** A scan shard's payload, as its contract (job-contracts.ts) describes and checks it. */
+export type ScanShardData = JobData<'scan'>;
 
 /** A spent shard hands its unvisited directories to at most this many new shards. */
 const FANOUT = 4;
