@@ -81,8 +81,8 @@ interface Event {
   rec: JobRecord;
 }
 
-/** Reads a job's event stream until its `end` event: every record event, in order. */
-async function events(id: string): Promise<Event[]> {
+/** Reads a job's event stream until its `end` event: every record event, in order (`onEvent` sees each as it comes). */
+async function events(id: string, onEvent?: (e: Event) => void): Promise<Event[]> {
   const res = await cluster.request('GET', `/v1/jobs/${id}/events`, { token: cluster.tokens.read });
   expect(res.status).toBe(200);
   const out: Event[] = [];
@@ -97,7 +97,10 @@ async function events(id: string): Promise<Event[]> {
       const type = /^event: (.*)$/m.exec(block)?.[1];
       const data = /^data: (.*)$/m.exec(block)?.[1];
       if (type === 'end') return out;
-      if (type !== undefined && data !== undefined) out.push({ type, rec: JSON.parse(data) as JobRecord });
+      if (type !== undefined && data !== undefined) {
+        out.push({ type, rec: JSON.parse(data) as JobRecord });
+        onEvent?.(out.at(-1)!);
+      }
     }
   }
   throw new Error(`the event stream of job ${id} closed without an end event: ${JSON.stringify(out.map((e) => e.type))}`);
@@ -107,6 +110,31 @@ async function submit(body: unknown): Promise<string> {
   const res = await cluster.request('POST', '/v1/jobs', { token: cluster.tokens.write, body });
   expect(res.status, await res.clone().text()).toBe(202);
   return ((await res.json()) as { id: string }).id;
+}
+
+/**
+ * Starts a phase (POST …/apply or …/undo) while the batch workers are stopped (SIGSTOP), waits for
+ * the event stream's first record (the phase, nothing done yet) and a little longer, then lets the
+ * workers go on. The stream reads the record at most every 250 ms, and a phase of 240 small files
+ * can end between two reads; this way the first shard to finish is read at once, mid-phase.
+ */
+async function phaseWithBatchPaused(id: string, action: 'apply' | 'undo'): Promise<Event[]> {
+  const batch = cluster.workers.filter((w) => w.name.startsWith('batch'));
+  expect(batch.length).toBeGreaterThan(0);
+  for (const w of batch) process.kill(w.pid, 'SIGSTOP');
+  let stream: Promise<Event[]> | undefined;
+  try {
+    const res = await cluster.request('POST', `/v1/jobs/${id}/${action}`, { token: cluster.tokens.write });
+    expect(res.status, await res.text()).toBe(202);
+    let firstSeen!: () => void;
+    const first = new Promise<void>((resolve) => (firstSeen = resolve));
+    stream = events(id, () => firstSeen());
+    await first;
+    await new Promise((r) => setTimeout(r, 400));
+  } finally {
+    for (const w of batch) process.kill(w.pid, 'SIGCONT');
+  }
+  return stream!;
 }
 
 /** The progress events of one phase: present, within their totals, never going back. */
@@ -163,18 +191,19 @@ describe('manifest --hash through the cluster', () => {
 describe('progress in every phase', () => {
   it('a cluster copy sends progress events while it applies, and its undo while it undoes', async () => {
     const dest = path.join(work, 'allowed', 'copy-dest');
-    const id = await submit({ kind: 'copy', roots: [path.join(work, 'allowed', 'copy-src')], options: { dest }, apply: true });
-    const applied = await events(id);
+    const id = await submit({ kind: 'copy', roots: [path.join(work, 'allowed', 'copy-src')], options: { dest } });
+    const planned = await events(id);
+    expect(planned.at(-1)?.rec.state).toBe('planned');
+    const plan = planned.at(-1)!.rec.plan!;
+    expect(plan.actions).toBe(FILES);
+
+    const applied = await phaseWithBatchPaused(id, 'apply');
     expect(applied.at(-1)?.rec.state).toBe('completed');
     const seen = phaseProgress(applied, 'applying', 'apply');
-    const plan = applied.find((e) => e.rec.plan !== undefined)!.rec.plan!;
-    expect(plan.actions).toBe(FILES);
     expect(seen.at(-1)!.filesTotal).toBe(plan.actions);
     expect(seen.at(-1)!.bytesTotal).toBe(plan.bytes);
 
-    const undo = await cluster.request('POST', `/v1/jobs/${id}/undo`, { token: cluster.tokens.write });
-    expect(undo.status, await undo.text()).toBe(202);
-    const undone = await events(id);
+    const undone = await phaseWithBatchPaused(id, 'undo');
     expect(undone.at(-1)?.rec.state).toBe('undone');
     phaseProgress(undone, 'undoing', 'undo');
   });
