@@ -3,6 +3,7 @@ import * as fs from 'node:fs';
 import * as os from 'node:os';
 import * as path from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { formatSize } from '@filer/core';
 import { runFiler, startCluster, startS3Server, uploadWithRclone, type ClusterHandle, type S3ServerHandle } from '@filer/testing';
 
 /*
@@ -13,7 +14,9 @@ import { runFiler, startCluster, startS3Server, uploadWithRclone, type ClusterHa
  *     over several hash shards (FILER_BATCH_SHARD_SIZE 7);
  *   - the event stream of a cluster copy carries `progress` events while it applies (and of its
  *     undo while it undoes, of dupes and a hashed manifest while they hash), each with the phase's
- *     files and bytes done of its total, and the apply's totals are the plan's.
+ *     files and bytes done of its total, and the apply's totals are the plan's;
+ *   - `filer --server … copy --apply --progress` draws the apply phase's line on stderr (not a
+ *     terminal here: `--progress` forces it) with the copy's totals in files and bytes.
  */
 
 const BUCKET = 'phases';
@@ -23,6 +26,14 @@ let work: string;
 let s3: S3ServerHandle;
 let s3env: Record<string, string>;
 let cluster: ClusterHandle;
+
+/** The sizes of every file below `dir`, added up. */
+function treeBytes(dir: string): number {
+  return fs
+    .readdirSync(dir, { withFileTypes: true, recursive: true })
+    .filter((d) => d.isFile())
+    .reduce((sum, d) => sum + fs.statSync(path.join(d.parentPath, d.name)).size, 0);
+}
 
 /** Varied sizes (some empty, some shared contents), a few levels deep, names with spaces and accents. */
 function writeTree(root: string, n: number): void {
@@ -206,6 +217,27 @@ describe('progress in every phase', () => {
     const undone = await phaseWithBatchPaused(id, 'undo');
     expect(undone.at(-1)?.rec.state).toBe('undone');
     phaseProgress(undone, 'undoing', 'undo');
+  });
+
+  it("the CLI's remote progress line shows the apply phase with the copy's totals", async () => {
+    const src = path.join(work, 'allowed', 'copy-src');
+    const dest = path.join(work, 'allowed', 'copy-dest-cli');
+    const r = await remote(['--progress', 'copy', src, '--dest', dest, '--apply']);
+    expect(r.code, r.stderr + cluster.logs()).toBe(0);
+    expect(fs.readdirSync(dest, { recursive: true }).length).toBeGreaterThan(0);
+    // Each drawing of the line starts with a carriage return and an erase.
+    const lines = r.stderr.split('\r\x1b[K').filter((l) => l.startsWith('applying'));
+    const total = formatSize(treeBytes(src));
+    const apply = new RegExp(
+      `^applying \\(apply\\) · shards \\d+/\\d+ · apply (\\d+)/${FILES} files \\((\\d+)%\\) · (.+) of ${total.replace('.', '\\.')} \\((\\d+)%\\)`,
+    );
+    const matched = lines.map((l) => apply.exec(l)).filter((m) => m !== null);
+    expect(matched.length, JSON.stringify(r.stderr)).toBeGreaterThan(0);
+    for (const m of matched) {
+      expect(Number(m[1])).toBeLessThanOrEqual(FILES);
+      expect(Number(m[2])).toBe(Math.floor((Number(m[1]) / FILES) * 100));
+      expect(Number(m[4])).toBeLessThanOrEqual(100);
+    }
   });
 
   it('a dupes job sends progress events while it hashes', async () => {

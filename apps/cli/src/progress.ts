@@ -17,13 +17,16 @@ export class ProgressLine {
   ) {}
 
   start(intervalMs = 200): void {
-    this.timer = setInterval(() => {
-      const line = this.render(Math.max((Date.now() - this.started) / 1000, 0.001));
-      if (line === undefined) return;
-      this.shown = true;
-      this.write(`\r\x1b[K${line}`);
-    }, intervalMs);
+    this.timer = setInterval(() => this.draw(), intervalMs);
     this.timer.unref();
+  }
+
+  /** Draws the line now, between ticks: for a change worth seeing even when it lasts less than one. */
+  draw(): void {
+    const line = this.render(Math.max((Date.now() - this.started) / 1000, 0.001));
+    if (line === undefined) return;
+    this.shown = true;
+    this.write(`\r\x1b[K${line}`);
   }
 
   stop(): void {

@@ -1,5 +1,14 @@
 import { FilerError } from '@filer/core';
 
+/** What a running hash, apply or undo phase has done of its total (the API's PhaseProgress). */
+export interface RemotePhaseProgress {
+  phase: string;
+  files: number;
+  filesTotal: number;
+  bytes: number;
+  bytesTotal: number;
+}
+
 /** The parts of a job record the CLI reads (the API's JobRecord). */
 export interface RemoteJob {
   id: string;
@@ -18,6 +27,8 @@ export interface RemoteJob {
   apply?: { done: number; failed: number; skipped: number; undone: number; pending: number };
   dupes?: { groups: number; duplicateFiles: number; wastedBytes: number; filesHashed: number; bytesHashed: number };
   spec: { apply: boolean; options: Record<string, unknown> };
+  /** Live, while a hash, apply or undo phase runs. */
+  progress?: RemotePhaseProgress;
   /** Number of result records ready to read. */
   results?: number;
 }

@@ -18,9 +18,9 @@ import {
 import { isS3Uri } from '@filer/storage';
 import { filterInputFromFlags } from '../filter-flags.js';
 import { reportPathFailure, type CliContext } from '../cli-context.js';
-import { formatCount, ProgressLine } from '../progress.js';
 import { ApiClient, ApiError, type RemoteJob } from './api-client.js';
 import { followJob } from './follow-job.js';
+import { RemoteProgressLine } from './remote-progress.js';
 
 export type RemoteKind = 'find' | 'dupes' | 'rename' | 'copy' | 'move' | 'manifest';
 
@@ -80,29 +80,22 @@ export function remoteSpec(kind: RemoteKind, roots: string[], flags: Flags): Job
   };
 }
 
-function progressText(job: RemoteJob | undefined, secs: number): string | undefined {
-  if (job === undefined) return undefined;
-  const c = job.counters;
-  return `${job.state}${job.phase ? ` (${job.phase})` : ''} · shards ${job.shards.done}/${job.shards.total} · scanned ${formatCount(c.entries)} entries (${formatCount(Math.round(c.entries / secs))}/s) · matched ${formatCount(c.matched)} · errors ${formatCount(c.errors)}`;
-}
-
 /** Submits a job, shows its progress on stderr until it settles, and prints its sample of per-path errors. */
 async function submitAndFollow(input: JobSpecInput, opts: RemoteOptions, ctx: CliContext): Promise<{ client: ApiClient; job: RemoteJob }> {
   parseJobSpec(input); // bad flags fail here, before any request, naming the flag
   const client = new ApiClient(opts.server, opts.token);
-  let latest: RemoteJob | undefined;
-  const progress = opts.progress ? new ProgressLine(ctx.stderr, (secs) => progressText(latest, secs)) : undefined;
+  const progress = new RemoteProgressLine(ctx.stderr, opts.progress);
   let job: RemoteJob;
   try {
     const submitted = await client.submit(input);
-    progress?.start();
-    job = await followJob(client, submitted.id, input.apply === true, (j) => (latest = j));
+    progress.start();
+    job = await followJob(client, submitted.id, input.apply === true, progress.update);
   } catch (e) {
     if (e instanceof ApiError && e.status === 400)
       throw new FilerError('E_INVALID_ARGUMENT', e.message, { field: e.field?.replace(/^(filter|options)\./, '') });
     throw e;
   } finally {
-    progress?.stop();
+    progress.stop();
   }
   if (!opts.quiet) for (const e of job.errorSample) reportPathFailure(ctx, e);
   return { client, job };

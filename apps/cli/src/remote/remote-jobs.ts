@@ -1,8 +1,8 @@
 import { ExitCode } from '@filer/core';
 import { codeOfReason, reportPathFailure, type CliContext } from '../cli-context.js';
-import { formatCount, ProgressLine } from '../progress.js';
 import { ApiClient, ApiError, type JobVerb, type RemoteJob } from './api-client.js';
 import { followJob } from './follow-job.js';
+import { RemoteProgressLine } from './remote-progress.js';
 import type { RemoteOptions } from './remote-command.js';
 
 /** As many jobs as the local `jobs list` shows. */
@@ -66,28 +66,19 @@ async function show(client: ApiClient, job: RemoteJob, ndjson: boolean, ctx: Cli
   );
 }
 
-function progressText(job: RemoteJob | undefined): string | undefined {
-  if (job === undefined) return undefined;
-  const a = job.apply;
-  return `${job.state}${job.phase ? ` (${job.phase})` : ''} · shards ${job.shards.done}/${job.shards.total}${
-    a ? ` · done ${formatCount(a.done)}, undone ${formatCount(a.undone)}, failed ${formatCount(a.failed)}` : ''
-  }`;
-}
-
 /**
  * Asks the API to resume, undo or cancel a job, follows it to its end, and reports it as the local
  * verbs do: each file that failed (for an undo: each it could not put back), then the counts.
  */
 async function act(client: ApiClient, id: string, verb: JobVerb, opts: RemoteOptions, ctx: CliContext): Promise<number> {
-  let latest: RemoteJob | undefined;
-  const progress = opts.progress ? new ProgressLine(ctx.stderr, () => progressText(latest)) : undefined;
+  const progress = new RemoteProgressLine(ctx.stderr, opts.progress);
   let job: RemoteJob;
   try {
     await client.act(id, verb);
-    progress?.start();
-    job = await followJob(client, id, verb !== 'cancel', (j) => (latest = j));
+    progress.start();
+    job = await followJob(client, id, verb !== 'cancel', progress.update);
   } finally {
-    progress?.stop();
+    progress.stop();
   }
   if (!opts.quiet) for (const e of job.errorSample) reportPathFailure(ctx, e);
   let failed = 0;
