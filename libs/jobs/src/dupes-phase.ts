@@ -4,10 +4,10 @@ import { isS3Uri } from '@filer/storage';
 import type { ClusterContext } from './cluster-context.js';
 import { publishEvent } from './events.js';
 import { contractJob, JobName } from './job-contracts.js';
-import { addCounters, type JobRecord } from './job-record.js';
+import type { JobRecord } from './job-record.js';
 import { setState } from './job-transition.js';
 import { startPhaseProgress } from './phase-progress.js';
-import type { PhaseSums } from './phase-sums.js';
+import { recordPhaseSums, type PhaseSums } from './phase-sums.js';
 import { finalizeJobOptions, shardJobOptions } from './queues.js';
 import { s3Access } from './s3-access.js';
 
@@ -88,7 +88,7 @@ export async function startDupesHash(ctx: ClusterContext, rec: JobRecord): Promi
 
 /** The end of dupes' hash phase: every shard's groups, sorted into the job's results. */
 export async function finishDupes(ctx: ClusterContext, jobId: string, summed: PhaseSums): Promise<void> {
-  const { extra, counters, errorSample, shards } = summed;
+  const { extra } = summed;
   const groups: DupeGroup[] = [];
   for await (const line of ctx.results.lines(jobId, 'groups')) groups.push(JSON.parse(line) as DupeGroup);
   groups.sort(compareDupeGroups);
@@ -103,8 +103,7 @@ export async function finishDupes(ctx: ClusterContext, jobId: string, summed: Ph
     jobId,
     'completed',
     (r) => {
-      r.errorSample = errorSample;
-      addCounters(r.counters, counters);
+      recordPhaseSums(r, summed);
       r.dupes = {
         groups: groups.length,
         duplicateFiles: extra.duplicateFiles ?? 0,
@@ -113,8 +112,6 @@ export async function finishDupes(ctx: ClusterContext, jobId: string, summed: Ph
         bytesHashed: extra.bytesRead ?? 0,
       };
       r.results = groups.length;
-      r.shards.total += shards;
-      r.shards.done += shards;
     },
     ['running', 'queued'],
   );

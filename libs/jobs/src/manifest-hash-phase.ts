@@ -6,10 +6,10 @@ import type { FileEntry } from '@filer/core';
 import type { ClusterContext } from './cluster-context.js';
 import { publishEvent } from './events.js';
 import { contractJob, JobName } from './job-contracts.js';
-import { addCounters, type JobRecord } from './job-record.js';
+import type { JobRecord } from './job-record.js';
 import { setState } from './job-transition.js';
 import { startPhaseProgress } from './phase-progress.js';
-import type { PhaseSums } from './phase-sums.js';
+import { recordPhaseSums, type PhaseSums } from './phase-sums.js';
 import { finalizeJobOptions, shardJobOptions } from './queues.js';
 
 /** The part kind a hashed manifest's records are written to (an unhashed one's are the scan's own). */
@@ -66,17 +66,13 @@ export async function startManifestHash(ctx: ClusterContext, rec: JobRecord): Pr
 
 /** The end of a manifest's hash phase: the records are in place; the job counts them and its errors. */
 export async function finishManifestHash(ctx: ClusterContext, jobId: string, summed: PhaseSums): Promise<void> {
-  const { counters, errorSample, shards } = summed;
   await setState(
     ctx,
     jobId,
     'completed',
     (r) => {
-      r.errorSample = errorSample;
-      addCounters(r.counters, counters);
+      recordPhaseSums(r, summed);
       r.results = r.counters.matched;
-      r.shards.total += shards;
-      r.shards.done += shards;
     },
     ['running', 'queued'],
   );
