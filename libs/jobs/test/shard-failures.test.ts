@@ -107,7 +107,11 @@ describe('shard failures and duplicate delivery', () => {
     expect(done.failedReason).toBe('E_INVALID_ARGUMENT: no handler for scan jobs on filer-batch');
   });
 
-  it('a shard whose payload breaks its contract fails its job with E_INVALID_ARGUMENT, the field named', async () => {
+  /**
+   * A running dupes job whose hash phase is one shard with `data` as its payload, exactly as given:
+   * as an older or foreign producer might write it (no contract builds one like this). Returns the job's id.
+   */
+  async function hashShardAsGiven(data: (id: string) => Record<string, unknown>): Promise<string> {
     const id = newJobId();
     await ctx.store.create({
       id,
@@ -116,12 +120,16 @@ describe('shard failures and duplicate delivery', () => {
       state: 'running',
       createdAt: new Date().toISOString(),
     });
-    // A hash shard as an older or foreign producer might write it: no contract builds one like this.
     const shard = { name: JobName.hash, queueName: QUEUES.batch, opts: shardJobOptions(ctx.config, `${id}-hash-00000`) };
     await ctx.flows.add({
       ...contractJob(JobName.finalize, { jobId: id, phase: 'hash' }, finalizeJobOptions(ctx.config, `${id}-final-hash`)),
-      children: [{ ...shard, data: { jobId: id, part: '00000', algorithm: 'md5', includeEmpty: false } }],
+      children: [{ ...shard, data: data(id) }],
     });
+    return id;
+  }
+
+  it('a shard whose payload breaks its contract fails its job with E_INVALID_ARGUMENT, the field named', async () => {
+    const id = await hashShardAsGiven((id) => ({ jobId: id, part: '00000', algorithm: 'md5', includeEmpty: false }));
     const failed = await waitFor(ctx, id, ['failed', 'completed']);
     expect(failed.state).toBe('failed');
     expect(failed.code).toBe('E_INVALID_ARGUMENT');
@@ -135,19 +143,7 @@ describe('shard failures and duplicate delivery', () => {
   });
 
   it('a shard whose payload names no job cannot record its failure: its job still fails with the code', async () => {
-    const id = newJobId();
-    await ctx.store.create({
-      id,
-      kind: 'dupes',
-      spec: admitJob({ kind: 'dupes', roots: [root + '/src'] }, ctx.allowedRoots),
-      state: 'running',
-      createdAt: new Date().toISOString(),
-    });
-    const shard = { name: JobName.hash, queueName: QUEUES.batch, opts: shardJobOptions(ctx.config, `${id}-hash-00000`) };
-    await ctx.flows.add({
-      ...contractJob(JobName.finalize, { jobId: id, phase: 'hash' }, finalizeJobOptions(ctx.config, `${id}-final-hash`)),
-      children: [{ ...shard, data: { jobId: 'not/a/job', part: '00000', algorithm: 'xxh128', includeEmpty: false } }],
-    });
+    const id = await hashShardAsGiven(() => ({ jobId: 'not/a/job', part: '00000', algorithm: 'xxh128', includeEmpty: false }));
     const failed = await waitFor(ctx, id, ['failed', 'completed']);
     expect(failed).toMatchObject({ state: 'failed', code: 'E_INVALID_ARGUMENT' });
     expect(failed.message).toContain(`hash shard ${id}-hash-00000: jobId "not/a/job" is not a job id`);
