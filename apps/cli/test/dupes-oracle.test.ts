@@ -3,7 +3,7 @@ import * as os from 'node:os';
 import * as path from 'node:path';
 import { createHash } from 'node:crypto';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { runFiler, runProcess } from '@filer/testing';
+import { mulberry32, runFiler, runProcess } from '@filer/testing';
 
 /**
  * Oracle test: on a generated corpus of a few hundred files (exact copies, same-size decoys that
@@ -12,18 +12,6 @@ import { runFiler, runProcess } from '@filer/testing';
  * equal the groups of equal contents the generator knows.
  */
 
-/** mulberry32: a small deterministic PRNG. */
-function rng(seed: number): () => number {
-  let a = seed >>> 0;
-  return () => {
-    a = (a + 0x6d2b79f5) >>> 0;
-    let t = a;
-    t = Math.imul(t ^ (t >>> 15), t | 1);
-    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
-    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
-  };
-}
-
 interface Corpus {
   root: string;
   /** Absolute path → content. */
@@ -31,7 +19,7 @@ interface Corpus {
 }
 
 function generate(): Corpus {
-  const rand = rng(0xd0be5);
+  const rand = mulberry32(0xd0be5);
   const int = (lo: number, hi: number): number => lo + Math.floor(rand() * (hi - lo + 1));
   const pick = <T>(xs: readonly T[]): T => xs[Math.floor(rand() * xs.length)];
   const bytes = (n: number): Buffer => {

@@ -2,7 +2,7 @@ import * as fs from 'node:fs';
 import * as os from 'node:os';
 import * as path from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { runFiler, runProcess, splitRecords } from '@filer/testing';
+import { mulberry32, runFiler, runProcess, splitRecords } from '@filer/testing';
 
 /**
  * Oracle test: on a generated tree of 20k+ files, `filer find ROOT --hidden --no-ignore [filters]`
@@ -13,18 +13,6 @@ const FILE_COUNT = 20_500;
 const DIR_COUNT = 700;
 const MAX_DIR_DEPTH = 5; // files end up at depths 1..6
 const DAY_S = 86_400;
-
-/** mulberry32: a small deterministic PRNG. */
-function rng(seed: number): () => number {
-  let a = seed >>> 0;
-  return () => {
-    a = (a + 0x6d2b79f5) >>> 0;
-    let t = a;
-    t = Math.imul(t ^ (t >>> 15), t | 1);
-    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
-    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
-  };
-}
 
 interface Generated {
   root: string;
@@ -37,7 +25,7 @@ interface Generated {
 }
 
 function generate(): Generated {
-  const rand = rng(20240501);
+  const rand = mulberry32(20240501);
   const pick = <T>(xs: readonly T[]): T => xs[Math.floor(rand() * xs.length)];
   const root = fs.mkdtempSync(path.join(os.tmpdir(), 'filer-oracle-'));
   fs.chmodSync(root, 0o755);

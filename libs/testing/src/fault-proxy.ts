@@ -1,5 +1,6 @@
 import * as http from 'node:http';
 import type { AddressInfo } from 'node:net';
+import { mulberry32 } from './seeded-tree.js';
 
 /** One request the proxy saw, in arrival order, and what it did with it. */
 export interface ProxiedRequest {
@@ -24,18 +25,6 @@ export interface FaultProxyHandle {
   stop(): Promise<void>;
 }
 
-/** mulberry32: a tiny seeded generator, so a run's faults are the same every time. */
-function seeded(seed: number): () => number {
-  let a = seed >>> 0;
-  return () => {
-    a = (a + 0x6d2b79f5) >>> 0;
-    let t = a;
-    t = Math.imul(t ^ (t >>> 15), t | 1);
-    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
-    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
-  };
-}
-
 const SLOW_DOWN =
   '<?xml version="1.0" encoding="UTF-8"?>\n<Error><Code>SlowDown</Code><Message>Please reduce your request rate.</Message></Error>';
 
@@ -47,7 +36,7 @@ const SLOW_DOWN =
  */
 export async function startFaultProxy(opts: { target: string; failRate: number; seed?: number }): Promise<FaultProxyHandle> {
   const target = new URL(opts.target);
-  const random = seeded(opts.seed ?? 1);
+  const random = mulberry32(opts.seed ?? 1);
   let failRate = opts.failRate;
   const log: ProxiedRequest[] = [];
   const server = http.createServer((req, res) => {

@@ -17,6 +17,18 @@ export function seededRandom(seed: number): () => number {
   };
 }
 
+/** mulberry32: another small seeded generator of numbers in [0, 1), for the tests and fault schedules that were written with it. */
+export function mulberry32(seed: number): () => number {
+  let a = seed >>> 0;
+  return () => {
+    a = (a + 0x6d2b79f5) >>> 0;
+    let t = a;
+    t = Math.imul(t ^ (t >>> 15), t | 1);
+    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
+    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
+  };
+}
+
 /** Options for `writeSeededTree`. */
 export interface SeededTreeOptions {
   files: number;
