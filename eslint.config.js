@@ -45,28 +45,15 @@ const frameworks = [
 ];
 
 /**
- * The file system is storage's (and the test helpers'). Files below still use node:fs directly, each
- * for the reason given; a later step moves the libs/jobs ones behind a storage port. A file listed
- * here that no longer imports node:fs stops ESLint, so the list stays true.
+ * The file system is storage's (and the test helpers'): the cluster's results volume, journals and
+ * roots, the CLI's manifest file and its output fds are reached through libs/storage. A file listed
+ * in `exceptions` that no longer imports node:fs stops ESLint, so the list stays true; it is empty.
  */
 const fs = {
   modules: ['node:fs', 'fs'],
   why: 'the file system is reached through libs/storage (I/O at the edges; docs/architecture.md#layers)',
   allowedIn: ['libs/storage', 'libs/testing'],
-  exceptions: [
-    // The results volume shared by API replicas and workers: parts written whole and renamed into place.
-    'libs/jobs/src/results-store.ts',
-    // Job records mirrored on the results volume (fsync + rename), for the reconciler after Redis loses them.
-    'libs/jobs/src/record-mirror.ts',
-    // A batch shard's journal directory and the existence check before reading one back.
-    'libs/jobs/src/batch-shards.ts',
-    // Submitting a job checks that each local root is a directory (realpath + stat).
-    'libs/jobs/src/submit.ts',
-    // `filer manifest --out`: refuses an existing file, writes the manifest whole (fsync, link into place).
-    'apps/cli/src/commands/manifest-command.ts',
-    // Results go to fd 1 with blocking writes, which bound memory when the reader is slow.
-    'apps/cli/src/stdout-writer.ts',
-  ],
+  exceptions: [],
 };
 
 /** Exported for e2e/lint-rules.test.ts, which checks the rules these settings produce. */

@@ -19,6 +19,8 @@ export default defineConfig({
       '@filer/storage/media': src('./libs/storage/src/media.ts'),
       '@filer/storage/batch': src('./libs/storage/src/batch.ts'),
       '@filer/storage/s3': src('./libs/storage/src/s3.ts'),
+      '@filer/storage/output': src('./libs/storage/src/output.ts'),
+      '@filer/storage/results': src('./libs/storage/src/results.ts'),
       '@filer/jobs': src('./libs/jobs/src/index.ts'),
       '@filer/observability': src('./libs/observability/src/index.ts'),
       '@filer/storage': src('./libs/storage/src/index.ts'),

@@ -1,4 +1,3 @@
-import * as fs from 'node:fs';
 import * as path from 'node:path';
 import type { Job } from 'bullmq';
 import type { PathError } from '@filer/core';
@@ -17,7 +16,7 @@ import {
 } from '@filer/engine';
 import { isS3Uri, LocalFileOps } from '@filer/storage';
 import { LocalFileHasher } from '@filer/storage/hashing';
-import { openStateDb, SqliteJournal } from '@filer/storage/state';
+import { openExistingStateDb, openStateDb, SqliteJournal } from '@filer/storage/state';
 import type { ClusterContext } from './cluster-context.js';
 import type { ApplyShardData, HashShardData, UndoShardData } from './job-contracts.js';
 import { emptyCounters } from './job-record.js';
@@ -119,9 +118,8 @@ function outcome(report: ApplyReport): ShardResult {
  */
 export async function runApplyShard(ctx: ClusterContext, job: Job<ApplyShardData>): Promise<ShardResult> {
   const { jobId, part, kind, onConflict, verify, s3 } = job.data;
-  const file = journalPath(ctx, jobId, part);
-  fs.mkdirSync(path.dirname(file), { recursive: true });
-  const db = openStateDb(file);
+  // openStateDb makes the journal's directory.
+  const db = openStateDb(journalPath(ctx, jobId, part));
   try {
     const journal = new SqliteJournal(db);
     let record = journal.list(1)[0];
@@ -168,9 +166,8 @@ export async function runUndoShard(ctx: ClusterContext, job: Job<UndoShardData>)
 
 /** The per-file completion report of one apply partition, from its journal. */
 export function journalReport(ctx: ClusterContext, jobId: string, part: string): string[] {
-  const file = journalPath(ctx, jobId, part);
-  if (!fs.existsSync(file)) return [];
-  const db = openStateDb(file);
+  const db = openExistingStateDb(journalPath(ctx, jobId, part));
+  if (db === undefined) return [];
   try {
     const journal = new SqliteJournal(db);
     const record = journal.list(1)[0];

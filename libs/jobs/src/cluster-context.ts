@@ -6,7 +6,7 @@ import type { JobRecords } from './job-records.js';
 import { RedisJobRecords } from './job-store.js';
 import { ALL_QUEUES, QUEUE_PREFIX, type QueueName } from './queues.js';
 import { RecordMirror } from './record-mirror.js';
-import { ResultsStore } from './results-store.js';
+import { ResultsStore } from '@filer/storage/results';
 
 /** Everything the API and the workers share: connections, queues, stores. One per process. */
 export interface ClusterContext {

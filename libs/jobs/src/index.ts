@@ -9,7 +9,6 @@ export * from './reconciler.js';
 export * from './resume.js';
 export * from './shard-errors.js';
 export * from './shard-control.js';
-export * from './results-store.js';
 export * from './events.js';
 export * from './cluster-context.js';
 export * from './shard-result.js';

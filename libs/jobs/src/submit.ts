@@ -1,8 +1,7 @@
-import * as fs from 'node:fs';
 import { FilerError, isBatchKind, type JobSpec } from '@filer/core';
 import { parseJobSpec } from '@filer/core/schema';
 import { isInside, normalizeRoot } from '@filer/engine';
-import { admitPath, admitS3Uri, isS3Uri, type AllowedS3 } from '@filer/storage';
+import { admitPath, admitRootDir, admitS3Uri, isS3Uri, type AllowedS3 } from '@filer/storage';
 import { compileNamer } from '@filer/storage/batch';
 import type { ClusterContext } from './cluster-context.js';
 import { publishEvent } from './events.js';
@@ -46,10 +45,7 @@ export function admitJob(raw: unknown, allowedRoots: readonly string[], now = Da
       spec.roots.map((r, i) => {
         if (isS3Uri(r)) return normalizeRoot(admitS3Uri(r, allowedS3, `roots.${i}`));
         // The job works on the resolved root: a symlink swapped later cannot lead a worker out.
-        const real = admitPath(r, allowedRoots, `roots.${i}`);
-        if (!fs.statSync(real).isDirectory())
-          throw new FilerError('E_ROOT_NOT_DIRECTORY', `roots.${i} '${r}' is not a directory`, { field: `roots.${i}`, value: r, path: r });
-        return normalizeRoot(real);
+        return normalizeRoot(admitRootDir(r, allowedRoots, `roots.${i}`));
       }),
     ),
   ];

@@ -10,12 +10,12 @@ import {
   type WalkStats,
 } from '@filer/engine';
 import { openSource, type WalkSource } from '@filer/storage';
+import { BrokenPipe } from '@filer/storage/output';
 import { checkRootKinds } from './root-kinds.js';
 import { invalidArgument } from '@filer/core';
 import { filterInputFromFlags } from '../filter-flags.js';
 import { reportPathFailure, type CliContext } from '../cli-context.js';
 import { formatCount, ProgressLine } from '../progress.js';
-import { BrokenPipe } from '../stdout-writer.js';
 import type { CliConfig } from '../config.js';
 import type { FindPlan } from './find-plan.js';
 

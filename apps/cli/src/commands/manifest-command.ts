@@ -1,8 +1,7 @@
-import * as fs from 'node:fs';
-import * as path from 'node:path';
 import { ExitCode, FilerError, invalidArgument, parseFilterSpec, type FileEntry, type FilterSpec } from '@filer/core';
 import { comparePaths, csvField, isoFromMs, type HashOutcome } from '@filer/engine';
 import { isS3Uri, openSource, parseS3Uri, type WalkSource } from '@filer/storage';
+import { nameTaken, writeNewFile } from '@filer/storage/output';
 import { checkRootKinds } from './root-kinds.js';
 import { collectFrom } from './collect-files.js';
 import type { S3ManifestOut } from './s3-manifest.js';
@@ -35,7 +34,7 @@ export function resolveManifest(roots: string[], flags: ManifestFlags, opts: { r
     const { key } = parseS3Uri(flags.out, 'out');
     if (key === '' || key.endsWith('/'))
       throw invalidArgument('out', flags.out, `'${flags.out}' names a prefix: give the manifest's key (s3://bucket/path/manifest.csv)`);
-  } else if (flags.out !== '-' && fs.lstatSync(flags.out, { throwIfNoEntry: false }) !== undefined) {
+  } else if (flags.out !== '-' && nameTaken(flags.out)) {
     throw new FilerError('E_INVALID_ARGUMENT', `'${flags.out}' already exists: filer never overwrites it; choose another name`, {
       field: 'out',
       value: flags.out,
@@ -73,23 +72,6 @@ function render(rows: Row[], req: ManifestRequest): string {
           )
           .join('')
       );
-  }
-}
-
-/** Writes a new file durably and atomically, refusing to replace one that appeared meanwhile. */
-function writeNewFile(file: string, text: string): void {
-  const tmp = path.join(path.dirname(file), `.${path.basename(file)}.filer-${process.pid}.tmp`);
-  const fd = fs.openSync(tmp, 'wx');
-  try {
-    fs.writeFileSync(fd, text);
-    fs.fsyncSync(fd);
-  } finally {
-    fs.closeSync(fd);
-  }
-  try {
-    fs.linkSync(tmp, file);
-  } finally {
-    fs.rmSync(tmp, { force: true });
   }
 }
 

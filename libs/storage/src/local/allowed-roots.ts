@@ -67,3 +67,11 @@ export function admitPath(p: string, allowed: readonly string[], field: string, 
     throw refuse(field, p, real === p ? 'is not inside an allowed root' : 'resolves (through a symlink) outside the allowed roots');
   return real;
 }
+
+/** Admits a job's root: `admitPath`, and the resolved path must be a directory. */
+export function admitRootDir(p: string, allowed: readonly string[], field: string): string {
+  const real = admitPath(p, allowed, field);
+  if (!fs.statSync(real).isDirectory())
+    throw new FilerError('E_ROOT_NOT_DIRECTORY', `${field} '${p}' is not a directory`, { field, value: p, path: p });
+  return real;
+}

@@ -98,6 +98,11 @@ export function openStateDb(file: string): Database.Database {
   }
 }
 
+/** The state database at `file` when one is there, else undefined (nothing is created). */
+export function openExistingStateDb(file: string): Database.Database | undefined {
+  return fs.existsSync(file) ? openStateDb(file) : undefined;
+}
+
 /** Reads the version and applies what is missing inside one write transaction, so two processes never both migrate. */
 const pause = new Int32Array(new SharedArrayBuffer(4));
 

@@ -1,6 +1,7 @@
 import * as fs from 'node:fs';
 import * as path from 'node:path';
 import * as readline from 'node:readline';
+import { PartWriter } from './part-writer.js';
 
 /**
  * Results and journals of cluster jobs in a directory every API replica and worker mounts:
@@ -79,41 +80,4 @@ export class ResultsStore {
 async function* linesOf(file: string): AsyncGenerator<string> {
   const rl = readline.createInterface({ input: fs.createReadStream(file), crlfDelay: Infinity });
   for await (const line of rl) if (line !== '') yield line;
-}
-
-/** One part being written: buffered appends to a temporary file, then fsync and rename. */
-export class PartWriter {
-  private readonly tmp: string;
-  private fd: number | undefined;
-  private buf = '';
-
-  constructor(private readonly final: string) {
-    this.tmp = `${final}.${process.pid}.${Math.random().toString(36).slice(2)}.tmp`;
-    this.fd = fs.openSync(this.tmp, 'w');
-  }
-
-  write(text: string): void {
-    this.buf += text;
-    if (this.buf.length >= 1 << 18) this.flush();
-  }
-
-  private flush(): void {
-    if (this.buf.length > 0) fs.writeSync(this.fd!, this.buf);
-    this.buf = '';
-  }
-
-  commit(): void {
-    this.flush();
-    fs.fsyncSync(this.fd!);
-    fs.closeSync(this.fd!);
-    this.fd = undefined;
-    fs.renameSync(this.tmp, this.final);
-  }
-
-  /** Drops the temporary file (a shard that failed or was cancelled). */
-  abort(): void {
-    if (this.fd !== undefined) fs.closeSync(this.fd);
-    this.fd = undefined;
-    fs.rmSync(this.tmp, { force: true });
-  }
 }
