@@ -22,3 +22,4 @@ export * from './batch/apply-job.js';
 export * from './batch/undo-job.js';
 export * from './batch/file-identity.js';
 export * from './batch/fault-steps.js';
+export * from './shards/shard-planner.js';

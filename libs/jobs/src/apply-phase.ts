@@ -1,5 +1,5 @@
 import * as path from 'node:path';
-import type { FileIdentity } from '@filer/engine';
+import { partitionActions, type FileIdentity } from '@filer/engine';
 import { isS3Uri } from '@filer/storage';
 import { journalReport } from './batch-shards.js';
 import type { ClusterContext } from './cluster-context.js';
@@ -10,38 +10,6 @@ import { setState } from './job-transition.js';
 import type { PhaseSums } from './phase-sums.js';
 import { startPhaseProgress } from './phase-progress.js';
 import { finalizeJobOptions, QUEUES, shardJobOptions } from './queues.js';
-
-/**
- * Splits a plan into apply shards. Actions that depend on each other (one's target is
- * another's source: chains) stay in one shard, in plan order; independent ones spread out.
- */
-export function partitionActions<T extends { source: string; target: string }>(actions: readonly T[], size: number): T[][] {
-  const parent = actions.map((_, i) => i);
-  const find = (i: number): number => (parent[i] === i ? i : (parent[i] = find(parent[i])));
-  const bySource = new Map(actions.map((a, i) => [a.source, i]));
-  actions.forEach((a, i) => {
-    const j = bySource.get(a.target);
-    if (j !== undefined) parent[find(i)] = find(j);
-  });
-  const components = new Map<number, T[]>();
-  actions.forEach((a, i) => {
-    const root = find(i);
-    let list = components.get(root);
-    if (list === undefined) components.set(root, (list = []));
-    list.push(a);
-  });
-  const shards: T[][] = [];
-  let current: T[] = [];
-  for (const list of components.values()) {
-    current.push(...list);
-    if (current.length >= size) {
-      shards.push(current);
-      current = [];
-    }
-  }
-  if (current.length > 0) shards.push(current);
-  return shards;
-}
 
 /**
  * A scan finalizer's re-run on a job its first run had already planned: the apply asked for is

@@ -1,5 +1,5 @@
 import type { FileEntry } from '@filer/core';
-import { compareDupeGroups, type DupeFile, type DupeGroup } from '@filer/engine';
+import { compareDupeGroups, partitionBySize, type DupeFile, type DupeGroup } from '@filer/engine';
 import { isS3Uri } from '@filer/storage';
 import type { ClusterContext } from './cluster-context.js';
 import { publishEvent } from './events.js';
@@ -38,23 +38,20 @@ export async function startDupesHash(ctx: ClusterContext, rec: JobRecord): Promi
     } else list.push({ path: e.path, size, dev: e.dev!, ino: e.ino!, mtimeSec: e.mtimeSec!, mtimeNsec: e.mtimeNsec! });
   }
   const parts: string[] = [];
-  let lines: string[] = [];
-  const flush = (): void => {
-    if (lines.length === 0) return;
-    const part = String(parts.length).padStart(5, '0');
-    ctx.results.writePart(id, 'hash-in', part, lines);
-    parts.push(part);
-    lines = [];
-  };
   let files = 0;
   let bytes = 0;
-  for (const size of [...bySize.keys()].sort((a, b) => b - a)) {
-    for (const f of bySize.get(size)!) lines.push(JSON.stringify(f) + '\n');
-    files += bySize.get(size)!.length;
-    bytes += size * bySize.get(size)!.length;
-    if (lines.length >= ctx.config.batchShardSize) flush();
+  for (const shard of partitionBySize(bySize, ctx.config.batchShardSize)) {
+    const part = String(parts.length).padStart(5, '0');
+    ctx.results.writePart(
+      id,
+      'hash-in',
+      part,
+      shard.map((f) => JSON.stringify(f) + '\n'),
+    );
+    parts.push(part);
+    files += shard.length;
+    for (const f of shard) bytes += f.size;
   }
-  flush();
   if (parts.length === 0) {
     ctx.results.writePart(id, 'results', 'dupes', []);
     await setState(

@@ -12,7 +12,7 @@ import { shardFailures, type ShardFailure } from './shard-errors.js';
 import type { ShardResult } from './shard-result.js';
 
 // The phases' own modules: each starts its phase (queues its shards under a finalizer) and ends it.
-export { partitionActions, startApply } from './apply-phase.js';
+export { startApply } from './apply-phase.js';
 export { startUndo } from './undo-phase.js';
 
 interface Summed {

@@ -3,6 +3,7 @@
 // per hash shard; each shard writes its entries as find records with their sha256, so the parts
 // in name order are the manifest in the scan's order, as an unhashed manifest's results are.
 import type { FileEntry } from '@filer/core';
+import { chunksOf } from '@filer/engine';
 import type { ClusterContext } from './cluster-context.js';
 import { publishEvent } from './events.js';
 import { contractJob, JobName } from './job-contracts.js';
@@ -24,26 +25,25 @@ export function hashesManifest(spec: JobRecord['spec']): boolean {
 export async function startManifestHash(ctx: ClusterContext, rec: JobRecord): Promise<void> {
   const id = rec.id;
   const parts: string[] = [];
-  let lines: string[] = [];
   let files = 0;
   let bytes = 0;
-  const flush = (): void => {
-    if (lines.length === 0) return;
-    const part = String(parts.length).padStart(5, '0');
-    ctx.results.writePart(id, 'hash-in', part, lines);
-    parts.push(part);
-    lines = [];
-  };
-  for await (const line of ctx.results.lines(id, 'scan')) {
-    const e = JSON.parse(line) as FileEntry;
-    if (e.kind === 'file') {
-      files++;
-      bytes += e.size ?? 0;
+  for await (const lines of chunksOf(ctx.results.lines(id, 'scan'), ctx.config.batchShardSize)) {
+    for (const line of lines) {
+      const e = JSON.parse(line) as FileEntry;
+      if (e.kind === 'file') {
+        files++;
+        bytes += e.size ?? 0;
+      }
     }
-    lines.push(line + '\n');
-    if (lines.length >= ctx.config.batchShardSize) flush();
+    const part = String(parts.length).padStart(5, '0');
+    ctx.results.writePart(
+      id,
+      'hash-in',
+      part,
+      lines.map((l) => l + '\n'),
+    );
+    parts.push(part);
   }
-  flush();
   if (parts.length === 0) {
     ctx.results.writePart(id, MANIFEST_PART, 'empty', []);
     await setState(ctx, id, 'completed', (r) => void (r.results = 0), ['queued', 'running']);

@@ -1,12 +1,12 @@
 import type { Job } from 'bullmq';
 import { compileFilter, FilerError, type PagedSource } from '@filer/core';
-import { rootTask, walkPaged, type DirTask, type WalkSink, type WalkStats } from '@filer/engine';
+import { rootTask, splitStack, walkPaged, type DirTask, type WalkSink, type WalkStats } from '@filer/engine';
 import { isInsideAllowedS3 } from '@filer/storage';
 import type { ClusterContext } from './cluster-context.js';
 import { publishEvent } from './events.js';
 import { keys } from './redis-keys.js';
 import { s3Access } from './s3-access.js';
-import { reportProgress, splitStack, type Reported, type ScanShardData, type WalkEnd } from './scan-walk.js';
+import { reportProgress, type Reported, type ScanShardData, type WalkEnd } from './scan-walk.js';
 import { SkippingSource } from './skipping-source.js';
 
 /** How often a running S3 shard reports progress and looks for a cancel. */

@@ -1,7 +1,7 @@
 import { createHash } from 'node:crypto';
 import { setImmediate as yieldToLoop } from 'node:timers/promises';
 import { compileFilter, FilerError, type FileEntry, type PathError } from '@filer/core';
-import { DirWalker, emptyWalkStats, entryToJson, seedTask, type DirTask, type WalkSink, type WalkStats } from '@filer/engine';
+import { DirWalker, emptyWalkStats, entryToJson, seedTask, splitStack, type DirTask, type WalkSink, type WalkStats } from '@filer/engine';
 import { admitPath, ancestorIgnoreSources, isS3Uri, LocalSource } from '@filer/storage';
 import type { Job } from 'bullmq';
 import type { ClusterContext } from './cluster-context.js';
@@ -11,7 +11,7 @@ import { addJob, contractJob, JobName } from './job-contracts.js';
 import { shardJobOptions } from './queues.js';
 import { keys } from './redis-keys.js';
 import { walkS3Shard } from './scan-s3-shard.js';
-import { reportProgress, splitStack, type Reported, type ScanShardData, type WalkEnd } from './scan-walk.js';
+import { reportProgress, type Reported, type ScanShardData, type WalkEnd } from './scan-walk.js';
 import { ShardHandedBack, type ShardControl } from './shard-control.js';
 import { SHARD_ERROR_SAMPLE, type ShardResult } from './shard-result.js';
 

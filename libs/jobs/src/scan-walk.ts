@@ -9,18 +9,6 @@ import { keys } from './redis-keys.js';
 /** A scan shard's payload, as its contract (job-contracts.ts) describes and checks it. */
 export type ScanShardData = JobData<'scan'>;
 
-/** A spent shard hands its unvisited directories to at most this many new shards. */
-const FANOUT = 4;
-
-/** The unvisited tasks as at most FANOUT groups, one child shard each. */
-export function splitStack(stack: readonly DirTask[]): DirTask[][] {
-  const k = Math.min(FANOUT, stack.length);
-  const groups: DirTask[][] = Array.from({ length: k }, () => []);
-  // Round-robin: the bottom of a DFS stack holds the big shallow subtrees, the top the small deep ones.
-  stack.forEach((t, i) => groups[i % k].push(t));
-  return groups;
-}
-
 /** Adds a walk's counts since the last report to the job's live progress; returns the new baseline. */
 export async function reportProgress(ctx: ClusterContext, jobId: string, stats: WalkStats, reported: Reported): Promise<Reported> {
   await ctx.redis

@@ -1,7 +1,15 @@
 import { workerScript } from './worker-script.js';
 import { Worker } from 'node:worker_threads';
 import { availableParallelism } from 'node:os';
-import { sampleIsWhole, type DupeFile, type FileHasher, type HashAlgorithm, type HashOutcome, type HashScope } from '@filer/engine';
+import {
+  hashBatches,
+  sampleIsWhole,
+  type DupeFile,
+  type FileHasher,
+  type HashAlgorithm,
+  type HashOutcome,
+  type HashScope,
+} from '@filer/engine';
 import { packFiles, type FromHashWorker, type HashWorkerInit, type ToHashWorker } from './hash-protocol.js';
 import { EMPTY_DIGESTS } from './streaming-hash.js';
 import { nativeCheck } from './hash-file.js';
@@ -80,21 +88,8 @@ export class LocalFileHasher implements FileHasher {
     if (native !== null) return this.hashNatively(native, files, scope);
     this.start();
     await Promise.all(this.ready);
-    const batches: { start: number; files: DupeFile[] }[] = [];
-    let current: DupeFile[] = [];
-    let bytes = 0;
-    let start = 0;
-    files.forEach((f, i) => {
-      if (current.length === 0) start = i;
-      current.push(f);
-      bytes += scope === 'sample' ? Math.min(f.size, 8192) : f.size;
-      if (current.length >= BATCH_FILES[scope] || bytes >= BATCH_BYTES) {
-        batches.push({ start, files: current });
-        current = [];
-        bytes = 0;
-      }
-    });
-    if (current.length > 0) batches.push({ start, files: current });
+    const bytesOf = scope === 'sample' ? (f: DupeFile) => Math.min(f.size, 8192) : (f: DupeFile) => f.size;
+    const batches = hashBatches(files, bytesOf, BATCH_FILES[scope], BATCH_BYTES);
 
     const out = new Array<HashOutcome>(files.length);
     let next = 0;

@@ -2,7 +2,7 @@ import { workerScript } from './worker-script.js';
 import { Worker } from 'node:worker_threads';
 import { availableParallelism } from 'node:os';
 import { compileFilter, type FileEntry, type FilterSpec, type PathError } from '@filer/core';
-import { addWalkStats, DirWalker, emptyWalkStats, formatRecord, seedTask, type DirTask, type WalkStats } from '@filer/engine';
+import { addWalkStats, DirWalker, donateHalf, emptyWalkStats, formatRecord, seedTask, type DirTask, type WalkStats } from '@filer/engine';
 import { LocalSource } from './local-source.js';
 import { nativeScan } from './native-scan.js';
 import { ancestorIgnoreSources } from './ancestor-ignores.js';
@@ -173,7 +173,7 @@ class ParallelWalk {
       this.spawnHelpers();
     }
     if (this.mainStack.length > 1 && this.claimHungry()) {
-      this.giveToIdle(this.mainStack.splice(0, this.mainStack.length >> 1));
+      this.giveToIdle(donateHalf(this.mainStack));
     }
     if (this.mainStack.length === 0 && this.queue.length > 0) this.mainStack.push(...this.queue.splice(0));
     if (this.mainStack.length > 0) {

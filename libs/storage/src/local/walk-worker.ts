@@ -1,6 +1,6 @@
 import { parentPort, workerData } from 'node:worker_threads';
 import { compileFilter, type FileEntry, type PathError } from '@filer/core';
-import { DirWalker, emptyWalkStats, formatRecord, type DirTask } from '@filer/engine';
+import { DirWalker, donateHalf, emptyWalkStats, formatRecord, type DirTask } from '@filer/engine';
 import { LocalSource } from './local-source.js';
 import { nativeScan } from './native-scan.js';
 import {
@@ -96,7 +96,7 @@ function run(): void {
     if (bufferFull()) flush();
     if (stack.length > 1 && claimHungryThread()) {
       // The bottom of a depth-first stack holds the shallowest directories: the biggest subtrees.
-      post({ t: 'donate', tasks: stack.splice(0, stack.length >> 1) });
+      post({ t: 'donate', tasks: donateHalf(stack) });
     }
   }
   flush();
