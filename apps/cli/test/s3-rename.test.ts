@@ -116,13 +116,29 @@ describe('filer rename on S3', () => {
     // a.txt → b.txt, which exists and stays where it is.
     const refused = await filer(['rename', `s3://${BUCKET}/conflict/`, '--replace', '^a', '--with', 'b', '--apply']);
     expect(refused.code).toBe(3);
-    expect(refused.stdout).toMatch(/CONFLICT target-exists: s3:\/\/filer-rename\/conflict\/p\/a\.txt → s3:\/\/filer-rename\/conflict\/p\/b\.txt/);
+    expect(refused.stdout).toMatch(
+      /CONFLICT target-exists: s3:\/\/filer-rename\/conflict\/p\/a\.txt → s3:\/\/filer-rename\/conflict\/p\/b\.txt/,
+    );
     expect(refused.stderr).toContain('nothing was changed');
     expect(await listing('conflict')).toEqual(original);
 
-    const suffixed = await filer(['rename', `s3://${BUCKET}/conflict/`, '--replace', '^a', '--with', 'b', '--on-conflict', 'suffix', '--apply']);
+    const suffixed = await filer([
+      'rename',
+      `s3://${BUCKET}/conflict/`,
+      '--replace',
+      '^a',
+      '--with',
+      'b',
+      '--on-conflict',
+      'suffix',
+      '--apply',
+    ]);
     expect(suffixed.code, suffixed.stderr).toBe(0);
-    expect(await listing('conflict')).toEqual({ 'p/b (1).txt': original['p/a.txt'], 'p/b.txt': original['p/b.txt'], 'p/c.txt': original['p/c.txt'] });
+    expect(await listing('conflict')).toEqual({
+      'p/b (1).txt': original['p/a.txt'],
+      'p/b.txt': original['p/b.txt'],
+      'p/c.txt': original['p/c.txt'],
+    });
 
     const overwrite = await filer(['rename', `s3://${BUCKET}/conflict/`, '--replace', '^c', '--with', 'b', '--on-conflict', 'overwrite']);
     expect(overwrite.code).toBe(2);
@@ -149,7 +165,9 @@ describe('filer rename on S3', () => {
   }, 120_000);
 
   it('resumes a rename SIGKILLed mid-apply (after some deletes), then undoes it', async () => {
-    const files = Object.fromEntries(Array.from({ length: 24 }, (_, i) => [`k/${String(i).padStart(2, '0')}.txt`, `object ${i} `.repeat(i + 1)]));
+    const files = Object.fromEntries(
+      Array.from({ length: 24 }, (_, i) => [`k/${String(i).padStart(2, '0')}.txt`, `object ${i} `.repeat(i + 1)]),
+    );
     const original = await seed('killed', files);
     const args = ['rename', `s3://${BUCKET}/killed/`, '--to', '{stem}-{size}{ext}', '--apply'];
     const killed = await filer(args, { FILER_FAULT: 'after-unlink:7' });
@@ -190,7 +208,8 @@ describe('filer rename on S3: dates and hostile keys (stub endpoint)', () => {
   });
   afterAll(async () => stub?.stop());
 
-  const stubFiler = (args: string[]) => runFiler(args, { env: { ...stub.env(), XDG_CACHE_HOME: path.join(work, 'stub-cache'), TZ: 'UTC' }, timeoutMs: 60_000 });
+  const stubFiler = (args: string[]) =>
+    runFiler(args, { env: { ...stub.env(), XDG_CACHE_HOME: path.join(work, 'stub-cache'), TZ: 'UTC' }, timeoutMs: 60_000 });
 
   it('takes {date} from EXIF read with a ranged GET, else from LastModified, and says which', async () => {
     const r = await stubFiler(['rename', 's3://media/cam/', '--to', '{date:YYYY-MM-DD_HHmmss}_{name}', '--format', 'ndjson']);

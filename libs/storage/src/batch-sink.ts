@@ -1,3 +1,4 @@
+import type { S3Client } from '@aws-sdk/client-s3';
 import type { FaultHook, FileOps, MovePlan, MoveRequest, OnConflict } from '@filer/engine';
 import type { NamingIo } from './batch/name-files.js';
 
@@ -15,4 +16,13 @@ export interface BatchSink {
   naming: NamingIo;
   /** Releases the S3 client when the sink made it. */
   close(): void;
+}
+
+export interface OpenSinkOptions {
+  /** Local file operations through the native addon when it is built (default true); false forces node:fs. */
+  native?: boolean;
+  /** A HEAD before each no-overwrite put on buckets that ignore If-None-Match (FILER_S3_HEAD_GUARD). */
+  headGuard?: boolean;
+  /** The S3 client to use (a worker's shared one, which the sink then never closes); made from FILER_S3_* when absent. */
+  s3Client?: S3Client;
 }

@@ -1,18 +1,8 @@
-import type { S3Client } from '@aws-sdk/client-s3';
 import { localNaming } from './batch/name-files.js';
 import { planLocalMoves } from './batch/plan-local-moves.js';
-import type { BatchSink } from './batch-sink.js';
+import type { BatchSink, OpenSinkOptions } from './batch-sink.js';
 import { LocalFileOps } from './local/local-file-ops.js';
 import { isS3Uri } from './s3/s3-uri.js';
-
-export interface OpenSinkOptions {
-  /** Local file operations through the native addon when it is built (default true); false forces node:fs. */
-  native?: boolean;
-  /** A HEAD before each no-overwrite put on buckets that ignore If-None-Match (FILER_S3_HEAD_GUARD). */
-  headGuard?: boolean;
-  /** The S3 client to use (a worker's shared one, which the sink then never closes); made from FILER_S3_* when absent. */
-  s3Client?: S3Client;
-}
 
 /**
  * The one place that decides "local or S3?" for writing, as openSource does for reading: a job

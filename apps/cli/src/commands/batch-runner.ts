@@ -1,5 +1,13 @@
 import { ExitCode, formatSize, type PathError } from '@filer/core';
-import { applyJob, type ApplyReport, type BatchKind, type FaultHook, type MovePlan, type MoveRequest, type OnConflict } from '@filer/engine';
+import {
+  applyJob,
+  type ApplyReport,
+  type BatchKind,
+  type FaultHook,
+  type MovePlan,
+  type MoveRequest,
+  type OnConflict,
+} from '@filer/engine';
 import { faultHook, type BatchSink } from '@filer/storage';
 import { defaultStatePath, openStateDb, SqliteJournal } from '@filer/storage/state';
 import { codeOfReason, reportPathFailure, type CliContext } from '../cli-context.js';

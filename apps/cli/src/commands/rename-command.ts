@@ -46,7 +46,11 @@ export function resolveRenameRequest(roots: string[], flags: RenameFlags): Renam
   // All local or all S3: a rename keeps each file where it is, so one sink serves the job.
   const s3 = roots.filter(isS3Uri);
   if (s3.length > 0 && s3.length < roots.length)
-    throw invalidArgument('roots', roots.find((r) => !isS3Uri(r))!, 'cannot mix local and S3 roots in one rename: run one each');
+    throw invalidArgument(
+      'roots',
+      roots.find((r) => !isS3Uri(r))!,
+      'cannot mix local and S3 roots in one rename: run one each',
+    );
   if (s3.length === 0) checkLocalRoots(roots);
   else for (const r of roots) parseS3Uri(r, 'roots');
   return { roots, spec, namer, onConflict, format: flags.format, apply: flags.apply ?? false };

@@ -102,10 +102,14 @@ export async function runTransfer(req: TransferRequest, ctx: CliContext, opts: {
     // logs once the job exists (runBatch), so that each line names it.
     const holdFailures = ctx.log !== undefined;
     const { entries, failures } = await collectFiles(req.roots, req.spec, ctx, { ...opts, identity: true, holdFailures });
-    const { requests, pathErrors } = await batchRequests({ kind: req.kind, roots: req.roots, dest: req.dest, flatten: req.flatten }, entries, {
-      // A local move --follow leaves symlinked files where they are (S3 has no links).
-      leaveOut: req.kind === 'move' && req.spec.follow && !req.roots.some(isS3Uri) ? symlinkedFile : undefined,
-    });
+    const { requests, pathErrors } = await batchRequests(
+      { kind: req.kind, roots: req.roots, dest: req.dest, flatten: req.flatten },
+      entries,
+      {
+        // A local move --follow leaves symlinked files where they are (S3 has no links).
+        leaveOut: req.kind === 'move' && req.spec.follow && !req.roots.some(isS3Uri) ? symlinkedFile : undefined,
+      },
+    );
     if (!opts.quiet && !holdFailures) for (const e of pathErrors) reportPathFailure(ctx, e);
     const all = [...failures, ...pathErrors];
     const code = await runBatch(ctx, requests, {

@@ -1,7 +1,16 @@
 import { assertSafeKey, FilerError, type FileEntry, type PathError } from '@filer/core';
 import { comparePaths, normalizeRoot, type DateSource, type MoveRequest } from '@filer/engine';
 import { isS3Uri } from '../s3/s3-uri.js';
-import { localNaming, nameFiles, renameRequests, rootIndexOf, sourceIdOf, transferTarget, type Namer, type NamingIo } from './name-files.js';
+import {
+  localNaming,
+  nameFiles,
+  renameRequests,
+  rootIndexOf,
+  sourceIdOf,
+  transferTarget,
+  type Namer,
+  type NamingIo,
+} from './name-files.js';
 
 /** What a rename, copy or move job asks for, as far as its move requests go (the CLI's flags, the API's spec). */
 export type BatchRequestSpec =
@@ -31,7 +40,11 @@ export interface BatchRequests {
  * that cannot name a file below its root or the destination (`..`, an empty segment…) fails
  * alone as E_UNSAFE_KEY; the rest of the job goes on.
  */
-export async function batchRequests(spec: BatchRequestSpec, entries: readonly FileEntry[], ports: BatchRequestPorts = {}): Promise<BatchRequests> {
+export async function batchRequests(
+  spec: BatchRequestSpec,
+  entries: readonly FileEntry[],
+  ports: BatchRequestPorts = {},
+): Promise<BatchRequests> {
   const pathErrors: PathError[] = [];
   const dateSources = new Map<string, DateSource>();
   const unsafe = (e: FileEntry, target: () => string): string | undefined => {

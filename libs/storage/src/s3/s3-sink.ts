@@ -1,8 +1,7 @@
 import type { FaultHook } from '@filer/engine';
 import { planLocalMoves } from '../batch/plan-local-moves.js';
-import type { BatchSink } from '../batch-sink.js';
+import type { BatchSink, OpenSinkOptions } from '../batch-sink.js';
 import { LocalFileOps } from '../local/local-file-ops.js';
-import type { OpenSinkOptions } from '../open-sink.js';
 import { planS3Moves } from './plan-s3-moves.js';
 import { createS3Client } from './s3-client.js';
 import { s3ConfigFromEnv } from './s3-config.js';
@@ -38,7 +37,8 @@ export function openS3Sink(targets: readonly string[], opts: OpenSinkOptions): B
       for (const name of new Set(s3Targets.map((t) => parseS3Uri(t, 'dest').bucket))) {
         const bucket = `s3://${name}/`;
         // The probe writes (and removes) an object: only when the plan is to be carried out.
-        if (!apply) notes.push(`no-clobber: ${bucket} is probed for If-None-Match: * when applied (weak no-clobber (racy) where it is ignored)`);
+        if (!apply)
+          notes.push(`no-clobber: ${bucket} is probed for If-None-Match: * when applied (weak no-clobber (racy) where it is ignored)`);
         else if (await objects.supportsConditionalWrites(name))
           notes.push(`no-clobber: ${bucket} honours If-None-Match: * (a key written by another client meanwhile is never replaced)`);
         else
