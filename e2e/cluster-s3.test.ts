@@ -278,6 +278,38 @@ describe('S3 prefixes through the cluster', () => {
     expect(fs.existsSync(down) ? localHashes(down) : []).toEqual([]);
   });
 
+  it('rename on S3: keys renamed below their prefix (copy + verified delete), a leaving template refused, the API undo restores them', async () => {
+    const src = path.join(work, 'allowed', 'rename-src');
+    for (let i = 0; i < 6; i++) {
+      fs.mkdirSync(path.join(src, `d${i % 2}`), { recursive: true });
+      fs.writeFileSync(path.join(src, `d${i % 2}`, `r${i}.txt`), `rename me ${i}\n`);
+    }
+    expect((await runRclone(server, ['copy', src, `s3:${BUCKET}/up/rename/`])).code).toBe(0);
+    const submit = async (body: unknown): Promise<string> => {
+      const res = await cluster.request('POST', '/v1/jobs', { token: cluster.tokens.write, body });
+      expect(res.status).toBe(202);
+      return ((await res.json()) as { id: string }).id;
+    };
+    const lsf = async (): Promise<string[]> =>
+      sortedLines((await runRclone(server, ['lsf', '-R', '--files-only', `s3:${BUCKET}/up/rename/`])).stdout);
+    const before = await lsf();
+    expect(before).toHaveLength(6);
+
+    // A template leaving the prefix: a plan conflict, nothing applied.
+    const out = await submit({ kind: 'rename', roots: [`s3://${BUCKET}/up/rename/`], options: { to: '../{name}' }, apply: true });
+    expect(await waitFor(out, ['planned'])).toMatchObject({ plan: { actions: 0, conflicts: 6 } });
+    expect(await lsf()).toEqual(before);
+
+    const id = await submit({ kind: 'rename', roots: [`s3://${BUCKET}/up/rename/`], options: { to: 'new-{name}' }, apply: true });
+    await waitFor(id, ['completed']);
+    expect(await lsf()).toEqual(before.map((k) => k.replace(/(^|\/)(r\d\.txt)$/, '$1new-$2')).sort());
+
+    expect((await cluster.request('POST', `/v1/jobs/${id}/undo`, { token: cluster.tokens.write })).status).toBe(202);
+    expect(((await waitFor(id, ['undone'])) as { apply: { undone: number } }).apply.undone).toBe(6);
+    const restored = await runRclone(server, ['check', '--download', src, `s3:${BUCKET}/up/rename/`]);
+    expect(restored.code, restored.stderr).toBe(0);
+  });
+
   it('a missing prefix is the job’s per-path error, as a missing directory is', async () => {
     const r = await remote(['find', `s3://${BUCKET}/tree/nothing-here/`]);
     expect(r.code).toBe(1);

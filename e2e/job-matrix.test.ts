@@ -36,11 +36,10 @@ import {
  *
  * Known holes, each cell an expected failure (`it.fails`) that must fail with its own symptom (see
  * HOLES): it turns red the day the hole is closed, and whoever closes it flips the cell to `it` and
- * updates the matrix in docs/testing.md.
- *   - rename × cli-s3: the CLI's rename takes local directories only (it reports the s3:// root as
- *     a directory that does not exist, exit 2).
- *   - rename × cluster-s3: the API refuses rename on S3 roots (400: an object has no rename).
- * Closed since: manifest --hash × cluster-local, cluster-s3 (the cluster hashes a manifest job's files).
+ * updates the matrix in docs/testing.md. None today.
+ * Closed since: manifest --hash × cluster-local, cluster-s3 (the cluster hashes a manifest job's
+ *   files); rename × cli-s3, cluster-s3 (a key renamed below its prefix: server-side copy, verified
+ *   delete, through the use case batchRequests and the sink both the CLI and the cluster open).
  * A bug this matrix found, fixed since: a move S3 → S3 journaled no targetId (the second stat of
  *   its target, after the source went, trusted the plan's listing of the destination and found
  *   nothing), so `filer jobs undo ID` left every object at the destination.
@@ -65,12 +64,7 @@ interface Hole {
   symptom: RegExp;
 }
 /** The cells that cannot pass today (the header comment lists them too). */
-const HOLES: Partial<Record<Kind, Partial<Record<Mode, Hole>>>> = {
-  rename: {
-    'cli-s3': { reason: 'the CLI renames local directories only', symptom: /root 's3:\/\/[^']*' does not exist/ },
-    'cluster-s3': { reason: 'the API refuses rename on S3 roots', symptom: /rename is not supported on S3/ },
-  },
-};
+const HOLES: Partial<Record<Kind, Partial<Record<Mode, Hole>>>> = {};
 
 const BUCKET = 'matrix';
 const FILTER = ['--ext', 'txt', '--min-size', '1'];

@@ -120,7 +120,7 @@ export function buildProgram(ctx: CliContext, setExit: (code: number) => void): 
     program
       .command('rename')
       .description('plan new names for files (by template or regex) and show the plan; nothing changes')
-      .argument('<root...>', 'directories holding the files')
+      .argument('<root...>', 'directories (or s3://bucket/prefix/) holding the files')
       .option('--to <template>', 'new name: {name} {stem} {ext} {parent} {size} {mtime:FMT} {date:FMT} {counter:W}; may contain /')
       .option('--replace <regex>', 'replace matches in the base name (RE2; $1 for groups)')
       .option('--with <string>', 'replacement for --replace')

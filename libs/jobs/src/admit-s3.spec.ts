@@ -27,13 +27,15 @@ describe('admitJob with s3:// paths', () => {
     expect(admit({ kind: 'find', roots: ['s3://data/in/', 's3://data/in'] }).roots).toEqual(['s3://data/in']);
     expect(admit({ kind: 'copy', roots: [base], options: { dest: 's3://out/backup/' } }).options.dest).toBe('s3://out/backup/');
     expect(admit({ kind: 'move', roots: ['s3://data/in/x/', base], options: { dest: 's3://out/' } }).roots).toHaveLength(2);
+    // A rename on S3 renames keys below their own prefix (copy + verified delete).
+    expect(admit({ kind: 'rename', roots: ['s3://data/in/'], options: { to: '{name}' } }).roots).toEqual(['s3://data/in']);
   });
 
-  it('refuses, naming the field: outside the list, S3 off, mixed roots, rename, a destination inside a root', () => {
+  it('refuses, naming the field: outside the list, S3 off, mixed roots, a destination inside a root', () => {
     expect(refusedField(() => admit({ kind: 'find', roots: ['s3://data/other/'] }))).toBe('roots.0');
     expect(refusedField(() => admit({ kind: 'find', roots: ['s3://data/in/'] }, []))).toBe('roots.0');
     expect(refusedField(() => admit({ kind: 'dupes', roots: [base, 's3://data/in/'] }))).toBe('roots.1');
-    expect(refusedField(() => admit({ kind: 'rename', roots: ['s3://data/in/'], options: { to: '{name}' } }))).toBe('roots.0');
+    expect(refusedField(() => admit({ kind: 'rename', roots: ['s3://data/in/', base], options: { to: '{name}' } }))).toBe('roots.1');
     expect(refusedField(() => admit({ kind: 'copy', roots: [base], options: { dest: 's3://elsewhere/' } }))).toBe('options.dest');
     expect(refusedField(() => admit({ kind: 'copy', roots: ['s3://data/in'], options: { dest: 's3://data/in/copy/' } }))).toBe(
       'options.dest',

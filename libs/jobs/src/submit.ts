@@ -34,12 +34,6 @@ export function admitJob(raw: unknown, allowedRoots: readonly string[], now = Da
       field: 'options.hash',
       value: spec.options.hash,
     });
-  const s3At = spec.roots.findIndex(isS3Uri);
-  if (spec.kind === 'rename' && s3At >= 0)
-    throw new FilerError('E_INVALID_ARGUMENT', `roots.${s3At}: rename is not supported on S3 (an object has no rename)`, {
-      field: `roots.${s3At}`,
-      value: spec.roots[s3At],
-    });
   spec.roots = [
     ...new Set(
       spec.roots.map((r, i) => {

@@ -1,3 +1,4 @@
 /** Planning of batch operations on local files (`@filer/storage/batch`): shared by the CLI and the batch workers. */
 export * from './batch/plan-local-moves.js';
 export * from './batch/name-files.js';
+export * from './batch/batch-requests.js';

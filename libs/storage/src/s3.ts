@@ -17,3 +17,4 @@ export * from './s3/s3-file-ops.js';
 export * from './s3/plan-s3-moves.js';
 export * from './s3/s3-dupe-files.js';
 export * from './s3/s3-file-hasher.js';
+export * from './s3/s3-naming.js';

@@ -4,13 +4,11 @@ import {
   type ApplyReport,
   type BatchKind,
   type FaultHook,
-  type FileOps,
   type MovePlan,
   type MoveRequest,
   type OnConflict,
 } from '@filer/engine';
-import { faultHook, LocalFileOps } from '@filer/storage';
-import { planLocalMoves } from '@filer/storage/batch';
+import { faultHook, type BatchSink } from '@filer/storage';
 import { defaultStatePath, openStateDb, SqliteJournal } from '@filer/storage/state';
 import { codeOfReason, reportPathFailure, type CliContext } from '../cli-context.js';
 import type { CliConfig } from '../config.js';
@@ -30,20 +28,12 @@ export interface BatchOptions {
   format: 'text' | 'ndjson';
   statePath?: string;
   config: CliConfig;
-  /** Where the plan is checked and carried out when it is not the local disk alone (S3). */
-  io?: BatchIo;
+  /** Where the plan is checked and carried out (storage's openSink: the local disk or S3). */
+  io: BatchSink;
   /** Paths the walk found but could not plan (EACCES, say): journaled with the job. */
   pathErrors?: readonly PathError[];
   /** Report `pathErrors` here, once the job has an id (the caller held them back: JSON logs). */
   reportPathErrors?: boolean;
-}
-
-/** A planner and the file operations for a destination other than the local disk. */
-export interface BatchIo {
-  plan(requests: MoveRequest[], onConflict: OnConflict): Promise<MovePlan>;
-  ops(copyFault?: FaultHook): FileOps;
-  /** How strong the destination's no-overwrite guard is, said in the plan (S3: whether the bucket honours If-None-Match). */
-  noClobber?(apply: boolean): Promise<string | undefined>;
 }
 
 /**
@@ -56,15 +46,10 @@ export function faultWiring(config: CliConfig): { fault?: FaultHook; copyFault?:
   return { fault, ...(config.fault.step === 'mid-copy' ? { copyFault: fault } : {}) };
 }
 
-/** Local file operations, natively unless FILER_NATIVE_SCAN=0 asks for the portable ones. */
-export function localFileOps(config: CliConfig, copyFault?: FaultHook): LocalFileOps {
-  return new LocalFileOps(config.nativeScan ? undefined : null, copyFault);
-}
-
 /** Plans, prints the plan, and with --apply journals it and carries it out. Returns the exit code. */
 export async function runBatch(ctx: CliContext, requests: MoveRequest[], opts: BatchOptions, annotate?: Annotate): Promise<number> {
-  const plan = opts.io ? await opts.io.plan(requests, opts.onConflict) : planLocalMoves(requests, opts.onConflict);
-  const note = await opts.io?.noClobber?.(opts.apply);
+  const plan = await opts.io.plan(requests, opts.onConflict);
+  const note = await opts.io.noClobber?.(opts.apply);
   printPlan(ctx, plan, opts, annotate, note);
   const held = opts.reportPathErrors === true ? (opts.pathErrors ?? []) : [];
   // No job will be made: the held failures are reported without one.
@@ -93,7 +78,7 @@ export async function runBatch(ctx: CliContext, requests: MoveRequest[], opts: B
     ctx.stderr(`filer: job ${job.id}: journaled ${plan.actions.length} actions; applying\n`);
     for (const e of held) reportPathFailure(ctx, { ...e, jobId: job.id });
     const { fault, copyFault } = faultWiring(opts.config);
-    const ops = opts.io?.ops(copyFault) ?? localFileOps(opts.config, copyFault);
+    const ops = opts.io.ops(copyFault);
     return reportApply(ctx, await applyJob(job, journal, ops, { fault, spaceCheck: opts.spaceCheck }));
   } finally {
     db.close();

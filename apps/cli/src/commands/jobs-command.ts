@@ -1,9 +1,10 @@
 import { ExitCode, FilerError } from '@filer/core';
 import { applyJob, assertJournalFormat, undoJob, type FaultHook, type FileOps, type JobRecord } from '@filer/engine';
+import { openSink } from '@filer/storage';
 import { defaultStatePath, openStateDb, SqliteJournal } from '@filer/storage/state';
 import type { CliContext } from '../cli-context.js';
 import type { CliConfig } from '../config.js';
-import { faultWiring, localFileOps, reportApply } from './batch-runner.js';
+import { faultWiring, reportApply } from './batch-runner.js';
 
 function line(j: JobRecord): string {
   const c = j.counts;
@@ -11,20 +12,20 @@ function line(j: JobRecord): string {
 }
 
 /**
- * The file operations a job's journal needs: S3's when any action reads or writes an `s3://` key
- * (they handle local paths too), else local ones. The S3 module loads only then.
+ * The file operations a job's journal needs, from the sink of its sources and targets: S3's when
+ * any action reads or writes an `s3://` key (they handle local paths too), else local ones.
  */
 async function opsForJob(
   actions: readonly { source: string; target: string }[],
   config: CliConfig,
   copyFault?: FaultHook,
 ): Promise<{ ops: FileOps; close(): void }> {
-  const isS3 = (p: string): boolean => p.startsWith('s3://');
-  const local = localFileOps(config, copyFault);
-  if (!actions.some((a) => isS3(a.source) || isS3(a.target))) return { ops: local, close: () => {} };
-  const { createS3Client, s3ConfigFromEnv, S3FileOps, S3Objects } = await import('@filer/storage/s3');
-  const client = createS3Client(s3ConfigFromEnv());
-  return { ops: new S3FileOps(new S3Objects(client), local), close: () => client.destroy() };
+  const sink = await openSink(
+    actions.map((a) => a.source),
+    actions.map((a) => a.target),
+    { native: config.nativeScan },
+  );
+  return { ops: sink.ops(copyFault), close: () => sink.close() };
 }
 
 /** `filer jobs list|show|resume|undo`: the CLI's job records and their journals. */

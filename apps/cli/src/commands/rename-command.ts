@@ -1,12 +1,13 @@
 import { ExitCode, invalidArgument, parseFilterSpec, type FilterSpec } from '@filer/core';
-import { comparePaths, parseOnConflict, type MoveRequest, type OnConflict } from '@filer/engine';
-import { compileNamer, type Namer } from '@filer/storage/batch';
-import { checkLocalRoots } from '@filer/storage';
+import { parseOnConflict, type OnConflict } from '@filer/engine';
+import { batchRequests, compileNamer, type Namer } from '@filer/storage/batch';
+import { checkLocalRoots, isS3Uri, parseS3Uri } from '@filer/storage';
 import { filterInputFromFlags } from '../filter-flags.js';
-import type { CliContext } from '../cli-context.js';
+import { reportPathFailure, type CliContext } from '../cli-context.js';
 import type { CliConfig } from '../config.js';
 import { runBatch } from './batch-runner.js';
 import { collectFiles } from './collect-files.js';
+import { openCliSink } from './open-cli-sink.js';
 
 export interface RenameFlags {
   apply?: boolean;
@@ -42,42 +43,57 @@ export function resolveRenameRequest(roots: string[], flags: RenameFlags): Renam
   if (onConflict === 'overwrite') throw invalidArgument('onConflict', 'overwrite', 'rename never overwrites: use fail, skip or suffix');
   if (flags.format !== 'text' && flags.format !== 'ndjson')
     throw invalidArgument('format', flags.format, `invalid format '${flags.format}': expected text or ndjson`);
-  checkLocalRoots(roots);
+  // All local or all S3: a rename keeps each file where it is, so one sink serves the job.
+  const s3 = roots.filter(isS3Uri);
+  if (s3.length > 0 && s3.length < roots.length)
+    throw invalidArgument(
+      'roots',
+      roots.find((r) => !isS3Uri(r))!,
+      'cannot mix local and S3 roots in one rename: run one each',
+    );
+  if (s3.length === 0) checkLocalRoots(roots);
+  else for (const r of roots) parseS3Uri(r, 'roots');
   return { roots, spec, namer, onConflict, format: flags.format, apply: flags.apply ?? false };
 }
 
 /**
  * `filer rename`: plans every rename and prints the plan with its conflicts; with --apply the plan
  * is journaled and carried out. Files are taken in path order, which is also the order of `{counter}`.
+ * On S3 a key is renamed below its own prefix: a server-side copy, then the verified delete.
  */
 export async function runRenamePlan(req: RenamePlanRequest, ctx: CliContext, opts: { quiet: boolean; config: CliConfig }): Promise<number> {
-  // Identities are journaled, so that apply, resume and undo can tell a changed file or a stranger.
-  // With JSON logs, the walk's failures are reported once the job exists (with its id).
-  const holdFailures = ctx.log !== undefined;
-  const { entries, failures } = await collectFiles(req.roots, req.spec, ctx, { ...opts, identity: true, holdFailures });
-  entries.sort((a, b) => comparePaths(a.path, b.path));
-  const { nameFiles, renameRequests } = await import('@filer/storage/batch');
-  const named = await nameFiles(entries, req.namer);
-  const requests: MoveRequest[] = renameRequests(named, req.roots);
-  // The planner resolves paths: annotations are found by the resolved source.
-  const dateSources = new Map(named.map((n, i) => [requests[i].source, n.dateSource]));
-  const code = await runBatch(
-    ctx,
-    requests,
-    {
-      kind: 'rename',
-      onConflict: req.onConflict,
-      apply: req.apply,
-      verify: false,
-      format: req.format,
-      config: opts.config,
-      pathErrors: failures,
-      reportPathErrors: holdFailures && !opts.quiet,
-    },
-    (source) => {
-      const d = dateSources.get(source);
-      return d === undefined ? undefined : { dateSource: d };
-    },
-  );
-  return code === ExitCode.Ok && failures.length > 0 ? ExitCode.PartialFailure : code;
+  const sink = await openCliSink(req.roots, req.roots, opts.config);
+  try {
+    // Identities are journaled, so that apply, resume and undo can tell a changed file or a stranger.
+    // With JSON logs, the walk's failures are reported once the job exists (with its id).
+    const holdFailures = ctx.log !== undefined;
+    const { entries, failures } = await collectFiles(req.roots, req.spec, ctx, { ...opts, identity: true, holdFailures });
+    const { requests, pathErrors, dateSources } = await batchRequests({ kind: 'rename', roots: req.roots, namer: req.namer }, entries, {
+      naming: sink.naming,
+    });
+    if (!opts.quiet && !holdFailures) for (const e of pathErrors) reportPathFailure(ctx, e);
+    const all = [...failures, ...pathErrors];
+    const code = await runBatch(
+      ctx,
+      requests,
+      {
+        kind: 'rename',
+        onConflict: req.onConflict,
+        apply: req.apply,
+        verify: false,
+        format: req.format,
+        config: opts.config,
+        io: sink,
+        pathErrors: all,
+        reportPathErrors: holdFailures && !opts.quiet,
+      },
+      (source) => {
+        const d = dateSources.get(source);
+        return d === undefined ? undefined : { dateSource: d };
+      },
+    );
+    return code === ExitCode.Ok && all.length > 0 ? ExitCode.PartialFailure : code;
+  } finally {
+    sink.close();
+  }
 }

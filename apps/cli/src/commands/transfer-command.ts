@@ -1,13 +1,14 @@
 import * as path from 'node:path';
-import { ExitCode, FilerError, invalidArgument, parseFilterSpec, type FilterSpec, type PathError } from '@filer/core';
-import { comparePaths, isInside, parseOnConflict, type MoveRequest, type OnConflict } from '@filer/engine';
-import { sourceIdOf, transferTarget } from '@filer/storage/batch';
+import { ExitCode, FilerError, invalidArgument, parseFilterSpec, type FileEntry, type FilterSpec, type PathError } from '@filer/core';
+import { isInside, parseOnConflict, type OnConflict } from '@filer/engine';
+import { batchRequests } from '@filer/storage/batch';
 import { checkLocalRoots, danglingLinkOn, isS3Uri, linkedFile, parseS3Uri, RealPaths } from '@filer/storage';
 import { filterInputFromFlags } from '../filter-flags.js';
 import { reportPathFailure, type CliContext } from '../cli-context.js';
 import type { CliConfig } from '../config.js';
 import { runBatch } from './batch-runner.js';
 import { collectFiles } from './collect-files.js';
+import { openCliSink } from './open-cli-sink.js';
 
 export interface TransferFlags {
   dest?: string;
@@ -95,46 +96,22 @@ export function resolveTransfer(kind: 'copy' | 'move', roots: string[], flags: T
 
 /** `filer copy|move`: plan the tree onto --dest, print it, and with --apply journal and run it. */
 export async function runTransfer(req: TransferRequest, ctx: CliContext, opts: { quiet: boolean; config: CliConfig }): Promise<number> {
-  const remote = isS3Uri(req.dest) || req.roots.some(isS3Uri);
-  // Only transfers that touch S3 load the AWS SDK.
-  const s3 = remote ? await import('./s3-transfer.js') : undefined;
-  const session = s3 ? await s3.openS3Session(req.roots, req.dest) : undefined;
+  const sink = await openCliSink(req.roots, [req.dest], opts.config);
   try {
-    const requests: MoveRequest[] = [];
     // Paths found but not planned, kept with the job's record. Reported as they come; with JSON
     // logs once the job exists (runBatch), so that each line names it.
-    const pathErrors: PathError[] = [];
     const holdFailures = ctx.log !== undefined;
-    const leaveOut = (e: PathError): void => {
-      pathErrors.push(e);
-      if (!opts.quiet && !holdFailures) reportPathFailure(ctx, e);
-    };
-    for (const root of req.roots) {
-      const { entries, failures } = session
-        ? await session.collect(root, req.spec, ctx, { ...opts, holdFailures })
-        : await collectFiles([root], req.spec, ctx, { ...opts, identity: true, holdFailures });
-      pathErrors.push(...failures);
-      entries.sort((a, b) => comparePaths(a.path, b.path));
-      for (const e of entries) {
-        let target: string;
-        try {
-          target = transferTarget(req.dest, req.flatten, root, e.path);
-        } catch (err) {
-          // An unsafe key fails its own file; the rest of the job goes on.
-          if (!(err instanceof FilerError) || err.code !== 'E_UNSAFE_KEY') throw err;
-          leaveOut({ path: e.path, code: err.code, message: err.message });
-          continue;
-        }
-        if (req.kind === 'move' && req.spec.follow && session === undefined) {
-          const linked = symlinkedFile(e.path);
-          if (linked !== undefined) {
-            leaveOut(linked);
-            continue;
-          }
-        }
-        requests.push({ source: e.path, target, size: e.size ?? 0, within: req.dest, ...sourceIdOf(e) });
-      }
-    }
+    const { entries, failures } = await collectFiles(req.roots, req.spec, ctx, { ...opts, identity: true, holdFailures });
+    const { requests, pathErrors } = await batchRequests(
+      { kind: req.kind, roots: req.roots, dest: req.dest, flatten: req.flatten },
+      entries,
+      {
+        // A local move --follow leaves symlinked files where they are (S3 has no links).
+        leaveOut: req.kind === 'move' && req.spec.follow && !req.roots.some(isS3Uri) ? symlinkedFile : undefined,
+      },
+    );
+    if (!opts.quiet && !holdFailures) for (const e of pathErrors) reportPathFailure(ctx, e);
+    const all = [...failures, ...pathErrors];
     const code = await runBatch(ctx, requests, {
       kind: req.kind,
       onConflict: req.onConflict,
@@ -144,13 +121,13 @@ export async function runTransfer(req: TransferRequest, ctx: CliContext, opts: {
       spaceCheck: req.spaceCheck,
       format: req.format,
       config: opts.config,
-      io: session?.io,
-      pathErrors,
+      io: sink,
+      pathErrors: all,
       reportPathErrors: holdFailures && !opts.quiet,
     });
-    return code === ExitCode.Ok && pathErrors.length > 0 ? ExitCode.PartialFailure : code;
+    return code === ExitCode.Ok && all.length > 0 ? ExitCode.PartialFailure : code;
   } finally {
-    session?.close();
+    sink.close();
   }
 }
 
@@ -160,7 +137,7 @@ export async function runTransfer(req: TransferRequest, ctx: CliContext, opts: {
  * outside the root) and leaving the link dangling is never what "move this tree" meant. Returns
  * the failure to report for such a link, or undefined for any other file.
  */
-function symlinkedFile(file: string): PathError | undefined {
+function symlinkedFile({ path: file }: FileEntry): PathError | undefined {
   let linked: string | undefined;
   try {
     linked = linkedFile(file);

@@ -2,7 +2,8 @@ import { invalidArgument } from '@filer/core';
 import { compileDateFormat, type WallTime } from './wall-time.js';
 
 /** Where a capture date came from, reported beside each planned rename. */
-export type DateSource = 'DateTimeOriginal' | 'CreateDate' | 'mtime';
+/** Where a `{date}` came from: EXIF tags, else the file's mtime (an S3 object's LastModified). */
+export type DateSource = 'DateTimeOriginal' | 'CreateDate' | 'mtime' | 'LastModified';
 
 /** What a template may ask of a file; capture dates and hashes are fetched only when used. */
 export interface TemplateInput {

@@ -9,9 +9,12 @@ import {
   type DateSource,
   type DupeFile,
   type FileIdentity,
+  type HashOutcome,
   type MoveRequest,
 } from '@filer/engine';
 import { RealPaths } from '../local/real-paths.js';
+import type { CaptureDate } from '../media/capture-date.js';
+import { isS3Uri } from '../s3/s3-uri.js';
 
 /** How a new name is made: a template, or a regex replacement on the base name. */
 export type Namer = { kind: 'template'; template: CompiledTemplate } | { kind: 'replace'; replace: (name: string) => string };
@@ -29,41 +32,65 @@ export interface Named {
   invalidName?: string;
 }
 
+/** What naming reads from the files (a port: local files, or S3 objects with ranged GETs). */
+export interface NamingIo {
+  /** Capture dates in the order given; undefined where none was found. */
+  captureDates(entries: readonly FileEntry[]): Promise<(CaptureDate | undefined)[]>;
+  /** sha256 of each file in the order given (`{hash:N}`); throws E_IO naming a file that cannot be read. */
+  hashes(entries: readonly FileEntry[]): Promise<string[]>;
+  /** What a date without a capture date was taken from (the entry's mtimeMs): `mtime`, or an object's `LastModified`. */
+  fallbackSource: DateSource;
+}
+
+/** Local files: capture dates read with exifr, hashes on the hashing threads. */
+export const localNaming: NamingIo = {
+  async captureDates(entries) {
+    const { readCaptureDates } = await import('../media.js');
+    return readCaptureDates(entries.map((e) => e.path));
+  },
+  async hashes(entries) {
+    const { LocalFileHasher } = await import('../hashing.js');
+    const hasher = new LocalFileHasher('sha256');
+    try {
+      return hashesOf(await hasher.hash(entries as readonly DupeFile[], 'full'));
+    } finally {
+      await hasher.close();
+    }
+  },
+  fallbackSource: 'mtime',
+};
+
+/** The hashes of a hasher's outcomes, in order; the first failure throws E_IO naming its file. */
+export function hashesOf(outcomes: readonly HashOutcome[]): string[] {
+  return outcomes.map((o) => {
+    if ('error' in o) throw new FilerError('E_IO', `cannot hash ${o.error.path}: ${o.error.message}`, { path: o.error.path });
+    return o.hash;
+  });
+}
+
+/** The directory a file is in, as a rename's target is joined to it: an S3 key's prefix as written. */
+function dirOf(file: string): string {
+  return isS3Uri(file) ? file.slice(0, file.lastIndexOf('/')) : path.resolve(path.dirname(file));
+}
+
 /**
  * Works out every file's new name, in the order given (which is also `{counter}`'s): capture
  * dates are read (in parallel) and hashes computed only when the template uses them.
  */
-export async function nameFiles(entries: FileEntry[], namer: Namer): Promise<Named[]> {
+export async function nameFiles(entries: FileEntry[], namer: Namer, io: NamingIo = localNaming): Promise<Named[]> {
   if (namer.kind === 'replace') {
     // Joined, not normalised: an empty or '..' name must reach the planner as the invalid name it is.
     return entries.map((entry) => {
       const name = namer.replace(path.basename(entry.path));
       // A new base name, not a path: a '/' in it would move the file into another directory.
       const invalid = name.includes('/') ? { invalidName: `the new name '${name}' contains '/': --replace renames, it does not move` } : {};
-      return { entry, target: path.resolve(path.dirname(entry.path)) + '/' + name, ...invalid };
+      return { entry, target: dirOf(entry.path) + '/' + name, ...invalid };
     });
   }
   const t = namer.template;
-  let captures: Awaited<ReturnType<typeof import('../media.js').readCaptureDates>> | undefined;
-  if (t.needsCapture) {
-    const { readCaptureDates } = await import('../media.js');
-    captures = await readCaptureDates(entries.map((e) => e.path));
-  }
-  let hashes: (string | undefined)[] | undefined;
-  if (t.needsHash) {
-    // {hash:N}: a prefix of the file's sha256, computed on the hashing threads.
-    const { LocalFileHasher } = await import('../hashing.js');
-    const hasher = new LocalFileHasher('sha256');
-    try {
-      const outcomes = await hasher.hash(entries as DupeFile[], 'full');
-      hashes = outcomes.map((o) => ('hash' in o ? o.hash : undefined));
-      const failed = outcomes.find((o) => 'error' in o);
-      if (failed && 'error' in failed)
-        throw new FilerError('E_IO', `cannot hash ${failed.error.path}: ${failed.error.message}`, { path: failed.error.path });
-    } finally {
-      await hasher.close();
-    }
-  }
+  const captures = t.needsCapture ? await io.captureDates(entries) : undefined;
+  // {hash:N}: a prefix of the file's sha256.
+  const hashes = t.needsHash ? await io.hashes(entries) : undefined;
   return entries.map((entry, i) => {
     const capture = captures?.[i];
     const rendered = t.render({
@@ -75,9 +102,13 @@ export async function nameFiles(entries: FileEntry[], namer: Namer): Promise<Nam
       counter: i + 1,
       hash: hashes?.[i],
     });
+    const dateSource = t.needsCapture ? (capture?.source ?? io.fallbackSource) : undefined;
+    // A key is named below its own prefix: an absolute result would name no key there.
+    if (isS3Uri(entry.path) && rendered.startsWith('/'))
+      return { entry, target: rendered, dateSource, invalidName: `the template made '${rendered}': an S3 key is renamed below its prefix` };
     // The file's own directory is normalised; what the template rendered is not (its '..' is refused).
-    const target = rendered.startsWith('/') ? rendered : path.resolve(path.dirname(entry.path)) + '/' + rendered;
-    return { entry, target, dateSource: t.needsCapture ? (capture?.source ?? 'mtime') : undefined };
+    const target = rendered.startsWith('/') ? rendered : dirOf(entry.path) + '/' + rendered;
+    return { entry, target, dateSource };
   });
 }
 
@@ -89,11 +120,13 @@ export function renameRequests(named: readonly Named[], roots: readonly string[]
   const real = new RealPaths();
   return named.map((n) => {
     const root = roots[rootIndexOf(roots, n.entry.path)];
+    // S3 keys are kept as written (no symlinks to resolve; their '..' is the planner's to refuse).
+    const s3 = isS3Uri(n.entry.path);
     return {
-      source: real.file(path.resolve(n.entry.path)),
-      target: real.file(n.target),
+      source: s3 ? n.entry.path : real.file(path.resolve(n.entry.path)),
+      target: s3 ? n.target : real.file(n.target),
       size: n.entry.size ?? 0,
-      ...(root === undefined ? {} : { within: real.dir(root) }),
+      ...(root === undefined ? {} : { within: s3 ? normalizeRoot(root) : real.dir(root) }),
       ...sourceIdOf(n.entry),
       ...(n.invalidName === undefined ? {} : { invalidName: n.invalidName }),
     };

@@ -1,6 +1,6 @@
 import exifr from 'exifr';
 import type { DateSource, WallTime } from '@filer/engine';
-import { readCr3ExifTiff } from './cr3-exif.js';
+import { cr3HeadExifTiff, readCr3ExifTiff } from './cr3-exif.js';
 
 /** EXIF date-times are `YYYY:MM:DD HH:MM:SS` in the camera's local time, optionally with fractions. */
 const EXIF_DATE_RE = /^(\d{4})[:-](\d{2})[:-](\d{2})[ T](\d{2}):(\d{2}):(\d{2})(?:\.(\d{1,3}))?/;
@@ -30,10 +30,29 @@ export interface CaptureDate {
 export async function readCaptureDate(path: string): Promise<CaptureDate | undefined> {
   let tags: { original: unknown; created: unknown } | undefined;
   try {
-    tags = /\.cr3$/i.test(path) ? await readCr3Tags(path) : await readTags(path);
+    tags = /\.cr3$/i.test(path) ? await readCr3Tags(await readCr3ExifTiff(path)) : await readTags(path);
   } catch {
     return undefined; // not an image exifr knows, or no EXIF at all: the caller falls back to mtime
   }
+  return captureOf(tags);
+}
+
+/**
+ * The same, from a file's first bytes (an S3 object's head, read with one ranged GET): found when
+ * the tags lie within them, as they do in JPEG (APP1 is at most 64 KiB), TIFF-based RAW and CR3
+ * files whose moov fits; undefined otherwise (the caller falls back).
+ */
+export async function captureDateOfHead(head: Buffer, name: string): Promise<CaptureDate | undefined> {
+  let tags: { original: unknown; created: unknown } | undefined;
+  try {
+    tags = /\.cr3$/i.test(name) ? await readCr3Tags(cr3HeadExifTiff(head)) : await readTags(head);
+  } catch {
+    return undefined; // a cut-off segment reads as no EXIF
+  }
+  return captureOf(tags);
+}
+
+function captureOf(tags: { original: unknown; created: unknown } | undefined): CaptureDate | undefined {
   const original = parseExifDate(tags?.original);
   if (original) return { time: original, source: 'DateTimeOriginal' };
   const created = parseExifDate(tags?.created);
@@ -44,7 +63,7 @@ export async function readCaptureDate(path: string): Promise<CaptureDate | undef
 /** Tags exifr does not need to read for a date: every block but IFD0 and the EXIF IFD. */
 const SKIP_BLOCKS = { ifd1: false, gps: false, interop: false, xmp: false, icc: false, iptc: false, jfif: false, ihdr: false } as const;
 
-async function readTags(path: string): Promise<{ original: unknown; created: unknown } | undefined> {
+async function readTags(path: string | Buffer): Promise<{ original: unknown; created: unknown } | undefined> {
   const tags = (await exifr.parse(path, {
     pick: ['DateTimeOriginal', 'CreateDate'],
     reviveValues: false,
@@ -59,8 +78,7 @@ const TAG_DATE_TIME_ORIGINAL = 0x9003;
 const TAG_CREATE_DATE = 0x9004;
 
 /** CR3: exifr reads the EXIF TIFF found in the file's boxes; its tags sit in that TIFF's first IFD. */
-async function readCr3Tags(path: string): Promise<{ original: unknown; created: unknown } | undefined> {
-  const tiff = await readCr3ExifTiff(path);
+async function readCr3Tags(tiff: Buffer | undefined): Promise<{ original: unknown; created: unknown } | undefined> {
   if (tiff === undefined) return undefined;
   const tags = (await exifr.parse(tiff, {
     tiff: true, // IFD0 is always read: here it is the EXIF IFD

@@ -48,6 +48,14 @@ export function cr3ExifTiff(moov: Buffer): Buffer | undefined {
   return undefined;
 }
 
+/** The EXIF TIFF of a CR3 from its first bytes: found when its moov lies whole within them. */
+export function cr3HeadExifTiff(head: Buffer): Buffer | undefined {
+  if (!isCr3(head)) return undefined;
+  for (const box of boxes(head, 0, head.length))
+    if (box.type === 'moov') return box.declaredEnd <= head.length ? cr3ExifTiff(head.subarray(box.start, box.end)) : undefined;
+  return undefined;
+}
+
 /** Reads the EXIF TIFF of a CR3 file (undefined when `path` is not a CR3 or has none). */
 export async function readCr3ExifTiff(path: string): Promise<Buffer | undefined> {
   const fh = await fsp.open(path, 'r');

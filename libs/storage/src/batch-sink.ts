@@ -1,0 +1,28 @@
+import type { S3Client } from '@aws-sdk/client-s3';
+import type { FaultHook, FileOps, MovePlan, MoveRequest, OnConflict } from '@filer/engine';
+import type { NamingIo } from './batch/name-files.js';
+
+/**
+ * Where a rename, copy or move is planned and carried out: the write-side twin of a WalkSource.
+ * The planner reads what exists at the targets, the file operations act on sources and targets,
+ * naming reads the files a rename names.
+ */
+export interface BatchSink {
+  plan(requests: readonly MoveRequest[], onConflict: OnConflict): Promise<MovePlan>;
+  /** The file operations for the apply (or undo); `copyFault` is the crash tests' mid-copy hook. */
+  ops(copyFault?: FaultHook): FileOps;
+  /** How strong the destination's no-overwrite guard is, said in the plan (S3: whether the bucket honours If-None-Match). */
+  noClobber?(apply: boolean): Promise<string | undefined>;
+  naming: NamingIo;
+  /** Releases the S3 client when the sink made it. */
+  close(): void;
+}
+
+export interface OpenSinkOptions {
+  /** Local file operations through the native addon when it is built (default true); false forces node:fs. */
+  native?: boolean;
+  /** A HEAD before each no-overwrite put on buckets that ignore If-None-Match (FILER_S3_HEAD_GUARD). */
+  headGuard?: boolean;
+  /** The S3 client to use (a worker's shared one, which the sink then never closes); made from FILER_S3_* when absent. */
+  s3Client?: S3Client;
+}

@@ -1,0 +1,24 @@
+import { localNaming } from './batch/name-files.js';
+import { planLocalMoves } from './batch/plan-local-moves.js';
+import type { BatchSink, OpenSinkOptions } from './batch-sink.js';
+import { LocalFileOps } from './local/local-file-ops.js';
+import { isS3Uri } from './s3/s3-uri.js';
+
+/**
+ * The one place that decides "local or S3?" for writing, as openSource does for reading: a job
+ * whose sources or targets include an `s3://` prefix gets the S3 sink (S3FileOps, which also acts
+ * on local paths; an S3 target planned against a listing of its prefix), any other the local one.
+ * Only the S3 sink loads the AWS SDK.
+ */
+export async function openSink(sources: readonly string[], targets: readonly string[], opts: OpenSinkOptions = {}): Promise<BatchSink> {
+  if ([...sources, ...targets].some(isS3Uri)) {
+    const { openS3Sink } = await import('./s3/s3-sink.js');
+    return openS3Sink(targets, opts);
+  }
+  return {
+    plan: (requests, onConflict) => Promise.resolve(planLocalMoves(requests, onConflict)),
+    ops: (copyFault) => new LocalFileOps(opts.native === false ? null : undefined, copyFault),
+    naming: localNaming,
+    close: () => undefined,
+  };
+}
