@@ -39,6 +39,7 @@ import { HAS_GNU_TIME, formatMB, formatMs, markdownTable, measure, median } from
 import { onPath, intEnv, environmentNote } from './lib/env.mjs';
 import { ensurePeers, versionOf } from './lib/peers.mjs';
 import { warmPageCache } from './lib/page-cache.mjs';
+import { runInvocations } from './lib/dupes-invocations.mjs';
 import { fmtGB, fmtInt, problemsSection, writeReport } from './lib/report.mjs';
 
 const BENCH_DIR = path.dirname(fileURLToPath(import.meta.url));
@@ -389,6 +390,28 @@ export async function run({ log = (s) => process.stderr.write(s + '\n'), corpus 
     problems.push(`filer first run reported ${first.cacheHits} cache hits: its cache database was not empty`);
   if (warmS && warmS.cacheHits === 0) problems.push('filer warm rerun reported 0 cache hits: the cache did not work');
 
+  // --- invocations beside jdupes: several roots, overlapping roots, filters ---------------------
+  let invocations;
+  if (peers.jdupes) {
+    invocations = await runInvocations({
+      root,
+      expected,
+      jdupes: peers.jdupes,
+      filerBin: FILER_BIN,
+      scratch,
+      runs,
+      warmups,
+      log,
+      failures,
+      timeCases,
+      parseFilerText,
+      parseJdupes: parseBlankLineGroups,
+      compareGroups,
+    });
+    problems.push(...invocations.problems);
+    if (invocations.problems.some((p) => p.includes('generator'))) filerMismatch = true;
+  }
+
   // --- hashing throughput -----------------------------------------------------------------------
   log(`\nhashing throughput: 2 identical files of ${hashMiB} MiB in ${pair.root}`);
   const pairWarm = warmPageCache(pair.files);
@@ -482,7 +505,7 @@ export async function run({ log = (s) => process.stderr.write(s + '\n'), corpus 
       '`' + c.cmd.display + '`',
     ];
   });
-  const runRows = [...cases, ...hashCases].map((c) => [c.label, c.res.ms.map(formatMs).join(', ')]);
+  const runRows = [...cases, ...(invocations?.cases ?? []), ...hashCases].map((c) => [c.label, c.res.ms.map(formatMs).join(', ')]);
 
   const cpus = os.cpus();
   const loads = (l) => l.map((x) => x.toFixed(2)).join(' ');
@@ -525,6 +548,7 @@ export async function run({ log = (s) => process.stderr.write(s + '\n'), corpus 
     'Groups are compared as sets of sorted path lists. "dup files" = files in groups minus one per group (what jdupes, rmlint and rdfind call duplicates); rmlint only reports counts.',
     '',
     markdownTable(['source', 'groups', 'files in groups', 'dup files', 'vs generator', 'vs jdupes'], checkRows),
+    ...(invocations?.markdown ?? []),
     '## filer work per run (from its summary line)',
     '',
     markdownTable(['case', 'samples hashed', 'whole files hashed', 'cache hits', 'bytes read'], filerRows),
