@@ -167,7 +167,7 @@ async function runOne(label, cmd, mode, log, failures) {
  */
 async function timeCases(cases, { runs, warmups, log, failures }) {
   for (const c of cases) {
-    c.res = { ms: [], rss: [] };
+    c.res = { ms: [], rss: [], cpu: [] };
     log(`${c.label}: ${warmups} warm-up run(s)`);
     for (let w = 0; w < warmups; w++) {
       c.before?.();
@@ -188,11 +188,13 @@ async function timeCases(cases, { runs, warmups, log, failures }) {
       if (r.code !== 0 || r.signal) c.res.failed = true;
       else if (c.parsed === undefined) c.parsed = c.parse?.(r.text ?? '');
       c.res.ms.push(r.ms);
+      if (r.cpuMs !== undefined) c.res.cpu.push(r.cpuMs);
       if (r.rssKB !== undefined) c.res.rss.push(r.rssKB);
     }
   }
   for (const c of cases) {
     c.res.median = median(c.res.ms);
+    c.res.cpuMedian = c.res.cpu.length > 0 ? median(c.res.cpu) : undefined;
     c.res.maxRss = c.res.rss.length > 0 ? Math.max(...c.res.rss) : undefined;
     log(`  ${c.label}: median ${formatMs(c.res.median)} [${c.res.ms.map(formatMs).join(', ')}], peak RSS ${formatMB(c.res.maxRss)}`);
   }

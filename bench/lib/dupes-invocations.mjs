@@ -133,11 +133,13 @@ export async function runInvocations(ctx) {
         );
       if (vsJdupes && !vsJdupes.equal)
         problems.push(`${c.label}: groups differ from jdupes' (${vsJdupes.onlyA} only here, ${vsJdupes.onlyB} only in jdupes')`);
+      const cpuRatio = c.res.cpuMedian !== undefined && j.res.cpuMedian > 0 ? c.res.cpuMedian / j.res.cpuMedian : undefined;
       rows.push([
         c.label,
         formatMs(c.res.median),
         formatMs(j.res.median),
         ratio === undefined ? 'n/a' : ratio.toFixed(2),
+        cpuRatio === undefined ? 'n/a' : `${formatMs(c.res.cpuMedian)} / ${formatMs(j.res.cpuMedian)} = ${cpuRatio.toFixed(2)}`,
         `≤ ${target.toFixed(1)}`,
         c.res.failed ? '**FAILED RUNS**' : ratio === undefined ? 'n/a' : ratio <= target ? 'yes' : '**NO**',
         vsTruth?.equal
@@ -155,9 +157,13 @@ export async function runInvocations(ctx) {
     '## Invocations beside jdupes (same roots, same run)',
     '',
     `C = corpus root; A, B = the corpus split in two roots (its top directories hard-linked, half each); filter = extensions ${FILTER_EXTS.join(', ')} and at least ${FILTER_MIN / 1024} KiB (jdupes: \`-X onlyext\`, \`-X size+=\`). ` +
-      'Each row: filer median, jdupes -r median on the same roots from the same rounds (filer and jdupes runs interleaved, order rotated), their ratio.',
+      'Each row: filer median, jdupes -r median on the same roots from the same rounds (filer and jdupes runs interleaved, order rotated), their ratio (the target is on it), ' +
+      'and beside it the medians of CPU time (user + system, GNU time), which a shared machine disturbs less than wall time.',
     '',
-    markdownTable(['case', 'filer median', 'jdupes median', 'ratio', 'target', 'met?', 'groups', 'command'], rows),
+    markdownTable(
+      ['case', 'filer median', 'jdupes median', 'ratio', 'CPU (user+sys) filer / jdupes', 'target', 'met?', 'groups', 'command'],
+      rows,
+    ),
   ];
   return { markdown: section, problems, cases };
 }

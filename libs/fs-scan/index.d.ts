@@ -35,6 +35,8 @@ declare const addon: {
    * the dupes* calls take, the scan's failures and its row flags. Several roots are scanned one
    * after another (each with its own cache triple: the same rows, the root's own key) and grouped
    * as one scan; a path two overlapping roots both list counts once (not as a hard link).
+   * `extensions` (lower-case ASCII, each with its dot, joined by NUL): a regular file whose name ends
+   * in none of them (ASCII case ignored) is skipped before it is stat'ed.
    */
   scanDupes(
     root: string | readonly string[],
@@ -42,7 +44,7 @@ declare const addon: {
     maxDepth: number,
     threads: number,
     cache: [rootKey: string, keys: string, rows: Buffer[]] | [rootKey: string, keys: string, rows: Buffer[]][] | undefined,
-    group: [includeEmpty: boolean, wholeSampleMax: number],
+    group: [includeEmpty: boolean, wholeSampleMax: number, extensions?: string],
   ): [DupesHandle, string, Uint8Array];
   /**
    * Hashes (XXH3-128, as hashBatch, on `threads` threads off the JS thread) what a phase still lacks:

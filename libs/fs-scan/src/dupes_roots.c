@@ -28,6 +28,8 @@ static void or_hits(napi_env env, napi_value dst, napi_value src) {
   for (size_t i = 0; i < na && i < nb; i++) ((unsigned char *)a)[i] |= ((unsigned char *)b)[i];
 }
 
+static bool scan_each(napi_env env, size_t argc, napi_value *argv, dupes_t *d, const ext_filter_t *exts);
+
 // Joins the parts' buffers into out (the parts are freed). false when out of memory or too large.
 static bool join_scans(scan_out_t *parts, uint32_t n, scan_out_t *out, bool *too_large) {
   memset(out, 0, sizeof *out);
@@ -65,7 +67,44 @@ static bool join_scans(scan_out_t *parts, uint32_t n, scan_out_t *out, bool *too
   return ok;
 }
 
+// The extensions of scanDupes' group argument ([includeEmpty, wholeSampleMax, exts joined by NUL]),
+// split in place in *text. false out of memory (nothing to free then).
+static bool load_exts(napi_env env, napi_value group, ext_filter_t *f, char **text) {
+  memset(f, 0, sizeof *f);
+  *text = NULL;
+  uint32_t n = 0;
+  napi_value v;
+  napi_valuetype t = napi_undefined;
+  napi_get_array_length(env, group, &n);
+  if (n < 3 || napi_get_element(env, group, 2, &v) != napi_ok || napi_typeof(env, v, &t) != napi_ok || t != napi_string) return true;
+  size_t len = 0;
+  if (!(*text = get_string(env, v, &len))) return false;
+  if (len == 0) return true;
+  uint32_t count = 1;
+  for (size_t i = 0; i < len; i++) count += (*text)[i] == 0;
+  f->ext = calloc(count, sizeof *f->ext);
+  f->len = calloc(count, sizeof *f->len);
+  if (!f->ext || !f->len) return false;
+  for (const char *p = *text, *end = *text + len; p <= end && f->n < count; p += f->len[f->n++] + 1) {
+    f->ext[f->n] = p;
+    f->len[f->n] = strnlen(p, (size_t)(end - p));
+  }
+  return true;
+}
+
 bool scan_roots(napi_env env, size_t argc, napi_value *argv, dupes_t *d) {
+  ext_filter_t exts;
+  char *ext_text = NULL;
+  bool loaded = load_exts(env, argv[5], &exts, &ext_text);
+  bool ok = loaded && scan_each(env, argc, argv, d, &exts);
+  free(exts.ext);
+  free(exts.len);
+  free(ext_text);
+  if (!loaded) throw_nomem(env, "scanDupes");
+  return ok;
+}
+
+static bool scan_each(napi_env env, size_t argc, napi_value *argv, dupes_t *d, const ext_filter_t *exts) {
   bool many = false;
   napi_is_array(env, argv[0], &many);
   uint32_t n = 1;
@@ -93,7 +132,7 @@ bool scan_roots(napi_env env, size_t argc, napi_value *argv, dupes_t *d) {
     napi_value av[5] = {argv[0], argv[1], argv[2], argv[3], cache_type == napi_object ? argv[4] : undef};
     if (many) napi_get_element(env, argv[0], r, &av[0]);
     if (many && cache_type == napi_object) napi_get_element(env, argv[4], r, &av[4]);
-    if (!run_scan(env, 5, av, &parts[r])) {
+    if (!run_scan(env, 5, av, &parts[r], exts)) {
       for (uint32_t q = 0; q < r; q++) free_scan_out(&parts[q]);
       free(parts);
       free_roots(d);

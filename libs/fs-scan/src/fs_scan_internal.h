@@ -126,9 +126,18 @@ typedef struct {
   napi_value hit;
 } scan_out_t;
 
+// Extensions a scan keeps (lower-case ASCII, each with its leading '.'): a regular file whose name
+// ends in none of them (ASCII case ignored, as the JS filter does) is skipped before it is stat'ed.
+typedef struct {
+  const char **ext;
+  size_t *len;
+  uint32_t n;
+} ext_filter_t;
+
 void free_scan_out(scan_out_t *o);
 bool load_scan_cache(napi_env env, napi_value arg, scan_out_t *out, scan_cache_t *cache, char **keys_out, napi_value *hit_ab);
-bool run_scan(napi_env env, size_t argc, napi_value *argv, scan_out_t *out);
+// `exts` NULL keeps every file.
+bool run_scan(napi_env env, size_t argc, napi_value *argv, scan_out_t *out, const ext_filter_t *exts);
 
 // --- scanDupes handles (dupes_handle.c, dupes_hash.c) ------------------------------------------
 

@@ -61,7 +61,8 @@ export type NativeDupes =
  * The whole duplicate pipeline of local roots in the addon: the scan of each root (matching files
  * against the cache's rows as it lists them), size groups across them (a path two overlapping roots
  * both list counts once, as in the engine), samples, whole hashes where samples collide, and the
- * groups in report order. The hidden and depth filters apply as the scan lists; name and stat
+ * groups in report order. The hidden, depth and (ASCII) extension filters apply as the scan lists,
+ * so a file of another extension is never stat'ed; name and stat
  * filters (extensions, globs, regexes, sizes, times) are evaluated here on the scan's entries
  * before grouping, and only they become strings in JS. The same result as scanning and running
  * findDuplicates, faster and in a fraction of the memory. Undefined where it does not apply (no
@@ -78,12 +79,16 @@ export async function findDuplicatesNatively(
   const walked = (typeof roots === 'string' ? [roots] : roots).map(normalizeRoot);
   const { cacheRows } = opts;
   const caches = cacheRows && walked.map((r): [string, string, Buffer[]] => [cacheKeyOfDirectory(r), cacheRows.keys, cacheRows.rows]);
+  // ASCII extensions are matched by the scan itself, before it stats a file (the JS filter still runs).
+  const exts = spec.extensions.length > 0 && spec.extensions.every((e) => /^[\x20-\x7e]+$/.test(e)) ? spec.extensions : undefined;
+  const group: [boolean, number, string?] = [opts.includeEmpty, WHOLE_SAMPLE_MAX];
+  if (exts !== undefined) group.push(exts.map((e) => '.' + e).join('\0'));
   let scanned: ReturnType<NativeScan['scanDupes']>;
   try {
     scanned =
       walked.length === 1
-        ? scan.scanDupes(walked[0], spec.hidden, spec.maxDepth ?? -1, SCAN_THREADS, caches?.[0], [opts.includeEmpty, WHOLE_SAMPLE_MAX])
-        : scan.scanDupes(walked, spec.hidden, spec.maxDepth ?? -1, SCAN_THREADS, caches, [opts.includeEmpty, WHOLE_SAMPLE_MAX]);
+        ? scan.scanDupes(walked[0], spec.hidden, spec.maxDepth ?? -1, SCAN_THREADS, caches?.[0], group)
+        : scan.scanDupes(walked, spec.hidden, spec.maxDepth ?? -1, SCAN_THREADS, caches, group);
   } catch (e) {
     // A tree whose paths do not fit in one string (hundreds of MB of them) is walked portably.
     if ((e as { code?: string }).code === 'E2BIG') return { kind: 'too-large' };
