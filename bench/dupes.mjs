@@ -39,6 +39,7 @@ import { HAS_GNU_TIME, formatMB, formatMs, markdownTable, measure, median } from
 import { onPath, intEnv, environmentNote } from './lib/env.mjs';
 import { ensurePeers, versionOf } from './lib/peers.mjs';
 import { warmPageCache } from './lib/page-cache.mjs';
+import { runInvocations } from './lib/dupes-invocations.mjs';
 import { fmtGB, fmtInt, problemsSection, writeReport } from './lib/report.mjs';
 
 const BENCH_DIR = path.dirname(fileURLToPath(import.meta.url));
@@ -166,7 +167,7 @@ async function runOne(label, cmd, mode, log, failures) {
  */
 async function timeCases(cases, { runs, warmups, log, failures }) {
   for (const c of cases) {
-    c.res = { ms: [], rss: [] };
+    c.res = { ms: [], rss: [], cpu: [] };
     log(`${c.label}: ${warmups} warm-up run(s)`);
     for (let w = 0; w < warmups; w++) {
       c.before?.();
@@ -187,11 +188,13 @@ async function timeCases(cases, { runs, warmups, log, failures }) {
       if (r.code !== 0 || r.signal) c.res.failed = true;
       else if (c.parsed === undefined) c.parsed = c.parse?.(r.text ?? '');
       c.res.ms.push(r.ms);
+      if (r.cpuMs !== undefined) c.res.cpu.push(r.cpuMs);
       if (r.rssKB !== undefined) c.res.rss.push(r.rssKB);
     }
   }
   for (const c of cases) {
     c.res.median = median(c.res.ms);
+    c.res.cpuMedian = c.res.cpu.length > 0 ? median(c.res.cpu) : undefined;
     c.res.maxRss = c.res.rss.length > 0 ? Math.max(...c.res.rss) : undefined;
     log(`  ${c.label}: median ${formatMs(c.res.median)} [${c.res.ms.map(formatMs).join(', ')}], peak RSS ${formatMB(c.res.maxRss)}`);
   }
@@ -389,6 +392,28 @@ export async function run({ log = (s) => process.stderr.write(s + '\n'), corpus 
     problems.push(`filer first run reported ${first.cacheHits} cache hits: its cache database was not empty`);
   if (warmS && warmS.cacheHits === 0) problems.push('filer warm rerun reported 0 cache hits: the cache did not work');
 
+  // --- invocations beside jdupes: several roots, overlapping roots, filters ---------------------
+  let invocations;
+  if (peers.jdupes) {
+    invocations = await runInvocations({
+      root,
+      expected,
+      jdupes: peers.jdupes,
+      filerBin: FILER_BIN,
+      scratch,
+      runs,
+      warmups,
+      log,
+      failures,
+      timeCases,
+      parseFilerText,
+      parseJdupes: parseBlankLineGroups,
+      compareGroups,
+    });
+    problems.push(...invocations.problems);
+    if (invocations.problems.some((p) => p.includes('generator'))) filerMismatch = true;
+  }
+
   // --- hashing throughput -----------------------------------------------------------------------
   log(`\nhashing throughput: 2 identical files of ${hashMiB} MiB in ${pair.root}`);
   const pairWarm = warmPageCache(pair.files);
@@ -482,7 +507,7 @@ export async function run({ log = (s) => process.stderr.write(s + '\n'), corpus 
       '`' + c.cmd.display + '`',
     ];
   });
-  const runRows = [...cases, ...hashCases].map((c) => [c.label, c.res.ms.map(formatMs).join(', ')]);
+  const runRows = [...cases, ...(invocations?.cases ?? []), ...hashCases].map((c) => [c.label, c.res.ms.map(formatMs).join(', ')]);
 
   const cpus = os.cpus();
   const loads = (l) => l.map((x) => x.toFixed(2)).join(' ');
@@ -525,6 +550,7 @@ export async function run({ log = (s) => process.stderr.write(s + '\n'), corpus 
     'Groups are compared as sets of sorted path lists. "dup files" = files in groups minus one per group (what jdupes, rmlint and rdfind call duplicates); rmlint only reports counts.',
     '',
     markdownTable(['source', 'groups', 'files in groups', 'dup files', 'vs generator', 'vs jdupes'], checkRows),
+    ...(invocations?.markdown ?? []),
     '## filer work per run (from its summary line)',
     '',
     markdownTable(['case', 'samples hashed', 'whole files hashed', 'cache hits', 'bytes read'], filerRows),

@@ -57,7 +57,7 @@ function readVmHWM(pid) {
 /**
  * @param {{cmd: string, args: string[], env?: object, cwd?: string}} command
  * @param {'null' | 'count' | 'capture'} stdout
- * @returns {Promise<{ms: number, rssKB: number | undefined, lines: number | undefined, text: string | undefined, firstLine: string, code: number | null, signal: string | null, stderr: string}>}
+ * @returns {Promise<{ms: number, rssKB: number | undefined, cpuMs: number | undefined, lines: number | undefined, text: string | undefined, firstLine: string, code: number | null, signal: string | null, stderr: string}>}
  */
 export function measure(command, stdout = 'null') {
   devNull ??= fs.openSync('/dev/null', 'w');
@@ -67,7 +67,7 @@ export function measure(command, stdout = 'null') {
   }
   const rssFile = path.join(tmpDir, `rss-${process.pid}-${seq++}`);
   const [cmd, args] = HAS_GNU_TIME
-    ? ['/usr/bin/time', ['-f', '%M', '-o', rssFile, command.cmd, ...command.args]]
+    ? ['/usr/bin/time', ['-f', '%M %U %S', '-o', rssFile, command.cmd, ...command.args]]
     : [command.cmd, command.args];
 
   return new Promise((resolve, reject) => {
@@ -121,17 +121,23 @@ export function measure(command, stdout = 'null') {
       clearTimeout(timer);
       active.delete(child.pid);
       let rssKB = polledKB || undefined;
+      let cpuMs;
       if (HAS_GNU_TIME) {
         try {
           const text = fs.readFileSync(rssFile, 'utf8');
           fs.rmSync(rssFile, { force: true });
+          // "peakKB userSeconds systemSeconds": CPU time varies less than wall time on a shared machine.
+          const stat = /^(\d+) (\d+(?:\.\d+)?) (\d+(?:\.\d+)?)$/;
           const last = text
             .trim()
             .split('\n')
-            .filter((l) => /^\d+$/.test(l.trim()));
-          rssKB = last.length > 0 ? Number(last[last.length - 1]) : undefined;
+            .map((l) => stat.exec(l.trim()))
+            .filter((m) => m !== null);
+          const m = last[last.length - 1];
+          rssKB = m ? Number(m[1]) : undefined;
+          cpuMs = m ? (Number(m[2]) + Number(m[3])) * 1000 : undefined;
           // GNU time notes "Command exited with non-zero status N" in the same file; keep it visible.
-          const notes = text.split('\n').filter((l) => l.trim() !== '' && !/^\d+$/.test(l.trim()));
+          const notes = text.split('\n').filter((l) => l.trim() !== '' && !stat.test(l.trim()));
           if (notes.length > 0) stderr += notes.join('\n') + '\n';
         } catch {
           // time itself failed: no RSS
@@ -140,7 +146,7 @@ export function measure(command, stdout = 'null') {
       ms ??= Number(process.hrtime.bigint() - t0) / 1e6;
       firstLine = firstLine.split('\n')[0];
       const text = chunks === undefined ? undefined : Buffer.concat(chunks).toString('utf8');
-      resolve({ ms, rssKB, lines: stdout === 'null' ? undefined : lines, text, firstLine, code, signal, stderr });
+      resolve({ ms, rssKB, cpuMs, lines: stdout === 'null' ? undefined : lines, text, firstLine, code, signal, stderr });
     });
   });
 }

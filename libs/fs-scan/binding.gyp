@@ -13,6 +13,7 @@
         "src/cache_match.c",
         "src/dupes_handle.c",
         "src/dupes_hash.c",
+        "src/dupes_roots.c",
         "src/dupe_session.c",
         "src/dupe_groups.c",
         "src/dir_ops.c"

@@ -32,15 +32,19 @@ declare const addon: {
    * scanFiles' scan, its files kept in native memory for the duplicate pipeline: grouped by size (hard
    * links collapsed to their smallest path as JS orders strings; empty files only with includeEmpty),
    * then by sample and whole hash as dupesHash or the cache's hints give them. Returns the handle
-   * the dupes* calls take, the scan's failures and its row flags.
+   * the dupes* calls take, the scan's failures and its row flags. Several roots are scanned one
+   * after another (each with its own cache triple: the same rows, the root's own key) and grouped
+   * as one scan; a path two overlapping roots both list counts once (not as a hard link).
+   * `extensions` (lower-case ASCII, each with its dot, joined by NUL): a regular file whose name ends
+   * in none of them (ASCII case ignored) is skipped before it is stat'ed.
    */
   scanDupes(
-    root: string,
+    root: string | readonly string[],
     hidden: boolean,
     maxDepth: number,
     threads: number,
-    cache: [rootKey: string, keys: string, rows: Buffer[]] | undefined,
-    group: [includeEmpty: boolean, wholeSampleMax: number],
+    cache: [rootKey: string, keys: string, rows: Buffer[]] | [rootKey: string, keys: string, rows: Buffer[]][] | undefined,
+    group: [includeEmpty: boolean, wholeSampleMax: number, extensions?: string],
   ): [DupesHandle, string, Uint8Array];
   /**
    * Hashes (XXH3-128, as hashBatch, on `threads` threads off the JS thread) what a phase still lacks:
@@ -54,6 +58,11 @@ declare const addon: {
   dupesMissing(handle: DupesHandle, scope: 0 | 1): number;
   /** The scan's paths, fields and hints as scanFiles returns them (for the engine's pipeline). */
   dupesFiles(handle: DupesHandle): [string, Float64Array, string];
+  /**
+   * Groups the scan's files again, leaving out those whose flag in `keep` (one per file, in
+   * dupesFiles' order) is 0: filters the scan does not apply. Only before dupesHash.
+   */
+  dupesKeep(handle: DupesHandle, keep: Uint8Array): void;
   /**
    * The groups (as groupCached gives them), stats [files, extra hard links, empty files skipped,
    * candidates, cache hits, samples hashed, whole files hashed, bytes hashed] and the cache rows of

@@ -221,6 +221,45 @@ describe('the native tree scan (--no-ignore, no excludes, no -L) against the por
     },
   );
 
+  it.each([
+    [['nested'], []],
+    [
+      ['nested/a', 'nested'],
+      ['--ext', 'bin', '--min-size', '10k'],
+    ],
+    [
+      ['nested', '.hidden'],
+      ['--hidden', '--name', 'x*'],
+    ],
+  ])('several roots %j with %j (native pipeline) report what the portable walk reports, first run and warm rerun', async (subs, extra) => {
+    const state = fs.mkdtempSync(path.join(os.tmpdir(), 'filer-native-state-'));
+    fs.chmodSync(state, 0o777);
+    try {
+      const args = (db: string): string[] => [
+        t.root,
+        ...subs.map((s) => t.path(s)),
+        '--no-ignore',
+        '--cache',
+        path.join(state, db),
+        '--format',
+        'json',
+        ...extra,
+      ];
+      for (const run of ['first', 'warm']) {
+        const native = await dupes(args('native.db'), { asUser });
+        const portable = await dupes(args('portable.db'), { asUser, env: { FILER_NATIVE_SCAN: '0' } });
+        expect(native.code).toBe(portable.code);
+        expect(native.stdout).toBe(portable.stdout);
+        expect(splitRecords(native.stderr, '\n').sort()).toEqual(splitRecords(portable.stderr, '\n').sort());
+        const { summary } = JSON.parse(native.stdout) as JsonReport;
+        expect(summary.groups).toBeGreaterThan(0);
+        if (run === 'warm') expect(summary).toMatchObject({ fullyHashed: 0 });
+      }
+    } finally {
+      fs.rmSync(state, { recursive: true, force: true });
+    }
+  });
+
   it('with a hash cache (the whole pipeline in the addon), a first run and a warm rerun report what the portable walk reports', async () => {
     // Writable by nobody: each walk gets its own database.
     const state = fs.mkdtempSync(path.join(os.tmpdir(), 'filer-native-state-'));

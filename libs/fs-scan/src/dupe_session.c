@@ -47,6 +47,20 @@ void dupe_session_free(dupe_session_t *s) {
   free(s);
 }
 
+// Names among one inode's that repeat an earlier one's path (overlapping roots list a file twice).
+static uint32_t same_path_repeats(const item_t *items, const uint32_t *names, uint32_t n) {
+  uint32_t repeats = 0;
+  for (uint32_t j = 1; j < n; j++)
+    for (uint32_t i = 0; i < j; i++) {
+      const item_t *x = &items[names[i]], *y = &items[names[j]];
+      if (x->path_len == y->path_len && memcmp(x->path, y->path, x->path_len) == 0) {
+        repeats++;
+        break;
+      }
+    }
+  return repeats;
+}
+
 dupe_session_t *dupe_session_new(const group_input_t *in) {
   uint32_t count = in->count;
   size_t n = count ? count : 1;
@@ -72,6 +86,7 @@ dupe_session_t *dupe_session_new(const group_input_t *in) {
   s->whole_up_to = in->whole_up_to;
   const char *p = in->paths, *pend = in->paths + in->paths_len;
   const char *h = in->hints, *hend = in->hints + in->hints_len;
+  uint32_t kept = 0;
   for (uint32_t i = 0; i < count; i++) {
     item_t *it = &s->items[i];
     // More paths asked than given: the rest are "" (at pend, where the buffer's NUL is).
@@ -88,29 +103,32 @@ dupe_session_t *dupe_session_new(const group_input_t *in) {
     it->dev = in->meta[(size_t)i * 5 + 1];
     it->ino = in->meta[(size_t)i * 5 + 2];
     // Only whole sizes a uint64_t holds are cast (anything else would be undefined behaviour).
-    sizes[i] = it->size > 0 && it->size < 18446744073709551616.0 ? (uint64_t)it->size : 0;
-    order[i] = i;
+    if (in->keep && !in->keep[i]) continue;
+    sizes[kept] = it->size > 0 && it->size < 18446744073709551616.0 ? (uint64_t)it->size : 0;
+    order[kept++] = i;
   }
-  sort_by_size(sizes, order, sizes_tmp, order_tmp, count);
+  sort_by_size(sizes, order, sizes_tmp, order_tmp, kept);
   item_t *items = s->items;
   size_t nreps = 0;
   s->starts[0] = 0;
-  for (uint32_t a = 0; a < count;) {
+  for (uint32_t a = 0; a < kept;) {
     // One size: [a, b).
     uint32_t b = a;
-    while (b < count && sizes[b] == sizes[a]) b++;
+    while (b < kept && sizes[b] == sizes[a]) b++;
     if (b - a > 1) qsort_r(order + a, b - a, sizeof *order, by_inode, items);
     uint32_t *reps = s->reps + nreps;
     size_t k_reps = 0;
     for (uint32_t k = a; k < b;) {
       uint32_t e = k + 1, best = order[k];
       // Paths are read only for an inode with several names: reading every path cost most of the time.
+      // On equal paths the earlier position (the earlier root) stays: a directory's files then come
+      // from one root's scan, together, for the cache rows (see fresh_rows).
       while (e < b && items[order[e]].dev == items[order[k]].dev && items[order[e]].ino == items[order[k]].ino) {
         const item_t *x = &items[order[e]], *y = &items[best];
         if (cmp_js(x->path, x->path_len, y->path, y->path_len) < 0) best = order[e];
         e++;
       }
-      s->links += (double)(e - k - 1);
+      s->links += (double)(e - k - 1 - same_path_repeats(items, order + k, e - k));
       reps[k_reps++] = best;
       k = e;
     }

@@ -20,12 +20,14 @@ typedef struct {
   uint32_t count;
   bool include_empty;
   double whole_up_to;  // a sample of a file this size or smaller covers all of it
+  const unsigned char *keep;  // per path, 0 leaves it out (filters applied by the caller); NULL keeps all
 } group_input_t;
 
 typedef struct dupe_session dupe_session_t;
 
-// Collapses hard links (one inode is one file, named by its smallest path as JS compares strings)
-// and groups the rest by size. The input's buffers must outlive the session. NULL when out of memory.
+// Collapses hard links (one inode is one file, named by its smallest path as JS compares strings;
+// the same path twice, as overlapping roots list it, is one name, not a link) and groups the rest
+// by size. The input's buffers must outlive the session. NULL when out of memory.
 dupe_session_t *dupe_session_new(const group_input_t *in);
 void dupe_session_free(dupe_session_t *s);
 

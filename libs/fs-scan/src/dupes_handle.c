@@ -13,6 +13,7 @@ static void dupes_finalize(napi_env env, void *data, void *hint) {
   dupes_t *d = data;
   dupe_session_free(d->session);
   free_scan_out(&d->scan);
+  free_roots(d);
   free(d);
 }
 
@@ -37,9 +38,10 @@ dupes_t *dupes_of(napi_env env, napi_value v, const char *fn) {
   return d;
 }
 
-// scanDupes(root, hidden, maxDepth, threads, cache | undefined, [includeEmpty, wholeSampleMax]) ->
-// [handle, failures (as scanFiles), Uint8Array hit per row]: scanFiles' scan, its files grouped by
-// size (hard links collapsed) in native memory for dupesHash and dupesResult.
+// scanDupes(root | roots, hidden, maxDepth, threads, cache | caches | undefined, [includeEmpty,
+// wholeSampleMax]) -> [handle, failures (as scanFiles), Uint8Array hit per row]: scanFiles' scan of
+// each root (with several, one cache triple per root), the files grouped by size (hard links
+// collapsed, a path listed by two roots counted once) in native memory for dupesHash and dupesResult.
 napi_value scan_dupes(napi_env env, napi_callback_info info) {
   size_t argc = 6;
   napi_value argv[6];
@@ -63,15 +65,18 @@ napi_value scan_dupes(napi_env env, napi_callback_info info) {
     return NULL;
   }
   d->magic = DUPES_MAGIC;
-  if (!run_scan(env, argc, argv, &d->scan)) {
+  d->include_empty = include_empty;
+  d->whole_max = whole_max;
+  if (!scan_roots(env, argc, argv, d)) {
     free(d);
     return NULL;
   }
   scan_out_t *s = &d->scan;
-  group_input_t in = {s->paths, s->plen, s->meta, s->hints, s->hlen, (uint32_t)s->count, include_empty, whole_max};
+  group_input_t in = {s->paths, s->plen, s->meta, s->hints, s->hlen, (uint32_t)s->count, include_empty, whole_max, NULL};
   d->session = dupe_session_new(&in);
   if (!d->session) {
     free_scan_out(s);
+    free_roots(d);
     free(d);
     napi_throw_error(env, "ENOMEM", "scanDupes: out of memory");
     return NULL;
@@ -126,21 +131,23 @@ napi_value dupes_files(napi_env env, napi_callback_info info) {
 }
 
 // The cache's rows for the files hashed in this run, as a flat array [directory key, entries, count,
-// …]: one element triple per run of files in one directory (the scan lists a directory's files
-// together), entries as the cache stores them (name, identity, stored_at, sample, full).
+// …]: one element triple per run of files in one directory of one root (a scan lists a directory's
+// files together), entries as the cache stores them (name, identity, stored_at, sample, full).
 static napi_value fresh_rows(napi_env env, dupes_t *d, double stored_at, bool *ok) {
   napi_value rows = NULL;
   *ok = napi_create_array(env, &rows) == napi_ok;
   scan_out_t *s = &d->scan;
-  if (!s->root_key || !*ok) return rows;
+  if (d->nroots == 0 || !d->roots[0].key || !*ok) return rows;
   uint32_t *list = NULL;
   long n = dupe_session_fresh(d->session, &list);
   if (n < 0) {
     *ok = false;
     return rows;
   }
-  // Room for the key of any scanned directory: the root's key and a path shorter than SCAN_PATH_BYTES.
-  size_t key_cap = s->root_key_len + SCAN_PATH_BYTES + 2, klen = 0;
+  // Room for the key of any scanned directory: a root's key and a path shorter than SCAN_PATH_BYTES.
+  size_t key_cap = 0, klen = 0;
+  for (uint32_t r = 0; r < d->nroots; r++)
+    if (d->roots[r].key_len + SCAN_PATH_BYTES + 2 > key_cap) key_cap = d->roots[r].key_len + SCAN_PATH_BYTES + 2;
   char *key = malloc(key_cap);
   buf_t text = {0};
   uint32_t at = 0, in_row = 0;
@@ -153,10 +160,13 @@ static napi_value fresh_rows(napi_env env, dupes_t *d, double stored_at, bool *o
   size_t stamp_len = put_uint(num, stored_at);
   const char *dir = NULL;
   size_t dlen = 0;
+  // The root of file list[k] (positions ascend, so do roots), and the root of the row being built.
+  uint32_t root = 0, row_root = 0;
   for (long k = 0; k <= n && *ok; k++) {
     const char *path = NULL;
     size_t plen = 0, slash = 0;
     if (k < n) {
+      while (root + 1 < d->nroots && list[k] >= d->roots[root + 1].start) root++;
       double size;
       dupe_session_file(d->session, list[k], &path, &size);
       plen = strlen(path);
@@ -164,7 +174,7 @@ static napi_value fresh_rows(napi_env env, dupes_t *d, double stored_at, bool *o
       slash = last ? (size_t)(last - path) : 0;
     }
     // A new directory (or the end): the finished row goes out.
-    if (in_row > 0 && (k == n || slash != dlen || memcmp(path, dir, dlen) != 0)) {
+    if (in_row > 0 && (k == n || root != row_root || slash != dlen || memcmp(path, dir, dlen) != 0)) {
       napi_value v_key, v_text, v_n;
       if (napi_create_string_utf8(env, key, klen, &v_key) != napi_ok || napi_create_string_utf8(env, text.data, text.len, &v_text) != napi_ok ||
           napi_create_uint32(env, in_row, &v_n) != napi_ok || napi_set_element(env, rows, at++, v_key) != napi_ok ||
@@ -180,7 +190,9 @@ static napi_value fresh_rows(napi_env env, dupes_t *d, double stored_at, bool *o
       // The key scan_one matched this directory's row by.
       dir = path;
       dlen = slash;
-      klen = dir_cache_key(key, key_cap, s->root_key, s->root_key_len, s->root_len, dir, dlen);
+      row_root = root;
+      const root_span_t *span = &d->roots[root];
+      klen = dir_cache_key(key, key_cap, span->key, span->key_len, span->root_len, dir, dlen);
       if (klen == 0) {
         *ok = false;
         break;

@@ -27,6 +27,8 @@ NAPI_MODULE_INIT() {
   napi_set_named_property(env, exports, "matchEntries", fn);
   napi_create_function(env, "groupCached", NAPI_AUTO_LENGTH, group_cached_js, NULL, &fn);
   napi_set_named_property(env, exports, "groupCached", fn);
+  napi_create_function(env, "dupesKeep", NAPI_AUTO_LENGTH, dupes_keep, NULL, &fn);
+  napi_set_named_property(env, exports, "dupesKeep", fn);
   napi_create_function(env, "scanDupes", NAPI_AUTO_LENGTH, scan_dupes, NULL, &fn);
   napi_set_named_property(env, exports, "scanDupes", fn);
   napi_create_function(env, "dupesHash", NAPI_AUTO_LENGTH, dupes_hash, NULL, &fn);

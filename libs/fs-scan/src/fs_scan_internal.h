@@ -126,25 +126,49 @@ typedef struct {
   napi_value hit;
 } scan_out_t;
 
+// Extensions a scan keeps (lower-case ASCII, each with its leading '.'): a regular file whose name
+// ends in none of them (ASCII case ignored, as the JS filter does) is skipped before it is stat'ed.
+typedef struct {
+  const char **ext;
+  size_t *len;
+  uint32_t n;
+} ext_filter_t;
+
 void free_scan_out(scan_out_t *o);
 bool load_scan_cache(napi_env env, napi_value arg, scan_out_t *out, scan_cache_t *cache, char **keys_out, napi_value *hit_ab);
-bool run_scan(napi_env env, size_t argc, napi_value *argv, scan_out_t *out);
+// `exts` NULL keeps every file.
+bool run_scan(napi_env env, size_t argc, napi_value *argv, scan_out_t *out, const ext_filter_t *exts);
 
 // --- scanDupes handles (dupes_handle.c, dupes_hash.c) ------------------------------------------
 
 #define DUPES_MAGIC 0x44555045u
 
-// A scan held for the duplicate pipeline: its buffers, the session grouping them, and the counts
-// of what this run hashed.
+// One root of a scanDupes handle: its files are the scan's [start, next root's start), and its
+// cache key (NULL without cache rows) names their directories' rows.
+typedef struct {
+  size_t start;
+  char *key;
+  size_t key_len, root_len;
+} root_span_t;
+
+// A scan held for the duplicate pipeline: its buffers (the roots' scans joined), the session
+// grouping them, and the counts of what this run hashed.
 typedef struct {
   uint32_t magic;
   scan_out_t scan;
+  root_span_t *roots;
+  uint32_t nroots;
   dupe_session_t *session;
-  bool busy;
+  bool busy, include_empty;
+  double whole_max;
   double sampled, fully_hashed, bytes_read;
 } dupes_t;
 
 dupes_t *dupes_of(napi_env env, napi_value v, const char *fn);
+// Scans scanDupes' roots (argv[0]: a root or an array of them; argv[4]: the cache triple, or one
+// per root) into d->scan and d->roots. false with a JS exception pending.
+bool scan_roots(napi_env env, size_t argc, napi_value *argv, dupes_t *d);
+void free_roots(dupes_t *d);
 
 // --- the functions on the module's exports (fs_scan.c registers them) --------------------------
 
@@ -163,5 +187,6 @@ napi_value dupes_hash(napi_env env, napi_callback_info info);
 napi_value dupes_missing(napi_env env, napi_callback_info info);
 napi_value dupes_files(napi_env env, napi_callback_info info);
 napi_value dupes_result(napi_env env, napi_callback_info info);
+napi_value dupes_keep(napi_env env, napi_callback_info info);
 
 #endif

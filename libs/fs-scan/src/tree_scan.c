@@ -45,7 +45,20 @@ typedef struct {
   bool hidden;
   int max_depth;
   scan_cache_t *cache;
+  const ext_filter_t *exts;
 } scan_shared_t;
+
+// Whether a name ends in one of the filter's extensions, ignoring ASCII case.
+static bool ext_keeps(const ext_filter_t *f, const char *nm, size_t nlen) {
+  for (uint32_t k = 0; k < f->n; k++) {
+    size_t el = f->len[k], i = 0;
+    const unsigned char *p = (const unsigned char *)nm + nlen - el;
+    if (el > nlen) continue;
+    while (i < el && (p[i] >= 'A' && p[i] <= 'Z' ? p[i] | 32 : p[i]) == (unsigned char)f->ext[k][i]) i++;
+    if (i == el) return true;
+  }
+  return false;
+}
 
 // What one thread found: its files' paths and fields, and its failures.
 typedef struct {
@@ -96,6 +109,8 @@ static int scan_one(scan_worker_t *w, scan_dir_t dir, scan_dir_t **subdirs, size
     if (nm[0] == '.' && (nm[1] == 0 || (nm[1] == '.' && nm[2] == 0))) continue;
     if (!w->sh->hidden && nm[0] == '.') continue;
     size_t nlen = strlen(nm);
+    // A file the extension filter rejects is never stat'ed (nor reported, as the JS filter drops it).
+    if (ent->d_type == DT_REG && w->sh->exts && !ext_keeps(w->sh->exts, nm, nlen)) continue;
     if (dlen + 1 + nlen + 1 > SCAN_PATH_MAX) {
       // Too long to use (see SCAN_PATH_MAX): a file or a directory the walk would enter is
       // reported under its whole name, as the portable walk's lstat or readdir reports it.
@@ -249,10 +264,10 @@ void free_scan_out(scan_out_t *o) {
 // Runs a scan for scanFiles and scanDupes, whose first five arguments it reads: root, hidden,
 // maxDepth, threads and the optional cache ([root's key, row keys joined by NUL, row Buffers]).
 // false with a JS exception pending.
-bool run_scan(napi_env env, size_t argc, napi_value *argv, scan_out_t *out) {
+bool run_scan(napi_env env, size_t argc, napi_value *argv, scan_out_t *out, const ext_filter_t *exts) {
   memset(out, 0, sizeof *out);
   char *root = get_string(env, argv[0], &out->root_len);
-  scan_shared_t sh = {.busy = 0, .oom = 0, .hidden = false, .max_depth = -1, .cache = NULL};
+  scan_shared_t sh = {.busy = 0, .oom = 0, .hidden = false, .max_depth = -1, .cache = NULL, .exts = exts && exts->n ? exts : NULL};
   int32_t threads = 1;
   napi_get_value_bool(env, argv[1], &sh.hidden);
   napi_get_value_int32(env, argv[2], &sh.max_depth);
@@ -361,7 +376,7 @@ napi_value scan_files(napi_env env, napi_callback_info info) {
   napi_value argv[5];
   napi_get_cb_info(env, info, &argc, argv, NULL, NULL);
   scan_out_t s;
-  if (!run_scan(env, argc, argv, &s)) return NULL;
+  if (!run_scan(env, argc, argv, &s, NULL)) return NULL;
   napi_value js_paths = NULL, js_stats = NULL, js_errs = NULL, js_hints = NULL;
   // The last path's NUL is not part of the joined string.
   bool ok = new_typed(env, napi_float64_array, s.count * SCAN_FIELDS, sizeof(double), s.meta, &js_stats) &&

@@ -39,6 +39,20 @@ export function canScanNatively(spec: FilterSpec): boolean {
 /** The scan's threads: it waits on the kernel's directory and inode reads, which run in parallel. */
 export const SCAN_THREADS = Math.min(4, Math.max(1, availableParallelism()));
 
+/**
+ * The scan's failures the portable walk of the same spec reports: an entry the scan could not stat
+ * counts only if its name passes the filters (the walk stats no other); a directory it could not
+ * list always counts.
+ */
+export function keptFailures(
+  spec: FilterSpec,
+  failures: PathError[],
+  matchesName: ((name: string) => boolean) | undefined = compileFilter(spec).matchesName,
+): PathError[] {
+  if (matchesName === undefined) return failures;
+  return failures.filter((e) => e.message.includes(", scandir '") || matchesName(e.path.slice(e.path.lastIndexOf('/') + 1)));
+}
+
 /** One root's native scan, as the addon returned it: no per-file work done in JS yet. */
 interface ScannedRoot {
   joined: string;
@@ -87,11 +101,7 @@ export function scanTreeNatively(roots: readonly string[], spec: FilterSpec, opt
     const [joined, fields, failed, hints, hit] = result;
     scanned.push({ joined, fields, hints });
     if (served !== undefined) for (let r = 0; r < hit.length; r++) served[r] |= hit[r];
-    // An entry the scan could not stat counts only if its name passes the filters: the portable
-    // walk stats no other (a directory it could not list always counts).
-    for (const e of parseFailures(failed))
-      if (matchesName === undefined || e.message.includes(", scandir '") || matchesName(e.path.slice(e.path.lastIndexOf('/') + 1)))
-        errors.push(e);
+    errors.push(...keptFailures(spec, parseFailures(failed), matchesName));
   }
   return { roots: scanned, errors, served, spec, matchedCache: cacheRows !== undefined };
 }
