@@ -24,6 +24,7 @@ const within = {
     '@filer/observability': [],
     '@filer/storage': ['@filer/fs-scan'],
     '@filer/jobs': ['@filer/storage', '@filer/observability'],
+    '@filer/worker-host': ['@filer/jobs', '@filer/observability'],
   },
 };
 /** The CLI runs the engine in-process, and with --server talks HTTP: it never loads the cluster's code. */

@@ -24,6 +24,7 @@ export default defineConfig({
       '@filer/storage/results': src('./libs/storage/src/results.ts'),
       '@filer/jobs': src('./libs/jobs/src/index.ts'),
       '@filer/observability': src('./libs/observability/src/index.ts'),
+      '@filer/worker-host': src('./libs/worker-host/src/index.ts'),
       '@filer/storage': src('./libs/storage/src/index.ts'),
       '@filer/testing': src('./libs/testing/src/index.ts'),
     },

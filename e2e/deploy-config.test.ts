@@ -37,7 +37,7 @@ const missing = (want: Iterable<string>, have: Set<string>): string[] => [...wan
 // ---------------------------------------------------------------------------------------------
 // What the apps read
 
-/** Ways the sources read a variable: env.X / process.env.X / env['X'] / a quoted name (intVar(env, 'X')). */
+/** Ways the sources read a variable: env.X / process.env.X / env['X'] / a quoted name (envInt('X', …)). */
 const READS = [
   /\benv\s*(?:\?\.)?\s*\.\s*(FILER_[A-Z0-9_]+)/g,
   /\benv\s*\[\s*['"`](FILER_[A-Z0-9_]+)['"`]\s*\]/g,

@@ -1,4 +1,5 @@
-import { runWorkerApp } from '@filer/jobs';
+import { runWorkerApp } from '@filer/worker-host';
+import { ScannerWorkerModule } from './scanner-worker.module.js';
 
 // Scan shards: walk a directory within the shard budget, write the matches, fan the rest out.
-await runWorkerApp('scanner', process.env);
+await runWorkerApp('scanner', (host) => ScannerWorkerModule.forRoot(host));

@@ -1,4 +1,5 @@
 import * as os from 'node:os';
+import { z } from 'zod';
 import { parseAllowedS3, type AllowedS3 } from '@filer/storage';
 
 /**
@@ -32,64 +33,123 @@ export class ConfigError extends Error {
 }
 
 type Env = Record<string, string | undefined>;
+type Ctx = z.core.$RefinementCtx<unknown>;
 
-/** Reads a whole number in [min, max], recording a problem instead of throwing at the first. */
-export function intVar(env: Env, name: string, fallback: number, problems: string[], min = 1, max = 1e9): number {
-  const raw = env[name];
-  if (raw === undefined || raw === '') return fallback;
-  if (!/^\d+$/.test(raw) || Number(raw) < min || Number(raw) > max) {
-    problems.push(`${name}=${raw}: expected a whole number from ${min} to ${max}`);
+/** Records one problem, worded in full (it names its variable), on the variable being read. */
+export function configProblem(ctx: Ctx, message: string): void {
+  ctx.addIssue({ code: 'custom', message });
+}
+
+/** An optional variable: unset or empty reads as `fallback`; otherwise `read` checks it (recording problems on `ctx`). */
+export function envVar<T>(fallback: T, read: (raw: string, ctx: Ctx) => T) {
+  return z
+    .string()
+    .optional()
+    .transform((raw, ctx): T => (raw === undefined || raw === '' ? fallback : read(raw, ctx)));
+}
+
+/** A whole number in [min, max], named `name` in its problem. */
+export function envInt(name: string, fallback: number, min = 1, max = 1e9) {
+  return envVar(fallback, (raw, ctx) => {
+    if (/^\d+$/.test(raw) && Number(raw) >= min && Number(raw) <= max) return Number(raw);
+    configProblem(ctx, `${name}=${raw}: expected a whole number from ${min} to ${max}`);
     return fallback;
-  }
-  return Number(raw);
+  });
 }
 
-export function readClusterConfig(env: Env = process.env): ClusterConfig {
-  const problems: string[] = [];
-  const redisUrl = env.FILER_REDIS_URL ?? 'redis://127.0.0.1:6379';
-  if (!/^rediss?:\/\//.test(redisUrl)) problems.push(`FILER_REDIS_URL=${redisUrl}: expected redis://host:port or rediss://…`);
-  const resultsDir = env.FILER_RESULTS_DIR ?? '';
-  if (resultsDir === '' || !resultsDir.startsWith('/'))
-    problems.push('FILER_RESULTS_DIR: required, an absolute directory shared by the API and the workers');
-  const allowedRoots = (env.FILER_ALLOWED_ROOTS ?? '').split(':').filter((r) => r !== '');
-  if (allowedRoots.length === 0) problems.push('FILER_ALLOWED_ROOTS: required, absolute directories separated by ":"');
-  for (const r of allowedRoots) if (!r.startsWith('/')) problems.push(`FILER_ALLOWED_ROOTS: '${r}' is not an absolute path`);
-  const s3 = parseAllowedS3(env.FILER_ALLOWED_S3);
-  problems.push(...s3.problems);
-  const config: ClusterConfig = {
-    redisUrl,
-    resultsDir,
-    allowedRoots,
-    allowedS3: s3.allowed,
-    shardBudget: intVar(env, 'FILER_SHARD_BUDGET', 50_000, problems, 100),
-    batchShardSize: intVar(env, 'FILER_BATCH_SHARD_SIZE', 2_000, problems, 1),
-    concurrency: intVar(env, 'FILER_WORKER_CONCURRENCY', Math.max(1, os.availableParallelism()), problems, 1, 256),
-    attempts: intVar(env, 'FILER_SHARD_ATTEMPTS', 5, problems, 1, 100),
-    lockDurationMs: intVar(env, 'FILER_LOCK_DURATION_MS', 15_000, problems, 1000),
-    stalledIntervalMs: intVar(env, 'FILER_STALLED_INTERVAL_MS', 5_000, problems, 500),
-    maxStalledCount: intVar(env, 'FILER_MAX_STALLED_COUNT', 3, problems, 0, 100),
-    logLevel: env.FILER_LOG_LEVEL ?? 'info',
-  };
-  if (!['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent'].includes(config.logLevel))
-    problems.push(`FILER_LOG_LEVEL=${config.logLevel}: expected fatal, error, warn, info, debug, trace or silent`);
-  if (problems.length > 0) throw new ConfigError(problems);
-  return config;
+/** Problems the schema records at once, one line each; a value of another type than a string is reported by its variable. */
+function problemsOf(error: z.ZodError): string[] {
+  return error.issues.map((i) => (i.code === 'custom' ? i.message : `${i.path.map(String).join('.')}: ${i.message}`));
 }
+
+/** Reads an environment with an app's schema: every problem of every variable in one ConfigError. */
+export function parseConfig<S extends z.ZodType<unknown, Env>>(schema: S, env: Env): z.output<S> {
+  const result = schema.safeParse(env);
+  if (!result.success) throw new ConfigError(problemsOf(result.error));
+  return result.data;
+}
+
+const LOG_LEVELS = ['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent'];
 
 /**
- * The cluster's settings plus an app's own, with every problem of both reported in one
- * ConfigError: an operator fixes the whole environment in one go.
+ * The cluster's variables, shared by the API's and the workers' schemas (each spreads this shape
+ * into its own `z.object`, so the cluster's problems come first, then the app's).
  */
-export function readAppConfig<T extends object>(env: Env, own: (problems: string[]) => T): T & { cluster: ClusterConfig } {
-  const problems: string[] = [];
-  let cluster: ClusterConfig | undefined;
-  try {
-    cluster = readClusterConfig(env);
-  } catch (e) {
-    if (!(e instanceof ConfigError)) throw e;
-    problems.push(...e.problems);
-  }
-  const mine = own(problems);
-  if (problems.length > 0 || cluster === undefined) throw new ConfigError(problems);
-  return { ...mine, cluster };
+export const clusterEnvShape = {
+  FILER_REDIS_URL: z
+    .string()
+    .optional()
+    .transform((raw, ctx) => {
+      const url = raw ?? 'redis://127.0.0.1:6379';
+      if (!/^rediss?:\/\//.test(url)) configProblem(ctx, `FILER_REDIS_URL=${url}: expected redis://host:port or rediss://…`);
+      return url;
+    }),
+  FILER_RESULTS_DIR: z
+    .string()
+    .optional()
+    .transform((raw, ctx) => {
+      const dir = raw ?? '';
+      if (!dir.startsWith('/')) configProblem(ctx, 'FILER_RESULTS_DIR: required, an absolute directory shared by the API and the workers');
+      return dir;
+    }),
+  FILER_ALLOWED_ROOTS: z
+    .string()
+    .optional()
+    .transform((raw, ctx) => {
+      const roots = (raw ?? '').split(':').filter((r) => r !== '');
+      if (roots.length === 0) configProblem(ctx, 'FILER_ALLOWED_ROOTS: required, absolute directories separated by ":"');
+      for (const r of roots) if (!r.startsWith('/')) configProblem(ctx, `FILER_ALLOWED_ROOTS: '${r}' is not an absolute path`);
+      return roots;
+    }),
+  FILER_ALLOWED_S3: z
+    .string()
+    .optional()
+    .transform((raw, ctx) => {
+      const s3 = parseAllowedS3(raw);
+      for (const p of s3.problems) configProblem(ctx, p);
+      return s3.allowed;
+    }),
+  FILER_SHARD_BUDGET: envInt('FILER_SHARD_BUDGET', 50_000, 100),
+  FILER_BATCH_SHARD_SIZE: envInt('FILER_BATCH_SHARD_SIZE', 2_000, 1),
+  FILER_WORKER_CONCURRENCY: envInt('FILER_WORKER_CONCURRENCY', Math.max(1, os.availableParallelism()), 1, 256),
+  FILER_SHARD_ATTEMPTS: envInt('FILER_SHARD_ATTEMPTS', 5, 1, 100),
+  FILER_LOCK_DURATION_MS: envInt('FILER_LOCK_DURATION_MS', 15_000, 1000),
+  FILER_STALLED_INTERVAL_MS: envInt('FILER_STALLED_INTERVAL_MS', 5_000, 500),
+  FILER_MAX_STALLED_COUNT: envInt('FILER_MAX_STALLED_COUNT', 3, 0, 100),
+  FILER_LOG_LEVEL: z
+    .string()
+    .optional()
+    .transform((raw, ctx) => {
+      const level = raw ?? 'info';
+      if (!LOG_LEVELS.includes(level))
+        configProblem(ctx, `FILER_LOG_LEVEL=${level}: expected fatal, error, warn, info, debug, trace or silent`);
+      return level;
+    }),
+};
+
+type ClusterEnv = { [K in keyof typeof clusterEnvShape]: z.output<(typeof clusterEnvShape)[K]> };
+
+/** The cluster's part of a parsed environment, as the code uses it. */
+export function clusterConfigOf(env: ClusterEnv): ClusterConfig {
+  return {
+    redisUrl: env.FILER_REDIS_URL,
+    resultsDir: env.FILER_RESULTS_DIR,
+    allowedRoots: env.FILER_ALLOWED_ROOTS,
+    allowedS3: env.FILER_ALLOWED_S3,
+    shardBudget: env.FILER_SHARD_BUDGET,
+    batchShardSize: env.FILER_BATCH_SHARD_SIZE,
+    concurrency: env.FILER_WORKER_CONCURRENCY,
+    attempts: env.FILER_SHARD_ATTEMPTS,
+    lockDurationMs: env.FILER_LOCK_DURATION_MS,
+    stalledIntervalMs: env.FILER_STALLED_INTERVAL_MS,
+    maxStalledCount: env.FILER_MAX_STALLED_COUNT,
+    logLevel: env.FILER_LOG_LEVEL,
+  };
+}
+
+/** The cluster's settings alone (the apps read theirs with their own schema, which includes these). */
+export const ClusterConfigSchema = z.object(clusterEnvShape).transform(clusterConfigOf);
+
+export function readClusterConfig(env: Env = process.env): ClusterConfig {
+  return parseConfig(ClusterConfigSchema, env);
 }

@@ -20,7 +20,6 @@ export type { PhaseProgress } from './phase-progress.js';
 export * from './submit.js';
 export * from './workers.js';
 export { keys as redisKeys } from './redis-keys.js';
-export * from './worker-app.js';
 export * from './cluster-checks.js';
 export * from './rate-limiter.js';
 export * from './idempotency-store.js';

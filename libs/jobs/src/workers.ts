@@ -2,6 +2,7 @@ import { WaitingError, Worker, type Job, type WorkerOptions } from 'bullmq';
 import { FilerError } from '@filer/core';
 import { runApplyShard, runHashShard, runUndoShard } from './batch-shards.js';
 import type { ClusterContext } from './cluster-context.js';
+import type { ClusterConfig } from './config.js';
 import { runFinalize } from './finalize.js';
 import { QUEUE_PREFIX, QUEUES, type QueueName } from './queues.js';
 import { checkPayload, handlersFor, JobName, type JobData } from './job-contracts.js';
@@ -47,7 +48,7 @@ const NOT_STOPPING: ShardControl = { stopping: () => false };
  * back goes to the wait list (no attempt counted, no stall); a failure is recorded with its code for the finalizer, and a
  * non-retryable FilerError becomes an UnrecoverableError, so it is not attempted again.
  */
-function wrapProcessors(ctx: ClusterContext, queue: QueueName, observer: ShardObserver, control: ShardControl) {
+export function shardProcessor(ctx: ClusterContext, queue: QueueName, observer: ShardObserver = {}, control = NOT_STOPPING) {
   const handlers = handlersFor(JOB_HANDLERS, [queue]);
   return async (job: Job, token?: string): Promise<ShardResult | void> => {
     const h = handlers.get(job.name);
@@ -77,16 +78,19 @@ function wrapProcessors(ctx: ClusterContext, queue: QueueName, observer: ShardOb
  * (its worker was killed) is taken back after at most lockDuration + stalledInterval and run
  * again, up to maxStalledCount times. Shards are idempotent, so running one twice is safe.
  */
+export function shardWorkerOptions(config: ClusterConfig) {
+  return {
+    concurrency: config.concurrency,
+    lockDuration: config.lockDurationMs,
+    stalledInterval: config.stalledIntervalMs,
+    maxStalledCount: config.maxStalledCount,
+  } satisfies Partial<WorkerOptions>;
+}
+
+/** A BullMQ worker of one queue on its own connection (the in-process clusters of the tests; the worker apps use @nestjs/bullmq). */
 export function startWorker(ctx: ClusterContext, queue: QueueName, observer: ShardObserver = {}, control = NOT_STOPPING): Worker {
-  const opts: WorkerOptions = {
-    connection: ctx.connect(),
-    prefix: QUEUE_PREFIX,
-    concurrency: ctx.config.concurrency,
-    lockDuration: ctx.config.lockDurationMs,
-    stalledInterval: ctx.config.stalledIntervalMs,
-    maxStalledCount: ctx.config.maxStalledCount,
-  };
-  const worker = new Worker(queue, wrapProcessors(ctx, queue, observer, control), opts);
+  const opts: WorkerOptions = { connection: ctx.connect(), prefix: QUEUE_PREFIX, ...shardWorkerOptions(ctx.config) };
+  const worker = new Worker(queue, shardProcessor(ctx, queue, observer, control), opts);
   worker.on('failed', (job, err) => observer.failed?.(job, err));
   worker.on('error', (err) => observer.failed?.(undefined, err));
   return worker;

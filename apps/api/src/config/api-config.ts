@@ -1,4 +1,5 @@
-import { intVar, readAppConfig, type ClusterConfig } from '@filer/jobs';
+import { z } from 'zod';
+import { clusterConfigOf, clusterEnvShape, configProblem, envInt, envVar, parseConfig, type ClusterConfig } from '@filer/jobs';
 import { parseTokens, type TokenEntry } from '../auth/tokens.js';
 
 type Env = Record<string, string | undefined>;
@@ -29,31 +30,53 @@ export interface ApiConfig {
   cluster: ClusterConfig;
 }
 
-function boolVar(env: Env, name: string, problems: string[]): boolean {
-  const raw = env[name];
-  if (raw === undefined || raw === '') return false;
-  if (raw === 'true' || raw === '1') return true;
-  if (raw === 'false' || raw === '0') return false;
-  problems.push(`${name}=${raw}: expected true or false`);
-  return false;
-}
+/** FILER_METRICS_PUBLIC and the like: true/1 or false/0, unset is false. */
+const envBool = (name: string) =>
+  envVar(false, (raw, ctx) => {
+    if (raw === 'true' || raw === '1') return true;
+    if (raw !== 'false' && raw !== '0') configProblem(ctx, `${name}=${raw}: expected true or false`);
+    return false;
+  });
+
+/** The API's configuration: the cluster's variables, then its own, every problem reported in one ConfigError. */
+export const ApiConfigSchema = z
+  .object({
+    ...clusterEnvShape,
+    FILER_API_PORT: envInt('FILER_API_PORT', 8080, 1, 65_535),
+    FILER_API_HOST: envVar('0.0.0.0', (host, ctx) => {
+      if (/\s/.test(host)) configProblem(ctx, `FILER_API_HOST=${host}: expected a host name or address`);
+      return host;
+    }),
+    FILER_MAX_BODY_BYTES: envInt('FILER_MAX_BODY_BYTES', 1024 * 1024, 1024, 1024 * 1024 * 1024),
+    FILER_METRICS_PUBLIC: envBool('FILER_METRICS_PUBLIC'),
+    FILER_TOKENS: z
+      .string()
+      .optional()
+      .transform((raw, ctx) => {
+        const problems: string[] = [];
+        const tokens = parseTokens(raw, problems);
+        for (const p of problems) configProblem(ctx, p);
+        return tokens;
+      }),
+    FILER_RATE_LIMIT: envInt('FILER_RATE_LIMIT', RATE_LIMIT_DEFAULT, 0, 1_000_000),
+    FILER_RATE_LIMIT_WINDOW_S: envInt('FILER_RATE_LIMIT_WINDOW_S', RATE_LIMIT_WINDOW_S_DEFAULT, 1, 86_400),
+    FILER_IDEMPOTENCY_TTL_S: envInt('FILER_IDEMPOTENCY_TTL_S', IDEMPOTENCY_TTL_S_DEFAULT, 1, 30 * 86_400),
+  })
+  .transform((env): ApiConfig => ({
+    port: env.FILER_API_PORT,
+    host: env.FILER_API_HOST,
+    tokens: env.FILER_TOKENS,
+    maxBodyBytes: env.FILER_MAX_BODY_BYTES,
+    metricsPublic: env.FILER_METRICS_PUBLIC,
+    rateLimit: env.FILER_RATE_LIMIT === 0 ? undefined : { limit: env.FILER_RATE_LIMIT, windowMs: env.FILER_RATE_LIMIT_WINDOW_S * 1000 },
+    idempotencyTtlMs: env.FILER_IDEMPOTENCY_TTL_S * 1000,
+    cluster: clusterConfigOf(env),
+  }));
 
 /**
  * Reads the API's variables and the cluster's (FILER_REDIS_URL, FILER_RESULTS_DIR,
  * FILER_ALLOWED_ROOTS, ...) and reports every problem at once in one ConfigError.
  */
 export function readApiConfig(env: Env = process.env): ApiConfig {
-  return readAppConfig(env, (problems) => {
-    const port = intVar(env, 'FILER_API_PORT', 8080, problems, 1, 65_535);
-    const host = env.FILER_API_HOST === undefined || env.FILER_API_HOST === '' ? '0.0.0.0' : env.FILER_API_HOST;
-    if (/\s/.test(host)) problems.push(`FILER_API_HOST=${host}: expected a host name or address`);
-    const maxBodyBytes = intVar(env, 'FILER_MAX_BODY_BYTES', 1024 * 1024, problems, 1024, 1024 * 1024 * 1024);
-    const metricsPublic = boolVar(env, 'FILER_METRICS_PUBLIC', problems);
-    const tokens = parseTokens(env.FILER_TOKENS, problems);
-    const limit = intVar(env, 'FILER_RATE_LIMIT', RATE_LIMIT_DEFAULT, problems, 0, 1_000_000);
-    const windowS = intVar(env, 'FILER_RATE_LIMIT_WINDOW_S', RATE_LIMIT_WINDOW_S_DEFAULT, problems, 1, 86_400);
-    const rateLimit = limit === 0 ? undefined : { limit, windowMs: windowS * 1000 };
-    const idempotencyTtlMs = intVar(env, 'FILER_IDEMPOTENCY_TTL_S', IDEMPOTENCY_TTL_S_DEFAULT, problems, 1, 30 * 86_400) * 1000;
-    return { port, host, tokens, maxBodyBytes, metricsPublic, rateLimit, idempotencyTtlMs };
-  });
+  return parseConfig(ApiConfigSchema, env);
 }
