@@ -29,6 +29,8 @@ describe('a batch worker SIGKILLed five times mid-move (battery 15)', () => {
   let destBase: string;
   /** `shard started` lines of apply shards, by shard id. */
   const applyStarts = new Map<string, number>();
+  /** Every apply shard start, re-runs included. */
+  let applyStartCount = 0;
 
   beforeAll(async () => {
     // Sources on tmpfs, the destination on the disk: each move is a copy, an fsync, a journaled target, then an unlink.
@@ -49,7 +51,10 @@ describe('a batch worker SIGKILLed five times mid-move (battery 15)', () => {
       onLine: (_name, line) => {
         if (!line.includes('"shard started"')) return;
         const rec = JSON.parse(line) as { shard?: string; shardId?: string };
-        if (rec.shard === 'apply' && rec.shardId !== undefined) applyStarts.set(rec.shardId, (applyStarts.get(rec.shardId) ?? 0) + 1);
+        if (rec.shard === 'apply' && rec.shardId !== undefined) {
+          applyStarts.set(rec.shardId, (applyStarts.get(rec.shardId) ?? 0) + 1);
+          applyStartCount++;
+        }
       },
       env: {
         FILER_BATCH_SHARD_SIZE: '400',
@@ -90,9 +95,14 @@ describe('a batch worker SIGKILLed five times mid-move (battery 15)', () => {
     const batch = cluster.workers.find((w) => w.name === 'batch-1')!;
     const kills: { afterMs: number; movedBefore: number }[] = [];
     for (let k = 0; k < KILLS; k++) {
-      // Within the first seconds of the apply: since a job's directories are journaled a row each
-      // (not a list rewritten per directory) the move is fast enough to end before five kills spaced
-      // up to 1.2 s apart.
+      // Each kill comes 100-500 ms after the (re)started worker took an apply shard, so it lands
+      // while shards are in flight: a worker answers /health before its BullMQ workers run (the
+      // Nest host checks Redis first), and a kill in that gap would take no shard down.
+      const startsBefore = applyStartCount;
+      for (const until = Date.now() + 120_000; applyStartCount === startsBefore;) {
+        if (Date.now() > until) throw new Error(`no apply shard started within 120 s\n${cluster.logs().slice(-4000)}`);
+        await new Promise((r) => setTimeout(r, 10));
+      }
       const afterMs = 100 + Math.floor(random() * 400);
       await new Promise((r) => setTimeout(r, afterMs));
       const j = await get(id);
