@@ -95,7 +95,7 @@ const sizeOf = (actions: readonly { size: number }[]): number => actions.reduce(
 
 /** Each apply shard keeps its own journal beside the results: shards never share a SQLite file. */
 export function journalPath(ctx: ClusterContext, jobId: string, part: string): string {
-  return path.join(ctx.results.dir, jobId, 'journal', `${part}.db`);
+  return path.join(ctx.results.partDir(jobId, 'journal'), `${part}.db`);
 }
 
 function outcome(report: ApplyReport): ShardResult {
@@ -118,7 +118,8 @@ function outcome(report: ApplyReport): ShardResult {
  */
 export async function runApplyShard(ctx: ClusterContext, job: Job<ApplyShardData>): Promise<ShardResult> {
   const { jobId, part, kind, onConflict, verify, s3 } = job.data;
-  // openStateDb makes the journal's directory.
+  // Made here, not by openStateDb, so a volume that cannot hold it fails the shard with its errno (EEXIST, EACCES).
+  ctx.results.makePartDir(jobId, 'journal');
   const db = openStateDb(journalPath(ctx, jobId, part));
   try {
     const journal = new SqliteJournal(db);

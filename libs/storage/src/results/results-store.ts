@@ -15,6 +15,13 @@ export class ResultsStore {
     return path.join(this.dir, jobId, kind);
   }
 
+  /** Makes the directory of one kind of part (a shard's journal, say); throws the errno error when it cannot. */
+  makePartDir(jobId: string, kind: string): string {
+    const dir = this.partDir(jobId, kind);
+    fs.mkdirSync(dir, { recursive: true });
+    return dir;
+  }
+
   partPath(jobId: string, kind: string, part: string): string {
     return path.join(this.dir, jobId, kind, `${part}.ndjson`);
   }
