@@ -54,7 +54,13 @@ export function readManifest(n, shape = 'default') {
   const { root, marker } = treePaths(n, shape);
   try {
     const m = JSON.parse(fs.readFileSync(marker, 'utf8'));
-    if (m.generatorVersion === GENERATOR_VERSION && m.files === n && (m.shape ?? 'default') === shape && m.complete === true && fs.existsSync(root))
+    if (
+      m.generatorVersion === GENERATOR_VERSION &&
+      m.files === n &&
+      (m.shape ?? 'default') === shape &&
+      m.complete === true &&
+      fs.existsSync(root)
+    )
       return { ...m, root };
   } catch {
     // no marker, or unreadable: not complete
@@ -101,7 +107,14 @@ const FILE_STEMS = ['data', 'report', 'img', 'export', 'events', 'part', 'sample
 const FILE_STEMS_2 = ['utils', 'record', 'snapshot', 'table', 'metrics', 'index', 'summary', 'batch', 'frame', 'chunk'];
 const NOEXT_NAMES = ['README', 'Makefile', 'LICENSE', 'Dockerfile', 'CHANGES', 'run'];
 const DIR_WORDS = ['src', 'data', 'raw', 'processed', 'logs', '2023', '2024', 'archive', 'assets', 'images'];
-const LONG_WORDS = ['quarterly-revenue', 'customer_segments', 'ingest-pipeline', 'experiment.results', 'validation_holdout', 'thumbnail-cache'];
+const LONG_WORDS = [
+  'quarterly-revenue',
+  'customer_segments',
+  'ingest-pipeline',
+  'experiment.results',
+  'validation_holdout',
+  'thumbnail-cache',
+];
 const DIR_WORDS_2 = ['tmp', 'build', 'lib', 'tests', 'docs', 'exports', 'reports', 'backup', 'shared', 'misc'];
 const HIDDEN_DIR_WORDS = ['.cache', '.git', '.venv', '.config', '.tmp'];
 

@@ -58,22 +58,25 @@ const threaded = { FILER_WALK_SPAWN_AFTER_MS: '0' };
 const native = (args: string[]) => runFiler(['find', root, ...args], { env: { ...process.env, ...threaded } });
 const portable = (args: string[]) =>
   runFiler(['find', root, ...args], { env: { ...process.env, ...threaded, FILER_FS_SCAN_ADDON: 'off' } });
-const sortedLines = (r: ProcessResult): string[] => r.stdout.split('\n').filter((l) => l !== '').sort();
+const sortedLines = (r: ProcessResult): string[] =>
+  r.stdout
+    .split('\n')
+    .filter((l) => l !== '')
+    .sort();
 
 describe('find --format ndjson: native records', () => {
-  it.each([
-    [['--hidden', '--no-ignore']],
-    [['--no-ignore']],
-    [['--hidden', '--no-ignore', '--max-depth', '2']],
-  ])('%j: the portable walk’s bytes, and the files node:fs lists', async (flags) => {
-    const [n, p] = await Promise.all([native([...flags, '--format', 'ndjson']), portable([...flags, '--format', 'ndjson'])]);
-    expect(n.stderr).toBe(p.stderr);
-    expect(n.code).toBe(p.code);
-    expect(n.stdoutBytes.length).toBe(p.stdoutBytes.length);
-    expect(sortedLines(n)).toEqual(sortedLines(p));
-    const maxDepth = flags.includes('--max-depth') ? 2 : Infinity;
-    expect(sortedLines(n)).toEqual(oracle(root, flags.includes('--hidden'), maxDepth).sort());
-  });
+  it.each([[['--hidden', '--no-ignore']], [['--no-ignore']], [['--hidden', '--no-ignore', '--max-depth', '2']]])(
+    '%j: the portable walk’s bytes, and the files node:fs lists',
+    async (flags) => {
+      const [n, p] = await Promise.all([native([...flags, '--format', 'ndjson']), portable([...flags, '--format', 'ndjson'])]);
+      expect(n.stderr).toBe(p.stderr);
+      expect(n.code).toBe(p.code);
+      expect(n.stdoutBytes.length).toBe(p.stdoutBytes.length);
+      expect(sortedLines(n)).toEqual(sortedLines(p));
+      const maxDepth = flags.includes('--max-depth') ? 2 : Infinity;
+      expect(sortedLines(n)).toEqual(oracle(root, flags.includes('--hidden'), maxDepth).sort());
+    },
+  );
 
   it('json wraps the same records', async () => {
     const [n, p] = await Promise.all([

@@ -12,7 +12,18 @@ describe.skipIf(nativeAddonOff)('native NDJSON lister (listNdjson)', () => {
   const scan = nativeScan as NativeScan;
   let root: string;
   /** Names JSON.stringify escapes (quote, backslash, control characters) or leaves as UTF-8. */
-  const NAMES = ['plain.txt', 'q"uote', 'back\\slash', 'new\nline', 'tab\there', 'ctl\x01\x1f\x7f', 'ünï cødé', '日本語', '😀.png', '-dash'];
+  const NAMES = [
+    'plain.txt',
+    'q"uote',
+    'back\\slash',
+    'new\nline',
+    'tab\there',
+    'ctl\x01\x1f\x7f',
+    'ünï cødé',
+    '日本語',
+    '😀.png',
+    '-dash',
+  ];
   /** mtimes as `touch -d` takes them: nanoseconds that round, before 1970, a leap day. */
   const TIMES = ['@1700000000.999999999', '@-315619199.000000001', '@951782400.0005', '@0'];
 
@@ -20,7 +31,12 @@ describe.skipIf(nativeAddonOff)('native NDJSON lister (listNdjson)', () => {
     const st = fs.lstatSync(p);
     return entryToJson({ path: p, kind: 'file', size: st.size, mtimeMs: st.mtimeMs }) + '\n';
   };
-  const recordsOf = (text: string): string[] => text.split('\n').filter((l) => l !== '').map((l) => l + '\n').sort();
+  const recordsOf = (text: string): string[] =>
+    text
+      .split('\n')
+      .filter((l) => l !== '')
+      .map((l) => l + '\n')
+      .sort();
 
   beforeAll(() => {
     root = fs.mkdtempSync(path.join(os.tmpdir(), 'filer-ndjson-'));
