@@ -11,6 +11,7 @@
 #include <errno.h>
 #include <fcntl.h>
 #include <math.h>
+#include <pthread.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -155,9 +156,37 @@ typedef struct {
 } ndjson_out_t;
 
 // Each walker thread calls once per directory: its buffers are kept between calls (no malloc per
-// directory), and given back after a directory that needed more than KEEP_BYTES.
-static __thread buf_t tls_recs, tls_dirs, tls_errs;
+// directory), given back after a directory that needed more than KEEP_BYTES, and freed when the
+// thread ends (a pthread key's destructor: worker threads come and go in a long-lived process).
+typedef struct {
+  buf_t recs, dirs, errs;
+} ndjson_bufs_t;
 #define KEEP_BYTES ((size_t)1 << 20)
+
+static pthread_key_t bufs_key;
+static pthread_once_t bufs_once = PTHREAD_ONCE_INIT;
+static int bufs_key_err;
+
+static void free_bufs(void *p) {
+  ndjson_bufs_t *b = p;
+  free(b->recs.data);
+  free(b->dirs.data);
+  free(b->errs.data);
+  free(b);
+}
+
+static void make_bufs_key(void) { bufs_key_err = pthread_key_create(&bufs_key, free_bufs); }
+
+// This thread's buffers, or NULL out of memory.
+static ndjson_bufs_t *thread_bufs(void) {
+  if (pthread_once(&bufs_once, make_bufs_key) != 0 || bufs_key_err) return NULL;
+  ndjson_bufs_t *b = pthread_getspecific(bufs_key);
+  if (!b && (b = calloc(1, sizeof *b)) != NULL && pthread_setspecific(bufs_key, b) != 0) {
+    free(b);
+    b = NULL;
+  }
+  return b;
+}
 
 static void keep_or_free(buf_t *kept, buf_t *used) {
   if (used->cap > KEEP_BYTES) {
@@ -256,7 +285,13 @@ napi_value list_ndjson(napi_env env, napi_callback_info info) {
     free(dir);
     return r;
   }
-  ndjson_out_t o = {.recs = tls_recs, .dirs = tls_dirs, .errs = tls_errs, .ascii = true};
+  ndjson_bufs_t *kept = thread_bufs();
+  if (!kept) {
+    closedir(d);
+    free(dir);
+    return throw_nomem(env, "listNdjson");
+  }
+  ndjson_out_t o = {.recs = kept->recs, .dirs = kept->dirs, .errs = kept->errs, .ascii = true};
   // The records' common start: `{"path":"`, the directory JSON-escaped, and its slash.
   size_t plen = 0;
   char *prefix = malloc(sizeof REC_START + 6 * dir_len + 1);
@@ -282,8 +317,8 @@ napi_value list_ndjson(napi_env env, napi_callback_info info) {
   }
   free(dir);
   free(prefix);
-  keep_or_free(&tls_recs, &o.recs);
-  keep_or_free(&tls_dirs, &o.dirs);
-  keep_or_free(&tls_errs, &o.errs);
+  keep_or_free(&kept->recs, &o.recs);
+  keep_or_free(&kept->dirs, &o.dirs);
+  keep_or_free(&kept->errs, &o.errs);
   return result;
 }
