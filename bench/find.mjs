@@ -1,5 +1,7 @@
 #!/usr/bin/env node
-// `filer find` against its peers (fd, GNU find, fast-glob) on the synthetic tree.
+// `filer find` against its peers (fd, GNU find, fast-glob) on the synthetic tree; the ndjson case
+// runs again on a second tree of another shape (gen-tree's 'deep': another seed, deeper, fewer files
+// per directory, longer names), so a tuning that fits one tree's proportions shows.
 //
 //   node bench/find.mjs [N]      N: tree size (default $BENCH_FILES, then 1,000,000); the tree is generated if missing
 //
@@ -31,20 +33,22 @@ const RSS_TARGET_MB = 150;
 
 export const name = 'find';
 
-function buildCases(root, manifest, fd) {
+function buildCases(root, manifest, fd, deep) {
   const threads = process.env.BENCH_THREADS ? ['--threads', process.env.BENCH_THREADS] : [];
-  const filer = (...flags) => ({
+  const filerOn = (tree, label, ...flags) => ({
     cmd: process.execPath,
-    args: [FILER_BIN, 'find', root, ...flags, ...threads],
-    display: `filer find T ${[...flags, ...threads].join(' ')}`,
+    args: [FILER_BIN, 'find', tree, ...flags, ...threads],
+    display: `filer find ${label} ${[...flags, ...threads].join(' ')}`,
     count: 'lines',
   });
-  const findPrintf = {
+  const filer = (...flags) => filerOn(root, 'T', ...flags);
+  const printfOn = (tree, label) => ({
     cmd: 'find',
-    args: [root, '-type', 'f', '-printf', '%s %T@ %p\n'],
-    display: "find T -type f -printf '%s %T@ %p\\n'",
+    args: [tree, '-type', 'f', '-printf', '%s %T@ %p\n'],
+    display: `find ${label} -type f -printf '%s %T@ %p\\n'`,
     count: 'lines',
-  };
+  });
+  const findPrintf = printfOn(root, 'T');
   const fdCmd = (...flags) => ({
     cmd: fd,
     args: [...flags, '.', root],
@@ -71,6 +75,16 @@ function buildCases(root, manifest, fd) {
       target: 1.0,
       rssTarget: true,
       expected: manifest.files,
+    },
+    {
+      title: 'size+mtime of every file (ndjson), deep tree',
+      subjectName: 'filer',
+      subject: filerOn(deep.root, 'D', '--hidden', '--no-ignore', '--format', 'ndjson'),
+      peerTool: 'find -printf',
+      peer: printfOn(deep.root, 'D'),
+      target: 1.0,
+      rssTarget: true,
+      expected: deep.files,
     },
     {
       title: '--ext csv --min-size 2k',
@@ -130,7 +144,8 @@ export async function run({ manifest, log = (s) => process.stderr.write(s + '\n'
   const runs = intEnv('BENCH_RUNS', 3, 1);
   const warmups = intEnv('BENCH_WARMUP', 1, 1);
   const root = manifest.root;
-  const cases = buildCases(root, manifest, fd);
+  const deep = ensureTree(manifest.files, { shape: 'deep', log });
+  const cases = buildCases(root, manifest, fd, deep);
   const failures = [];
   const mismatches = [];
   const results = [];
@@ -220,6 +235,8 @@ export async function run({ manifest, log = (s) => process.stderr.write(s + '\n'
     `- date: ${new Date().toISOString()}`,
     `- tree: \`${path.relative(REPO, root)}\` — ${manifest.files.toLocaleString('en-US')} files, ${manifest.dirs.toLocaleString('en-US')} dirs, depth ≤ ${manifest.maxDepth}, ` +
       `${manifest.csvFiles.toLocaleString('en-US')} csv (${manifest.csvGe2k.toLocaleString('en-US')} ≥ 2k), ${(manifest.bytes / 1e6).toFixed(1)} MB of content, generator v${manifest.generatorVersion}`,
+    `- second tree (the deep-tree case): \`${path.relative(REPO, deep.root)}\` — ${deep.files.toLocaleString('en-US')} files, ${deep.dirs.toLocaleString('en-US')} dirs, depth ≤ ${deep.maxDepth}, ` +
+      `shape '${deep.shape}' of the same generator`,
     `- machine: ${cpus.length} cores (${cpus[0]?.model ?? 'unknown cpu'}), ${(os.totalmem() / 2 ** 30).toFixed(1)} GiB RAM, ${os.type()} ${os.release()}${environmentNote()}`,
     `- node ${process.version}; filer threads: ${process.env.BENCH_THREADS ?? 'default'}; ${versionOf(fd)}; ${versionOf('find')}; fast-glob ${fgVersion}`,
     `- method: ${warmups} warm-up run (stdout piped and its lines counted) + ${runs} timed runs per command, stdout → /dev/null, runs alternate filer/peer; ` +
@@ -237,7 +254,7 @@ export async function run({ manifest, log = (s) => process.stderr.write(s + '\n'
     '## All timed runs',
     '',
     markdownTable(['case', 'filer runs', 'peer runs'], runRows),
-    '## Commands (T = tree root)',
+    '## Commands (T = tree root, D = second tree root)',
     '',
     markdownTable(['case', 'tool', 'command'], cmdRows),
   ];

@@ -1,17 +1,21 @@
 #!/usr/bin/env node
 // Generates a deterministic synthetic file tree for the benchmarks, cached under bench/.cache/.
 //
-//   node bench/gen-tree.mjs [N]          N defaults to $BENCH_FILES, then 1,000,000 (accepts 50000, 50k, 1m, 1_000_000)
+//   node bench/gen-tree.mjs [N] [SHAPE]  N defaults to $BENCH_FILES, then 1,000,000 (accepts 50000, 50k, 1m, 1_000_000);
+//                                        SHAPE is 'default' or 'deep' (see SHAPES)
 //
-// The tree lands in bench/.cache/tree-<N>/; bench/.cache/tree-<N>.json is written last and marks it
-// complete (generator version + counts). A tree without a matching marker is deleted and rebuilt.
+// The tree lands in bench/.cache/tree-<N>/ (tree-<N>-<SHAPE>/ for another shape); the .json beside
+// it is written last and marks it complete (generator version + counts). A tree without a matching
+// marker is deleted and rebuilt.
 //
 // Shape: one root with a handful of "project" directories, nesting 3–6 levels deep, 10–30 files per
 // directory (about 3% of directories hold a few hundred), ~4% hidden directories and ~3% hidden
 // files, mixed extensions (exactly 10% csv), mostly empty or tiny files, some of a few KB (about 15%
 // of csv files are >= 2100 bytes, none between 2000 and 2099 so `--min-size 2k` is unambiguous),
 // about 3% of non-empty files are byte-for-byte copies of an earlier file, and 20% of files get an
-// mtime spread over 2019–2024. Same N + same GENERATOR_VERSION = same names, sizes and bytes.
+// mtime spread over 2019–2024. Same N + shape + GENERATOR_VERSION = same names, sizes and bytes.
+// The 'deep' shape is a second tree to check that a tuning did not fit the first one: another
+// seed, up to 10 levels, 3–12 files per directory, longer file and directory names.
 import * as fs from 'node:fs';
 import * as path from 'node:path';
 import { fileURLToPath } from 'node:url';
@@ -40,16 +44,24 @@ export function resolveFileCount(arg) {
   return DEFAULT_FILES;
 }
 
-export function treePaths(n) {
-  return { root: path.join(CACHE_DIR, `tree-${n}`), marker: path.join(CACHE_DIR, `tree-${n}.json`) };
+export function treePaths(n, shape = 'default') {
+  const base = shape === 'default' ? `tree-${n}` : `tree-${n}-${shape}`;
+  return { root: path.join(CACHE_DIR, base), marker: path.join(CACHE_DIR, `${base}.json`) };
 }
 
 /** Returns the manifest of a complete tree for n files, or undefined. */
-export function readManifest(n) {
-  const { root, marker } = treePaths(n);
+export function readManifest(n, shape = 'default') {
+  const { root, marker } = treePaths(n, shape);
   try {
     const m = JSON.parse(fs.readFileSync(marker, 'utf8'));
-    if (m.generatorVersion === GENERATOR_VERSION && m.files === n && m.complete === true && fs.existsSync(root)) return { ...m, root };
+    if (
+      m.generatorVersion === GENERATOR_VERSION &&
+      m.files === n &&
+      (m.shape ?? 'default') === shape &&
+      m.complete === true &&
+      fs.existsSync(root)
+    )
+      return { ...m, root };
   } catch {
     // no marker, or unreadable: not complete
   }
@@ -58,9 +70,16 @@ export function readManifest(n) {
 
 // --- shape parameters ---------------------------------------------------------------------------
 
-const MAX_DEPTH = 6; // directories live at depth 1..6 below the root
-const MAX_FANOUT = 8;
-const AVG_DIR_FILES = 30; // upper bound used for capacity planning
+/**
+ * Tree shapes. `default` is the bench's tree (its random sequence must not change: cached trees
+ * and published figures rely on it); `deep` is a second tree with another seed and proportions.
+ * maxDepth: directories live at depth 1..maxDepth below the root; dirFiles: files per ordinary
+ * directory; avgDirFiles: upper bound used for capacity planning; longNames: add a word to names.
+ */
+export const SHAPES = {
+  default: { seed: 0x5eed, maxDepth: 6, maxFanout: 8, dirFiles: [10, 30], bigDirChance: 0.03, avgDirFiles: 30, longNames: false },
+  deep: { seed: 0xdee9, maxDepth: 10, maxFanout: 4, dirFiles: [3, 12], bigDirChance: 0.01, avgDirFiles: 12, longNames: true },
+};
 
 /** Extension weights (sum 100): csv is exactly 10%. '' = no extension. */
 const EXTENSIONS = [
@@ -88,6 +107,14 @@ const FILE_STEMS = ['data', 'report', 'img', 'export', 'events', 'part', 'sample
 const FILE_STEMS_2 = ['utils', 'record', 'snapshot', 'table', 'metrics', 'index', 'summary', 'batch', 'frame', 'chunk'];
 const NOEXT_NAMES = ['README', 'Makefile', 'LICENSE', 'Dockerfile', 'CHANGES', 'run'];
 const DIR_WORDS = ['src', 'data', 'raw', 'processed', 'logs', '2023', '2024', 'archive', 'assets', 'images'];
+const LONG_WORDS = [
+  'quarterly-revenue',
+  'customer_segments',
+  'ingest-pipeline',
+  'experiment.results',
+  'validation_holdout',
+  'thumbnail-cache',
+];
 const DIR_WORDS_2 = ['tmp', 'build', 'lib', 'tests', 'docs', 'exports', 'reports', 'backup', 'shared', 'misc'];
 const HIDDEN_DIR_WORDS = ['.cache', '.git', '.venv', '.config', '.tmp'];
 
@@ -95,17 +122,18 @@ const MTIME_FROM = Date.UTC(2019, 0, 1) / 1000;
 const MTIME_TO = Date.UTC(2025, 0, 1) / 1000;
 
 /** Largest file count a subtree rooted at `depth` may receive without overfilling its leaves. */
-function capacity(depth) {
+function capacity(shape, depth) {
   let dirs = 0;
-  for (let i = 0; i <= MAX_DEPTH - depth; i++) dirs += MAX_FANOUT ** i;
-  return dirs * AVG_DIR_FILES;
+  for (let i = 0; i <= shape.maxDepth - depth; i++) dirs += shape.maxFanout ** i;
+  return dirs * shape.avgDirFiles;
 }
 
 // --- generation ---------------------------------------------------------------------------------
 
 /** Builds the tree into `root` (must not exist). Returns the counts for the manifest. */
-function generate(root, n, log) {
-  const rand = mulberry32(0x5eed ^ n);
+function generate(root, n, shape, log) {
+  const { maxDepth: MAX_DEPTH, maxFanout: MAX_FANOUT, longNames } = shape;
+  const rand = mulberry32(shape.seed ^ n);
   const randInt = (lo, hi) => lo + Math.floor(rand() * (hi - lo + 1));
 
   // 64 KiB of CSV-ish text; file contents are slices of it behind a unique first line.
@@ -187,6 +215,7 @@ function generate(root, n, log) {
       const stem = rand() < 0.5 ? FILE_STEMS[randInt(0, 9)] : FILE_STEMS_2[randInt(0, 9)];
       const sep = rand() < 0.02 ? ' ' : '_';
       name = `${stem}${sep}${String(index).padStart(4, '0')}.${ext}`;
+      if (longNames) name = `${LONG_WORDS[randInt(0, LONG_WORDS.length - 1)]}-${name}`;
     }
     if (hidden) name = '.' + name;
     const file = path.join(dir, name);
@@ -227,7 +256,8 @@ function generate(root, n, log) {
       stats.hiddenDirs++;
       return `${HIDDEN_DIR_WORDS[randInt(0, HIDDEN_DIR_WORDS.length - 1)]}-${index}`;
     }
-    return `${rand() < 0.5 ? DIR_WORDS[randInt(0, 9)] : DIR_WORDS_2[randInt(0, 9)]}-${index}`;
+    const word = rand() < 0.5 ? DIR_WORDS[randInt(0, 9)] : DIR_WORDS_2[randInt(0, 9)];
+    return longNames ? `${word}_${LONG_WORDS[randInt(0, LONG_WORDS.length - 1)]}-${index}` : `${word}-${index}`;
   }
 
   /** Creates `budget` files in `dir` and below: some here, the rest split unevenly among subdirectories. */
@@ -235,10 +265,10 @@ function generate(root, n, log) {
     stats.maxDepth = Math.max(stats.maxDepth, depth);
     let own;
     if (depth === 0) own = Math.min(budget, 5);
-    else if (rand() < 0.03) {
+    else if (rand() < shape.bigDirChance) {
       own = randInt(150, 700);
       stats.bigDirs++;
-    } else own = randInt(10, 30);
+    } else own = randInt(shape.dirFiles[0], shape.dirFiles[1]);
     own = Math.min(own, budget);
     let rest = budget - own;
     if (depth >= MAX_DEPTH || rest < 10) {
@@ -251,7 +281,7 @@ function generate(root, n, log) {
     let k;
     if (depth === 0) k = Math.min(24, Math.max(4, Math.round(Math.sqrt(n) / 60)));
     else k = randInt(2, MAX_FANOUT);
-    k = Math.max(k, Math.ceil(rest / capacity(depth + 1))); // never overfill a subtree
+    k = Math.max(k, Math.ceil(rest / capacity(shape, depth + 1))); // never overfill a subtree
     k = Math.min(k, Math.max(1, Math.floor(rest / 10))); // nor make dust
     const weights = Array.from({ length: k }, () => 0.3 + rand() * 1.7);
     const total = weights.reduce((a, b) => a + b, 0);
@@ -274,22 +304,24 @@ function generate(root, n, log) {
  * Makes sure the tree for n files exists and is complete; generates it if not.
  * Returns its manifest (counts, generator version) with `root` added.
  */
-export function ensureTree(n, { log = (s) => process.stderr.write(s + '\n') } = {}) {
-  const existing = readManifest(n);
+export function ensureTree(n, { log = (s) => process.stderr.write(s + '\n'), shape = 'default' } = {}) {
+  const params = SHAPES[shape];
+  if (!params) throw new Error(`unknown tree shape '${shape}' (expected one of ${Object.keys(SHAPES).join(', ')})`);
+  const existing = readManifest(n, shape);
   if (existing) {
-    log(`tree: ${existing.root} (${n.toLocaleString('en-US')} files, generator v${GENERATOR_VERSION}) is cached`);
+    log(`tree: ${existing.root} (${n.toLocaleString('en-US')} files, ${shape} shape, generator v${GENERATOR_VERSION}) is cached`);
     return existing;
   }
-  const { root, marker } = treePaths(n);
+  const { root, marker } = treePaths(n, shape);
   fs.rmSync(marker, { force: true });
   if (fs.existsSync(root)) {
     log(`tree: removing incomplete or outdated ${root}`);
     fs.rmSync(root, { recursive: true, force: true });
   }
   log(`tree: generating ${n.toLocaleString('en-US')} files in ${root}`);
-  const stats = generate(root, n, log);
+  const stats = generate(root, n, params, log);
   if (stats.files !== n) throw new Error(`generator bug: made ${stats.files} files, wanted ${n}`);
-  const manifest = { generatorVersion: GENERATOR_VERSION, complete: true, createdAt: new Date().toISOString(), ...stats };
+  const manifest = { generatorVersion: GENERATOR_VERSION, shape, complete: true, createdAt: new Date().toISOString(), ...stats };
   fs.writeFileSync(marker, JSON.stringify(manifest, null, 2) + '\n');
   log(
     `tree: done in ${stats.seconds} s: ${stats.files.toLocaleString('en-US')} files (${stats.csvFiles} csv, ${stats.csvGe2k} csv >= 2k), ` +
@@ -299,6 +331,6 @@ export function ensureTree(n, { log = (s) => process.stderr.write(s + '\n') } = 
 }
 
 if (process.argv[1] && path.resolve(process.argv[1]) === fileURLToPath(import.meta.url)) {
-  const m = ensureTree(resolveFileCount(process.argv[2]));
+  const m = ensureTree(resolveFileCount(process.argv[2]), { shape: process.argv[3] || 'default' });
   process.stdout.write(m.root + '\n');
 }

@@ -39,6 +39,7 @@ if [ ${#tests[@]} -eq 0 ]; then
     apps/cli/test/find-enomem.test.ts
     apps/cli/test/huge-trees.test.ts
     apps/cli/test/find.test.ts
+    apps/cli/test/find-ndjson-native.test.ts
     apps/cli/test/dupes.test.ts
     apps/cli/test/batch-apply.test.ts
     apps/cli/test/swap-race.test.ts

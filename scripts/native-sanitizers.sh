@@ -40,6 +40,7 @@ if [ ${#tests[@]} -eq 0 ]; then
     apps/cli/test/huge-trees.test.ts
     apps/cli/test/dupes.test.ts
     apps/cli/test/find.test.ts
+    apps/cli/test/find-ndjson-native.test.ts
     # …and the batch jobs acting through directory descriptors (dir_ops.c) while a directory is swapped.
     apps/cli/test/swap-race.test.ts
   )

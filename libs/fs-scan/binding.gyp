@@ -6,6 +6,7 @@
         "src/fs_scan.c",
         "src/napi_util.c",
         "src/list_stat.c",
+        "src/list_ndjson.c",
         "src/tree_scan.c",
         "src/scan_cache.c",
         "src/hashing.c",

@@ -8,6 +8,19 @@ declare const addon: {
   /** count × [kind, size, mtimeMs, dev, ino, mtimeSec, mtimeNsec]; kind is −errno for a failed entry. */
   statNames(dir: string, namesJoinedByNul: string, count: number, follow: boolean): Float64Array;
   /**
+   * One directory's regular files as the records `find --format ndjson` prints for them (entryToJson's
+   * bytes), each file fstatat()'ed relative to the directory (no symlink followed; names starting with '.'
+   * skipped unless `hidden`): the records, their count and total size, the entries listed (every name,
+   * hidden ones too), the subdirectories' names (each ending in NUL; '' unless `wantDirs`) and the failed
+   * files as `name\0errno\0` pairs. Null when an entry needs the general walk (unknown type, a name that is
+   * not UTF-8, an mtime outside years 1000–9999).
+   */
+  listNdjson(
+    dir: string,
+    hidden: boolean,
+    wantDirs: boolean,
+  ): [records: string, count: number, bytes: number, entries: number, subdirs: string, failures: string] | null;
+  /**
    * Reads the head and tail `block` bytes of each file (whole when ≤ 2 × block) into `out` at
    * i × 2 × block, then fstats it: count × [errno (−1 short read), size, dev, ino, mtimeSec, mtimeNsec, bytes].
    */

@@ -30,4 +30,21 @@ describe('find over a directory of 10,000 entries while malloc leaves errno set'
   };
   it.skipIf(nativeAddonOff)('native listing: lists every file, exit 0', () => listsEveryFile({}));
   it('portable walk: lists every file, exit 0', () => listsEveryFile({ FILER_NATIVE_SCAN: '0' }));
+
+  // The native ndjson lister's records for this directory (about 1.9 MB) grow through realloc past the
+  // mmap threshold, and its readdir loop reads errno the same way.
+  it.skipIf(nativeAddonOff)('native ndjson records: every file, exit 0', async () => {
+    const r = await runFiler(['find', t.root, '--hidden', '--no-ignore', '--format', 'ndjson'], {
+      env: { GLIBC_TUNABLES: 'glibc.malloc.hugetlb=2:glibc.malloc.mmap_threshold=2097152' },
+      timeoutMs: 120_000,
+    });
+    expect(r.stderr).toBe('');
+    expect(r.code).toBe(0);
+    const sizes = r.stdout
+      .trimEnd()
+      .split('\n')
+      .map((l) => (JSON.parse(l) as { size: number }).size);
+    expect(sizes).toHaveLength(FILES);
+    expect(sizes.filter((s) => s === 3000)).toHaveLength(FILES / 10);
+  });
 });

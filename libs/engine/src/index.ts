@@ -2,6 +2,7 @@ export * from './walk/dir-task.js';
 export * from './walk/ignore-rules.js';
 export * from './walk/walk-stats.js';
 export * from './walk/walk-dirs.js';
+export * from './walk/ndjson-listing.js';
 export * from './walk/walk-tree-sync.js';
 export * from './walk/walk-paged.js';
 export * from './output/find-format.js';

@@ -174,6 +174,7 @@ void free_roots(dupes_t *d);
 
 napi_value list_dir(napi_env env, napi_callback_info info);
 napi_value stat_names(napi_env env, napi_callback_info info);
+napi_value list_ndjson(napi_env env, napi_callback_info info);
 napi_value read_samples(napi_env env, napi_callback_info info);
 napi_value hash_batch(napi_env env, napi_callback_info info);
 napi_value sync_fs(napi_env env, napi_callback_info info);

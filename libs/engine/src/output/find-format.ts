@@ -20,7 +20,10 @@ function isoOrNull(mtimeMs: number | undefined): string | null {
   return mtimeMs === undefined ? null : isoFromMs(mtimeMs);
 }
 
-/** One NDJSON object (no newline): `{"path","type","size","mtime"}`. */
+/**
+ * One NDJSON object (no newline): `{"path","type","size","mtime"}`. libs/fs-scan/src/list_ndjson.c
+ * makes the same bytes for regular files natively: change both together.
+ */
 export function entryToJson(e: FileEntry): string {
   return (
     '{"path":' +

@@ -13,11 +13,14 @@ import {
 import { childPath, type DirTask, type IgnoreSource } from './dir-task.js';
 import { IGNORE_FILE_NAMES, IgnoreMatcher } from './ignore-rules.js';
 import type { WalkStats } from './walk-stats.js';
+import type { NdjsonLister } from './ndjson-listing.js';
 
 /** Where a walk delivers what it finds. Called synchronously from the hot loop. */
 export interface WalkSink {
   entry(entry: FileEntry): void;
   error(error: PathError): void;
+  /** Records a source formatted itself (see WalkOptions.ndjson): `count` of them, terminators included. */
+  records?(text: string, count: number): void;
 }
 
 /** What the walk needs besides the filter: whether the output wants size and mtime. */
@@ -27,6 +30,11 @@ export interface WalkOptions {
   statAll: boolean;
   /** Also report dev, inode and the exact mtime of every match (implies statAll). */
   identity?: boolean;
+  /**
+   * The source's NDJSON lister, for a walk printing ndjson (or json) records: used for every
+   * directory whose files need no test but their type, so no entry object is made per file.
+   */
+  ndjson?: NdjsonLister;
 }
 
 /** A source whose calls answer synchronously: the local file system on a worker thread. */
@@ -47,6 +55,8 @@ function errnoOf(e: unknown): { code: string; message: string } {
 export class DirWalker {
   private readonly ignoreMatcher = new IgnoreMatcher();
   private readonly needStat: boolean;
+  /** Lists whole directories as records: set when the filter tests only the type, files, as NDJSON prints them. */
+  private readonly lister: NdjsonLister | undefined;
 
   constructor(
     private readonly source: SyncSource,
@@ -55,6 +65,16 @@ export class DirWalker {
     readonly stats: WalkStats,
   ) {
     this.needStat = options.statAll || options.identity === true || options.filter.needsStat;
+    const f = options.filter;
+    const plain =
+      f.type === 'file' &&
+      f.matchesName === undefined &&
+      f.isExcluded === undefined &&
+      f.matchesStat === undefined &&
+      !f.spec.follow &&
+      !f.spec.ignoreFiles &&
+      options.identity !== true;
+    this.lister = plain && sink.records !== undefined ? options.ndjson : undefined;
   }
 
   run(stack: DirTask[], shouldPause?: () => boolean): void {
@@ -77,6 +97,7 @@ export class DirWalker {
     const spec = filter.spec;
     // Children sit one level below their directory: at the depth limit there is nothing to list.
     if (spec.maxDepth !== undefined && task.depth >= spec.maxDepth) return;
+    if (this.lister !== undefined && task.ignores.length === 0 && this.visitFormatted(task, stack, this.lister)) return;
     let listing: DirListing;
     try {
       listing = source.listDir(task.path);
@@ -138,6 +159,32 @@ export class DirWalker {
 
     if (unresolved !== undefined) this.resolveAndVisit(task, unresolved, ignores, descend, stack);
     if (toStat !== undefined) this.statAndEmit(task, toStat, toStatKinds!, undefined);
+  }
+
+  /** Visits a directory through the source's NDJSON lister; false when it must take the general path. */
+  private visitFormatted(task: DirTask, stack: DirTask[], lister: NdjsonLister): boolean {
+    const { stats } = this;
+    const spec = this.options.filter.spec;
+    const descend = spec.maxDepth === undefined || task.depth + 1 < spec.maxDepth;
+    let listing;
+    try {
+      listing = lister(task.path, spec.hidden, descend);
+    } catch (e) {
+      this.fail(task.path, e);
+      return true;
+    }
+    if (listing === null) return false;
+    stats.dirs++;
+    stats.entries += listing.entries;
+    stats.matched += listing.count;
+    stats.bytesMatched += listing.bytes;
+    for (const name of listing.subdirs) {
+      const rel = task.rel === '' ? name : task.rel + '/' + name;
+      stack.push({ path: childPath(task.path, name), rel, depth: task.depth + 1, ignores: task.ignores, ancestors: task.ancestors });
+    }
+    for (const { name, error } of listing.failures) this.fail(childPath(task.path, name), error);
+    if (listing.count > 0) this.sink.records!(listing.records, listing.count);
+    return true;
   }
 
   /** Reads the ignore files present in this directory and stacks them on the inherited ones. */

@@ -3,6 +3,7 @@ import { constants } from 'node:os';
 import { getSystemErrorMap } from 'node:util';
 import type { DirListing, EntryKind, EntryStat, SourceFailure } from '@filer/core';
 import type addon from '@filer/fs-scan';
+import type { NdjsonListing } from '@filer/engine';
 
 /** The native addon's functions, as its package declares them (libs/fs-scan/index.d.ts). */
 export type NativeScan = NonNullable<typeof addon>;
@@ -65,4 +66,21 @@ export function nativeStatMany(
     }
   }
   return out;
+}
+
+/** A directory's files as NDJSON records, formatted natively (see NdjsonLister); null: use the general walk. */
+export function nativeListNdjson(scan: NativeScan, dirPath: string, hidden: boolean, wantDirs: boolean): NdjsonListing | null {
+  const r = scan.listNdjson(dirPath, hidden, wantDirs);
+  if (r === null) return null;
+  const [records, count, bytes, entries, subdirs, failed] = r;
+  const failures: NdjsonListing['failures'] = [];
+  if (failed !== '') {
+    const parts = failed.split('\0');
+    for (let i = 0; i + 1 < parts.length; i += 2) {
+      const errno = Number(parts[i + 1]);
+      // Worded as nativeStatMany and node:fs word a failed lstat.
+      failures.push({ name: parts[i], error: { code: errnoName(errno), message: errnoMessage(errno, 'lstat', `${dirPath}/${parts[i]}`) } });
+    }
+  }
+  return { records, count, bytes, entries, subdirs: subdirs === '' ? [] : subdirs.slice(0, -1).split('\0'), failures };
 }

@@ -12,6 +12,7 @@ import {
   CTRL_SLOTS,
   CTRL_STOP,
   type FromWorker,
+  sourceFormatsRecords,
   type OutputMode,
   type ToWorker,
   type WorkerInit,
@@ -102,9 +103,10 @@ class ParallelWalk {
   ) {
     const out = opts.output;
     this.source = new LocalSource(opts.native === false ? null : nativeScan);
+    const ndjson = sourceFormatsRecords(out) ? this.source.ndjsonLister : undefined;
     this.mainWalker = new DirWalker(
       this.source,
-      { filter: compileFilter(opts.spec), statAll: opts.statAll, identity: opts.identity },
+      { filter: compileFilter(opts.spec), statAll: opts.statAll, identity: opts.identity, ndjson },
       {
         entry:
           out.kind === 'text'
@@ -114,6 +116,10 @@ class ParallelWalk {
               }
             : (e) => this.entries.push(e),
         error: opts.onError,
+        records: (text, n) => {
+          this.text += text;
+          this.count += n;
+        },
       },
       this.mainStats,
     );

@@ -8,6 +8,7 @@ import {
   CTRL_OUTSTANDING,
   CTRL_STOP,
   MAX_OUTSTANDING_CHUNKS,
+  sourceFormatsRecords,
   type FromWorker,
   type ToWorker,
   type WorkerInit,
@@ -29,9 +30,15 @@ let count = 0;
 let entries: FileEntry[] = [];
 let errors: PathError[] = [];
 
+const source = new LocalSource(init.native ? nativeScan : null);
 const walker = new DirWalker(
-  new LocalSource(init.native ? nativeScan : null),
-  { filter: compileFilter(init.spec), statAll: init.statAll, identity: init.identity },
+  source,
+  {
+    filter: compileFilter(init.spec),
+    statAll: init.statAll,
+    identity: init.identity,
+    ndjson: sourceFormatsRecords(output) ? source.ndjsonLister : undefined,
+  },
   output.kind === 'text'
     ? {
         entry: (e) => {
@@ -39,6 +46,10 @@ const walker = new DirWalker(
           count++;
         },
         error: (e) => errors.push(e),
+        records: (t, n) => {
+          text += t;
+          count += n;
+        },
       }
     : { entry: (e) => entries.push(e), error: (e) => errors.push(e) },
   stats,
