@@ -1,6 +1,6 @@
 import * as path from 'node:path';
 import { partitionActions, type FileIdentity } from '@filer/engine';
-import { isS3Uri } from '@filer/storage';
+import { needsS3Sink } from '@filer/storage';
 import { journalReport } from './batch-shards.js';
 import type { ClusterContext } from './cluster-context.js';
 import { publishEvent } from './events.js';
@@ -67,7 +67,7 @@ async function queueApply(ctx: ClusterContext, rec: JobRecord): Promise<void> {
     kind: spec.kind as ApplyShardData['kind'],
     onConflict: spec.options.onConflict ?? 'fail',
     verify: spec.options.verify ?? false,
-    s3: spec.roots.some(isS3Uri) || isS3Uri(spec.options.dest ?? ''),
+    s3: needsS3Sink(spec.roots, spec.options.dest === undefined ? [] : [spec.options.dest]),
   };
   await startPhaseProgress(
     ctx.redis,

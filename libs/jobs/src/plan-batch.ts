@@ -1,6 +1,6 @@
 import type { FileEntry } from '@filer/core';
 import type { Conflict } from '@filer/engine';
-import { isInsideAllowedS3, isInsideRoots, isS3Uri, openSink } from '@filer/storage';
+import { isInsideAllowedS3, isInsideRoots, isS3Uri, needsS3Sink, openSink } from '@filer/storage';
 import { batchRequests, batchTargets, compileNamer, type BatchRequestSpec } from '@filer/storage/batch';
 import { startApply } from './apply-phase.js';
 import type { ClusterContext } from './cluster-context.js';
@@ -21,8 +21,7 @@ export async function planBatch(ctx: ClusterContext, rec: JobRecord): Promise<vo
       ? { kind: 'rename', roots: spec.roots, namer: compileNamer(spec.options) }
       : { kind: spec.kind as 'copy' | 'move', roots: spec.roots, dest: spec.options.dest!, flatten: spec.options.flatten ?? false };
   const targets = batchTargets(batch);
-  const s3 = [...spec.roots, ...targets].some(isS3Uri);
-  const sink = await openSink(spec.roots, targets, s3 ? { s3Client: (await s3Access()).client } : {});
+  const sink = await openSink(spec.roots, targets, needsS3Sink(spec.roots, targets) ? { s3Client: (await s3Access()).client } : {});
   const onConflict = spec.options.onConflict ?? 'fail';
   // Keys that cannot name a file below the destination fail alone (E_UNSAFE_KEY), as in the CLI.
   const { requests, pathErrors: unsafe, dateSources } = await batchRequests(batch, entries, { naming: sink.naming });

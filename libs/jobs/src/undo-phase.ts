@@ -1,5 +1,5 @@
 import * as path from 'node:path';
-import { isS3Uri } from '@filer/storage';
+import { needsS3Sink } from '@filer/storage';
 import type { ClusterContext } from './cluster-context.js';
 import { publishEvent } from './events.js';
 import { contractJob, JobName } from './job-contracts.js';
@@ -19,7 +19,7 @@ export async function startUndo(ctx: ClusterContext, id: string): Promise<boolea
   );
   if (rec === undefined) return false;
   const parts = ctx.results.listParts(id, 'apply-in').map((f) => path.basename(f, '.ndjson'));
-  const s3 = rec.spec.roots.some(isS3Uri) || isS3Uri(rec.spec.options.dest ?? '');
+  const s3 = needsS3Sink(rec.spec.roots, rec.spec.options.dest === undefined ? [] : [rec.spec.options.dest]);
   // The totals are the planned actions: undo puts back what apply did of them.
   let files = 0;
   let bytes = 0;
