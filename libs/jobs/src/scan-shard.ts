@@ -57,10 +57,19 @@ export async function runScanShard(
       counters.bytes += e.size ?? 0;
       part.write((data.records === 'find' ? entryToJson(e) : JSON.stringify(e)) + '\n');
     };
+    const sink: WalkSink = { entry: write, error: onError };
+    // A find job's records with size and mtime are `filer find --format ndjson`'s: a local walk may
+    // have whole directories of them formatted natively, as the CLI's walk does (WalkOptions.ndjson).
+    // Not for `paths`, whose walk stats nothing (its records carry no size).
+    if (data.records === 'find' && data.statAll)
+      sink.records = (text, _count, bytes) => {
+        counters.bytes += bytes;
+        part.write(text);
+      };
     const onS3 = isS3Uri(data.root ?? data.tasks[0]?.path ?? '');
     const end = onS3
       ? await walkS3Shard(ctx, job, stack, stats, { entry: write, error: onError })
-      : await walkLocalShard(ctx, data, stack, stats, { entry: write, error: onError }, control);
+      : await walkLocalShard(ctx, data, stack, stats, sink, control);
     if (end === 'cancelled') {
       part.abort();
       return { counters, errorSample, spawned: 0, cancelled: true };
@@ -103,7 +112,12 @@ async function walkLocalShard(
       sink.error({ path: data.root, code: err.code ?? 'EIO', message: err.message });
     }
   }
-  const walker = new DirWalker(source, { filter: compileFilter(data.spec), statAll: data.statAll, identity: data.identity }, sink, stats);
+  const walker = new DirWalker(
+    source,
+    { filter: compileFilter(data.spec), statAll: data.statAll, identity: data.identity, ndjson: source.ndjsonLister },
+    sink,
+    stats,
+  );
   const budget = ctx.config.shardBudget;
   let reported: Reported = { entries: 0, dirs: 0, matched: 0 };
   let lastEvent = 0;

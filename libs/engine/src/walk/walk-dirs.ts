@@ -19,8 +19,8 @@ import type { NdjsonLister } from './ndjson-listing.js';
 export interface WalkSink {
   entry(entry: FileEntry): void;
   error(error: PathError): void;
-  /** Records a source formatted itself (see WalkOptions.ndjson): `count` of them, terminators included. */
-  records?(text: string, count: number): void;
+  /** Records a source formatted itself (see WalkOptions.ndjson): `count` of them, terminators included, of files totalling `bytes`. */
+  records?(text: string, count: number, bytes: number): void;
 }
 
 /** What the walk needs besides the filter: whether the output wants size and mtime. */
@@ -183,7 +183,7 @@ export class DirWalker {
       stack.push({ path: childPath(task.path, name), rel, depth: task.depth + 1, ignores: task.ignores, ancestors: task.ancestors });
     }
     for (const { name, error } of listing.failures) this.fail(childPath(task.path, name), error);
-    if (listing.count > 0) this.sink.records!(listing.records, listing.count);
+    if (listing.count > 0) this.sink.records!(listing.records, listing.count, listing.bytes);
     return true;
   }
 
