@@ -4,19 +4,17 @@ import * as path from 'node:path';
 import { afterAll, describe, expect, it } from 'vitest';
 import fc from 'fast-check';
 import type Database from 'better-sqlite3';
-import { parseFilterSpec, type FilterInput, type FilterSpec } from '@filer/core';
-import { findDuplicates, WHOLE_SAMPLE_MAX } from '@filer/engine';
-import { dupeFilesOf, findDuplicatesNatively, scanTreeNatively } from '@filer/storage';
+import { parseFilterSpec, type FilterInput } from '@filer/core';
+import { WHOLE_SAMPLE_MAX } from '@filer/engine';
 import { openStateDb, SqliteHashCache } from '@filer/storage/state';
 import { nativeAddonOff, noiseBytes } from '@filer/testing';
-import { LocalFileHasher } from '../src/local/local-file-hasher.js';
+import { entriesOf, viaEngine, viaNative } from './native-dupes-pair.js';
 
 /**
  * The addon's duplicate pipeline over several roots (disjoint, nested, repeated) and with name and
  * stat filters must give what the engine gives on the same scans: the same groups, counts, errors
  * and cache entries. The engine is the reference: it is what these runs used before.
  */
-const EMPTY = 'empty-digest';
 const dirs: string[] = [];
 const dbs: Database.Database[] = [];
 afterAll(() => {
@@ -87,43 +85,6 @@ function writeTree(root: string, raw: FileSpec[]): void {
     }
   });
   for (const d of DIRS) fs.mkdirSync(path.join(root, d), { recursive: true });
-}
-
-async function viaEngine(roots: string[], s: FilterSpec, cache: SqliteHashCache | undefined, includeEmpty: boolean) {
-  const scan = scanTreeNatively(roots, s, { cacheRows: cache?.rowsUnder(roots, 'xxh128') })!;
-  const hasher = new LocalFileHasher('xxh128', 2);
-  try {
-    return { result: await findDuplicates(dupeFilesOf(scan), { hasher, cache, includeEmpty, emptyHash: EMPTY }), scanErrors: scan.errors };
-  } finally {
-    await hasher.close();
-  }
-}
-
-async function viaNative(roots: string[], s: FilterSpec, cache: SqliteHashCache | undefined, includeEmpty: boolean) {
-  const found = await findDuplicatesNatively(roots, s, {
-    cacheRows: cache?.rowsUnder(roots, 'xxh128'),
-    includeEmpty,
-    emptyHash: EMPTY,
-    canHash: true,
-    threads: 2,
-  });
-  if (found?.kind !== 'grouped') throw new Error(`expected the native pipeline to run, got ${found?.kind}`);
-  cache?.storeRows(found.rows, 'xxh128');
-  return found;
-}
-
-/** Every cache entry below `root`: name, identity and hashes by directory (the time stored left out). */
-function entriesOf(cache: SqliteHashCache, root: string): Record<string, string[]> {
-  const rows = cache.rowsUnder([root], 'xxh128')!;
-  const out: Record<string, string[]> = {};
-  if (rows.rows.length === 0) return out;
-  rows.keys.split('\0').forEach((key, r) => {
-    const fields = rows.rows[r].toString('utf8').split('\0');
-    const entries: string[] = [];
-    for (let k = 0; k + 4 < fields.length; k += 5) entries.push([fields[k], fields[k + 1], fields[k + 3], fields[k + 4]].join('|'));
-    out[key] = entries.sort();
-  });
-  return out;
 }
 
 describe.skipIf(nativeAddonOff)('findDuplicatesNatively over several roots and with filters', () => {

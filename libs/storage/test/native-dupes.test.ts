@@ -4,12 +4,12 @@ import * as path from 'node:path';
 import { afterAll, describe, expect, it } from 'vitest';
 import fc from 'fast-check';
 import type Database from 'better-sqlite3';
-import { parseFilterSpec, type FilterSpec } from '@filer/core';
-import { findDuplicates, WHOLE_SAMPLE_MAX, type DupePhase } from '@filer/engine';
-import { dupeFilesOf, findDuplicatesNatively, scanTreeNatively } from '@filer/storage';
+import { parseFilterSpec } from '@filer/core';
+import { WHOLE_SAMPLE_MAX, type DupePhase } from '@filer/engine';
+import { dupeFilesOf, findDuplicatesNatively } from '@filer/storage';
 import { openStateDb, SqliteHashCache } from '@filer/storage/state';
 import { nativeAddonOff, noiseBytes } from '@filer/testing';
-import { LocalFileHasher } from '../src/local/local-file-hasher.js';
+import { EMPTY, entriesOf, viaEngine, viaNative } from './native-dupes-pair.js';
 
 /**
  * The addon's whole duplicate pipeline (scan, cache hints, hashing, grouping, the cache's new rows)
@@ -17,7 +17,6 @@ import { LocalFileHasher } from '../src/local/local-file-hasher.js';
  * failures, and the same entries written to the cache.
  */
 const spec = parseFilterSpec({ hidden: true, noIgnore: true });
-const EMPTY = 'empty-digest';
 const dirs: string[] = [];
 const dbs: Database.Database[] = [];
 afterAll(() => {
@@ -112,56 +111,6 @@ function applyChanges(root: string, files: FileSpec[], list: { which: number; ki
   });
 }
 
-/** The engine on the same scan (with the same cache rows): its result, and its cache writes to `cache`. */
-async function viaEngine(root: string, s: FilterSpec, cache: SqliteHashCache | undefined, includeEmpty: boolean) {
-  const cacheRows = cache?.rowsUnder([root], 'xxh128');
-  const scan = scanTreeNatively([root], s, { cacheRows })!;
-  const hasher = new LocalFileHasher('xxh128', 2);
-  try {
-    const result = await findDuplicates(dupeFilesOf(scan), { hasher, cache, includeEmpty, emptyHash: EMPTY });
-    return { result, scanErrors: scan.errors };
-  } finally {
-    await hasher.close();
-  }
-}
-
-async function viaNative(
-  root: string,
-  s: FilterSpec,
-  cache: SqliteHashCache | undefined,
-  includeEmpty: boolean,
-  onPhase?: (p: DupePhase) => void,
-  progress?: Float64Array,
-) {
-  const cacheRows = cache?.rowsUnder([root], 'xxh128');
-  const found = await findDuplicatesNatively(root, s, {
-    cacheRows,
-    includeEmpty,
-    emptyHash: EMPTY,
-    canHash: true,
-    threads: 2,
-    onPhase,
-    progress,
-  });
-  if (found?.kind !== 'grouped') throw new Error(`expected the native pipeline to run, got ${found?.kind}`);
-  cache?.storeRows(found.rows, 'xxh128');
-  return found;
-}
-
-/** Every cache entry below `root` as name, identity and hashes by directory (the time it was stored left out). */
-function entriesOf(cache: SqliteHashCache, root: string): Record<string, string[]> {
-  const rows = cache.rowsUnder([root], 'xxh128')!;
-  const out: Record<string, string[]> = {};
-  if (rows.rows.length === 0) return out;
-  rows.keys.split('\0').forEach((key, r) => {
-    const fields = rows.rows[r].toString('utf8').split('\0');
-    const entries: string[] = [];
-    for (let k = 0; k + 4 < fields.length; k += 5) entries.push([fields[k], fields[k + 1], fields[k + 3], fields[k + 4]].join('|'));
-    out[key] = entries.sort();
-  });
-  return out;
-}
-
 describe.skipIf(nativeAddonOff)('findDuplicatesNatively', () => {
   it('property: the same groups, counts and cache entries as the engine, on real trees with and without a cache', async () => {
     let run = 0;
@@ -173,7 +122,7 @@ describe.skipIf(nativeAddonOff)('findDuplicatesNatively', () => {
         const stateA = path.join(base, 'a.db');
         if (withCache) {
           // The cache first learns the tree, then the tree changes: the compared runs mix hits and misses.
-          await viaEngine(root, spec, openCache(stateA), includeEmpty);
+          await viaEngine([root], spec, openCache(stateA), includeEmpty);
           // Closed (its WAL checkpointed into the file) before the file is copied.
           dbs.pop()!.close();
           applyChanges(root, files, list);
@@ -181,8 +130,8 @@ describe.skipIf(nativeAddonOff)('findDuplicatesNatively', () => {
         }
         const cacheA = withCache ? openCache(stateA) : undefined;
         const cacheB = withCache ? openCache(path.join(base, 'b.db')) : undefined;
-        const native = await viaNative(root, spec, cacheA, includeEmpty);
-        const engine = await viaEngine(root, spec, cacheB, includeEmpty);
+        const native = await viaNative([root], spec, cacheA, includeEmpty);
+        const engine = await viaEngine([root], spec, cacheB, includeEmpty);
         cacheB?.flush();
         expect(native.scanErrors).toEqual(engine.scanErrors);
         expect(native.errors).toEqual(engine.result.errors);
@@ -219,13 +168,13 @@ describe.skipIf(nativeAddonOff)('findDuplicatesNatively', () => {
     ]);
     const cache = openCache(path.join(base, 'state.db'));
     const progress = new Float64Array(2);
-    const first = await viaNative(root, spec, cache, false, undefined, progress);
+    const first = await viaNative([root], spec, cache, false, undefined, progress);
     expect(first.stats).toMatchObject({ sampled: 6, fullyHashed: 3, cacheHits: 0 });
     // Progress counts every file and byte hashed, across both phases.
     expect([...progress]).toEqual([9, first.stats.bytesRead]);
     expect(first.stats.bytesRead).toBeGreaterThan(3 * BIG);
     expect(first.rows.map((r) => r.count).reduce((a, b) => a + b)).toBe(6);
-    const again = await viaNative(root, spec, cache, false);
+    const again = await viaNative([root], spec, cache, false);
     expect(again.stats).toMatchObject({ sampled: 0, fullyHashed: 0, cacheHits: 6, bytesRead: 0 });
     expect(again.rows).toEqual([]);
     expect(again.groups).toEqual(first.groups);
@@ -242,7 +191,7 @@ describe.skipIf(nativeAddonOff)('findDuplicatesNatively', () => {
     ]);
     const cache = openCache(path.join(base, 'state.db'));
     const phases: DupePhase[] = [];
-    const found = await viaNative(root, spec, cache, false, (p) => {
+    const found = await viaNative([root], spec, cache, false, (p) => {
       phases.push(p);
       // Same size, same head and tail, a new middle: only the whole hash (and the mtime) can tell.
       if (p === 'full') fs.writeFileSync(path.join(root, 'a2'), content(BIG, 1));
@@ -253,7 +202,7 @@ describe.skipIf(nativeAddonOff)('findDuplicatesNatively', () => {
       { size: BIG, hash: expect.stringMatching(/^[0-9a-f]{32}$/), paths: [path.join(root, 'a1'), path.join(root, 'a3')] },
     ]);
     // The changed file is never cached: the next run hashes it (and only it) again.
-    const again = await viaNative(root, spec, cache, false);
+    const again = await viaNative([root], spec, cache, false);
     expect(again.stats).toMatchObject({ sampled: 1, cacheHits: 2 });
     expect(again.errors).toEqual([]);
   });
