@@ -206,14 +206,23 @@ describe('the native tree scan (--no-ignore, no excludes, no -L) against the por
     );
   });
 
+  /** `filer dupes` natively and with FILER_NATIVE_SCAN=0 at once: the same exit code, report and errors. Returns the native run. */
+  const sameAsPortable = async (args: string[], portableArgs = args): Promise<ProcessResult> => {
+    const [native, portable] = await Promise.all([
+      dupes(args, { asUser }),
+      dupes(portableArgs, { asUser, env: { FILER_NATIVE_SCAN: '0' } }),
+    ]);
+    expect(native.code).toBe(portable.code);
+    expect(native.stdout).toBe(portable.stdout);
+    expect(splitRecords(native.stderr, '\n').sort()).toEqual(splitRecords(portable.stderr, '\n').sort());
+    return native;
+  };
+
   it.each([[[]], [['--hidden']], [['--max-depth', '2']], [['--ext', 'bin', '--min-size', '10k']]])(
     'gives the same report, errors and exit code as FILER_NATIVE_SCAN=0 with %j',
     async (extra) => {
       const args = [t.root, '--no-ignore', '--no-cache', '--format', 'json', ...extra];
-      const [native, portable] = await Promise.all([dupes(args, { asUser }), dupes(args, { asUser, env: { FILER_NATIVE_SCAN: '0' } })]);
-      expect(native.code).toBe(portable.code);
-      expect(native.stdout).toBe(portable.stdout);
-      expect(splitRecords(native.stderr, '\n').sort()).toEqual(splitRecords(portable.stderr, '\n').sort());
+      const native = await sameAsPortable(args);
       if (asUser !== undefined && !extra.includes('--min-size')) {
         expect(native.code).toBe(1);
         expect(splitRecords(native.stderr, '\n')).toContainEqual(expect.stringMatching(pathErrorRe(t.path('locked-dir'), 'EACCES')));
@@ -246,11 +255,7 @@ describe('the native tree scan (--no-ignore, no excludes, no -L) against the por
         ...extra,
       ];
       for (const run of ['first', 'warm']) {
-        const native = await dupes(args('native.db'), { asUser });
-        const portable = await dupes(args('portable.db'), { asUser, env: { FILER_NATIVE_SCAN: '0' } });
-        expect(native.code).toBe(portable.code);
-        expect(native.stdout).toBe(portable.stdout);
-        expect(splitRecords(native.stderr, '\n').sort()).toEqual(splitRecords(portable.stderr, '\n').sort());
+        const native = await sameAsPortable(args('native.db'), args('portable.db'));
         const { summary } = JSON.parse(native.stdout) as JsonReport;
         expect(summary.groups).toBeGreaterThan(0);
         if (run === 'warm') expect(summary).toMatchObject({ fullyHashed: 0 });
@@ -267,11 +272,7 @@ describe('the native tree scan (--no-ignore, no excludes, no -L) against the por
     try {
       const args = (db: string): string[] => [t.root, '--no-ignore', '--cache', path.join(state, db), '--format', 'json'];
       for (const run of ['first', 'warm']) {
-        const native = await dupes(args('native.db'), { asUser });
-        const portable = await dupes(args('portable.db'), { asUser, env: { FILER_NATIVE_SCAN: '0' } });
-        expect(native.code).toBe(portable.code);
-        expect(native.stdout).toBe(portable.stdout);
-        expect(splitRecords(native.stderr, '\n').sort()).toEqual(splitRecords(portable.stderr, '\n').sort());
+        const native = await sameAsPortable(args('native.db'), args('portable.db'));
         const { summary } = JSON.parse(native.stdout) as JsonReport;
         if (run === 'first') expect(summary).toMatchObject({ cacheHits: 0, groups: 2 });
         // Only what failed is tried again: the unreadable file's sample.
