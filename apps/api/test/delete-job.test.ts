@@ -58,7 +58,9 @@ describe('DELETE /v1/jobs/:id', () => {
   beforeAll(async () => {
     redis = await startRedis();
     results = fs.mkdtempSync(path.join(os.tmpdir(), 'filer-api-delete-results-'));
-    root = fs.realpathSync(makeTree({ 'src/a.txt': 'alpha', 'src/b.txt': 'bravo', 'src/deep/c.txt': 'charlie' }, { prefix: 'filer-api-delete-' }).root);
+    root = fs.realpathSync(
+      makeTree({ 'src/a.txt': 'alpha', 'src/b.txt': 'bravo', 'src/deep/c.txt': 'charlie' }, { prefix: 'filer-api-delete-' }).root,
+    );
     const env = {
       FILER_REDIS_URL: redis.url,
       FILER_RESULTS_DIR: results,
@@ -104,7 +106,13 @@ describe('DELETE /v1/jobs/:id', () => {
 
   it('answer 409 for a job that is not finished: running, or planned (cancel it first)', async () => {
     const running = newJobId();
-    await ctx.store.create({ id: running, kind: 'find', spec: { kind: 'find', roots: [root], filter: {}, options: {} } as never, state: 'running', createdAt: new Date().toISOString() });
+    await ctx.store.create({
+      id: running,
+      kind: 'find',
+      spec: { kind: 'find', roots: [root], filter: {}, options: {} } as never,
+      state: 'running',
+      createdAt: new Date().toISOString(),
+    });
     const res = await call('DELETE', `/v1/jobs/${running}`);
     expect(res.status).toBe(409);
     expect(((await res.json()) as ErrorBody).error).toMatchObject({ code: 'E_CONFLICT', state: 'running' });

@@ -15,6 +15,10 @@ export class FinalizeProcessor extends ShardProcessor {}
 export class BatchWorkerModule {
   static forRoot(host: WorkerHostOptions): DynamicModule {
     const processors = { [QUEUES.batch]: BatchProcessor, [QUEUES.finalize]: FinalizeProcessor };
-    return { module: BatchWorkerModule, imports: [WorkerModule.forRoot({ ...host, processors })], providers: [ReconcilerService, RetentionSweepService] };
+    return {
+      module: BatchWorkerModule,
+      imports: [WorkerModule.forRoot({ ...host, processors })],
+      providers: [ReconcilerService, RetentionSweepService],
+    };
   }
 }

@@ -24,7 +24,11 @@ export async function removeJob(ctx: ClusterContext, rec: JobRecord, force: bool
   const refusal = deleteRefusal(rec, force);
   if (refusal !== undefined) return { status: 'conflict', state: rec.state, reason: refusal };
   if (await hasPendingFinalizer(ctx, rec.id))
-    return { status: 'conflict', state: rec.state, reason: `job ${rec.id} is ${rec.state} but its shards are still stopping: try again shortly` };
+    return {
+      status: 'conflict',
+      state: rec.state,
+      reason: `job ${rec.id} is ${rec.state} but its shards are still stopping: try again shortly`,
+    };
   if (!(await ctx.store.remove(rec)))
     return { status: 'conflict', state: rec.state, reason: `job ${rec.id} changed while it was being deleted: try again` };
   ctx.results.remove(rec.id);
