@@ -223,7 +223,9 @@ describe('the Helm chart', () => {
   it('lists the queues KEDA watches as libs/jobs names them', () => {
     const template = read(`${CHART}/templates/scaledobject.yaml`);
     for (const q of [...WORKER_QUEUES.scanner, ...WORKER_QUEUES.batch]) expect(template).toContain(`"${q}"`);
-    expect(template).toContain(`"${QUEUE_PREFIX}:%s:wait"`);
+    // Shards wait in the prioritized sorted set (they carry a priority), finalizers in the wait list.
+    expect(template).toContain(`"${QUEUE_PREFIX}:%s:%s"`);
+    expect(template).toContain('list "wait" "prioritized"');
   });
 });
 

@@ -125,6 +125,7 @@ describe('auth and dashboard matrix (built process, real Redis)', () => {
     { method: 'POST', url: `/v1/jobs/${UNKNOWN_JOB}/cancel`, route: 'POST /v1/jobs/{id}/cancel', needs: 'write', allowed: 404 },
     { method: 'POST', url: `/v1/jobs/${UNKNOWN_JOB}/undo`, route: 'POST /v1/jobs/{id}/undo', needs: 'write', allowed: 404 },
     { method: 'POST', url: `/v1/jobs/${UNKNOWN_JOB}/resume`, route: 'POST /v1/jobs/{id}/resume', needs: 'write', allowed: 404 },
+    { method: 'DELETE', url: `/v1/jobs/${UNKNOWN_JOB}`, route: 'DELETE /v1/jobs/{id}', needs: 'write', allowed: 404 },
     { method: 'GET', url: '/admin/queues', route: 'GET /admin/queues', needs: 'admin', allowed: 200 },
     { method: 'GET', url: '/admin/queues/api/queues', route: 'GET /admin/queues/api/queues', needs: 'admin', allowed: 200 },
     {

@@ -192,17 +192,18 @@ export function buildProgram(ctx: CliContext, setExit: (code: number) => void): 
   });
   program
     .command('jobs')
-    .description('list, show, resume or undo the jobs applied from this machine (with --server: the cluster’s, and cancel)')
-    .argument('<verb>', 'list | show | resume | undo | cancel (cancel: --server only)')
+    .description('list, show, resume or undo the jobs applied from this machine (with --server: the cluster’s, and cancel, delete)')
+    .argument('<verb>', 'list | show | resume | undo | cancel | delete (cancel, delete: --server only)')
     .argument('[id]', 'job id (from filer jobs list)')
     .addOption(new Option('-f, --format <format>', 'for list and show').choices(['text', 'ndjson']).default('text'))
     .option('--no-space-check', 'for resume: skip the free-space check before copying')
+    .option('--force', 'for delete: also a job that can still be undone (its undo is lost)')
     .exitOverride()
-    .action(async (verb: string, id: string | undefined, flags: { format: string; spaceCheck: boolean }, c: Command) => {
+    .action(async (verb: string, id: string | undefined, flags: { format: string; spaceCheck: boolean; force?: boolean }, c: Command) => {
       const globals = c.optsWithGlobals() as Globals;
       if (serverOf(globals) !== undefined) {
         const { runRemoteJobs } = await import('./remote/remote-jobs.js');
-        return setExit(await runRemoteJobs(ctx, verb, id, flags.format, remoteOptions(ctx, globals)));
+        return setExit(await runRemoteJobs(ctx, verb, id, flags.format, remoteOptions(ctx, globals), { force: flags.force }));
       }
       const { runJobs } = await import('./commands/jobs-command.js');
       setExit(await runJobs(ctx, verb, id, { format: flags.format, spaceCheck: flags.spaceCheck, config: readCliConfig() }));

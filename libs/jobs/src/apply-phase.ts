@@ -78,7 +78,9 @@ async function queueApply(ctx: ClusterContext, rec: JobRecord): Promise<void> {
   );
   await ctx.flows.add({
     ...contractJob(JobName.finalize, { jobId: id, phase: 'apply' }, finalizeJobOptions(ctx.config, `${id}-final-apply`)),
-    children: parts.map((part) => contractJob(JobName.apply, { ...data, part }, shardJobOptions(ctx.config, `${id}-apply-${part}`))),
+    children: parts.map((part, i) =>
+      contractJob(JobName.apply, { ...data, part }, shardJobOptions(ctx.config, `${id}-apply-${part}`, i + 1)),
+    ),
   });
   await publishEvent(ctx.redis, { id, type: 'state', state: 'applying', phase: 'apply' });
 }

@@ -6,6 +6,7 @@ import type { JobRecords } from './job-records.js';
 import { RedisJobRecords } from './job-store.js';
 import { ALL_QUEUES, QUEUE_PREFIX, type QueueName } from './queues.js';
 import { RecordMirror } from './record-mirror.js';
+import { retentionOf } from './retention.js';
 import { ResultsStore } from '@filer/storage/results';
 
 /** Everything the API and the workers share: connections, queues, stores. One per process. */
@@ -41,7 +42,7 @@ export function openClusterContext(config: ClusterConfig): ClusterContext {
   return {
     config,
     redis,
-    store: new RedisJobRecords(redis, new RecordMirror(config.resultsDir)),
+    store: new RedisJobRecords(redis, new RecordMirror(config.resultsDir), retentionOf(config)),
     results: new ResultsStore(config.resultsDir),
     queues,
     flows,

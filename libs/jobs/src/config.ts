@@ -23,6 +23,10 @@ export interface ClusterConfig {
   stalledIntervalMs: number;
   maxStalledCount: number;
   logLevel: string;
+  /** Days a finished job's parts, journals and record are kept after it finished (FILER_RETENTION_DAYS). */
+  retentionDays: number;
+  /** Days an undoable job (applied, not undone) is kept; 0: until it is undone or deleted with force (FILER_RETENTION_UNDOABLE_DAYS). */
+  retentionUndoableDays: number;
 }
 
 export class ConfigError extends Error {
@@ -116,6 +120,8 @@ export const clusterEnvShape = {
   FILER_LOCK_DURATION_MS: envInt('FILER_LOCK_DURATION_MS', 15_000, 1000),
   FILER_STALLED_INTERVAL_MS: envInt('FILER_STALLED_INTERVAL_MS', 5_000, 500),
   FILER_MAX_STALLED_COUNT: envInt('FILER_MAX_STALLED_COUNT', 3, 0, 100),
+  FILER_RETENTION_DAYS: envInt('FILER_RETENTION_DAYS', 30, 1, 36_500),
+  FILER_RETENTION_UNDOABLE_DAYS: envInt('FILER_RETENTION_UNDOABLE_DAYS', 0, 0, 36_500),
   FILER_LOG_LEVEL: z
     .string()
     .optional()
@@ -144,6 +150,8 @@ export function clusterConfigOf(env: ClusterEnv): ClusterConfig {
     stalledIntervalMs: env.FILER_STALLED_INTERVAL_MS,
     maxStalledCount: env.FILER_MAX_STALLED_COUNT,
     logLevel: env.FILER_LOG_LEVEL,
+    retentionDays: env.FILER_RETENTION_DAYS,
+    retentionUndoableDays: env.FILER_RETENTION_UNDOABLE_DAYS,
   };
 }
 

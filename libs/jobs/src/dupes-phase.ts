@@ -72,11 +72,11 @@ export async function startDupesHash(ctx: ClusterContext, rec: JobRecord): Promi
   const options = rec.spec.options;
   await ctx.flows.add({
     ...contractJob(JobName.finalize, { jobId: id, phase: 'hash' }, finalizeJobOptions(ctx.config, `${id}-final-hash`)),
-    children: parts.map((part) =>
+    children: parts.map((part, i) =>
       contractJob(
         JobName.hash,
         { jobId: id, part, algorithm: options.hash ?? 'xxh128', includeEmpty: options.includeEmpty ?? false },
-        shardJobOptions(ctx.config, `${id}-hash-${part}`),
+        shardJobOptions(ctx.config, `${id}-hash-${part}`, i + 1),
       ),
     ),
   });

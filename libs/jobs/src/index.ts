@@ -6,6 +6,8 @@ export * from './job-records.js';
 export * from './job-store.js';
 export * from './record-mirror.js';
 export * from './reconciler.js';
+export * from './retention.js';
+export * from './retention-sweep.js';
 export * from './resume.js';
 export * from './shard-errors.js';
 export * from './shard-control.js';

@@ -6,6 +6,15 @@ export type JobState = (typeof JOB_STATES)[number];
 /** States a job never leaves on its own. */
 export const FINAL_STATES: readonly JobState[] = ['completed', 'failed', 'cancelled', 'undone'];
 
+/**
+ * An applied rename/copy/move whose undo is still possible (what `POST /v1/jobs/:id/undo`
+ * accepts): its journals must be kept. Counted whatever its outcome counts say, since a job
+ * failed mid-apply may have done more than its record counted.
+ */
+export function isUndoable(r: Pick<JobRecord, 'apply' | 'state'>): boolean {
+  return r.apply !== undefined && (r.state === 'completed' || r.state === 'failed');
+}
+
 /** Counters summed from shards' return values: exact once a phase is finalized. */
 export interface JobCounters {
   dirs: number;

@@ -31,6 +31,12 @@ export interface JobRecords {
     from?: readonly JobState[],
     guard?: (r: JobRecord) => boolean,
   ): Promise<JobRecord | undefined>;
+  /**
+   * Deletes the record as `rec` shows it (same revision: a change since, an undo starting say,
+   * wins and this returns false) with its durable copy, and never puts it back afterwards. The
+   * caller removes the job's parts after it (retention.ts's removeJob).
+   */
+  remove(rec: JobRecord): Promise<boolean>;
   list(q: ListQuery): Promise<{ jobs: JobRecord[]; next?: string }>;
   isCancelled(id: string): Promise<boolean>;
   /** Ids of the jobs not in a final state: what the reconciler checks. */

@@ -5,6 +5,7 @@ import type { JobRecords, ListQuery, NewJobRecord } from './job-records.js';
 import { phaseProgressOf } from './phase-progress.js';
 import type { RecordMirror } from './record-mirror.js';
 import { keys } from './redis-keys.js';
+import { DEFAULT_RETENTION, finishedAtMs, recordTtlSeconds, type RetentionPolicy } from './retention.js';
 
 export type { ListQuery } from './job-records.js';
 
@@ -16,23 +17,28 @@ if ARGV[5] == '1' then redis.call('SREM', KEYS[3], ARGV[4]) else redis.call('SAD
 if tonumber(ARGV[3]) > 0 then redis.call('EXPIRE', KEYS[1], ARGV[3]); redis.call('EXPIRE', KEYS[2], ARGV[3]) end
 return 1`;
 
-// Puts a record back only where none is. KEYS: record, index, unfinished set. ARGV: text, score, id, final, ttl.
+// Puts a record back where none is (1; 2 when one is), unless it was deleted (0). KEYS: record, index, unfinished set, removed mark.
+// ARGV: text, score, id, final, ttl (0: none).
 const RESTORE_SCRIPT = `
-if not redis.call('SET', KEYS[1], ARGV[1], 'NX') then return 0 end
+if redis.call('EXISTS', KEYS[4]) == 1 then return 0 end
+if not redis.call('SET', KEYS[1], ARGV[1], 'NX') then return 2 end
 redis.call('ZADD', KEYS[2], ARGV[2], ARGV[3])
-if ARGV[4] == '1' then redis.call('EXPIRE', KEYS[1], ARGV[5]) else redis.call('SADD', KEYS[3], ARGV[3]) end
+if ARGV[4] ~= '1' then redis.call('SADD', KEYS[3], ARGV[3]) elseif tonumber(ARGV[5]) > 0 then redis.call('EXPIRE', KEYS[1], ARGV[5]) end
 return 1`;
 
-/** How long a finished job's record is kept. */
-const RECORD_TTL_SECONDS = 30 * 86_400;
+// Deletes a record as it was judged (same revision; or already gone from Redis) and marks it removed, so
+// neither the mirror nor a restore brings it back. KEYS: record, progress, cancelled, failures, index,
+// unfinished set, removed mark. ARGV: revision, id.
+const REMOVE_SCRIPT = `
+local text = redis.call('GET', KEYS[1])
+if text and tostring(cjson.decode(text).rev or 0) ~= ARGV[1] then return 0 end
+redis.call('SET', KEYS[7], '1', 'EX', 86400)
+redis.call('DEL', KEYS[1], KEYS[2], KEYS[3], KEYS[4])
+redis.call('ZREM', KEYS[5], ARGV[2])
+redis.call('SREM', KEYS[6], ARGV[2])
+return 1`;
 
 const isFinal = (r: JobRecord): boolean => FINAL_STATES.includes(r.state);
-
-/** Seconds a finished record has left to live; 0 or less when it has expired. */
-function ttlLeft(r: JobRecord, now = Date.now()): number {
-  if (!isFinal(r)) return Infinity;
-  return RECORD_TTL_SECONDS - Math.floor((now - Date.parse(r.finishedAt ?? r.updatedAt)) / 1000);
-}
 
 /**
  * Job records in Redis — one JSON value per job, an index sorted by creation, the set of
@@ -40,13 +46,22 @@ function ttlLeft(r: JobRecord, now = Date.now()): number {
  * Updates are compare-and-set scripts, so the API's cancel and a worker's finalize cannot lose
  * each other's change; a transition names the states it may leave, which makes a late finalize
  * of a cancelled job a no-op. A record Redis lost is read from its mirrored copy, and put back
- * before it is changed.
+ * before it is changed. A finished record's key expires a day after its retention (retention.ts):
+ * the sweep removes it with its parts first; an undoable one is kept as long as its undo is.
  */
 export class RedisJobRecords implements JobRecords {
   constructor(
     private readonly redis: Redis,
     private readonly mirror: RecordMirror,
+    private readonly retention: RetentionPolicy = DEFAULT_RETENTION,
   ) {}
+
+  /** Seconds a finished record has left to live (Infinity when it never expires); 0 or less when it has expired. */
+  private ttlLeft(r: JobRecord, now = Date.now()): number {
+    const ttl = recordTtlSeconds(r, this.retention);
+    if (!isFinal(r) || ttl === 0) return Infinity;
+    return ttl - Math.floor((now - finishedAtMs(r)) / 1000);
+  }
 
   async create(record: NewJobRecord): Promise<JobRecord> {
     const full: JobRecord = {
@@ -77,7 +92,7 @@ export class RedisJobRecords implements JobRecords {
   /** A record only the mirror still has (Redis lost it), unless it is past its retention. */
   private mirrored(id: string): JobRecord | undefined {
     const rec = this.mirror.read(id);
-    return rec !== undefined && ttlLeft(rec) > 0 ? rec : undefined;
+    return rec !== undefined && this.ttlLeft(rec) > 0 ? rec : undefined;
   }
 
   async getLive(id: string): Promise<JobRecord | undefined> {
@@ -124,7 +139,7 @@ export class RedisJobRecords implements JobRecords {
       rec.updatedAt = new Date().toISOString();
       rec.rev = (rec.rev ?? 0) + 1;
       const final = isFinal(rec);
-      const ttl = final ? RECORD_TTL_SECONDS : 0;
+      const ttl = final ? recordTtlSeconds(rec, this.retention) : 0;
       // Compare-and-set on the whole value: safe on a connection shared by concurrent callers (WATCH is not).
       const ok = await this.redis.eval(
         CAS_SCRIPT,
@@ -159,22 +174,45 @@ export class RedisJobRecords implements JobRecords {
     }
   }
 
-  /** Puts one mirrored record back into Redis where it is missing; false when there is none to put back. */
+  /** Puts one mirrored record back into Redis where it is missing; false when there is none to put back (or it was deleted). */
   private async restore(id: string, rec = this.mirrored(id)): Promise<boolean> {
     if (rec === undefined) return false;
     const final = isFinal(rec);
-    await this.redis.eval(
+    const left = this.ttlLeft(rec);
+    const put = await this.redis.eval(
       RESTORE_SCRIPT,
-      3,
+      4,
       keys.job(id),
       keys.index,
       keys.unfinished,
+      keys.removed(id),
       JSON.stringify(rec),
       Date.parse(rec.createdAt),
       id,
       final ? 1 : 0,
-      final ? Math.max(1, ttlLeft(rec)) : 0,
+      left === Infinity ? 0 : Math.max(1, left),
     );
+    return put !== 0;
+  }
+
+  async remove(rec: JobRecord): Promise<boolean> {
+    const id = rec.id;
+    const done = await this.redis.eval(
+      REMOVE_SCRIPT,
+      7,
+      keys.job(id),
+      keys.progress(id),
+      keys.cancelled(id),
+      keys.failures(id),
+      keys.index,
+      keys.unfinished,
+      keys.removed(id),
+      String(rec.rev ?? 0),
+      id,
+    );
+    if (done !== 1) return false;
+    await this.redis.srem(keys.uncopied, id);
+    this.mirror.remove(id);
     return true;
   }
 

@@ -53,11 +53,11 @@ export async function startManifestHash(ctx: ClusterContext, rec: JobRecord): Pr
   await ctx.store.update(id, (r) => void (r.phase = 'hash'));
   await ctx.flows.add({
     ...contractJob(JobName.finalize, { jobId: id, phase: 'hash' }, finalizeJobOptions(ctx.config, `${id}-final-hash`)),
-    children: parts.map((part) =>
+    children: parts.map((part, i) =>
       contractJob(
         JobName.hash,
         { jobId: id, part, algorithm: 'sha256', includeEmpty: true, manifest: true, follow: rec.spec.filter.follow },
-        shardJobOptions(ctx.config, `${id}-hash-${part}`),
+        shardJobOptions(ctx.config, `${id}-hash-${part}`, i + 1),
       ),
     ),
   });

@@ -22,6 +22,12 @@ export const LOST_AFTER_MS = 20_000;
 const FINALIZED_PHASES = ['scan', 'hash', 'apply', 'undo'] as const;
 /** BullMQ states in which a finalizer will still run (or runs now). */
 const PENDING = new Set(['waiting', 'waiting-children', 'active', 'delayed', 'prioritized', 'paused']);
+
+/** Whether one of the job's finalizers will still run: its shards may still be writing (a cancelled job's stopping, say). */
+export async function hasPendingFinalizer(ctx: Pick<ClusterContext, 'queues'>, id: string): Promise<boolean> {
+  for (const phase of FINALIZED_PHASES) if (PENDING.has(await ctx.queues[QUEUES.finalize].getJobState(`${id}-final-${phase}`))) return true;
+  return false;
+}
 /** Unfinished states whose work is on the queues ("planned" waits for a person, not a shard). */
 const QUEUED_STATES: readonly JobState[] = ['queued', 'running', 'applying', 'undoing'];
 

@@ -148,7 +148,8 @@ async function spawnChildren(ctx: ClusterContext, job: Job<ScanShardData>, group
   // Children are added before this shard returns: a child added after its parent finished is lost.
   const parent = job.parent;
   if (parent?.id === undefined) throw new Error(`scan shard ${job.id} has no parent to add its remaining directories to`);
-  await ctx.redis.hincrby(keys.progress(data.jobId), 'shardsTotal', groups.length);
+  // The job's shard count so far orders the children behind other jobs' earlier shards (shardPriority).
+  let n = (await ctx.redis.hincrby(keys.progress(data.jobId), 'shardsTotal', groups.length)) - groups.length;
   for (const tasks of groups) {
     const id = scanShardId(
       data.jobId,
@@ -157,7 +158,7 @@ async function spawnChildren(ctx: ClusterContext, job: Job<ScanShardData>, group
     const child: ScanShardData = { ...data, tasks, root: undefined };
     await addJob(
       ctx.queues,
-      contractJob(JobName.scan, child, { ...shardJobOptions(ctx.config, id), parent: { id: parent.id, queue: parent.queueKey } }),
+      contractJob(JobName.scan, child, { ...shardJobOptions(ctx.config, id, ++n), parent: { id: parent.id, queue: parent.queueKey } }),
     );
   }
   return groups.length;

@@ -86,7 +86,9 @@ export async function submitJob(ctx: ClusterContext, spec: JobSpec): Promise<Job
   await ctx.redis.hset(keys.progress(id), 'shardsTotal', spec.roots.length);
   await ctx.flows.add({
     ...contractJob(JobName.finalize, { jobId: id, phase: 'scan' }, finalizeJobOptions(ctx.config, `${id}-final-scan`)),
-    children: spec.roots.map((root) => contractJob(JobName.scan, shard(root), shardJobOptions(ctx.config, scanShardId(id, [root])))),
+    children: spec.roots.map((root, i) =>
+      contractJob(JobName.scan, shard(root), shardJobOptions(ctx.config, scanShardId(id, [root]), i + 1)),
+    ),
   });
   await publishEvent(ctx.redis, { id, type: 'state', state: 'queued' });
   return record;

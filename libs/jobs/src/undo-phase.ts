@@ -30,7 +30,9 @@ export async function startUndo(ctx: ClusterContext, id: string): Promise<boolea
   await startPhaseProgress(ctx.redis, id, 'undo', files, bytes);
   await ctx.flows.add({
     ...contractJob(JobName.finalize, { jobId: id, phase: 'undo' }, finalizeJobOptions(ctx.config, `${id}-final-undo`)),
-    children: parts.map((part) => contractJob(JobName.undo, { jobId: id, part, s3 }, shardJobOptions(ctx.config, `${id}-undo-${part}`))),
+    children: parts.map((part, i) =>
+      contractJob(JobName.undo, { jobId: id, part, s3 }, shardJobOptions(ctx.config, `${id}-undo-${part}`, i + 1)),
+    ),
   });
   await publishEvent(ctx.redis, { id, type: 'state', state: 'undoing', phase: 'undo' });
   return true;

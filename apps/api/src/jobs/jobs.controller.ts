@@ -1,8 +1,9 @@
-import { Body, Controller, Get, HttpCode, Inject, Param, Post, Query as QueryParams, Req, Res } from '@nestjs/common';
+import { Body, Controller, Delete, Get, HttpCode, Inject, Param, Post, Query as QueryParams, Req, Res } from '@nestjs/common';
 import { ApiBearerAuth, ApiBody, ApiHeader, ApiOperation, ApiParam, ApiQuery, ApiResponse, ApiTags } from '@nestjs/swagger';
 import {
   admitJob,
   cancelJob,
+  deleteJob,
   FINAL_STATES,
   JOB_STATES,
   resumeJob,
@@ -22,7 +23,7 @@ import { CLUSTER, IDEMPOTENCY, METRICS } from '../config/tokens.js';
 import { RATE_LIMITED, ref } from '../docs/schemas.js';
 import { conflict, notFound } from '../errors/api-error.js';
 import { IDEMPOTENCY_HEADER, IDEMPOTENCY_KEY_PATTERN, idempotencyKey, requestFingerprint, runIdempotent } from './idempotency.js';
-import { jobId, jobLinks, listParams, LIST_LIMIT_MAX, withLinks, type JobAccepted, type Query } from './params.js';
+import { jobId, jobLinks, listParams, LIST_LIMIT_MAX, queryEnum, withLinks, type JobAccepted, type Query } from './params.js';
 
 const errors = { schema: ref('Error') };
 const idParam = { name: 'id', description: 'A job id', schema: { type: 'string', pattern: '^[0-9a-z]{10,40}$' } } as const;
@@ -199,6 +200,30 @@ export class JobsController {
     if (!(await startUndo(this.ctx, id))) throw conflict(`job ${id} cannot be undone now`, (await this.record(id)).state);
     this.log.info({ jobId: id }, 'undo started');
     return withLinks(await this.record(id));
+  }
+
+  @Delete(':id')
+  @RequireScope('write')
+  @HttpCode(204)
+  @ApiOperation({
+    summary: 'Delete a finished job: its record, result parts and journals',
+    description:
+      'What the retention sweep does after FILER_RETENTION_DAYS, now. 409 while the job is not finished (cancel it first) or its ' +
+      'cancelled shards are still stopping, and for an applied rename/copy/move that can still be undone unless `force=true` ' +
+      '(its undo is then lost).',
+  })
+  @ApiParam(idParam)
+  @ApiQuery({ name: 'force', required: false, enum: ['true', 'false'], description: 'Delete an undoable job too' })
+  @ApiResponse({ status: 204, description: 'Deleted' })
+  @ApiResponse({ status: 400, ...errors })
+  @ApiResponse({ status: 404, ...errors })
+  @ApiResponse({ status: 409, ...errors })
+  async remove(@Param('id') id: string, @QueryParams() q: Query): Promise<void> {
+    const force = queryEnum(q, 'force', ['true', 'false'] as const) === 'true';
+    const outcome = await deleteJob(this.ctx, jobId(id), { force });
+    if (outcome.status === 'not-found') throw notFound(`no job ${id}`);
+    if (outcome.status === 'conflict') throw conflict(outcome.reason, outcome.state);
+    this.log.info({ jobId: id, force }, 'job deleted');
   }
 
   private async record(id: string): Promise<JobRecord> {

@@ -126,6 +126,11 @@ export class ApiClient {
   }
 
   /** Asks the API to apply, resume, cancel or undo a job; the answer is its record once the change began. */
+  /** Deletes a finished job (its record, parts and journals); `force` also an undoable one. */
+  async remove(id: string, force: boolean): Promise<void> {
+    await this.fetch(`/v1/jobs/${encodeURIComponent(id)}${force ? '?force=true' : ''}`, { method: 'DELETE' });
+  }
+
   act(id: string, verb: JobVerb): Promise<RemoteJob> {
     return this.json<RemoteJob>(`/v1/jobs/${encodeURIComponent(id)}/${verb}`, { method: 'POST' });
   }

@@ -117,8 +117,9 @@ function refused(e: ApiError, id: string | undefined, server: string, ctx: CliCo
 }
 
 /**
- * `filer --server URL jobs list|show|resume|undo|cancel`: the cluster's jobs through its API, with
- * the same verbs, lines and exit codes as the jobs of this machine's journal.
+ * `filer --server URL jobs list|show|resume|undo|cancel|delete`: the cluster's jobs through its API,
+ * with the same verbs, lines and exit codes as the jobs of this machine's journal (`delete [--force]`:
+ * the cluster's only, it removes a finished job's record, results and journals).
  */
 export async function runRemoteJobs(
   ctx: CliContext,
@@ -126,8 +127,9 @@ export async function runRemoteJobs(
   id: string | undefined,
   format: string,
   opts: RemoteOptions,
+  flags: { force?: boolean } = {},
 ): Promise<number> {
-  const verbs = ['list', 'show', 'resume', 'undo', 'cancel'];
+  const verbs = ['list', 'show', 'resume', 'undo', 'cancel', 'delete'];
   if (!verbs.includes(verb)) {
     ctx.stderr(`filer: jobs: unknown jobs command '${verb}': expected ${verbs.join(', ')}\n`);
     return ExitCode.InvalidInput;
@@ -145,6 +147,11 @@ export async function runRemoteJobs(
     }
     if (verb === 'show') {
       await show(client, await client.get(id!), format === 'ndjson', ctx);
+      return ExitCode.Ok;
+    }
+    if (verb === 'delete') {
+      await client.remove(id!, flags.force === true);
+      if (!opts.quiet) ctx.stderr(`filer: job ${id} deleted (record, results and journals)\n`);
       return ExitCode.Ok;
     }
     return await act(client, id!, verb as JobVerb, opts, ctx);

@@ -52,6 +52,11 @@ export class RecordFiles<T extends RevisedRecord> {
     }
   }
 
+  /** Removes the record (not the rest of its directory); nothing when there is none. */
+  remove(id: string): void {
+    fs.rmSync(this.path(id), { force: true });
+  }
+
   /** The record, or undefined when there is none (or it cannot be read). */
   read(id: string): T | undefined {
     let text: string;
