@@ -1,6 +1,5 @@
-// What a scan shard's two walks share — directories (scan-shard.ts) and S3 prefixes
-// (scan-s3-shard.ts): the shard's data, how a walk ends, its progress reports and the fan-out of
-// what it did not reach. Both import it from here, so neither imports the other's module.
+// A scan shard's data, how its walk ends and its progress reports (scan-shard.ts), for the
+// shard and the modules that queue scan shards.
 import type { DirTask, WalkStats } from '@filer/engine';
 import type { ClusterContext } from './cluster-context.js';
 import type { JobData } from './job-contracts.js';
