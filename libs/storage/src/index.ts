@@ -17,3 +17,4 @@ export * from './open-sink.js';
 export type * from './batch-sink.js';
 export type * from './walk-source.js';
 export type * from './shard-walker.js';
+export * from './allowed-paths.js';
