@@ -138,7 +138,10 @@ export async function walkShard(
     if (walker.splitVaries) {
       const text = JSON.stringify(groups);
       if ((await ctx.redis.set(splitKey, text, 'EX', SPLIT_TTL_S, 'NX')) === null && (await ctx.redis.get(splitKey)) !== text)
-        throw new FilerError('E_CONFLICT', `scan shard ${job.id} ran twice at once and split differently: its retry lists the recorded share`);
+        throw new FilerError(
+          'E_CONFLICT',
+          `scan shard ${job.id} ran twice at once and split differently: its retry lists the recorded share`,
+        );
     }
     return groups;
   } finally {

@@ -8,7 +8,11 @@ import type { WalkSource } from '../walk-source.js';
  * outcome per path (a key listed twice by overlapping roots is read once). The CLI's manifest and a
  * cluster's manifest hash shard both hash here.
  */
-export async function hashManifestFiles(source: WalkSource, files: readonly FileEntry[], follow: boolean): Promise<Map<string, HashOutcome>> {
+export async function hashManifestFiles(
+  source: WalkSource,
+  files: readonly FileEntry[],
+  follow: boolean,
+): Promise<Map<string, HashOutcome>> {
   const list = source.dupeFiles();
   list.add(files);
   const hasher = await source.hasher('sha256', follow);

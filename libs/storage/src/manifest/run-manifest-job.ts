@@ -109,7 +109,12 @@ export async function runManifestJob(job: ManifestJob, opts: ManifestJobOptions,
 }
 
 /** Every matching entry with size and mtime (and identity, to check each file before hashing it). */
-async function walkEntries(source: WalkSource, job: ManifestJob, opts: ManifestJobOptions, onError: (e: PathError) => void): Promise<FileEntry[]> {
+async function walkEntries(
+  source: WalkSource,
+  job: ManifestJob,
+  opts: ManifestJobOptions,
+  onError: (e: PathError) => void,
+): Promise<FileEntry[]> {
   const entries: FileEntry[] = [];
   await source.walk({
     spec: job.spec,
