@@ -1,13 +1,9 @@
 import { FilerError, invalidArgument } from '@filer/core';
 import { nameTaken, writeNewFile } from '../local/new-file.js';
 import { isS3Uri, parseS3Uri } from '../s3/s3-uri.js';
+import type { ManifestOut } from './manifest-out-port.js';
 
-/** Where a manifest is written: a new file, or a new object. */
-export interface ManifestOut {
-  /** Writes the manifest whole; never over something already there. */
-  write(text: string): Promise<void>;
-  close(): void;
-}
+export type { ManifestOut } from './manifest-out-port.js';
 
 /**
  * Checks a manifest's `--out` by its name alone, before anything is opened: an S3 one must name a

@@ -1,5 +1,5 @@
 import { FilerError, invalidArgument } from '@filer/core';
-import type { ManifestOut } from '../manifest/manifest-out.js';
+import type { ManifestOut } from '../manifest/manifest-out-port.js';
 import { createS3Client } from './s3-client.js';
 import { s3ConfigFromEnv } from './s3-config.js';
 import { S3OpError } from './s3-errors.js';
