@@ -10,13 +10,15 @@ export type ScanShardData = JobData<'scan'>;
 
 /** Adds a walk's counts since the last report to the job's live progress; returns the new baseline. */
 export async function reportProgress(ctx: ClusterContext, jobId: string, stats: WalkStats, reported: Reported): Promise<Reported> {
+  // Taken before the round trip: the walk goes on meanwhile, and what it counts then belongs to the next report.
+  const now: Reported = { entries: stats.entries, dirs: stats.dirs, matched: stats.matched };
   await ctx.redis
     .multi()
-    .hincrby(keys.progress(jobId), 'entries', stats.entries - reported.entries)
-    .hincrby(keys.progress(jobId), 'dirs', stats.dirs - reported.dirs)
-    .hincrby(keys.progress(jobId), 'matched', stats.matched - reported.matched)
+    .hincrby(keys.progress(jobId), 'entries', now.entries - reported.entries)
+    .hincrby(keys.progress(jobId), 'dirs', now.dirs - reported.dirs)
+    .hincrby(keys.progress(jobId), 'matched', now.matched - reported.matched)
     .exec();
-  return { entries: stats.entries, dirs: stats.dirs, matched: stats.matched };
+  return now;
 }
 
 export interface Reported {
