@@ -17,6 +17,7 @@ export default defineConfig({
       '@filer/storage/hashing': src('./libs/storage/src/hashing.ts'),
       '@filer/storage/state': src('./libs/storage/src/state.ts'),
       '@filer/storage/dupes': src('./libs/storage/src/dupes.ts'),
+      '@filer/storage/manifest': src('./libs/storage/src/manifest.ts'),
       '@filer/storage/media': src('./libs/storage/src/media.ts'),
       '@filer/storage/batch': src('./libs/storage/src/batch.ts'),
       '@filer/storage/s3': src('./libs/storage/src/s3.ts'),

@@ -1,6 +1,5 @@
 import * as path from 'node:path';
 import { partitionActions, type FileIdentity } from '@filer/engine';
-import { needsS3Sink } from '@filer/storage';
 import { journalReport } from './batch-shards.js';
 import type { ClusterContext } from './cluster-context.js';
 import { publishEvent } from './events.js';
@@ -10,6 +9,7 @@ import { setState } from './job-transition.js';
 import type { PhaseSums } from './phase-sums.js';
 import { startPhaseProgress } from './phase-progress.js';
 import { finalizeJobOptions, QUEUES, shardJobOptions } from './queues.js';
+import { sinkPaths } from './sink-paths.js';
 
 /**
  * A scan finalizer's re-run on a job its first run had already planned: the apply asked for is
@@ -67,7 +67,7 @@ async function queueApply(ctx: ClusterContext, rec: JobRecord): Promise<void> {
     kind: spec.kind as ApplyShardData['kind'],
     onConflict: spec.options.onConflict ?? 'fail',
     verify: spec.options.verify ?? false,
-    s3: needsS3Sink(spec.roots, spec.options.dest === undefined ? [] : [spec.options.dest]),
+    sink: sinkPaths(spec),
   };
   await startPhaseProgress(
     ctx.redis,

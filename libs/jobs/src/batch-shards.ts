@@ -9,21 +9,19 @@ import {
   undoJob,
   type ApplyReport,
   type DupeFile,
-  type FileHasher,
   type FileOps,
-  type HashAlgorithm,
   type JournalAction,
 } from '@filer/engine';
-import { isS3Uri, LocalFileOps } from '@filer/storage';
-import { LocalFileHasher } from '@filer/storage/hashing';
+import { openSink, openSource } from '@filer/storage';
 import { openExistingStateDb, openStateDb, SqliteJournal } from '@filer/storage/state';
 import type { ClusterContext } from './cluster-context.js';
 import type { ApplyShardData, HashShardData, UndoShardData } from './job-contracts.js';
 import { emptyCounters } from './job-record.js';
 import { runManifestHashShard } from './manifest-hash-shard.js';
 import { addPhaseProgress } from './phase-progress.js';
-import { s3Access } from './s3-access.js';
+import { sharedS3Client } from './s3-access.js';
 import { SHARD_ERROR_SAMPLE, type ShardResult } from './shard-result.js';
+import type { SinkPaths } from './sink-paths.js';
 import { yieldingOps } from './yielding-ops.js';
 
 function errorsOf(errors: readonly PathError[]): Pick<ShardResult, 'counters' | 'errorSample'> {
@@ -35,19 +33,15 @@ function errorsOf(errors: readonly PathError[]): Pick<ShardResult, 'counters' | 
   return { counters, errorSample: errors.slice(0, SHARD_ERROR_SAMPLE) };
 }
 
-async function s3Hasher(algorithm: HashAlgorithm): Promise<FileHasher & { close?(): Promise<void>; emptyHash(): string }> {
-  const { s3, client } = await s3Access();
-  return new s3.S3FileHasher(client, algorithm);
-}
-
 /** Hashes one partition of the size groups (sample, then whole files where samples collide) with the engine's pipeline. */
 export async function runHashShard(ctx: ClusterContext, job: Job<HashShardData>): Promise<ShardResult> {
   if (job.data.manifest === true) return runManifestHashShard(ctx, job);
   const { jobId, part, algorithm, includeEmpty } = job.data;
   const files: DupeFile[] = [];
   for await (const line of ctx.results.partLines(jobId, 'hash-in', part)) files.push(JSON.parse(line) as DupeFile);
-  // Objects are hashed by content over ranged GETs, never by ETag (see S3FileHasher).
-  const hasher = files.length > 0 && isS3Uri(files[0].path) ? await s3Hasher(algorithm) : new LocalFileHasher(algorithm);
+  // The source's hasher: local files on the hashing threads, objects by content over ranged GETs (never by ETag).
+  const source = await openSource([files[0]?.path ?? ''], { s3Client: sharedS3Client });
+  const hasher = await source.hasher(algorithm, job.data.follow ?? false);
   try {
     const result = await findDuplicates(files, { hasher, includeEmpty, emptyHash: hasher.emptyHash() });
     ctx.results.writePart(
@@ -77,18 +71,23 @@ export async function runHashShard(ctx: ClusterContext, job: Job<HashShardData>)
       },
     };
   } finally {
-    await hasher.close?.();
+    await hasher.close();
+    source.close();
   }
 }
 
 /**
- * The file operations a shard's plan needs: S3FileOps (local and s3:// paths, dispatched per path)
- * or LocalFileOps — letting the event loop turn between them, so the shard's lock is renewed.
+ * Runs `use` with the file operations of the job's sink — openSink decides local or S3 from the
+ * job's roots and destination, as for the CLI — letting the event loop turn between operations,
+ * so the shard's lock is renewed.
  */
-async function fileOps(s3: boolean | undefined): Promise<FileOps> {
-  if (s3 !== true) return yieldingOps(new LocalFileOps());
-  const access = await s3Access();
-  return yieldingOps(new access.s3.S3FileOps(new access.s3.S3Objects(access.client)));
+async function withFileOps<T>(paths: SinkPaths, use: (ops: FileOps) => Promise<T>): Promise<T> {
+  const sink = await openSink(paths.sources, paths.targets, { s3Client: sharedS3Client });
+  try {
+    return await use(yieldingOps(sink.ops()));
+  } finally {
+    sink.close();
+  }
 }
 
 const sizeOf = (actions: readonly { size: number }[]): number => actions.reduce((n, a) => n + a.size, 0);
@@ -117,7 +116,7 @@ function outcome(report: ApplyReport): ShardResult {
  * a SIGKILLed worker) finds the journal and resumes it: every action is decided from the disk.
  */
 export async function runApplyShard(ctx: ClusterContext, job: Job<ApplyShardData>): Promise<ShardResult> {
-  const { jobId, part, kind, onConflict, verify, s3 } = job.data;
+  const { jobId, part, kind, onConflict, verify } = job.data;
   // Made here, not by openStateDb, so a volume that cannot hold it fails the shard with its errno (EEXIST, EACCES).
   ctx.results.makePartDir(jobId, 'journal');
   const db = openStateDb(journalPath(ctx, jobId, part));
@@ -130,7 +129,8 @@ export async function runApplyShard(ctx: ClusterContext, job: Job<ApplyShardData
         actions.push(JSON.parse(line) as Omit<JournalAction, 'seq' | 'state'>);
       record = journal.create(kind, actions, { onConflict, verify });
     } else assertJournalFormat(record, 'resume');
-    const report = await applyJob(record, journal, await fileOps(s3), { retryFailed: true });
+    const started = record;
+    const report = await withFileOps(job.data.sink, (ops) => applyJob(started, journal, ops, { retryFailed: true }));
     await addPhaseProgress(ctx.redis, jobId, report.actions.length, sizeOf(report.actions));
     return outcome(report);
   } finally {
@@ -146,7 +146,7 @@ export async function runUndoShard(ctx: ClusterContext, job: Job<UndoShardData>)
     const record = journal.list(1)[0];
     if (record === undefined) return { counters: emptyCounters(), errorSample: [], spawned: 0 };
     assertJournalFormat(record, 'undo');
-    const report = await undoJob(record, journal, await fileOps(job.data.s3));
+    const report = await withFileOps(job.data.sink, (ops) => undoJob(record, journal, ops));
     await addPhaseProgress(ctx.redis, job.data.jobId, report.actions.length, sizeOf(report.actions));
     const failed = [
       ...report.actions

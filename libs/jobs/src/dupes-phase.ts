@@ -1,6 +1,6 @@
 import type { FileEntry } from '@filer/core';
 import { compareDupeGroups, partitionBySize, type DupeFile, type DupeGroup } from '@filer/engine';
-import { isS3Uri } from '@filer/storage';
+import { openSource } from '@filer/storage';
 import type { ClusterContext } from './cluster-context.js';
 import { publishEvent } from './events.js';
 import { contractJob, JobName } from './job-contracts.js';
@@ -9,7 +9,7 @@ import { setState } from './job-transition.js';
 import { startPhaseProgress } from './phase-progress.js';
 import { recordPhaseSums, type PhaseSums } from './phase-sums.js';
 import { finalizeJobOptions, shardJobOptions } from './queues.js';
-import { s3Access } from './s3-access.js';
+import { sharedS3Client } from './s3-access.js';
 
 /**
  * Dupes' second phase: files whose size is shared are partitioned by size — every file of a
@@ -24,18 +24,19 @@ export async function startDupesHash(ctx: ClusterContext, rec: JobRecord): Promi
     counts.set(size, (counts.get(size) ?? 0) + 1);
   }
   const bySize = new Map<number, DupeFile[]>();
-  // Objects have no device or inode: S3DupeFiles numbers each distinct key (a key listed twice by overlapping roots counts once).
-  const objects = rec.spec.roots.some(isS3Uri) ? new (await s3Access()).s3.S3DupeFiles() : undefined;
+  // The source's dupe files: a file's device and inode, or (objects have neither) a number per distinct key,
+  // so a key listed twice by overlapping roots counts once.
+  const source = await openSource(rec.spec.roots, { s3Client: sharedS3Client });
+  const candidates = source.dupeFiles();
+  source.close();
   for await (const line of ctx.results.lines(id, 'scan')) {
     const e = JSON.parse(line) as FileEntry;
     const size = e.size ?? 0;
     if ((counts.get(size) ?? 0) < 2) continue;
     let list = bySize.get(size);
     if (list === undefined) bySize.set(size, (list = []));
-    if (objects !== undefined) {
-      objects.add(e);
-      list.push(objects.files[objects.files.length - 1]);
-    } else list.push({ path: e.path, size, dev: e.dev!, ino: e.ino!, mtimeSec: e.mtimeSec!, mtimeNsec: e.mtimeNsec! });
+    candidates.add([e]);
+    list.push(candidates.files[candidates.files.length - 1]);
   }
   const parts: string[] = [];
   let files = 0;

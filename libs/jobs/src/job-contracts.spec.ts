@@ -38,8 +38,8 @@ const good: { [N in JobName]: JobData<N> } = {
     identity: true,
   },
   hash: { jobId, part: '00003', algorithm: 'sha256', includeEmpty: false },
-  apply: { jobId, part: '00000', kind: 'move', onConflict: 'suffix', verify: true, s3: false },
-  undo: { jobId, part: '00001' },
+  apply: { jobId, part: '00000', kind: 'move', onConflict: 'suffix', verify: true, sink: { sources: ['/data/a'], targets: ['s3://b/x'] } },
+  undo: { jobId, part: '00001', sink: { sources: ['/data/a'], targets: [] } },
   finalize: { jobId, phase: 'apply' },
 };
 
@@ -98,7 +98,8 @@ describe('job contracts', () => {
     [JobName.apply, ['kind'], 'dupes', 'kind', 'kind "dupes" is invalid ('],
     [JobName.apply, ['verify'], 'yes', 'verify', 'verify "yes" is invalid (expected boolean, received string)'],
     [JobName.undo, ['part'], undefined, 'part', 'part is missing (expected string'],
-    [JobName.undo, ['s3'], 1, 's3', 's3 1 is invalid (expected boolean, received number)'],
+    [JobName.undo, ['sink', 'targets'], 's3://b/x', 'sink.targets', 'sink.targets "s3://b/x" is invalid (expected array, received string)'],
+    [JobName.apply, ['sink'], undefined, 'sink', 'sink is missing (expected object'],
     [JobName.finalize, ['phase'], 'plan', 'phase', 'phase "plan" is invalid ('],
     [JobName.finalize, ['jobId'], 42, 'jobId', 'jobId 42 is invalid (expected string, received number)'],
   ] as const)('%s: %j = %j is refused, naming the shard and the field %s', (name, path, value, field, text) => {

@@ -74,17 +74,19 @@ const HashShardSchema = z.object({
   follow: z.boolean().optional(),
 });
 
+/** What openSink decides local or S3 from, in the shard's process: the job's roots and its destination (copy, move). */
+const SinkSchema = z.object({ sources: z.array(z.string()), targets: z.array(z.string()) });
+
 const ApplyShardSchema = z.object({
   jobId,
   part,
   kind: z.enum(['rename', 'copy', 'move']),
   onConflict: z.enum(ON_CONFLICT),
   verify: z.boolean(),
-  /** A root or the destination is on S3: the shard applies through S3FileOps. */
-  s3: z.boolean().optional(),
+  sink: SinkSchema,
 });
 
-const UndoShardSchema = z.object({ jobId, part, s3: z.boolean().optional() });
+const UndoShardSchema = z.object({ jobId, part, sink: SinkSchema });
 
 const FinalizeSchema = z.object({ jobId, phase: z.enum(PHASES) });
 

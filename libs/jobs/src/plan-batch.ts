@@ -1,12 +1,12 @@
 import type { FileEntry } from '@filer/core';
 import type { Conflict } from '@filer/engine';
-import { isInsideAllowedS3, isInsideRoots, isS3Uri, needsS3Sink, openSink } from '@filer/storage';
+import { isInsideAllowed, openSink } from '@filer/storage';
 import { batchRequests, batchTargets, compileNamer, type BatchRequestSpec } from '@filer/storage/batch';
 import { startApply } from './apply-phase.js';
 import type { ClusterContext } from './cluster-context.js';
 import { ERROR_SAMPLE_LIMIT, type JobRecord } from './job-record.js';
 import { setState } from './job-transition.js';
-import { s3Access } from './s3-access.js';
+import { sharedS3Client } from './s3-access.js';
 
 /** rename/copy/move: the CLI's use case (batchRequests) and sink over every matched file, then the plan is stored. */
 export async function planBatch(ctx: ClusterContext, rec: JobRecord): Promise<void> {
@@ -21,13 +21,12 @@ export async function planBatch(ctx: ClusterContext, rec: JobRecord): Promise<vo
       ? { kind: 'rename', roots: spec.roots, namer: compileNamer(spec.options) }
       : { kind: spec.kind as 'copy' | 'move', roots: spec.roots, dest: spec.options.dest!, flatten: spec.options.flatten ?? false };
   const targets = batchTargets(batch);
-  const sink = await openSink(spec.roots, targets, needsS3Sink(spec.roots, targets) ? { s3Client: (await s3Access()).client } : {});
+  const sink = await openSink(spec.roots, targets, { s3Client: sharedS3Client });
   const onConflict = spec.options.onConflict ?? 'fail';
   // Keys that cannot name a file below the destination fail alone (E_UNSAFE_KEY), as in the CLI.
   const { requests, pathErrors: unsafe, dateSources } = await batchRequests(batch, entries, { naming: sink.naming });
   const plan = await sink.plan(requests, onConflict);
-  const allowed = (target: string): boolean =>
-    isS3Uri(target) ? isInsideAllowedS3(target, ctx.config.allowedS3) : isInsideRoots(target, ctx.allowedRoots);
+  const allowed = (target: string): boolean => isInsideAllowed(target, ctx.allowedRoots, ctx.config.allowedS3);
   const outside: Conflict[] = plan.actions
     .filter((a) => !allowed(a.target))
     .map((a) => ({ kind: 'outside-root', source: a.source, target: a.target, detail: 'target lies outside the allowed roots' }));

@@ -5,11 +5,11 @@ export const keys = {
   cancelled: (id: string) => `filer:job:${id}:cancelled`,
   /** Why each shard of a job failed last (code, message), by shard id: the finalizer names the code. */
   failures: (id: string) => `filer:job:${id}:failures`,
-  /** The child shards an S3 scan shard handed its remaining prefixes to (see scan-s3-shard.ts). */
   /** Set for a day once a job was deleted: its mirrored copy, should one be left, is not put back. */
   removed: (id: string) => `filer:job:${id}:removed`,
   /** Held by the one batch worker sweeping past-retention jobs at a time. */
   sweepLock: 'filer:jobs:sweep-lock',
+  /** The child shards a scan shard whose split varies (S3) handed its remaining prefixes to (see walkShard in scan-shard.ts). */
   split: (id: string, shard: string) => `filer:job:${id}:split:${shard}`,
   index: 'filer:jobs',
   /** Ids of the jobs not in a final state: what the reconciler checks. */

@@ -24,3 +24,6 @@ export function s3Access(): Promise<S3Access> {
   });
   return access;
 }
+
+/** The worker's one S3 client, for openSource / openSink, which ask for it only when a path is on S3. */
+export const sharedS3Client = async (): Promise<S3Access['client']> => (await s3Access()).client;

@@ -1,8 +1,7 @@
 import { createHash } from 'node:crypto';
-import { setImmediate as yieldToLoop } from 'node:timers/promises';
-import { compileFilter, FilerError, type FileEntry, type PathError } from '@filer/core';
-import { DirWalker, emptyWalkStats, entryToJson, seedTask, splitStack, type DirTask, type WalkSink, type WalkStats } from '@filer/engine';
-import { admitPath, ancestorIgnoreSources, isS3Uri, LocalSource } from '@filer/storage';
+import { FilerError, type FileEntry, type PathError } from '@filer/core';
+import { emptyWalkStats, entryToJson, splitStack, type DirTask, type WalkSink, type WalkStats } from '@filer/engine';
+import { openSource, type ShardWalker } from '@filer/storage';
 import type { Job } from 'bullmq';
 import type { ClusterContext } from './cluster-context.js';
 import { publishEvent } from './events.js';
@@ -10,15 +9,17 @@ import { emptyCounters } from './job-record.js';
 import { addJob, contractJob, JobName } from './job-contracts.js';
 import { shardJobOptions } from './queues.js';
 import { keys } from './redis-keys.js';
-import { walkS3Shard } from './scan-s3-shard.js';
+import { sharedS3Client } from './s3-access.js';
 import { reportProgress, type Reported, type ScanShardData, type WalkEnd } from './scan-walk.js';
 import { ShardHandedBack, type ShardControl } from './shard-control.js';
 import { SHARD_ERROR_SAMPLE, type ShardResult } from './shard-result.js';
 
 export type { ScanShardData } from './scan-walk.js';
 
-/** The walk yields to the event loop this often, so the shard's lock keeps being renewed. */
-const SLICE_MS = 50;
+/** How often a running shard reports progress and looks for a cancel. */
+const REPORT_MS = 250;
+/** How long a shard's recorded split is kept (as long as a cancel flag). */
+const SPLIT_TTL_S = 30 * 86_400;
 
 /** Shard ids derive from (job, paths): a retried shard re-adds the same children, which BullMQ ignores. */
 export function scanShardId(jobId: string, paths: readonly string[]): string {
@@ -26,9 +27,9 @@ export function scanShardId(jobId: string, paths: readonly string[]): string {
 }
 
 /**
- * Walks one shard until its entry budget is spent — directories with the engine's DirWalker, S3
- * prefixes with its paged walk (scan-s3-shard.ts) — writes its matches as one part, and hands
- * the directories or prefixes it did not reach to new shards of the same parent.
+ * Walks one shard until its entry budget is spent — its source opened once by openSource, which
+ * decides local or S3 and hands back the matching ShardWalker — writes its matches as one part,
+ * and hands the directories or prefixes it did not reach to new shards of the same parent.
  */
 export async function runScanShard(
   ctx: ClusterContext,
@@ -47,17 +48,18 @@ export async function runScanShard(
       counters.errorsByCode[e.code] = (counters.errorsByCode[e.code] ?? 0) + 1;
       if (errorSample.length < SHARD_ERROR_SAMPLE) errorSample.push(e);
     };
-    const stack: DirTask[] = [...data.tasks].reverse();
     const stats = emptyWalkStats();
     if (data.root !== undefined) {
       const running = await ctx.store.update(data.jobId, (r) => void (r.state = 'running'), ['queued']);
       if (running !== undefined) await publishEvent(ctx.redis, { id: data.jobId, type: 'state', state: 'running', phase: 'scan' });
     }
-    const write = (e: FileEntry): void => {
-      counters.bytes += e.size ?? 0;
-      part.write((data.records === 'find' ? entryToJson(e) : JSON.stringify(e)) + '\n');
+    const sink: WalkSink = {
+      entry: (e: FileEntry): void => {
+        counters.bytes += e.size ?? 0;
+        part.write((data.records === 'find' ? entryToJson(e) : JSON.stringify(e)) + '\n');
+      },
+      error: onError,
     };
-    const sink: WalkSink = { entry: write, error: onError };
     // A find job's records with size and mtime are `filer find --format ndjson`'s: a local walk may
     // have whole directories of them formatted natively, as the CLI's walk does (WalkOptions.ndjson).
     // Not for `paths`, whose walk stats nothing (its records carry no size).
@@ -66,10 +68,7 @@ export async function runScanShard(
         counters.bytes += bytes;
         part.write(text);
       };
-    const onS3 = isS3Uri(data.root ?? data.tasks[0]?.path ?? '');
-    const end = onS3
-      ? await walkS3Shard(ctx, job, stack, stats, { entry: write, error: onError })
-      : await walkLocalShard(ctx, data, stack, stats, sink, control);
+    const end = await walkShard(ctx, job, [...data.tasks].reverse(), stats, sink, control);
     if (end === 'cancelled') {
       part.abort();
       return { counters, errorSample, spawned: 0, cancelled: true };
@@ -91,54 +90,105 @@ export async function runScanShard(
   }
 }
 
-async function walkLocalShard(
+/**
+ * One shard's walk, whatever its source: the root seeded (and checked) when the shard has one,
+ * the tasks walked until the budget is spent, the rest split by `splitStack` into child groups.
+ *
+ * Where the source's split can vary between runs (S3: which prefixes a shard reaches first depends
+ * on the order pages arrive), a re-run could split differently and list some prefixes twice. The
+ * split is therefore recorded in Redis (SET NX) before any child is added, and a re-run that finds
+ * it lists exactly the first run's share: every task reachable from its own except the recorded
+ * children's, with no budget. A run that finds another run's different split already recorded
+ * (two runs at once, after a stalled lock) fails, and its retry follows the record.
+ */
+export async function walkShard(
   ctx: ClusterContext,
-  data: ScanShardData,
+  job: Job<ScanShardData>,
   stack: DirTask[],
   stats: WalkStats,
   sink: WalkSink,
-  control: ShardControl,
+  control: ShardControl = { stopping: () => false },
 ): Promise<WalkEnd> {
-  const source = new LocalSource();
-  if (data.root !== undefined) {
-    try {
-      // Checked again where it is opened: a symlink swapped since the API admitted it cannot lead out.
-      admitPath(data.root, ctx.allowedRoots, 'roots');
-      const task = seedTask(source, data.root, data.spec.follow);
-      if (data.spec.ignoreFiles) task.ignores = ancestorIgnoreSources(data.root);
-      stack.push(task);
-    } catch (e) {
-      const err = e as FilerError;
-      sink.error({ path: data.root, code: err.code ?? 'EIO', message: err.message });
+  const data = job.data;
+  const source = await openSource([data.root ?? data.tasks[0]?.path ?? ''], { s3Client: sharedS3Client });
+  try {
+    const walker = source.shardWalker(
+      { spec: data.spec, statAll: data.statAll, identity: data.identity, allowedRoots: ctx.allowedRoots, allowedS3: ctx.config.allowedS3 },
+      sink,
+      stats,
+    );
+    const splitKey = keys.split(data.jobId, job.id!);
+    const recorded = walker.splitVaries ? await ctx.redis.get(splitKey) : null;
+    if (data.root !== undefined) {
+      try {
+        stack.push(await walker.seed(data.root));
+      } catch (e) {
+        const err = e as FilerError;
+        sink.error({ path: data.root, code: err.code ?? 'EIO', message: err.message });
+      }
     }
+    if (recorded !== null) {
+      const groups = JSON.parse(recorded) as DirTask[][];
+      const end = await walkReporting(ctx, data.jobId, walker, stack, stats, Infinity, control, new Set(groups.flat().map((t) => t.path)));
+      return end === 'done' ? groups : end;
+    }
+    const end = await walkReporting(ctx, data.jobId, walker, stack, stats, ctx.config.shardBudget, control);
+    if (end !== 'done') return end;
+    const groups = splitStack(stack);
+    if (walker.splitVaries) {
+      const text = JSON.stringify(groups);
+      if ((await ctx.redis.set(splitKey, text, 'EX', SPLIT_TTL_S, 'NX')) === null && (await ctx.redis.get(splitKey)) !== text)
+        throw new FilerError(
+          'E_CONFLICT',
+          `scan shard ${job.id} ran twice at once and split differently: its retry lists the recorded share`,
+        );
+    }
+    return groups;
+  } finally {
+    source.close();
   }
-  const walker = new DirWalker(
-    source,
-    { filter: compileFilter(data.spec), statAll: data.statAll, identity: data.identity, ndjson: source.ndjsonLister },
-    sink,
-    stats,
-  );
-  const budget = ctx.config.shardBudget;
+}
+
+/**
+ * The walk with live progress and cancel checks on a timer (the walk hands the event loop back
+ * regularly, so the timer runs and the shard's lock keeps being renewed). A worker that is stopping
+ * ends the walk between tasks; nothing of the run is kept then, so its counts are taken back out.
+ */
+async function walkReporting(
+  ctx: ClusterContext,
+  jobId: string,
+  walker: ShardWalker,
+  stack: DirTask[],
+  stats: WalkStats,
+  budget: number,
+  control: ShardControl,
+  skip?: ReadonlySet<string>,
+): Promise<'done' | 'cancelled' | 'handed-back'> {
+  let cancelled = false;
   let reported: Reported = { entries: 0, dirs: 0, matched: 0 };
-  let lastEvent = 0;
-  while (stack.length > 0 && stats.entries < budget) {
-    const sliceEnd = performance.now() + SLICE_MS;
-    walker.run(stack, () => stats.entries >= budget || performance.now() > sliceEnd);
-    const now = performance.now();
-    reported = await reportProgress(ctx, data.jobId, stats, reported);
-    if (now - lastEvent > 500) {
-      lastEvent = now;
-      await publishEvent(ctx.redis, { id: data.jobId, type: 'progress' });
-    }
-    if (stack.length > 0 && (await ctx.store.isCancelled(data.jobId))) return 'cancelled';
-    if (stack.length > 0 && control.stopping()) {
-      // Nothing of this run is kept (no part, no children): take its counts back out of the live progress.
-      await reportProgress(ctx, data.jobId, emptyWalkStats(), reported);
-      return 'handed-back';
-    }
-    await yieldToLoop();
+  let reporting = Promise.resolve();
+  const report = async (): Promise<void> => {
+    reported = await reportProgress(ctx, jobId, stats, reported);
+    await publishEvent(ctx.redis, { id: jobId, type: 'progress' });
+    if (await ctx.store.isCancelled(jobId)) cancelled = true;
+  };
+  const timer = setInterval(() => {
+    reporting = reporting.then(report).catch(() => undefined);
+  }, REPORT_MS);
+  try {
+    await walker.walk(stack, () => cancelled || control.stopping() || stats.entries >= budget, skip);
+  } finally {
+    clearInterval(timer);
+    await reporting;
   }
-  return stack.length === 0 ? [] : splitStack(stack);
+  if (cancelled) return 'cancelled';
+  if (stack.length > 0 && control.stopping()) {
+    await reportProgress(ctx, jobId, emptyWalkStats(), reported);
+    return 'handed-back';
+  }
+  await reportProgress(ctx, jobId, stats, reported);
+  await publishEvent(ctx.redis, { id: jobId, type: 'progress' });
+  return 'done';
 }
 
 /** Adds the unvisited tasks as new shards of this shard's parent, before this shard returns. */

@@ -1,6 +1,5 @@
-// What a scan shard's two walks share — directories (scan-shard.ts) and S3 prefixes
-// (scan-s3-shard.ts): the shard's data, how a walk ends, its progress reports and the fan-out of
-// what it did not reach. Both import it from here, so neither imports the other's module.
+// A scan shard's data, how its walk ends and its progress reports (scan-shard.ts), for the
+// shard and the modules that queue scan shards.
 import type { DirTask, WalkStats } from '@filer/engine';
 import type { ClusterContext } from './cluster-context.js';
 import type { JobData } from './job-contracts.js';
@@ -11,13 +10,15 @@ export type ScanShardData = JobData<'scan'>;
 
 /** Adds a walk's counts since the last report to the job's live progress; returns the new baseline. */
 export async function reportProgress(ctx: ClusterContext, jobId: string, stats: WalkStats, reported: Reported): Promise<Reported> {
+  // Taken before the round trip: the walk goes on meanwhile, and what it counts then belongs to the next report.
+  const now: Reported = { entries: stats.entries, dirs: stats.dirs, matched: stats.matched };
   await ctx.redis
     .multi()
-    .hincrby(keys.progress(jobId), 'entries', stats.entries - reported.entries)
-    .hincrby(keys.progress(jobId), 'dirs', stats.dirs - reported.dirs)
-    .hincrby(keys.progress(jobId), 'matched', stats.matched - reported.matched)
+    .hincrby(keys.progress(jobId), 'entries', now.entries - reported.entries)
+    .hincrby(keys.progress(jobId), 'dirs', now.dirs - reported.dirs)
+    .hincrby(keys.progress(jobId), 'matched', now.matched - reported.matched)
     .exec();
-  return { entries: stats.entries, dirs: stats.dirs, matched: stats.matched };
+  return now;
 }
 
 export interface Reported {

@@ -1,10 +1,10 @@
 import * as path from 'node:path';
-import { needsS3Sink } from '@filer/storage';
 import type { ClusterContext } from './cluster-context.js';
 import { publishEvent } from './events.js';
 import { contractJob, JobName } from './job-contracts.js';
 import { startPhaseProgress } from './phase-progress.js';
 import { finalizeJobOptions, shardJobOptions } from './queues.js';
+import { sinkPaths } from './sink-paths.js';
 
 /** Starts undoing an applied job, one shard per journal. Returns false when the job was not applied. */
 export async function startUndo(ctx: ClusterContext, id: string): Promise<boolean> {
@@ -19,7 +19,7 @@ export async function startUndo(ctx: ClusterContext, id: string): Promise<boolea
   );
   if (rec === undefined) return false;
   const parts = ctx.results.listParts(id, 'apply-in').map((f) => path.basename(f, '.ndjson'));
-  const s3 = needsS3Sink(rec.spec.roots, rec.spec.options.dest === undefined ? [] : [rec.spec.options.dest]);
+  const sink = sinkPaths(rec.spec);
   // The totals are the planned actions: undo puts back what apply did of them.
   let files = 0;
   let bytes = 0;
@@ -31,7 +31,7 @@ export async function startUndo(ctx: ClusterContext, id: string): Promise<boolea
   await ctx.flows.add({
     ...contractJob(JobName.finalize, { jobId: id, phase: 'undo' }, finalizeJobOptions(ctx.config, `${id}-final-undo`)),
     children: parts.map((part, i) =>
-      contractJob(JobName.undo, { jobId: id, part, s3 }, shardJobOptions(ctx.config, `${id}-undo-${part}`, i + 1)),
+      contractJob(JobName.undo, { jobId: id, part, sink }, shardJobOptions(ctx.config, `${id}-undo-${part}`, i + 1)),
     ),
   });
   await publishEvent(ctx.redis, { id, type: 'state', state: 'undoing', phase: 'undo' });

@@ -8,7 +8,7 @@ import { emptyWalkStats, type DirTask } from '@filer/engine';
 import { createS3Client, s3ConfigFromEnv, S3Objects } from '@filer/storage/s3';
 import { startRedis, startS3Server, type RedisHandle, type S3ServerHandle } from '@filer/testing';
 import { openClusterContext, readClusterConfig, type ClusterContext, type ScanShardData } from '@filer/jobs';
-import { walkS3Shard } from '../src/scan-s3-shard.js';
+import { walkShard } from '../src/scan-shard.js';
 
 /*
  * Which prefixes an S3 scan shard lists before its budget runs out depends on the order pages
@@ -61,13 +61,13 @@ async function runShard(id: string): Promise<{ paths: string[]; groups: DirTask[
     identity: false,
   };
   const paths: string[] = [];
-  const end = await walkS3Shard(ctx, { id, data } as Job<ScanShardData>, [], emptyWalkStats(), {
+  const end = await walkShard(ctx, { id, data } as Job<ScanShardData>, [], emptyWalkStats(), {
     entry: (e: FileEntry) => void paths.push(e.path),
     error: (e) => {
       throw new Error(`${e.path}: ${e.message}`);
     },
   });
-  if (end === 'cancelled') throw new Error('cancelled');
+  if (end === 'cancelled' || end === 'handed-back') throw new Error(end);
   return { paths: paths.sort(), groups: end };
 }
 

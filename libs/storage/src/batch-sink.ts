@@ -23,6 +23,9 @@ export interface OpenSinkOptions {
   native?: boolean;
   /** A HEAD before each no-overwrite put on buckets that ignore If-None-Match (FILER_S3_HEAD_GUARD). */
   headGuard?: boolean;
-  /** The S3 client to use (a worker's shared one, which the sink then never closes); made from FILER_S3_* when absent. */
-  s3Client?: S3Client;
+  /**
+   * The S3 client to use (a worker's shared one, which the sink then never closes), asked for only
+   * when the sink is the S3 one; made from FILER_S3_* when absent.
+   */
+  s3Client?: () => Promise<S3Client>;
 }

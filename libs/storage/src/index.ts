@@ -16,3 +16,5 @@ export * from './open-source.js';
 export * from './open-sink.js';
 export type * from './batch-sink.js';
 export type * from './walk-source.js';
+export type * from './shard-walker.js';
+export * from './allowed-paths.js';

@@ -22,7 +22,7 @@ export function needsS3Sink(sources: readonly string[], targets: readonly string
 export async function openSink(sources: readonly string[], targets: readonly string[], opts: OpenSinkOptions = {}): Promise<BatchSink> {
   if (needsS3Sink(sources, targets)) {
     const { openS3Sink } = await import('./s3/s3-sink.js');
-    return openS3Sink(targets, opts);
+    return openS3Sink(targets, opts, await opts.s3Client?.());
   }
   return {
     plan: (requests, onConflict) => Promise.resolve(planLocalMoves(requests, onConflict)),

@@ -1,6 +1,7 @@
 import type { FileEntry, FilterSpec } from '@filer/core';
 import type { DupeFile, FileHasher, HashAlgorithm } from '@filer/engine';
 import type { ParallelWalkOptions, WalkHandle } from './local/parallel-walk.js';
+import type { OpenShardWalker } from './shard-walker.js';
 
 /** What a walk asks of its source: everything the threaded local walk takes but the scanner choice, made once in openSource. */
 export type SourceWalkOptions = Omit<ParallelWalkOptions, 'roots' | 'native'>;
@@ -34,6 +35,8 @@ export interface WalkSource {
   /** What the filters mean here where it differs from a disk, for a note on stderr (empty when nothing applies). */
   notes(spec: FilterSpec): string[];
   walk(opts: SourceWalkOptions): WalkHandle;
+  /** A budgeted walk over a stack of tasks for one cluster scan shard (see ShardWalker). */
+  shardWalker: OpenShardWalker;
   dupeFiles(): DupeFileList;
   /** Reads contents to hash them; `follow`: paths may be symlinks to the walked files (-L). Loaded on first use. */
   hasher(algorithm: HashAlgorithm, follow: boolean): Promise<SourceHasher>;

@@ -1,6 +1,8 @@
 import type { FileEntry } from '@filer/core';
 import type { DupeFile } from '@filer/engine';
 import type { WalkSource } from '../walk-source.js';
+import { localShardWalker } from './local-shard-walker.js';
+import { nativeScan } from './native-scan.js';
 import { startParallelWalk } from './parallel-walk.js';
 
 /** Local roots as a walk source: the threaded walk, with the native scanner (`native`) or node:fs. */
@@ -11,6 +13,7 @@ export function localWalkSource(roots: readonly string[], native: boolean): Walk
     cachesHashes: true,
     notes: () => [],
     walk: (walk) => startParallelWalk({ ...walk, roots, native }),
+    shardWalker: localShardWalker(native ? nativeScan : null),
     dupeFiles: () => {
       const files: DupeFile[] = [];
       return {

@@ -1,3 +1,4 @@
+import type { S3Client } from '@aws-sdk/client-s3';
 import type { FaultHook } from '@filer/engine';
 import { planLocalMoves } from '../batch/plan-local-moves.js';
 import type { BatchSink, OpenSinkOptions } from '../batch-sink.js';
@@ -15,8 +16,8 @@ import { isS3Uri, parseS3Uri } from './s3-uri.js';
  * target prefix, and that listing is handed to the file operations the apply uses (a key it did
  * not list is absent without a request). Local targets (a download) are planned on the disk.
  */
-export function openS3Sink(targets: readonly string[], opts: OpenSinkOptions): BatchSink {
-  const client = opts.s3Client ?? createS3Client(s3ConfigFromEnv());
+export function openS3Sink(targets: readonly string[], opts: OpenSinkOptions, shared?: S3Client): BatchSink {
+  const client = shared ?? createS3Client(s3ConfigFromEnv());
   const objects = new S3Objects(client);
   const s3Targets = targets.filter(isS3Uri);
   const listings: [string, ReadonlySet<string>][] = [];
@@ -51,7 +52,7 @@ export function openS3Sink(targets: readonly string[], opts: OpenSinkOptions): B
     },
     naming: s3Naming(client),
     close: () => {
-      if (opts.s3Client === undefined) client.destroy();
+      if (shared === undefined) client.destroy();
     },
   };
 }

@@ -1,3 +1,4 @@
+import type { S3Client } from '@aws-sdk/client-s3';
 import type { FileEntry } from '@filer/core';
 import { formatRecord } from '@filer/engine';
 import type { WalkSource } from '../walk-source.js';
@@ -6,6 +7,7 @@ import { createS3Client } from './s3-client.js';
 import { s3ConfigFromEnv } from './s3-config.js';
 import { S3DupeFiles } from './s3-dupe-files.js';
 import { S3FileHasher } from './s3-file-hasher.js';
+import { s3ShardWalker } from './s3-shard-walker.js';
 import { s3FilterNotes, walkS3 } from './walk-s3.js';
 
 /** Formatted text gathered before one onText call, as the threaded walk's chunks. */
@@ -17,13 +19,16 @@ const FLUSH_AT = 64 * 1024;
  * listing callback returns), text in 64 KiB chunks; totals arrive at the end. Thread counts do not
  * apply.
  */
-export async function openS3Source(roots: readonly string[]): Promise<WalkSource> {
-  const client = createS3Client(s3ConfigFromEnv());
-  try {
-    await checkS3Roots(client, roots);
-  } catch (e) {
-    client.destroy();
-    throw e;
+export async function openS3Source(roots: readonly string[], shared?: S3Client): Promise<WalkSource> {
+  const client = shared ?? createS3Client(s3ConfigFromEnv());
+  // A shared client is a worker's: its shards check the roots they seed, and the client outlives the source.
+  if (shared === undefined) {
+    try {
+      await checkS3Roots(client, roots);
+    } catch (e) {
+      client.destroy();
+      throw e;
+    }
   }
   return {
     kind: 's3',
@@ -37,7 +42,10 @@ export async function openS3Source(roots: readonly string[]): Promise<WalkSource
     },
     // Contents are hashed, never ETags (see S3FileHasher).
     hasher: (algorithm) => Promise.resolve(new S3FileHasher(client, algorithm)),
-    close: () => client.destroy(),
+    shardWalker: s3ShardWalker(client),
+    close: () => {
+      if (shared === undefined) client.destroy();
+    },
     walk(opts) {
       let stop = false;
       let pending = '';

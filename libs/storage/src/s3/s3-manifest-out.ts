@@ -1,15 +1,10 @@
 import { FilerError, invalidArgument } from '@filer/core';
-import { createS3Client, formatS3Uri, parseS3Uri, s3ConfigFromEnv, S3Objects, S3OpError } from '@filer/storage/s3';
-
-/**
- * Where a manifest with an S3 `--out` goes. (S3 roots are read through openSource like local
- * ones; this is the write side, for openSink to take over.)
- */
-export interface S3ManifestOut {
-  /** Writes the manifest as a new object (never over an existing one). */
-  write(out: string, text: string): Promise<void>;
-  close(): void;
-}
+import type { ManifestOut } from '../manifest/manifest-out-port.js';
+import { createS3Client } from './s3-client.js';
+import { s3ConfigFromEnv } from './s3-config.js';
+import { S3OpError } from './s3-errors.js';
+import { S3Objects } from './s3-objects.js';
+import { formatS3Uri, parseS3Uri } from './s3-uri.js';
 
 const exists = (out: string): FilerError =>
   new FilerError('E_INVALID_ARGUMENT', `'${out}' already exists: filer never overwrites it; choose another name`, {
@@ -17,8 +12,8 @@ const exists = (out: string): FilerError =>
     value: out,
   });
 
-/** Checks an S3 `--out` before any listing: its bucket reachable, nothing at its key yet. */
-export async function openS3Manifest(out: string): Promise<S3ManifestOut> {
+/** A manifest's S3 `--out`, checked before any listing: its bucket reachable, nothing at its key yet. Written as a new object, never over one. */
+export async function openS3ManifestOut(out: string): Promise<ManifestOut> {
   const client = createS3Client(s3ConfigFromEnv());
   const objects = new S3Objects(client);
   try {
@@ -38,7 +33,8 @@ export async function openS3Manifest(out: string): Promise<S3ManifestOut> {
     throw e;
   }
   return {
-    async write(target, text) {
+    async write(text) {
+      const target = out;
       const loc = parseS3Uri(target, 'out');
       try {
         await objects.putNew(loc, Buffer.from(text, 'utf8'));
