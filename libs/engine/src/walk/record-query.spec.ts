@@ -33,6 +33,7 @@ describe('recordQuery: the filters a source may apply itself', () => {
     ['--follow', { follow: true }],
     ['another type', { type: 'd' }],
     ['a non-ASCII extension (Unicode case folding)', { ext: 'ü' }],
+    ['an extension holding NUL (the native join character)', { ext: 'a\0b' }],
     ['an identity walk', {}, true],
   ])('leaves %s to the walk', (_label, input, identity) => {
     expect(queryOf(input, identity)).toBeUndefined();

@@ -10,7 +10,13 @@ export function recordFormatOf(format: FindFormat, nul: boolean): RecordFormat {
 }
 
 /** An extension a native lister can test byte for byte: ASCII, no NUL (the join character). */
-const PLAIN_EXT = /^[\x01-\x7f]+$/;
+function plainExt(ext: string): boolean {
+  for (let i = 0; i < ext.length; i++) {
+    const c = ext.charCodeAt(i);
+    if (c === 0 || c > 127) return false;
+  }
+  return ext !== '';
+}
 
 /**
  * The query that lets a source list a directory's matches itself, or undefined when the filter
@@ -22,7 +28,7 @@ export function recordQuery(filter: CompiledFilter, format: RecordFormat, identi
   const spec = filter.spec;
   if (filter.type !== 'file' || identity || spec.follow) return undefined;
   if (spec.names.length > 0 || spec.regex !== undefined || filter.isExcluded !== undefined) return undefined;
-  if (!spec.extensions.every((e) => PLAIN_EXT.test(e))) return undefined;
+  if (!spec.extensions.every(plainExt)) return undefined;
   return {
     format,
     extensions: spec.extensions,
