@@ -8,17 +8,28 @@ declare const addon: {
   /** count × [kind, size, mtimeMs, dev, ino, mtimeSec, mtimeNsec]; kind is −errno for a failed entry. */
   statNames(dir: string, namesJoinedByNul: string, count: number, follow: boolean): Float64Array;
   /**
-   * One directory's regular files as the records `find --format ndjson` prints for them (entryToJson's
-   * bytes), each file fstatat()'ed relative to the directory (no symlink followed; names starting with '.'
-   * skipped unless `hidden`): the records, their count and total size, the entries listed (every name,
-   * hidden ones too), the subdirectories' names (each ending in NUL; '' unless `wantDirs`) and the failed
-   * files as `name\0errno\0` pairs. Null when an entry needs the general walk (unknown type, a name that is
-   * not UTF-8, an mtime outside years 1000–9999).
+   * One directory's regular files that pass the filters, as the records `filer find` prints for them
+   * (entryToJson's bytes for ndjson, `path\n` or `path\0` for paths, entryToCsvRow's for csv), each
+   * file fstatat()'ed relative to the directory when the format prints size and mtime or a bound is
+   * finite (no symlink followed; names starting with '.' skipped unless `hidden`): the records, their
+   * count and total size (0 when nothing was stat'ed), the entries listed (every name, hidden ones
+   * too), the subdirectories' names (each ending in NUL; '' unless `wantDirs`) and the failed files as
+   * `name\0errno\0` pairs. Without `format` and what follows: ndjson, every file.
+   * `format`: 0 ndjson, 1 paths with '\n', 2 paths with '\0', 3 csv. `exts` (lower-case ASCII, each
+   * with its dot, joined by NUL; '' for any): a file whose name ends in none of them (ASCII case
+   * ignored) is left out before it is stat'ed. `bounds`: [minSize, maxSize] inclusive and [newerMs,
+   * olderMs] exclusive (mtime as statNames computes mtimeMs), ±Infinity where unset.
+   * Null when the directory needs the general walk: an entry of unknown type, a name in `ignoreNames`
+   * (joined by NUL), a listed file's name that is not UTF-8 or its mtime outside years 1000–9999.
    */
-  listNdjson(
+  listRecords(
     dir: string,
     hidden: boolean,
     wantDirs: boolean,
+    format?: 0 | 1 | 2 | 3,
+    exts?: string,
+    bounds?: Float64Array,
+    ignoreNames?: string,
   ): [records: string, count: number, bytes: number, entries: number, subdirs: string, failures: string] | null;
   /**
    * Reads the head and tail `block` bytes of each file (whole when ≤ 2 × block) into `out` at

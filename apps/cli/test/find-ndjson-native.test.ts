@@ -5,7 +5,7 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { mulberry32, runFiler, type ProcessResult } from '@filer/testing';
 
 /**
- * `find --format ndjson|json` formats records natively (listNdjson) when the addon is built. Its
+ * `find --format ndjson|json` formats records natively (listRecords) when the addon is built. Its
  * output must be the portable walker's (FILER_FS_SCAN_ADDON=off) byte for byte, and match records
  * built here from readdir + lstat with JSON.stringify and Date#toISOString.
  */

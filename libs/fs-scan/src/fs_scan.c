@@ -15,8 +15,8 @@ NAPI_MODULE_INIT() {
   napi_set_named_property(env, exports, "listDir", fn);
   napi_create_function(env, "statNames", NAPI_AUTO_LENGTH, stat_names, NULL, &fn);
   napi_set_named_property(env, exports, "statNames", fn);
-  napi_create_function(env, "listNdjson", NAPI_AUTO_LENGTH, list_ndjson, NULL, &fn);
-  napi_set_named_property(env, exports, "listNdjson", fn);
+  napi_create_function(env, "listRecords", NAPI_AUTO_LENGTH, list_records, NULL, &fn);
+  napi_set_named_property(env, exports, "listRecords", fn);
   napi_create_function(env, "scanFiles", NAPI_AUTO_LENGTH, scan_files, NULL, &fn);
   napi_set_named_property(env, exports, "scanFiles", fn);
   napi_create_function(env, "copyStaged", NAPI_AUTO_LENGTH, copy_staged, NULL, &fn);

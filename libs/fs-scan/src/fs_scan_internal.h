@@ -134,6 +134,9 @@ typedef struct {
   uint32_t n;
 } ext_filter_t;
 
+// Whether a name ends in one of the filter's extensions, ignoring ASCII case.
+bool ext_keeps(const ext_filter_t *f, const char *nm, size_t nlen);
+
 void free_scan_out(scan_out_t *o);
 bool load_scan_cache(napi_env env, napi_value arg, scan_out_t *out, scan_cache_t *cache, char **keys_out, napi_value *hit_ab);
 // `exts` NULL keeps every file.
@@ -174,7 +177,7 @@ void free_roots(dupes_t *d);
 
 napi_value list_dir(napi_env env, napi_callback_info info);
 napi_value stat_names(napi_env env, napi_callback_info info);
-napi_value list_ndjson(napi_env env, napi_callback_info info);
+napi_value list_records(napi_env env, napi_callback_info info);
 napi_value read_samples(napi_env env, napi_callback_info info);
 napi_value hash_batch(napi_env env, napi_callback_info info);
 napi_value sync_fs(napi_env env, napi_callback_info info);

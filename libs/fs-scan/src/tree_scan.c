@@ -48,12 +48,11 @@ typedef struct {
   const ext_filter_t *exts;
 } scan_shared_t;
 
-// Whether a name ends in one of the filter's extensions, ignoring ASCII case.
-static bool ext_keeps(const ext_filter_t *f, const char *nm, size_t nlen) {
+bool ext_keeps(const ext_filter_t *f, const char *nm, size_t nlen) {
   for (uint32_t k = 0; k < f->n; k++) {
     size_t el = f->len[k], i = 0;
-    const unsigned char *p = (const unsigned char *)nm + nlen - el;
     if (el > nlen) continue;
+    const unsigned char *p = (const unsigned char *)nm + nlen - el;
     while (i < el && (p[i] >= 'A' && p[i] <= 'Z' ? p[i] | 32 : p[i]) == (unsigned char)f->ext[k][i]) i++;
     if (i == el) return true;
   }

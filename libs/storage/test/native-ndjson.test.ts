@@ -5,10 +5,10 @@ import * as path from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { entryToJson } from '@filer/engine';
 import { nativeAddonOff } from '@filer/testing';
-import { nativeListNdjson, nativeScan, type NativeScan } from '../src/local/native-scan.js';
+import { nativeListRecords, nativeScan, type NativeScan } from '../src/local/native-scan.js';
 
-// listNdjson formats records in C: they must be byte for byte what entryToJson makes from an lstat.
-describe.skipIf(nativeAddonOff)('native NDJSON lister (listNdjson)', () => {
+// listRecords formats records in C: they must be byte for byte what entryToJson makes from an lstat.
+describe.skipIf(nativeAddonOff)('native record lister (listRecords), ndjson', () => {
   const scan = nativeScan as NativeScan;
   let root: string;
   /** Names JSON.stringify escapes (quote, backslash, control characters) or leaves as UTF-8. */
@@ -60,7 +60,7 @@ describe.skipIf(nativeAddonOff)('native NDJSON lister (listNdjson)', () => {
 
   it('makes entryToJson’s bytes for every regular file, and lists subdirectories', () => {
     const dir = path.join(root, 'dir "ü" \\ x');
-    const r = nativeListNdjson(scan, dir, true, true)!;
+    const r = nativeListRecords(scan, dir, true, true)!;
     expect(r).not.toBeNull();
     const want = [...NAMES, '.hidden'].map((n) => lstatRecord(path.join(dir, n)));
     expect(recordsOf(r.records)).toEqual(want.sort());
@@ -73,7 +73,7 @@ describe.skipIf(nativeAddonOff)('native NDJSON lister (listNdjson)', () => {
 
   it('skips hidden names unless asked, and subdirectories when not descending', () => {
     const dir = path.join(root, 'dir "ü" \\ x');
-    const r = nativeListNdjson(scan, dir, false, false)!;
+    const r = nativeListRecords(scan, dir, false, false)!;
     expect(r.count).toBe(NAMES.length);
     expect(r.records).not.toContain('.hidden');
     expect(r.entries).toBe(NAMES.length + 4);
@@ -81,15 +81,15 @@ describe.skipIf(nativeAddonOff)('native NDJSON lister (listNdjson)', () => {
   });
 
   it('a root with a trailing slash is not doubled', () => {
-    const r = nativeListNdjson(scan, path.join(root, 'dir "ü" \\ x', 'sub') + '/', true, true)!;
+    const r = nativeListRecords(scan, path.join(root, 'dir "ü" \\ x', 'sub') + '/', true, true)!;
     expect(r.count).toBe(0);
     fs.writeFileSync(path.join(root, 'dir "ü" \\ x', 'sub', 'f'), '');
-    const again = nativeListNdjson(scan, path.join(root, 'dir "ü" \\ x', 'sub') + '/', true, true)!;
+    const again = nativeListRecords(scan, path.join(root, 'dir "ü" \\ x', 'sub') + '/', true, true)!;
     expect(JSON.parse(again.records).path).toBe(path.join(root, 'dir "ü" \\ x', 'sub') + '/f');
   });
 
   it('declines a directory holding a name that is not UTF-8', () => {
-    expect(nativeListNdjson(scan, path.join(root, 'latin1'), true, true)).toBeNull();
+    expect(nativeListRecords(scan, path.join(root, 'latin1'), true, true)).toBeNull();
   });
 
   it('reports a file whose path reaches PATH_MAX as ENAMETOOLONG, as lstat by name does', () => {
@@ -101,7 +101,7 @@ describe.skipIf(nativeAddonOff)('native NDJSON lister (listNdjson)', () => {
     }
     const name = 'f'.repeat(4096 - deep.length);
     execFileSync('sh', ['-c', 'cd "$1" && : > "$2" && : > short', 'sh', deep, name]);
-    const r = nativeListNdjson(scan, deep, true, true)!;
+    const r = nativeListRecords(scan, deep, true, true)!;
     expect(r.failures).toEqual([
       { name, error: { code: 'ENAMETOOLONG', message: `ENAMETOOLONG: name too long, lstat '${deep}/${name}'` } },
     ]);
@@ -109,7 +109,7 @@ describe.skipIf(nativeAddonOff)('native NDJSON lister (listNdjson)', () => {
   });
 
   it('throws as listDir does for a directory it cannot open', () => {
-    expect(() => nativeListNdjson(scan, path.join(root, 'missing'), true, true)).toThrow(
+    expect(() => nativeListRecords(scan, path.join(root, 'missing'), true, true)).toThrow(
       expect.objectContaining({ code: 'ENOENT', message: expect.stringContaining('scandir') }),
     );
   });

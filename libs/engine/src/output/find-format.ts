@@ -21,8 +21,8 @@ function isoOrNull(mtimeMs: number | undefined): string | null {
 }
 
 /**
- * One NDJSON object (no newline): `{"path","type","size","mtime"}`. libs/fs-scan/src/list_ndjson.c
- * makes the same bytes for regular files natively: change both together.
+ * One NDJSON object (no newline): `{"path","type","size","mtime"}`. libs/fs-scan/src/list_records.c
+ * makes the same bytes for regular files natively (and csv's and paths' below): change both together.
  */
 export function entryToJson(e: FileEntry): string {
   return (

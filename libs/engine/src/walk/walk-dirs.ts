@@ -13,7 +13,9 @@ import {
 import { childPath, type DirTask, type IgnoreSource } from './dir-task.js';
 import { IGNORE_FILE_NAMES, IgnoreMatcher } from './ignore-rules.js';
 import type { WalkStats } from './walk-stats.js';
-import type { NdjsonLister } from './ndjson-listing.js';
+import type { RecordLister, RecordQuery } from './record-listing.js';
+import { recordFormatOf, recordQuery } from './record-query.js';
+import type { FindFormat } from '../output/find-format.js';
 
 /** Where a walk delivers what it finds. Called synchronously from the hot loop. */
 export interface WalkSink {
@@ -31,10 +33,13 @@ export interface WalkOptions {
   /** Also report dev, inode and the exact mtime of every match (implies statAll). */
   identity?: boolean;
   /**
-   * The source's NDJSON lister, for a walk printing ndjson (or json) records: used for every
-   * directory whose files need no test but their type, so no entry object is made per file.
+   * The source's record lister, for a walk whose sink takes records (see WalkSink.records): used for
+   * every directory whose files need no test the source cannot make itself (see recordQuery), so no
+   * entry object is made per file and files the extension, size or mtime filters drop never reach JS.
    */
-  ndjson?: NdjsonLister;
+  ndjson?: RecordLister;
+  /** The records' format (the find output's): ndjson unless said. */
+  records?: { format: FindFormat; nul: boolean };
 }
 
 /** A source whose calls answer synchronously: the local file system on a worker thread. */
@@ -55,8 +60,9 @@ function errnoOf(e: unknown): { code: string; message: string } {
 export class DirWalker {
   private readonly ignoreMatcher = new IgnoreMatcher();
   private readonly needStat: boolean;
-  /** Lists whole directories as records: set when the filter tests only the type, files, as NDJSON prints them. */
-  private readonly lister: NdjsonLister | undefined;
+  /** Lists whole directories as records: set when the filter's tests are all ones the source can make. */
+  private readonly lister: RecordLister | undefined;
+  private readonly query: RecordQuery | undefined;
 
   constructor(
     private readonly source: SyncSource,
@@ -65,16 +71,9 @@ export class DirWalker {
     readonly stats: WalkStats,
   ) {
     this.needStat = options.statAll || options.identity === true || options.filter.needsStat;
-    const f = options.filter;
-    const plain =
-      f.type === 'file' &&
-      f.matchesName === undefined &&
-      f.isExcluded === undefined &&
-      f.matchesStat === undefined &&
-      !f.spec.follow &&
-      !f.spec.ignoreFiles &&
-      options.identity !== true;
-    this.lister = plain && sink.records !== undefined ? options.ndjson : undefined;
+    const out = options.records ?? { format: 'ndjson', nul: false };
+    this.query = recordQuery(options.filter, recordFormatOf(out.format, out.nul), options.identity === true);
+    this.lister = this.query !== undefined && sink.records !== undefined ? options.ndjson : undefined;
   }
 
   run(stack: DirTask[], shouldPause?: () => boolean): void {
@@ -161,14 +160,14 @@ export class DirWalker {
     if (toStat !== undefined) this.statAndEmit(task, toStat, toStatKinds!, undefined);
   }
 
-  /** Visits a directory through the source's NDJSON lister; false when it must take the general path. */
-  private visitFormatted(task: DirTask, stack: DirTask[], lister: NdjsonLister): boolean {
+  /** Visits a directory through the source's record lister; false when it must take the general path. */
+  private visitFormatted(task: DirTask, stack: DirTask[], lister: RecordLister): boolean {
     const { stats } = this;
     const spec = this.options.filter.spec;
     const descend = spec.maxDepth === undefined || task.depth + 1 < spec.maxDepth;
     let listing;
     try {
-      listing = lister(task.path, spec.hidden, descend);
+      listing = lister(task.path, spec.hidden, descend, this.query);
     } catch (e) {
       this.fail(task.path, e);
       return true;

@@ -1,7 +1,7 @@
 import * as fs from 'node:fs';
 import { KindCode, type DirListing, type EntryKind, type EntryStat, type SourceFailure } from '@filer/core';
-import { childPath, type NdjsonLister, type SyncSource } from '@filer/engine';
-import { nativeListDir, nativeListNdjson, nativeScan, nativeStatMany } from './native-scan.js';
+import { childPath, type RecordLister, type SyncSource } from '@filer/engine';
+import { nativeListDir, nativeListRecords, nativeScan, nativeStatMany } from './native-scan.js';
 
 function direntKind(d: fs.Dirent): KindCode {
   if (d.isFile()) return KindCode.File;
@@ -34,10 +34,13 @@ const MAX_IGNORE_FILE_BYTES = 1 << 20;
 export class LocalSource implements SyncSource {
   constructor(private readonly native = nativeScan) {}
 
-  /** Whole directories as NDJSON records, when the native scanner is in use (the walker's fast path for ndjson). */
-  get ndjsonLister(): NdjsonLister | undefined {
+  /**
+   * Whole directories as records, filtered natively, when the native scanner is in use (the walker's
+   * fast path for find's text output; named for its first format, ndjson).
+   */
+  get ndjsonLister(): RecordLister | undefined {
     const native = this.native;
-    return native ? (dir, hidden, wantDirs) => nativeListNdjson(native, dir, hidden, wantDirs) : undefined;
+    return native ? (dir, hidden, wantDirs, query) => nativeListRecords(native, dir, hidden, wantDirs, query) : undefined;
   }
 
   listDir(dirPath: string): DirListing {

@@ -3,7 +3,7 @@ import { constants } from 'node:os';
 import { getSystemErrorMap } from 'node:util';
 import type { DirListing, EntryKind, EntryStat, SourceFailure } from '@filer/core';
 import type addon from '@filer/fs-scan';
-import type { NdjsonListing } from '@filer/engine';
+import type { RecordFormat, RecordListing, RecordQuery } from '@filer/engine';
 
 /** The native addon's functions, as its package declares them (libs/fs-scan/index.d.ts). */
 export type NativeScan = NonNullable<typeof addon>;
@@ -68,12 +68,37 @@ export function nativeStatMany(
   return out;
 }
 
-/** A directory's files as NDJSON records, formatted natively (see NdjsonLister); null: use the general walk. */
-export function nativeListNdjson(scan: NativeScan, dirPath: string, hidden: boolean, wantDirs: boolean): NdjsonListing | null {
-  const r = scan.listNdjson(dirPath, hidden, wantDirs);
+const FORMAT_CODES: Record<RecordFormat, 0 | 1 | 2 | 3> = { ndjson: 0, paths: 1, paths0: 2, csv: 3 };
+
+/** A query as listRecords takes it, made once per query (a walker asks with the same one for every directory). */
+type NativeQuery = [format: 0 | 1 | 2 | 3, exts: string, bounds: Float64Array, ignoreNames: string];
+const nativeQueries = new WeakMap<RecordQuery, NativeQuery>();
+
+function nativeQueryOf(q: RecordQuery): NativeQuery {
+  let n = nativeQueries.get(q);
+  if (n === undefined) {
+    const bounds = Float64Array.of(q.minSize ?? -Infinity, q.maxSize ?? Infinity, q.newerThanMs ?? -Infinity, q.olderThanMs ?? Infinity);
+    n = [FORMAT_CODES[q.format], q.extensions.map((e) => '.' + e).join('\0'), bounds, q.ignoreNames.join('\0')];
+    nativeQueries.set(q, n);
+  }
+  return n;
+}
+
+/** A directory's matching files as records, listed, filtered and formatted natively (see RecordLister); null: use the general walk. */
+export function nativeListRecords(
+  scan: NativeScan,
+  dirPath: string,
+  hidden: boolean,
+  wantDirs: boolean,
+  query?: RecordQuery,
+): RecordListing | null {
+  const r =
+    query === undefined
+      ? scan.listRecords(dirPath, hidden, wantDirs)
+      : scan.listRecords(dirPath, hidden, wantDirs, ...nativeQueryOf(query));
   if (r === null) return null;
   const [records, count, bytes, entries, subdirs, failed] = r;
-  const failures: NdjsonListing['failures'] = [];
+  const failures: RecordListing['failures'] = [];
   if (failed !== '') {
     const parts = failed.split('\0');
     for (let i = 0; i + 1 < parts.length; i += 2) {

@@ -106,7 +106,13 @@ class ParallelWalk {
     const ndjson = sourceFormatsRecords(out) ? this.source.ndjsonLister : undefined;
     this.mainWalker = new DirWalker(
       this.source,
-      { filter: compileFilter(opts.spec), statAll: opts.statAll, identity: opts.identity, ndjson },
+      {
+        filter: compileFilter(opts.spec),
+        statAll: opts.statAll,
+        identity: opts.identity,
+        ndjson,
+        records: out.kind === 'text' ? out : undefined,
+      },
       {
         entry:
           out.kind === 'text'

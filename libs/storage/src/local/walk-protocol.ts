@@ -4,9 +4,9 @@ import type { DirTask, FindFormat, WalkStats } from '@filer/engine';
 /** How a walker thread hands results over: formatted text (fast path) or entries (sort, limit, other jobs). */
 export type OutputMode = { kind: 'text'; format: FindFormat; nul: boolean } | { kind: 'entries' };
 
-/** Whether the source may format the records itself (NDJSON, which json wraps into an array). */
+/** Whether the source may format the records itself: any text output (json's are NDJSON lines the writer wraps). */
 export function sourceFormatsRecords(output: OutputMode): boolean {
-  return output.kind === 'text' && (output.format === 'ndjson' || output.format === 'json');
+  return output.kind === 'text';
 }
 
 export interface WorkerInit {

@@ -38,6 +38,7 @@ const walker = new DirWalker(
     statAll: init.statAll,
     identity: init.identity,
     ndjson: sourceFormatsRecords(output) ? source.ndjsonLister : undefined,
+    records: output.kind === 'text' ? output : undefined,
   },
   output.kind === 'text'
     ? {
