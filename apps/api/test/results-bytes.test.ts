@@ -73,7 +73,10 @@ beforeAll(() => {
   }
   // Job "torn": a last record without its newline (no writer leaves one; the reader adds it).
   fs.mkdirSync(store.partDir('torn', 'scan'), { recursive: true });
-  fs.writeFileSync(store.partPath('torn', 'scan', 'a'), entryToJson({ path: '/t/1', kind: 'file' }) + '\n' + entryToJson({ path: '/t/2', kind: 'file' }));
+  fs.writeFileSync(
+    store.partPath('torn', 'scan', 'a'),
+    entryToJson({ path: '/t/1', kind: 'file' }) + '\n' + entryToJson({ path: '/t/2', kind: 'file' }),
+  );
   fs.writeFileSync(store.partPath('torn', 'scan', 'b'), entryToJson({ path: '/t/3', kind: 'dir' }) + '\n');
 });
 
@@ -99,10 +102,20 @@ describe('results as bytes', () => {
 
   it('agrees with the parsed path on parts cut by read chunks, and adds a missing last newline', async () => {
     for (const format of ['ndjson', 'paths'] as const) {
-      for (const [cursor, limit] of [[0, undefined], [8999, 2], [4500, 9000], [17_999, undefined], [26_999, 5]] as const)
-        expect((await bytes('big', format, cursor, limit)).equals(await parsed('big', format, cursor, limit)), `${format} ${cursor}`).toBe(true);
+      for (const [cursor, limit] of [
+        [0, undefined],
+        [8999, 2],
+        [4500, 9000],
+        [17_999, undefined],
+        [26_999, 5],
+      ] as const)
+        expect((await bytes('big', format, cursor, limit)).equals(await parsed('big', format, cursor, limit)), `${format} ${cursor}`).toBe(
+          true,
+        );
       expect((await bytes('torn', format, 0)).equals(await parsed('torn', format, 0))).toBe(true);
-      expect((await bytes('torn', format, 1, 1)).toString()).toBe(format === 'paths' ? '/t/2\n' : entryToJson({ path: '/t/2', kind: 'file' }) + '\n');
+      expect((await bytes('torn', format, 1, 1)).toString()).toBe(
+        format === 'paths' ? '/t/2\n' : entryToJson({ path: '/t/2', kind: 'file' }) + '\n',
+      );
     }
     expect((await bytes('none', 'ndjson', 0)).length).toBe(0);
   });

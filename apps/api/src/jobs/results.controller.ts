@@ -42,12 +42,7 @@ export class ResultsController {
   @ApiResponse({ status: 400, schema: ref('Error') })
   @ApiResponse({ status: 404, schema: ref('Error') })
   @ApiResponse({ status: 409, description: 'No results yet (the body names the state)', schema: ref('Error') })
-  async results(
-    @Param('id') id: string,
-    @QueryParams() q: Query,
-    @Req() req: FastifyRequest,
-    @Res() reply: FastifyReply,
-  ): Promise<void> {
+  async results(@Param('id') id: string, @QueryParams() q: Query, @Req() req: FastifyRequest, @Res() reply: FastifyReply): Promise<void> {
     const format = queryEnum(q, 'format', RESULT_FORMATS) ?? 'ndjson';
     const cursor = queryInt(q, 'cursor', 0, 0, Number.MAX_SAFE_INTEGER)!;
     const limit = queryInt(q, 'limit', undefined, 1, RESULTS_LIMIT_MAX);

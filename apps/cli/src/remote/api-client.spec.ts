@@ -10,6 +10,8 @@ describe('resultsEncoding', () => {
     expect(resultsEncoding('http://127.0.0.1:8080', { FILER_RESULTS_ENCODING: 'gzip' })).toBe('gzip');
     expect(resultsEncoding('http://filer.example', { FILER_RESULTS_ENCODING: 'identity' })).toBe('identity');
     expect(resultsEncoding('http://filer.example', { FILER_RESULTS_ENCODING: 'br' })).toBe('gzip');
-    expect(new ApiClient('http://127.0.0.1:9/', undefined).encoding).toBe(process.env.FILER_RESULTS_ENCODING === 'gzip' ? 'gzip' : 'identity');
+    expect(new ApiClient('http://127.0.0.1:9/', undefined).encoding).toBe(
+      process.env.FILER_RESULTS_ENCODING === 'gzip' ? 'gzip' : 'identity',
+    );
   });
 });
