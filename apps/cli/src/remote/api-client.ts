@@ -52,7 +52,7 @@ export type JobVerb = 'apply' | 'resume' | 'cancel' | 'undo';
 /**
  * The `Accept-Encoding` a results request sends: gzip (the API compresses ndjson about 12×, paths
  * about 13×) except to a loopback address, where bytes cost nothing and compressing and inflating a
- * million records costs more CPU than copying them (the API's gzip runs at about 200 MB/s, its
+ * million records costs more CPU than copying them (the API gzips 120–180 MB/s of body, and sends
  * plain bytes at disk speed). `identity` also keeps fetch from asking for gzip by itself.
  * FILER_RESULTS_ENCODING=gzip|identity overrides the guess (an SSH tunnel on localhost wants gzip).
  */
