@@ -11,7 +11,8 @@
 //      FILER_SHARD_BUDGETs of the shard-overhead runs, comma-separated, default 10000,2000),
 //      BENCH_CLUSTER_NODE_OPTIONS (NODE_OPTIONS for the cluster's processes, e.g. '--max-semi-space-size=64',
 //      or '--require FILE' with FILE starting node:inspector's Profiler to profile them: Node 20 refuses
-//      --cpu-prof in NODE_OPTIONS), BENCH_TIMEOUT_MS (per run, default 15 min).
+//      --cpu-prof in NODE_OPTIONS), BENCH_TIMEOUT_MS (per run, default 15 min), BENCH_CLUSTER_PARTS
+//      (which parts run, comma-separated, default find,overhead,submits: see below).
 //
 // Needs `npm run build` (npm run bench does) and redis-server on the PATH. The cluster comes from
 // startCluster (libs/testing): a redis-server on a free port and the built apps as processes, with
@@ -23,7 +24,11 @@
 //               then GET /v1/jobs/:id every 20 ms: wall time from the POST to the first record in
 //               `completed` (the results are written, not read);
 //   filer --server  `filer --server URL --token T find T … --format F` (remote mode: submit, follow the
-//               event stream, stream every result through the API to stdout → /dev/null).
+//               event stream, stream every result through the API to stdout → /dev/null; on loopback
+//               the CLI asks for the plain bytes, see apps/cli/src/remote/api-client.ts);
+//   GET results after each timed cluster job, untimed in its wall time: GET /v1/jobs/:id/results?format=F
+//               read to the last byte by node:http (bench/lib/results-get.mjs), plain and with
+//               Accept-Encoding: gzip (inflated by the reader); MB/s = body bytes (inflated) / time.
 // The first warm-up counts lines: filer and filer --server must print as many lines as the
 // generator made files, and the cluster job's counters.matched must be that number too.
 // filer runs with --hidden --no-ignore (the tree lives under bench/.cache/, which the repo's
@@ -55,6 +60,7 @@ import { ensureTree, resolveFileCount } from './gen-tree.mjs';
 import { HAS_GNU_TIME, formatMB, formatMs, markdownTable, measure, median } from './lib/measure.mjs';
 import { intEnv, environmentNote } from './lib/env.mjs';
 import { versionOf } from './lib/peers.mjs';
+import { getResults } from './lib/results-get.mjs';
 import { fmtInt, fmtRatio, problemsSection, writeReport } from './lib/report.mjs';
 
 const BENCH_DIR = path.dirname(fileURLToPath(import.meta.url));
@@ -66,6 +72,8 @@ const RESULTS = path.join(BENCH_DIR, 'results/cluster.md');
 
 /** cluster job / in-process filer, --format ndjson (the issue's target). */
 const TARGET = 1.5;
+/** GET /v1/jobs/:id/results, MB/s of body (issue 17). */
+const GET_TARGET = { ndjson: 500, paths: 250 };
 const DEFAULT_BUDGET = 50_000; // libs/jobs' FILER_SHARD_BUDGET default
 const POLL_MS = 20;
 const FINAL = ['completed', 'failed', 'cancelled'];
@@ -349,6 +357,7 @@ export async function run({ manifest, log = (s) => process.stderr.write(s + '\n'
   const warmups = intEnv('BENCH_WARMUP', 1, 1);
   const submits = intEnv('BENCH_SUBMITS', 200, 1);
   const timeoutMs = Number(process.env.BENCH_TIMEOUT_MS) || 15 * 60_000;
+  const parts = new Set((process.env.BENCH_CLUSTER_PARTS ?? 'find,overhead,submits').split(',').map((s) => s.trim()));
   const budgets = (process.env.BENCH_CLUSTER_BUDGETS ?? '10000,2000')
     .split(',')
     .map((s) => s.trim())
@@ -401,185 +410,203 @@ export async function run({ manifest, log = (s) => process.stderr.write(s + '\n'
     });
 
     // --- (1) in-process vs cluster job vs remote CLI -----------------------------------------
-    const formats = ['ndjson', 'paths'];
-    const cases = formats.map((format) => ({
-      format,
-      local: local(format),
-      remote: remote(format),
-      spec: spec(format),
-      res: {
-        local: [],
-        job: [],
-        remote: [],
-        serverTotal: [],
-        rss: { local: [], remote: [] },
-        shards: [],
-        timelines: [],
-        cpuJob: [],
-        cpuRemote: [],
-      },
-      counts: {},
-    }));
-    const runCmd = async (label, cmd, mode) => {
-      const r = await measure(cmd, mode);
-      if (r.code !== 0 || r.signal) {
-        failures.push(`${label}: exit ${r.code ?? r.signal}: ${r.stderr.trim().split('\n').slice(0, 5).join(' / ')}`);
-        log(`  !!! ${label} FAILED (exit ${r.code ?? r.signal}): ${r.stderr.trim().split('\n')[0] ?? ''}`);
-      } else if (r.stderr.trim() !== '') log(`  (${label} wrote to stderr: ${r.stderr.trim().split('\n')[0]})`);
-      return r;
-    };
-    const step = async (c, which, counted, timed) => {
-      if (which === 'local') {
-        const r = await runCmd(`filer (${c.format})`, c.local, counted ? 'count' : 'null');
-        if (counted) c.counts.local = r.lines;
-        if (r.rssKB !== undefined) c.res.rss.local.push(r.rssKB);
-        if (timed) c.res.local.push(r.ms);
-      } else if (which === 'remote') {
-        const cpu0 = cpuSnapshot(main);
-        const r = await runCmd(`filer --server (${c.format})`, c.remote, counted ? 'count' : 'null');
-        if (timed) c.res.cpuRemote.push(cpuSince(main, cpu0));
-        if (counted) c.counts.remote = r.lines;
-        if (r.rssKB !== undefined) c.res.rss.remote.push(r.rssKB);
-        if (timed) c.res.remote.push(r.ms);
-      } else {
-        const j = await clusterJob(main, c.spec, timeoutMs);
-        if (counted) c.counts.job = j.record.counters.matched;
-        if (timed) {
-          c.res.job.push(j.ms);
-          c.res.serverTotal.push(Date.parse(j.record.finishedAt) - Date.parse(j.record.createdAt));
-          c.res.shards.push(j.record.shards.total);
-          c.res.timelines.push(shardLog.timeline(j.record, j.seenAt));
-          c.res.cpuJob.push(j.cpu);
+    if (parts.has('find')) {
+      const formats = ['ndjson', 'paths'];
+      const cases = formats.map((format) => ({
+        format,
+        local: local(format),
+        remote: remote(format),
+        spec: spec(format),
+        res: {
+          local: [],
+          job: [],
+          remote: [],
+          serverTotal: [],
+          rss: { local: [], remote: [] },
+          shards: [],
+          timelines: [],
+          cpuJob: [],
+          cpuRemote: [],
+          get: [],
+          getGzip: [],
+        },
+        counts: {},
+      }));
+      const runCmd = async (label, cmd, mode) => {
+        const r = await measure(cmd, mode);
+        if (r.code !== 0 || r.signal) {
+          failures.push(`${label}: exit ${r.code ?? r.signal}: ${r.stderr.trim().split('\n').slice(0, 5).join(' / ')}`);
+          log(`  !!! ${label} FAILED (exit ${r.code ?? r.signal}): ${r.stderr.trim().split('\n')[0] ?? ''}`);
+        } else if (r.stderr.trim() !== '') log(`  (${label} wrote to stderr: ${r.stderr.trim().split('\n')[0]})`);
+        return r;
+      };
+      const step = async (c, which, counted, timed) => {
+        if (which === 'local') {
+          const r = await runCmd(`filer (${c.format})`, c.local, counted ? 'count' : 'null');
+          if (counted) c.counts.local = r.lines;
+          if (r.rssKB !== undefined) c.res.rss.local.push(r.rssKB);
+          if (timed) c.res.local.push(r.ms);
+        } else if (which === 'remote') {
+          const cpu0 = cpuSnapshot(main);
+          const r = await runCmd(`filer --server (${c.format})`, c.remote, counted ? 'count' : 'null');
+          if (timed) c.res.cpuRemote.push(cpuSince(main, cpu0));
+          if (counted) c.counts.remote = r.lines;
+          if (r.rssKB !== undefined) c.res.rss.remote.push(r.rssKB);
+          if (timed) c.res.remote.push(r.ms);
+        } else {
+          const j = await clusterJob(main, c.spec, timeoutMs);
+          if (counted) c.counts.job = j.record.counters.matched;
+          if (timed) {
+            c.res.job.push(j.ms);
+            c.res.serverTotal.push(Date.parse(j.record.finishedAt) - Date.parse(j.record.createdAt));
+            c.res.shards.push(j.record.shards.total);
+            c.res.timelines.push(shardLog.timeline(j.record, j.seenAt));
+            c.res.cpuJob.push(j.cpu);
+            c.res.get.push(await getResults(main, j.id, `format=${c.format}`));
+            c.res.getGzip.push(await getResults(main, j.id, `format=${c.format}`, { gzip: true }));
+          }
         }
-      }
-      clearResults(main);
-    };
-    const order = ['local', 'job', 'remote'];
-    for (const c of cases) {
-      log(`case: find --format ${c.format} — ${warmups} warm-up + ${runs} timed rounds`);
-      for (let w = 0; w < warmups; w++) for (const which of order) await step(c, which, w === 0, false);
-      c.cpuLocal = commandCpu(c.local);
-      c.cpuClient = commandCpu(c.remote); // the client's own CPU in remote mode (an untimed run)
-      clearResults(main);
-      const counts = [c.counts.local, c.counts.job, c.counts.remote, expected];
-      c.countOk = counts.every((n) => n === expected);
-      log(`  lines: filer ${c.counts.local}, cluster job matched ${c.counts.job}, filer --server ${c.counts.remote}, expected ${expected}`);
-      if (!c.countOk)
-        mismatches.push(
-          `--format ${c.format}: filer ${c.counts.local}, job ${c.counts.job}, filer --server ${c.counts.remote}, expected ${expected}`,
-        );
-    }
-    const before = await scrapeShardSeconds(main);
-    let clusterJobs = 0;
-    for (let i = 0; i < runs; i++) {
+        clearResults(main);
+      };
+      const order = ['local', 'job', 'remote'];
       for (const c of cases) {
-        // Rotate the order every round, so drift (page cache, Redis memory, JIT) hits every case.
-        const rot = [...order.slice(i % 3), ...order.slice(0, i % 3)];
-        for (const which of rot) {
-          await step(c, which, false, true);
-          if (which !== 'local') clusterJobs++;
+        log(`case: find --format ${c.format} — ${warmups} warm-up + ${runs} timed rounds`);
+        for (let w = 0; w < warmups; w++) for (const which of order) await step(c, which, w === 0, false);
+        c.cpuLocal = commandCpu(c.local);
+        c.cpuClient = commandCpu(c.remote); // the client's own CPU in remote mode (an untimed run)
+        clearResults(main);
+        const counts = [c.counts.local, c.counts.job, c.counts.remote, expected];
+        c.countOk = counts.every((n) => n === expected);
+        log(
+          `  lines: filer ${c.counts.local}, cluster job matched ${c.counts.job}, filer --server ${c.counts.remote}, expected ${expected}`,
+        );
+        if (!c.countOk)
+          mismatches.push(
+            `--format ${c.format}: filer ${c.counts.local}, job ${c.counts.job}, filer --server ${c.counts.remote}, expected ${expected}`,
+          );
+      }
+      const before = await scrapeShardSeconds(main);
+      let clusterJobs = 0;
+      for (let i = 0; i < runs; i++) {
+        for (const c of cases) {
+          // Rotate the order every round, so drift (page cache, Redis memory, JIT) hits every case.
+          const rot = [...order.slice(i % 3), ...order.slice(0, i % 3)];
+          for (const which of rot) {
+            await step(c, which, false, true);
+            if (which !== 'local') clusterJobs++;
+          }
         }
       }
+      const shardSeconds = diffShardSeconds(await scrapeShardSeconds(main), before);
+      for (const c of cases) {
+        c.med = {
+          local: median(c.res.local),
+          job: median(c.res.job),
+          remote: median(c.res.remote),
+          serverTotal: median(c.res.serverTotal),
+        };
+        log(
+          `  --format ${c.format}: filer ${formatMs(c.med.local)} [${c.res.local.map(formatMs).join(', ')}], ` +
+            `cluster job ${formatMs(c.med.job)} [${c.res.job.map(formatMs).join(', ')}] (${fmtRatio(c.med.job / c.med.local)}×), ` +
+            `filer --server ${formatMs(c.med.remote)} [${c.res.remote.map(formatMs).join(', ')}] (${fmtRatio(c.med.remote / c.med.local)}×); shards ${c.res.shards.join(', ')}; ` +
+            `GET results ${formatMs(median(c.res.get.map((g) => g.ms)))} for ${((c.res.get[0]?.plain ?? 0) / 1e6).toFixed(1)} MB, gzipped ${formatMs(median(c.res.getGzip.map((g) => g.ms)))}`,
+        );
+      }
+      report.cases = cases;
+      report.shardSeconds = shardSeconds;
+      report.clusterJobs = clusterJobs;
     }
-    const shardSeconds = diffShardSeconds(await scrapeShardSeconds(main), before);
-    for (const c of cases) {
-      c.med = { local: median(c.res.local), job: median(c.res.job), remote: median(c.res.remote), serverTotal: median(c.res.serverTotal) };
-      log(
-        `  --format ${c.format}: filer ${formatMs(c.med.local)} [${c.res.local.map(formatMs).join(', ')}], ` +
-          `cluster job ${formatMs(c.med.job)} [${c.res.job.map(formatMs).join(', ')}] (${fmtRatio(c.med.job / c.med.local)}×), ` +
-          `filer --server ${formatMs(c.med.remote)} [${c.res.remote.map(formatMs).join(', ')}] (${fmtRatio(c.med.remote / c.med.local)}×); shards ${c.res.shards.join(', ')}`,
-      );
-    }
-    report.cases = cases;
-    report.shardSeconds = shardSeconds;
-    report.clusterJobs = clusterJobs;
 
     // --- (2) shard overhead: the same job with smaller budgets ------------------------------
-    const small = [];
-    for (const b of budgets) small.push({ budget: b, cluster: await start(`budget ${b}`, { FILER_SHARD_BUDGET: String(b) }) });
-    const variants = [{ budget: DEFAULT_BUDGET, cluster: main }, ...small].map((v) => ({
-      ...v,
-      ms: [],
-      shards: [],
-      busy: [],
-      cpu: [],
-      timelines: [],
-    }));
-    const ovSpec = spec('ndjson');
-    log(`shard overhead: budgets ${variants.map((v) => v.budget).join(', ')}, --format ndjson, 1 warm-up + ${runs} rounds`);
-    for (const v of variants.slice(1)) {
-      await clusterJob(v.cluster, ovSpec, timeoutMs); // warm-up of a fresh cluster
-      clearResults(v.cluster);
-    }
-    for (let i = 0; i < runs; i++) {
-      const rot = [...variants.slice(i % variants.length), ...variants.slice(0, i % variants.length)];
-      for (const v of rot) {
-        const j = await clusterJob(v.cluster, ovSpec, timeoutMs);
-        if (j.record.counters.matched !== expected)
-          mismatches.push(`budget ${v.budget}: matched ${j.record.counters.matched}, expected ${expected}`);
-        const tl = shardLog.timeline(j.record, j.seenAt);
-        v.ms.push(j.ms);
-        v.shards.push(j.record.shards.total);
-        v.busy.push(tl.scanBusy);
-        v.cpu.push(j.cpu.total);
-        v.timelines.push(tl);
+    if (parts.has('overhead')) {
+      const small = [];
+      for (const b of budgets) small.push({ budget: b, cluster: await start(`budget ${b}`, { FILER_SHARD_BUDGET: String(b) }) });
+      const variants = [{ budget: DEFAULT_BUDGET, cluster: main }, ...small].map((v) => ({
+        ...v,
+        ms: [],
+        shards: [],
+        busy: [],
+        cpu: [],
+        timelines: [],
+      }));
+      const ovSpec = spec('ndjson');
+      log(`shard overhead: budgets ${variants.map((v) => v.budget).join(', ')}, --format ndjson, 1 warm-up + ${runs} rounds`);
+      for (const v of variants.slice(1)) {
+        await clusterJob(v.cluster, ovSpec, timeoutMs); // warm-up of a fresh cluster
         clearResults(v.cluster);
       }
+      for (let i = 0; i < runs; i++) {
+        const rot = [...variants.slice(i % variants.length), ...variants.slice(0, i % variants.length)];
+        for (const v of rot) {
+          const j = await clusterJob(v.cluster, ovSpec, timeoutMs);
+          if (j.record.counters.matched !== expected)
+            mismatches.push(`budget ${v.budget}: matched ${j.record.counters.matched}, expected ${expected}`);
+          const tl = shardLog.timeline(j.record, j.seenAt);
+          v.ms.push(j.ms);
+          v.shards.push(j.record.shards.total);
+          v.busy.push(tl.scanBusy);
+          v.cpu.push(j.cpu.total);
+          v.timelines.push(tl);
+          clearResults(v.cluster);
+        }
+      }
+      for (const v of variants) {
+        v.med = { ms: median(v.ms), shards: median(v.shards), busy: median(v.busy), cpu: median(v.cpu) };
+        log(
+          `  budget ${fmtInt(v.budget)}: ${formatMs(v.med.ms)} [${v.ms.map(formatMs).join(', ')}], ${fmtInt(v.med.shards)} shards, ` +
+            `summed scan-shard time ${fmtS(v.med.busy)}, cluster CPU ${fmtS(v.med.cpu)}`,
+        );
+      }
+      for (const s of small) await s.cluster.stop();
+      report.variants = variants;
     }
-    for (const v of variants) {
-      v.med = { ms: median(v.ms), shards: median(v.shards), busy: median(v.busy), cpu: median(v.cpu) };
-      log(
-        `  budget ${fmtInt(v.budget)}: ${formatMs(v.med.ms)} [${v.ms.map(formatMs).join(', ')}], ${fmtInt(v.med.shards)} shards, ` +
-          `summed scan-shard time ${fmtS(v.med.busy)}, cluster CPU ${fmtS(v.med.cpu)}`,
-      );
-    }
-    for (const s of small) await s.cluster.stop();
-    report.variants = variants;
 
     // --- (3) API submit throughput -----------------------------------------------------------
-    const leaf = smallLeaf(root);
-    const tiny = { kind: 'find', roots: [leaf.dir], filter: { hidden: true, noIgnore: true }, options: { format: 'ndjson' } };
-    log(
-      `submit throughput: ${submits} tiny find jobs (${path.relative(root, leaf.dir)}, ${leaf.files} entries) sequential, then concurrent`,
-    );
-    const timedSubmit = async () => {
-      const t0 = performance.now();
-      const { id } = await postJob(main, tiny);
-      return { id, ms: performance.now() - t0 };
-    };
-    const settle = async (ids) => {
-      const t0 = performance.now();
-      for (const id of ids) {
-        const rec = await waitFinal(main, id, 50, timeoutMs);
-        if (rec.state !== 'completed') failures.push(`tiny job ${id}: ${rec.state} ${rec.message ?? ''}`);
-      }
-      return performance.now() - t0;
-    };
-    const throughput = {};
-    {
-      const t0 = performance.now();
-      const out = [];
-      for (let i = 0; i < submits; i++) out.push(await timedSubmit());
-      const wall = performance.now() - t0;
-      const tail = await settle(out.map((o) => o.id));
-      throughput.sequential = { wall, lat: out.map((o) => o.ms), allDone: wall + tail };
-    }
-    clearResults(main);
-    {
-      const t0 = performance.now();
-      const out = await Promise.all(Array.from({ length: submits }, () => timedSubmit()));
-      const wall = performance.now() - t0;
-      const tail = await settle(out.map((o) => o.id));
-      throughput.concurrent = { wall, lat: out.map((o) => o.ms), allDone: wall + tail };
-    }
-    clearResults(main);
-    for (const [mode, t] of Object.entries(throughput))
+    if (parts.has('submits')) {
+      const leaf = smallLeaf(root);
+      const tiny = { kind: 'find', roots: [leaf.dir], filter: { hidden: true, noIgnore: true }, options: { format: 'ndjson' } };
       log(
-        `  ${mode}: ${(submits / (t.wall / 1000)).toFixed(0)} submits/s (${formatMs(t.wall)}), latency p50 ${t.lat.length ? percentile(t.lat, 50).toFixed(1) : '—'} ms, ` +
-          `p99 ${percentile(t.lat, 99).toFixed(1)} ms; all ${submits} completed after ${formatMs(t.allDone)}`,
+        `submit throughput: ${submits} tiny find jobs (${path.relative(root, leaf.dir)}, ${leaf.files} entries) sequential, then concurrent`,
       );
-    report.throughput = throughput;
-    report.leaf = leaf;
+      const timedSubmit = async () => {
+        const t0 = performance.now();
+        const { id } = await postJob(main, tiny);
+        return { id, ms: performance.now() - t0 };
+      };
+      const settle = async (ids) => {
+        const t0 = performance.now();
+        for (const id of ids) {
+          const rec = await waitFinal(main, id, 50, timeoutMs);
+          if (rec.state !== 'completed') failures.push(`tiny job ${id}: ${rec.state} ${rec.message ?? ''}`);
+        }
+        return performance.now() - t0;
+      };
+      const throughput = {};
+      {
+        const t0 = performance.now();
+        const out = [];
+        for (let i = 0; i < submits; i++) out.push(await timedSubmit());
+        const wall = performance.now() - t0;
+        const tail = await settle(out.map((o) => o.id));
+        throughput.sequential = { wall, lat: out.map((o) => o.ms), allDone: wall + tail };
+      }
+      clearResults(main);
+      {
+        const t0 = performance.now();
+        const out = await Promise.all(Array.from({ length: submits }, () => timedSubmit()));
+        const wall = performance.now() - t0;
+        const tail = await settle(out.map((o) => o.id));
+        throughput.concurrent = { wall, lat: out.map((o) => o.ms), allDone: wall + tail };
+      }
+      clearResults(main);
+      for (const [mode, t] of Object.entries(throughput))
+        log(
+          `  ${mode}: ${(submits / (t.wall / 1000)).toFixed(0)} submits/s (${formatMs(t.wall)}), latency p50 ${t.lat.length ? percentile(t.lat, 50).toFixed(1) : '—'} ms, ` +
+            `p99 ${percentile(t.lat, 99).toFixed(1)} ms; all ${submits} completed after ${formatMs(t.allDone)}`,
+        );
+      report.throughput = throughput;
+      report.leaf = leaf;
+    }
   } catch (e) {
     failures.push(`aborted: ${e.stack ?? e}`);
     log(`  !!! cluster bench aborted: ${e.stack ?? e}`);
@@ -622,12 +649,40 @@ export async function run({ manifest, log = (s) => process.stderr.write(s + '\n'
         `find --format ${c.format}: \`filer --server\` (end to end, results streamed)`,
         formatMs(c.med.local),
         formatMs(c.med.remote),
-        fmtRatio(c.med.remote / c.med.local),
-        '—',
-        '—',
+        `**${fmtRatio(c.med.remote / c.med.local)}**`,
+        `≤ ${TARGET}`,
+        c.med.remote / c.med.local <= TARGET ? 'yes' : '**NO**',
       ]);
     }
     md.push('## Wall time', '', markdownTable(['case', 'filer in-process', 'cluster', 'ratio', 'target', 'met?'], rows));
+    const mbps = (bytes, ms) => (bytes / 1e6 / (ms / 1000)).toFixed(0);
+    md.push(
+      '## Results through the API',
+      '',
+      'GET /v1/jobs/:id/results of each timed cluster job, in the job’s format, read to the last byte with node:http on the same host ' +
+        '(bench/lib/results-get.mjs); MB/s = body bytes / median time (for gzip: the inflated body, the reader inflating as it reads).',
+      '',
+      markdownTable(
+        ['format', 'body', 'GET (plain)', 'MB/s', 'target', 'met?', 'gzip on the wire', 'GET (gzip)', 'MB/s (gzip)'],
+        report.cases.map((c) => {
+          const plain = c.res.get[0]?.plain ?? 0;
+          const ms = median(c.res.get.map((g) => g.ms));
+          const gz = median(c.res.getGzip.map((g) => g.ms));
+          const rate = plain / 1e6 / (ms / 1000);
+          return [
+            c.format,
+            `${(plain / 1e6).toFixed(1)} MB`,
+            `${formatMs(ms)} [${c.res.get.map((g) => formatMs(g.ms)).join(', ')}]`,
+            `**${mbps(plain, ms)}**`,
+            `≥ ${GET_TARGET[c.format]}`,
+            rate >= GET_TARGET[c.format] ? 'yes' : '**NO**',
+            `${((c.res.getGzip[0]?.wire ?? 0) / 1e6).toFixed(1)} MB (${c.res.getGzip[0]?.encoding})`,
+            `${formatMs(gz)} [${c.res.getGzip.map((g) => formatMs(g.ms)).join(', ')}]`,
+            mbps(c.res.getGzip[0]?.plain ?? 0, gz),
+          ];
+        }),
+      ),
+    );
     md.push(
       '## Where a cluster job’s time goes (median of the timed runs)',
       '',

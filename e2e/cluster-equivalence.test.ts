@@ -53,6 +53,28 @@ describe('the cluster gives the in-process results', () => {
     expect(ext[0].stdout.split('\n').length - 1).toBe(FILES / 4);
   });
 
+  it('find --format paths and ndjson: the bytes the API streams, plain and gzipped, are the in-process lines', async () => {
+    // Names that take the path cutter's slow way (escapes) beside the plain ones.
+    const odd = path.join(base, 'odd');
+    fs.mkdirSync(odd);
+    for (const name of ['plain.txt', 'quote"d', 'back\\slash', 'new\nline', 'tab\tx', 'ünïcödé 😀', 'ctl\u0001'])
+      fs.writeFileSync(path.join(odd, name), name);
+    for (const format of ['paths', 'ndjson']) {
+      for (const root of [treeB, odd]) {
+        const want = sortedLines((await local(['find', root, '--format', format])).stdout);
+        expect(want.length).toBeGreaterThanOrEqual(root === odd ? 7 : FILES);
+        for (const encoding of ['identity', 'gzip']) {
+          const r = await runFiler(['--server', cluster.url, '--token', cluster.tokens.write, 'find', root, '--format', format], {
+            timeoutMs: 240_000,
+            env: { FILER_RESULTS_ENCODING: encoding },
+          });
+          expect(r.code, `${format} ${encoding}`).toBe(0);
+          expect(sortedLines(r.stdout), `${format} ${encoding} ${root}`).toEqual(want);
+        }
+      }
+    }
+  });
+
   it('dupes: the same groups in the same order', async () => {
     const a = await local(['dupes', treeA, '--format', 'ndjson', '--no-cache']);
     const b = await remote(['dupes', treeA, '--format', 'ndjson']);

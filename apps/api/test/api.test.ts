@@ -1,6 +1,8 @@
 import * as fs from 'node:fs';
+import * as http from 'node:http';
 import * as os from 'node:os';
 import * as path from 'node:path';
+import { gunzipSync } from 'node:zlib';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { Worker } from 'bullmq';
 import { chromium } from 'playwright-core';
@@ -53,6 +55,18 @@ describe('filer api (built process, real Redis)', () => {
       redirect: 'manual',
     });
   const submit = (spec: unknown, token: keyof typeof TOKENS = 'write') => call('POST', '/v1/jobs', token, spec);
+  /** A GET with a read token, its body as it came over the wire (fetch would inflate a gzipped one). */
+  const raw = (url: string, headers: Record<string, string>) =>
+    new Promise<{ headers: http.IncomingHttpHeaders; body: Buffer }>((resolve, reject) => {
+      http
+        .get(api.base + url, { headers: { authorization: `Bearer ${TOKENS.read}`, ...headers } }, (res) => {
+          const chunks: Buffer[] = [];
+          res.on('data', (c: Buffer) => chunks.push(c));
+          res.on('end', () => resolve({ headers: res.headers, body: Buffer.concat(chunks) }));
+          res.on('error', reject);
+        })
+        .on('error', reject);
+    });
 
   async function waitForState(id: string, states: string[], timeoutMs = 20_000): Promise<JobRecord> {
     const deadline = Date.now() + timeoutMs;
@@ -355,6 +369,19 @@ describe('filer api (built process, real Redis)', () => {
     expect((await page2.text()).trim().split('\n')).toEqual(all.slice(10));
     const emptyJson = await (await call('GET', `${links.results}?format=json&cursor=16`, 'read')).json();
     expect(emptyJson).toEqual([]);
+
+    // gzip when asked (fetch inflates by itself, so these read the wire): the same bytes once inflated.
+    for (const q of ['format=ndjson', 'format=paths&cursor=3&limit=9', 'format=csv']) {
+      const plain = await raw(`${links.results}?${q}`, { 'accept-encoding': 'identity' });
+      expect(plain.headers['content-encoding'], q).toBeUndefined();
+      expect(plain.headers.vary).toBe('accept-encoding');
+      const zipped = await raw(`${links.results}?${q}`, { 'accept-encoding': 'br;q=1, gzip;q=0.8' });
+      expect(zipped.headers['content-encoding'], q).toBe('gzip');
+      expect(zipped.headers['x-total-count']).toBe('16');
+      expect(gunzipSync(zipped.body).equals(plain.body), q).toBe(true);
+      expect(plain.body.length).toBeGreaterThan(0);
+    }
+    expect((await raw(`${links.results}?format=paths`, { 'accept-encoding': 'gzip;q=0' })).headers['content-encoding']).toBeUndefined();
 
     // A finished job cannot be cancelled, applied or undone.
     for (const action of ['cancel', 'apply', 'undo']) {

@@ -4,4 +4,5 @@
  */
 export * from './results/results-store.js';
 export * from './results/part-writer.js';
+export * from './results/part-bytes.js';
 export * from './results/record-files.js';

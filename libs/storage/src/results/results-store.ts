@@ -1,6 +1,7 @@
 import * as fs from 'node:fs';
 import * as path from 'node:path';
 import * as readline from 'node:readline';
+import { partRecordBytes, type RecordRange } from './part-bytes.js';
 import { PartWriter } from './part-writer.js';
 
 /**
@@ -66,6 +67,14 @@ export class ResultsStore {
   /** Every line of every part of one kind, streamed (one part open at a time). */
   async *lines(jobId: string, kind: string): AsyncGenerator<string> {
     for (const file of this.listParts(jobId, kind)) yield* linesOf(file);
+  }
+
+  /**
+   * Records [cursor, cursor + limit) of every part of one kind as the bytes on disk, each ending in a
+   * newline: what `lines` yields, joined with newlines, without decoding or splitting (part-bytes.ts).
+   */
+  records(jobId: string, kind: string, range: RecordRange): AsyncGenerator<Buffer> {
+    return partRecordBytes(this.listParts(jobId, kind), range);
   }
 
   /** The lines of one part. */
