@@ -59,7 +59,13 @@ export interface PlanView {
 /** A plan made in memory (S3, rename), seen as a PlanView. */
 export function memoryPlan(plan: MovePlan): PlanView {
   return {
-    totals: { actions: plan.actions.length, bytes: plan.bytes, conflicts: plan.conflicts.length, unchanged: plan.unchanged, skipped: plan.skipped },
+    totals: {
+      actions: plan.actions.length,
+      bytes: plan.bytes,
+      conflicts: plan.conflicts.length,
+      unchanged: plan.unchanged,
+      skipped: plan.skipped,
+    },
     actions: () => plan.actions,
     conflicts: () => plan.conflicts,
   };

@@ -107,7 +107,13 @@ export async function runTransfer(req: TransferRequest, ctx: CliContext, opts: {
 }
 
 /** What runPlanned needs beyond the plan, for a transfer. */
-function batchOptions(req: TransferRequest, opts: { quiet: boolean; config: CliConfig }, sink: BatchSink, pathErrors: PathError[], held: boolean) {
+function batchOptions(
+  req: TransferRequest,
+  opts: { quiet: boolean; config: CliConfig },
+  sink: BatchSink,
+  pathErrors: PathError[],
+  held: boolean,
+) {
   return {
     kind: req.kind,
     onConflict: req.onConflict,
@@ -127,7 +133,12 @@ function batchOptions(req: TransferRequest, opts: { quiet: boolean; config: CliC
  * A local copy or move: the walk streams into a plan store on disk (beside the state database),
  * which is planned, printed and journaled from there — no record per file is held in memory.
  */
-async function transferStored(req: TransferRequest, ctx: CliContext, opts: { quiet: boolean; config: CliConfig }, sink: BatchSink): Promise<number> {
+async function transferStored(
+  req: TransferRequest,
+  ctx: CliContext,
+  opts: { quiet: boolean; config: CliConfig },
+  sink: BatchSink,
+): Promise<number> {
   const holdFailures = ctx.log !== undefined;
   const store = PlanStore.create(path.join(path.dirname(defaultStatePath()), 'plans'));
   try {
@@ -155,15 +166,24 @@ async function transferStored(req: TransferRequest, ctx: CliContext, opts: { qui
 }
 
 /** An S3 copy or move: planned in memory (the destination's listing is read whole by the S3 planner). */
-async function transferInMemory(req: TransferRequest, ctx: CliContext, opts: { quiet: boolean; config: CliConfig }, sink: BatchSink): Promise<number> {
+async function transferInMemory(
+  req: TransferRequest,
+  ctx: CliContext,
+  opts: { quiet: boolean; config: CliConfig },
+  sink: BatchSink,
+): Promise<number> {
   // Paths found but not planned, kept with the job's record. Reported as they come; with JSON
   // logs once the job exists (runBatch), so that each line names it.
   const holdFailures = ctx.log !== undefined;
   const { entries, failures } = await collectFiles(req.roots, req.spec, ctx, { ...opts, identity: true, holdFailures });
-  const { requests, pathErrors } = await batchRequests({ kind: req.kind, roots: req.roots, dest: req.dest, flatten: req.flatten }, entries, {
-    // A local move --follow leaves symlinked files where they are (S3 has no links).
-    leaveOut: req.kind === 'move' && req.spec.follow && !req.roots.some(isS3Uri) ? symlinkedFile : undefined,
-  });
+  const { requests, pathErrors } = await batchRequests(
+    { kind: req.kind, roots: req.roots, dest: req.dest, flatten: req.flatten },
+    entries,
+    {
+      // A local move --follow leaves symlinked files where they are (S3 has no links).
+      leaveOut: req.kind === 'move' && req.spec.follow && !req.roots.some(isS3Uri) ? symlinkedFile : undefined,
+    },
+  );
   if (!opts.quiet && !holdFailures) for (const e of pathErrors) reportPathFailure(ctx, e);
   const all = [...failures, ...pathErrors];
   const code = await runBatch(ctx, requests, batchOptions(req, opts, sink, all, holdFailures));

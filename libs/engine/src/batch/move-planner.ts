@@ -1,4 +1,4 @@
-import type { Conflict, ConflictKind, MoveRequest, OnConflict, PlannedMove, TargetView } from './plan-moves.js';
+import type { Conflict, ConflictKind, MoveRequest, OnConflict, PlannedMove, TargetView } from './plan-types.js';
 import { isInside, isSuffixedVariant, nameProblem, suffixedTarget } from './plan-names.js';
 
 /** Which request holds a target: its source and the target it asked for (a suffixed one asked for another). */
@@ -117,7 +117,11 @@ export class MovePlanner {
     if (prior) {
       const kind: ConflictKind = prior.target === target ? 'same-target' : 'case-collision';
       if (onConflict !== 'suffix')
-        return this.reject(r, kind, `${prior.source} is planned to the same ${kind === 'same-target' ? 'target' : 'name, differing only in case,'}`);
+        return this.reject(
+          r,
+          kind,
+          `${prior.source} is planned to the same ${kind === 'same-target' ? 'target' : 'name, differing only in case,'}`,
+        );
       target = suffixedTarget(target, this.taken);
     } else if (this.view.exists(target) && !index.isSource(fold(target))) {
       if (onConflict === 'suffix') target = suffixedTarget(target, this.taken);
@@ -140,7 +144,7 @@ export class MovePlanner {
     const added = new Set<string>();
     const stays = (key: string): boolean => added.has(key) || staysAt(key);
     let kept = members;
-    for (let changed = true; changed; ) {
+    for (let changed = true; changed;) {
       changed = false;
       kept = kept.filter((a) => {
         if (!stays(fold(a.target))) return true;

@@ -1,4 +1,4 @@
-import type { ConflictKind } from './plan-moves.js';
+import type { ConflictKind } from './plan-types.js';
 
 const NAME_MAX = 255;
 const PATH_MAX = 4095;
@@ -52,4 +52,3 @@ export function isSuffixedVariant(source: string, target: string): boolean {
   const n = own.slice(stem.length + 2, own.length - ext.length - 1);
   return own.startsWith(stem + ' (') && own.endsWith(')' + ext) && /^[1-9]\d*$/.test(n);
 }
-

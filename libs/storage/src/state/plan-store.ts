@@ -16,7 +16,9 @@ export interface StoredRequest {
 }
 
 interface ReqRow {
-  seq: number;
+  id: number;
+  root: number;
+  sort_key: string;
   source: string;
   target: string;
   size: number;
@@ -25,57 +27,68 @@ interface ReqRow {
   mtime_ns: string | null;
 }
 
-interface ActRow extends ReqRow {
+interface ActRow {
+  seq: number;
+  source: string;
+  target: string;
+  size: number;
+  dev: number | null;
+  ino: number | null;
+  mtime_ns: string | null;
   overwrite: number;
 }
 
 const SCHEMA = `
-  CREATE TABLE entry (root INTEGER NOT NULL, sort_key TEXT NOT NULL, source TEXT NOT NULL, target TEXT NOT NULL,
-                      size INTEGER NOT NULL, dev INTEGER, ino INTEGER, mtime_ns TEXT);
-  CREATE TABLE req (seq INTEGER PRIMARY KEY, fsrc TEXT, source TEXT NOT NULL, target TEXT NOT NULL,
+  CREATE TABLE req (id INTEGER PRIMARY KEY, root INTEGER NOT NULL, sort_key TEXT NOT NULL, source TEXT NOT NULL, target TEXT NOT NULL,
                     size INTEGER NOT NULL, dev INTEGER, ino INTEGER, mtime_ns TEXT);
-  CREATE TABLE act (seq INTEGER PRIMARY KEY, key TEXT NOT NULL UNIQUE, claim_source TEXT NOT NULL, claim_target TEXT NOT NULL,
-                    target TEXT, overwrite INTEGER NOT NULL DEFAULT 0, keep INTEGER NOT NULL DEFAULT 0,
-                    ord INTEGER NOT NULL, sub INTEGER NOT NULL DEFAULT 0);
+  CREATE TABLE act (seq INTEGER PRIMARY KEY, req INTEGER NOT NULL, key TEXT NOT NULL UNIQUE, source TEXT NOT NULL, claim_target TEXT NOT NULL,
+                    target TEXT, size INTEGER NOT NULL, dev INTEGER, ino INTEGER, mtime_ns TEXT,
+                    overwrite INTEGER NOT NULL DEFAULT 0, keep INTEGER NOT NULL DEFAULT 0, ord INTEGER NOT NULL, sub INTEGER NOT NULL DEFAULT 0);
   CREATE TABLE conflict (id INTEGER PRIMARY KEY, kind TEXT NOT NULL, source TEXT NOT NULL, target TEXT NOT NULL, detail TEXT NOT NULL);`;
 
 const PAGE = 4096;
+const REQ_COLUMNS = 'root, sort_key, id, source, target, size, dev, ino, mtime_ns';
 
-function idOf(r: ReqRow): FileIdentity | undefined {
-  return r.dev === null || r.ino === null || r.mtime_ns === null ? undefined : { dev: r.dev, ino: r.ino, size: r.size, mtimeNs: r.mtime_ns };
+function idOf(r: Pick<ReqRow, 'dev' | 'ino' | 'mtime_ns' | 'size'>): FileIdentity | undefined {
+  return r.dev === null || r.ino === null || r.mtime_ns === null
+    ? undefined
+    : { dev: r.dev, ino: r.ino, size: r.size, mtimeNs: r.mtime_ns };
 }
 
 /**
  * A plan on disk: a batch job's requests, the actions and conflicts planned from them, in a SQLite
  * file of its own (no journal, no fsync: it is rebuilt from the walk if lost, and removed when
- * closed). Requests arrive in walk order and are put in plan order by SQLite's own (external)
- * sort; the planner's TargetIndex is two indexed tables (`req.fsrc`, `act.key`), so a plan of any
- * size holds no record per file in memory. Only the actions on chains (a target that is another
- * request's source: renames onto each other) are read back into memory, to be ordered.
+ * closed). Requests arrive in walk order and are read back in plan order through an index
+ * (SQLite sorts it externally); the planner's TargetIndex is indexed tables (sources of `req`,
+ * `act.key`), so a plan of any size holds no record per file in memory. Only the actions on
+ * chains (a target that is another request's source: renames onto each other) are read back
+ * into memory, to be ordered.
  */
 export class PlanStore implements TargetIndex {
-  /** The request being planned: what `reserve` records an action for. */
-  current = 0;
   private readonly db: Database.Database;
-  private readonly stmts;
+  private readonly addStmt: Database.Statement;
+  private stmts?: ReturnType<PlanStore['prepare']>;
+  /** The request being planned (its `req.id`), and how many actions were recorded. */
+  private current = 0;
+  private seq = 0;
+  /** How a live source is matched: `source`, or `fold(source)` on a case-insensitive destination. */
+  private fsrc = 'source';
   private reordered = false;
+  private chainIndex = false;
 
   private constructor(private readonly file: string) {
     this.db = new Database(file);
+    // Big pages and a cache of 64 MiB: the rows are paths, read and written in long runs.
+    this.db.pragma('page_size = 65536');
     this.db.pragma('journal_mode = OFF');
     this.db.pragma('synchronous = OFF');
     this.db.pragma('locking_mode = EXCLUSIVE');
     this.db.pragma('temp_store = FILE');
-    this.db.pragma('cache_size = -32768'); // 32 MiB of page cache
+    this.db.pragma('cache_size = -65536');
     this.db.exec(SCHEMA);
-    this.stmts = {
-      addEntry: this.db.prepare('INSERT INTO entry VALUES (?, ?, ?, ?, ?, ?, ?, ?)'),
-      isSource: this.db.prepare('SELECT 1 FROM req WHERE fsrc = ? LIMIT 1').pluck(),
-      claimOf: this.db.prepare('SELECT claim_source AS source, claim_target AS target FROM act WHERE key = ?'),
-      reserve: this.db.prepare('INSERT INTO act (seq, key, claim_source, claim_target, target, overwrite, keep, ord) VALUES (?, ?, ?, ?, ?, ?, ?, ?)'),
-      conflict: this.db.prepare('INSERT INTO conflict (kind, source, target, detail) VALUES (?, ?, ?, ?)'),
-      page: this.db.prepare('SELECT seq, source, target, size, dev, ino, mtime_ns FROM req WHERE seq > ? ORDER BY seq LIMIT ?'),
-    };
+    this.addStmt = this.db.prepare(
+      'INSERT INTO req (root, sort_key, source, target, size, dev, ino, mtime_ns) VALUES (?, ?, ?, ?, ?, ?, ?, ?)',
+    );
   }
 
   /** A new, empty plan store in `dir` (created if missing). */
@@ -91,7 +104,7 @@ export class PlanStore implements TargetIndex {
 
   /** Adds walked requests (one transaction per call). */
   add(rows: readonly StoredRequest[]): void {
-    const s = this.stmts.addEntry;
+    const s = this.addStmt;
     this.db.transaction(() => {
       for (const r of rows)
         s.run(r.root, r.sortKey, r.source, r.target, r.size, r.sourceId?.dev ?? null, r.sourceId?.ino ?? null, r.sourceId?.mtimeNs ?? null);
@@ -99,56 +112,97 @@ export class PlanStore implements TargetIndex {
   }
 
   /**
-   * Puts the requests in plan order (roots as given, path order below each) and indexes their
-   * sources (folded by `fold` when given: a case-insensitive destination). Returns their number.
+   * Indexes the requests in plan order (roots as given, path order below each) and by source
+   * (folded by `fold` when given: a case-insensitive destination). Returns their number.
    */
   seal(fold?: (p: string) => string): number {
-    if (fold !== undefined) this.db.function('fold', { deterministic: true }, (p: unknown) => fold(String(p)));
-    const fsrc = fold === undefined ? 'source' : 'fold(source)';
-    this.db.exec(`
-      INSERT INTO req (fsrc, source, target, size, dev, ino, mtime_ns)
-        SELECT CASE WHEN source = target THEN NULL ELSE ${fsrc} END, source, target, size, dev, ino, mtime_ns
-        FROM entry ORDER BY root, sort_key;
-      DROP TABLE entry;
-      CREATE INDEX req_fsrc ON req (fsrc) WHERE fsrc IS NOT NULL;`);
+    if (fold !== undefined) {
+      this.db.function('fold', { deterministic: true }, (p: unknown) => fold(String(p)));
+      this.fsrc = 'fold(source)';
+    }
+    // Covering: the planner reads the requests in this order from the index alone, sequentially.
+    this.db.exec(`CREATE INDEX req_order ON req (root, sort_key, id, source, target, size, dev, ino, mtime_ns);
+                  CREATE INDEX req_fsrc ON req (${this.fsrc}) WHERE source <> target;`);
+    this.stmts = this.prepare();
     return this.db.prepare('SELECT count(*) FROM req').pluck().get() as number;
+  }
+
+  private prepare() {
+    return {
+      isSource: this.db.prepare(`SELECT 1 FROM req WHERE ${this.fsrc} = ? AND source <> target LIMIT 1`).pluck(),
+      claimOf: this.db.prepare('SELECT source, claim_target AS target FROM act WHERE key = ?'),
+      reserve: this.db.prepare(
+        `INSERT INTO act (seq, req, key, source, claim_target, target, size, dev, ino, mtime_ns, overwrite, keep, ord)
+         VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)`,
+      ),
+      conflict: this.db.prepare('INSERT INTO conflict (kind, source, target, detail) VALUES (?, ?, ?, ?)'),
+      first: this.db.prepare(`SELECT ${REQ_COLUMNS} FROM req ORDER BY root, sort_key, id LIMIT ?`),
+      page: this.db.prepare(`SELECT ${REQ_COLUMNS} FROM req WHERE (root, sort_key, id) > (?, ?, ?) ORDER BY root, sort_key, id LIMIT ?`),
+      begin: this.db.prepare('BEGIN'),
+      commit: this.db.prepare('COMMIT'),
+    };
+  }
+
+  private get s(): NonNullable<PlanStore['stmts']> {
+    if (this.stmts === undefined) throw new Error('PlanStore: seal() first');
+    return this.stmts;
   }
 
   /** The requests in plan order, a page at a time, each page's planning in one transaction. */
   *requests(within?: string): Generator<MoveRequest> {
-    for (let after = 0; ; ) {
-      const rows = this.stmts.page.all(after, PAGE) as ReqRow[];
+    for (let last: ReqRow | undefined; ;) {
+      const rows = (last === undefined ? this.s.first.all(PAGE) : this.s.page.all(last.root, last.sort_key, last.id, PAGE)) as ReqRow[];
       if (rows.length === 0) return;
-      const tx = this.db.prepare('BEGIN');
-      tx.run();
+      this.s.begin.run();
       try {
         for (const r of rows) {
-          this.current = r.seq;
+          this.current = r.id;
           const id = idOf(r);
-          yield { source: r.source, target: r.target, size: r.size, ...(within === undefined ? {} : { within }), ...(id ? { sourceId: id } : {}) };
+          yield {
+            source: r.source,
+            target: r.target,
+            size: r.size,
+            ...(within === undefined ? {} : { within }),
+            ...(id ? { sourceId: id } : {}),
+          };
         }
       } finally {
-        this.db.prepare('COMMIT').run();
+        this.s.commit.run();
       }
-      after = rows[rows.length - 1].seq;
+      last = rows[rows.length - 1];
     }
   }
 
   isSource(key: string): boolean {
-    return this.stmts.isSource.get(key) !== undefined;
+    return this.s.isSource.get(key) !== undefined;
   }
 
   claimOf(key: string): Claim | undefined {
-    return this.stmts.claimOf.get(key) as Claim | undefined;
+    return this.s.claimOf.get(key) as Claim | undefined;
   }
 
   reserve(key: string, claim: Claim, action?: PlannedMove): void {
-    const keep = action === undefined ? 1 : 0;
-    this.stmts.reserve.run(this.current, key, claim.source, claim.target, action?.target ?? null, action?.overwrite ? 1 : 0, keep, this.current);
+    const seq = ++this.seq;
+    const id = action?.sourceId;
+    this.s.reserve.run(
+      seq,
+      this.current,
+      key,
+      claim.source,
+      claim.target,
+      action?.target ?? null,
+      action?.size ?? 0,
+      id?.dev ?? null,
+      id?.ino ?? null,
+      id?.mtimeNs ?? null,
+      action?.overwrite ? 1 : 0,
+      action === undefined ? 1 : 0,
+      seq,
+    );
   }
 
   addConflict(c: Conflict): void {
-    this.stmts.conflict.run(c.kind, c.source, c.target, c.detail);
+    this.s.conflict.run(c.kind, c.source, c.target, c.detail);
   }
 
   /**
@@ -156,12 +210,18 @@ export class PlanStore implements TargetIndex {
    * source, and those whose source such a target is (see MovePlanner.settle). Usually none.
    */
   chainMembers(within?: string): Map<PlannedMove, number> {
+    // Driven from the requests (a key lookup each): a correlated fold() in EXISTS would scan.
+    const waiting = `SELECT a.seq FROM req q CROSS JOIN act a ON a.key = ${this.sourceKey('q')} WHERE q.source <> q.target AND a.keep = 0`;
+    if (this.db.prepare(waiting + ' LIMIT 1').get() === undefined) return new Map();
+    this.db.exec('CREATE INDEX act_req ON act (req)');
+    this.chainIndex = true;
     const rows = this.db
       .prepare(
-        `SELECT r.seq, r.source, a.target, r.size, r.dev, r.ino, r.mtime_ns, a.overwrite FROM act a JOIN req r ON r.seq = a.seq
-         WHERE a.seq IN (SELECT a.seq FROM act a WHERE a.keep = 0 AND EXISTS (SELECT 1 FROM req q WHERE q.fsrc = a.key)
-                         UNION SELECT b.seq FROM act a JOIN req q ON q.fsrc = a.key JOIN act b ON b.seq = q.seq AND b.keep = 0 WHERE a.keep = 0)
-         ORDER BY r.seq`,
+        `SELECT a.seq, a.source, a.target, a.size, a.dev, a.ino, a.mtime_ns, a.overwrite FROM act a
+         WHERE a.seq IN (${waiting}
+                         UNION SELECT b.seq FROM req q CROSS JOIN act a ON a.key = ${this.sourceKey('q')} AND a.keep = 0
+                                                       JOIN act b ON b.req = q.id AND b.keep = 0 WHERE q.source <> q.target)
+         ORDER BY a.seq`,
       )
       .all() as ActRow[];
     return new Map(rows.map((r) => [this.toMove(r, within), r.seq]));
@@ -169,11 +229,9 @@ export class PlanStore implements TargetIndex {
 
   /** `key` is the source of a live request that no action carries out. */
   staysAt(key: string): boolean {
-    return (
-      this.db
-        .prepare('SELECT 1 FROM req r WHERE r.fsrc = ? AND NOT EXISTS (SELECT 1 FROM act WHERE seq = r.seq AND keep = 0) LIMIT 1')
-        .get(key) !== undefined
-    );
+    if (!this.chainIndex) throw new Error('PlanStore: chainMembers() first');
+    const sql = `SELECT 1 FROM req r WHERE ${this.sourceKey('r')} = ? AND r.source <> r.target AND NOT EXISTS (SELECT 1 FROM act WHERE req = r.id AND keep = 0) LIMIT 1`;
+    return this.db.prepare(sql).get(key) !== undefined;
   }
 
   /** Records settle's verdict on the chain members: a member not ordered was refused; the others take their place. */
@@ -196,7 +254,7 @@ export class PlanStore implements TargetIndex {
 
   /** How many actions, their bytes, and how many conflicts. */
   totals(): { actions: number; bytes: number; conflicts: number } {
-    const a = this.db.prepare('SELECT count(*) AS n, total(r.size) AS bytes FROM act a JOIN req r ON r.seq = a.seq WHERE a.keep = 0').get() as {
+    const a = this.db.prepare('SELECT count(*) AS n, total(size) AS bytes FROM act WHERE keep = 0').get() as {
       n: number;
       bytes: number;
     };
@@ -207,10 +265,7 @@ export class PlanStore implements TargetIndex {
   /** The planned actions in the order they are to run, streamed from disk. */
   *actions(): Generator<PlannedMove> {
     const order = this.reordered ? 'a.ord, a.sub' : 'a.seq';
-    const stmt = this.db.prepare(
-      `SELECT r.seq, r.source, a.target, r.size, r.dev, r.ino, r.mtime_ns, a.overwrite FROM act a JOIN req r ON r.seq = a.seq
-       WHERE a.keep = 0 ORDER BY ${order}`,
-    );
+    const stmt = this.db.prepare(`SELECT source, target, size, dev, ino, mtime_ns, overwrite FROM act a WHERE keep = 0 ORDER BY ${order}`);
     for (const r of stmt.iterate() as IterableIterator<ActRow>) yield this.toMove(r);
   }
 
@@ -222,6 +277,10 @@ export class PlanStore implements TargetIndex {
   close(): void {
     this.db.close();
     fs.rmSync(this.file, { force: true });
+  }
+
+  private sourceKey(alias: string): string {
+    return this.fsrc === 'source' ? `${alias}.source` : `fold(${alias}.source)`;
   }
 
   private toMove(r: ActRow, within?: string): PlannedMove {
