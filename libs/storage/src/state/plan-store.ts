@@ -78,13 +78,13 @@ export class PlanStore implements TargetIndex {
 
   private constructor(private readonly file: string) {
     this.db = new Database(file);
-    // Big pages and a cache of 64 MiB: the rows are paths, read and written in long runs.
+    // Big pages (the rows are paths, read and written in long runs) and a cache of 32 MiB.
     this.db.pragma('page_size = 65536');
     this.db.pragma('journal_mode = OFF');
     this.db.pragma('synchronous = OFF');
     this.db.pragma('locking_mode = EXCLUSIVE');
     this.db.pragma('temp_store = FILE');
-    this.db.pragma('cache_size = -65536');
+    this.db.pragma('cache_size = -32768');
     this.db.exec(SCHEMA);
     this.addStmt = this.db.prepare(
       'INSERT INTO req (root, sort_key, source, target, size, dev, ino, mtime_ns) VALUES (?, ?, ?, ?, ?, ?, ?, ?)',
