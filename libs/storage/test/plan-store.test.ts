@@ -66,4 +66,23 @@ describe('PlanStore + planStored', () => {
     expect(stored.actions.map((a) => a.source)).toEqual(['/d/aaaa', '/d/aaa', '/d/aa', '/d/a']);
     expect(stored.actions).toEqual(memory.actions);
   });
+
+  it("removes the stores of processes that are gone, never a live one's", () => {
+    const sweep = path.join(dir, 'sweep');
+    fs.mkdirSync(sweep);
+    // A pid that is not running: the highest free one below the kernel's limit.
+    let dead = 4_194_000;
+    for (; ; dead--) {
+      try {
+        process.kill(dead, 0);
+      } catch (e) {
+        if ((e as NodeJS.ErrnoException).code === 'ESRCH') break;
+      }
+    }
+    fs.writeFileSync(path.join(sweep, `plan-${dead}-abcd1234.db`), '');
+    fs.writeFileSync(path.join(sweep, `plan-${process.ppid}-abcd1234.db`), '');
+    const store = PlanStore.create(sweep);
+    store.close();
+    expect(fs.readdirSync(sweep)).toEqual([`plan-${process.ppid}-abcd1234.db`]);
+  });
 });

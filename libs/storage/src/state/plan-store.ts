@@ -49,6 +49,19 @@ const SCHEMA = `
 const PAGE = 4096;
 const REQ_COLUMNS = 'root, sort_key, id, source, target, size, dev, ino, mtime_ns';
 
+/** Removes the plan stores of filer processes that are gone (killed while planning): never one of a live process. */
+function sweepStale(dir: string): void {
+  for (const name of fs.readdirSync(dir)) {
+    const pid = /^plan-(\d+)-[0-9a-f]+\.db$/.exec(name)?.[1];
+    if (pid === undefined || Number(pid) === process.pid) continue;
+    try {
+      process.kill(Number(pid), 0);
+    } catch (e) {
+      if ((e as NodeJS.ErrnoException).code === 'ESRCH') fs.rmSync(path.join(dir, name), { force: true });
+    }
+  }
+}
+
 function idOf(r: Pick<ReqRow, 'dev' | 'ino' | 'mtime_ns' | 'size'>): FileIdentity | undefined {
   return r.dev === null || r.ino === null || r.mtime_ns === null
     ? undefined
@@ -96,6 +109,7 @@ export class PlanStore implements TargetIndex {
     const file = path.join(dir, `plan-${process.pid}-${randomBytes(4).toString('hex')}.db`);
     try {
       fs.mkdirSync(dir, { recursive: true });
+      sweepStale(dir);
       return new PlanStore(file);
     } catch (e) {
       throw new FilerError('E_IO', `cannot create a plan store: ${(e as Error).message}`, { path: file, cause: e });
