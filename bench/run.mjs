@@ -16,6 +16,7 @@ const BENCHMARKS = [
   () => import('./find.mjs'),
   () => import('./dupes.mjs'),
   () => import('./batch.mjs'),
+  () => import('./batch-plan.mjs'),
   () => import('./cluster.mjs'),
   () => import('./s3.mjs'),
 ];

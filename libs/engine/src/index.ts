@@ -19,6 +19,7 @@ export * from './dupes/dupes-format.js';
 export * from './rename/wall-time.js';
 export * from './rename/rename-template.js';
 export * from './batch/plan-moves.js';
+export * from './batch/move-planner.js';
 export * from './batch/batch-types.js';
 export * from './batch/apply-job.js';
 export * from './batch/undo-job.js';

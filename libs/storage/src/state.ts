@@ -4,3 +4,4 @@ export * from './state/state-db.js';
 export * from './state/sqlite-hash-cache.js';
 export * from './state/sqlite-journal.js';
 export * from './state/cache-key.js';
+export * from './state/plan-store.js';

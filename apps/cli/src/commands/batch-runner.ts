@@ -4,8 +4,11 @@ import {
   type ApplyReport,
   type BatchKind,
   type FaultHook,
+  type Conflict,
+  type JournalAction,
   type MovePlan,
   type MoveRequest,
+  type PlannedMove,
   type OnConflict,
 } from '@filer/engine';
 import { faultHook, type BatchSink } from '@filer/storage';
@@ -46,36 +49,57 @@ export function faultWiring(config: CliConfig): { fault?: FaultHook; copyFault?:
   return { fault, ...(config.fault.step === 'mid-copy' ? { copyFault: fault } : {}) };
 }
 
+/** A plan as the runner prints and journals it: its totals, and its actions and conflicts streamed (from memory or a plan store). */
+export interface PlanView {
+  totals: { actions: number; bytes: number; conflicts: number; unchanged: number; skipped: number };
+  actions(): Iterable<PlannedMove>;
+  conflicts(): Iterable<Conflict>;
+}
+
+/** A plan made in memory (S3, rename), seen as a PlanView. */
+export function memoryPlan(plan: MovePlan): PlanView {
+  return {
+    totals: {
+      actions: plan.actions.length,
+      bytes: plan.bytes,
+      conflicts: plan.conflicts.length,
+      unchanged: plan.unchanged,
+      skipped: plan.skipped,
+    },
+    actions: () => plan.actions,
+    conflicts: () => plan.conflicts,
+  };
+}
+
 /** Plans, prints the plan, and with --apply journals it and carries it out. Returns the exit code. */
 export async function runBatch(ctx: CliContext, requests: MoveRequest[], opts: BatchOptions, annotate?: Annotate): Promise<number> {
-  const plan = await opts.io.plan(requests, opts.onConflict);
+  return runPlanned(ctx, memoryPlan(await opts.io.plan(requests, opts.onConflict)), opts, annotate);
+}
+
+/** Prints a plan made, and with --apply journals it (streamed into the journal) and carries it out. */
+export async function runPlanned(ctx: CliContext, plan: PlanView, opts: BatchOptions, annotate?: Annotate): Promise<number> {
   const note = await opts.io.noClobber?.(opts.apply);
   printPlan(ctx, plan, opts, annotate, note);
+  const { totals } = plan;
   const held = opts.reportPathErrors === true ? (opts.pathErrors ?? []) : [];
   // No job will be made: the held failures are reported without one.
-  if (plan.conflicts.length > 0 || !opts.apply || plan.actions.length === 0) for (const e of held) reportPathFailure(ctx, e);
-  if (plan.conflicts.length > 0) {
-    ctx.stderr(`filer: ${plan.conflicts.length} conflicts: nothing was changed (see --on-conflict)\n`);
+  if (totals.conflicts > 0 || !opts.apply || totals.actions === 0) for (const e of held) reportPathFailure(ctx, e);
+  if (totals.conflicts > 0) {
+    ctx.stderr(`filer: ${totals.conflicts} conflicts: nothing was changed (see --on-conflict)\n`);
     return ExitCode.Aborted;
   }
   if (!opts.apply) return ExitCode.Ok;
-  if (plan.actions.length === 0) return ExitCode.Ok;
+  if (totals.actions === 0) return ExitCode.Ok;
   const db = openStateDb(opts.statePath ?? defaultStatePath());
   try {
     const journal = new SqliteJournal(db);
     const job = journal.create(
       opts.kind,
-      plan.actions.map((a) => ({
-        source: a.source,
-        target: a.target,
-        size: a.size,
-        overwrite: a.overwrite === true,
-        ...(a.sourceId === undefined ? {} : { sourceId: a.sourceId }),
-      })),
+      journalRows(plan.actions()),
       { onConflict: opts.onConflict, verify: opts.verify, ...(opts.fsync === false ? { fsync: false } : {}) },
       opts.pathErrors,
     );
-    ctx.stderr(`filer: job ${job.id}: journaled ${plan.actions.length} actions; applying\n`);
+    ctx.stderr(`filer: job ${job.id}: journaled ${totals.actions} actions; applying\n`);
     for (const e of held) reportPathFailure(ctx, { ...e, jobId: job.id });
     const { fault, copyFault } = faultWiring(opts.config);
     const ops = opts.io.ops(copyFault);
@@ -83,6 +107,17 @@ export async function runBatch(ctx: CliContext, requests: MoveRequest[], opts: B
   } finally {
     db.close();
   }
+}
+
+function* journalRows(actions: Iterable<PlannedMove>): Generator<Omit<JournalAction, 'seq' | 'state'>> {
+  for (const a of actions)
+    yield {
+      source: a.source,
+      target: a.target,
+      size: a.size,
+      overwrite: a.overwrite === true,
+      ...(a.sourceId === undefined ? {} : { sourceId: a.sourceId }),
+    };
 }
 
 /** Summarises an applied (or resumed, or undone) job; per-file failures go to stderr. */
@@ -119,39 +154,43 @@ export function reportApply(ctx: CliContext, report: ApplyReport, mode: 'apply' 
   return failed.length > 0 || (report.keptCopies?.length ?? 0) > 0 ? ExitCode.PartialFailure : ExitCode.Ok;
 }
 
-function printPlan(ctx: CliContext, plan: MovePlan, opts: BatchOptions, annotate?: Annotate, note?: string): void {
-  if (opts.format === 'ndjson') {
-    const lines = plan.actions.map((a) =>
-      JSON.stringify({
-        action: opts.kind,
-        source: a.source,
-        target: a.target,
-        size: a.size,
-        ...(a.overwrite ? { overwrite: true } : {}),
-        ...annotate?.(a.source),
-      }),
-    );
-    const conflicts = plan.conflicts.map((c) => JSON.stringify({ action: 'conflict', ...c }));
-    const notes = note === undefined ? [] : [JSON.stringify({ action: 'note', note })];
-    ctx.stdout([...lines, ...conflicts, ...notes].map((l) => l + '\n').join(''));
-    return;
-  }
+function printPlan(ctx: CliContext, plan: PlanView, opts: BatchOptions, annotate?: Annotate, note?: string): void {
   const CHUNK = 2048;
-  for (let i = 0; i < plan.actions.length; i += CHUNK) {
-    ctx.stdout(
-      plan.actions
-        .slice(i, i + CHUNK)
-        .map((a) => {
-          const extra = annotate?.(a.source);
-          return `${a.source} → ${a.target}${a.overwrite ? '  [overwrite]' : ''}${extra ? `  [${Object.values(extra).join(', ')}]` : ''}\n`;
-        })
-        .join(''),
-    );
+  let lines: string[] = [];
+  const flush = (): void => {
+    if (lines.length > 0) ctx.stdout(lines.join(''));
+    lines = [];
+  };
+  const put = (line: string): void => {
+    lines.push(line + '\n');
+    if (lines.length >= CHUNK) flush();
+  };
+  const { totals } = plan;
+  if (opts.format === 'ndjson') {
+    for (const a of plan.actions())
+      put(
+        JSON.stringify({
+          action: opts.kind,
+          source: a.source,
+          target: a.target,
+          size: a.size,
+          ...(a.overwrite ? { overwrite: true } : {}),
+          ...annotate?.(a.source),
+        }),
+      );
+    for (const c of plan.conflicts()) put(JSON.stringify({ action: 'conflict', ...c }));
+    if (note !== undefined) put(JSON.stringify({ action: 'note', note }));
+    return flush();
   }
-  for (const c of plan.conflicts) ctx.stdout(`CONFLICT ${c.kind}: ${c.source} → ${c.target}: ${c.detail}\n`);
-  if (note !== undefined) ctx.stdout(`${note}\n`);
-  ctx.stdout(
-    `plan: ${plan.actions.length} to ${opts.kind} (${formatSize(plan.bytes)}), ${plan.conflicts.length} conflicts, ${plan.unchanged} unchanged, ${plan.skipped} skipped` +
-      (opts.apply ? '\n' : '; nothing changed (add --apply to carry it out)\n'),
+  for (const a of plan.actions()) {
+    const extra = annotate?.(a.source);
+    put(`${a.source} → ${a.target}${a.overwrite ? '  [overwrite]' : ''}${extra ? `  [${Object.values(extra).join(', ')}]` : ''}`);
+  }
+  for (const c of plan.conflicts()) put(`CONFLICT ${c.kind}: ${c.source} → ${c.target}: ${c.detail}`);
+  if (note !== undefined) put(note);
+  put(
+    `plan: ${totals.actions} to ${opts.kind} (${formatSize(totals.bytes)}), ${totals.conflicts} conflicts, ${totals.unchanged} unchanged, ${totals.skipped} skipped` +
+      (opts.apply ? '' : '; nothing changed (add --apply to carry it out)'),
   );
+  flush();
 }

@@ -38,6 +38,35 @@ export async function collectFrom(
   opts: CollectOptions,
 ): Promise<{ entries: FileEntry[]; errors: number; failures: PathError[] }> {
   const entries: FileEntry[] = [];
+  const { errors, failures } = await walkFrom(source, spec, ctx, opts, (es) => {
+    for (const e of es) entries.push(e);
+  });
+  return { entries, errors, failures };
+}
+
+/** Walks roots and hands each batch of matching entries to `onEntries` as it comes (nothing gathered): for plans kept on disk. */
+export async function walkFiles(
+  roots: readonly string[],
+  spec: FilterSpec,
+  ctx: CliContext,
+  opts: CollectOptions,
+  onEntries: (entries: readonly FileEntry[]) => void,
+): Promise<{ errors: number; failures: PathError[] }> {
+  const source = await openSource(roots, { native: opts.config.nativeScan });
+  try {
+    return await walkFrom(source, spec, ctx, opts, onEntries);
+  } finally {
+    source.close();
+  }
+}
+
+async function walkFrom(
+  source: WalkSource,
+  spec: FilterSpec,
+  ctx: CliContext,
+  opts: CollectOptions,
+  onEntries: (entries: readonly FileEntry[]) => void,
+): Promise<{ errors: number; failures: PathError[] }> {
   const failures: PathError[] = [];
   let errors = 0;
   await source.walk({
@@ -46,14 +75,12 @@ export async function collectFrom(
     identity: opts.identity,
     output: { kind: 'entries' },
     spawnAfterMs: opts.config.spawnAfterMs,
-    onEntries: (es) => {
-      for (const e of es) entries.push(e);
-    },
+    onEntries,
     onError: (e) => {
       errors++;
       failures.push(e);
       if (!opts.quiet && opts.holdFailures !== true) reportPathFailure(ctx, e);
     },
   }).done;
-  return { entries, errors, failures };
+  return { errors, failures };
 }

@@ -1,13 +1,14 @@
 import * as path from 'node:path';
 import { ExitCode, FilerError, invalidArgument, parseFilterSpec, type FileEntry, type FilterSpec, type PathError } from '@filer/core';
 import { isInside, parseOnConflict, type OnConflict } from '@filer/engine';
-import { batchRequests } from '@filer/storage/batch';
-import { checkLocalRoots, danglingLinkOn, isS3Uri, linkedFile, parseS3Uri, RealPaths } from '@filer/storage';
+import { batchRequests, TransferFeed } from '@filer/storage/batch';
+import { defaultStatePath, PlanStore } from '@filer/storage/state';
+import { checkLocalRoots, danglingLinkOn, isS3Uri, linkedFile, parseS3Uri, RealPaths, type BatchSink } from '@filer/storage';
 import { filterInputFromFlags } from '../filter-flags.js';
 import { reportPathFailure, type CliContext } from '../cli-context.js';
 import type { CliConfig } from '../config.js';
-import { runBatch } from './batch-runner.js';
-import { collectFiles } from './collect-files.js';
+import { runBatch, runPlanned } from './batch-runner.js';
+import { collectFiles, walkFiles } from './collect-files.js';
 import { openCliSink } from './open-cli-sink.js';
 
 export interface TransferFlags {
@@ -98,37 +99,95 @@ export function resolveTransfer(kind: 'copy' | 'move', roots: string[], flags: T
 export async function runTransfer(req: TransferRequest, ctx: CliContext, opts: { quiet: boolean; config: CliConfig }): Promise<number> {
   const sink = await openCliSink(req.roots, [req.dest], opts.config);
   try {
-    // Paths found but not planned, kept with the job's record. Reported as they come; with JSON
-    // logs once the job exists (runBatch), so that each line names it.
-    const holdFailures = ctx.log !== undefined;
-    const { entries, failures } = await collectFiles(req.roots, req.spec, ctx, { ...opts, identity: true, holdFailures });
-    const { requests, pathErrors } = await batchRequests(
-      { kind: req.kind, roots: req.roots, dest: req.dest, flatten: req.flatten },
-      entries,
-      {
-        // A local move --follow leaves symlinked files where they are (S3 has no links).
-        leaveOut: req.kind === 'move' && req.spec.follow && !req.roots.some(isS3Uri) ? symlinkedFile : undefined,
-      },
-    );
-    if (!opts.quiet && !holdFailures) for (const e of pathErrors) reportPathFailure(ctx, e);
-    const all = [...failures, ...pathErrors];
-    const code = await runBatch(ctx, requests, {
-      kind: req.kind,
-      onConflict: req.onConflict,
-      apply: req.apply,
-      verify: req.verify,
-      fsync: req.fsync,
-      spaceCheck: req.spaceCheck,
-      format: req.format,
-      config: opts.config,
-      io: sink,
-      pathErrors: all,
-      reportPathErrors: holdFailures && !opts.quiet,
-    });
-    return code === ExitCode.Ok && all.length > 0 ? ExitCode.PartialFailure : code;
+    if (req.roots.some(isS3Uri) || isS3Uri(req.dest)) return await transferInMemory(req, ctx, opts, sink);
+    return await transferStored(req, ctx, opts, sink);
   } finally {
     sink.close();
   }
+}
+
+/** What runPlanned needs beyond the plan, for a transfer. */
+function batchOptions(
+  req: TransferRequest,
+  opts: { quiet: boolean; config: CliConfig },
+  sink: BatchSink,
+  pathErrors: PathError[],
+  held: boolean,
+) {
+  return {
+    kind: req.kind,
+    onConflict: req.onConflict,
+    apply: req.apply,
+    verify: req.verify,
+    fsync: req.fsync,
+    spaceCheck: req.spaceCheck,
+    format: req.format,
+    config: opts.config,
+    io: sink,
+    pathErrors,
+    reportPathErrors: held && !opts.quiet,
+  };
+}
+
+/**
+ * A local copy or move: the walk streams into a plan store on disk (beside the state database),
+ * which is planned, printed and journaled from there — no record per file is held in memory.
+ */
+async function transferStored(
+  req: TransferRequest,
+  ctx: CliContext,
+  opts: { quiet: boolean; config: CliConfig },
+  sink: BatchSink,
+): Promise<number> {
+  const holdFailures = ctx.log !== undefined;
+  const store = PlanStore.create(path.join(path.dirname(defaultStatePath()), 'plans'));
+  try {
+    const feed = new TransferFeed(
+      {
+        kind: req.kind,
+        roots: req.roots,
+        dest: req.dest,
+        flatten: req.flatten,
+        // A local move --follow leaves symlinked files where they are.
+        leaveOut: req.kind === 'move' && req.spec.follow ? symlinkedFile : undefined,
+      },
+      store,
+    );
+    const { failures } = await walkFiles(req.roots, req.spec, ctx, { ...opts, identity: true, holdFailures }, (es) => feed.add(es));
+    const totals = feed.plan(req.onConflict);
+    if (!opts.quiet && !holdFailures) for (const e of feed.pathErrors) reportPathFailure(ctx, e);
+    const all = [...failures, ...feed.pathErrors];
+    const plan = { totals, actions: () => store.actions(), conflicts: () => store.conflicts() };
+    const code = await runPlanned(ctx, plan, batchOptions(req, opts, sink, all, holdFailures));
+    return code === ExitCode.Ok && all.length > 0 ? ExitCode.PartialFailure : code;
+  } finally {
+    store.close();
+  }
+}
+
+/** An S3 copy or move: planned in memory (the destination's listing is read whole by the S3 planner). */
+async function transferInMemory(
+  req: TransferRequest,
+  ctx: CliContext,
+  opts: { quiet: boolean; config: CliConfig },
+  sink: BatchSink,
+): Promise<number> {
+  // Paths found but not planned, kept with the job's record. Reported as they come; with JSON
+  // logs once the job exists (runBatch), so that each line names it.
+  const holdFailures = ctx.log !== undefined;
+  const { entries, failures } = await collectFiles(req.roots, req.spec, ctx, { ...opts, identity: true, holdFailures });
+  const { requests, pathErrors } = await batchRequests(
+    { kind: req.kind, roots: req.roots, dest: req.dest, flatten: req.flatten },
+    entries,
+    {
+      // A local move --follow leaves symlinked files where they are (S3 has no links).
+      leaveOut: req.kind === 'move' && req.spec.follow && !req.roots.some(isS3Uri) ? symlinkedFile : undefined,
+    },
+  );
+  if (!opts.quiet && !holdFailures) for (const e of pathErrors) reportPathFailure(ctx, e);
+  const all = [...failures, ...pathErrors];
+  const code = await runBatch(ctx, requests, batchOptions(req, opts, sink, all, holdFailures));
+  return code === ExitCode.Ok && all.length > 0 ? ExitCode.PartialFailure : code;
 }
 
 /**

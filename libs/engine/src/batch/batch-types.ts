@@ -70,7 +70,8 @@ export interface StageItem {
 export interface Journal {
   create(
     kind: BatchKind,
-    actions: Omit<JournalAction, 'seq' | 'state'>[],
+    /** Read once, in order (a plan store's rows streamed): never held by the journal. */
+    actions: Iterable<Omit<JournalAction, 'seq' | 'state'>>,
     options: JobRecord['options'],
     pathErrors?: readonly PathError[],
   ): JobRecord;

@@ -1,6 +1,6 @@
 import * as fs from 'node:fs';
 import * as path from 'node:path';
-import { planMoves, type MovePlan, type MoveRequest, type OnConflict } from '@filer/engine';
+import { planMoves, type MovePlan, type MoveRequest, type OnConflict, type TargetView } from '@filer/engine';
 import { isCaseInsensitiveAt } from '../local/case-probe.js';
 import { ODD_SEGMENT, RealPaths } from '../local/real-paths.js';
 import { isS3Uri } from '../s3/s3-uri.js';
@@ -13,25 +13,43 @@ function existsOrLink(p: string): boolean {
   }
 }
 
-/** The nearest existing ancestor must be a directory, or nothing can be created below it (memoised per directory). */
-function ancestorCheck(): (p: string) => string | undefined {
-  const verdicts = new Map<string, string | undefined>();
-  const check = (dir: string): string | undefined => {
-    if (verdicts.has(dir)) return verdicts.get(dir);
-    let verdict: string | undefined;
+/** Memo entries kept before a memo starts over: per directory, so bounded whatever the file count. */
+const MEMO_MAX = 65_536;
+
+/**
+ * Per directory (memoised): why nothing can be created below it (its nearest existing ancestor is
+ * no directory), and whether it is missing — then no file in it exists, and no lstat is needed.
+ */
+class DirVerdicts {
+  private readonly verdicts = new Map<string, { why?: string; missing: boolean }>();
+
+  of(dir: string): { why?: string; missing: boolean } {
+    let v = this.verdicts.get(dir);
+    if (v !== undefined) return v;
     try {
       const st = fs.statSync(dir, { throwIfNoEntry: false });
-      if (st !== undefined) verdict = st.isDirectory() ? undefined : `${dir} is not a directory`;
-      else verdict = dir === path.dirname(dir) ? undefined : check(path.dirname(dir));
+      if (st !== undefined) v = { why: st.isDirectory() ? undefined : `${dir} is not a directory`, missing: false };
+      else v = { why: dir === path.dirname(dir) ? undefined : this.of(path.dirname(dir)).why, missing: true };
     } catch (e) {
-      verdict = `${(e as NodeJS.ErrnoException).code ?? 'error'} at ${dir}`;
+      v = { why: `${(e as NodeJS.ErrnoException).code ?? 'error'} at ${dir}`, missing: false };
     }
-    verdicts.set(dir, verdict);
-    return verdict;
-  };
-  return (p) => {
-    const why = check(path.dirname(p));
-    return why === undefined ? undefined : `cannot create ${p}: ${why}`;
+    if (this.verdicts.size >= MEMO_MAX) this.verdicts.clear();
+    this.verdicts.set(dir, v);
+    return v;
+  }
+}
+
+/** The local disk as the planner sees it: what exists, what cannot be created, and whether names fold case. */
+export function localTargetView(caseInsensitive: boolean): TargetView {
+  const dirs = new DirVerdicts();
+  return {
+    caseInsensitive,
+    // A name in a missing directory (a fresh destination's) needs no lstat: ENOENT is certain.
+    exists: (p) => (dirs.of(path.dirname(p)).missing && dirs.of(path.dirname(p)).why === undefined ? false : existsOrLink(p)),
+    blocked: (p) => {
+      const why = dirs.of(path.dirname(p)).why;
+      return why === undefined ? undefined : `cannot create ${p}: ${why}`;
+    },
   };
 }
 
@@ -61,8 +79,18 @@ export function resolveRequests(requests: readonly MoveRequest[]): MoveRequest[]
 /** Plans moves against the local disk: what exists, what cannot be created, and whether targets fold case. */
 export function planLocalMoves(requests: readonly MoveRequest[], onConflict: OnConflict): MovePlan {
   const resolved = resolveRequests(requests);
-  // Probe the first few distinct target directories; one case-insensitive place makes the whole plan careful.
-  const dirs = [...new Set(resolved.map((r) => r.target.slice(0, r.target.lastIndexOf('/'))))].slice(0, 64);
-  const caseInsensitive = dirs.some((d) => isCaseInsensitiveAt(d + '/x'));
-  return planMoves(resolved, { exists: existsOrLink, blocked: ancestorCheck(), caseInsensitive }, onConflict);
+  const caseInsensitive = anyCaseInsensitive(resolved.map((r) => r.target));
+  return planMoves(resolved, localTargetView(caseInsensitive), onConflict);
 }
+
+/** Probes the first few distinct target directories; one case-insensitive place makes the whole plan careful. */
+export function anyCaseInsensitive(targets: Iterable<string>): boolean {
+  const dirs = new Set<string>();
+  for (const t of targets) {
+    dirs.add(t.slice(0, t.lastIndexOf('/')));
+    if (dirs.size >= CASE_PROBES) break;
+  }
+  return [...dirs].some((d) => isCaseInsensitiveAt(d + '/x'));
+}
+
+export const CASE_PROBES = 64;

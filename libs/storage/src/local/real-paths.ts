@@ -11,6 +11,9 @@ export const ODD_SEGMENT = /\/\.{0,2}(?:\/|$)/;
  * Directories are resolved once each. A directory that cannot be resolved (EACCES, ELOOP,
  * ENAMETOOLONG) is kept as written: acting there fails later, per file, with that error.
  */
+/** Directories remembered before the cache starts over (a few MB of paths). */
+const MAX_CACHED = 32_768;
+
 export class RealPaths {
   private readonly dirs = new Map<string, string>();
 
@@ -21,6 +24,8 @@ export class RealPaths {
     if (real === undefined) {
       const abs = path.resolve(dir);
       real = this.dirs.get(abs) ?? this.resolveDir(abs);
+      // A cache, so bounded: a plan of millions of files meets as many directories as it likes.
+      if (this.dirs.size >= MAX_CACHED) this.dirs.clear();
       this.dirs.set(abs, real);
       this.dirs.set(dir, real);
     }

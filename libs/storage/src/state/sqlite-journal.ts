@@ -59,7 +59,7 @@ export class SqliteJournal implements Journal {
 
   create(
     kind: BatchKind,
-    actions: Omit<JournalAction, 'seq' | 'state'>[],
+    actions: Iterable<Omit<JournalAction, 'seq' | 'state'>>,
     options: JobRecord['options'],
     pathErrors: readonly PathError[] = [],
   ): JobRecord {
@@ -81,7 +81,8 @@ export class SqliteJournal implements Journal {
           JOURNAL_FORMAT,
           pathErrors.length === 0 ? null : JSON.stringify(pathErrors.map(({ path, code, message }) => ({ path, code, message }))),
         );
-      actions.forEach((a, i) => insert.run(id, i + 1, a.source, a.target, a.size, a.overwrite ? 1 : 0, 'pending', idText(a.sourceId)));
+      let seq = 0;
+      for (const a of actions) insert.run(id, ++seq, a.source, a.target, a.size, a.overwrite ? 1 : 0, 'pending', idText(a.sourceId));
     })();
     return this.get(id)!;
   }

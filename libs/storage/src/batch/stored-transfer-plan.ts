@@ -1,0 +1,97 @@
+import * as path from 'node:path';
+import { FilerError, type FileEntry, type PathError } from '@filer/core';
+import { MovePlanner, type OnConflict, type TargetView } from '@filer/engine';
+import { ODD_SEGMENT, RealPaths } from '../local/real-paths.js';
+import type { PlanStore, StoredRequest } from '../state/plan-store.js';
+import { rootIndexOf, sourceIdOf, transferTarget } from './name-files.js';
+import { CASE_PROBES, localTargetView } from './plan-local-moves.js';
+import { isCaseInsensitiveAt } from '../local/case-probe.js';
+
+/** A local copy or move, as far as its requests go. */
+export interface TransferSpec {
+  kind: 'copy' | 'move';
+  roots: readonly string[];
+  /** Resolved (RealPaths.dir): every target must stay below it. */
+  dest: string;
+  flatten: boolean;
+  /** A file the job must leave out (move --follow: a symlinked file), as the failure to report. */
+  leaveOut?(entry: FileEntry): PathError | undefined;
+}
+
+/**
+ * Turns walked files into a local copy's or move's requests as they come, straight into a plan
+ * store: the same targets batchRequests makes, resolved as resolveRequests resolves them. Keeps
+ * only the few target directories it probes for case-folding, and the per-file failures.
+ */
+export class TransferFeed {
+  readonly pathErrors: PathError[] = [];
+  private readonly real = new RealPaths();
+  private readonly probed = new Set<string>();
+  private caseInsensitive = false;
+
+  constructor(
+    private readonly spec: TransferSpec,
+    private readonly store: PlanStore,
+  ) {}
+
+  add(entries: readonly FileEntry[]): void {
+    const rows: StoredRequest[] = [];
+    const { spec, real } = this;
+    for (const e of entries) {
+      const root = rootIndexOf(spec.roots, e.path);
+      if (root < 0) continue;
+      let target: string;
+      try {
+        target = transferTarget(spec.dest, spec.flatten, spec.roots[root], e.path);
+      } catch (err) {
+        if (!(err instanceof FilerError) || err.code !== 'E_UNSAFE_KEY') throw err;
+        this.pathErrors.push({ path: e.path, code: err.code, message: err.message });
+        continue;
+      }
+      const left = spec.leaveOut?.(e);
+      if (left !== undefined) {
+        this.pathErrors.push(left);
+        continue;
+      }
+      const resolved = real.file(target);
+      this.probe(resolved);
+      const source = real.file(e.path.charCodeAt(0) === 47 && !ODD_SEGMENT.test(e.path) ? e.path : path.resolve(e.path));
+      rows.push({ root, sortKey: e.path, source, target: resolved, size: e.size ?? 0, ...sourceIdOf(e) });
+    }
+    if (rows.length > 0) this.store.add(rows);
+  }
+
+  /** Plans what was fed, with the rules of planMoves: see PlanStore for what stays in memory. */
+  plan(onConflict: OnConflict): StoredPlanTotals {
+    this.store.seal(this.caseInsensitive ? (p) => p.toLowerCase() : undefined);
+    return planStored(this.store, localTargetView(this.caseInsensitive), onConflict, this.real.dir(this.spec.dest));
+  }
+
+  private probe(target: string): void {
+    if (this.probed.size >= CASE_PROBES) return;
+    const dir = target.slice(0, target.lastIndexOf('/'));
+    if (this.probed.has(dir)) return;
+    this.probed.add(dir);
+    if (isCaseInsensitiveAt(dir + '/x')) this.caseInsensitive = true;
+  }
+}
+
+export interface StoredPlanTotals {
+  actions: number;
+  bytes: number;
+  conflicts: number;
+  unchanged: number;
+  skipped: number;
+}
+
+/** Runs MovePlanner over a sealed plan store: one pass over the requests, then settle over the chains' actions. */
+export function planStored(store: PlanStore, view: TargetView, onConflict: OnConflict, within?: string): StoredPlanTotals {
+  const planner = new MovePlanner(view, onConflict, store, (c) => store.addConflict(c));
+  for (const r of store.requests(within)) planner.plan(r);
+  const members = store.chainMembers(within);
+  if (members.size > 0) {
+    const { ordered } = planner.settle([...members.keys()], (key) => store.staysAt(key));
+    store.reorder(members, ordered);
+  }
+  return { ...store.totals(), unchanged: planner.unchanged, skipped: planner.skipped };
+}

@@ -1,0 +1,311 @@
+import * as fs from 'node:fs';
+import * as path from 'node:path';
+import { randomBytes } from 'node:crypto';
+import Database from 'better-sqlite3';
+import { FilerError } from '@filer/core';
+import type { Claim, Conflict, FileIdentity, MoveRequest, PlannedMove, TargetIndex } from '@filer/engine';
+
+/** One walked file's request, as the walk finds it (any order): `root` and `sortKey` give its place in the plan. */
+export interface StoredRequest {
+  root: number;
+  sortKey: string;
+  source: string;
+  target: string;
+  size: number;
+  sourceId?: FileIdentity;
+}
+
+interface ReqRow {
+  id: number;
+  root: number;
+  sort_key: string;
+  source: string;
+  target: string;
+  size: number;
+  dev: number | null;
+  ino: number | null;
+  mtime_ns: string | null;
+}
+
+interface ActRow {
+  seq: number;
+  source: string;
+  target: string;
+  size: number;
+  dev: number | null;
+  ino: number | null;
+  mtime_ns: string | null;
+  overwrite: number;
+}
+
+const SCHEMA = `
+  CREATE TABLE req (id INTEGER PRIMARY KEY, root INTEGER NOT NULL, sort_key TEXT NOT NULL, source TEXT NOT NULL, target TEXT NOT NULL,
+                    size INTEGER NOT NULL, dev INTEGER, ino INTEGER, mtime_ns TEXT);
+  CREATE TABLE act (seq INTEGER PRIMARY KEY, req INTEGER NOT NULL, key TEXT NOT NULL UNIQUE, source TEXT NOT NULL, claim_target TEXT NOT NULL,
+                    target TEXT, size INTEGER NOT NULL, dev INTEGER, ino INTEGER, mtime_ns TEXT,
+                    overwrite INTEGER NOT NULL DEFAULT 0, keep INTEGER NOT NULL DEFAULT 0, ord INTEGER NOT NULL, sub INTEGER NOT NULL DEFAULT 0);
+  CREATE TABLE conflict (id INTEGER PRIMARY KEY, kind TEXT NOT NULL, source TEXT NOT NULL, target TEXT NOT NULL, detail TEXT NOT NULL);`;
+
+const PAGE = 4096;
+const REQ_COLUMNS = 'root, sort_key, id, source, target, size, dev, ino, mtime_ns';
+
+/** Removes the plan stores of filer processes that are gone (killed while planning): never one of a live process. */
+function sweepStale(dir: string): void {
+  for (const name of fs.readdirSync(dir)) {
+    const pid = /^plan-(\d+)-[0-9a-f]+\.db$/.exec(name)?.[1];
+    if (pid === undefined || Number(pid) === process.pid) continue;
+    try {
+      process.kill(Number(pid), 0);
+    } catch (e) {
+      if ((e as NodeJS.ErrnoException).code === 'ESRCH') fs.rmSync(path.join(dir, name), { force: true });
+    }
+  }
+}
+
+function idOf(r: Pick<ReqRow, 'dev' | 'ino' | 'mtime_ns' | 'size'>): FileIdentity | undefined {
+  return r.dev === null || r.ino === null || r.mtime_ns === null
+    ? undefined
+    : { dev: r.dev, ino: r.ino, size: r.size, mtimeNs: r.mtime_ns };
+}
+
+/**
+ * A plan on disk: a batch job's requests, the actions and conflicts planned from them, in a SQLite
+ * file of its own (no journal, no fsync: it is rebuilt from the walk if lost, and removed when
+ * closed). Requests arrive in walk order and are read back in plan order through an index
+ * (SQLite sorts it externally); the planner's TargetIndex is indexed tables (sources of `req`,
+ * `act.key`), so a plan of any size holds no record per file in memory. Only the actions on
+ * chains (a target that is another request's source: renames onto each other) are read back
+ * into memory, to be ordered.
+ */
+export class PlanStore implements TargetIndex {
+  private readonly db: Database.Database;
+  private readonly addStmt: Database.Statement;
+  private stmts?: ReturnType<PlanStore['prepare']>;
+  /** The request being planned (its `req.id`), and how many actions were recorded. */
+  private current = 0;
+  private seq = 0;
+  /** How a live source is matched: `source`, or `fold(source)` on a case-insensitive destination. */
+  private fsrc = 'source';
+  private reordered = false;
+  private chainIndex = false;
+
+  private constructor(private readonly file: string) {
+    this.db = new Database(file);
+    // Big pages (the rows are paths, read and written in long runs) and a cache of 32 MiB.
+    this.db.pragma('page_size = 65536');
+    this.db.pragma('journal_mode = OFF');
+    this.db.pragma('synchronous = OFF');
+    this.db.pragma('locking_mode = EXCLUSIVE');
+    this.db.pragma('temp_store = FILE');
+    this.db.pragma('cache_size = -32768');
+    this.db.exec(SCHEMA);
+    this.addStmt = this.db.prepare(
+      'INSERT INTO req (root, sort_key, source, target, size, dev, ino, mtime_ns) VALUES (?, ?, ?, ?, ?, ?, ?, ?)',
+    );
+  }
+
+  /** A new, empty plan store in `dir` (created if missing). */
+  static create(dir: string): PlanStore {
+    const file = path.join(dir, `plan-${process.pid}-${randomBytes(4).toString('hex')}.db`);
+    try {
+      fs.mkdirSync(dir, { recursive: true });
+      sweepStale(dir);
+      return new PlanStore(file);
+    } catch (e) {
+      throw new FilerError('E_IO', `cannot create a plan store: ${(e as Error).message}`, { path: file, cause: e });
+    }
+  }
+
+  /** Adds walked requests (one transaction per call). */
+  add(rows: readonly StoredRequest[]): void {
+    const s = this.addStmt;
+    this.db.transaction(() => {
+      for (const r of rows)
+        s.run(r.root, r.sortKey, r.source, r.target, r.size, r.sourceId?.dev ?? null, r.sourceId?.ino ?? null, r.sourceId?.mtimeNs ?? null);
+    })();
+  }
+
+  /**
+   * Indexes the requests in plan order (roots as given, path order below each) and by source
+   * (folded by `fold` when given: a case-insensitive destination). Returns their number.
+   */
+  seal(fold?: (p: string) => string): number {
+    if (fold !== undefined) {
+      this.db.function('fold', { deterministic: true }, (p: unknown) => fold(String(p)));
+      this.fsrc = 'fold(source)';
+    }
+    // Covering: the planner reads the requests in this order from the index alone, sequentially.
+    this.db.exec(`CREATE INDEX req_order ON req (root, sort_key, id, source, target, size, dev, ino, mtime_ns);
+                  CREATE INDEX req_fsrc ON req (${this.fsrc}) WHERE source <> target;`);
+    this.stmts = this.prepare();
+    return this.db.prepare('SELECT count(*) FROM req').pluck().get() as number;
+  }
+
+  private prepare() {
+    return {
+      isSource: this.db.prepare(`SELECT 1 FROM req WHERE ${this.fsrc} = ? AND source <> target LIMIT 1`).pluck(),
+      claimOf: this.db.prepare('SELECT source, claim_target AS target FROM act WHERE key = ?'),
+      reserve: this.db.prepare(
+        `INSERT INTO act (seq, req, key, source, claim_target, target, size, dev, ino, mtime_ns, overwrite, keep, ord)
+         VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)`,
+      ),
+      conflict: this.db.prepare('INSERT INTO conflict (kind, source, target, detail) VALUES (?, ?, ?, ?)'),
+      first: this.db.prepare(`SELECT ${REQ_COLUMNS} FROM req ORDER BY root, sort_key, id LIMIT ?`),
+      page: this.db.prepare(`SELECT ${REQ_COLUMNS} FROM req WHERE (root, sort_key, id) > (?, ?, ?) ORDER BY root, sort_key, id LIMIT ?`),
+      begin: this.db.prepare('BEGIN'),
+      commit: this.db.prepare('COMMIT'),
+    };
+  }
+
+  private get s(): NonNullable<PlanStore['stmts']> {
+    if (this.stmts === undefined) throw new Error('PlanStore: seal() first');
+    return this.stmts;
+  }
+
+  /** The requests in plan order, a page at a time, each page's planning in one transaction. */
+  *requests(within?: string): Generator<MoveRequest> {
+    for (let last: ReqRow | undefined; ;) {
+      const rows = (last === undefined ? this.s.first.all(PAGE) : this.s.page.all(last.root, last.sort_key, last.id, PAGE)) as ReqRow[];
+      if (rows.length === 0) return;
+      this.s.begin.run();
+      try {
+        for (const r of rows) {
+          this.current = r.id;
+          const id = idOf(r);
+          yield {
+            source: r.source,
+            target: r.target,
+            size: r.size,
+            ...(within === undefined ? {} : { within }),
+            ...(id ? { sourceId: id } : {}),
+          };
+        }
+      } finally {
+        this.s.commit.run();
+      }
+      last = rows[rows.length - 1];
+    }
+  }
+
+  isSource(key: string): boolean {
+    return this.s.isSource.get(key) !== undefined;
+  }
+
+  claimOf(key: string): Claim | undefined {
+    return this.s.claimOf.get(key) as Claim | undefined;
+  }
+
+  reserve(key: string, claim: Claim, action?: PlannedMove): void {
+    const seq = ++this.seq;
+    const id = action?.sourceId;
+    this.s.reserve.run(
+      seq,
+      this.current,
+      key,
+      claim.source,
+      claim.target,
+      action?.target ?? null,
+      action?.size ?? 0,
+      id?.dev ?? null,
+      id?.ino ?? null,
+      id?.mtimeNs ?? null,
+      action?.overwrite ? 1 : 0,
+      action === undefined ? 1 : 0,
+      seq,
+    );
+  }
+
+  addConflict(c: Conflict): void {
+    this.s.conflict.run(c.kind, c.source, c.target, c.detail);
+  }
+
+  /**
+   * The accepted actions on a chain, in plan order: those whose target is a live request's
+   * source, and those whose source such a target is (see MovePlanner.settle). Usually none.
+   */
+  chainMembers(within?: string): Map<PlannedMove, number> {
+    // Driven from the requests (a key lookup each): a correlated fold() in EXISTS would scan.
+    const waiting = `SELECT a.seq FROM req q CROSS JOIN act a ON a.key = ${this.sourceKey('q')} WHERE q.source <> q.target AND a.keep = 0`;
+    if (this.db.prepare(waiting + ' LIMIT 1').get() === undefined) return new Map();
+    this.db.exec('CREATE INDEX act_req ON act (req)');
+    this.chainIndex = true;
+    const rows = this.db
+      .prepare(
+        `SELECT a.seq, a.source, a.target, a.size, a.dev, a.ino, a.mtime_ns, a.overwrite FROM act a
+         WHERE a.seq IN (${waiting}
+                         UNION SELECT b.seq FROM req q CROSS JOIN act a ON a.key = ${this.sourceKey('q')} AND a.keep = 0
+                                                       JOIN act b ON b.req = q.id AND b.keep = 0 WHERE q.source <> q.target)
+         ORDER BY a.seq`,
+      )
+      .all() as ActRow[];
+    return new Map(rows.map((r) => [this.toMove(r, within), r.seq]));
+  }
+
+  /** `key` is the source of a live request that no action carries out. */
+  staysAt(key: string): boolean {
+    if (!this.chainIndex) throw new Error('PlanStore: chainMembers() first');
+    const sql = `SELECT 1 FROM req r WHERE ${this.sourceKey('r')} = ? AND r.source <> r.target AND NOT EXISTS (SELECT 1 FROM act WHERE req = r.id AND keep = 0) LIMIT 1`;
+    return this.db.prepare(sql).get(key) !== undefined;
+  }
+
+  /** Records settle's verdict on the chain members: a member not ordered was refused; the others take their place. */
+  reorder(members: Map<PlannedMove, number>, ordered: readonly { action: PlannedMove; anchor: PlannedMove; k: number }[]): void {
+    const place = new Map(ordered.map((o) => [o.action, o]));
+    const drop = this.db.prepare('DELETE FROM act WHERE seq = ?');
+    const move = this.db.prepare('UPDATE act SET ord = ?, sub = ? WHERE seq = ?');
+    this.db.transaction(() => {
+      for (const [action, seq] of members) {
+        const o = place.get(action);
+        if (o === undefined) drop.run(seq);
+        else move.run(members.get(o.anchor)!, o.k, seq);
+      }
+    })();
+    if (members.size > 0) {
+      this.db.exec('CREATE INDEX act_order ON act (ord, sub)');
+      this.reordered = true;
+    }
+  }
+
+  /** How many actions, their bytes, and how many conflicts. */
+  totals(): { actions: number; bytes: number; conflicts: number } {
+    const a = this.db.prepare('SELECT count(*) AS n, total(size) AS bytes FROM act WHERE keep = 0').get() as {
+      n: number;
+      bytes: number;
+    };
+    const conflicts = this.db.prepare('SELECT count(*) FROM conflict').pluck().get() as number;
+    return { actions: a.n, bytes: a.bytes, conflicts };
+  }
+
+  /** The planned actions in the order they are to run, streamed from disk. */
+  *actions(): Generator<PlannedMove> {
+    const order = this.reordered ? 'a.ord, a.sub' : 'a.seq';
+    const stmt = this.db.prepare(`SELECT source, target, size, dev, ino, mtime_ns, overwrite FROM act a WHERE keep = 0 ORDER BY ${order}`);
+    for (const r of stmt.iterate() as IterableIterator<ActRow>) yield this.toMove(r);
+  }
+
+  *conflicts(): Generator<Conflict> {
+    yield* this.db.prepare('SELECT kind, source, target, detail FROM conflict ORDER BY id').iterate() as IterableIterator<Conflict>;
+  }
+
+  /** Closes and removes the store's file. */
+  close(): void {
+    this.db.close();
+    fs.rmSync(this.file, { force: true });
+  }
+
+  private sourceKey(alias: string): string {
+    return this.fsrc === 'source' ? `${alias}.source` : `fold(${alias}.source)`;
+  }
+
+  private toMove(r: ActRow, within?: string): PlannedMove {
+    const id = idOf(r);
+    return {
+      source: r.source,
+      target: r.target,
+      size: r.size,
+      ...(within === undefined ? {} : { within }),
+      ...(id ? { sourceId: id } : {}),
+      ...(r.overwrite === 1 ? { overwrite: true } : {}),
+    };
+  }
+}
