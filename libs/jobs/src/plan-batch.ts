@@ -7,6 +7,7 @@ import type { ClusterContext } from './cluster-context.js';
 import { ERROR_SAMPLE_LIMIT, type JobRecord } from './job-record.js';
 import { setState } from './job-transition.js';
 import { sharedS3Client } from './s3-access.js';
+import { timeSlices } from './yielding-ops.js';
 
 /** rename/copy/move: the CLI's use case (batchRequests) and sink over every matched file, then the plan is stored. */
 export async function planBatch(ctx: ClusterContext, rec: JobRecord): Promise<void> {
@@ -21,7 +22,8 @@ export async function planBatch(ctx: ClusterContext, rec: JobRecord): Promise<vo
       ? { kind: 'rename', roots: spec.roots, namer: compileNamer(spec.options) }
       : { kind: spec.kind as 'copy' | 'move', roots: spec.roots, dest: spec.options.dest!, flatten: spec.options.flatten ?? false };
   const targets = batchTargets(batch);
-  const sink = await openSink(spec.roots, targets, { s3Client: sharedS3Client });
+  // Paced: a plan of many files must not hold the event loop past the step's lock renewals.
+  const sink = await openSink(spec.roots, targets, { s3Client: sharedS3Client, pace: timeSlices() });
   const onConflict = spec.options.onConflict ?? 'fail';
   // Keys that cannot name a file below the destination fail alone (E_UNSAFE_KEY), as in the CLI.
   const { requests, pathErrors: unsafe, dateSources } = await batchRequests(batch, entries, { naming: sink.naming });

@@ -1,5 +1,6 @@
 import { describe, expect, it } from 'vitest';
-import { yieldingOps } from './yielding-ops.js';
+import { planMoves, planMovesPaced, type MoveRequest, type TargetView } from '@filer/engine';
+import { timeSlices, yieldingOps } from './yielding-ops.js';
 
 /** Synchronous work the way LocalFileOps does it: each call holds the thread for `ms`. */
 class BusyOps {
@@ -43,5 +44,35 @@ describe('yieldingOps', () => {
       },
     });
     expect(() => failing.fail()).toThrow('EACCES');
+  });
+});
+
+describe('timeSlices', () => {
+  it('lets timers run during a paced plan (as a worker plans), which gives the same plan as the unpaced one', async () => {
+    // 400 requests, every existence check holding the thread 0.5 ms: 200 ms of synchronous planning.
+    const requests: MoveRequest[] = Array.from({ length: 400 }, (_, i) => ({ source: `/s/f${i}`, target: `/t/f${i % 390}`, size: i }));
+    const view: TargetView = {
+      exists: (p) => {
+        const end = performance.now() + 0.5;
+        while (performance.now() < end);
+        return p.endsWith('7');
+      },
+    };
+    const ticksDuring = async (run: () => Promise<unknown>): Promise<number> => {
+      let ticks = 0;
+      const timer = setInterval(() => ticks++, 10);
+      try {
+        await run();
+      } finally {
+        clearInterval(timer);
+      }
+      return ticks;
+    };
+    expect(await ticksDuring(() => planMovesPaced(requests, view, 'suffix', () => undefined))).toBe(0);
+    let paced: unknown;
+    expect(await ticksDuring(async () => (paced = await planMovesPaced(requests, view, 'suffix', timeSlices(20))))).toBeGreaterThanOrEqual(
+      4,
+    );
+    expect(paced).toEqual(planMoves(requests, view, 'suffix'));
   });
 });

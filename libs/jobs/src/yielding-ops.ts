@@ -24,3 +24,20 @@ export function yieldingOps<T extends object>(ops: T, sliceMs = SLICE_MS): T {
     },
   });
 }
+
+/**
+ * A pace for long synchronous loops a worker runs (a plan of a million requests): undefined while
+ * the current slice lasts, then a promise that resolves on the next turn of the event loop.
+ */
+export function timeSlices(sliceMs = SLICE_MS): () => Promise<void> | undefined {
+  let next = performance.now() + sliceMs;
+  return () => {
+    if (performance.now() < next) return undefined;
+    return new Promise((resolve) =>
+      setImmediate(() => {
+        next = performance.now() + sliceMs;
+        resolve();
+      }),
+    );
+  };
+}

@@ -28,4 +28,9 @@ export interface OpenSinkOptions {
    * when the sink is the S3 one; made from FILER_S3_* when absent.
    */
   s3Client?: () => Promise<S3Client>;
+  /**
+   * Asked between the requests of a plan; a promise it returns is awaited first. A worker passes
+   * one that gives its event loop a turn every few tens of milliseconds (its lock renewals).
+   */
+  pace?: () => Promise<void> | undefined;
 }

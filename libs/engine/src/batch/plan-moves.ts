@@ -17,12 +17,44 @@ import type { Conflict, MovePlan, MoveRequest, OnConflict, TargetView } from './
  * a SQLite TargetIndex (storage's plan store).
  */
 export function planMoves(requests: readonly MoveRequest[], view: TargetView, onConflict: OnConflict): MovePlan {
+  const steps = planning(requests, view, onConflict);
+  for (;;) {
+    const step = steps.next();
+    if (step.done === true) return step.value;
+  }
+}
+
+/**
+ * planMoves with a pause between requests whenever `pace` asks for one (returns a promise): a
+ * worker's plan step of a million requests must let its event loop turn, or BullMQ cannot renew
+ * its lock and takes the step for stalled while it still runs.
+ */
+export async function planMovesPaced(
+  requests: readonly MoveRequest[],
+  view: TargetView,
+  onConflict: OnConflict,
+  pace: () => Promise<void> | undefined,
+): Promise<MovePlan> {
+  const steps = planning(requests, view, onConflict);
+  for (;;) {
+    const step = steps.next();
+    if (step.done === true) return step.value;
+    const pause = pace();
+    if (pause !== undefined) await pause;
+  }
+}
+
+/** The plan, one request a step (a step yields nothing: it is where a caller may pause). */
+function* planning(requests: readonly MoveRequest[], view: TargetView, onConflict: OnConflict): Generator<void, MovePlan> {
   const fold = foldOf(view);
   const index = new MemoryTargetIndex();
   for (const r of requests) if (r.source !== r.target) index.addSource(fold(r.source));
   const conflicts: Conflict[] = [];
   const planner = new MovePlanner(view, onConflict, index, (c) => conflicts.push(c));
-  for (const r of requests) planner.plan(r);
+  for (const r of requests) {
+    planner.plan(r);
+    yield;
+  }
   // Every accepted action is passed to settle (not only those on a chain): the order it returns is the whole plan's.
   const accepted = index.accepted;
   const acceptedSources = new Set(accepted.map((a) => a.source));

@@ -1,6 +1,6 @@
 import type { S3Client } from '@aws-sdk/client-s3';
 import type { FaultHook } from '@filer/engine';
-import { planLocalMoves } from '../batch/plan-local-moves.js';
+import { planLocalMoves, planLocalMovesPaced } from '../batch/plan-local-moves.js';
 import type { BatchSink, OpenSinkOptions } from '../batch-sink.js';
 import { LocalFileOps } from '../local/local-file-ops.js';
 import { planS3Moves } from './plan-s3-moves.js';
@@ -26,7 +26,9 @@ export function openS3Sink(targets: readonly string[], opts: OpenSinkOptions, sh
     plan: async (requests, onConflict) =>
       s3Targets.length > 0
         ? planS3Moves(client, s3Targets, requests, onConflict, (prefix, existing) => listings.push([prefix, existing]))
-        : planLocalMoves(requests, onConflict),
+        : opts.pace === undefined
+          ? planLocalMoves(requests, onConflict)
+          : planLocalMovesPaced(requests, onConflict, opts.pace),
     ops: (copyFault?: FaultHook) => {
       ops ??= new S3FileOps(objects, new LocalFileOps(opts.native === false ? null : undefined, copyFault), { headGuard: opts.headGuard });
       for (const [prefix, existing] of listings) ops.useListing(prefix, existing);
