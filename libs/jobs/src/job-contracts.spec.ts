@@ -3,6 +3,7 @@ import { describe, expect, it } from 'vitest';
 import type { z } from 'zod';
 import { FilerError, parseFilterSpec, type FilterSpec } from '@filer/core';
 import { rootTask, type DirTask } from '@filer/engine';
+import { needsS3Sink } from '@filer/storage';
 import {
   checkPayload,
   contractJob,
@@ -12,6 +13,7 @@ import {
   JOB_CONTRACTS,
   JOB_NAMES,
   JobName,
+  upgradePayload,
   type JobData,
 } from './job-contracts.js';
 import { ALL_QUEUES, QUEUES } from './queues.js';
@@ -109,6 +111,26 @@ describe('job contracts', () => {
     expect(e.message.startsWith(`${name} shard shard-7: ${text}`), e.message).toBe(true);
     // Non-retryable: BullMQ does not attempt it again.
     expect(toQueueError(e)).toBeInstanceOf(UnrecoverableError);
+  });
+
+  it('an apply or undo shard queued before `sink` (`s3: boolean`) gets the sink that flag meant; others are left as they are', () => {
+    const old: Record<string, unknown> = { ...good.apply };
+    delete old.sink;
+    const local = upgradePayload(JobName.apply, { ...old, s3: false });
+    expect(checkPayload(JobName.apply, { id: 'a', data: local }).sink).toEqual({ sources: [], targets: [] });
+    const remote = upgradePayload(JobName.undo, { jobId, part: '00001', s3: true }) as { sink: { sources: string[] } };
+    expect(checkPayload(JobName.undo, { id: 'u', data: remote })).toEqual({
+      jobId,
+      part: '00001',
+      sink: { sources: ['s3://'], targets: [] },
+    });
+    expect(needsS3Sink(remote.sink.sources, [])).toBe(true);
+    expect(needsS3Sink([], [])).toBe(false);
+    // A payload with a sink, or of another job, is not touched.
+    expect(upgradePayload(JobName.apply, good.apply)).toBe(good.apply);
+    const hash = { ...good.hash, s3: true };
+    expect(upgradePayload(JobName.hash, hash)).toBe(hash);
+    expect(upgradePayload(JobName.apply, { ...old, s3: 'yes' })).toEqual({ ...old, s3: 'yes' });
   });
 
   it('a payload that is not an object is refused as a whole', () => {

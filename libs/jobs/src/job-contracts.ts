@@ -135,6 +135,18 @@ function shown(value: unknown): string {
 }
 
 /**
+ * A payload queued by a worker of the release before `sink` (apply and undo shards carried
+ * `s3: boolean`), rewritten to what that flag meant, so shards waiting in Redis across an upgrade
+ * still run: `s3: true` asked for the S3 file operations (which act on local paths too).
+ */
+export function upgradePayload(name: JobName, data: unknown): unknown {
+  if (name !== JobName.apply && name !== JobName.undo) return data;
+  if (typeof data !== 'object' || data === null || 'sink' in data || !('s3' in data) || typeof data.s3 !== 'boolean') return data;
+  const { s3, ...rest } = data;
+  return { ...rest, sink: s3 ? { sources: ['s3://'], targets: [] } : { sources: [], targets: [] } };
+}
+
+/**
  * Checks a taken job's payload against its contract. A payload that does not fit fails the same
  * way on every attempt: a non-retryable E_INVALID_ARGUMENT naming the job, the shard and the
  * first bad field.

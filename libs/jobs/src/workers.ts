@@ -5,7 +5,7 @@ import type { ClusterContext } from './cluster-context.js';
 import type { ClusterConfig } from './config.js';
 import { runFinalize } from './finalize.js';
 import { QUEUE_PREFIX, QUEUES, type QueueName } from './queues.js';
-import { checkPayload, handlersFor, JobName, type JobData } from './job-contracts.js';
+import { checkPayload, handlersFor, JobName, upgradePayload, type JobData } from './job-contracts.js';
 import { runScanShard } from './scan-shard.js';
 import { recordShardFailure, toQueueError } from './shard-errors.js';
 import { ShardHandedBack, type ShardControl } from './shard-control.js';
@@ -57,6 +57,7 @@ export function shardProcessor(ctx: ClusterContext, queue: QueueName, observer: 
     try {
       // A name of no contract, or one whose contract sends it to another queue, finds no handler here.
       if (h === undefined) throw new FilerError('E_INVALID_ARGUMENT', `no handler for ${job.name} jobs on ${queue}`);
+      job.data = upgradePayload(h.name, job.data);
       checkPayload(h.name, job);
       const result = await h.run(ctx, job, control);
       observer.finished?.(job, result ?? undefined, (performance.now() - t0) / 1000);

@@ -52,6 +52,7 @@ describe('timeSlices', () => {
     // 400 requests, every existence check holding the thread 0.5 ms: 200 ms of synchronous planning.
     const requests: MoveRequest[] = Array.from({ length: 400 }, (_, i) => ({ source: `/s/f${i}`, target: `/t/f${i % 390}`, size: i }));
     const view: TargetView = {
+      caseInsensitive: false,
       exists: (p) => {
         const end = performance.now() + 0.5;
         while (performance.now() < end);
