@@ -324,9 +324,13 @@ describe('.github/workflows/ci.yml', () => {
     }
   });
 
-  it('runs every test file: npm test names no filter but the Node 22 rerun of the native addon tests', () => {
+  it('runs every test file: npm test names no filter but the Node 22 rerun of the native addon tests, and the addon-off leg leaves only e2e/heavy and the S3 listing to Node 20', () => {
     const filtered = [...`${runs}\n${read('.ci/run')}`.matchAll(/npm test -- (.+)$/gm)].map((m) => m[1].trim());
-    expect(new Set(filtered)).toEqual(new Set(['libs/storage/test/native-']));
+    const offLeg = "--exclude 'e2e/heavy/**' --exclude apps/cli/test/s3-find.test.ts";
+    expect(new Set(filtered)).toEqual(new Set(['libs/storage/test/native-', offLeg]));
+    // What the addon-off leg leaves out, the Node 20 leg (a plain `npm test`) runs.
+    expect(runs).toMatch(/^npm test$/m);
+    expect(read('.ci/run')).toMatch(/^step "[^"]+" npm test$/m);
     const files = fg.sync(vitestConfig.test!.include!, { cwd: ROOT, ignore: ['**/node_modules/**'] });
     expect(files.filter((f) => f.startsWith('libs/storage/test/native-')).length).toBeGreaterThan(3);
   });
