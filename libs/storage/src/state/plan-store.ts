@@ -68,6 +68,18 @@ function idOf(r: Pick<ReqRow, 'dev' | 'ino' | 'mtime_ns' | 'size'>): FileIdentit
     : { dev: r.dev, ino: r.ino, size: r.size, mtimeNs: r.mtime_ns };
 }
 
+/** A stored request or action as the planner's request: its paths, size, root and journaled identity. */
+function moveOf(r: Pick<ReqRow, 'source' | 'target' | 'size' | 'dev' | 'ino' | 'mtime_ns'>, within?: string): MoveRequest {
+  const id = idOf(r);
+  return {
+    source: r.source,
+    target: r.target,
+    size: r.size,
+    ...(within === undefined ? {} : { within }),
+    ...(id ? { sourceId: id } : {}),
+  };
+}
+
 /**
  * A plan on disk: a batch job's requests, the actions and conflicts planned from them, in a SQLite
  * file of its own (no journal, no fsync: it is rebuilt from the walk if lost, and removed when
@@ -171,14 +183,7 @@ export class PlanStore implements TargetIndex {
       try {
         for (const r of rows) {
           this.current = r.id;
-          const id = idOf(r);
-          yield {
-            source: r.source,
-            target: r.target,
-            size: r.size,
-            ...(within === undefined ? {} : { within }),
-            ...(id ? { sourceId: id } : {}),
-          };
+          yield moveOf(r, within);
         }
       } finally {
         this.s.commit.run();
@@ -298,14 +303,6 @@ export class PlanStore implements TargetIndex {
   }
 
   private toMove(r: ActRow, within?: string): PlannedMove {
-    const id = idOf(r);
-    return {
-      source: r.source,
-      target: r.target,
-      size: r.size,
-      ...(within === undefined ? {} : { within }),
-      ...(id ? { sourceId: id } : {}),
-      ...(r.overwrite === 1 ? { overwrite: true } : {}),
-    };
+    return { ...moveOf(r, within), ...(r.overwrite === 1 ? { overwrite: true } : {}) };
   }
 }
