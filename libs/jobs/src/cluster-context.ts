@@ -50,6 +50,8 @@ export function openClusterContext(config: ClusterConfig): ClusterContext {
   ) as Record<QueueName, Queue>;
   const flows = new FlowProducer({ connection: redis, prefix: QUEUE_PREFIX });
   const db = config.databaseUrl === undefined ? undefined : openJobDatabase(config.databaseUrl);
+  // Migrate at start-up rather than on the first query; a failure (the database still starting) is retried on the next use.
+  db?.ready().catch(() => undefined);
   const copies = db === undefined ? new FileRecordCopies(config.resultsDir) : new PgRecordCopies(db);
   return {
     config,
