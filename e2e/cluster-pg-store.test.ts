@@ -96,6 +96,9 @@ describe('the cluster with a PostgreSQL job store', () => {
   }, 120_000);
 
   it('FLUSHALL mid-move loses no record and no per-item outcome; /v1/items and jobs find-path find a moved file', async () => {
+    // The API's readiness includes the database.
+    const ready = (await (await cluster.request('GET', '/health/ready')).json()) as { checks: Record<string, string> };
+    expect(ready.checks.database).toBe('ok');
     const src = path.join(base, 'src');
     const dest = path.join(base, 'dest');
     writeWideTree(src, FILES);
