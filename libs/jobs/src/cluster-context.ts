@@ -5,7 +5,11 @@ import type { ClusterConfig } from './config.js';
 import type { JobRecords } from './job-records.js';
 import { RedisJobRecords } from './job-store.js';
 import { ALL_QUEUES, QUEUE_PREFIX, type QueueName } from './queues.js';
-import { RecordMirror } from './record-mirror.js';
+import type { ItemOutcomes } from './item-outcomes.js';
+import { openJobDatabase, type JobDatabase } from './pg/job-database.js';
+import { PgItemOutcomes } from './pg/pg-item-outcomes.js';
+import { PgRecordCopies } from './pg/pg-record-copies.js';
+import { FileRecordCopies, type RecordCopies } from './record-copies.js';
 import { retentionOf } from './retention.js';
 import { ResultsStore } from '@filer/storage/results';
 
@@ -13,8 +17,14 @@ import { ResultsStore } from '@filer/storage/results';
 export interface ClusterContext {
   config: ClusterConfig;
   redis: Redis;
-  /** Job records: Redis, each mirrored to the results volume. */
+  /** Job records: Redis, each with a durable copy (`copies`). */
   store: JobRecords;
+  /** The durable copies of the records: PostgreSQL when FILER_DATABASE_URL is set, else the results volume. */
+  copies: RecordCopies;
+  /** Per-item outcomes of batch jobs, when there is a job database. */
+  items: ItemOutcomes | undefined;
+  /** The job database (FILER_DATABASE_URL), if any. */
+  db: JobDatabase | undefined;
   results: ResultsStore;
   queues: Record<QueueName, Queue>;
   flows: FlowProducer;
@@ -39,10 +49,17 @@ export function openClusterContext(config: ClusterConfig): ClusterContext {
     ALL_QUEUES.map((name) => [name, new Queue(name, { connection: redis, prefix: QUEUE_PREFIX })]),
   ) as Record<QueueName, Queue>;
   const flows = new FlowProducer({ connection: redis, prefix: QUEUE_PREFIX });
+  const db = config.databaseUrl === undefined ? undefined : openJobDatabase(config.databaseUrl);
+  // Migrate at start-up rather than on the first query; a failure (the database still starting) is retried on the next use.
+  db?.ready().catch(() => undefined);
+  const copies = db === undefined ? new FileRecordCopies(config.resultsDir) : new PgRecordCopies(db);
   return {
     config,
     redis,
-    store: new RedisJobRecords(redis, new RecordMirror(config.resultsDir), retentionOf(config)),
+    store: new RedisJobRecords(redis, copies, retentionOf(config)),
+    copies,
+    items: db === undefined ? undefined : new PgItemOutcomes(db),
+    db,
     results: new ResultsStore(config.resultsDir),
     queues,
     flows,
@@ -51,6 +68,7 @@ export function openClusterContext(config: ClusterConfig): ClusterContext {
     async close() {
       await Promise.allSettled([...Object.values(queues).map((q) => q.close()), flows.close()]);
       for (const c of connections) c.disconnect();
+      await db?.close();
     },
   };
 }

@@ -9,6 +9,11 @@ import { parseAllowedS3, type AllowedS3 } from '@filer/storage';
  */
 export interface ClusterConfig {
   redisUrl: string;
+  /**
+   * PostgreSQL holding job records and per-item outcomes (FILER_DATABASE_URL); unset: records are
+   * copied to the results volume and outcomes stay in the shard journals only.
+   */
+  databaseUrl?: string;
   resultsDir: string;
   allowedRoots: string[];
   /** Buckets and prefixes jobs may read and write (FILER_ALLOWED_S3); empty: S3 paths are refused. */
@@ -88,6 +93,14 @@ export const clusterEnvShape = {
       if (!/^rediss?:\/\//.test(url)) configProblem(ctx, `FILER_REDIS_URL=${url}: expected redis://host:port or rediss://…`);
       return url;
     }),
+  FILER_DATABASE_URL: z
+    .string()
+    .optional()
+    .transform((raw, ctx) => {
+      if (raw === undefined || raw === '') return undefined;
+      if (!/^postgres(ql)?:\/\//.test(raw)) configProblem(ctx, 'FILER_DATABASE_URL: expected postgres://user:password@host:port/database');
+      return raw;
+    }),
   FILER_RESULTS_DIR: z
     .string()
     .optional()
@@ -139,6 +152,7 @@ type ClusterEnv = { [K in keyof typeof clusterEnvShape]: z.output<(typeof cluste
 export function clusterConfigOf(env: ClusterEnv): ClusterConfig {
   return {
     redisUrl: env.FILER_REDIS_URL,
+    ...(env.FILER_DATABASE_URL !== undefined ? { databaseUrl: env.FILER_DATABASE_URL } : {}),
     resultsDir: env.FILER_RESULTS_DIR,
     allowedRoots: env.FILER_ALLOWED_ROOTS,
     allowedS3: env.FILER_ALLOWED_S3,
