@@ -60,10 +60,10 @@ export async function runScanShard(
       },
       error: onError,
     };
-    // A find job's records with size and mtime are `filer find --format ndjson`'s: a local walk may
-    // have whole directories of them formatted natively, as the CLI's walk does (WalkOptions.ndjson).
-    // Not for `paths`, whose walk stats nothing (its records carry no size).
-    if (data.records === 'find' && data.statAll)
+    // A find job's records are `filer find --format ndjson`'s (size and mtime null where the job's
+    // format needs no stat, as `paths`): a local walk may have whole directories of them formatted
+    // natively, as the CLI's walk does (WalkOptions.ndjson, the lister's 'ndjson-nostat' for paths).
+    if (data.records === 'find')
       sink.records = (text, _count, bytes) => {
         counters.bytes += bytes;
         part.write(text);
