@@ -113,7 +113,14 @@ export async function walkShard(
   const source = await openSource([data.root ?? data.tasks[0]?.path ?? ''], { s3Client: sharedS3Client });
   try {
     const walker = source.shardWalker(
-      { spec: data.spec, statAll: data.statAll, identity: data.identity, allowedRoots: ctx.allowedRoots, allowedS3: ctx.config.allowedS3 },
+      {
+        spec: data.spec,
+        statAll: data.statAll,
+        identity: data.identity,
+        listings: ctx.config.s3Listings,
+        allowedRoots: ctx.allowedRoots,
+        allowedS3: ctx.config.allowedS3,
+      },
       sink,
       stats,
     );
