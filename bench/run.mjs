@@ -7,8 +7,10 @@
 //   BENCH_S3_FILES=20000 node bench/run.mjs s3   filer vs rclone over s3rver (its own tree: BENCH_S3_FILES, default 100,000)
 //   node bench/run.mjs pg-items            path lookups on 1,000,000 per-item outcomes in PostgreSQL (BENCH_PG_ITEMS)
 //   node bench/run.mjs s3-plan            S3 copy plans' peak RSS at 20k, 100k, 1M objects (BENCH_S3_PLAN_COUNTS)
+//   node bench/run.mjs scale-out          K = 1, 2, 4, 8 scanners over a 20 ms-per-request listing server (its own keys; ~2–3 min)
 //
-// A benchmark module exports `name` and `run({ manifest, log })` returning `{ ok }` (ok = nothing
+// A benchmark module exports `name` (and `usesTree = false` when it needs no synthetic tree) and
+// `run({ manifest, log })` returning `{ ok }` (ok = nothing
 // failed and the sanity checks passed; missed performance targets don't make it false). To add one
 // (dupes, copy, ...), write bench/<name>.mjs and list it in BENCHMARKS below.
 import { ensureTree, resolveFileCount } from './gen-tree.mjs';
@@ -20,6 +22,7 @@ const BENCHMARKS = [
   () => import('./batch.mjs'),
   () => import('./batch-plan.mjs'),
   () => import('./cluster.mjs'),
+  () => import('./scale-out.mjs'),
   () => import('./s3.mjs'),
   () => import('./pg-items.mjs'),
   () => import('./s3-plan.mjs'),
@@ -38,7 +41,9 @@ if (unknown.length > 0) {
   process.exit(2);
 }
 
-const manifest = ensureTree(resolveFileCount());
+const selected = modules.filter((m) => only.length === 0 || only.includes(m.name));
+// A module that brings its own data (`usesTree = false`) does not need the synthetic tree generated.
+const manifest = selected.some((m) => m.usesTree !== false) ? ensureTree(resolveFileCount()) : undefined;
 let ok = true;
 for (const mod of modules) {
   if (only.length > 0 && !only.includes(mod.name)) continue;

@@ -26,7 +26,7 @@ declare const addon: {
     dir: string,
     hidden: boolean,
     wantDirs: boolean,
-    format?: 0 | 1 | 2 | 3,
+    format?: 0 | 1 | 2 | 3 | 4,
     exts?: string,
     bounds?: Float64Array,
     ignoreNames?: string,

@@ -27,7 +27,10 @@
 #define RECORDS_PATH_MAX 4096
 
 // The record formats, as listRecords' `format` argument numbers them.
-enum { FMT_NDJSON = 0, FMT_PATHS = 1, FMT_PATHS0 = 2, FMT_CSV = 3 };
+// FMT_NDJSON_NOSTAT: find's ndjson record of a file the walk did not stat (size and mtime null, as
+// entryToJson writes them), for a cluster `paths` job whose parts are ndjson; stat'ed for a bound, it
+// is FMT_NDJSON's record, as the JS walk's entry then carries size and mtime.
+enum { FMT_NDJSON = 0, FMT_PATHS = 1, FMT_PATHS0 = 2, FMT_CSV = 3, FMT_NDJSON_NOSTAT = 4 };
 
 // What a directory is listed for: the format, and the filters (compileFilter's, for files).
 typedef struct {
@@ -103,6 +106,7 @@ static void keep_or_free(buf_t *kept, buf_t *used) {
 static const char REC_START[] = "{\"path\":\"";
 static const char REC_MID[] = "\",\"type\":\"file\",\"size\":";
 static const char REC_MTIME[] = ",\"mtime\":\"";
+static const char REC_NOSTAT_END[] = "\",\"type\":\"file\",\"size\":null,\"mtime\":null}\n";
 
 // The directory part of every record (see prefix_of): the dir, escaped as the format needs.
 typedef struct {
@@ -162,6 +166,12 @@ static int put_record(records_out_t *o, const query_t *q, const prefix_t *px, co
     if (iso_at == 0) return 1;
     p += iso_at;
     *p++ = '\n';
+  } else if (!q->stat) { // FMT_NDJSON_NOSTAT without a bound
+    memcpy(p, px->text, px->len);
+    p += px->len;
+    p += json_escape(p, nm, l);
+    memcpy(p, REC_NOSTAT_END, sizeof REC_NOSTAT_END - 1);
+    p += sizeof REC_NOSTAT_END - 1;
   } else {
     memcpy(p, px->text, px->len);
     p += px->len;
@@ -246,7 +256,7 @@ static bool prefix_of(const query_t *q, const char *dir, size_t dir_len, prefix_
   px->text = malloc(sizeof REC_START + 6 * dir_len + 1);
   if (!px->text) return false;
   valid_utf8((const unsigned char *)dir, dir_len, ascii);
-  if (q->format == FMT_NDJSON) {
+  if (q->format == FMT_NDJSON || q->format == FMT_NDJSON_NOSTAT) {
     memcpy(px->text, REC_START, sizeof REC_START - 1);
     px->len = sizeof REC_START - 1;
     px->len += json_escape(px->text + px->len, dir, dir_len);
@@ -291,7 +301,7 @@ static bool read_query(napi_env env, size_t argc, napi_value *argv, query_t *q, 
   size_t exts_len = 0, bounds_n = 0;
   void *bounds_data = NULL;
   napi_typedarray_type tt;
-  if (napi_get_value_int32(env, argv[3], &format) != napi_ok || format < FMT_NDJSON || format > FMT_CSV) return false;
+  if (napi_get_value_int32(env, argv[3], &format) != napi_ok || format < FMT_NDJSON || format > FMT_NDJSON_NOSTAT) return false;
   if (napi_get_typedarray_info(env, argv[5], &tt, &bounds_n, &bounds_data, NULL, NULL) != napi_ok || tt != napi_float64_array ||
       bounds_n != 4)
     return false;
@@ -303,7 +313,7 @@ static bool read_query(napi_env env, size_t argc, napi_value *argv, query_t *q, 
   q->newer_ms = b[2];
   q->older_ms = b[3];
   q->ignore = *ignore_text;
-  // Paths need a stat only for a bound to test; the other formats print size and mtime.
+  // Paths (and unstat'ed ndjson) need a stat only for a bound to test; the other formats print size and mtime.
   q->stat = format == FMT_NDJSON || format == FMT_CSV || isfinite(b[0]) || isfinite(b[1]) || isfinite(b[2]) || isfinite(b[3]);
   if (!split_exts(*exts_text, exts_len, &q->exts)) {
     throw_nomem(env, "listRecords");

@@ -20,6 +20,8 @@ export interface ClusterConfig {
   allowedS3: AllowedS3[];
   /** Entries a scan shard may list before it hands the rest of its directories to new shards. */
   shardBudget: number;
+  /** S3 listings one scan shard keeps in flight (FILER_S3_LISTINGS). */
+  s3Listings: number;
   /** Actions per apply shard and files per hash shard. */
   batchShardSize: number;
   concurrency: number;
@@ -127,6 +129,7 @@ export const clusterEnvShape = {
       return s3.allowed;
     }),
   FILER_SHARD_BUDGET: envInt('FILER_SHARD_BUDGET', 50_000, 100),
+  FILER_S3_LISTINGS: envInt('FILER_S3_LISTINGS', 16, 1, 256),
   FILER_BATCH_SHARD_SIZE: envInt('FILER_BATCH_SHARD_SIZE', 2_000, 1),
   FILER_WORKER_CONCURRENCY: envInt('FILER_WORKER_CONCURRENCY', Math.max(1, os.availableParallelism()), 1, 256),
   FILER_SHARD_ATTEMPTS: envInt('FILER_SHARD_ATTEMPTS', 5, 1, 100),
@@ -157,6 +160,7 @@ export function clusterConfigOf(env: ClusterEnv): ClusterConfig {
     allowedRoots: env.FILER_ALLOWED_ROOTS,
     allowedS3: env.FILER_ALLOWED_S3,
     shardBudget: env.FILER_SHARD_BUDGET,
+    s3Listings: env.FILER_S3_LISTINGS,
     batchShardSize: env.FILER_BATCH_SHARD_SIZE,
     concurrency: env.FILER_WORKER_CONCURRENCY,
     attempts: env.FILER_SHARD_ATTEMPTS,

@@ -60,10 +60,10 @@ export async function runScanShard(
       },
       error: onError,
     };
-    // A find job's records with size and mtime are `filer find --format ndjson`'s: a local walk may
-    // have whole directories of them formatted natively, as the CLI's walk does (WalkOptions.ndjson).
-    // Not for `paths`, whose walk stats nothing (its records carry no size).
-    if (data.records === 'find' && data.statAll)
+    // A find job's records are `filer find --format ndjson`'s (size and mtime null where the job's
+    // format needs no stat, as `paths`): a local walk may have whole directories of them formatted
+    // natively, as the CLI's walk does (WalkOptions.ndjson, the lister's 'ndjson-nostat' for paths).
+    if (data.records === 'find')
       sink.records = (text, _count, bytes) => {
         counters.bytes += bytes;
         part.write(text);
@@ -113,7 +113,14 @@ export async function walkShard(
   const source = await openSource([data.root ?? data.tasks[0]?.path ?? ''], { s3Client: sharedS3Client });
   try {
     const walker = source.shardWalker(
-      { spec: data.spec, statAll: data.statAll, identity: data.identity, allowedRoots: ctx.allowedRoots, allowedS3: ctx.config.allowedS3 },
+      {
+        spec: data.spec,
+        statAll: data.statAll,
+        identity: data.identity,
+        listings: ctx.config.s3Listings,
+        allowedRoots: ctx.allowedRoots,
+        allowedS3: ctx.config.allowedS3,
+      },
       sink,
       stats,
     );

@@ -45,6 +45,35 @@ describe('jobs over BullMQ, workers in this process', () => {
     expect(new Set(paths).size).toBe(600);
   });
 
+  it("a paths job writes find records of unstat'ed files (size and mtime null), stat'ed ones where a bound needs it", async () => {
+    // Its shards format whole directories natively ('ndjson-nostat'): the bytes must be entryToJson's.
+    const unstated = await submitJob(
+      ctx,
+      admitJob({ kind: 'find', roots: [root + '/src'], options: { format: 'paths' } }, ctx.allowedRoots),
+    );
+    const bounded = await submitJob(
+      ctx,
+      admitJob({ kind: 'find', roots: [root + '/src'], filter: { minSize: 1 }, options: { format: 'paths' } }, ctx.allowedRoots),
+    );
+    for (const job of [unstated, bounded]) expect((await waitFor(ctx, job.id, ['completed', 'failed'])).state).toBe('completed');
+    const records = async (id: string): Promise<string[]> => (await lines(ctx, id, 'scan')).sort();
+    const want = (withStat: boolean): string[] =>
+      Array.from({ length: 30 }, (_, d) => Array.from({ length: 20 }, (_, f) => path.join(root, `src/d${d}/sub/f${f}.txt`)))
+        .flat()
+        .map((p) => {
+          const st = fs.statSync(p);
+          return JSON.stringify({
+            path: p,
+            type: 'file',
+            size: withStat ? st.size : null,
+            mtime: withStat ? new Date(st.mtimeMs).toISOString() : null,
+          });
+        })
+        .sort();
+    expect(await records(unstated.id)).toEqual(want(false));
+    expect(await records(bounded.id)).toEqual(want(true));
+  });
+
   it('a dupes job groups identical files', async () => {
     const job = await submitJob(ctx, admitJob({ kind: 'dupes', roots: [root + '/src'] }, ctx.allowedRoots));
     const done = await waitFor(ctx, job.id, ['completed', 'failed']);

@@ -7,6 +7,8 @@ export interface ShardWalkOptions {
   spec: FilterSpec;
   statAll: boolean;
   identity: boolean;
+  /** Listings kept in flight where a listing is a round trip (S3; FILER_S3_LISTINGS); a local walk ignores it. */
+  listings?: number;
   /** The workers' allowed local roots (FILER_ALLOWED_ROOTS). */
   allowedRoots: readonly string[];
   /** The workers' allowed buckets and prefixes (FILER_ALLOWED_S3). */

@@ -56,16 +56,19 @@ describe.skipIf(nativeAddonOff)('native record lister with filters (listRecords)
   });
   afterAll(() => fs.rmSync(root, { recursive: true, force: true }));
 
-  const queryOf = (input: FilterInput, format: FindFormat, nul = false): RecordQuery => {
-    const q = recordQuery(compileFilter(parseFilterSpec(input, 0)), recordFormatOf(format, nul), false);
+  const queryOf = (input: FilterInput, format: FindFormat, nul = false, statAll = true): RecordQuery => {
+    const q = recordQuery(compileFilter(parseFilterSpec(input, 0)), recordFormatOf(format, nul, statAll), false);
     if (q === undefined) throw new Error(`no native query for ${JSON.stringify(input)}`);
     return q;
   };
 
-  /** What the general walk prints for the directory: compileFilter's tests on readdir + lstat, formatRecord's text. */
-  function walkRecords(d: string, input: FilterInput, format: FindFormat, nul: boolean): string[] {
+  /**
+   * What the general walk prints for the directory: compileFilter's tests on readdir + lstat, formatRecord's
+   * text; `statAll` false: ndjson of entries stat'ed only for a bound (a cluster `paths` job's parts).
+   */
+  function walkRecords(d: string, input: FilterInput, format: FindFormat, nul: boolean, statAll = true): string[] {
     const filter = compileFilter(parseFilterSpec(input, 0));
-    const stat = format !== 'paths' || filter.needsStat;
+    const stat = (format !== 'paths' && statAll) || filter.needsStat;
     const out: string[] = [];
     for (const e of fs.readdirSync(d, { withFileTypes: true })) {
       if (!e.isFile() || (!filter.spec.hidden && e.name.startsWith('.'))) continue;
@@ -100,28 +103,29 @@ describe.skipIf(nativeAddonOff)('native record lister with filters (listRecords)
     { ext: 'csv', newer: '2001-09-09T01:46:40.001Z', older: '2001-09-09T01:46:49Z', minSize: '2k' },
     {},
   ];
-  const FORMATS: [FindFormat, boolean][] = [
-    ['paths', false],
-    ['paths', true],
-    ['ndjson', false],
-    ['csv', false],
+  /** Format, NUL-ended, every match stat'ed (false: ndjson with size and mtime null unless a bound stats). */
+  const FORMATS: [FindFormat, boolean, boolean][] = [
+    ['paths', false, true],
+    ['paths', true, true],
+    ['ndjson', false, true],
+    ['ndjson', false, false],
+    ['csv', false, true],
   ];
 
-  it.each(INPUTS.flatMap((input) => FORMATS.map(([format, nul]) => [JSON.stringify(input), format, nul, input] as const)))(
-    '%s as %s (nul %s): the records the general walk prints',
-    (_label, format, nul, input) => {
-      const r = nativeListRecords(scan, dir, input.hidden ?? false, true, queryOf(input, format, nul))!;
-      expect(r).not.toBeNull();
-      const want = walkRecords(dir, input, format, nul);
-      // Split alike on both sides: a name may hold the paths format's newline.
-      expect(split(r.records, format, nul)).toEqual(split(want.join(''), format, nul));
-      expect(r.records.length).toBe(want.join('').length);
-      expect(r.count).toBe(want.length);
-      expect(r.subdirs).toEqual(['sub.csv']);
-      expect(r.entries).toBe(FILES.length + 2);
-      expect(r.failures).toEqual([]);
-    },
-  );
+  it.each(
+    INPUTS.flatMap((input) => FORMATS.map(([format, nul, statAll]) => [JSON.stringify(input), format, nul, statAll, input] as const)),
+  )('%s as %s (nul %s, statAll %s): the records the general walk prints', (_label, format, nul, statAll, input) => {
+    const r = nativeListRecords(scan, dir, input.hidden ?? false, true, queryOf(input, format, nul, statAll))!;
+    expect(r).not.toBeNull();
+    const want = walkRecords(dir, input, format, nul, statAll);
+    // Split alike on both sides: a name may hold the paths format's newline.
+    expect(split(r.records, format, nul)).toEqual(split(want.join(''), format, nul));
+    expect(r.records.length).toBe(want.join('').length);
+    expect(r.count).toBe(want.length);
+    expect(r.subdirs).toEqual(['sub.csv']);
+    expect(r.entries).toBe(FILES.length + 2);
+    expect(r.failures).toEqual([]);
+  });
 
   it('keeps the extensions’ ASCII case rule and the size bounds inclusive', () => {
     const r = nativeListRecords(scan, dir, true, false, queryOf({ ext: 'csv', minSize: 2000, maxSize: 2100 }, 'paths', true))!;
@@ -131,6 +135,7 @@ describe.skipIf(nativeAddonOff)('native record lister with filters (listRecords)
     // Sizes are totalled only when the files were stat'ed (a bound to test, or a format that prints them).
     expect(r.bytes).toBe(2000 + 2001 + 2100 + 2050);
     expect(nativeListRecords(scan, dir, true, false, queryOf({ ext: 'csv' }, 'paths'))!.bytes).toBe(0);
+    expect(nativeListRecords(scan, dir, true, false, queryOf({ ext: 'csv' }, 'ndjson', false, false))!.bytes).toBe(0);
   });
 
   it('declines a directory whose kept name is not UTF-8, but not one whose odd name the filter drops', () => {

@@ -24,6 +24,7 @@ describe('a worker app’s configuration (one zod schema)', () => {
       allowedRoots: ['/tmp'],
       allowedS3: [],
       shardBudget: 50_000,
+      s3Listings: 16,
       batchShardSize: 2_000,
       attempts: 5,
       lockDurationMs: 15_000,
@@ -42,9 +43,10 @@ describe('a worker app’s configuration (one zod schema)', () => {
       FILER_SHUTDOWN_TIMEOUT_MS: '86400000',
       FILER_MAX_STALLED_COUNT: '0',
       FILER_WORKER_CONCURRENCY: '256',
+      FILER_S3_LISTINGS: '1',
     });
     expect(c).toMatchObject({ port: 0, host: '127.0.0.1', shutdownTimeoutMs: 86_400_000 });
-    expect(c.cluster).toMatchObject({ maxStalledCount: 0, concurrency: 256 });
+    expect(c.cluster).toMatchObject({ maxStalledCount: 0, concurrency: 256, s3Listings: 1 });
   });
 
   it('names every bad variable in one ConfigError, the cluster’s first, in the words of the operations guide', () => {

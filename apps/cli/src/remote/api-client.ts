@@ -1,4 +1,5 @@
 import { FilerError } from '@filer/core';
+import { streamBody } from './http-body.js';
 
 /** What a running hash, apply or undo phase has done of its total (the API's PhaseProgress). */
 export interface RemotePhaseProgress {
@@ -114,24 +115,7 @@ export class ApiClient {
         `cannot reach ${this.base}: ${(e as Error).cause instanceof Error ? ((e as Error).cause as Error).message : (e as Error).message}`,
       );
     }
-    if (!res.ok) {
-      const text = await res.text();
-      let message = text;
-      let field: string | undefined;
-      let code: string | undefined;
-      try {
-        const body = JSON.parse(text) as {
-          error?: { code?: string; message?: string; fields?: { field: string; message: string }[] };
-          message?: string;
-        };
-        message = body.error?.fields?.[0]?.message ?? body.error?.message ?? body.message ?? text;
-        field = body.error?.fields?.[0]?.field;
-        code = body.error?.code;
-      } catch {
-        // not JSON: the text is the message
-      }
-      throw new ApiError(res.status, `${res.status} ${res.statusText}: ${message}`, field, code);
-    }
+    if (!res.ok) throw apiErrorOf(res.status, res.statusText, await res.text());
     return res;
   }
 
@@ -179,13 +163,37 @@ export class ApiClient {
     yield* readLines(res);
   }
 
-  /** A job's results rendered by the API in `format`, as raw bytes. */
+  /** A job's results rendered by the API in `format`, as raw bytes (read with node:http: see streamBody). */
   async *resultBytes(id: string, format: string): AsyncGenerator<Uint8Array> {
-    const res = await this.fetch(`/v1/jobs/${encodeURIComponent(id)}/results?format=${encodeURIComponent(format)}`, {
-      headers: { 'accept-encoding': this.encoding },
-    });
-    if (res.body !== null) yield* res.body as unknown as AsyncIterable<Uint8Array>;
+    const url = `${this.base}/v1/jobs/${encodeURIComponent(id)}/results?format=${encodeURIComponent(format)}`;
+    let res;
+    try {
+      res = await streamBody(url, this.headers({ 'accept-encoding': this.encoding }));
+    } catch (e) {
+      throw new ApiError(0, `cannot reach ${this.base}: ${(e as Error).message}`);
+    }
+    if (res.status < 200 || res.status > 299) throw apiErrorOf(res.status, res.statusText, await res.text());
+    yield* res.body;
   }
+}
+
+/** The ApiError of an answer that was not a success: the API's message, first field error and code when its body is JSON. */
+function apiErrorOf(status: number, statusText: string, text: string): ApiError {
+  let message = text;
+  let field: string | undefined;
+  let code: string | undefined;
+  try {
+    const body = JSON.parse(text) as {
+      error?: { code?: string; message?: string; fields?: { field: string; message: string }[] };
+      message?: string;
+    };
+    message = body.error?.fields?.[0]?.message ?? body.error?.message ?? body.message ?? text;
+    field = body.error?.fields?.[0]?.field;
+    code = body.error?.code;
+  } catch {
+    // not JSON: the text is the message
+  }
+  return new ApiError(status, `${status} ${statusText}: ${message}`, field, code);
 }
 
 /** Splits a streamed body into lines without holding it whole. */

@@ -1,7 +1,11 @@
 import type { PathError } from '@filer/core';
 
-/** The record formats a source's lister can make: find's ndjson (json's records too), paths ended by '\n' or '\0', csv. */
-export type RecordFormat = 'ndjson' | 'paths' | 'paths0' | 'csv';
+/**
+ * The record formats a source's lister can make: find's ndjson (json's records too), paths ended by
+ * '\n' or '\0', csv; and `ndjson-nostat`, find's ndjson of a walk that stats nothing (size and mtime
+ * null unless a bound made it stat: a cluster `paths` job's parts).
+ */
+export type RecordFormat = 'ndjson' | 'ndjson-nostat' | 'paths' | 'paths0' | 'csv';
 
 /**
  * What a directory is listed for: the records' format and the filters the source applies itself,

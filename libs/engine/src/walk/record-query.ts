@@ -3,10 +3,14 @@ import type { FindFormat } from '../output/find-format.js';
 import { IGNORE_FILE_NAMES } from './ignore-rules.js';
 import type { RecordFormat, RecordQuery } from './record-listing.js';
 
-/** The lister's format for a find output format (json's records are ndjson lines the writer wraps). */
-export function recordFormatOf(format: FindFormat, nul: boolean): RecordFormat {
+/**
+ * The lister's format for a find output format (json's records are ndjson lines the writer wraps);
+ * `statAll` false: ndjson records of entries not stat'ed, as entryToJson writes them.
+ */
+export function recordFormatOf(format: FindFormat, nul: boolean, statAll = true): RecordFormat {
   if (format === 'paths') return nul ? 'paths0' : 'paths';
-  return format === 'csv' ? 'csv' : 'ndjson';
+  if (format === 'csv') return 'csv';
+  return statAll ? 'ndjson' : 'ndjson-nostat';
 }
 
 /** An extension a native lister can test byte for byte: ASCII, no NUL (the join character). */

@@ -72,7 +72,7 @@ export class DirWalker {
   ) {
     this.needStat = options.statAll || options.identity === true || options.filter.needsStat;
     const out = options.records ?? { format: 'ndjson', nul: false };
-    this.query = recordQuery(options.filter, recordFormatOf(out.format, out.nul), options.identity === true);
+    this.query = recordQuery(options.filter, recordFormatOf(out.format, out.nul, options.statAll), options.identity === true);
     this.lister = this.query !== undefined && sink.records !== undefined ? options.ndjson : undefined;
   }
 

@@ -68,10 +68,10 @@ export function nativeStatMany(
   return out;
 }
 
-const FORMAT_CODES: Record<RecordFormat, 0 | 1 | 2 | 3> = { ndjson: 0, paths: 1, paths0: 2, csv: 3 };
+const FORMAT_CODES: Record<RecordFormat, 0 | 1 | 2 | 3 | 4> = { ndjson: 0, paths: 1, paths0: 2, csv: 3, 'ndjson-nostat': 4 };
 
 /** A query as listRecords takes it, made once per query (a walker asks with the same one for every directory). */
-type NativeQuery = [format: 0 | 1 | 2 | 3, exts: string, bounds: Float64Array, ignoreNames: string];
+type NativeQuery = [format: 0 | 1 | 2 | 3 | 4, exts: string, bounds: Float64Array, ignoreNames: string];
 const nativeQueries = new WeakMap<RecordQuery, NativeQuery>();
 
 function nativeQueryOf(q: RecordQuery): NativeQuery {

@@ -10,7 +10,7 @@ import { SkippingSource } from './skipping-source.js';
 /**
  * A scan shard over S3 prefixes — `DirTask`s exactly like directories: one prefix level each,
  * listed with Delimiter '/', its common prefixes pushed as new tasks — with the engine's paged
- * walk (16 listings at once).
+ * walk (16 listings at once unless `listings` says otherwise).
  *
  * A prefix is never split between shards: once `shouldStop` says stop no new prefix starts, but
  * one being listed is listed to its last page (`finishStarted`; a shard may overshoot its budget
@@ -36,7 +36,11 @@ export function s3ShardWalker(client: S3Client): OpenShardWalker {
       async walk(stack, shouldStop, skip) {
         const listing = new S3Source(client);
         const source = skip === undefined ? listing : new SkippingSource(listing, skip);
-        await walkPaged(source, stack, { filter, statAll: true }, sink, stats, { shouldStop, finishStarted: true });
+        await walkPaged(source, stack, { filter, statAll: true }, sink, stats, {
+          shouldStop,
+          finishStarted: true,
+          concurrency: opts.listings,
+        });
         if (source instanceof SkippingSource) stats.dirs -= source.skipped;
       },
     };
