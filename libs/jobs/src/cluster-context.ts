@@ -5,15 +5,17 @@ import type { ClusterConfig } from './config.js';
 import type { JobRecords } from './job-records.js';
 import { RedisJobRecords } from './job-store.js';
 import { ALL_QUEUES, QUEUE_PREFIX, type QueueName } from './queues.js';
-import { RecordMirror } from './record-mirror.js';
+import { recordMirror } from './record-mirror.js';
 import { retentionOf } from './retention.js';
-import { ResultsStore } from '@filer/storage/results';
+import { DirResultsStore, ObjectResultsStore, type ResultObjects, type ResultsStore } from '@filer/storage/results';
+import { formatS3Uri } from '@filer/storage';
+import { s3Access } from './s3-access.js';
 
 /** Everything the API and the workers share: connections, queues, stores. One per process. */
 export interface ClusterContext {
   config: ClusterConfig;
   redis: Redis;
-  /** Job records: Redis, each mirrored to the results volume. */
+  /** Job records: Redis, each mirrored beside the results. */
   store: JobRecords;
   results: ResultsStore;
   queues: Record<QueueName, Queue>;
@@ -23,6 +25,24 @@ export interface ClusterContext {
   /** A fresh connection for a blocking client (a Worker, a subscriber). */
   connect(): Redis;
   close(): Promise<void>;
+}
+
+/**
+ * The results port chosen once: objects under FILER_RESULTS (the AWS SDK loaded on first use, with
+ * FILER_S3_* settings), else the shared directory FILER_RESULTS_DIR.
+ */
+export function openResultsStore(config: ClusterConfig): ResultsStore {
+  const loc = config.resultsS3;
+  if (loc === undefined) return new DirResultsStore(config.resultsDir);
+  let objects: Promise<ResultObjects> | undefined;
+  const open = (): Promise<ResultObjects> =>
+    (objects ??= s3Access()
+      .then((a) => new a.s3.S3ResultObjects(a.client, loc))
+      .catch((e: unknown) => {
+        objects = undefined;
+        throw e;
+      }));
+  return new ObjectResultsStore(open, config.resultsDir, formatS3Uri(loc));
 }
 
 export function openClusterContext(config: ClusterConfig): ClusterContext {
@@ -39,11 +59,12 @@ export function openClusterContext(config: ClusterConfig): ClusterContext {
     ALL_QUEUES.map((name) => [name, new Queue(name, { connection: redis, prefix: QUEUE_PREFIX })]),
   ) as Record<QueueName, Queue>;
   const flows = new FlowProducer({ connection: redis, prefix: QUEUE_PREFIX });
+  const results = openResultsStore(config);
   return {
     config,
     redis,
-    store: new RedisJobRecords(redis, new RecordMirror(config.resultsDir), retentionOf(config)),
-    results: new ResultsStore(config.resultsDir),
+    store: new RedisJobRecords(redis, recordMirror(results), retentionOf(config)),
+    results,
     queues,
     flows,
     allowedRoots: resolveAllowedRoots(config.allowedRoots),

@@ -3,7 +3,7 @@ import { FilerError } from '@filer/core';
 import { emptyCounters, FINAL_STATES, type JobRecord, type JobState } from './job-record.js';
 import type { JobRecords, ListQuery, NewJobRecord } from './job-records.js';
 import { phaseProgressOf } from './phase-progress.js';
-import type { RecordMirror } from './record-mirror.js';
+import type { JobRecordCopies } from './record-mirror.js';
 import { keys } from './redis-keys.js';
 import { DEFAULT_RETENTION, finishedAtMs, recordTtlSeconds, type RetentionPolicy } from './retention.js';
 
@@ -52,7 +52,7 @@ const isFinal = (r: JobRecord): boolean => FINAL_STATES.includes(r.state);
 export class RedisJobRecords implements JobRecords {
   constructor(
     private readonly redis: Redis,
-    private readonly mirror: RecordMirror,
+    private readonly mirror: JobRecordCopies,
     private readonly retention: RetentionPolicy = DEFAULT_RETENTION,
   ) {}
 
@@ -74,7 +74,7 @@ export class RedisJobRecords implements JobRecords {
       rev: 0,
     };
     // The durable copy first: a job whose record cannot be kept is refused before anything is queued.
-    this.mirror.write(full);
+    await this.mirror.write(full);
     await this.redis
       .multi()
       .set(keys.job(full.id), JSON.stringify(full))
@@ -86,12 +86,12 @@ export class RedisJobRecords implements JobRecords {
 
   async get(id: string): Promise<JobRecord | undefined> {
     const text = await this.redis.get(keys.job(id));
-    return text === null ? this.mirrored(id) : (JSON.parse(text) as JobRecord);
+    return text === null ? await this.mirrored(id) : (JSON.parse(text) as JobRecord);
   }
 
   /** A record only the mirror still has (Redis lost it), unless it is past its retention. */
-  private mirrored(id: string): JobRecord | undefined {
-    const rec = this.mirror.read(id);
+  private async mirrored(id: string): Promise<JobRecord | undefined> {
+    const rec = await this.mirror.read(id);
     return rec !== undefined && this.ttlLeft(rec) > 0 ? rec : undefined;
   }
 
@@ -168,14 +168,15 @@ export class RedisJobRecords implements JobRecords {
    */
   private async copy(rec: JobRecord): Promise<void> {
     try {
-      this.mirror.write(rec);
+      await this.mirror.write(rec);
     } catch {
       await this.redis.sadd(keys.uncopied, rec.id);
     }
   }
 
   /** Puts one mirrored record back into Redis where it is missing; false when there is none to put back (or it was deleted). */
-  private async restore(id: string, rec = this.mirrored(id)): Promise<boolean> {
+  private async restore(id: string, known?: JobRecord): Promise<boolean> {
+    const rec = known ?? (await this.mirrored(id));
     if (rec === undefined) return false;
     const final = isFinal(rec);
     const left = this.ttlLeft(rec);
@@ -212,7 +213,7 @@ export class RedisJobRecords implements JobRecords {
     );
     if (done !== 1) return false;
     await this.redis.srem(keys.uncopied, id);
-    this.mirror.remove(id);
+    await this.mirror.remove(id);
     return true;
   }
 
@@ -220,13 +221,13 @@ export class RedisJobRecords implements JobRecords {
     // The marker goes with everything else when Redis loses its state: present, nothing to do.
     if ((await this.redis.exists(keys.restored)) === 1) return [];
     const restored: string[] = [];
-    const ids = this.mirror.ids();
+    const ids = await this.mirror.ids();
     for (let i = 0; i < ids.length; i += 500) {
       const batch = ids.slice(i, i + 500);
       const present = await this.redis.mget(batch.map(keys.job));
       for (const [j, id] of batch.entries()) {
         if (present[j] !== null) continue;
-        const rec = this.mirrored(id);
+        const rec = await this.mirrored(id);
         if (rec !== undefined && (await this.restore(id, rec))) restored.push(id);
       }
     }
@@ -238,7 +239,7 @@ export class RedisJobRecords implements JobRecords {
     let n = 0;
     for (const id of await this.redis.smembers(keys.uncopied)) {
       const text = await this.redis.get(keys.job(id));
-      if (text !== null) this.mirror.write(JSON.parse(text) as JobRecord);
+      if (text !== null) await this.mirror.write(JSON.parse(text) as JobRecord);
       await this.redis.srem(keys.uncopied, id);
       n++;
     }
@@ -251,7 +252,7 @@ export class RedisJobRecords implements JobRecords {
 
   async list(q: ListQuery): Promise<{ jobs: JobRecord[]; next?: string }> {
     // Until the records Redis lost are put back (the marker says so), the mirror is the complete list.
-    const jobs = (await this.redis.exists(keys.restored)) === 1 ? await this.listFromRedis(q) : this.listFromMirror(q);
+    const jobs = (await this.redis.exists(keys.restored)) === 1 ? await this.listFromRedis(q) : await this.listFromMirror(q);
     return { jobs, next: jobs.length === q.limit ? jobs[jobs.length - 1].id : undefined };
   }
 
@@ -285,11 +286,11 @@ export class RedisJobRecords implements JobRecords {
   }
 
   /** Newest first by id (ids begin with their creation time), each record from the mirror. */
-  private listFromMirror(q: ListQuery): JobRecord[] {
+  private async listFromMirror(q: ListQuery): Promise<JobRecord[]> {
     const out: JobRecord[] = [];
-    for (const id of this.mirror.ids()) {
+    for (const id of await this.mirror.ids()) {
       if (q.before !== undefined && id >= q.before) continue;
-      const r = this.mirrored(id);
+      const r = await this.mirrored(id);
       if (r !== undefined && this.matches(q, r)) out.push(r);
       if (out.length === q.limit) break;
     }

@@ -2,7 +2,7 @@ import { randomUUID } from 'node:crypto';
 import type { ClusterContext } from './cluster-context.js';
 import type { JobRecord } from './job-record.js';
 import { hasPendingFinalizer, type ReconcilerLog } from './reconciler.js';
-import { RecordMirror } from './record-mirror.js';
+import { recordMirror } from './record-mirror.js';
 import { keys } from './redis-keys.js';
 import { createdAtOfId, deleteRefusal, isPastRetention, retentionOf, shortestRetentionMs } from './retention.js';
 
@@ -31,7 +31,7 @@ export async function removeJob(ctx: ClusterContext, rec: JobRecord, force: bool
     };
   if (!(await ctx.store.remove(rec)))
     return { status: 'conflict', state: rec.state, reason: `job ${rec.id} changed while it was being deleted: try again` };
-  ctx.results.remove(rec.id);
+  await ctx.results.remove(rec.id);
   return { status: 'deleted' };
 }
 
@@ -98,12 +98,12 @@ export class RetentionSweep {
       const policy = retentionOf(config);
       const dueBefore = now - shortestRetentionMs(policy);
       const orphanBefore = now - policy.days * 86_400_000;
-      for (const id of new RecordMirror(config.resultsDir).ids().reverse()) {
+      for (const id of (await recordMirror(this.ctx.results).ids()).reverse()) {
         if (createdAtOfId(id) > dueBefore) break;
         const rec = await this.ctx.store.get(id);
         if (rec === undefined) {
           if (createdAtOfId(id) > orphanBefore) continue;
-          this.ctx.results.remove(id);
+          await this.ctx.results.remove(id);
           report.orphans.push(id);
         } else if (isPastRetention(rec, policy, now) && (await removeJob(this.ctx, rec, true)).status === 'deleted') {
           report.removed.push(id);

@@ -18,3 +18,4 @@ export * from './s3/plan-s3-moves.js';
 export * from './s3/s3-dupe-files.js';
 export * from './s3/s3-file-hasher.js';
 export * from './s3/s3-naming.js';
+export * from './s3/s3-result-objects.js';
