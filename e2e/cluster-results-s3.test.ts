@@ -1,6 +1,7 @@
 import * as fs from 'node:fs';
 import * as os from 'node:os';
 import * as path from 'node:path';
+import { Redis } from 'ioredis';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { runRclone, startCluster, startS3Server, type ClusterHandle, type S3ServerHandle } from '@filer/testing';
 
@@ -19,6 +20,8 @@ let server: S3ServerHandle;
 let dirCluster: ClusterHandle;
 let s3Cluster: ClusterHandle;
 let work: string;
+/** The S3 cluster's find job, read again after Redis loses its state. */
+let s3FindId = '';
 
 function writeTree(root: string): void {
   for (let i = 0; i < FILES; i++) {
@@ -121,6 +124,7 @@ describe('results, journals and records on S3 (FILER_RESULTS=s3://…)', () => {
       }),
     );
     const [d, s] = [dirSide, s3Side].map((side, i) => ({ side, id: ids[i]! }));
+    s3FindId = s.id;
     const whole = await results(s.side, s.id, '?format=ndjson');
     // Records come in part order, and parts are named by shard: compare as sets of lines, then page exactly.
     const sorted = (t: string): string[] =>
@@ -151,7 +155,7 @@ describe('results, journals and records on S3 (FILER_RESULTS=s3://…)', () => {
     expect(fs.readdirSync(s3Cluster.resultsDir).filter((n) => n.startsWith(s.id))).toEqual([]);
   });
 
-  it('move + undo: the same report and the same trees as the directory mode, journals as objects; DELETE removes the objects', async () => {
+  it('move + undo: the same report and the same trees as the directory mode, journals as objects; DELETE removes the objects; records survive FLUSHALL', async () => {
     const moved: Record<string, string[]> = {};
     const reports: string[] = [];
     const ids: string[] = [];
@@ -193,5 +197,16 @@ describe('results, journals and records on S3 (FILER_RESULTS=s3://…)', () => {
     expect((await c.request('DELETE', `/v1/jobs/${s3Id}`, { token: c.tokens.write })).status).toBe(204);
     expect(await lsf(`s3:${BUCKET}/${PREFIX}${s3Id}/`)).toEqual([]);
     expect((await c.request('GET', `/v1/jobs/${s3Id}`, { token: c.tokens.read })).status).toBe(404);
+
+    // Redis loses its state: the find job's record comes back from its copy on S3, and so do its results.
+    const before = (await results(s3Side, s3FindId, '?format=ndjson')).text;
+    const client = new Redis(c.redis.url);
+    try {
+      await client.flushall();
+    } finally {
+      client.disconnect();
+    }
+    expect(await waitFor(s3Side, s3FindId, ['completed'])).toMatchObject({ id: s3FindId, kind: 'find' });
+    expect((await results(s3Side, s3FindId, '?format=ndjson')).text).toBe(before);
   });
 });
