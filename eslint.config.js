@@ -31,7 +31,7 @@ const within = {
 const without = { '@filer/cli': ['@filer/jobs'] };
 
 /** Core and engine stay free of I/O, threads, queues and frameworks; storage and the CLI of queues and Nest. */
-const pure = ['node:fs', 'fs', 'node:worker_threads', 'node:child_process', '@aws-sdk/*', 'bullmq', 'ioredis', '@nestjs/*', 'pino'];
+const pure = ['node:fs', 'fs', 'node:worker_threads', 'node:child_process', '@aws-sdk/*', 'bullmq', 'ioredis', 'pg', '@nestjs/*', 'pino'];
 const frameworks = [
   {
     for: ['type:core', 'type:engine'],
@@ -40,8 +40,8 @@ const frameworks = [
   },
   {
     for: ['@filer/storage', '@filer/cli'],
-    modules: ['bullmq', 'ioredis', '@nestjs/*'],
-    why: 'queues and Nest belong to libs/jobs and the server apps',
+    modules: ['bullmq', 'ioredis', 'pg', '@nestjs/*'],
+    why: 'queues, the job database and Nest belong to libs/jobs and the server apps',
   },
 ];
 

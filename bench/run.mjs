@@ -5,6 +5,7 @@
 //   BENCH_FILES=50000 npm run bench       quick run on a 50k-file tree
 //   node bench/run.mjs find               only the named benchmark(s) (also: BENCH_ONLY=find,dupes)
 //   BENCH_S3_FILES=20000 node bench/run.mjs s3   filer vs rclone over s3rver (its own tree: BENCH_S3_FILES, default 100,000)
+//   node bench/run.mjs pg-items            path lookups on 1,000,000 per-item outcomes in PostgreSQL (BENCH_PG_ITEMS)
 //
 // A benchmark module exports `name` and `run({ manifest, log })` returning `{ ok }` (ok = nothing
 // failed and the sanity checks passed; missed performance targets don't make it false). To add one
@@ -19,6 +20,7 @@ const BENCHMARKS = [
   () => import('./batch-plan.mjs'),
   () => import('./cluster.mjs'),
   () => import('./s3.mjs'),
+  () => import('./pg-items.mjs'),
 ];
 
 const log = (s) => process.stderr.write(s + '\n');

@@ -81,7 +81,10 @@ describe('SIGTERM mid-shard', () => {
         FILER_SHARD_BUDGET: '10000000',
         FILER_BATCH_SHARD_SIZE: '1000',
         FILER_WORKER_CONCURRENCY: '1',
-        FILER_LOCK_DURATION_MS: '2000',
+        // The test asserts that no shard stalls: a lock long enough that a loaded machine's slow
+        // fsync or GC pause is not taken for a dead worker, short enough that a shard a stopping
+        // worker really abandoned is taken back (and seen) before its job can complete.
+        FILER_LOCK_DURATION_MS: '6000',
         FILER_STALLED_INTERVAL_MS: '1000',
         FILER_SHUTDOWN_TIMEOUT_MS: String(GRACE_MS),
       },

@@ -21,6 +21,8 @@ command -v strace >/dev/null || missing+=(strace)
 [ -x /usr/bin/time ] || missing+=(time)
 # Cluster tests start their own redis-server (on a free port, never the machine's Redis).
 command -v redis-server >/dev/null || missing+=(redis-server)
+# Tests of the durable job store start their own PostgreSQL 15 (initdb + pg_ctl as `postgres`, a free port).
+[ -x /usr/lib/postgresql/15/bin/pg_ctl ] || missing+=(postgresql)
 # S3 tests check what filer wrote with an independent client (run as `env -u AWS_CA_BUNDLE rclone …`).
 command -v rclone >/dev/null || missing+=(rclone)
 # The API's Bull Board test drives a headless browser.

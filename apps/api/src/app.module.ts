@@ -6,6 +6,7 @@ import { ConfigModule, type AppDeps } from './config/config.module.js';
 import { ApiExceptionFilter } from './errors/exception.filter.js';
 import { HealthController } from './health/health.controller.js';
 import { EventsController } from './jobs/events.controller.js';
+import { ItemsController } from './jobs/items.controller.js';
 import { JobsController } from './jobs/jobs.controller.js';
 import { ResultsController } from './jobs/results.controller.js';
 import { loggerParams } from './logging/logging.js';
@@ -18,7 +19,7 @@ export class AppModule {
     return {
       module: AppModule,
       imports: [ConfigModule.forRoot(deps), LoggerModule.forRoot(loggerParams(logger))],
-      controllers: [JobsController, ResultsController, EventsController, HealthController, MetricsController],
+      controllers: [JobsController, ResultsController, EventsController, ItemsController, HealthController, MetricsController],
       providers: [
         { provide: APP_GUARD, useClass: AuthGuard },
         { provide: APP_FILTER, useClass: ApiExceptionFilter },

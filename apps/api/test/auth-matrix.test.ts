@@ -126,6 +126,8 @@ describe('auth and dashboard matrix (built process, real Redis)', () => {
     { method: 'POST', url: `/v1/jobs/${UNKNOWN_JOB}/undo`, route: 'POST /v1/jobs/{id}/undo', needs: 'write', allowed: 404 },
     { method: 'POST', url: `/v1/jobs/${UNKNOWN_JOB}/resume`, route: 'POST /v1/jobs/{id}/resume', needs: 'write', allowed: 404 },
     { method: 'DELETE', url: `/v1/jobs/${UNKNOWN_JOB}`, route: 'DELETE /v1/jobs/{id}', needs: 'write', allowed: 404 },
+    // This API has no job database (FILER_DATABASE_URL): a valid question is answered 501 E_NO_DATABASE.
+    { method: 'GET', url: '/v1/items?path=%2Fdata%2Fx', route: 'GET /v1/items', needs: 'read', allowed: 501 },
     { method: 'GET', url: '/admin/queues', route: 'GET /admin/queues', needs: 'admin', allowed: 200 },
     { method: 'GET', url: '/admin/queues/api/queues', route: 'GET /admin/queues/api/queues', needs: 'admin', allowed: 200 },
     {

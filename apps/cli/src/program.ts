@@ -192,10 +192,12 @@ export function buildProgram(ctx: CliContext, setExit: (code: number) => void): 
   });
   program
     .command('jobs')
-    .description('list, show, resume or undo the jobs applied from this machine (with --server: the cluster’s, and cancel, delete)')
-    .argument('<verb>', 'list | show | resume | undo | cancel | delete (cancel, delete: --server only)')
-    .argument('[id]', 'job id (from filer jobs list)')
-    .addOption(new Option('-f, --format <format>', 'for list and show').choices(['text', 'ndjson']).default('text'))
+    .description(
+      'list, show, resume or undo the jobs applied from this machine (with --server: the cluster’s, and cancel, delete, find-path)',
+    )
+    .argument('<verb>', 'list | show | resume | undo | cancel | delete | find-path (cancel, delete, find-path: --server only)')
+    .argument('[id]', 'job id (from filer jobs list); for find-path, the path of a file')
+    .addOption(new Option('-f, --format <format>', 'for list, show and find-path').choices(['text', 'ndjson']).default('text'))
     .option('--no-space-check', 'for resume: skip the free-space check before copying')
     .option('--force', 'for delete: also a job that can still be undone (its undo is lost)')
     .exitOverride()

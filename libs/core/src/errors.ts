@@ -19,7 +19,9 @@ export type FilerErrorCode =
   /** What was asked for (a job, say) does not exist. */
   | 'E_NOT_FOUND'
   /** The state of what was asked for stands in the way (a job that is not planned, a record changed by others meanwhile). */
-  | 'E_CONFLICT';
+  | 'E_CONFLICT'
+  /** The cluster's job database (PostgreSQL) failed a query or a migration. */
+  | 'E_DATABASE';
 
 /** A typed error carrying a stable code, the offending path or field, and a human message. */
 export class FilerError extends Error {

@@ -130,6 +130,8 @@ export async function runApplyShard(ctx: ClusterContext, job: Job<ApplyShardData
     } else assertJournalFormat(record, 'resume');
     const started = record;
     const report = await withFileOps(job.data.sink, (ops) => applyJob(started, journal, ops, { retryFailed: true }));
+    // Before the shard reports done: a failed write fails the shard, whose retry finds the journal finished and writes again.
+    await ctx.items?.record({ jobId, phase: 'apply', action: kind, shard: part, actions: journal.actions(started.id) });
     await addPhaseProgress(ctx.redis, jobId, report.actions.length, sizeOf(report.actions));
     return outcome(report);
   });
@@ -145,6 +147,13 @@ export async function runUndoShard(ctx: ClusterContext, job: Job<UndoShardData>)
     if (record === undefined) return none;
     assertJournalFormat(record, 'undo');
     const report = await withFileOps(job.data.sink, (ops) => undoJob(record, journal, ops));
+    await ctx.items?.record({
+      jobId: job.data.jobId,
+      phase: 'undo',
+      action: record.kind,
+      shard: job.data.part,
+      actions: journal.actions(record.id),
+    });
     await addPhaseProgress(ctx.redis, job.data.jobId, report.actions.length, sizeOf(report.actions));
     const failed = [
       ...report.actions

@@ -5,6 +5,11 @@ import type { ClusterConfig } from './config.js';
 import type { JobRecords } from './job-records.js';
 import { RedisJobRecords } from './job-store.js';
 import { ALL_QUEUES, QUEUE_PREFIX, type QueueName } from './queues.js';
+import type { ItemOutcomes } from './item-outcomes.js';
+import { openJobDatabase, type JobDatabase } from './pg/job-database.js';
+import { PgItemOutcomes } from './pg/pg-item-outcomes.js';
+import { PgRecordCopies } from './pg/pg-record-copies.js';
+import type { RecordCopies } from './record-copies.js';
 import { recordMirror } from './record-mirror.js';
 import { retentionOf } from './retention.js';
 import { DirResultsStore, ObjectResultsStore, type ResultObjects, type ResultsStore } from '@filer/storage/results';
@@ -15,8 +20,14 @@ import { s3Access } from './s3-access.js';
 export interface ClusterContext {
   config: ClusterConfig;
   redis: Redis;
-  /** Job records: Redis, each mirrored beside the results. */
+  /** Job records: Redis, each with a durable copy (`copies`). */
   store: JobRecords;
+  /** The durable copies of the records: PostgreSQL when FILER_DATABASE_URL is set, else beside the results (directory or S3). */
+  copies: RecordCopies;
+  /** Per-item outcomes of batch jobs, when there is a job database. */
+  items: ItemOutcomes | undefined;
+  /** The job database (FILER_DATABASE_URL), if any. */
+  db: JobDatabase | undefined;
   results: ResultsStore;
   queues: Record<QueueName, Queue>;
   flows: FlowProducer;
@@ -60,10 +71,18 @@ export function openClusterContext(config: ClusterConfig): ClusterContext {
   ) as Record<QueueName, Queue>;
   const flows = new FlowProducer({ connection: redis, prefix: QUEUE_PREFIX });
   const results = openResultsStore(config);
+  const db = config.databaseUrl === undefined ? undefined : openJobDatabase(config.databaseUrl);
+  // Migrate at start-up rather than on the first query; a failure (the database still starting) is retried on the next use.
+  db?.ready().catch(() => undefined);
+  // Without a job database, the copies live beside the results: files in the results directory, or objects on S3.
+  const copies = db === undefined ? recordMirror(results) : new PgRecordCopies(db);
   return {
     config,
     redis,
-    store: new RedisJobRecords(redis, recordMirror(results), retentionOf(config)),
+    store: new RedisJobRecords(redis, copies, retentionOf(config)),
+    copies,
+    items: db === undefined ? undefined : new PgItemOutcomes(db),
+    db,
     results,
     queues,
     flows,
@@ -72,6 +91,7 @@ export function openClusterContext(config: ClusterConfig): ClusterContext {
     async close() {
       await Promise.allSettled([...Object.values(queues).map((q) => q.close()), flows.close()]);
       for (const c of connections) c.disconnect();
+      await db?.close();
     },
   };
 }

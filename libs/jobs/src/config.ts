@@ -9,6 +9,11 @@ import { parseAllowedS3, parseS3Uri, type AllowedS3, type S3Location } from '@fi
  */
 export interface ClusterConfig {
   redisUrl: string;
+  /**
+   * PostgreSQL holding job records and per-item outcomes (FILER_DATABASE_URL); unset: records are
+   * copied to the results volume and outcomes stay in the shard journals only.
+   */
+  databaseUrl?: string;
   /** The shared results directory; with `resultsS3`, this process's own scratch directory. */
   resultsDir: string;
   /** Results, journals and record copies on S3 instead (FILER_RESULTS=s3://bucket/prefix/). */
@@ -91,6 +96,14 @@ export const clusterEnvShape = {
       if (!/^rediss?:\/\//.test(url)) configProblem(ctx, `FILER_REDIS_URL=${url}: expected redis://host:port or rediss://…`);
       return url;
     }),
+  FILER_DATABASE_URL: z
+    .string()
+    .optional()
+    .transform((raw, ctx) => {
+      if (raw === undefined || raw === '') return undefined;
+      if (!/^postgres(ql)?:\/\//.test(raw)) configProblem(ctx, 'FILER_DATABASE_URL: expected postgres://user:password@host:port/database');
+      return raw;
+    }),
   FILER_RESULTS_DIR: z
     .string()
     .optional()
@@ -157,6 +170,7 @@ type ClusterEnv = { [K in keyof typeof clusterEnvShape]: z.output<(typeof cluste
 export function clusterConfigOf(env: ClusterEnv): ClusterConfig {
   return {
     redisUrl: env.FILER_REDIS_URL,
+    ...(env.FILER_DATABASE_URL !== undefined ? { databaseUrl: env.FILER_DATABASE_URL } : {}),
     resultsDir: env.FILER_RESULTS_DIR,
     ...(env.FILER_RESULTS !== undefined ? { resultsS3: env.FILER_RESULTS } : {}),
     allowedRoots: env.FILER_ALLOWED_ROOTS,

@@ -13,8 +13,8 @@ export type NewJobRecord = Omit<JobRecord, 'counters' | 'shards' | 'errorSample'
 
 /**
  * The port every process reads and changes job records through, and the reconciler's view of
- * them. Today Redis with a copy of each record on the results volume (`RedisJobRecords`); the
- * Scale issue moves records to PostgreSQL, which then implements this and nothing else changes.
+ * them: Redis, with a durable copy of each record (`RedisJobRecords` over `RecordCopies`) on the
+ * results volume or, when FILER_DATABASE_URL is set, in PostgreSQL.
  */
 export interface JobRecords {
   create(record: NewJobRecord): Promise<JobRecord>;

@@ -3,7 +3,7 @@ import { FilerError } from '@filer/core';
 import { emptyCounters, FINAL_STATES, type JobRecord, type JobState } from './job-record.js';
 import type { JobRecords, ListQuery, NewJobRecord } from './job-records.js';
 import { phaseProgressOf } from './phase-progress.js';
-import type { JobRecordCopies } from './record-mirror.js';
+import type { RecordCopies } from './record-copies.js';
 import { keys } from './redis-keys.js';
 import { DEFAULT_RETENTION, finishedAtMs, recordTtlSeconds, type RetentionPolicy } from './retention.js';
 
@@ -42,7 +42,7 @@ const isFinal = (r: JobRecord): boolean => FINAL_STATES.includes(r.state);
 
 /**
  * Job records in Redis — one JSON value per job, an index sorted by creation, the set of
- * unfinished jobs — each mirrored to the results volume on every change (`RecordMirror`).
+ * unfinished jobs — each copied durably on every change (`RecordCopies`: the results volume or PostgreSQL).
  * Updates are compare-and-set scripts, so the API's cancel and a worker's finalize cannot lose
  * each other's change; a transition names the states it may leave, which makes a late finalize
  * of a cancelled job a no-op. A record Redis lost is read from its mirrored copy, and put back
@@ -52,7 +52,7 @@ const isFinal = (r: JobRecord): boolean => FINAL_STATES.includes(r.state);
 export class RedisJobRecords implements JobRecords {
   constructor(
     private readonly redis: Redis,
-    private readonly mirror: JobRecordCopies,
+    private readonly copies: RecordCopies,
     private readonly retention: RetentionPolicy = DEFAULT_RETENTION,
   ) {}
 
@@ -74,7 +74,7 @@ export class RedisJobRecords implements JobRecords {
       rev: 0,
     };
     // The durable copy first: a job whose record cannot be kept is refused before anything is queued.
-    await this.mirror.write(full);
+    await this.copies.write(full);
     await this.redis
       .multi()
       .set(keys.job(full.id), JSON.stringify(full))
@@ -91,7 +91,7 @@ export class RedisJobRecords implements JobRecords {
 
   /** A record only the mirror still has (Redis lost it), unless it is past its retention. */
   private async mirrored(id: string): Promise<JobRecord | undefined> {
-    const rec = await this.mirror.read(id);
+    const rec = await this.copies.read(id);
     return rec !== undefined && this.ttlLeft(rec) > 0 ? rec : undefined;
   }
 
@@ -168,7 +168,7 @@ export class RedisJobRecords implements JobRecords {
    */
   private async copy(rec: JobRecord): Promise<void> {
     try {
-      await this.mirror.write(rec);
+      await this.copies.write(rec);
     } catch {
       await this.redis.sadd(keys.uncopied, rec.id);
     }
@@ -213,7 +213,7 @@ export class RedisJobRecords implements JobRecords {
     );
     if (done !== 1) return false;
     await this.redis.srem(keys.uncopied, id);
-    await this.mirror.remove(id);
+    await this.copies.remove(id);
     return true;
   }
 
@@ -221,7 +221,7 @@ export class RedisJobRecords implements JobRecords {
     // The marker goes with everything else when Redis loses its state: present, nothing to do.
     if ((await this.redis.exists(keys.restored)) === 1) return [];
     const restored: string[] = [];
-    const ids = await this.mirror.ids();
+    const ids = await this.copies.ids();
     for (let i = 0; i < ids.length; i += 500) {
       const batch = ids.slice(i, i + 500);
       const present = await this.redis.mget(batch.map(keys.job));
@@ -239,7 +239,7 @@ export class RedisJobRecords implements JobRecords {
     let n = 0;
     for (const id of await this.redis.smembers(keys.uncopied)) {
       const text = await this.redis.get(keys.job(id));
-      if (text !== null) await this.mirror.write(JSON.parse(text) as JobRecord);
+      if (text !== null) await this.copies.write(JSON.parse(text) as JobRecord);
       await this.redis.srem(keys.uncopied, id);
       n++;
     }
@@ -288,7 +288,7 @@ export class RedisJobRecords implements JobRecords {
   /** Newest first by id (ids begin with their creation time), each record from the mirror. */
   private async listFromMirror(q: ListQuery): Promise<JobRecord[]> {
     const out: JobRecord[] = [];
-    for (const id of await this.mirror.ids()) {
+    for (const id of await this.copies.ids()) {
       if (q.before !== undefined && id >= q.before) continue;
       const r = await this.mirrored(id);
       if (r !== undefined && this.matches(q, r)) out.push(r);

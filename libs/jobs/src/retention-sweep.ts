@@ -2,7 +2,6 @@ import { randomUUID } from 'node:crypto';
 import type { ClusterContext } from './cluster-context.js';
 import type { JobRecord } from './job-record.js';
 import { hasPendingFinalizer, type ReconcilerLog } from './reconciler.js';
-import { recordMirror } from './record-mirror.js';
 import { keys } from './redis-keys.js';
 import { createdAtOfId, deleteRefusal, isPastRetention, retentionOf, shortestRetentionMs } from './retention.js';
 
@@ -98,7 +97,7 @@ export class RetentionSweep {
       const policy = retentionOf(config);
       const dueBefore = now - shortestRetentionMs(policy);
       const orphanBefore = now - policy.days * 86_400_000;
-      for (const id of (await recordMirror(this.ctx.results).ids()).reverse()) {
+      for (const id of (await this.ctx.copies.ids()).reverse()) {
         if (createdAtOfId(id) > dueBefore) break;
         const rec = await this.ctx.store.get(id);
         if (rec === undefined) {

@@ -18,3 +18,4 @@ export * from './filer-jobs.js';
 export * from './metrics-scrape.js';
 export * from './fast-tmp.js';
 export * from './native-addon.js';
+export * from './postgres-server.js';

@@ -90,6 +90,31 @@ export const SCHEMAS: Record<string, SchemaObject> = {
       next: { type: 'string', nullable: true, description: 'Pass as `before` for the next page; null on the last page' },
     },
   },
+  ItemOutcome: {
+    type: 'object',
+    required: ['jobId', 'phase', 'action', 'source', 'target', 'size', 'state', 'at', 'links'],
+    properties: {
+      jobId: { type: 'string' },
+      phase: { type: 'string', enum: ['apply', 'undo'] },
+      action: { type: 'string', description: 'The job’s kind: rename, copy or move' },
+      source: { type: 'string' },
+      target: { type: 'string' },
+      size: count,
+      state: { type: 'string', enum: ['pending', 'done', 'failed', 'skipped', 'undone'] },
+      code: { type: 'string', description: 'A failure’s stable code (E_CHANGED, EACCES, …), when its reason has one' },
+      reason: { type: 'string' },
+      at: { type: 'string', format: 'date-time', description: 'When the shard recorded it' },
+      links: { type: 'object', properties: { job: { type: 'string' } } },
+    },
+  },
+  ItemList: {
+    type: 'object',
+    required: ['path', 'items'],
+    properties: {
+      path: { type: 'string' },
+      items: { type: 'array', items: { $ref: '#/components/schemas/ItemOutcome' } },
+    },
+  },
   Error: {
     type: 'object',
     required: ['error'],

@@ -78,6 +78,8 @@ export const STATUS_BY_FILER_CODE: Record<FilerErrorCode, number> = {
   // A job that is not there, or whose state does not allow what was asked.
   E_NOT_FOUND: 404,
   E_CONFLICT: 409,
+  // The job database is down or refused: the request may succeed later.
+  E_DATABASE: 503,
 };
 
 export function fromFilerError(e: FilerError): ApiError {

@@ -1,6 +1,6 @@
 import { Controller, Get, HttpCode, Inject, Res } from '@nestjs/common';
 import { ApiOperation, ApiResponse, ApiTags } from '@nestjs/swagger';
-import { checkRedis, redisSettings, type ClusterContext } from '@filer/jobs';
+import { checkRedis, redisSettings, type ClusterContext, type JobDatabase } from '@filer/jobs';
 import type { Metrics } from '@filer/observability';
 import type { FastifyReply } from 'fastify';
 import { PinoLogger } from 'nestjs-pino';
@@ -12,7 +12,8 @@ const CHECK_TIMEOUT_MS = 2_000;
 export interface Readiness {
   status: 'ok' | 'error';
   /** `redisSettings` fails on a maxmemory-policy other than noeviction (Redis may evict queued shards). */
-  checks: { redis: string; results: string; redisSettings: string };
+  /** `database` only with a job database (FILER_DATABASE_URL): it answers a query. */
+  checks: { redis: string; results: string; redisSettings: string; database?: string };
   redis?: { appendonly: string; maxmemoryPolicy: string };
   warnings: string[];
 }
@@ -42,7 +43,7 @@ export class HealthController {
 
   @Get('ready')
   @ApiOperation({
-    summary: 'Readiness: Redis answers with maxmemory-policy noeviction, and the results store is writable',
+    summary: 'Readiness: Redis answers with maxmemory-policy noeviction, the results store is writable, the job database (if any) answers',
     description:
       'An evicting maxmemory-policy makes it 503 (Redis may drop queued shards). appendonly off, or a policy Redis will not tell (INFO and CONFIG refused), is a warning.',
   })
@@ -66,11 +67,28 @@ export class HealthController {
     } catch (e) {
       out.checks.redis = `error: ${(e as Error).message}`;
     }
+    if (this.ctx.db !== undefined) out.checks.database = await this.checkDatabase(this.ctx.db);
     if (Object.values(out.checks).some((c) => c !== 'ok')) {
       out.status = 'error';
       void reply.status(503);
     }
     return out;
+  }
+
+  /** A `SELECT 1` within the probe's time: records and per-item outcomes are written there on every transition. */
+  private async checkDatabase(db: JobDatabase): Promise<string> {
+    let timer: NodeJS.Timeout | undefined;
+    const timeout = new Promise<never>((_, reject) => {
+      timer = setTimeout(() => reject(new Error(`no answer within ${CHECK_TIMEOUT_MS} ms`)), CHECK_TIMEOUT_MS);
+    });
+    try {
+      await Promise.race([db.query('SELECT 1'), timeout]);
+      return 'ok';
+    } catch (e) {
+      return `error: ${(e as Error).message}`;
+    } finally {
+      clearTimeout(timer);
+    }
   }
 
   private noteUnreadable(reason: string | undefined): void {

@@ -38,6 +38,12 @@ export async function runJobs(
   // A local job runs in its own process: only a cluster's job is cancelled by a verb.
   const cancelHint = 'jobs cancel steers a cluster job: give --server URL (or FILER_SERVER); a local job stops with Ctrl-C';
   if (verb === 'cancel') throw new FilerError('E_INVALID_ARGUMENT', cancelHint, { field: 'jobs', value: verb });
+  // The index of every per-item outcome is the cluster's job database; the CLI's journal has no such index.
+  if (verb === 'find-path')
+    throw new FilerError('E_INVALID_ARGUMENT', 'jobs find-path asks a cluster with a job database: give --server URL (or FILER_SERVER)', {
+      field: 'jobs',
+      value: verb,
+    });
   const db = openStateDb(opts.statePath ?? defaultStatePath());
   try {
     const journal = new SqliteJournal(db);

@@ -10,6 +10,20 @@ export interface RemotePhaseProgress {
 }
 
 /** The parts of a job record the CLI reads (the API's JobRecord). */
+/** One outcome of `GET /v1/items`: what one job did to an item whose source or target is the path asked about. */
+export interface RemoteItem {
+  jobId: string;
+  phase: string;
+  action: string;
+  source: string;
+  target: string;
+  size: number;
+  state: string;
+  code?: string;
+  reason?: string;
+  at: string;
+}
+
 export interface RemoteJob {
   id: string;
   kind: string;
@@ -142,12 +156,17 @@ export class ApiClient {
     return (await this.json<{ jobs: RemoteJob[] }>(`/v1/jobs?limit=${limit}`)).jobs;
   }
 
-  /** Asks the API to apply, resume, cancel or undo a job; the answer is its record once the change began. */
+  /** What jobs did to `path` (its per-item outcomes), newest first: `GET /v1/items`. */
+  async items(path: string, limit: number): Promise<RemoteItem[]> {
+    return (await this.json<{ items: RemoteItem[] }>(`/v1/items?path=${encodeURIComponent(path)}&limit=${limit}`)).items;
+  }
+
   /** Deletes a finished job (its record, parts and journals); `force` also an undoable one. */
   async remove(id: string, force: boolean): Promise<void> {
     await this.fetch(`/v1/jobs/${encodeURIComponent(id)}${force ? '?force=true' : ''}`, { method: 'DELETE' });
   }
 
+  /** Asks the API to apply, resume, cancel or undo a job; the answer is its record once the change began. */
   act(id: string, verb: JobVerb): Promise<RemoteJob> {
     return this.json<RemoteJob>(`/v1/jobs/${encodeURIComponent(id)}/${verb}`, { method: 'POST' });
   }

@@ -1,6 +1,7 @@
 import { ExitCode } from '@filer/core';
 import { codeOfReason, reportPathFailure, type CliContext } from '../cli-context.js';
 import { ApiClient, ApiError, type JobVerb, type RemoteJob } from './api-client.js';
+import { findPath } from './find-path.js';
 import { followJob } from './follow-job.js';
 import { RemoteProgressLine } from './remote-progress.js';
 import type { RemoteOptions } from './remote-command.js';
@@ -111,15 +112,19 @@ async function act(client: ApiClient, id: string, verb: JobVerb, opts: RemoteOpt
 /** An answer of the API that refused the request, as one line with its code; bad input (id, token, scope) is exit 2. */
 function refused(e: ApiError, id: string | undefined, server: string, ctx: CliContext): number {
   const code = e.code ?? CODE_BY_STATUS[e.status] ?? 'E_API';
-  const text = e.status === 404 && id !== undefined ? `no job '${id}' on ${server} (see filer --server ${server} jobs list)` : e.message;
+  const text =
+    e.status === 404 && id !== undefined && !id.includes('/')
+      ? `no job '${id}' on ${server} (see filer --server ${server} jobs list)`
+      : e.message;
   ctx.stderr(`filer: ${text} [${code}]\n`);
   return [400, 401, 403, 404].includes(e.status) ? ExitCode.InvalidInput : ExitCode.Aborted;
 }
 
 /**
- * `filer --server URL jobs list|show|resume|undo|cancel|delete`: the cluster's jobs through its API,
+ * `filer --server URL jobs list|show|resume|undo|cancel|delete|find-path`: the cluster's jobs through its API,
  * with the same verbs, lines and exit codes as the jobs of this machine's journal (`delete [--force]`:
- * the cluster's only, it removes a finished job's record, results and journals).
+ * the cluster's only, it removes a finished job's record, results and journals; `find-path PATH`:
+ * the cluster's only, what its jobs did to a path).
  */
 export async function runRemoteJobs(
   ctx: CliContext,
@@ -129,13 +134,17 @@ export async function runRemoteJobs(
   opts: RemoteOptions,
   flags: { force?: boolean } = {},
 ): Promise<number> {
-  const verbs = ['list', 'show', 'resume', 'undo', 'cancel', 'delete'];
+  const verbs = ['list', 'show', 'resume', 'undo', 'cancel', 'delete', 'find-path'];
   if (!verbs.includes(verb)) {
     ctx.stderr(`filer: jobs: unknown jobs command '${verb}': expected ${verbs.join(', ')}\n`);
     return ExitCode.InvalidInput;
   }
   if (verb !== 'list' && (id === undefined || id === '')) {
-    ctx.stderr(`filer: id: jobs ${verb} needs a job id (see filer --server URL jobs list)\n`);
+    ctx.stderr(
+      verb === 'find-path'
+        ? 'filer: path: jobs find-path needs the path of a file\n'
+        : `filer: id: jobs ${verb} needs a job id (see filer --server URL jobs list)\n`,
+    );
     return ExitCode.InvalidInput;
   }
   const client = new ApiClient(opts.server, opts.token);
@@ -149,6 +158,7 @@ export async function runRemoteJobs(
       await show(client, await client.get(id!), format === 'ndjson', ctx);
       return ExitCode.Ok;
     }
+    if (verb === 'find-path') return await findPath(client, id!, format === 'ndjson', ctx);
     if (verb === 'delete') {
       await client.remove(id!, flags.force === true);
       if (!opts.quiet) ctx.stderr(`filer: job ${id} deleted (record, results and journals)\n`);

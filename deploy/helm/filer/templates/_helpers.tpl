@@ -66,6 +66,10 @@ app.kubernetes.io/instance: {{ .Release.Name }}
 {{- printf "%s-redis" (include "filer.fullname" .) }}
 {{- end }}
 
+{{- define "filer.postgresHost" -}}
+{{- printf "%s-postgres" (include "filer.fullname" .) }}
+{{- end }}
+
 {{/*
 The pod spec shared by the API and the workers. Call with (dict "root" $ "component" NAME
 "values" COMPONENT-VALUES "command" APP).
