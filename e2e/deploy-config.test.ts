@@ -415,7 +415,7 @@ describe('the Helm chart, rendered', () => {
     expect(r.code, r.out).toBe(0);
   });
 
-  it('refuses to render without tokens or a shared results store, or with a bad results.s3', () => {
+  it('refuses to render without tokens or a shared results store, or with a bad config.FILER_RESULTS', () => {
     const dir = fs.mkdtempSync(path.join(os.tmpdir(), 'filer-chart-'));
     try {
       const noTokens = run(helm(), ['template', 'ci', CHART]);
