@@ -42,7 +42,7 @@ const BUCKET = 'bench';
 export const name = 's3';
 
 /** Starts s3rver on a free loopback port with the bench bucket; resolves to { endpoint, stop }. */
-async function startS3rver(log) {
+export async function startS3rver(log) {
   const dir = fs.mkdtempSync(path.join(os.tmpdir(), 'filer-bench-s3rver-'));
   const child = spawn(process.execPath, ['--openssl-legacy-provider', S3RVER_MAIN, dir, BUCKET], { stdio: ['ignore', 'pipe', 'pipe'] });
   let stderr = '';
@@ -74,7 +74,7 @@ async function startS3rver(log) {
   };
 }
 
-function filerEnv(endpoint) {
+export function filerEnv(endpoint) {
   return {
     FILER_S3_ENDPOINT: endpoint,
     FILER_S3_REGION: 'us-east-1',

@@ -1,6 +1,20 @@
 import type { S3Client } from '@aws-sdk/client-s3';
-import type { FaultHook, FileOps, MovePlan, MoveRequest, OnConflict } from '@filer/engine';
+import type { FaultHook, FileOps, MovePlan, MoveRequest, OnConflict, TargetView } from '@filer/engine';
 import type { NamingIo } from './batch/name-files.js';
+
+/** What exists at an S3 destination, as its listing found it: keys as `s3://` URIs, compared byte for byte (S3 keys are case-sensitive). */
+export interface KeyListing {
+  has(key: string): boolean;
+  /** A key this job wrote: the listing, taken before, has it now. */
+  add(key: string): void;
+}
+
+/** Where a plan kept on disk keeps a destination's listing (storage's PlanStore). */
+export interface ListingStore {
+  /** Adds a page of the listing. */
+  addListed(keys: readonly string[]): void;
+  readonly listed: KeyListing;
+}
 
 /**
  * Where a rename, copy or move is planned and carried out: the write-side twin of a WalkSource.
@@ -9,6 +23,12 @@ import type { NamingIo } from './batch/name-files.js';
  */
 export interface BatchSink {
   plan(requests: readonly MoveRequest[], onConflict: OnConflict): Promise<MovePlan>;
+  /**
+   * For a plan kept on disk: lists what exists at the S3 targets into `store`, a page at a time,
+   * and has the apply's file operations read it there; returns the planner's view of it.
+   * Undefined when no target is on S3 (the planner reads the disk).
+   */
+  listTargets?(store: ListingStore): Promise<TargetView | undefined>;
   /** The file operations for the apply (or undo); `copyFault` is the crash tests' mid-copy hook. */
   ops(copyFault?: FaultHook): FileOps;
   /** How strong the destination's no-overwrite guard is, said in the plan (S3: whether the bucket honours If-None-Match). */

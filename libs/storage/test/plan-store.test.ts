@@ -16,13 +16,28 @@ const view = (existing: readonly string[], caseInsensitive: boolean): TargetView
   return { caseInsensitive, exists: (p) => set.has(fold(p)) };
 };
 
-/** The same requests planned in memory (planMoves) and through a plan store on disk. */
-function bothWays(reqs: readonly MoveRequest[], v: TargetView, policy: OnConflict) {
+/**
+ * The same requests planned in memory (planMoves) and through a plan store on disk. With `listing`
+ * (an S3 destination's keys), the store plans against its own stored copy of it, as the CLI does.
+ */
+function bothWays(reqs: readonly MoveRequest[], v: TargetView, policy: OnConflict, listing?: readonly string[]) {
   const store = PlanStore.create(dir);
   try {
-    store.add(reqs.map((r, i) => ({ root: 0, sortKey: String(i).padStart(6, '0'), source: r.source, target: r.target, size: r.size })));
+    store.add(
+      reqs.map((r, i) => ({
+        root: 0,
+        sortKey: String(i).padStart(6, '0'),
+        source: r.source,
+        target: r.target,
+        size: r.size,
+        sourceId: r.sourceId,
+      })),
+    );
+    // Listed in pages, one key listed twice (a retried page): the store keeps it once.
+    if (listing !== undefined) for (let i = 0; i < listing.length; i += 2) store.addListed(listing.slice(i, i + 3));
+    const { listed } = store;
     store.seal(v.caseInsensitive ? (p) => p.toLowerCase() : undefined);
-    const totals = planStored(store, v, policy);
+    const totals = planStored(store, listing === undefined ? v : { caseInsensitive: false, exists: (p) => listed.has(p) }, policy);
     return {
       stored: { actions: [...store.actions()], conflicts: [...store.conflicts()], totals },
       memory: planMoves(reqs, v, policy),
@@ -58,6 +73,52 @@ describe('PlanStore + planStored', () => {
       ),
       { numRuns: 400 },
     );
+  });
+
+  it('plans S3 keys against the stored listing as planMoves does against the listing held (case-sensitive; property)', () => {
+    // Keys that differ only in case are two objects on S3: neither may be taken for the other.
+    const name = fc.constantFrom('a', 'A', 'b', 'B', 'c', 'a (1)', 'x/y', 'X/y', 'ü');
+    const key = (n: string): string => 's3://bkt/p/' + n;
+    fc.assert(
+      fc.property(
+        fc.uniqueArray(fc.tuple(name, name, fc.nat(9)), { selector: ([s]) => s, maxLength: 7 }),
+        fc.array(name, { maxLength: 4 }),
+        fc.constantFrom('fail', 'skip', 'suffix', 'overwrite') as fc.Arbitrary<OnConflict>,
+        (triples, others, policy) => {
+          // An object's identity (its ETag too) is journaled as the walk found it.
+          const reqs = triples.map(([s, t, size]) => ({
+            source: key(s),
+            target: key(t),
+            size,
+            sourceId: { dev: 0, ino: 0, size, mtimeNs: '1700000000000000000', etag: `etag-${s}` },
+          }));
+          const listing = [...triples.map(([s]) => key(s)), ...others.map(key)];
+          const { stored, memory } = bothWays(reqs, view(listing, false), policy, listing);
+          expect(stored.actions).toEqual(memory.actions);
+          expect(stored.conflicts).toEqual(memory.conflicts);
+          expect(stored.totals.unchanged).toBe(memory.unchanged);
+          expect(stored.totals.skipped).toBe(memory.skipped);
+        },
+      ),
+      { numRuns: 300 },
+    );
+  });
+
+  it('answers from the stored listing byte for byte, and counts a key put by the job as listed', () => {
+    const store = PlanStore.create(dir);
+    try {
+      store.addListed(['s3://b/p/Photo.JPG', 's3://b/p/ü.txt']);
+      const { listed } = store;
+      expect(listed.has('s3://b/p/Photo.JPG')).toBe(true);
+      expect(listed.has('s3://b/p/photo.jpg')).toBe(false);
+      // NFC and NFD spell ü differently: two keys on S3.
+      expect(listed.has('s3://b/p/u\u0308.txt')).toBe(false);
+      expect(listed.has('s3://b/p/new')).toBe(false);
+      listed.add('s3://b/p/new');
+      expect(listed.has('s3://b/p/new')).toBe(true);
+    } finally {
+      store.close();
+    }
   });
 
   it('orders a long chain so that each target is vacated first, the way planMoves does', () => {

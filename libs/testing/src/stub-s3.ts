@@ -6,7 +6,7 @@ import type { AddressInfo } from 'node:net';
  * A minimal S3 endpoint of the test's own, in memory, on a loopback port: for keys no real
  * store here can hold (s3rver keeps objects as files, so `a/../../x`, `/abs` or `b//c` cannot
  * exist there). It answers what filer's walk, plan and transfers ask — ListObjectsV2 (prefix,
- * delimiter; one page), HeadBucket, and HEAD, GET, PUT (CopyObject with x-amz-copy-source),
+ * delimiter, continuation tokens: a bucket of many keys is paged as S3 pages it), HeadBucket, and HEAD, GET, PUT (CopyObject with x-amz-copy-source),
  * DELETE of objects — and records every request. Keys are taken from the raw request path,
  * never normalised. Signatures are not checked.
  */
@@ -26,29 +26,71 @@ const etagOf = (b: Buffer): string => `"${createHash('md5').update(b).digest('he
 /** One fixed time for every object, so identities do not depend on when the stub started. */
 const MODIFIED = new Date('2026-01-02T03:04:05.000Z');
 
-function listXml(bucket: string, all: Map<string, Buffer>, prefix: string, delimiter: string | null, maxKeys: number): string {
+/** Keys in order, per bucket map (dropped when a PUT or DELETE changes it): paging a large bucket sorts it once. */
+const sortedKeys = new WeakMap<Map<string, Buffer>, string[]>();
+
+function keysOf(all: Map<string, Buffer>): string[] {
+  let keys = sortedKeys.get(all);
+  if (keys === undefined) sortedKeys.set(all, (keys = [...all.keys()].sort()));
+  return keys;
+}
+
+/** The index of the first key above `after` (binary search). */
+function firstAbove(keys: readonly string[], after: string): number {
+  let lo = 0;
+  let hi = keys.length;
+  while (lo < hi) {
+    const mid = (lo + hi) >> 1;
+    if (keys[mid] <= after) lo = mid + 1;
+    else hi = mid;
+  }
+  return lo;
+}
+
+/** One ListObjectsV2 page: keys and common prefixes in key order, at most `maxKeys`, resumed after `token` (the last one sent). */
+function listXml(
+  bucket: string,
+  all: Map<string, Buffer>,
+  q: { prefix: string; delimiter: string | null; maxKeys: number; token: string | null },
+): string {
+  const { prefix, delimiter, maxKeys, token } = q;
+  const sorted = keysOf(all);
   const contents: string[] = [];
-  const prefixes = new Set<string>();
-  for (const key of [...all.keys()].sort()) {
-    if (!key.startsWith(prefix)) continue;
+  const prefixes: string[] = [];
+  let last: string | undefined;
+  let truncated = false;
+  for (let i = firstAbove(sorted, token ?? (prefix === '' ? '' : prefix.slice(0, -1))); i < sorted.length; i++) {
+    const key = sorted[i];
+    if (!key.startsWith(prefix)) {
+      if (key > prefix) break;
+      continue;
+    }
+    // A token that is a common prefix resumes after every key below it.
+    if (token !== null && delimiter && token.endsWith(delimiter) && key.startsWith(token)) continue;
     const rest = key.slice(prefix.length);
     const cut = delimiter ? rest.indexOf(delimiter) : -1;
-    if (cut >= 0) prefixes.add(prefix + rest.slice(0, cut + delimiter!.length));
-    else contents.push(key);
+    const item = cut >= 0 ? prefix + rest.slice(0, cut + delimiter!.length) : key;
+    if (item === last) continue;
+    if (contents.length + prefixes.length === maxKeys) {
+      truncated = true;
+      break;
+    }
+    (cut >= 0 ? prefixes : contents).push(item);
+    last = item;
   }
-  const keys = contents.slice(0, maxKeys);
   return (
     `<?xml version="1.0" encoding="UTF-8"?><ListBucketResult xmlns="http://s3.amazonaws.com/doc/2006-03-01/">` +
-    `<Name>${xml(bucket)}</Name><Prefix>${xml(prefix)}</Prefix><KeyCount>${keys.length + prefixes.size}</KeyCount>` +
-    `<MaxKeys>${maxKeys}</MaxKeys><IsTruncated>false</IsTruncated>` +
-    keys
+    `<Name>${xml(bucket)}</Name><Prefix>${xml(prefix)}</Prefix><KeyCount>${contents.length + prefixes.length}</KeyCount>` +
+    `<MaxKeys>${maxKeys}</MaxKeys><IsTruncated>${truncated}</IsTruncated>` +
+    (truncated ? `<NextContinuationToken>${xml(last!)}</NextContinuationToken>` : '') +
+    contents
       .map(
         (k) =>
           `<Contents><Key>${xml(k)}</Key><LastModified>${MODIFIED.toISOString()}</LastModified>` +
           `<ETag>${xml(etagOf(all.get(k)!))}</ETag><Size>${all.get(k)!.length}</Size><StorageClass>STANDARD</StorageClass></Contents>`,
       )
       .join('') +
-    [...prefixes].map((p) => `<CommonPrefixes><Prefix>${xml(p)}</Prefix></CommonPrefixes>`).join('') +
+    prefixes.map((p) => `<CommonPrefixes><Prefix>${xml(p)}</Prefix></CommonPrefixes>`).join('') +
     `</ListBucketResult>`
   );
 }
@@ -87,13 +129,12 @@ export async function startStubS3(initial: Record<string, Record<string, string 
         if (method === 'GET' && url.searchParams.get('list-type') === '2')
           return send(
             200,
-            listXml(
-              bucket,
-              store,
-              url.searchParams.get('prefix') ?? '',
-              url.searchParams.get('delimiter'),
-              Number(url.searchParams.get('max-keys') ?? 1000),
-            ),
+            listXml(bucket, store, {
+              prefix: url.searchParams.get('prefix') ?? '',
+              delimiter: url.searchParams.get('delimiter'),
+              maxKeys: Number(url.searchParams.get('max-keys') ?? 1000),
+              token: url.searchParams.get('continuation-token'),
+            }),
           );
         return error(400, 'NotImplemented');
       }
@@ -111,6 +152,7 @@ export async function startStubS3(initial: Record<string, Record<string, string 
           return body === undefined ? error(404, 'NoSuchKey') : (res.writeHead(200, headers(body)), res.end(body));
         case 'DELETE':
           store.delete(key);
+          sortedKeys.delete(store);
           return send(204);
         case 'PUT': {
           if (req.headers['if-none-match'] === '*' && body !== undefined) return error(412, 'PreconditionFailed');
@@ -121,6 +163,7 @@ export async function startStubS3(initial: Record<string, Record<string, string 
             const data = objects.get(src.slice(0, cut))?.get(src.slice(cut + 1));
             if (data === undefined) return error(404, 'NoSuchKey');
             store.set(key, data);
+            sortedKeys.delete(store);
             return send(
               200,
               `<CopyObjectResult><ETag>${xml(etagOf(data))}</ETag><LastModified>${MODIFIED.toISOString()}</LastModified></CopyObjectResult>`,
@@ -128,6 +171,7 @@ export async function startStubS3(initial: Record<string, Record<string, string 
           }
           const data = Buffer.concat(chunks);
           store.set(key, data);
+          sortedKeys.delete(store);
           return send(200, '', { etag: etagOf(data) });
         }
         default:

@@ -1,14 +1,14 @@
 import * as path from 'node:path';
 import { ExitCode, FilerError, invalidArgument, parseFilterSpec, type FileEntry, type FilterSpec, type PathError } from '@filer/core';
 import { isInside, parseOnConflict, type OnConflict } from '@filer/engine';
-import { batchRequests, TransferFeed } from '@filer/storage/batch';
+import { TransferFeed } from '@filer/storage/batch';
 import { defaultStatePath, PlanStore } from '@filer/storage/state';
 import { checkLocalRoots, danglingLinkOn, isS3Uri, linkedFile, parseS3Uri, RealPaths, type BatchSink } from '@filer/storage';
 import { filterInputFromFlags } from '../filter-flags.js';
 import { reportPathFailure, type CliContext } from '../cli-context.js';
 import type { CliConfig } from '../config.js';
-import { runBatch, runPlanned } from './batch-runner.js';
-import { collectFiles, walkFiles } from './collect-files.js';
+import { runPlanned } from './batch-runner.js';
+import { walkFiles } from './collect-files.js';
 import { openCliSink } from './open-cli-sink.js';
 
 export interface TransferFlags {
@@ -99,7 +99,6 @@ export function resolveTransfer(kind: 'copy' | 'move', roots: string[], flags: T
 export async function runTransfer(req: TransferRequest, ctx: CliContext, opts: { quiet: boolean; config: CliConfig }): Promise<number> {
   const sink = await openCliSink(req.roots, [req.dest], opts.config);
   try {
-    if (req.roots.some(isS3Uri) || isS3Uri(req.dest)) return await transferInMemory(req, ctx, opts, sink);
     return await transferStored(req, ctx, opts, sink);
   } finally {
     sink.close();
@@ -130,8 +129,9 @@ function batchOptions(
 }
 
 /**
- * A local copy or move: the walk streams into a plan store on disk (beside the state database),
- * which is planned, printed and journaled from there — no record per file is held in memory.
+ * A copy or move, local or S3: the walk streams into a plan store on disk (beside the state
+ * database), and so does an S3 destination's listing; the plan is made, printed and journaled from
+ * there — no record per file or per object is held in memory.
  */
 async function transferStored(
   req: TransferRequest,
@@ -148,13 +148,14 @@ async function transferStored(
         roots: req.roots,
         dest: req.dest,
         flatten: req.flatten,
-        // A local move --follow leaves symlinked files where they are.
-        leaveOut: req.kind === 'move' && req.spec.follow ? symlinkedFile : undefined,
+        // A local move --follow leaves symlinked files where they are (S3 has no links).
+        leaveOut: req.kind === 'move' && req.spec.follow && !req.roots.some(isS3Uri) ? symlinkedFile : undefined,
       },
       store,
     );
     const { failures } = await walkFiles(req.roots, req.spec, ctx, { ...opts, identity: true, holdFailures }, (es) => feed.add(es));
-    const totals = feed.plan(req.onConflict);
+    // Listed after the walk, as close to the apply as the plan allows.
+    const totals = feed.plan(req.onConflict, await sink.listTargets?.(store));
     if (!opts.quiet && !holdFailures) for (const e of feed.pathErrors) reportPathFailure(ctx, e);
     const all = [...failures, ...feed.pathErrors];
     const plan = { totals, actions: () => store.actions(), conflicts: () => store.conflicts() };
@@ -163,31 +164,6 @@ async function transferStored(
   } finally {
     store.close();
   }
-}
-
-/** An S3 copy or move: planned in memory (the destination's listing is read whole by the S3 planner). */
-async function transferInMemory(
-  req: TransferRequest,
-  ctx: CliContext,
-  opts: { quiet: boolean; config: CliConfig },
-  sink: BatchSink,
-): Promise<number> {
-  // Paths found but not planned, kept with the job's record. Reported as they come; with JSON
-  // logs once the job exists (runBatch), so that each line names it.
-  const holdFailures = ctx.log !== undefined;
-  const { entries, failures } = await collectFiles(req.roots, req.spec, ctx, { ...opts, identity: true, holdFailures });
-  const { requests, pathErrors } = await batchRequests(
-    { kind: req.kind, roots: req.roots, dest: req.dest, flatten: req.flatten },
-    entries,
-    {
-      // A local move --follow leaves symlinked files where they are (S3 has no links).
-      leaveOut: req.kind === 'move' && req.spec.follow && !req.roots.some(isS3Uri) ? symlinkedFile : undefined,
-    },
-  );
-  if (!opts.quiet && !holdFailures) for (const e of pathErrors) reportPathFailure(ctx, e);
-  const all = [...failures, ...pathErrors];
-  const code = await runBatch(ctx, requests, batchOptions(req, opts, sink, all, holdFailures));
-  return code === ExitCode.Ok && all.length > 0 ? ExitCode.PartialFailure : code;
 }
 
 /**

@@ -6,12 +6,13 @@ import type { PlanStore, StoredRequest } from '../state/plan-store.js';
 import { rootIndexOf, sourceIdOf, transferTarget } from './name-files.js';
 import { CASE_PROBES, localTargetView } from './plan-local-moves.js';
 import { isCaseInsensitiveAt } from '../local/case-probe.js';
+import { isS3Uri } from '../s3/s3-uri.js';
 
-/** A local copy or move, as far as its requests go. */
+/** A copy or move (local paths or `s3://` prefixes), as far as its requests go. */
 export interface TransferSpec {
   kind: 'copy' | 'move';
   roots: readonly string[];
-  /** Resolved (RealPaths.dir): every target must stay below it. */
+  /** Resolved (RealPaths.dir), or an S3 prefix without its trailing '/': every target must stay below it. */
   dest: string;
   flatten: boolean;
   /** A file the job must leave out (move --follow: a symlinked file), as the failure to report. */
@@ -19,9 +20,10 @@ export interface TransferSpec {
 }
 
 /**
- * Turns walked files into a local copy's or move's requests as they come, straight into a plan
- * store: the same targets batchRequests makes, resolved as resolveRequests resolves them. Keeps
- * only the few target directories it probes for case-folding, and the per-file failures.
+ * Turns walked files into a copy's or move's requests as they come, straight into a plan store:
+ * the same targets batchRequests makes, resolved as resolveRequests resolves them (local paths
+ * through their symlinks, `s3://` keys as written). Keeps only the few local target directories
+ * it probes for case-folding, and the per-file failures.
  */
 export class TransferFeed {
   readonly pathErrors: PathError[] = [];
@@ -53,18 +55,28 @@ export class TransferFeed {
         this.pathErrors.push(left);
         continue;
       }
-      const resolved = real.file(target);
-      this.probe(resolved);
-      const source = real.file(e.path.charCodeAt(0) === 47 && !ODD_SEGMENT.test(e.path) ? e.path : path.resolve(e.path));
+      const s3Target = isS3Uri(target);
+      const resolved = s3Target ? target : real.file(target);
+      if (!s3Target) this.probe(resolved);
+      const source = isS3Uri(e.path)
+        ? e.path
+        : real.file(e.path.charCodeAt(0) === 47 && !ODD_SEGMENT.test(e.path) ? e.path : path.resolve(e.path));
       rows.push({ root, sortKey: e.path, source, target: resolved, size: e.size ?? 0, ...sourceIdOf(e) });
     }
     if (rows.length > 0) this.store.add(rows);
   }
 
-  /** Plans what was fed, with the rules of planMoves: see PlanStore for what stays in memory. */
-  plan(onConflict: OnConflict): StoredPlanTotals {
-    this.store.seal(this.caseInsensitive ? (p) => p.toLowerCase() : undefined);
-    return planStored(this.store, localTargetView(this.caseInsensitive), onConflict, this.real.dir(this.spec.dest));
+  /**
+   * Plans what was fed, with the rules of planMoves: see PlanStore for what stays in memory. `view`
+   * is what exists at an S3 destination (its listing, stored: BatchSink.listTargets); a local one
+   * is read from the disk.
+   */
+  plan(onConflict: OnConflict, view?: TargetView): StoredPlanTotals {
+    const { dest } = this.spec;
+    const s3 = isS3Uri(dest);
+    this.store.seal(!s3 && this.caseInsensitive ? (p) => p.toLowerCase() : undefined);
+    if (s3 && view === undefined) throw new Error('TransferFeed: an S3 destination is planned against its listing');
+    return planStored(this.store, view ?? localTargetView(this.caseInsensitive), onConflict, s3 ? dest : this.real.dir(dest));
   }
 
   private probe(target: string): void {

@@ -5,6 +5,7 @@ import type { Readable } from 'node:stream';
 import { mtimeNsOf, OBJECT_DEV, sameVersion, type FileIdentity, type FileOps, type FileStat, type StageItem } from '@filer/engine';
 import { changedError, LocalFileOps, stagingPath } from '../local/local-file-ops.js';
 import { S3OpError } from './s3-errors.js';
+import type { KeyListing } from '../batch-sink.js';
 import type { S3Objects } from './s3-objects.js';
 import { isS3Uri, parseS3Uri } from './s3-uri.js';
 
@@ -36,12 +37,10 @@ async function sha256OfStream(stream: Readable): Promise<string> {
  * its source only after the target verified: applyJob deletes sources last.
  */
 export class S3FileOps implements FileOps {
-  /** Destination listings taken at plan time: prefix URI → the keys (as URIs) that existed then. */
-  private readonly listed = new Map<string, ReadonlySet<string>>();
+  /** Destination listings taken at plan time: prefix URI → the keys (as URIs) that existed then, and those put since. */
+  private readonly listed = new Map<string, KeyListing>();
   /** What this instance wrote and verified, for the stat that records it in the journal. */
   private readonly written = new Map<string, FileStat>();
-  /** Keys this instance put under a listed prefix: the listing, taken before, no longer speaks for them. */
-  private readonly madeHere = new Set<string>();
 
   constructor(
     private readonly objects: S3Objects,
@@ -54,18 +53,20 @@ export class S3FileOps implements FileOps {
    * `prefix` that was not listed answers "absent" without a request, and (unless `headGuard`) no
    * HEAD precedes its put on a bucket that ignores `If-None-Match` — an object written there by
    * someone else after the listing can then be replaced. Buckets that honour the condition refuse
-   * such a put whatever this says.
+   * such a put whatever this says. The listing may be a Set or a plan store's table (the CLI's:
+   * a listing of any size held on disk); keys put here are added to it.
    */
-  useListing(prefix: string, existing: ReadonlySet<string>): void {
+  useListing(prefix: string, existing: KeyListing): void {
     this.listed.set(prefix, existing);
   }
 
+  private listingOf(p: string): KeyListing | undefined {
+    for (const [prefix, existing] of this.listed) if (p.startsWith(prefix)) return existing;
+    return undefined;
+  }
+
   private listedAbsent(p: string): boolean {
-    // A move stats its target again once the source is gone (the journal's identity of it): the
-    // object is there, although the plan's listing did not have it.
-    if (this.madeHere.has(p)) return false;
-    for (const [prefix, existing] of this.listed) if (p.startsWith(prefix)) return !existing.has(p);
-    return false;
+    return this.listingOf(p)?.has(p) === false;
   }
 
   /** The local side's directory descriptors, opened for the batch. */
@@ -159,7 +160,9 @@ export class S3FileOps implements FileOps {
       }
       // The verifying HEAD's answer: the apply's stat of the target need not ask again.
       this.written.set(target, objectIdentity(info));
-      this.madeHere.add(target);
+      // A move stats its target again once the source is gone (the journal's identity of it): the
+      // object is there now, although the plan's listing did not have it.
+      this.listingOf(target)?.add(target);
       return target; // in place already: S3 has no rename
     }
     const tmp = this.tempPath(target, tmpTag);

@@ -1,8 +1,9 @@
 import type { S3Client } from '@aws-sdk/client-s3';
 import type { FaultHook } from '@filer/engine';
 import { planLocalMoves, planLocalMovesPaced } from '../batch/plan-local-moves.js';
-import type { BatchSink, OpenSinkOptions } from '../batch-sink.js';
+import type { BatchSink, KeyListing, OpenSinkOptions } from '../batch-sink.js';
 import { LocalFileOps } from '../local/local-file-ops.js';
+import { listS3Prefix } from './list-s3-prefix.js';
 import { planS3Moves } from './plan-s3-moves.js';
 import { createS3Client } from './s3-client.js';
 import { s3ConfigFromEnv } from './s3-config.js';
@@ -13,14 +14,15 @@ import { isS3Uri, parseS3Uri } from './s3-uri.js';
 
 /**
  * A batch sink for jobs that touch S3: targets on S3 are planned against one listing of each
- * target prefix, and that listing is handed to the file operations the apply uses (a key it did
- * not list is absent without a request). Local targets (a download) are planned on the disk.
+ * target prefix — held in memory (`plan`) or streamed into a plan store (`listTargets`) — and that
+ * listing is handed to the file operations the apply uses (a key it did not list is absent
+ * without a request). Local targets (a download) are planned on the disk.
  */
 export function openS3Sink(targets: readonly string[], opts: OpenSinkOptions, shared?: S3Client): BatchSink {
   const client = shared ?? createS3Client(s3ConfigFromEnv());
   const objects = new S3Objects(client);
   const s3Targets = targets.filter(isS3Uri);
-  const listings: [string, ReadonlySet<string>][] = [];
+  const listings: [string, KeyListing][] = [];
   let ops: S3FileOps | undefined;
   return {
     plan: async (requests, onConflict) =>
@@ -29,6 +31,12 @@ export function openS3Sink(targets: readonly string[], opts: OpenSinkOptions, sh
         : opts.pace === undefined
           ? planLocalMoves(requests, onConflict)
           : planLocalMovesPaced(requests, onConflict, opts.pace),
+    listTargets: async (store) => {
+      if (s3Targets.length === 0) return undefined;
+      const { listed } = store;
+      for (const t of s3Targets) listings.push([await listS3Prefix(client, t, (keys) => store.addListed(keys)), listed]);
+      return { exists: (p) => listed.has(p), caseInsensitive: false };
+    },
     ops: (copyFault?: FaultHook) => {
       ops ??= new S3FileOps(objects, new LocalFileOps(opts.native === false ? null : undefined, copyFault), { headGuard: opts.headGuard });
       for (const [prefix, existing] of listings) ops.useListing(prefix, existing);

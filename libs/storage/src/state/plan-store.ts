@@ -4,6 +4,7 @@ import { randomBytes } from 'node:crypto';
 import Database from 'better-sqlite3';
 import { FilerError } from '@filer/core';
 import type { Claim, Conflict, FileIdentity, MoveRequest, PlannedMove, TargetIndex } from '@filer/engine';
+import type { KeyListing } from '../batch-sink.js';
 
 /** One walked file's request, as the walk finds it (any order): `root` and `sortKey` give its place in the plan. */
 export interface StoredRequest {
@@ -25,6 +26,7 @@ interface ReqRow {
   dev: number | null;
   ino: number | null;
   mtime_ns: string | null;
+  etag: string | null;
 }
 
 interface ActRow {
@@ -35,19 +37,21 @@ interface ActRow {
   dev: number | null;
   ino: number | null;
   mtime_ns: string | null;
+  etag: string | null;
   overwrite: number;
 }
 
 const SCHEMA = `
   CREATE TABLE req (id INTEGER PRIMARY KEY, root INTEGER NOT NULL, sort_key TEXT NOT NULL, source TEXT NOT NULL, target TEXT NOT NULL,
-                    size INTEGER NOT NULL, dev INTEGER, ino INTEGER, mtime_ns TEXT);
+                    size INTEGER NOT NULL, dev INTEGER, ino INTEGER, mtime_ns TEXT, etag TEXT);
   CREATE TABLE act (seq INTEGER PRIMARY KEY, req INTEGER NOT NULL, key TEXT NOT NULL UNIQUE, source TEXT NOT NULL, claim_target TEXT NOT NULL,
-                    target TEXT, size INTEGER NOT NULL, dev INTEGER, ino INTEGER, mtime_ns TEXT,
+                    target TEXT, size INTEGER NOT NULL, dev INTEGER, ino INTEGER, mtime_ns TEXT, etag TEXT,
                     overwrite INTEGER NOT NULL DEFAULT 0, keep INTEGER NOT NULL DEFAULT 0, ord INTEGER NOT NULL, sub INTEGER NOT NULL DEFAULT 0);
-  CREATE TABLE conflict (id INTEGER PRIMARY KEY, kind TEXT NOT NULL, source TEXT NOT NULL, target TEXT NOT NULL, detail TEXT NOT NULL);`;
+  CREATE TABLE conflict (id INTEGER PRIMARY KEY, kind TEXT NOT NULL, source TEXT NOT NULL, target TEXT NOT NULL, detail TEXT NOT NULL);
+  CREATE TABLE listed (key TEXT PRIMARY KEY) WITHOUT ROWID;`;
 
 const PAGE = 4096;
-const REQ_COLUMNS = 'root, sort_key, id, source, target, size, dev, ino, mtime_ns';
+const REQ_COLUMNS = 'root, sort_key, id, source, target, size, dev, ino, mtime_ns, etag';
 
 /** Removes the plan stores of filer processes that are gone (killed while planning): never one of a live process. */
 function sweepStale(dir: string): void {
@@ -62,14 +66,14 @@ function sweepStale(dir: string): void {
   }
 }
 
-function idOf(r: Pick<ReqRow, 'dev' | 'ino' | 'mtime_ns' | 'size'>): FileIdentity | undefined {
-  return r.dev === null || r.ino === null || r.mtime_ns === null
-    ? undefined
-    : { dev: r.dev, ino: r.ino, size: r.size, mtimeNs: r.mtime_ns };
+function idOf(r: Pick<ReqRow, 'dev' | 'ino' | 'mtime_ns' | 'etag' | 'size'>): FileIdentity | undefined {
+  if (r.dev === null || r.ino === null || r.mtime_ns === null) return undefined;
+  // An object's identity carries its ETag: without it, a changed object of the same size and second would pass.
+  return { dev: r.dev, ino: r.ino, size: r.size, mtimeNs: r.mtime_ns, ...(r.etag === null ? {} : { etag: r.etag }) };
 }
 
 /** A stored request or action as the planner's request: its paths, size, root and journaled identity. */
-function moveOf(r: Pick<ReqRow, 'source' | 'target' | 'size' | 'dev' | 'ino' | 'mtime_ns'>, within?: string): MoveRequest {
+function moveOf(r: Pick<ReqRow, 'source' | 'target' | 'size' | 'dev' | 'ino' | 'mtime_ns' | 'etag'>, within?: string): MoveRequest {
   const id = idOf(r);
   return {
     source: r.source,
@@ -87,7 +91,8 @@ function moveOf(r: Pick<ReqRow, 'source' | 'target' | 'size' | 'dev' | 'ino' | '
  * (SQLite sorts it externally); the planner's TargetIndex is indexed tables (sources of `req`,
  * `act.key`), so a plan of any size holds no record per file in memory. Only the actions on
  * chains (a target that is another request's source: renames onto each other) are read back
- * into memory, to be ordered.
+ * into memory, to be ordered. An S3 destination's listing is kept here too (`listing`): the
+ * planner's `exists` and the apply's "was it there?" are a key lookup each.
  */
 export class PlanStore implements TargetIndex {
   private readonly db: Database.Database;
@@ -100,6 +105,7 @@ export class PlanStore implements TargetIndex {
   private fsrc = 'source';
   private reordered = false;
   private chainIndex = false;
+  private listStmts?: { add: Database.Statement; has: Database.Statement };
 
   private constructor(private readonly file: string) {
     this.db = new Database(file);
@@ -112,7 +118,7 @@ export class PlanStore implements TargetIndex {
     this.db.pragma('cache_size = -32768');
     this.db.exec(SCHEMA);
     this.addStmt = this.db.prepare(
-      'INSERT INTO req (root, sort_key, source, target, size, dev, ino, mtime_ns) VALUES (?, ?, ?, ?, ?, ?, ?, ?)',
+      'INSERT INTO req (root, sort_key, source, target, size, dev, ino, mtime_ns, etag) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?)',
     );
   }
 
@@ -132,9 +138,33 @@ export class PlanStore implements TargetIndex {
   add(rows: readonly StoredRequest[]): void {
     const s = this.addStmt;
     this.db.transaction(() => {
-      for (const r of rows)
-        s.run(r.root, r.sortKey, r.source, r.target, r.size, r.sourceId?.dev ?? null, r.sourceId?.ino ?? null, r.sourceId?.mtimeNs ?? null);
+      for (const r of rows) {
+        const id = r.sourceId;
+        s.run(r.root, r.sortKey, r.source, r.target, r.size, id?.dev ?? null, id?.ino ?? null, id?.mtimeNs ?? null, id?.etag ?? null);
+      }
     })();
+  }
+
+  /** Adds a page of a destination's listing (keys as URIs; one transaction per call; a key listed twice is kept once). */
+  addListed(keys: readonly string[]): void {
+    const add = this.listStatements().add;
+    this.db.transaction(() => {
+      for (const k of keys) add.run(k);
+    })();
+  }
+
+  /** The stored destination listing, as the planner's view and the apply's S3FileOps read it. */
+  get listed(): KeyListing {
+    const s = this.listStatements();
+    return { has: (key) => s.has.get(key) !== undefined, add: (key) => void s.add.run(key) };
+  }
+
+  private listStatements(): NonNullable<PlanStore['listStmts']> {
+    this.listStmts ??= {
+      add: this.db.prepare('INSERT OR IGNORE INTO listed (key) VALUES (?)'),
+      has: this.db.prepare('SELECT 1 FROM listed WHERE key = ?').pluck(),
+    };
+    return this.listStmts;
   }
 
   /**
@@ -147,7 +177,7 @@ export class PlanStore implements TargetIndex {
       this.fsrc = 'fold(source)';
     }
     // Covering: the planner reads the requests in this order from the index alone, sequentially.
-    this.db.exec(`CREATE INDEX req_order ON req (root, sort_key, id, source, target, size, dev, ino, mtime_ns);
+    this.db.exec(`CREATE INDEX req_order ON req (root, sort_key, id, source, target, size, dev, ino, mtime_ns, etag);
                   CREATE INDEX req_fsrc ON req (${this.fsrc}) WHERE source <> target;`);
     this.stmts = this.prepare();
     return this.db.prepare('SELECT count(*) FROM req').pluck().get() as number;
@@ -158,8 +188,8 @@ export class PlanStore implements TargetIndex {
       isSource: this.db.prepare(`SELECT 1 FROM req WHERE ${this.fsrc} = ? AND source <> target LIMIT 1`).pluck(),
       claimOf: this.db.prepare('SELECT source, claim_target AS target FROM act WHERE key = ?'),
       reserve: this.db.prepare(
-        `INSERT INTO act (seq, req, key, source, claim_target, target, size, dev, ino, mtime_ns, overwrite, keep, ord)
-         VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)`,
+        `INSERT INTO act (seq, req, key, source, claim_target, target, size, dev, ino, mtime_ns, etag, overwrite, keep, ord)
+         VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)`,
       ),
       conflict: this.db.prepare('INSERT INTO conflict (kind, source, target, detail) VALUES (?, ?, ?, ?)'),
       first: this.db.prepare(`SELECT ${REQ_COLUMNS} FROM req ORDER BY root, sort_key, id LIMIT ?`),
@@ -214,6 +244,7 @@ export class PlanStore implements TargetIndex {
       id?.dev ?? null,
       id?.ino ?? null,
       id?.mtimeNs ?? null,
+      id?.etag ?? null,
       action?.overwrite ? 1 : 0,
       action === undefined ? 1 : 0,
       seq,
@@ -236,7 +267,7 @@ export class PlanStore implements TargetIndex {
     this.chainIndex = true;
     const rows = this.db
       .prepare(
-        `SELECT a.seq, a.source, a.target, a.size, a.dev, a.ino, a.mtime_ns, a.overwrite FROM act a
+        `SELECT a.seq, a.source, a.target, a.size, a.dev, a.ino, a.mtime_ns, a.etag, a.overwrite FROM act a
          WHERE a.seq IN (${waiting}
                          UNION SELECT b.seq FROM req q CROSS JOIN act a ON a.key = ${this.sourceKey('q')} AND a.keep = 0
                                                        JOIN act b ON b.req = q.id AND b.keep = 0 WHERE q.source <> q.target)
@@ -284,7 +315,9 @@ export class PlanStore implements TargetIndex {
   /** The planned actions in the order they are to run, streamed from disk. */
   *actions(): Generator<PlannedMove> {
     const order = this.reordered ? 'a.ord, a.sub' : 'a.seq';
-    const stmt = this.db.prepare(`SELECT source, target, size, dev, ino, mtime_ns, overwrite FROM act a WHERE keep = 0 ORDER BY ${order}`);
+    const stmt = this.db.prepare(
+      `SELECT source, target, size, dev, ino, mtime_ns, etag, overwrite FROM act a WHERE keep = 0 ORDER BY ${order}`,
+    );
     for (const r of stmt.iterate() as IterableIterator<ActRow>) yield this.toMove(r);
   }
 

@@ -1,0 +1,26 @@
+import { ListObjectsV2Command, type S3Client } from '@aws-sdk/client-s3';
+import { s3Error } from './s3-errors.js';
+import { parseS3Uri } from './s3-uri.js';
+
+/**
+ * Lists every key below an S3 destination with flat ListObjectsV2 pages, handing each page's keys
+ * (as `s3://` URIs) to `onPage` as it comes: the caller decides whether they are held (a Set) or
+ * stored (a plan store). Returns the prefix listed, as a URI ending in '/'.
+ */
+export async function listS3Prefix(client: S3Client, dest: string, onPage: (keys: string[]) => void): Promise<string> {
+  const { bucket, key } = parseS3Uri(dest, 'dest');
+  const prefix = key === '' || key.endsWith('/') ? key : key + '/';
+  let token: string | undefined;
+  do {
+    let out;
+    try {
+      out = await client.send(new ListObjectsV2Command({ Bucket: bucket, Prefix: prefix, ContinuationToken: token }));
+    } catch (e) {
+      throw s3Error(e, `cannot list ${dest}`);
+    }
+    const keys = (out.Contents ?? []).map((o) => `s3://${bucket}/${o.Key}`);
+    if (keys.length > 0) onPage(keys);
+    token = out.IsTruncated === true ? out.NextContinuationToken : undefined;
+  } while (token !== undefined);
+  return `s3://${bucket}/${prefix}`;
+}
