@@ -415,7 +415,7 @@ describe('the Helm chart, rendered', () => {
     expect(r.code, r.out).toBe(0);
   });
 
-  it('refuses to render without tokens or a shared results directory', () => {
+  it('refuses to render without tokens or a shared results store, or with a bad config.FILER_RESULTS', () => {
     const dir = fs.mkdtempSync(path.join(os.tmpdir(), 'filer-chart-'));
     try {
       const noTokens = run(helm(), ['template', 'ci', CHART]);
@@ -425,7 +425,11 @@ describe('the Helm chart, rendered', () => {
       fs.writeFileSync(f, 'secrets: {FILER_TOKENS: "t:read"}\nresults: {persistence: {enabled: false}}\n');
       const noResults = run(helm(), ['template', 'ci', CHART, '-f', f]);
       expect(noResults.code).not.toBe(0);
-      expect(noResults.out).toContain('must share one results directory');
+      expect(noResults.out).toContain('must share one results store');
+      fs.writeFileSync(f, 'secrets: {FILER_TOKENS: "t:read"}\nconfig: {FILER_RESULTS: "s3://bucket/no-slash"}\n');
+      const badS3 = run(helm(), ['template', 'ci', CHART, '-f', f]);
+      expect(badS3.code).not.toBe(0);
+      expect(badS3.out).toContain('config.FILER_RESULTS=s3://bucket/no-slash: expected s3://bucket/prefix/');
     } finally {
       fs.rmSync(dir, { recursive: true, force: true });
     }
@@ -482,14 +486,25 @@ describe('the Helm chart, rendered', () => {
 
       const mounts = new Map((c.volumeMounts ?? []).map((m) => [m.mountPath, m.name]));
       const volumes = new Map((pod.volumes ?? []).map(({ name: n, ...source }) => [n, JSON.stringify(source)]));
-      resultsSources.add(volumes.get(mounts.get(env.get('FILER_RESULTS_DIR')!)!)!);
+      const resultsVolume = volumes.get(mounts.get(env.get('FILER_RESULTS_DIR')!)!)!;
+      // Results on S3 (FILER_RESULTS): the bucket is what is shared; FILER_RESULTS_DIR is the pod's own scratch.
+      const s3Results = env.get('FILER_RESULTS');
+      if (s3Results !== undefined) expect(resultsVolume, `${name}: scratch for results on S3`).toContain('emptyDir');
+      resultsSources.add(s3Results ?? resultsVolume);
       for (const root of env.get('FILER_ALLOWED_ROOTS')!.split(':')) expect(mounts.has(root), `${name} mounts ${root}`).toBe(true);
       if (name !== 'api') {
         expect(Number(env.get('FILER_SHUTDOWN_TIMEOUT_MS') ?? 30_000), name).toBeLessThan((pod.terminationGracePeriodSeconds ?? 30) * 1000);
       }
     }
-    expect(resultsSources.size, 'one results volume for the API and every worker').toBe(1);
-    expect([...resultsSources][0]).not.toContain('emptyDir');
+    expect(resultsSources.size, 'one results volume (or S3 prefix) for the API and every worker').toBe(1);
+    const shared = [...resultsSources][0]!;
+    if (shared.startsWith('s3://')) {
+      expect(shared).toMatch(/^s3:\/\/[a-z0-9.-]+\/(.*\/)?$/);
+      expect(
+        byKind('PersistentVolumeClaim').map((c) => c.metadata.name),
+        'no results claim with results on S3',
+      ).not.toContainEqual(expect.stringMatching(/-results$/));
+    } else expect(shared).not.toContain('emptyDir');
 
     const deploymentNamed = (n: string): Workload | undefined => deployments.find((d) => d.metadata.name === n);
     const scaled = new Set<string>();

@@ -5,7 +5,7 @@ import { gunzipSync } from 'node:zlib';
 import { Readable } from 'node:stream';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { entryToJson } from '@filer/engine';
-import { ResultsStore } from '@filer/storage/results';
+import { DirResultsStore } from '@filer/storage/results';
 import { recordPaths } from '../src/jobs/record-paths.js';
 import { acceptsGzip, gzipped } from '../src/jobs/results-encoding.js';
 import { renderResults, type ResultFormat } from '../src/jobs/results-format.js';
@@ -32,7 +32,7 @@ const NAMES = [
 ];
 
 let dir: string;
-let store: ResultsStore;
+let store: DirResultsStore;
 
 async function text(chunks: AsyncIterable<Buffer | string>): Promise<Buffer> {
   const out: Buffer[] = [];
@@ -49,27 +49,27 @@ function bytes(job: string, format: 'ndjson' | 'paths', cursor: number, limit?: 
   return text(format === 'ndjson' ? records : recordPaths(records));
 }
 
-beforeAll(() => {
+beforeAll(async () => {
   dir = fs.mkdtempSync(path.join(os.tmpdir(), 'filer-results-bytes-'));
-  store = new ResultsStore(dir);
+  store = new DirResultsStore(dir);
   // Job "parts": 5 parts of 0, 7, 1, 0 and 13 records, names cycling through NAMES, one record of
   // another shape (a manifest record: the find record with its sha256 last).
   let n = 0;
   const sizes = [0, 7, 1, 0, 13];
-  sizes.forEach((size, p) => {
+  for (const [p, size] of sizes.entries()) {
     const lines: string[] = [];
     for (let i = 0; i < size; i++, n++) {
       const e = { path: NAMES[n % NAMES.length]! + `#${n}`, kind: 'file' as const, size: n, mtimeMs: 1_700_000_000_000 + n };
       lines.push((n === 5 ? `${entryToJson(e).slice(0, -1)},"sha256":"ab"}` : entryToJson(e)) + '\n');
     }
-    store.writePart('parts', 'scan', `p${p}`, lines);
-  });
+    await store.writePart('parts', 'scan', `p${p}`, lines);
+  }
   // Job "big": parts larger than the reader's 1 MiB chunks, so records are cut by chunk ends.
   for (let p = 0; p < 3; p++) {
     const lines: string[] = [];
     for (let i = 0; i < 9000; i++)
       lines.push(entryToJson({ path: `/big/${p}/${'x'.repeat(i % 200)}/${NAMES[i % (NAMES.length - 1)]}`, kind: 'file', size: i }) + '\n');
-    store.writePart('big', 'scan', `p${p}`, lines);
+    await store.writePart('big', 'scan', `p${p}`, lines);
   }
   // Job "torn": a last record without its newline (no writer leaves one; the reader adds it).
   fs.mkdirSync(store.partDir('torn', 'scan'), { recursive: true });
@@ -122,7 +122,7 @@ describe('results as bytes', () => {
 
   it('counts a replaced part again (a retried shard renames a new file over it)', async () => {
     expect((await bytes('torn', 'paths', 2)).toString()).toBe('/t/3\n');
-    store.writePart('torn', 'scan', 'a', [entryToJson({ path: '/t/only', kind: 'file' }) + '\n']);
+    await store.writePart('torn', 'scan', 'a', [entryToJson({ path: '/t/only', kind: 'file' }) + '\n']);
     expect((await bytes('torn', 'paths', 1)).toString()).toBe('/t/3\n');
     expect((await bytes('torn', 'ndjson', 1)).equals(await parsed('torn', 'ndjson', 1))).toBe(true);
   });

@@ -1,4 +1,3 @@
-import * as path from 'node:path';
 import { partitionActions, type FileIdentity } from '@filer/engine';
 import { journalReport } from './batch-shards.js';
 import type { ClusterContext } from './cluster-context.js';
@@ -51,16 +50,17 @@ async function queueApply(ctx: ClusterContext, rec: JobRecord): Promise<void> {
     actions.push({ source: a.source, target: a.target, size: a.size, overwrite: a.overwrite === true, ...(sourceId ? { sourceId } : {}) });
   }
   const shards = partitionActions(actions, ctx.config.batchShardSize);
-  const parts = shards.map((list, i) => {
+  const parts: string[] = [];
+  for (const [i, list] of shards.entries()) {
     const part = String(i).padStart(5, '0');
-    ctx.results.writePart(
+    await ctx.results.writePart(
       id,
       'apply-in',
       part,
       list.map((a) => JSON.stringify(a) + '\n'),
     );
-    return part;
-  });
+    parts.push(part);
+  }
   const { spec } = rec;
   const data = {
     jobId: id,
@@ -88,9 +88,9 @@ async function queueApply(ctx: ClusterContext, rec: JobRecord): Promise<void> {
 /** The end of an apply (or undo): the per-file report from the shards' journals, and the job's final state. */
 export async function finishApply(ctx: ClusterContext, jobId: string, phase: 'apply' | 'undo', summed: PhaseSums): Promise<void> {
   const { extra, counters, errorSample } = summed;
-  const parts = ctx.results.listParts(jobId, 'apply-in').map((f) => path.basename(f, '.ndjson'));
-  const report = parts.flatMap((p) => journalReport(ctx, jobId, p));
-  ctx.results.writePart(jobId, 'report', 'all', report);
+  const report: string[] = [];
+  for (const p of await ctx.results.listParts(jobId, 'apply-in')) report.push(...(await journalReport(ctx, jobId, p)));
+  await ctx.results.writePart(jobId, 'report', 'all', report);
   const stopped = (extra.stopped ?? 0) > 0;
   await setState(
     ctx,

@@ -13,13 +13,14 @@ import {
   type JournalAction,
 } from '@filer/engine';
 import { openSink, openSource } from '@filer/storage';
-import { openExistingStateDb, openStateDb, SqliteJournal } from '@filer/storage/state';
+import { SqliteJournal } from '@filer/storage/state';
 import type { ClusterContext } from './cluster-context.js';
 import type { ApplyShardData, HashShardData, UndoShardData } from './job-contracts.js';
 import { emptyCounters } from './job-record.js';
 import { runManifestHashShard } from './manifest-hash-shard.js';
 import { addPhaseProgress } from './phase-progress.js';
 import { sharedS3Client } from './s3-access.js';
+import { withShardJournal } from './shard-journal.js';
 import { SHARD_ERROR_SAMPLE, type ShardResult } from './shard-result.js';
 import type { SinkPaths } from './sink-paths.js';
 import { yieldingOps } from './yielding-ops.js';
@@ -44,7 +45,7 @@ export async function runHashShard(ctx: ClusterContext, job: Job<HashShardData>)
   const hasher = await source.hasher(algorithm, job.data.follow ?? false);
   try {
     const result = await findDuplicates(files, { hasher, includeEmpty, emptyHash: hasher.emptyHash() });
-    ctx.results.writePart(
+    await ctx.results.writePart(
       jobId,
       'groups',
       part,
@@ -92,9 +93,9 @@ async function withFileOps<T>(paths: SinkPaths, use: (ops: FileOps) => Promise<T
 
 const sizeOf = (actions: readonly { size: number }[]): number => actions.reduce((n, a) => n + a.size, 0);
 
-/** Each apply shard keeps its own journal beside the results: shards never share a SQLite file. */
+/** Where a results directory keeps an apply shard's journal (with FILER_RESULTS on S3: `<prefix><job>/journal/<part>.db`). */
 export function journalPath(ctx: ClusterContext, jobId: string, part: string): string {
-  return path.join(ctx.results.partDir(jobId, 'journal'), `${part}.db`);
+  return path.join(ctx.config.resultsDir, jobId, 'journal', `${part}.db`);
 }
 
 function outcome(report: ApplyReport): ShardResult {
@@ -112,15 +113,13 @@ function outcome(report: ApplyReport): ShardResult {
 }
 
 /**
- * Applies one partition of a plan under its own write-ahead journal. A retry (after a crash or
- * a SIGKILLed worker) finds the journal and resumes it: every action is decided from the disk.
+ * Applies one partition of a plan under its own write-ahead journal (shards never share a SQLite
+ * file). A retry (after a crash or a SIGKILLed worker) finds the journal and resumes it: every
+ * action is decided from the disk.
  */
 export async function runApplyShard(ctx: ClusterContext, job: Job<ApplyShardData>): Promise<ShardResult> {
   const { jobId, part, kind, onConflict, verify } = job.data;
-  // Made here, not by openStateDb, so a volume that cannot hold it fails the shard with its errno (EEXIST, EACCES).
-  ctx.results.makePartDir(jobId, 'journal');
-  const db = openStateDb(journalPath(ctx, jobId, part));
-  try {
+  const res = await withShardJournal(ctx, jobId, part, true, async (db) => {
     const journal = new SqliteJournal(db);
     let record = journal.list(1)[0];
     if (record === undefined) {
@@ -135,18 +134,17 @@ export async function runApplyShard(ctx: ClusterContext, job: Job<ApplyShardData
     await ctx.items?.record({ jobId, phase: 'apply', action: kind, shard: part, actions: journal.actions(started.id) });
     await addPhaseProgress(ctx.redis, jobId, report.actions.length, sizeOf(report.actions));
     return outcome(report);
-  } finally {
-    db.close();
-  }
+  });
+  return res!;
 }
 
 /** Undoes one partition from its journal, newest action first, under the same no-overwrite rules. */
 export async function runUndoShard(ctx: ClusterContext, job: Job<UndoShardData>): Promise<ShardResult> {
-  const db = openStateDb(journalPath(ctx, job.data.jobId, job.data.part));
-  try {
+  const none: ShardResult = { counters: emptyCounters(), errorSample: [], spawned: 0 };
+  const res = await withShardJournal(ctx, job.data.jobId, job.data.part, false, async (db) => {
     const journal = new SqliteJournal(db);
     const record = journal.list(1)[0];
-    if (record === undefined) return { counters: emptyCounters(), errorSample: [], spawned: 0 };
+    if (record === undefined) return none;
     assertJournalFormat(record, 'undo');
     const report = await withFileOps(job.data.sink, (ops) => undoJob(record, journal, ops));
     await ctx.items?.record({
@@ -169,16 +167,13 @@ export async function runUndoShard(ctx: ClusterContext, job: Job<UndoShardData>)
       })),
     ];
     return { ...errorsOf(failed), spawned: 0, extra: { ...report.job.counts } };
-  } finally {
-    db.close();
-  }
+  });
+  return res ?? none;
 }
 
 /** The per-file completion report of one apply partition, from its journal. */
-export function journalReport(ctx: ClusterContext, jobId: string, part: string): string[] {
-  const db = openExistingStateDb(journalPath(ctx, jobId, part));
-  if (db === undefined) return [];
-  try {
+export async function journalReport(ctx: ClusterContext, jobId: string, part: string): Promise<string[]> {
+  const lines = await withShardJournal(ctx, jobId, part, false, async (db) => {
     const journal = new SqliteJournal(db);
     const record = journal.list(1)[0];
     if (record === undefined) return [];
@@ -189,7 +184,6 @@ export function journalReport(ctx: ClusterContext, jobId: string, part: string):
           JSON.stringify({ source: a.source, target: a.target, size: a.size, state: a.state, ...(a.reason ? { reason: a.reason } : {}) }) +
           '\n',
       );
-  } finally {
-    db.close();
-  }
+  });
+  return lines ?? [];
 }

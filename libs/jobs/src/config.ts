@@ -1,6 +1,6 @@
 import * as os from 'node:os';
 import { z } from 'zod';
-import { parseAllowedS3, type AllowedS3 } from '@filer/storage';
+import { parseAllowedS3, parseS3Uri, type AllowedS3, type S3Location } from '@filer/storage';
 
 /**
  * Every setting the cluster reads, from environment variables with the same names in
@@ -14,7 +14,10 @@ export interface ClusterConfig {
    * copied to the results volume and outcomes stay in the shard journals only.
    */
   databaseUrl?: string;
+  /** The shared results directory; with `resultsS3`, this process's own scratch directory. */
   resultsDir: string;
+  /** Results, journals and record copies on S3 instead (FILER_RESULTS=s3://bucket/prefix/). */
+  resultsS3?: S3Location;
   allowedRoots: string[];
   /** Buckets and prefixes jobs may read and write (FILER_ALLOWED_S3); empty: S3 paths are refused. */
   allowedS3: AllowedS3[];
@@ -111,6 +114,21 @@ export const clusterEnvShape = {
       if (!dir.startsWith('/')) configProblem(ctx, 'FILER_RESULTS_DIR: required, an absolute directory shared by the API and the workers');
       return dir;
     }),
+  FILER_RESULTS: z
+    .string()
+    .optional()
+    .transform((raw, ctx): S3Location | undefined => {
+      if (raw === undefined || raw === '') return undefined;
+      const problem = `FILER_RESULTS=${raw}: expected s3://bucket/prefix/ (a prefix ending in "/", or none), or unset for the directory FILER_RESULTS_DIR`;
+      try {
+        const loc = parseS3Uri(raw, 'FILER_RESULTS');
+        if (loc.key !== '' && !loc.key.endsWith('/')) configProblem(ctx, problem);
+        return loc;
+      } catch {
+        configProblem(ctx, problem);
+        return undefined;
+      }
+    }),
   FILER_ALLOWED_ROOTS: z
     .string()
     .optional()
@@ -157,6 +175,7 @@ export function clusterConfigOf(env: ClusterEnv): ClusterConfig {
     redisUrl: env.FILER_REDIS_URL,
     ...(env.FILER_DATABASE_URL !== undefined ? { databaseUrl: env.FILER_DATABASE_URL } : {}),
     resultsDir: env.FILER_RESULTS_DIR,
+    ...(env.FILER_RESULTS !== undefined ? { resultsS3: env.FILER_RESULTS } : {}),
     allowedRoots: env.FILER_ALLOWED_ROOTS,
     allowedS3: env.FILER_ALLOWED_S3,
     shardBudget: env.FILER_SHARD_BUDGET,

@@ -43,7 +43,7 @@ export async function startDupesHash(ctx: ClusterContext, rec: JobRecord): Promi
   let bytes = 0;
   for (const shard of partitionBySize(bySize, ctx.config.batchShardSize)) {
     const part = String(parts.length).padStart(5, '0');
-    ctx.results.writePart(
+    await ctx.results.writePart(
       id,
       'hash-in',
       part,
@@ -54,7 +54,7 @@ export async function startDupesHash(ctx: ClusterContext, rec: JobRecord): Promi
     for (const f of shard) bytes += f.size;
   }
   if (parts.length === 0) {
-    ctx.results.writePart(id, 'results', 'dupes', []);
+    await ctx.results.writePart(id, 'results', 'dupes', []);
     await setState(
       ctx,
       id,
@@ -90,7 +90,7 @@ export async function finishDupes(ctx: ClusterContext, jobId: string, summed: Ph
   const groups: DupeGroup[] = [];
   for await (const line of ctx.results.lines(jobId, 'groups')) groups.push(JSON.parse(line) as DupeGroup);
   groups.sort(compareDupeGroups);
-  ctx.results.writePart(
+  await ctx.results.writePart(
     jobId,
     'results',
     'dupes',

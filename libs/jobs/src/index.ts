@@ -24,6 +24,7 @@ export * from './shard-result.js';
 export * from './scan-shard.js';
 export * from './scan-walk.js';
 export * from './batch-shards.js';
+export * from './shard-journal.js';
 export * from './finalize.js';
 export type { PhaseProgress } from './phase-progress.js';
 export * from './submit.js';

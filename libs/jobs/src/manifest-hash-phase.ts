@@ -36,7 +36,7 @@ export async function startManifestHash(ctx: ClusterContext, rec: JobRecord): Pr
       }
     }
     const part = String(parts.length).padStart(5, '0');
-    ctx.results.writePart(
+    await ctx.results.writePart(
       id,
       'hash-in',
       part,
@@ -45,7 +45,7 @@ export async function startManifestHash(ctx: ClusterContext, rec: JobRecord): Pr
     parts.push(part);
   }
   if (parts.length === 0) {
-    ctx.results.writePart(id, MANIFEST_PART, 'empty', []);
+    await ctx.results.writePart(id, MANIFEST_PART, 'empty', []);
     await setState(ctx, id, 'completed', (r) => void (r.results = 0), ['queued', 'running']);
     return;
   }

@@ -33,7 +33,7 @@ export async function runManifestHashShard(ctx: ClusterContext, job: Job<HashSha
   } finally {
     source.close();
   }
-  ctx.results.writePart(
+  await ctx.results.writePart(
     jobId,
     MANIFEST_PART,
     part,

@@ -49,10 +49,10 @@ export async function planBatch(ctx: ClusterContext, rec: JobRecord): Promise<vo
     ),
     ...conflicts.map((c) => JSON.stringify({ action: 'conflict', ...c }) + '\n'),
   ];
-  ctx.results.writePart(id, 'plan', 'all', lines);
+  await ctx.results.writePart(id, 'plan', 'all', lines);
   // The identities to journal, one line per planned action in plan order (the plan itself is
   // what users read; these are the apply's).
-  ctx.results.writePart(
+  await ctx.results.writePart(
     id,
     'plan-ids',
     'all',

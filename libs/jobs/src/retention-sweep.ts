@@ -30,7 +30,7 @@ export async function removeJob(ctx: ClusterContext, rec: JobRecord, force: bool
     };
   if (!(await ctx.store.remove(rec)))
     return { status: 'conflict', state: rec.state, reason: `job ${rec.id} changed while it was being deleted: try again` };
-  ctx.results.remove(rec.id);
+  await ctx.results.remove(rec.id);
   return { status: 'deleted' };
 }
 
@@ -102,7 +102,7 @@ export class RetentionSweep {
         const rec = await this.ctx.store.get(id);
         if (rec === undefined) {
           if (createdAtOfId(id) > orphanBefore) continue;
-          this.ctx.results.remove(id);
+          await this.ctx.results.remove(id);
           report.orphans.push(id);
         } else if (isPastRetention(rec, policy, now) && (await removeJob(this.ctx, rec, true)).status === 'deleted') {
           report.removed.push(id);

@@ -41,7 +41,7 @@ export async function runScanShard(
   const errorSample: PathError[] = [];
   if (await ctx.store.isCancelled(data.jobId)) return { counters, errorSample, spawned: 0, cancelled: true };
 
-  const part = ctx.results.openPart(data.jobId, 'scan', job.id!);
+  const part = await ctx.results.openPart(data.jobId, 'scan', job.id!);
   try {
     const onError = (e: PathError): void => {
       counters.errors++;
@@ -70,22 +70,22 @@ export async function runScanShard(
       };
     const end = await walkShard(ctx, job, [...data.tasks].reverse(), stats, sink, control);
     if (end === 'cancelled') {
-      part.abort();
+      await part.abort();
       return { counters, errorSample, spawned: 0, cancelled: true };
     }
     if (end === 'handed-back') {
-      part.abort();
+      await part.abort();
       throw new ShardHandedBack(job.id);
     }
     const spawned = await spawnChildren(ctx, job, end);
-    part.commit();
+    await part.commit();
     await ctx.redis.hincrby(keys.progress(data.jobId), 'shardsDone', 1);
     counters.dirs = stats.dirs;
     counters.entries = stats.entries;
     counters.matched = stats.matched;
     return { counters, errorSample, spawned };
   } catch (e) {
-    part.abort();
+    await part.abort();
     throw e;
   }
 }

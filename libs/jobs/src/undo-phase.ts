@@ -1,4 +1,3 @@
-import * as path from 'node:path';
 import type { ClusterContext } from './cluster-context.js';
 import { publishEvent } from './events.js';
 import { contractJob, JobName } from './job-contracts.js';
@@ -18,7 +17,7 @@ export async function startUndo(ctx: ClusterContext, id: string): Promise<boolea
     ['completed', 'failed'],
   );
   if (rec === undefined) return false;
-  const parts = ctx.results.listParts(id, 'apply-in').map((f) => path.basename(f, '.ndjson'));
+  const parts = await ctx.results.listParts(id, 'apply-in');
   const sink = sinkPaths(rec.spec);
   // The totals are the planned actions: undo puts back what apply did of them.
   let files = 0;

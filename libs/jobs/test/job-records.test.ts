@@ -47,20 +47,20 @@ describe('job records and the reconciler', () => {
 
   it('mirror every transition to <results>/<job>/record.json, written whole', async () => {
     const job = await submitJob(ctx, admitJob({ kind: 'find', roots: [root + '/src'] }, ctx.allowedRoots));
-    expect(mirror().read(job.id)).toMatchObject({ id: job.id, state: 'queued', rev: 0 });
+    expect(await mirror().read(job.id)).toMatchObject({ id: job.id, state: 'queued', rev: 0 });
     const done = await waitFor(ctx, job.id, ['completed', 'failed']);
     expect(done.state).toBe('completed');
-    const copy = mirror().read(job.id)!;
+    const copy = (await mirror().read(job.id))!;
     expect(copy).toEqual(done);
     expect(copy.rev).toBeGreaterThan(1);
     // No temporary file is left beside it.
     expect(fs.readdirSync(path.join(results, job.id)).filter((n) => n.startsWith('record'))).toEqual(['record.json']);
   });
 
-  it('never let an older revision replace a newer copy', () => {
-    const rec = mirror().read(mirror().ids()[0])!;
-    mirror().write({ ...rec, rev: (rec.rev ?? 0) - 1, state: 'running' });
-    expect(mirror().read(rec.id)).toEqual(rec);
+  it('never let an older revision replace a newer copy', async () => {
+    const rec = (await mirror().read((await mirror().ids())[0]!))!;
+    await mirror().write({ ...rec, rev: (rec.rev ?? 0) - 1, state: 'running' });
+    expect(await mirror().read(rec.id)).toEqual(rec);
   });
 
   it('after FLUSHALL: read records back from the mirror, put them back, and fail the job whose shards are gone', async () => {
@@ -85,7 +85,7 @@ describe('job records and the reconciler', () => {
     const failed = (await ctx.store.get(move.id))!;
     expect(failed).toMatchObject({ state: 'failed', code: QUEUE_STATE_LOST });
     expect(failed.message).toMatch(/^queue-state-lost: /);
-    expect(mirror().read(move.id)).toEqual(failed);
+    expect(await mirror().read(move.id)).toEqual(failed);
     // Redis holds the records again: listed from there, the finished job unchanged.
     expect(await ctx.redis.exists(`filer:job:${done.id}`)).toBe(1);
     expect((await ctx.store.get(done.id))?.state).toBe('completed');

@@ -143,12 +143,12 @@ describe('retention', () => {
     const refused = await deleteJob(ctx, undoable.id);
     expect(refused).toMatchObject({ status: 'conflict', state: 'completed' });
     expect(fs.existsSync(path.join(results, undoable.id))).toBe(true);
-    const stale = new RecordMirror(results).read(undoable.id)!;
+    const stale = (await new RecordMirror(results).read(undoable.id))!;
     expect(await deleteJob(ctx, undoable.id, { force: true })).toEqual({ status: 'deleted' });
     await gone(undoable.id);
     expect(await deleteJob(ctx, undoable.id, { force: true })).toEqual({ status: 'not-found' });
     // A copy left behind (a delete interrupted before the directory went) is not restored, nor can it be undone.
-    new RecordMirror(results).write(stale);
+    await new RecordMirror(results).write(stale);
     await ctx.redis.del(redisKeys.restored);
     expect(await ctx.store.restoreLost()).not.toContain(undoable.id);
     expect(await ctx.store.update(undoable.id, (r) => void (r.state = 'undoing'), ['completed'])).toBeUndefined();

@@ -1,8 +1,12 @@
 /**
- * The results volume of the cluster (`@filer/storage/results`): part files written whole and renamed
- * into place, and records mirrored durably. Shared by API replicas and workers through one mount.
+ * The results of the cluster (`@filer/storage/results`): a port (`ResultsStore`) with two adapters —
+ * a directory every API replica and worker mounts, or objects under an S3 prefix — for result
+ * parts (made visible whole), apply journals and the job records' durable copies.
  */
 export * from './results/results-store.js';
+export * from './results/dir-results-store.js';
+export * from './results/object-results-store.js';
+export * from './results/result-objects.js';
 export * from './results/part-writer.js';
 export * from './results/part-bytes.js';
 export * from './results/record-files.js';

@@ -19,3 +19,4 @@ export * from './s3/list-s3-prefix.js';
 export * from './s3/s3-dupe-files.js';
 export * from './s3/s3-file-hasher.js';
 export * from './s3/s3-naming.js';
+export * from './s3/s3-result-objects.js';

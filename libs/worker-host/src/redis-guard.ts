@@ -1,7 +1,7 @@
 import { checkRedis, redisSettings, type ClusterContext } from '@filer/jobs';
 import type { Logger, Metrics } from '@filer/observability';
 
-/** Readiness: Redis answers, and the results directory, where both apps write their parts, is writable. */
+/** Readiness: Redis answers, and the results (a directory or an S3 bucket), where both apps write their parts, can be written. */
 export async function readiness(ctx: ClusterContext, closing: () => boolean): Promise<Record<string, string>> {
   const checks: Record<string, string> = { worker: closing() ? 'shutting down' : 'ok', redis: 'ok', results: 'ok' };
   try {
@@ -10,7 +10,7 @@ export async function readiness(ctx: ClusterContext, closing: () => boolean): Pr
     checks.redis = `error: ${(e as Error).message}`;
   }
   try {
-    ctx.results.check();
+    await ctx.results.check();
   } catch (e) {
     checks.results = `error: ${(e as Error).message}`;
   }

@@ -52,7 +52,7 @@ export class HealthController {
   async ready(@Res({ passthrough: true }) reply: FastifyReply): Promise<Readiness> {
     const out: Readiness = { status: 'ok', checks: { redis: 'ok', results: 'ok', redisSettings: 'ok' }, warnings: [] };
     try {
-      this.ctx.results.check();
+      await this.ctx.results.check();
     } catch (e) {
       out.checks.results = `error: ${(e as Error).message}`;
     }

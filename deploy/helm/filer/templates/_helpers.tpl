@@ -173,7 +173,13 @@ affinity:
 {{- end }}
 
 {{- define "filer.resultsVolume" -}}
-{{- if .Values.results.existingClaim }}
+{{- if .Values.config.FILER_RESULTS }}
+{{- /* Results on S3: each pod's own scratch (temporary parts, the journals its shards hold open). */}}
+emptyDir:
+  {{- with .Values.results.scratchSizeLimit }}
+  sizeLimit: {{ . }}
+  {{- end }}
+{{- else if .Values.results.existingClaim }}
 persistentVolumeClaim:
   claimName: {{ .Values.results.existingClaim }}
 {{- else if .Values.results.persistence.enabled }}
@@ -184,6 +190,6 @@ hostPath:
   path: {{ .Values.results.hostPath }}
   type: DirectoryOrCreate
 {{- else }}
-{{- fail "results: set existingClaim, persistence.enabled or hostPath: the API and every worker must share one results directory" }}
+{{- fail "results: set s3, existingClaim, persistence.enabled or hostPath: the API and every worker must share one results store" }}
 {{- end }}
 {{- end }}

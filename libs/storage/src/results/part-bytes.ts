@@ -18,9 +18,9 @@ export interface RecordRange {
 }
 
 /**
- * Records per part file, cached by (path, inode, size, mtime): a committed part is renamed into
- * place whole and never written again (a retried shard renames a new file over it: a new inode),
- * so a count read once stays right, and a page that starts deep in a job skips whole parts
+ * Records per part, cached by its version key — a file's (path, inode, size, mtime): a committed
+ * part is renamed into place whole and never written again (a retried shard renames a new file
+ * over it: a new inode); an object's (key, ETag) — so a count read once stays right, and a page that starts deep in a job skips whole parts
  * without reading them. Bounded: the oldest entries go first.
  */
 const COUNTS_MAX = 8192;
@@ -49,15 +49,33 @@ function pastNewlines(buf: Buffer, from: number, n: number): { at: number; skipp
   return { at: i + 1, skipped };
 }
 
-/** The number of records in one part file (a last line without its newline counts too). */
-export async function partRecordCount(file: string): Promise<number> {
-  const st = await fs.promises.stat(file);
-  const key = countKey(file, st);
+/**
+ * One part as the reader sees it, wherever it lies: a version key that changes whenever its bytes
+ * could (a file's inode, size and mtime; an object's key and ETag) and its bytes in chunks.
+ */
+export interface PartBytes {
+  versionKey(): Promise<string>;
+  chunks(): AsyncIterable<Buffer>;
+}
+
+/** A part file on disk. */
+export function filePart(file: string): PartBytes {
+  return {
+    versionKey: async () => countKey(file, await fs.promises.stat(file)),
+    chunks: () => readChunks(file),
+  };
+}
+
+/** The number of records in one part (a last line without its newline counts too). */
+export async function partRecordCount(part: PartBytes | string): Promise<number> {
+  const src = typeof part === 'string' ? filePart(part) : part;
+  const key = await src.versionKey();
   const cached = counts.get(key);
   if (cached !== undefined) return cached;
   let n = 0;
   let last = NL;
-  for await (const chunk of readChunks(file)) {
+  for await (const chunk of src.chunks()) {
+    if (chunk.length === 0) continue;
     n += newlines(chunk);
     last = chunk[chunk.length - 1]!;
   }
@@ -88,20 +106,21 @@ async function* readChunks(file: string): AsyncGenerator<Buffer> {
  * the part the cursor lands in, and while a limit runs, newlines are counted; otherwise whole
  * chunks pass through as read. One chunk is held at a time.
  */
-export async function* partRecordBytes(files: readonly string[], range: RecordRange): AsyncGenerator<Buffer> {
+export async function* partRecordBytes(parts: readonly (PartBytes | string)[], range: RecordRange): AsyncGenerator<Buffer> {
   let skip = range.cursor;
   let left = range.limit ?? Infinity;
-  for (const file of files) {
+  for (const part of parts) {
+    const src = typeof part === 'string' ? filePart(part) : part;
     if (left <= 0) return;
     if (skip > 0) {
-      const n = await partRecordCount(file);
+      const n = await partRecordCount(src);
       if (skip >= n) {
         skip -= n;
         continue;
       }
     }
     let last = NL;
-    for await (const read of readChunks(file)) {
+    for await (const read of src.chunks()) {
       let chunk = read;
       if (skip > 0) {
         const { at, skipped } = pastNewlines(chunk, 0, skip);

@@ -7,13 +7,25 @@ export interface RevisedRecord {
   rev?: number;
 }
 
+/** Copies of records kept beside the results, one per id (the port; a directory or an S3 prefix). */
+export interface RecordCopies<T extends RevisedRecord> {
+  /** Writes the record durably, unless the stored copy has a higher revision. */
+  write(rec: T): Promise<void>;
+  /** The record, or undefined when there is none (or it cannot be read). */
+  read(id: string): Promise<T | undefined>;
+  /** Removes the record (not the rest of its job's results); nothing when there is none. */
+  remove(id: string): Promise<void>;
+  /** Ids of every job with results, in descending order (newest first: ids begin with their creation time). */
+  ids(): Promise<string[]>;
+}
+
 /**
  * One JSON record per id, `<dir>/<id>/<name>`, written whole under a temporary name, fsync'd and
  * renamed into place (then the directory fsync'd), so a reader sees the old copy or the new one,
  * never a torn one. Two processes writing one record in quick succession may finish out of order:
  * a copy on disk with a higher `rev` wins.
  */
-export class RecordFiles<T extends RevisedRecord> {
+export class RecordFiles<T extends RevisedRecord> implements RecordCopies<T> {
   constructor(
     readonly dir: string,
     /** Which directory names are records' ids (anything else in `dir` is not listed). */
@@ -26,7 +38,7 @@ export class RecordFiles<T extends RevisedRecord> {
   }
 
   /** Writes the record durably, unless the copy on disk has a higher revision. */
-  write(rec: T): void {
+  async write(rec: T): Promise<void> {
     const dir = path.join(this.dir, rec.id);
     fs.mkdirSync(dir, { recursive: true });
     const final = path.join(dir, this.name);
@@ -38,7 +50,7 @@ export class RecordFiles<T extends RevisedRecord> {
     } finally {
       fs.closeSync(fd);
     }
-    if ((this.read(rec.id)?.rev ?? -1) > (rec.rev ?? 0)) {
+    if ((this.readSync(rec.id)?.rev ?? -1) > (rec.rev ?? 0)) {
       fs.rmSync(tmp, { force: true });
       return;
     }
@@ -53,12 +65,15 @@ export class RecordFiles<T extends RevisedRecord> {
   }
 
   /** Removes the record (not the rest of its directory); nothing when there is none. */
-  remove(id: string): void {
+  async remove(id: string): Promise<void> {
     fs.rmSync(this.path(id), { force: true });
   }
 
-  /** The record, or undefined when there is none (or it cannot be read). */
-  read(id: string): T | undefined {
+  async read(id: string): Promise<T | undefined> {
+    return this.readSync(id);
+  }
+
+  private readSync(id: string): T | undefined {
     let text: string;
     try {
       text = fs.readFileSync(this.path(id), 'utf8');
@@ -73,7 +88,7 @@ export class RecordFiles<T extends RevisedRecord> {
   }
 
   /** Ids of every record directory in `dir`, in descending name order. */
-  ids(): string[] {
+  async ids(): Promise<string[]> {
     let names: string[];
     try {
       names = fs.readdirSync(this.dir);

@@ -1,99 +1,76 @@
-import * as fs from 'node:fs';
-import * as path from 'node:path';
-import * as readline from 'node:readline';
-import { partRecordBytes, type RecordRange } from './part-bytes.js';
-import { PartWriter } from './part-writer.js';
+import type { RecordRange } from './part-bytes.js';
+import type { RecordCopies, RevisedRecord } from './record-files.js';
 
-/**
- * Results and journals of cluster jobs in a directory every API replica and worker mounts:
- * `<dir>/<job id>/<part kind>/<part>.ndjson`. A part is written whole under a temporary name
- * and renamed into place, so a retried shard replaces its part instead of adding a second one.
- */
-export class ResultsStore {
-  constructor(readonly dir: string) {}
-
-  partDir(jobId: string, kind: string): string {
-    return path.join(this.dir, jobId, kind);
-  }
-
-  /** Makes the directory of one kind of part (a shard's journal, say); throws the errno error when it cannot. */
-  makePartDir(jobId: string, kind: string): string {
-    const dir = this.partDir(jobId, kind);
-    fs.mkdirSync(dir, { recursive: true });
-    return dir;
-  }
-
-  partPath(jobId: string, kind: string, part: string): string {
-    return path.join(this.dir, jobId, kind, `${part}.ndjson`);
-  }
-
-  /**
-   * Opens a part for writing under a temporary name; `commit` makes it durable and renames it into
-   * place. Text is buffered and written in large blocks as it comes, so a shard never holds its
-   * matches: on a 1M-file walk that halves the CPU time against collecting lines first.
-   */
-  openPart(jobId: string, kind: string, part: string): PartWriter {
-    const dir = this.partDir(jobId, kind);
-    fs.mkdirSync(dir, { recursive: true });
-    return new PartWriter(path.join(dir, `${part}.ndjson`));
-  }
-
-  /** Writes one part atomically (temp name, fsync, rename). */
-  writePart(jobId: string, kind: string, part: string, lines: readonly string[]): void {
-    const w = this.openPart(jobId, kind, part);
-    try {
-      for (const line of lines) w.write(line);
-      w.commit();
-    } catch (e) {
-      w.abort();
-      throw e;
-    }
-  }
-
-  /** Part files of one kind, in name order (temporary files excluded). */
-  listParts(jobId: string, kind: string): string[] {
-    let names: string[];
-    try {
-      names = fs.readdirSync(this.partDir(jobId, kind));
-    } catch {
-      return [];
-    }
-    return names
-      .filter((n) => n.endsWith('.ndjson'))
-      .sort()
-      .map((n) => path.join(this.partDir(jobId, kind), n));
-  }
-
-  /** Every line of every part of one kind, streamed (one part open at a time). */
-  async *lines(jobId: string, kind: string): AsyncGenerator<string> {
-    for (const file of this.listParts(jobId, kind)) yield* linesOf(file);
-  }
-
-  /**
-   * Records [cursor, cursor + limit) of every part of one kind as the bytes on disk, each ending in a
-   * newline: what `lines` yields, joined with newlines, without decoding or splitting (part-bytes.ts).
-   */
-  records(jobId: string, kind: string, range: RecordRange): AsyncGenerator<Buffer> {
-    return partRecordBytes(this.listParts(jobId, kind), range);
-  }
-
-  /** The lines of one part. */
-  partLines(jobId: string, kind: string, part: string): AsyncGenerator<string> {
-    return linesOf(this.partPath(jobId, kind, part));
-  }
-
-  /** Whether the store's directory is there and writable (readiness). */
-  check(): void {
-    fs.mkdirSync(this.dir, { recursive: true });
-    fs.accessSync(this.dir, fs.constants.W_OK);
-  }
-
-  remove(jobId: string): void {
-    fs.rmSync(path.join(this.dir, jobId), { recursive: true, force: true });
-  }
+/** One part being written: buffered appends, then `commit` makes it visible whole (or `abort` drops it). */
+export interface ResultPart {
+  write(text: string): void;
+  commit(): Promise<void>;
+  abort(): Promise<void>;
 }
 
-async function* linesOf(file: string): AsyncGenerator<string> {
-  const rl = readline.createInterface({ input: fs.createReadStream(file), crlfDelay: Infinity });
-  for await (const line of rl) if (line !== '') yield line;
+/**
+ * An apply shard's SQLite journal as a local file: where it lies in the results (a shared
+ * directory: there; S3: a scratch copy downloaded first). `save` makes the file's current content
+ * the stored journal (a no-op in a directory); `release` forgets the scratch copy.
+ */
+export interface JournalFile {
+  path: string;
+  /** False when no journal was stored for this part before (a fresh shard). */
+  existed: boolean;
+  /** True when `path` is a local copy (S3): the shard then checkpoints it while it runs. */
+  scratch: boolean;
+  /** Stores the file at `path` (closed) as the part's journal. */
+  save(): Promise<void>;
+  /** Stores a consistent copy that `snapshot` writes to the file it is given (SQLite's backup of the open database). */
+  checkpoint(snapshot: (file: string) => Promise<unknown>): Promise<void>;
+  release(): Promise<void>;
+}
+
+/**
+ * The cluster's results (the port): per job, parts of each kind (`<job>/<kind>/<part>.ndjson`),
+ * apply journals (`<job>/journal/<part>.db`) and the job record's copy (`<job>/record.json`).
+ * A part is made visible whole, so a retried shard replaces its part instead of adding a second
+ * one. Two adapters: a directory every API replica and worker mounts (`DirResultsStore`), or an
+ * S3 prefix (`ObjectResultsStore`), chosen once from FILER_RESULTS.
+ */
+export interface ResultsStore {
+  /** Where the results are, for messages: a directory or `s3://bucket/prefix/`. */
+  readonly location: string;
+  /**
+   * Opens a part for writing; `commit` makes it durable and visible. Text is buffered and written in
+   * large blocks as it comes, so a shard never holds its matches.
+   */
+  openPart(jobId: string, kind: string, part: string): Promise<ResultPart>;
+  /** Writes one part whole. */
+  writePart(jobId: string, kind: string, part: string, lines: readonly string[]): Promise<void>;
+  /** Names of the parts of one kind, in name order. */
+  listParts(jobId: string, kind: string): Promise<string[]>;
+  /** Every line of every part of one kind, streamed (one part open at a time). */
+  lines(jobId: string, kind: string): AsyncGenerator<string>;
+  /** The lines of one part; throws ENOENT when it is missing. */
+  partLines(jobId: string, kind: string, part: string): AsyncGenerator<string>;
+  /**
+   * Records [cursor, cursor + limit) of every part of one kind as the stored bytes, each ending in a
+   * newline: what `lines` yields, joined with newlines, without decoding or splitting (part-bytes.ts).
+   */
+  records(jobId: string, kind: string, range: RecordRange): AsyncGenerator<Buffer>;
+  /** An apply shard's journal as a local SQLite file (`create`: made when missing, else undefined). */
+  openJournal(jobId: string, part: string, create: boolean): Promise<JournalFile | undefined>;
+  /** The copies of records kept beside the parts, one per job id matching `idPattern`. */
+  recordCopies<T extends RevisedRecord>(idPattern: RegExp): RecordCopies<T>;
+  /** Whether the results can be written (readiness); throws the reason. */
+  check(): Promise<void>;
+  /** Removes everything of one job (parts, journals, record copy). */
+  remove(jobId: string): Promise<void>;
+}
+
+/** Writes a part from lines through `openPart` (temporary file or object, then commit). */
+export async function writeWholePart(part: ResultPart, lines: readonly string[]): Promise<void> {
+  try {
+    for (const line of lines) part.write(line);
+    await part.commit();
+  } catch (e) {
+    await part.abort();
+    throw e;
+  }
 }
