@@ -3,7 +3,7 @@ import { fileURLToPath } from 'node:url';
 
 const src = (p: string): string => fileURLToPath(new URL(p, import.meta.url));
 
-const INCLUDE = [
+export const INCLUDE = [
   'libs/*/src/**/*.spec.ts',
   'libs/*/test/**/*.test.ts',
   'apps/*/src/**/*.spec.ts',
@@ -16,7 +16,7 @@ const INCLUDE = [
  * stalls, graceful shutdown, fairness) and those that assert a time, a rate or a peak RSS, or run a
  * process to a deadline. A file belongs here when a slower neighbour could change what it measures.
  */
-const SERIAL = [
+export const SERIAL = [
   'e2e/**/*.test.ts',
   'apps/api/test/api.test.ts',
   'apps/api/test/limits.test.ts',

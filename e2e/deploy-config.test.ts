@@ -13,7 +13,7 @@ import { Ingress } from 'kubernetes-models/networking.k8s.io/v1';
 import { ScaledObject } from '@kubernetes-models/keda/keda.sh/v1alpha1';
 import { ServiceMonitor } from '@kubernetes-models/prometheus-operator/monitoring.coreos.com/v1';
 import { QUEUE_PREFIX, WORKER_QUEUES } from '@filer/jobs';
-import vitestConfig from '../vitest.config.ts';
+import { INCLUDE as TEST_FILES } from '../vitest.config.ts';
 
 /*
  * The deployment files against the code: every environment variable the apps read (found by
@@ -331,7 +331,7 @@ describe('.github/workflows/ci.yml', () => {
     // What the addon-off leg leaves out, the Node 20 leg (a plain `npm test`) runs.
     expect(runs).toMatch(/^npm test$/m);
     expect(read('.ci/run')).toMatch(/^step "[^"]+" npm test$/m);
-    const files = fg.sync(vitestConfig.test!.include!, { cwd: ROOT, ignore: ['**/node_modules/**'] });
+    const files = fg.sync(TEST_FILES, { cwd: ROOT, ignore: ['**/node_modules/**'] });
     expect(files.filter((f) => f.startsWith('libs/storage/test/native-')).length).toBeGreaterThan(3);
   });
 
