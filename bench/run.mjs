@@ -6,6 +6,7 @@
 //   node bench/run.mjs find               only the named benchmark(s) (also: BENCH_ONLY=find,dupes)
 //   BENCH_S3_FILES=20000 node bench/run.mjs s3   filer vs rclone over s3rver (its own tree: BENCH_S3_FILES, default 100,000)
 //   node bench/run.mjs pg-items            path lookups on 1,000,000 per-item outcomes in PostgreSQL (BENCH_PG_ITEMS)
+//   node bench/run.mjs cluster-dupes-rerun a cluster dupes job and its rerun through the shared hash index
 //
 // A benchmark module exports `name` and `run({ manifest, log })` returning `{ ok }` (ok = nothing
 // failed and the sanity checks passed; missed performance targets don't make it false). To add one
@@ -21,6 +22,7 @@ const BENCHMARKS = [
   () => import('./cluster.mjs'),
   () => import('./s3.mjs'),
   () => import('./pg-items.mjs'),
+  () => import('./cluster-dupes-rerun.mjs'),
 ];
 
 const log = (s) => process.stderr.write(s + '\n');
