@@ -134,7 +134,13 @@ export async function run({ manifest, log = (s) => process.stderr.write(s + '\n'
       ),
       '',
     ].join('\n');
-    writeReport(name, path.join(REPO, 'bench/results', `${name}-${manifest.files}.md`), markdown, [{ label: 'PROBLEM', items: problems }], log);
+    writeReport(
+      name,
+      path.join(REPO, 'bench/results', `${name}-${manifest.files}.md`),
+      markdown,
+      [{ label: 'PROBLEM', items: problems }],
+      log,
+    );
     return { ok: problems.length === 0, markdown };
   } finally {
     await db?.end();
