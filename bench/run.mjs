@@ -8,6 +8,7 @@
 //   node bench/run.mjs pg-items            path lookups on 1,000,000 per-item outcomes in PostgreSQL (BENCH_PG_ITEMS)
 //   node bench/run.mjs s3-plan            S3 copy plans' peak RSS at 20k, 100k, 1M objects (BENCH_S3_PLAN_COUNTS)
 //   node bench/run.mjs scale-out          K = 1, 2, 4, 8 scanners over a 20 ms-per-request listing server (its own keys; ~2–3 min)
+//   node bench/run.mjs cluster-dupes-rerun a cluster dupes job and its rerun through the shared hash index
 //
 // A benchmark module exports `name` (and `usesTree = false` when it needs no synthetic tree) and
 // `run({ manifest, log })` returning `{ ok }` (ok = nothing
@@ -26,6 +27,7 @@ const BENCHMARKS = [
   () => import('./s3.mjs'),
   () => import('./pg-items.mjs'),
   () => import('./s3-plan.mjs'),
+  () => import('./cluster-dupes-rerun.mjs'),
 ];
 
 const log = (s) => process.stderr.write(s + '\n');

@@ -1,3 +1,4 @@
+import { createHash } from 'node:crypto';
 import * as fs from 'node:fs';
 import * as path from 'node:path';
 import { Redis } from 'ioredis';
@@ -16,12 +17,56 @@ import {
 import { contentListing, writeWideTree } from './tree-fixtures.js';
 
 const FILES = 3_000;
+/** The volume id FILER_VOLUMES gives the test's tree: the shared hash index keys its files by it. */
+const VOLUME = 'e2e-volume-1';
+/** Above the sample's whole-file limit (8 KiB): duplicates need a sample and then a full hash. */
+const DUPE_SIZE = 20_000;
 
 interface Job {
   id: string;
   state: string;
   code?: string;
   apply?: { done: number };
+  dupes?: { groups: number; filesHashed: number; bytesHashed: number; cacheHits?: number };
+}
+
+/** `DUPE_SIZE` bytes of content `seed`, with byte `middle` (never in the sample) set apart when given. */
+function content(seed: number, middle?: number): Buffer {
+  const b = Buffer.alloc(DUPE_SIZE, seed % 251);
+  b.write(`file ${seed}`, 0);
+  if (middle !== undefined) b[DUPE_SIZE >> 1] = middle;
+  return b;
+}
+
+/**
+ * Duplicates of every kind the pipeline tells apart: 6 triples, 6 unique files of the same size,
+ * 2 files whose samples match and middles differ (full hashes split them), and 3 small pairs.
+ */
+function writeDupesTree(root: string): void {
+  for (let g = 0; g < 6; g++)
+    for (let c = 0; c < 3; c++) {
+      fs.mkdirSync(path.join(root, `d${c}`), { recursive: true });
+      fs.writeFileSync(path.join(root, `d${c}`, `g${g}.bin`), content(g));
+    }
+  for (let u = 0; u < 6; u++) fs.writeFileSync(path.join(root, `u${u}.bin`), content(100 + u));
+  fs.writeFileSync(path.join(root, 'm0.bin'), content(200, 1));
+  fs.writeFileSync(path.join(root, 'm1.bin'), content(200, 2));
+  for (let p = 0; p < 3; p++) for (const c of ['a', 'b']) fs.writeFileSync(path.join(root, `s${p}${c}.txt`), `small ${p}\n`);
+}
+
+/** The duplicate groups by content (sha256 of every byte): each group's sorted paths, joined. */
+function groupsByContent(root: string): string[] {
+  const by = new Map<string, string[]>();
+  for (const f of filesBelow(root)) {
+    const data = fs.readFileSync(f);
+    if (data.length === 0) continue;
+    const h = createHash('sha256').update(data).digest('hex');
+    by.set(h, [...(by.get(h) ?? []), f]);
+  }
+  return [...by.values()]
+    .filter((g) => g.length > 1)
+    .map((g) => g.sort().join('|'))
+    .sort();
 }
 
 /** Every regular file below `root`, absolute. */
@@ -80,6 +125,7 @@ describe('the cluster with a PostgreSQL job store', () => {
       batch: 1,
       env: {
         FILER_DATABASE_URL: postgres.url,
+        FILER_VOLUMES: `${base}=${VOLUME}`,
         FILER_BATCH_SHARD_SIZE: '100',
         FILER_WORKER_CONCURRENCY: '1',
         FILER_LOCK_DURATION_MS: '2000',
@@ -191,4 +237,56 @@ describe('the cluster with a PostgreSQL job store', () => {
     expect(cli.code, cli.stderr).toBe(0);
     expect(cli.stdout).toMatch(new RegExp(`^\\S+  ${move.id}  move   done    ${file} → ${dest}/a0/b1/c2/f1234.txt\\n$`));
   }, 120_000);
+
+  it('a dupes rerun on the unchanged tree reads 0 bytes (the shared hash index); a changed file is read again', async () => {
+    const tree = path.join(base, 'dupes');
+    writeDupesTree(tree);
+    const run = async (): Promise<{ dupes: NonNullable<Job['dupes']>; groups: string[] }> => {
+      const { id } = await submit({ kind: 'dupes', roots: [tree] });
+      const done = await until('the dupes job', async () => {
+        const j = await get(id);
+        return j !== undefined && ['failed', 'completed'].includes(j.state) ? j : undefined;
+      });
+      expect(done.state).toBe('completed');
+      const res = await cluster.request('GET', `/v1/jobs/${id}/results`, { token: cluster.tokens.read });
+      const lines = (await res.text()).split('\n').filter((l) => l !== '');
+      const groups = lines.map((l) => (JSON.parse(l) as { paths: string[] }).paths.sort().join('|')).sort();
+      return { dupes: done.dupes!, groups };
+    };
+
+    const first = await run();
+    expect(first.groups).toEqual(groupsByContent(tree));
+    expect(first.groups).toHaveLength(6 + 3);
+    expect(first.dupes.bytesHashed).toBeGreaterThan(0);
+    expect(first.dupes.cacheHits).toBe(0);
+    const rows = await db.query<{ n: number }>('SELECT count(*)::int AS n FROM file_hashes WHERE volume = $1', [VOLUME]);
+    expect(rows.rows[0].n).toBeGreaterThan(0);
+
+    // The same job again: every candidate's hashes come from PostgreSQL, no byte of content is read.
+    const second = await run();
+    expect(second.groups).toEqual(first.groups);
+    expect([second.dupes.bytesHashed, second.dupes.filesHashed]).toEqual([0, 0]);
+    expect(second.dupes.cacheHits).toBe(6 * 3 + 6 + 2 + 3 * 2);
+
+    // One copy of a triple changes in its middle (same size, same sample, new mtime): it alone is read
+    // again, its sample and then its whole content, and it leaves its group.
+    const changed = path.join(tree, 'd1', 'g4.bin');
+    fs.writeFileSync(changed, content(4, 7));
+    const later = new Date(Date.now() + 60_000);
+    fs.utimesSync(changed, later, later);
+    const third = await run();
+    expect(third.groups).toEqual(groupsByContent(tree));
+    expect(third.groups).not.toContain(first.groups.find((g) => g.includes(changed)));
+    expect(third.groups.some((g) => g.includes(changed))).toBe(false);
+    expect(third.dupes.filesHashed).toBe(2); // the sample, then the full hash, of one file
+    expect(third.dupes.bytesHashed).toBeGreaterThan(DUPE_SIZE);
+    expect(third.dupes.bytesHashed).toBeLessThanOrEqual(2 * DUPE_SIZE);
+    // The old version's rows are gone: one identity per inode and scope.
+    const ino = fs.statSync(changed).ino;
+    const versions = await db.query<{ n: number }>(
+      'SELECT count(DISTINCT (size, mtime_s, mtime_ns))::int AS n FROM file_hashes WHERE volume = $1 AND ino = $2',
+      [VOLUME, ino],
+    );
+    expect(versions.rows[0].n).toBe(1);
+  }, 60_000);
 });

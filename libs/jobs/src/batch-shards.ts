@@ -21,6 +21,7 @@ import { runManifestHashShard } from './manifest-hash-shard.js';
 import { addPhaseProgress } from './phase-progress.js';
 import { sharedS3Client } from './s3-access.js';
 import { withShardJournal } from './shard-journal.js';
+import { openShardHashIndex } from './shard-hash-index.js';
 import { SHARD_ERROR_SAMPLE, type ShardResult } from './shard-result.js';
 import type { SinkPaths } from './sink-paths.js';
 import { yieldingOps } from './yielding-ops.js';
@@ -44,7 +45,11 @@ export async function runHashShard(ctx: ClusterContext, job: Job<HashShardData>)
   const source = await openSource([files[0]?.path ?? ''], { s3Client: sharedS3Client });
   const hasher = await source.hasher(algorithm, job.data.follow ?? false);
   try {
-    const result = await findDuplicates(files, { hasher, includeEmpty, emptyHash: hasher.emptyHash() });
+    // The shared hash index (with a job database): a file unchanged since any worker hashed it is not read again.
+    const index = await openShardHashIndex(ctx, files, algorithm);
+    const result = await findDuplicates(files, { hasher, includeEmpty, emptyHash: hasher.emptyHash(), cache: index?.cache });
+    // A failed save fails the shard, as any job-database write does; its retry hashes again.
+    await index?.save();
     await ctx.results.writePart(
       jobId,
       'groups',
@@ -66,6 +71,7 @@ export async function runHashShard(ctx: ClusterContext, job: Job<HashShardData>)
         emptySkipped: stats.emptySkipped,
         bytesRead: stats.bytesRead,
         filesHashed: stats.sampled + stats.fullyHashed,
+        cacheHits: stats.cacheHits,
         groups: stats.groups,
         duplicateFiles: stats.duplicateFiles,
         wastedBytes: stats.wastedBytes,

@@ -1,6 +1,6 @@
 import * as os from 'node:os';
 import { z } from 'zod';
-import { parseAllowedS3, parseS3Uri, type AllowedS3, type S3Location } from '@filer/storage';
+import { parseAllowedS3, parseS3Uri, type AllowedS3, type HashVolume, type S3Location } from '@filer/storage';
 
 /**
  * Every setting the cluster reads, from environment variables with the same names in
@@ -19,6 +19,11 @@ export interface ClusterConfig {
   /** Results, journals and record copies on S3 instead (FILER_RESULTS=s3://bucket/prefix/). */
   resultsS3?: S3Location;
   allowedRoots: string[];
+  /**
+   * Directories whose files' hashes the job database keeps (FILER_VOLUMES=/path=id,…), each with an
+   * id that is the same on every host that mounts it; empty: local files are never cached.
+   */
+  volumes: HashVolume[];
   /** Buckets and prefixes jobs may read and write (FILER_ALLOWED_S3); empty: S3 paths are refused. */
   allowedS3: AllowedS3[];
   /** Entries a scan shard may list before it hands the rest of its directories to new shards. */
@@ -83,6 +88,9 @@ export function parseConfig<S extends z.ZodType<unknown, Env>>(schema: S, env: E
   return result.data;
 }
 
+/** A volume's id in FILER_VOLUMES: a token that needs no quoting in the variable or in SQL logs. */
+const VOLUME_ID = /^[A-Za-z0-9][A-Za-z0-9._-]{0,63}$/;
+
 const LOG_LEVELS = ['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent'];
 
 /**
@@ -146,6 +154,22 @@ export const clusterEnvShape = {
       for (const p of s3.problems) configProblem(ctx, p);
       return s3.allowed;
     }),
+  FILER_VOLUMES: envVar<HashVolume[]>([], (raw, ctx) => {
+    const volumes: HashVolume[] = [];
+    for (const item of raw.split(',').filter((v) => v !== '')) {
+      const eq = item.lastIndexOf('=');
+      const root = eq < 0 ? '' : item.slice(0, eq);
+      const id = eq < 0 ? '' : item.slice(eq + 1);
+      if (!root.startsWith('/') || !VOLUME_ID.test(id))
+        configProblem(
+          ctx,
+          `FILER_VOLUMES: '${item}': expected /absolute/dir=id (id: 1 to 64 letters, digits, '.', '_' or '-'; a UUID is best)`,
+        );
+      else if (volumes.some((v) => v.root === root)) configProblem(ctx, `FILER_VOLUMES: '${root}' is named twice`);
+      else volumes.push({ root, id });
+    }
+    return volumes;
+  }),
   FILER_SHARD_BUDGET: envInt('FILER_SHARD_BUDGET', 50_000, 100),
   FILER_S3_LISTINGS: envInt('FILER_S3_LISTINGS', 16, 1, 256),
   FILER_BATCH_SHARD_SIZE: envInt('FILER_BATCH_SHARD_SIZE', 2_000, 1),
@@ -178,6 +202,7 @@ export function clusterConfigOf(env: ClusterEnv): ClusterConfig {
     ...(env.FILER_RESULTS !== undefined ? { resultsS3: env.FILER_RESULTS } : {}),
     allowedRoots: env.FILER_ALLOWED_ROOTS,
     allowedS3: env.FILER_ALLOWED_S3,
+    volumes: env.FILER_VOLUMES,
     shardBudget: env.FILER_SHARD_BUDGET,
     s3Listings: env.FILER_S3_LISTINGS,
     batchShardSize: env.FILER_BATCH_SHARD_SIZE,

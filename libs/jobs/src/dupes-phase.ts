@@ -108,6 +108,7 @@ export async function finishDupes(ctx: ClusterContext, jobId: string, summed: Ph
         wastedBytes: extra.wastedBytes ?? 0,
         filesHashed: extra.filesHashed ?? 0,
         bytesHashed: extra.bytesRead ?? 0,
+        cacheHits: extra.cacheHits ?? 0,
       };
       r.results = groups.length;
     },

@@ -12,6 +12,8 @@ export * from './pg/migrations.js';
 export * from './pg/migrate.js';
 export * from './pg/pg-record-copies.js';
 export * from './pg/pg-item-outcomes.js';
+export * from './pg/pg-hash-index.js';
+export * from './hash-index-key.js';
 export * from './reconciler.js';
 export * from './retention.js';
 export * from './retention-sweep.js';

@@ -65,7 +65,15 @@ export interface JobRecord {
   /** rename/copy/move: outcome counts of the apply (or undo). */
   apply?: { done: number; failed: number; skipped: number; undone: number; pending: number };
   /** dupes: the report's summary. */
-  dupes?: { groups: number; duplicateFiles: number; wastedBytes: number; filesHashed: number; bytesHashed: number };
+  dupes?: {
+    groups: number;
+    duplicateFiles: number;
+    wastedBytes: number;
+    filesHashed: number;
+    bytesHashed: number;
+    /** Candidates whose hashes came from the shared hash index (a job database and FILER_VOLUMES) instead of their bytes. */
+    cacheHits?: number;
+  };
   /** Live only (JobStore.getLive), while a hash, apply or undo phase runs: what it has done of its total. */
   progress?: PhaseProgress;
   /** Number of result records ready to read. */

@@ -1,7 +1,19 @@
 import pg from 'pg';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { JournalAction } from '@filer/engine';
-import { MIGRATIONS, migrate, openJobDatabase, PgItemOutcomes, PgRecordCopies, type JobDatabase, type JobRecord } from '@filer/jobs';
+import {
+  hashKeyText,
+  MIGRATIONS,
+  migrate,
+  openJobDatabase,
+  PgHashIndex,
+  PgItemOutcomes,
+  PgRecordCopies,
+  type FileHashKey,
+  type JobDatabase,
+  type JobRecord,
+  type ObjectHashKey,
+} from '@filer/jobs';
 import { startPostgres, type PostgresHandle } from '@filer/testing';
 
 /** The job database on a real PostgreSQL 15 of the test's own: migrations, record copies, per-item outcomes. */
@@ -126,6 +138,71 @@ describe('the job database (PostgreSQL)', () => {
     const { rows } = await db.query<{ n: number }>('SELECT count(*) AS n FROM job_items');
     expect(rows[0].n).toBe(12_001);
     expect(await sut.findPath('/nowhere', 10)).toEqual([]);
+  });
+
+  it('the shared hash index: files and objects by exact identity, one version kept per file, per algorithm', async () => {
+    const sut = new PgHashIndex(db);
+    const f = (ino: number, mtimeNsec = 0): FileHashKey => ({
+      kind: 'file',
+      volume: 'v1',
+      ino,
+      size: 10,
+      mtimeSec: 1_700_000_000,
+      mtimeNsec,
+    });
+    const o = (key: string, etag = '"e1"'): ObjectHashKey => ({
+      kind: 'object',
+      bucket: 'b',
+      key,
+      etag,
+      size: 10,
+      mtimeMs: 1_700_000_000_123,
+    });
+    // Many files in one save and one load: the batches of arrays, past one batch's 5,000.
+    const many = Array.from({ length: 6_000 }, (_, i) => f(i + 1, 999_999_999));
+    await sut.save(
+      [
+        ...many.map((key) => ({ key, scope: 'sample' as const, hash: `s${key.ino}` })),
+        { key: f(1, 999_999_999), scope: 'full', hash: 'full1' },
+        { key: o('k/1'), scope: 'sample', hash: 'os1' },
+      ],
+      'xxh128',
+    );
+    const loaded = await sut.load([...many, o('k/1'), o('k/1', '"e2"'), f(1, 5)], 'xxh128');
+    expect(loaded.size).toBe(6_001);
+    expect(loaded.get(hashKeyText(f(1, 999_999_999)))).toEqual({ sample: 's1', full: 'full1' });
+    expect(loaded.get(hashKeyText(f(6_000, 999_999_999)))).toEqual({ sample: 's6000' });
+    expect(loaded.get(hashKeyText(o('k/1')))).toEqual({ sample: 'os1' });
+    // Another ETag, another mtime, another algorithm: not served.
+    expect(loaded.has(hashKeyText(o('k/1', '"e2"')))).toBe(false);
+    expect(loaded.has(hashKeyText(f(1, 5)))).toBe(false);
+    expect((await sut.load([f(1, 999_999_999)], 'sha256')).size).toBe(0);
+
+    // A new version of a file and of an object replaces the old one's rows (both scopes).
+    await sut.save(
+      [
+        { key: f(1, 5), scope: 'sample', hash: 'new' },
+        { key: o('k/1', '"e2"'), scope: 'sample', hash: 'onew' },
+      ],
+      'xxh128',
+    );
+    const { rows } = await db.query<{ n: number }>("SELECT count(*)::int AS n FROM file_hashes WHERE volume = 'v1' AND ino = 1");
+    expect(rows[0].n).toBe(1);
+    const objects = await db.query<{ etag: string }>("SELECT etag FROM object_hashes WHERE bucket = 'b' AND key = 'k/1'");
+    expect(objects.rows).toEqual([{ etag: '"e2"' }]);
+    expect((await sut.load([f(1, 5), f(1, 999_999_999)], 'xxh128')).get(hashKeyText(f(1, 5)))).toEqual({ sample: 'new' });
+
+    // Two shards saving the same files at once (a rerun racing the first run): both succeed.
+    await Promise.all(
+      [1, 2].map((n) =>
+        sut.save(
+          many.slice(0, 500).map((key) => ({ key, scope: 'full' as const, hash: `h${n}` })),
+          'xxh128',
+        ),
+      ),
+    );
+    const full = await db.query<{ n: number }>("SELECT count(*)::int AS n FROM file_hashes WHERE volume = 'v1' AND scope = 'full'");
+    expect(full.rows[0].n).toBe(500);
   });
 
   it('answers E_DATABASE when the database is unreachable', async () => {

@@ -7,6 +7,7 @@ export * from './local/ancestor-ignores.js';
 export * from './local/local-file-ops.js';
 export * from './local/case-probe.js';
 export * from './local/allowed-roots.js';
+export * from './local/hash-volumes.js';
 export * from './local/real-paths.js';
 export * from './fault-hook.js';
 export { isS3Uri, parseS3Uri, formatS3Uri, type S3Location } from './s3/s3-uri.js';

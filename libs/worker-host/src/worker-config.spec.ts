@@ -73,4 +73,18 @@ describe('a worker app’s configuration (one zod schema)', () => {
       /^invalid configuration:\n {2}FILER_RESULTS_DIR: required[\s\S]*\n {2}FILER_ALLOWED_ROOTS: required[\s\S]*\n {2}FILER_WORKER_PORT=x: /,
     );
   });
+
+  it('reads FILER_VOLUMES as directories and ids, and names a bad entry', () => {
+    const c = readWorkerAppConfig('batch', { ...base, FILER_VOLUMES: '/srv/a=3f1c9e2a-7d4b-4c1e-9a0f-2b6d8e5c1a77,/srv/b=photos.2' });
+    expect(c.cluster.volumes).toEqual([
+      { root: '/srv/a', id: '3f1c9e2a-7d4b-4c1e-9a0f-2b6d8e5c1a77' },
+      { root: '/srv/b', id: 'photos.2' },
+    ]);
+    expect(readWorkerAppConfig('batch', base).cluster.volumes).toEqual([]);
+    expect(problemsOf({ ...base, FILER_VOLUMES: 'rel=x,/srv/a=,/srv/b=ok,/srv/b=again' })).toEqual([
+      "FILER_VOLUMES: 'rel=x': expected /absolute/dir=id (id: 1 to 64 letters, digits, '.', '_' or '-'; a UUID is best)",
+      "FILER_VOLUMES: '/srv/a=': expected /absolute/dir=id (id: 1 to 64 letters, digits, '.', '_' or '-'; a UUID is best)",
+      "FILER_VOLUMES: '/srv/b' is named twice",
+    ]);
+  });
 });

@@ -72,7 +72,11 @@ export const SCHEMAS: Record<string, SchemaObject> = {
       },
       plan: { type: 'object', description: 'rename/copy/move: actions, conflicts, bytes, unchanged, skipped' },
       apply: { type: 'object', description: 'rename/copy/move: done, failed, skipped, undone, pending' },
-      dupes: { type: 'object', description: 'dupes: groups, duplicateFiles, wastedBytes, filesHashed, bytesHashed' },
+      dupes: {
+        type: 'object',
+        description:
+          'dupes: groups, duplicateFiles, wastedBytes, filesHashed, bytesHashed, cacheHits (hashes served by the shared hash index)',
+      },
       progress: {
         type: 'object',
         description: 'While a hash, apply or undo phase runs: files and bytes done of its total, updated as its shards finish',

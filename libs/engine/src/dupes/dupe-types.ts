@@ -9,6 +9,8 @@ export interface DupeFile {
   /** Modification time, exact: seconds and nanoseconds. */
   mtimeSec: number;
   mtimeNsec: number;
+  /** An S3 object's ETag from its listing: with bucket, key, size and LastModified, what a shared hash index keys it by. */
+  etag?: string;
   /**
    * What the hash cache holds for exactly this identity, when the source already asked it (a native
    * scan matches the cache as it lists each directory): null means it holds nothing; absent means

@@ -50,4 +50,40 @@ CREATE INDEX job_items_source ON job_items (source);
 CREATE INDEX job_items_target ON job_items (target);
 `,
   },
+  {
+    version: 2,
+    name: 'the shared hash index',
+    sql: `
+-- Hashes of local files by the volume's id (FILER_VOLUMES: the same on every host, where device
+-- numbers are not), inode, size and mtime (ns); one row per algorithm and scope (sample, full).
+-- The key starts with (volume, ino, algo): a shard looks its files up by inode with = ANY, and a
+-- save drops a file's older versions, so a changed file keeps no stale row.
+CREATE TABLE file_hashes (
+  volume     text NOT NULL,
+  ino        bigint NOT NULL,
+  algo       text NOT NULL,
+  scope      text NOT NULL CHECK (scope IN ('sample', 'full')),
+  size       bigint NOT NULL,
+  mtime_s    bigint NOT NULL,
+  mtime_ns   integer NOT NULL,
+  hash       text NOT NULL,
+  hashed_at  timestamptz NOT NULL DEFAULT now(),
+  PRIMARY KEY (volume, ino, algo, scope, size, mtime_s, mtime_ns)
+);
+
+-- Hashes of S3 objects by bucket, key, ETag, size and LastModified (ms, as listings give it).
+CREATE TABLE object_hashes (
+  bucket            text NOT NULL,
+  key               text NOT NULL,
+  algo              text NOT NULL,
+  scope             text NOT NULL CHECK (scope IN ('sample', 'full')),
+  etag              text NOT NULL,
+  size              bigint NOT NULL,
+  last_modified_ms  bigint NOT NULL,
+  hash              text NOT NULL,
+  hashed_at         timestamptz NOT NULL DEFAULT now(),
+  PRIMARY KEY (bucket, key, algo, scope, etag, size, last_modified_ms)
+);
+`,
+  },
 ];

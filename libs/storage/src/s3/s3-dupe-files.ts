@@ -19,6 +19,8 @@ export class S3DupeFiles {
     }
     const ms = e.mtimeMs ?? 0;
     const mtimeSec = Math.floor(ms / 1000);
-    this.files.push({ path: e.path, size: e.size ?? 0, dev: 0, ino, mtimeSec, mtimeNsec: (ms - mtimeSec * 1000) * 1e6 });
+    const file: DupeFile = { path: e.path, size: e.size ?? 0, dev: 0, ino, mtimeSec, mtimeNsec: (ms - mtimeSec * 1000) * 1e6 };
+    if (e.etag !== undefined) file.etag = e.etag;
+    this.files.push(file);
   }
 }
