@@ -3,6 +3,7 @@ import type Database from 'better-sqlite3';
 import type { PathError } from '@filer/core';
 import {
   JOURNAL_FORMAT,
+  type ActionPageQuery,
   type ActionState,
   type BatchKind,
   type FileIdentity,
@@ -39,6 +40,20 @@ interface ActionRow {
 
 const idText = (id: FileIdentity | undefined): string | null => (id === undefined ? null : JSON.stringify(id));
 const idOf = (text: string | null): FileIdentity | undefined => (text === null ? undefined : (JSON.parse(text) as FileIdentity));
+
+function toAction(r: ActionRow): JournalAction {
+  return {
+    seq: r.seq,
+    source: r.source,
+    target: r.target,
+    size: r.size,
+    overwrite: r.overwrite === 1,
+    state: r.state,
+    reason: r.reason ?? undefined,
+    sourceId: idOf(r.source_id),
+    targetId: idOf(r.target_id),
+  };
+}
 
 /** Short, sortable, unique job ids: time in base 36 and four random bytes. */
 function newJobId(now: number): string {
@@ -98,18 +113,30 @@ export class SqliteJournal implements Journal {
     );
   }
 
+  /** Every action of a job, in memory: `jobs show` of a small job, tests. Apply, resume and undo page (actionPage). */
   actions(id: string): JournalAction[] {
-    return (this.db.prepare('SELECT * FROM job_actions WHERE job_id = ? ORDER BY seq').all(id) as ActionRow[]).map((r) => ({
-      seq: r.seq,
-      source: r.source,
-      target: r.target,
-      size: r.size,
-      overwrite: r.overwrite === 1,
-      state: r.state,
-      reason: r.reason ?? undefined,
-      sourceId: idOf(r.source_id),
-      targetId: idOf(r.target_id),
-    }));
+    return (this.db.prepare('SELECT * FROM job_actions WHERE job_id = ? ORDER BY seq').all(id) as ActionRow[]).map(toAction);
+  }
+
+  actionPage(id: string, page: ActionPageQuery): JournalAction[] {
+    const desc = page.before !== undefined;
+    const states = page.states ?? [];
+    // The primary key (job_id, seq) serves the cursor; a state filter reads past the rows it skips.
+    const sql =
+      `SELECT * FROM job_actions WHERE job_id = ? AND seq ${desc ? '<' : '>'} ?` +
+      (states.length > 0 ? ` AND state IN (${states.map(() => '?').join(', ')})` : '') +
+      ` ORDER BY seq ${desc ? 'DESC' : 'ASC'} LIMIT ?`;
+    const cursor = desc ? Math.min(page.before!, Number.MAX_SAFE_INTEGER) : (page.after ?? 0);
+    return (this.db.prepare(sql).all(id, cursor, ...states, page.limit) as ActionRow[]).map(toAction);
+  }
+
+  /** How many actions a job has and their bytes (a shard's progress), counted in the database. */
+  totals(id: string): { actions: number; bytes: number } {
+    const r = this.db.prepare('SELECT count(*) AS n, total(size) AS bytes FROM job_actions WHERE job_id = ?').get(id) as {
+      n: number;
+      bytes: number;
+    };
+    return { actions: r.n, bytes: r.bytes };
   }
 
   setJobState(id: string, state: JobState, reason?: string): void {
