@@ -17,7 +17,7 @@ import { codeOfReason, reportPathFailure, type CliContext } from '../cli-context
 import type { CliConfig } from '../config.js';
 
 /** Extra words shown beside an action in a plan (e.g. where a capture date came from). */
-export type Annotate = (source: string) => Record<string, unknown> | undefined;
+export type Annotate = (action: PlannedMove) => Record<string, unknown> | undefined;
 
 export interface BatchOptions {
   kind: BatchKind;
@@ -177,7 +177,7 @@ function printPlan(ctx: CliContext, plan: PlanView, opts: BatchOptions, annotate
           target: a.target,
           size: a.size,
           ...(a.overwrite ? { overwrite: true } : {}),
-          ...annotate?.(a.source),
+          ...annotate?.(a),
         }),
       );
     for (const c of plan.conflicts()) put(JSON.stringify({ action: 'conflict', ...c }));
@@ -185,7 +185,7 @@ function printPlan(ctx: CliContext, plan: PlanView, opts: BatchOptions, annotate
     return flush();
   }
   for (const a of plan.actions()) {
-    const extra = annotate?.(a.source);
+    const extra = annotate?.(a);
     put(`${a.source} → ${a.target}${a.overwrite ? '  [overwrite]' : ''}${extra ? `  [${Object.values(extra).join(', ')}]` : ''}`);
   }
   for (const c of plan.conflicts()) put(`CONFLICT ${c.kind}: ${c.source} → ${c.target}: ${c.detail}`);

@@ -2,7 +2,7 @@ import * as path from 'node:path';
 import { FilerError, type FileEntry, type PathError } from '@filer/core';
 import { MovePlanner, type OnConflict, type TargetView } from '@filer/engine';
 import { ODD_SEGMENT, RealPaths } from '../local/real-paths.js';
-import type { PlanStore, StoredRequest } from '../state/plan-store.js';
+import type { PlanStore, StoredRequest, Within } from '../state/plan-store.js';
 import { rootIndexOf, sourceIdOf, transferTarget } from './name-files.js';
 import { CASE_PROBES, localTargetView } from './plan-local-moves.js';
 import { isCaseInsensitiveAt } from '../local/case-probe.js';
@@ -85,7 +85,7 @@ export interface StoredPlanTotals {
 }
 
 /** Runs MovePlanner over a sealed plan store: one pass over the requests, then settle over the chains' actions. */
-export function planStored(store: PlanStore, view: TargetView, onConflict: OnConflict, within?: string): StoredPlanTotals {
+export function planStored(store: PlanStore, view: TargetView, onConflict: OnConflict, within?: Within): StoredPlanTotals {
   const planner = new MovePlanner(view, onConflict, store, (c) => store.addConflict(c));
   for (const r of store.requests(within)) planner.plan(r);
   const members = store.chainMembers(within);

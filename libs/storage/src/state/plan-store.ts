@@ -2,7 +2,7 @@ import * as fs from 'node:fs';
 import * as path from 'node:path';
 import { randomBytes } from 'node:crypto';
 import Database from 'better-sqlite3';
-import { FilerError } from '@filer/core';
+import { FilerError, type FileEntry } from '@filer/core';
 import type { Claim, Conflict, FileIdentity, MoveRequest, PlannedMove, TargetIndex } from '@filer/engine';
 
 /** One walked file's request, as the walk finds it (any order): `root` and `sortKey` give its place in the plan. */
@@ -13,7 +13,16 @@ export interface StoredRequest {
   target: string;
   size: number;
   sourceId?: FileIdentity;
+  /** Which of the `within` directories given to `requests` holds its target (a rename: its root's index). */
+  scope?: number;
+  /** Why its target is no valid name (see MoveRequest.invalidName). */
+  invalidName?: string;
+  /** A word shown beside its action in the plan (a rename: where `{date}` came from). */
+  note?: string;
 }
+
+/** A walked file waiting to be named (a rename's `{counter}` needs them all in path order first). */
+export type StoredFile = Required<Pick<FileEntry, 'path'>> & Pick<FileEntry, 'size' | 'mtimeMs' | 'dev' | 'ino' | 'mtimeSec' | 'mtimeNsec'>;
 
 interface ReqRow {
   id: number;
@@ -25,6 +34,8 @@ interface ReqRow {
   dev: number | null;
   ino: number | null;
   mtime_ns: string | null;
+  scope: number;
+  invalid: string | null;
 }
 
 interface ActRow {
@@ -36,18 +47,20 @@ interface ActRow {
   ino: number | null;
   mtime_ns: string | null;
   overwrite: number;
+  note?: string | null;
 }
 
 const SCHEMA = `
   CREATE TABLE req (id INTEGER PRIMARY KEY, root INTEGER NOT NULL, sort_key TEXT NOT NULL, source TEXT NOT NULL, target TEXT NOT NULL,
-                    size INTEGER NOT NULL, dev INTEGER, ino INTEGER, mtime_ns TEXT);
+                    size INTEGER NOT NULL, dev INTEGER, ino INTEGER, mtime_ns TEXT, scope INTEGER NOT NULL, invalid TEXT, note TEXT);
+  CREATE TABLE file (id INTEGER PRIMARY KEY, path TEXT NOT NULL, size INTEGER, mtime_ms REAL, dev INTEGER, ino INTEGER, mtime_sec INTEGER, mtime_nsec INTEGER);
   CREATE TABLE act (seq INTEGER PRIMARY KEY, req INTEGER NOT NULL, key TEXT NOT NULL UNIQUE, source TEXT NOT NULL, claim_target TEXT NOT NULL,
                     target TEXT, size INTEGER NOT NULL, dev INTEGER, ino INTEGER, mtime_ns TEXT,
                     overwrite INTEGER NOT NULL DEFAULT 0, keep INTEGER NOT NULL DEFAULT 0, ord INTEGER NOT NULL, sub INTEGER NOT NULL DEFAULT 0);
   CREATE TABLE conflict (id INTEGER PRIMARY KEY, kind TEXT NOT NULL, source TEXT NOT NULL, target TEXT NOT NULL, detail TEXT NOT NULL);`;
 
 const PAGE = 4096;
-const REQ_COLUMNS = 'root, sort_key, id, source, target, size, dev, ino, mtime_ns';
+const REQ_COLUMNS = 'root, sort_key, id, source, target, size, dev, ino, mtime_ns, scope, invalid';
 
 /** Removes the plan stores of filer processes that are gone (killed while planning): never one of a live process. */
 function sweepStale(dir: string): void {
@@ -69,7 +82,10 @@ function idOf(r: Pick<ReqRow, 'dev' | 'ino' | 'mtime_ns' | 'size'>): FileIdentit
 }
 
 /** A stored request or action as the planner's request: its paths, size, root and journaled identity. */
-function moveOf(r: Pick<ReqRow, 'source' | 'target' | 'size' | 'dev' | 'ino' | 'mtime_ns'>, within?: string): MoveRequest {
+function moveOf(
+  r: Pick<ReqRow, 'source' | 'target' | 'size' | 'dev' | 'ino' | 'mtime_ns'> & { invalid?: string | null },
+  within?: string,
+): MoveRequest {
   const id = idOf(r);
   return {
     source: r.source,
@@ -77,8 +93,15 @@ function moveOf(r: Pick<ReqRow, 'source' | 'target' | 'size' | 'dev' | 'ino' | '
     size: r.size,
     ...(within === undefined ? {} : { within }),
     ...(id ? { sourceId: id } : {}),
+    ...(r.invalid == null ? {} : { invalidName: r.invalid }),
   };
 }
+
+/** The directories targets must stay inside: one for all, or one per scope (a rename's roots). */
+export type Within = string | readonly string[];
+
+const withinOf = (within: Within | undefined, scope: number): string | undefined =>
+  typeof within === 'string' || within === undefined ? within : within[scope];
 
 /**
  * A plan on disk: a batch job's requests, the actions and conflicts planned from them, in a SQLite
@@ -100,6 +123,7 @@ export class PlanStore implements TargetIndex {
   private fsrc = 'source';
   private reordered = false;
   private chainIndex = false;
+  private notes = false;
 
   private constructor(private readonly file: string) {
     this.db = new Database(file);
@@ -112,7 +136,7 @@ export class PlanStore implements TargetIndex {
     this.db.pragma('cache_size = -32768');
     this.db.exec(SCHEMA);
     this.addStmt = this.db.prepare(
-      'INSERT INTO req (root, sort_key, source, target, size, dev, ino, mtime_ns) VALUES (?, ?, ?, ?, ?, ?, ?, ?)',
+      'INSERT INTO req (root, sort_key, source, target, size, dev, ino, mtime_ns, scope, invalid, note) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)',
     );
   }
 
@@ -132,9 +156,66 @@ export class PlanStore implements TargetIndex {
   add(rows: readonly StoredRequest[]): void {
     const s = this.addStmt;
     this.db.transaction(() => {
-      for (const r of rows)
-        s.run(r.root, r.sortKey, r.source, r.target, r.size, r.sourceId?.dev ?? null, r.sourceId?.ino ?? null, r.sourceId?.mtimeNs ?? null);
+      for (const r of rows) {
+        const id = r.sourceId;
+        s.run(
+          r.root,
+          r.sortKey,
+          r.source,
+          r.target,
+          r.size,
+          id?.dev ?? null,
+          id?.ino ?? null,
+          id?.mtimeNs ?? null,
+          r.scope ?? 0,
+          r.invalidName ?? null,
+          r.note ?? null,
+        );
+        if (r.note !== undefined) this.notes = true;
+      }
     })();
+  }
+
+  /** Adds walked files to be named later, in path order (`filePages`): a rename's first pass. */
+  addFiles(files: readonly StoredFile[]): void {
+    const s = this.db.prepare('INSERT INTO file (path, size, mtime_ms, dev, ino, mtime_sec, mtime_nsec) VALUES (?, ?, ?, ?, ?, ?, ?)');
+    this.db.transaction(() => {
+      for (const f of files)
+        s.run(f.path, f.size ?? null, f.mtimeMs ?? null, f.dev ?? null, f.ino ?? null, f.mtimeSec ?? null, f.mtimeNsec ?? null);
+    })();
+  }
+
+  /**
+   * The added files in path order (SQLite's, by UTF-8 bytes: see docs/architecture.md), `size` at a
+   * time; the files are dropped once the last page is read.
+   */
+  *filePages(size: number): Generator<FileEntry[]> {
+    this.db.exec('CREATE INDEX file_order ON file (path, id)');
+    const page = this.db.prepare('SELECT * FROM file WHERE (path, id) > (?, ?) ORDER BY path, id LIMIT ?');
+    type FileRow = {
+      id: number;
+      path: string;
+      size: number | null;
+      mtime_ms: number | null;
+      dev: number | null;
+      ino: number | null;
+      mtime_sec: number | null;
+      mtime_nsec: number | null;
+    };
+    for (let last = { path: '', id: -1 }; ;) {
+      const rows = page.all(last.path, last.id, size) as FileRow[];
+      if (rows.length === 0) break;
+      last = rows[rows.length - 1];
+      yield rows.map((r) => ({
+        path: r.path,
+        kind: 'file' as const,
+        ...(r.size === null ? {} : { size: r.size }),
+        ...(r.mtime_ms === null ? {} : { mtimeMs: r.mtime_ms }),
+        ...(r.dev === null || r.ino === null ? {} : { dev: r.dev, ino: r.ino }),
+        ...(r.mtime_sec === null || r.mtime_nsec === null ? {} : { mtimeSec: r.mtime_sec, mtimeNsec: r.mtime_nsec }),
+      }));
+    }
+    this.db.exec('DROP TABLE file');
   }
 
   /**
@@ -147,7 +228,7 @@ export class PlanStore implements TargetIndex {
       this.fsrc = 'fold(source)';
     }
     // Covering: the planner reads the requests in this order from the index alone, sequentially.
-    this.db.exec(`CREATE INDEX req_order ON req (root, sort_key, id, source, target, size, dev, ino, mtime_ns);
+    this.db.exec(`CREATE INDEX req_order ON req (${REQ_COLUMNS});
                   CREATE INDEX req_fsrc ON req (${this.fsrc}) WHERE source <> target;`);
     this.stmts = this.prepare();
     return this.db.prepare('SELECT count(*) FROM req').pluck().get() as number;
@@ -175,7 +256,7 @@ export class PlanStore implements TargetIndex {
   }
 
   /** The requests in plan order, a page at a time, each page's planning in one transaction. */
-  *requests(within?: string): Generator<MoveRequest> {
+  *requests(within?: Within): Generator<MoveRequest> {
     for (let last: ReqRow | undefined; ;) {
       const rows = (last === undefined ? this.s.first.all(PAGE) : this.s.page.all(last.root, last.sort_key, last.id, PAGE)) as ReqRow[];
       if (rows.length === 0) return;
@@ -183,7 +264,7 @@ export class PlanStore implements TargetIndex {
       try {
         for (const r of rows) {
           this.current = r.id;
-          yield moveOf(r, within);
+          yield moveOf(r, withinOf(within, r.scope));
         }
       } finally {
         this.s.commit.run();
@@ -228,7 +309,7 @@ export class PlanStore implements TargetIndex {
    * The accepted actions on a chain, in plan order: those whose target is a live request's
    * source, and those whose source such a target is (see MovePlanner.settle). Usually none.
    */
-  chainMembers(within?: string): Map<PlannedMove, number> {
+  chainMembers(within?: Within): Map<PlannedMove, number> {
     // Driven from the requests (a key lookup each): a correlated fold() in EXISTS would scan.
     const waiting = `SELECT a.seq FROM req q CROSS JOIN act a ON a.key = ${this.sourceKey('q')} WHERE q.source <> q.target AND a.keep = 0`;
     if (this.db.prepare(waiting + ' LIMIT 1').get() === undefined) return new Map();
@@ -243,7 +324,8 @@ export class PlanStore implements TargetIndex {
          ORDER BY a.seq`,
       )
       .all() as ActRow[];
-    return new Map(rows.map((r) => [this.toMove(r, within), r.seq]));
+    // settle decides by paths alone: a member's `within` (one per scope) is only carried along.
+    return new Map(rows.map((r) => [this.toMove(r, typeof within === 'string' ? within : undefined), r.seq]));
   }
 
   /** `key` is the source of a live request that no action carries out. */
@@ -282,10 +364,17 @@ export class PlanStore implements TargetIndex {
   }
 
   /** The planned actions in the order they are to run, streamed from disk. */
-  *actions(): Generator<PlannedMove> {
+  *actions(): Generator<PlannedMove & { note?: string }> {
     const order = this.reordered ? 'a.ord, a.sub' : 'a.seq';
-    const stmt = this.db.prepare(`SELECT source, target, size, dev, ino, mtime_ns, overwrite FROM act a WHERE keep = 0 ORDER BY ${order}`);
-    for (const r of stmt.iterate() as IterableIterator<ActRow>) yield this.toMove(r);
+    // A request's note, when any was given, by its id (the rowid: one lookup per action).
+    const note = this.notes ? ', (SELECT note FROM req WHERE id = a.req) AS note' : '';
+    const stmt = this.db.prepare(
+      `SELECT source, target, size, dev, ino, mtime_ns, overwrite${note} FROM act a WHERE keep = 0 ORDER BY ${order}`,
+    );
+    for (const r of stmt.iterate() as IterableIterator<ActRow>) {
+      const move = this.toMove(r);
+      yield r.note == null ? move : { ...move, note: r.note };
+    }
   }
 
   *conflicts(): Generator<Conflict> {
