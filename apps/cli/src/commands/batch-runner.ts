@@ -35,6 +35,8 @@ export interface BatchOptions {
   io: BatchSink;
   /** Paths the walk found but could not plan (EACCES, say): journaled with the job. */
   pathErrors?: readonly PathError[];
+  /** How many paths were left out in all, when more than `pathErrors` (which holds the first few). */
+  pathErrorCount?: number;
   /** Report `pathErrors` here, once the job has an id (the caller held them back: JSON logs). */
   reportPathErrors?: boolean;
 }
@@ -98,6 +100,7 @@ export async function runPlanned(ctx: CliContext, plan: PlanView, opts: BatchOpt
       journalRows(plan.actions()),
       { onConflict: opts.onConflict, verify: opts.verify, ...(opts.fsync === false ? { fsync: false } : {}) },
       opts.pathErrors,
+      opts.pathErrorCount,
     );
     ctx.stderr(`filer: job ${job.id}: journaled ${totals.actions} actions; applying\n`);
     for (const e of held) reportPathFailure(ctx, { ...e, jobId: job.id });

@@ -62,6 +62,9 @@ export async function runJobs(
           ctx.stdout(
             line(job) +
               (job.pathErrors ?? []).map((e) => `${'omitted'.padEnd(8)} ${e.path}  (${e.message} [${e.code}])\n`).join('') +
+              (job.pathErrorCount === undefined
+                ? ''
+                : `${'omitted'.padEnd(8)} … ${job.pathErrorCount - (job.pathErrors?.length ?? 0)} more paths (reported when the job was planned)\n`) +
               actions.map((a) => `${a.state.padEnd(8)} ${a.source} → ${a.target}${a.reason ? `  (${a.reason})` : ''}\n`).join(''),
           );
         }

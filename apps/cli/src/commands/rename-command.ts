@@ -77,8 +77,9 @@ function batchOptions(
   req: RenamePlanRequest,
   opts: { quiet: boolean; config: CliConfig },
   sink: BatchSink,
-  pathErrors: PathError[],
+  pathErrors: readonly PathError[],
   held: boolean,
+  pathErrorCount = pathErrors.length,
 ) {
   return {
     kind: 'rename' as const,
@@ -89,6 +90,7 @@ function batchOptions(
     config: opts.config,
     io: sink,
     pathErrors,
+    pathErrorCount,
     reportPathErrors: held && !opts.quiet,
   };
 }
@@ -109,13 +111,13 @@ async function renameStored(
   const store = PlanStore.create(path.join(path.dirname(defaultStatePath()), 'plans'));
   try {
     const feed = new RenameFeed({ roots: req.roots, namer: req.namer }, store, sink.naming);
-    const { failures } = await walkFiles(req.roots, req.spec, ctx, { ...opts, identity: true, holdFailures }, (es) => feed.add(es));
+    const { errors, failures } = await walkFiles(req.roots, req.spec, ctx, { ...opts, identity: true, holdFailures }, (es) => feed.add(es));
     const totals = await feed.plan(req.onConflict);
     const plan = { totals, actions: () => store.actions(), conflicts: () => store.conflicts() };
-    const code = await runPlanned(ctx, plan, batchOptions(req, opts, sink, failures, holdFailures), (a) =>
+    const code = await runPlanned(ctx, plan, batchOptions(req, opts, sink, failures, holdFailures, errors), (a) =>
       'note' in a && a.note !== undefined ? { dateSource: a.note } : undefined,
     );
-    return code === ExitCode.Ok && failures.length > 0 ? ExitCode.PartialFailure : code;
+    return code === ExitCode.Ok && errors > 0 ? ExitCode.PartialFailure : code;
   } finally {
     store.close();
   }
@@ -129,13 +131,13 @@ async function renameInMemory(
   sink: BatchSink,
 ): Promise<number> {
   const holdFailures = ctx.log !== undefined;
-  const { entries, failures } = await collectFiles(req.roots, req.spec, ctx, { ...opts, identity: true, holdFailures });
+  const { entries, errors, failures } = await collectFiles(req.roots, req.spec, ctx, { ...opts, identity: true, holdFailures });
   const { requests, pathErrors, dateSources } = await batchRequests({ kind: 'rename', roots: req.roots, namer: req.namer }, entries, {
     naming: sink.naming,
   });
   if (!opts.quiet && !holdFailures) for (const e of pathErrors) reportPathFailure(ctx, e);
   const all = [...failures, ...pathErrors];
-  const code = await runBatch(ctx, requests, batchOptions(req, opts, sink, all, holdFailures), (a) => {
+  const code = await runBatch(ctx, requests, batchOptions(req, opts, sink, all, holdFailures, errors + pathErrors.length), (a) => {
     const d = dateSources.get(a.source);
     return d === undefined ? undefined : { dateSource: d };
   });

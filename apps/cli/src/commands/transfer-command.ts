@@ -8,7 +8,7 @@ import { filterInputFromFlags } from '../filter-flags.js';
 import { reportPathFailure, type CliContext } from '../cli-context.js';
 import type { CliConfig } from '../config.js';
 import { runBatch, runPlanned } from './batch-runner.js';
-import { collectFiles, walkFiles } from './collect-files.js';
+import { collectFiles, pathFailures, walkFiles } from './collect-files.js';
 import { openCliSink } from './open-cli-sink.js';
 
 export interface TransferFlags {
@@ -111,8 +111,9 @@ function batchOptions(
   req: TransferRequest,
   opts: { quiet: boolean; config: CliConfig },
   sink: BatchSink,
-  pathErrors: PathError[],
+  pathErrors: readonly PathError[],
   held: boolean,
+  pathErrorCount = pathErrors.length,
 ) {
   return {
     kind: req.kind,
@@ -125,6 +126,7 @@ function batchOptions(
     config: opts.config,
     io: sink,
     pathErrors,
+    pathErrorCount,
     reportPathErrors: held && !opts.quiet,
   };
 }
@@ -140,6 +142,8 @@ async function transferStored(
   sink: BatchSink,
 ): Promise<number> {
   const holdFailures = ctx.log !== undefined;
+  // The walk's failures and the plan's own (unsafe keys, links a move leaves) in one bounded sample.
+  const failures = pathFailures(ctx, { ...opts, holdFailures });
   const store = PlanStore.create(path.join(path.dirname(defaultStatePath()), 'plans'));
   try {
     const feed = new TransferFeed(
@@ -152,14 +156,13 @@ async function transferStored(
         leaveOut: req.kind === 'move' && req.spec.follow ? symlinkedFile : undefined,
       },
       store,
+      failures,
     );
-    const { failures } = await walkFiles(req.roots, req.spec, ctx, { ...opts, identity: true, holdFailures }, (es) => feed.add(es));
+    await walkFiles(req.roots, req.spec, ctx, { ...opts, identity: true, holdFailures, failures }, (es) => feed.add(es));
     const totals = feed.plan(req.onConflict);
-    if (!opts.quiet && !holdFailures) for (const e of feed.pathErrors) reportPathFailure(ctx, e);
-    const all = [...failures, ...feed.pathErrors];
     const plan = { totals, actions: () => store.actions(), conflicts: () => store.conflicts() };
-    const code = await runPlanned(ctx, plan, batchOptions(req, opts, sink, all, holdFailures));
-    return code === ExitCode.Ok && all.length > 0 ? ExitCode.PartialFailure : code;
+    const code = await runPlanned(ctx, plan, batchOptions(req, opts, sink, failures.kept, holdFailures, failures.count));
+    return code === ExitCode.Ok && failures.count > 0 ? ExitCode.PartialFailure : code;
   } finally {
     store.close();
   }
@@ -175,7 +178,7 @@ async function transferInMemory(
   // Paths found but not planned, kept with the job's record. Reported as they come; with JSON
   // logs once the job exists (runBatch), so that each line names it.
   const holdFailures = ctx.log !== undefined;
-  const { entries, failures } = await collectFiles(req.roots, req.spec, ctx, { ...opts, identity: true, holdFailures });
+  const { entries, errors, failures } = await collectFiles(req.roots, req.spec, ctx, { ...opts, identity: true, holdFailures });
   const { requests, pathErrors } = await batchRequests(
     { kind: req.kind, roots: req.roots, dest: req.dest, flatten: req.flatten },
     entries,
@@ -186,7 +189,7 @@ async function transferInMemory(
   );
   if (!opts.quiet && !holdFailures) for (const e of pathErrors) reportPathFailure(ctx, e);
   const all = [...failures, ...pathErrors];
-  const code = await runBatch(ctx, requests, batchOptions(req, opts, sink, all, holdFailures));
+  const code = await runBatch(ctx, requests, batchOptions(req, opts, sink, all, holdFailures, errors + pathErrors.length));
   return code === ExitCode.Ok && all.length > 0 ? ExitCode.PartialFailure : code;
 }
 

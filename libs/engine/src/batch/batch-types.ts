@@ -55,6 +55,8 @@ export interface JobRecord {
    * the job so that its record names every path it left out. Absent when there were none.
    */
   pathErrors?: PathError[];
+  /** How many paths were left out in all, when more than `pathErrors` holds (the first few; the rest were reported when planned). */
+  pathErrorCount?: number;
   counts: Record<ActionState, number>;
 }
 
@@ -84,6 +86,8 @@ export interface Journal {
     actions: Iterable<Omit<JournalAction, 'seq' | 'state'>>,
     options: JobRecord['options'],
     pathErrors?: readonly PathError[],
+    /** How many paths were left out in all, when more than the `pathErrors` kept. */
+    pathErrorCount?: number,
   ): JobRecord;
   get(id: string): JobRecord | undefined;
   list(limit: number): JobRecord[];

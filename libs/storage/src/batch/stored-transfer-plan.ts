@@ -1,5 +1,5 @@
 import * as path from 'node:path';
-import { FilerError, type FileEntry, type PathError } from '@filer/core';
+import { FilerError, PathErrorSample, type FileEntry, type PathError } from '@filer/core';
 import { MovePlanner, type OnConflict, type TargetView } from '@filer/engine';
 import { ODD_SEGMENT, RealPaths } from '../local/real-paths.js';
 import type { PlanStore, StoredRequest, Within } from '../state/plan-store.js';
@@ -24,7 +24,6 @@ export interface TransferSpec {
  * only the few target directories it probes for case-folding, and the per-file failures.
  */
 export class TransferFeed {
-  readonly pathErrors: PathError[] = [];
   private readonly real = new RealPaths();
   private readonly probed = new Set<string>();
   private caseInsensitive = false;
@@ -32,6 +31,8 @@ export class TransferFeed {
   constructor(
     private readonly spec: TransferSpec,
     private readonly store: PlanStore,
+    /** Files found but not requested (an unsafe key, a symlink a move leaves): counted, the first few kept. */
+    readonly pathErrors: PathErrorSample = new PathErrorSample(),
   ) {}
 
   add(entries: readonly FileEntry[]): void {
@@ -45,12 +46,12 @@ export class TransferFeed {
         target = transferTarget(spec.dest, spec.flatten, spec.roots[root], e.path);
       } catch (err) {
         if (!(err instanceof FilerError) || err.code !== 'E_UNSAFE_KEY') throw err;
-        this.pathErrors.push({ path: e.path, code: err.code, message: err.message });
+        this.pathErrors.add({ path: e.path, code: err.code, message: err.message });
         continue;
       }
       const left = spec.leaveOut?.(e);
       if (left !== undefined) {
-        this.pathErrors.push(left);
+        this.pathErrors.add(left);
         continue;
       }
       const resolved = real.file(target);

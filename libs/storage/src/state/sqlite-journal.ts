@@ -24,6 +24,7 @@ interface JobRow {
   format: number;
   reason: string | null;
   path_errors: string | null;
+  path_error_count: number | null;
 }
 
 interface ActionRow {
@@ -77,6 +78,7 @@ export class SqliteJournal implements Journal {
     actions: Iterable<Omit<JournalAction, 'seq' | 'state'>>,
     options: JobRecord['options'],
     pathErrors: readonly PathError[] = [],
+    pathErrorCount = pathErrors.length,
   ): JobRecord {
     const now = this.now();
     const id = newJobId(now);
@@ -85,7 +87,9 @@ export class SqliteJournal implements Journal {
     );
     this.db.transaction(() => {
       this.db
-        .prepare('INSERT INTO jobs (id, kind, state, created_at, updated_at, options, format, path_errors) VALUES (?, ?, ?, ?, ?, ?, ?, ?)')
+        .prepare(
+          'INSERT INTO jobs (id, kind, state, created_at, updated_at, options, format, path_errors, path_error_count) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?)',
+        )
         .run(
           id,
           kind,
@@ -95,6 +99,7 @@ export class SqliteJournal implements Journal {
           JSON.stringify(options),
           JOURNAL_FORMAT,
           pathErrors.length === 0 ? null : JSON.stringify(pathErrors.map(({ path, code, message }) => ({ path, code, message }))),
+          pathErrorCount > pathErrors.length ? pathErrorCount : null,
         );
       let seq = 0;
       for (const a of actions) insert.run(id, ++seq, a.source, a.target, a.size, a.overwrite ? 1 : 0, 'pending', idText(a.sourceId));
@@ -185,6 +190,7 @@ export class SqliteJournal implements Journal {
       format: r.format,
       ...(r.reason === null ? {} : { reason: r.reason }),
       ...(r.path_errors === null ? {} : { pathErrors: JSON.parse(r.path_errors) as PathError[] }),
+      ...(r.path_error_count === null ? {} : { pathErrorCount: r.path_error_count }),
     };
   }
 }
