@@ -97,7 +97,11 @@ export function journalPath(ctx: ClusterContext, jobId: string, part: string): s
 }
 
 /** A shard's failures as its result counts them: every one counted, the first SHARD_ERROR_SAMPLE named (the journal holds all). */
-function sampled(failures: ActionSample, code: string, entry: (a: JournalAction) => PathError): Pick<ShardResult, 'counters' | 'errorSample'> {
+function sampled(
+  failures: ActionSample,
+  code: string,
+  entry: (a: JournalAction) => PathError,
+): Pick<ShardResult, 'counters' | 'errorSample'> {
   const counters = emptyCounters();
   counters.errors = failures.count;
   if (failures.count > 0) counters.errorsByCode[code] = failures.count;
@@ -105,7 +109,11 @@ function sampled(failures: ActionSample, code: string, entry: (a: JournalAction)
 }
 
 function outcome(report: ApplyReport): ShardResult {
-  const failed = sampled(report.failures, 'E_APPLY', (a) => ({ path: a.source, code: 'E_APPLY', message: `${a.source} → ${a.target}: ${a.reason}` }));
+  const failed = sampled(report.failures, 'E_APPLY', (a) => ({
+    path: a.source,
+    code: 'E_APPLY',
+    message: `${a.source} → ${a.target}: ${a.reason}`,
+  }));
   const res: ShardResult = { ...failed, spawned: 0, extra: { ...report.job.counts } };
   if (report.stoppedBy !== undefined) {
     res.counters.errors++;
