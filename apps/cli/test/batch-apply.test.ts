@@ -333,7 +333,8 @@ describe('apply', () => {
     const u = await filer(['jobs', 'undo', id], env);
     const kept = (n: string): string =>
       `filer: ${path.join(src, n)} → ${path.join(dest, n)}: undo: the copy changed since it was made; kept\n`;
-    expect(u.stderr).toBe(kept('a.txt') + kept('b.txt') + `filer: job ${id} failed: 2 done, 1 undone, 0 failed, 0 skipped, 0 pending\n`);
+    // Reported as undo meets them, newest action first (streamed, not gathered).
+    expect(u.stderr).toBe(kept('b.txt') + kept('a.txt') + `filer: job ${id} failed: 2 done, 1 undone, 0 failed, 0 skipped, 0 pending\n`);
     expect(u.code).toBe(1);
     expect(contents(dest)).toEqual({ 'a.txt': 'A edited', 'b.txt': 'B' });
     expect(listing(src)).toEqual(srcBefore);

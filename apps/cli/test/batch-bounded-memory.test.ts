@@ -1,12 +1,12 @@
 import { spawnSync } from 'node:child_process';
-import { existsSync, mkdtempSync, readFileSync, readdirSync } from 'node:fs';
+import { existsSync, mkdtempSync, readFileSync, readdirSync, renameSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { FILER_BIN, runProcess, type ProcessResult } from '@filer/testing';
 
 /**
- * A local copy's or move's plan lives in a plan store on disk (libs/storage/src/state/plan-store.ts):
+ * A local copy's, move's or rename's plan lives in a plan store on disk (libs/storage/src/state/plan-store.ts):
  * planning ten times the files must not take ten times the memory. A record per file — what the
  * plan held before, about 2.3 KB each (2.3 GB for 1,000,000 files) — would add some 400 MB between
  * the two trees below; the bound allows a small fraction of that.
@@ -49,10 +49,10 @@ afterAll(() => {
 });
 
 /** Runs filer under GNU time: its result and peak resident memory in KB. */
-async function filer(args: string[]): Promise<ProcessResult & { rssKb: number }> {
+async function filer(args: string[], env: Record<string, string> = {}): Promise<ProcessResult & { rssKb: number }> {
   const rssFile = join(tmp, `rss-${Math.random().toString(36).slice(2)}`);
   const r = await runProcess('/usr/bin/time', ['-f', '%M', '-o', rssFile, process.execPath, FILER_BIN, ...args], {
-    env: { XDG_CACHE_HOME: join(tmp, 'cache') },
+    env: { XDG_CACHE_HOME: join(tmp, 'cache'), ...env },
     timeoutMs: 300_000,
   });
   return { ...r, rssKb: Number(readFileSync(rssFile, 'utf8').trim().split('\n').at(-1)) };
@@ -80,5 +80,64 @@ describe('a copy plan in bounded memory', () => {
     expect(rss[1]).toBeLessThan(RSS_LIMIT_KB);
     // The store is a temporary file beside the state database, removed when the plan is done.
     expect(readdirSync(join(tmp, 'cache', 'filer', 'plans'))).toEqual([]);
+  }, 600_000);
+});
+
+describe('a rename plan in bounded memory', () => {
+  it('plans 200,000 renames in about the memory of 20,000, {counter} in path order', async () => {
+    const rss: number[] = [];
+    for (const [name, count] of [
+      ['small', SMALL],
+      ['large', LARGE],
+    ] as const) {
+      const r = await filer(['rename', join(tmp, name), '--to', '{counter}-{name}', '--format', 'ndjson']);
+      expect(r.code, r.stderr).toBe(0);
+      const lines = r.stdout.trimEnd().split('\n');
+      expect(lines.length).toBe(count);
+      // Numbered across pages of naming in path order: d0000/f0, d0000/f1, d0000/f10, …
+      const first = JSON.parse(lines[0]) as { source: string; target: string };
+      const last = JSON.parse(lines[count - 1]) as { source: string; target: string };
+      expect(first).toMatchObject({ source: join(tmp, name, 'd0000', 'f0.txt'), target: join(tmp, name, 'd0000', '1-f0.txt') });
+      expect(last.target).toMatch(new RegExp(`/${count}-f\\d+\\.txt$`));
+      rss.push(r.rssKb);
+    }
+    console.log(`rename plan, peak RSS: ${SMALL} files ${Math.round(rss[0] / 1024)} MB, ${LARGE} files ${Math.round(rss[1] / 1024)} MB`);
+    expect(rss[1] - rss[0]).toBeLessThan(GROWTH_LIMIT_KB);
+    expect(rss[1]).toBeLessThan(RSS_LIMIT_KB);
+  }, 600_000);
+});
+
+describe('a resume in bounded memory', () => {
+  it('resumes a journal of 200,000 actions in about the memory of 20,000 (every one failing: counted, streamed)', async () => {
+    const rss: number[] = [];
+    for (const [name, count] of [
+      ['small', SMALL],
+      ['large', LARGE],
+    ] as const) {
+      // Journaled, then killed before the first file: every action is pending.
+      const a = await runProcess(
+        process.execPath,
+        [FILER_BIN, 'copy', join(tmp, name), '--dest', join(tmp, `applied-${name}`), '--apply'],
+        {
+          env: { XDG_CACHE_HOME: join(tmp, 'cache'), FILER_FAULT: 'after-journal:1' },
+          timeoutMs: 300_000,
+        },
+      );
+      expect(a.signal, a.stderr).toBe('SIGKILL');
+      const id = /job (\S+): journaled (\d+) actions/.exec(a.stderr);
+      expect(id?.[2]).toBe(String(count));
+      // The sources gone (moved aside at once): each action is decided from the disk and fails.
+      renameSync(join(tmp, name), join(tmp, `${name}-gone`));
+      const r = await filer(['jobs', 'resume', id![1]]);
+      renameSync(join(tmp, `${name}-gone`), join(tmp, name));
+      expect(r.code).toBe(1);
+      const lines = r.stderr.trimEnd().split('\n');
+      expect(lines.length).toBe(count + 1);
+      expect(lines.at(-1)).toBe(`filer: job ${id![1]} failed: 0 done, 0 undone, ${count} failed, 0 skipped, 0 pending`);
+      rss.push(r.rssKb);
+    }
+    console.log(`resume, peak RSS: ${SMALL} actions ${Math.round(rss[0] / 1024)} MB, ${LARGE} actions ${Math.round(rss[1] / 1024)} MB`);
+    expect(rss[1] - rss[0]).toBeLessThan(GROWTH_LIMIT_KB);
+    expect(rss[1]).toBeLessThan(RSS_LIMIT_KB);
   }, 600_000);
 });

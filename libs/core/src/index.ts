@@ -17,3 +17,4 @@ export * from './filter/entry-type.js';
 export * from './filter/hidden.js';
 export * from './lazy-require.js';
 export * from './job-spec.js';
+export * from './path-error-sample.js';

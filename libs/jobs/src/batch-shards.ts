@@ -7,6 +7,7 @@ import {
   dupeGroupToJson,
   findDuplicates,
   undoJob,
+  type ActionSample,
   type ApplyReport,
   type DupeFile,
   type FileOps,
@@ -97,22 +98,34 @@ async function withFileOps<T>(paths: SinkPaths, use: (ops: FileOps) => Promise<T
   }
 }
 
-const sizeOf = (actions: readonly { size: number }[]): number => actions.reduce((n, a) => n + a.size, 0);
-
-/** Where a results directory keeps an apply shard's journal (with FILER_RESULTS on S3: `<prefix><job>/journal/<part>.db`). */
+/** Where a results directory keeps an apply shard's journal (with FILER_RESULTS on S3: `<prefix><job>/journal/<part>.db`); shards never share a SQLite file. */
 export function journalPath(ctx: ClusterContext, jobId: string, part: string): string {
   return path.join(ctx.config.resultsDir, jobId, 'journal', `${part}.db`);
 }
 
+/** A shard's failures as its result counts them: every one counted, the first SHARD_ERROR_SAMPLE named (the journal holds all). */
+function sampled(
+  failures: ActionSample,
+  code: string,
+  entry: (a: JournalAction) => PathError,
+): Pick<ShardResult, 'counters' | 'errorSample'> {
+  const counters = emptyCounters();
+  counters.errors = failures.count;
+  if (failures.count > 0) counters.errorsByCode[code] = failures.count;
+  return { counters, errorSample: failures.sample.slice(0, SHARD_ERROR_SAMPLE).map(entry) };
+}
+
 function outcome(report: ApplyReport): ShardResult {
-  const failed = report.actions
-    .filter((a) => a.state === 'failed')
-    .map((a) => ({ path: a.source, code: 'E_APPLY', message: `${a.source} → ${a.target}: ${a.reason}` }));
-  const res: ShardResult = { ...errorsOf(failed), spawned: 0, extra: { ...report.job.counts } };
+  const failed = sampled(report.failures, 'E_APPLY', (a) => ({
+    path: a.source,
+    code: 'E_APPLY',
+    message: `${a.source} → ${a.target}: ${a.reason}`,
+  }));
+  const res: ShardResult = { ...failed, spawned: 0, extra: { ...report.job.counts } };
   if (report.stoppedBy !== undefined) {
     res.counters.errors++;
     res.counters.errorsByCode.ENOSPC = (res.counters.errorsByCode.ENOSPC ?? 0) + 1;
-    res.errorSample.unshift({ path: report.actions[0]?.target ?? '', code: 'ENOSPC', message: report.stoppedBy });
+    res.errorSample.unshift({ path: report.failures.sample[0]?.target ?? '', code: 'ENOSPC', message: report.stoppedBy });
     res.extra!.stopped = 1;
   }
   return res;
@@ -138,7 +151,8 @@ export async function runApplyShard(ctx: ClusterContext, job: Job<ApplyShardData
     const report = await withFileOps(job.data.sink, (ops) => applyJob(started, journal, ops, { retryFailed: true }));
     // Before the shard reports done: a failed write fails the shard, whose retry finds the journal finished and writes again.
     await ctx.items?.record({ jobId, phase: 'apply', action: kind, shard: part, actions: journal.actions(started.id) });
-    await addPhaseProgress(ctx.redis, jobId, report.actions.length, sizeOf(report.actions));
+    const totals = journal.totals(started.id);
+    await addPhaseProgress(ctx.redis, jobId, totals.actions, totals.bytes);
     return outcome(report);
   });
   return res!;
@@ -160,19 +174,24 @@ export async function runUndoShard(ctx: ClusterContext, job: Job<UndoShardData>)
       shard: job.data.part,
       actions: journal.actions(record.id),
     });
-    await addPhaseProgress(ctx.redis, job.data.jobId, report.actions.length, sizeOf(report.actions));
-    const failed = [
-      ...report.actions
-        .filter((a) => a.state === 'done')
-        .map((a) => ({ path: a.target, code: 'E_UNDO', message: `${a.target} → ${a.source}: ${a.reason ?? 'could not be put back'}` })),
-      // Copies apply kept beside a source that changed after it was copied: left in place, named.
-      ...(report.keptCopies ?? []).map((a) => ({
-        path: a.target,
-        code: 'E_CHANGED',
-        message: `${a.target}: kept, not undone (its source ${a.source} changed after it was copied); remove it if it is not wanted`,
-      })),
-    ];
-    return { ...errorsOf(failed), spawned: 0, extra: { ...report.job.counts } };
+    const totals = journal.totals(record.id);
+    await addPhaseProgress(ctx.redis, job.data.jobId, totals.actions, totals.bytes);
+    const notBack = sampled(report.failures, 'E_UNDO', (a) => ({
+      path: a.target,
+      code: 'E_UNDO',
+      message: `${a.target} → ${a.source}: ${a.reason ?? 'could not be put back'}`,
+    }));
+    // Copies apply kept beside a source that changed after it was copied: left in place, named.
+    const kept = sampled(report.keptCopies ?? { count: 0, sample: [] }, 'E_CHANGED', (a) => ({
+      path: a.target,
+      code: 'E_CHANGED',
+      message: `${a.target}: kept, not undone (its source ${a.source} changed after it was copied); remove it if it is not wanted`,
+    }));
+    const counters = notBack.counters;
+    counters.errors += kept.counters.errors;
+    if (kept.counters.errors > 0) counters.errorsByCode.E_CHANGED = kept.counters.errors;
+    const errorSample = [...notBack.errorSample, ...kept.errorSample].slice(0, SHARD_ERROR_SAMPLE);
+    return { counters, errorSample, spawned: 0, extra: { ...report.job.counts } };
   });
   return res ?? none;
 }

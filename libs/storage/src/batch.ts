@@ -3,3 +3,4 @@ export * from './batch/plan-local-moves.js';
 export * from './batch/name-files.js';
 export * from './batch/batch-requests.js';
 export * from './batch/stored-transfer-plan.js';
+export * from './batch/stored-rename-plan.js';

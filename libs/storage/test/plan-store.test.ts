@@ -3,9 +3,14 @@ import * as os from 'node:os';
 import * as path from 'node:path';
 import { afterAll, describe, expect, it } from 'vitest';
 import fc from 'fast-check';
+import type { FileEntry } from '@filer/core';
 import { planMoves, type MoveRequest, type OnConflict, type TargetView } from '@filer/engine';
 import { PlanStore } from '../src/state/plan-store.js';
 import { planStored } from '../src/batch/stored-transfer-plan.js';
+import { RenameFeed } from '../src/batch/stored-rename-plan.js';
+import { batchRequests } from '../src/batch/batch-requests.js';
+import { compileNamer } from '../src/batch/name-files.js';
+import { planLocalMoves } from '../src/batch/plan-local-moves.js';
 
 const dir = fs.mkdtempSync(path.join(os.tmpdir(), 'filer-plan-store-'));
 afterAll(() => fs.rmSync(dir, { recursive: true, force: true }));
@@ -18,9 +23,15 @@ const view = (existing: readonly string[], caseInsensitive: boolean): TargetView
 
 /**
  * The same requests planned in memory (planMoves) and through a plan store on disk. With `listing`
- * (an S3 destination's keys), the store plans against its own stored copy of it, as the CLI does.
+ * (an S3 destination's keys), the store plans against its own stored copy of it, as the CLI does;
+ * with `roots`, each request's `within` is stored as its scope.
  */
-function bothWays(reqs: readonly MoveRequest[], v: TargetView, policy: OnConflict, listing?: readonly string[]) {
+function bothWays(
+  reqs: readonly MoveRequest[],
+  v: TargetView,
+  policy: OnConflict,
+  { listing, roots }: { listing?: readonly string[]; roots?: readonly string[] } = {},
+) {
   const store = PlanStore.create(dir);
   try {
     store.add(
@@ -31,13 +42,15 @@ function bothWays(reqs: readonly MoveRequest[], v: TargetView, policy: OnConflic
         target: r.target,
         size: r.size,
         sourceId: r.sourceId,
+        ...(roots === undefined ? {} : { scope: roots.indexOf(r.within!) }),
+        ...(r.invalidName === undefined ? {} : { invalidName: r.invalidName }),
       })),
     );
     // Listed in pages, one key listed twice (a retried page): the store keeps it once.
     if (listing !== undefined) for (let i = 0; i < listing.length; i += 2) store.addListed(listing.slice(i, i + 3));
     const { listed } = store;
     store.seal(v.caseInsensitive ? (p) => p.toLowerCase() : undefined);
-    const totals = planStored(store, listing === undefined ? v : { caseInsensitive: false, exists: (p) => listed.has(p) }, policy);
+    const totals = planStored(store, listing === undefined ? v : { caseInsensitive: false, exists: (p) => listed.has(p) }, policy, roots);
     return {
       stored: { actions: [...store.actions()], conflicts: [...store.conflicts()], totals },
       memory: planMoves(reqs, v, policy),
@@ -93,11 +106,46 @@ describe('PlanStore + planStored', () => {
             sourceId: { dev: 0, ino: 0, size, mtimeNs: '1700000000000000000', etag: `etag-${s}` },
           }));
           const listing = [...triples.map(([s]) => key(s)), ...others.map(key)];
-          const { stored, memory } = bothWays(reqs, view(listing, false), policy, listing);
+          const { stored, memory } = bothWays(reqs, view(listing, false), policy, { listing });
           expect(stored.actions).toEqual(memory.actions);
           expect(stored.conflicts).toEqual(memory.conflicts);
           expect(stored.totals.unchanged).toBe(memory.unchanged);
           expect(stored.totals.skipped).toBe(memory.skipped);
+        },
+      ),
+      { numRuns: 300 },
+    );
+  });
+
+  it('plans renames kept inside their own roots (a within per scope, invalid names) exactly as planMoves does (property)', () => {
+    const roots = ['/d/r0', '/d/r1'];
+    const file = fc.tuple(fc.constantFrom(0, 1), fc.constantFrom('a', 'b', 'A', 'a (1)', 'x'));
+    const at = ([root, name]: [number, string]): string => `${roots[root]}/${name}`;
+    fc.assert(
+      fc.property(
+        fc.uniqueArray(fc.tuple(file, fc.oneof(file, fc.constant<[number, string]>([0, '..'])), fc.boolean()), {
+          selector: ([s]) => at(s),
+          maxLength: 7,
+        }),
+        fc.constantFrom('fail', 'skip', 'suffix') as fc.Arbitrary<OnConflict>,
+        fc.boolean(),
+        (triples, policy, caseInsensitive) => {
+          // A rename's request: within the root its source was found under; some named by a replacement containing '/'.
+          const reqs: MoveRequest[] = triples.map(([s, t, bad]) => ({
+            source: at(s),
+            target: at(t),
+            size: 1,
+            within: roots[s[0]],
+            ...(bad ? { invalidName: "the new name contains '/'" } : {}),
+          }));
+          const v = view(
+            triples.map(([s]) => at(s)),
+            caseInsensitive,
+          );
+          const { stored, memory } = bothWays(reqs, v, policy, { roots });
+          expect(stored.actions).toEqual(memory.actions.map(({ within: _, ...a }) => a));
+          expect(stored.conflicts).toEqual(memory.conflicts);
+          expect(stored.totals.unchanged).toBe(memory.unchanged);
         },
       ),
       { numRuns: 300 },
@@ -118,6 +166,50 @@ describe('PlanStore + planStored', () => {
       expect(listed.has('s3://b/p/new')).toBe(true);
     } finally {
       store.close();
+    }
+  });
+
+  it('a local rename fed through RenameFeed plans what batchRequests + planLocalMoves plan ({counter} in path order across roots)', async () => {
+    const tree = path.join(dir, 'rename-tree');
+    const roots = [path.join(tree, 'b'), path.join(tree, 'a')];
+    const files = ['a/z.txt', 'a/sub/y.txt', 'a/x.txt', 'b/x.txt', 'b/3.txt', 'b/1.txt'];
+    for (const f of files) {
+      fs.mkdirSync(path.dirname(path.join(tree, f)), { recursive: true });
+      fs.writeFileSync(path.join(tree, f), f);
+    }
+    const entries: FileEntry[] = files.map((f) => {
+      const st = fs.statSync(path.join(tree, f), { bigint: true });
+      return {
+        path: path.join(tree, f),
+        kind: 'file',
+        size: Number(st.size),
+        mtimeMs: Number(st.mtimeMs),
+        dev: Number(st.dev),
+        ino: Number(st.ino),
+        mtimeSec: Number(st.mtimeNs / 1_000_000_000n),
+        mtimeNsec: Number(st.mtimeNs % 1_000_000_000n),
+      };
+    });
+    for (const [to, policy] of [
+      ['{counter}{ext}', 'fail'],
+      ['x.txt', 'suffix'],
+      ['../{name}', 'fail'],
+    ] as const) {
+      const namer = compileNamer({ to });
+      const { requests } = await batchRequests({ kind: 'rename', roots, namer }, entries);
+      const memory = planLocalMoves(requests, policy);
+      const store = PlanStore.create(dir);
+      try {
+        const feed = new RenameFeed({ roots, namer }, store);
+        feed.add(entries.slice(3));
+        feed.add(entries.slice(0, 3));
+        const totals = await feed.plan(policy);
+        expect([...store.actions()], to).toEqual(memory.actions.map(({ within: _, ...a }) => a));
+        expect([...store.conflicts()], to).toEqual(memory.conflicts);
+        expect(totals.actions).toBe(memory.actions.length);
+      } finally {
+        store.close();
+      }
     }
   });
 

@@ -17,7 +17,7 @@ import { codeOfReason, reportPathFailure, type CliContext } from '../cli-context
 import type { CliConfig } from '../config.js';
 
 /** Extra words shown beside an action in a plan (e.g. where a capture date came from). */
-export type Annotate = (source: string) => Record<string, unknown> | undefined;
+export type Annotate = (action: PlannedMove) => Record<string, unknown> | undefined;
 
 export interface BatchOptions {
   kind: BatchKind;
@@ -35,6 +35,8 @@ export interface BatchOptions {
   io: BatchSink;
   /** Paths the walk found but could not plan (EACCES, say): journaled with the job. */
   pathErrors?: readonly PathError[];
+  /** How many paths were left out in all, when more than `pathErrors` (which holds the first few). */
+  pathErrorCount?: number;
   /** Report `pathErrors` here, once the job has an id (the caller held them back: JSON logs). */
   reportPathErrors?: boolean;
 }
@@ -98,12 +100,13 @@ export async function runPlanned(ctx: CliContext, plan: PlanView, opts: BatchOpt
       journalRows(plan.actions()),
       { onConflict: opts.onConflict, verify: opts.verify, ...(opts.fsync === false ? { fsync: false } : {}) },
       opts.pathErrors,
+      opts.pathErrorCount,
     );
     ctx.stderr(`filer: job ${job.id}: journaled ${totals.actions} actions; applying\n`);
     for (const e of held) reportPathFailure(ctx, { ...e, jobId: job.id });
     const { fault, copyFault } = faultWiring(opts.config);
     const ops = opts.io.ops(copyFault);
-    return reportApply(ctx, await applyJob(job, journal, ops, { fault, spaceCheck: opts.spaceCheck }));
+    return reportApply(ctx, await applyJob(job, journal, ops, { fault, spaceCheck: opts.spaceCheck, ...streamedFailures(ctx, job.id) }));
   } finally {
     db.close();
   }
@@ -120,29 +123,31 @@ function* journalRows(actions: Iterable<PlannedMove>): Generator<Omit<JournalAct
     };
 }
 
-/** Summarises an applied (or resumed, or undone) job; per-file failures go to stderr. */
-export function reportApply(ctx: CliContext, report: ApplyReport, mode: 'apply' | 'undo' = 'apply'): number {
-  // An undo answers for what it could not put back, not for what failed when the job was applied.
-  const failed = report.actions.filter((a) =>
-    mode === 'undo' ? a.state === 'done' && (a.reason?.startsWith('undo:') ?? false) : a.state === 'failed',
-  );
-  for (const a of failed)
-    reportPathFailure(ctx, {
-      jobId: report.job.id,
-      path: a.source,
-      target: a.target,
-      code: codeOfReason(a.reason),
-      message: a.reason ?? '',
-    });
-  // A copy apply kept beside a changed source is not the undo's to delete: named, left in place.
-  for (const a of report.keptCopies ?? [])
-    reportPathFailure(ctx, {
-      jobId: report.job.id,
-      path: a.source,
-      target: a.target,
-      code: 'E_CHANGED',
-      message: 'undo: the copy at the target is kept (its source changed after it was copied); remove it if it is not wanted',
-    });
+/**
+ * What apply, resume and undo hand each failure to as it happens: it goes to stderr at once
+ * (the report keeps only a count and a few), so a job of any size holds none of them.
+ */
+export function streamedFailures(ctx: CliContext, jobId: string, mode: 'apply' | 'undo' = 'apply') {
+  const report =
+    (message: (a: JournalAction) => string, code?: string) =>
+    (a: JournalAction): void =>
+      reportPathFailure(ctx, { jobId, path: a.source, target: a.target, code: code ?? codeOfReason(a.reason), message: message(a) });
+  return {
+    onFailure: report((a) => a.reason ?? ''),
+    // A copy apply kept beside a changed source is not the undo's to delete: named, left in place.
+    ...(mode === 'undo'
+      ? {
+          onKept: report(
+            () => 'undo: the copy at the target is kept (its source changed after it was copied); remove it if it is not wanted',
+            'E_CHANGED',
+          ),
+        }
+      : {}),
+  };
+}
+
+/** Summarises an applied (or resumed, or undone) job; its per-file failures were streamed (streamedFailures). */
+export function reportApply(ctx: CliContext, report: ApplyReport): number {
   const c = report.job.counts;
   ctx.stderr(
     `filer: job ${report.job.id} ${report.job.state}: ${c.done} done, ${c.undone} undone, ${c.failed} failed, ${c.skipped} skipped, ${c.pending} pending\n`,
@@ -151,7 +156,7 @@ export function reportApply(ctx: CliContext, report: ApplyReport, mode: 'apply' 
     ctx.stderr(`filer: ${report.stoppedBy}\n`);
     return ExitCode.Aborted;
   }
-  return failed.length > 0 || (report.keptCopies?.length ?? 0) > 0 ? ExitCode.PartialFailure : ExitCode.Ok;
+  return report.failures.count > 0 || (report.keptCopies?.count ?? 0) > 0 ? ExitCode.PartialFailure : ExitCode.Ok;
 }
 
 function printPlan(ctx: CliContext, plan: PlanView, opts: BatchOptions, annotate?: Annotate, note?: string): void {
@@ -175,7 +180,7 @@ function printPlan(ctx: CliContext, plan: PlanView, opts: BatchOptions, annotate
           target: a.target,
           size: a.size,
           ...(a.overwrite ? { overwrite: true } : {}),
-          ...annotate?.(a.source),
+          ...annotate?.(a),
         }),
       );
     for (const c of plan.conflicts()) put(JSON.stringify({ action: 'conflict', ...c }));
@@ -183,7 +188,7 @@ function printPlan(ctx: CliContext, plan: PlanView, opts: BatchOptions, annotate
     return flush();
   }
   for (const a of plan.actions()) {
-    const extra = annotate?.(a.source);
+    const extra = annotate?.(a);
     put(`${a.source} → ${a.target}${a.overwrite ? '  [overwrite]' : ''}${extra ? `  [${Object.values(extra).join(', ')}]` : ''}`);
   }
   for (const c of plan.conflicts()) put(`CONFLICT ${c.kind}: ${c.source} → ${c.target}: ${c.detail}`);

@@ -1,4 +1,4 @@
-import type { FileEntry, FilterSpec, PathError } from '@filer/core';
+import { PathErrorSample, type FileEntry, type FilterSpec, type PathError } from '@filer/core';
 import { openSource, type WalkSource } from '@filer/storage';
 import { reportPathFailure, type CliContext } from '../cli-context.js';
 import type { CliConfig } from '../config.js';
@@ -26,8 +26,20 @@ export interface CollectOptions {
   quiet: boolean;
   config: CliConfig;
   identity?: boolean;
-  /** Return the failures without reporting them: the caller does (a batch job, with its id, in JSON logs). */
+  /**
+   * Return the failures without reporting them: the caller does (a batch job, with its id, in JSON
+   * logs). Only the first PATH_ERROR_SAMPLE are held; later ones are reported at once.
+   */
   holdFailures?: boolean;
+  /** Where the failures go (a plan's, shared with its own per-path failures); a new one by default. */
+  failures?: PathErrorSample;
+}
+
+/** A job's per-path failures, reported as they come (the held ones, kept, are reported by the caller). */
+export function pathFailures(ctx: CliContext, opts: Pick<CollectOptions, 'quiet' | 'holdFailures'>): PathErrorSample {
+  return new PathErrorSample((e, kept) => {
+    if (!opts.quiet && (opts.holdFailures !== true || !kept)) reportPathFailure(ctx, e);
+  });
 }
 
 /** collectFiles over a source already open (its roots). */
@@ -67,8 +79,7 @@ async function walkFrom(
   opts: CollectOptions,
   onEntries: (entries: readonly FileEntry[]) => void,
 ): Promise<{ errors: number; failures: PathError[] }> {
-  const failures: PathError[] = [];
-  let errors = 0;
+  const failures = opts.failures ?? pathFailures(ctx, opts);
   await source.walk({
     spec,
     statAll: true,
@@ -76,11 +87,8 @@ async function walkFrom(
     output: { kind: 'entries' },
     spawnAfterMs: opts.config.spawnAfterMs,
     onEntries,
-    onError: (e) => {
-      errors++;
-      failures.push(e);
-      if (!opts.quiet && opts.holdFailures !== true) reportPathFailure(ctx, e);
-    },
+    onError: (e) => failures.add(e),
   }).done;
-  return { errors, failures };
+  // Counted whole, kept up to a bound: a walk denied a million paths holds a hundred.
+  return { errors: failures.count, failures: failures.kept };
 }

@@ -4,7 +4,7 @@ import { openSink } from '@filer/storage';
 import { defaultStatePath, openStateDb, SqliteJournal } from '@filer/storage/state';
 import type { CliContext } from '../cli-context.js';
 import type { CliConfig } from '../config.js';
-import { faultWiring, reportApply } from './batch-runner.js';
+import { faultWiring, reportApply, streamedFailures } from './batch-runner.js';
 
 function line(j: JobRecord): string {
   const c = j.counts;
@@ -68,6 +68,9 @@ export async function runJobs(
           ctx.stdout(
             line(job) +
               (job.pathErrors ?? []).map((e) => `${'omitted'.padEnd(8)} ${e.path}  (${e.message} [${e.code}])\n`).join('') +
+              (job.pathErrorCount === undefined
+                ? ''
+                : `${'omitted'.padEnd(8)} … ${job.pathErrorCount - (job.pathErrors?.length ?? 0)} more paths (reported when the job was planned)\n`) +
               actions.map((a) => `${a.state.padEnd(8)} ${a.source} → ${a.target}${a.reason ? `  (${a.reason})` : ''}\n`).join(''),
           );
         }
@@ -79,11 +82,15 @@ export async function runJobs(
           throw new FilerError('E_INVALID_ARGUMENT', `job ${id} was undone; it cannot be resumed`, { field: 'id', value: id });
         assertJournalFormat(job, verb);
         const { fault, copyFault } = faultWiring(opts.config);
-        const { ops, close } = await opsForJob(journal.actions(id), opts.config, copyFault);
+        // A job is all local or reaches S3 in every action (one sink per job): its first action says which.
+        const { ops, close } = await opsForJob(journal.actionPage(id, { limit: 1 }), opts.config, copyFault);
         try {
           return verb === 'resume'
-            ? reportApply(ctx, await applyJob(job, journal, ops, { retryFailed: true, fault, spaceCheck: opts.spaceCheck }))
-            : reportApply(ctx, await undoJob(job, journal, ops, { fault }), 'undo');
+            ? reportApply(
+                ctx,
+                await applyJob(job, journal, ops, { retryFailed: true, fault, spaceCheck: opts.spaceCheck, ...streamedFailures(ctx, id) }),
+              )
+            : reportApply(ctx, await undoJob(job, journal, ops, { fault, ...streamedFailures(ctx, id, 'undo') }));
         } finally {
           close();
         }

@@ -1,12 +1,14 @@
-import { ExitCode, invalidArgument, parseFilterSpec, type FilterSpec } from '@filer/core';
+import * as path from 'node:path';
+import { ExitCode, invalidArgument, parseFilterSpec, type FilterSpec, type PathError } from '@filer/core';
 import { parseOnConflict, type OnConflict } from '@filer/engine';
-import { batchRequests, compileNamer, type Namer } from '@filer/storage/batch';
-import { checkLocalRoots, isS3Uri, parseS3Uri } from '@filer/storage';
+import { batchRequests, compileNamer, RenameFeed, type Namer } from '@filer/storage/batch';
+import { defaultStatePath, PlanStore } from '@filer/storage/state';
+import { checkLocalRoots, isS3Uri, parseS3Uri, type BatchSink } from '@filer/storage';
 import { filterInputFromFlags } from '../filter-flags.js';
 import { reportPathFailure, type CliContext } from '../cli-context.js';
 import type { CliConfig } from '../config.js';
-import { runBatch } from './batch-runner.js';
-import { collectFiles } from './collect-files.js';
+import { runBatch, runPlanned } from './batch-runner.js';
+import { collectFiles, walkFiles } from './collect-files.js';
 import { openCliSink } from './open-cli-sink.js';
 
 export interface RenameFlags {
@@ -64,36 +66,80 @@ export function resolveRenameRequest(roots: string[], flags: RenameFlags): Renam
 export async function runRenamePlan(req: RenamePlanRequest, ctx: CliContext, opts: { quiet: boolean; config: CliConfig }): Promise<number> {
   const sink = await openCliSink(req.roots, req.roots, opts.config);
   try {
-    // Identities are journaled, so that apply, resume and undo can tell a changed file or a stranger.
-    // With JSON logs, the walk's failures are reported once the job exists (with its id).
-    const holdFailures = ctx.log !== undefined;
-    const { entries, failures } = await collectFiles(req.roots, req.spec, ctx, { ...opts, identity: true, holdFailures });
-    const { requests, pathErrors, dateSources } = await batchRequests({ kind: 'rename', roots: req.roots, namer: req.namer }, entries, {
-      naming: sink.naming,
-    });
-    if (!opts.quiet && !holdFailures) for (const e of pathErrors) reportPathFailure(ctx, e);
-    const all = [...failures, ...pathErrors];
-    const code = await runBatch(
-      ctx,
-      requests,
-      {
-        kind: 'rename',
-        onConflict: req.onConflict,
-        apply: req.apply,
-        verify: false,
-        format: req.format,
-        config: opts.config,
-        io: sink,
-        pathErrors: all,
-        reportPathErrors: holdFailures && !opts.quiet,
-      },
-      (source) => {
-        const d = dateSources.get(source);
-        return d === undefined ? undefined : { dateSource: d };
-      },
-    );
-    return code === ExitCode.Ok && all.length > 0 ? ExitCode.PartialFailure : code;
+    return req.roots.some(isS3Uri) ? await renameInMemory(req, ctx, opts, sink) : await renameStored(req, ctx, opts, sink);
   } finally {
     sink.close();
   }
+}
+
+/** What runPlanned needs beyond the plan, for a rename. */
+function batchOptions(
+  req: RenamePlanRequest,
+  opts: { quiet: boolean; config: CliConfig },
+  sink: BatchSink,
+  pathErrors: readonly PathError[],
+  held: boolean,
+  pathErrorCount = pathErrors.length,
+) {
+  return {
+    kind: 'rename' as const,
+    onConflict: req.onConflict,
+    apply: req.apply,
+    verify: false,
+    format: req.format,
+    config: opts.config,
+    io: sink,
+    pathErrors,
+    pathErrorCount,
+    reportPathErrors: held && !opts.quiet,
+  };
+}
+
+/**
+ * A local rename: the walk streams into a plan store on disk, where the files are named in path
+ * order a page at a time, planned, printed and journaled — no record per file is held in memory.
+ */
+async function renameStored(
+  req: RenamePlanRequest,
+  ctx: CliContext,
+  opts: { quiet: boolean; config: CliConfig },
+  sink: BatchSink,
+): Promise<number> {
+  // Identities are journaled, so that apply, resume and undo can tell a changed file or a stranger.
+  // With JSON logs, the walk's failures are reported once the job exists (with its id).
+  const holdFailures = ctx.log !== undefined;
+  const store = PlanStore.create(path.join(path.dirname(defaultStatePath()), 'plans'));
+  try {
+    const feed = new RenameFeed({ roots: req.roots, namer: req.namer }, store, sink.naming);
+    const { errors, failures } = await walkFiles(req.roots, req.spec, ctx, { ...opts, identity: true, holdFailures }, (es) => feed.add(es));
+    const totals = await feed.plan(req.onConflict);
+    const plan = { totals, actions: () => store.actions(), conflicts: () => store.conflicts() };
+    const code = await runPlanned(ctx, plan, batchOptions(req, opts, sink, failures, holdFailures, errors), (a) =>
+      'note' in a && a.note !== undefined ? { dateSource: a.note } : undefined,
+    );
+    return code === ExitCode.Ok && errors > 0 ? ExitCode.PartialFailure : code;
+  } finally {
+    store.close();
+  }
+}
+
+/** An S3 rename: planned in memory (the keys' listing and their names are held). */
+async function renameInMemory(
+  req: RenamePlanRequest,
+  ctx: CliContext,
+  opts: { quiet: boolean; config: CliConfig },
+  sink: BatchSink,
+): Promise<number> {
+  const holdFailures = ctx.log !== undefined;
+  const { entries, errors, failures } = await collectFiles(req.roots, req.spec, ctx, { ...opts, identity: true, holdFailures });
+  const { requests, pathErrors, dateSources } = await batchRequests({ kind: 'rename', roots: req.roots, namer: req.namer }, entries, {
+    naming: sink.naming,
+  });
+  if (!opts.quiet && !holdFailures) for (const e of pathErrors) reportPathFailure(ctx, e);
+  const all = [...failures, ...pathErrors];
+  const code = await runBatch(ctx, requests, batchOptions(req, opts, sink, all, holdFailures, errors + pathErrors.length), (a) => {
+    const d = dateSources.get(a.source);
+    return d === undefined ? undefined : { dateSource: d };
+  });
+  return code === ExitCode.Ok && all.length > 0 ? ExitCode.PartialFailure : code;
 }

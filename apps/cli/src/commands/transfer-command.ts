@@ -5,10 +5,10 @@ import { TransferFeed } from '@filer/storage/batch';
 import { defaultStatePath, PlanStore } from '@filer/storage/state';
 import { checkLocalRoots, danglingLinkOn, isS3Uri, linkedFile, parseS3Uri, RealPaths, type BatchSink } from '@filer/storage';
 import { filterInputFromFlags } from '../filter-flags.js';
-import { reportPathFailure, type CliContext } from '../cli-context.js';
+import type { CliContext } from '../cli-context.js';
 import type { CliConfig } from '../config.js';
 import { runPlanned } from './batch-runner.js';
-import { walkFiles } from './collect-files.js';
+import { pathFailures, walkFiles } from './collect-files.js';
 import { openCliSink } from './open-cli-sink.js';
 
 export interface TransferFlags {
@@ -110,8 +110,9 @@ function batchOptions(
   req: TransferRequest,
   opts: { quiet: boolean; config: CliConfig },
   sink: BatchSink,
-  pathErrors: PathError[],
+  pathErrors: readonly PathError[],
   held: boolean,
+  pathErrorCount = pathErrors.length,
 ) {
   return {
     kind: req.kind,
@@ -124,6 +125,7 @@ function batchOptions(
     config: opts.config,
     io: sink,
     pathErrors,
+    pathErrorCount,
     reportPathErrors: held && !opts.quiet,
   };
 }
@@ -140,6 +142,8 @@ async function transferStored(
   sink: BatchSink,
 ): Promise<number> {
   const holdFailures = ctx.log !== undefined;
+  // The walk's failures and the plan's own (unsafe keys, links a move leaves) in one bounded sample.
+  const failures = pathFailures(ctx, { ...opts, holdFailures });
   const store = PlanStore.create(path.join(path.dirname(defaultStatePath()), 'plans'));
   try {
     const feed = new TransferFeed(
@@ -152,15 +156,14 @@ async function transferStored(
         leaveOut: req.kind === 'move' && req.spec.follow && !req.roots.some(isS3Uri) ? symlinkedFile : undefined,
       },
       store,
+      failures,
     );
-    const { failures } = await walkFiles(req.roots, req.spec, ctx, { ...opts, identity: true, holdFailures }, (es) => feed.add(es));
+    await walkFiles(req.roots, req.spec, ctx, { ...opts, identity: true, holdFailures, failures }, (es) => feed.add(es));
     // Listed after the walk, as close to the apply as the plan allows.
     const totals = feed.plan(req.onConflict, await sink.listTargets?.(store));
-    if (!opts.quiet && !holdFailures) for (const e of feed.pathErrors) reportPathFailure(ctx, e);
-    const all = [...failures, ...feed.pathErrors];
     const plan = { totals, actions: () => store.actions(), conflicts: () => store.conflicts() };
-    const code = await runPlanned(ctx, plan, batchOptions(req, opts, sink, all, holdFailures));
-    return code === ExitCode.Ok && all.length > 0 ? ExitCode.PartialFailure : code;
+    const code = await runPlanned(ctx, plan, batchOptions(req, opts, sink, failures.kept, holdFailures, failures.count));
+    return code === ExitCode.Ok && failures.count > 0 ? ExitCode.PartialFailure : code;
   } finally {
     store.close();
   }

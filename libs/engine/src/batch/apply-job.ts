@@ -1,5 +1,6 @@
 import { FilerError } from '@filer/core';
-import { JOURNAL_FORMAT, type FileOps, type JobRecord, type Journal, type JournalAction } from './batch-types.js';
+import { JOURNAL_FORMAT, type ActionState, type FileOps, type JobRecord, type Journal, type JournalAction } from './batch-types.js';
+import { journalActions, SampledActions, type ActionSample } from './journal-pages.js';
 import type { FileIdentity } from './file-identity.js';
 import type { FaultHook } from './fault-steps.js';
 import { BATCH, done, errnoOf, parentOf, placedAt, type Outcome, type Update } from './action-outcome.js';
@@ -7,14 +8,18 @@ import { decide } from './decide-action.js';
 
 export interface ApplyReport {
   job: JobRecord;
-  actions: JournalAction[];
+  /**
+   * The actions that failed in this run (undo: could not be put back): how many, and the first
+   * few (every one is in the journal, and was handed to `onFailure` as it came).
+   */
+  failures: ActionSample;
   /** Set when the job stopped early (disk full): nothing after it was attempted. */
   stoppedBy?: string;
   /**
    * Undo only: copies the job made that are still in place but were never moved into their
    * source's stead (the source changed after it was copied: apply kept both). Undo leaves them.
    */
-  keptCopies?: JournalAction[];
+  keptCopies?: ActionSample;
 }
 
 export interface ApplyOptions {
@@ -27,6 +32,8 @@ export interface ApplyOptions {
    * stops at the first ENOSPC instead, cleanly, as it does when the disk fills up anyway.
    */
   spaceCheck?: boolean;
+  /** Each action that fails, as it fails (the report keeps only a count and the first few). */
+  onFailure?(a: JournalAction): void;
 }
 
 /**
@@ -63,21 +70,24 @@ export function assertJournalFormat(job: JobRecord, verb: 'resume' | 'undo'): vo
  * the job cleanly (the reason is journaled); other per-file errors fail that file and the rest go on.
  */
 export async function applyJob(job: JobRecord, journal: Journal, ops: FileOps, opts: ApplyOptions = {}): Promise<ApplyReport> {
-  const actions = journal.actions(job.id);
   // A resume retries failures too (a disk that was full, a permission since fixed): deciding from
-  // the disk makes that as safe as the first attempt.
-  const pending = actions.filter((a) => a.state === 'pending' || (opts.retryFailed === true && a.state === 'failed'));
+  // the disk makes that as safe as the first attempt. Read from the journal a page at a time.
+  const states: ActionState[] = opts.retryFailed === true ? ['pending', 'failed'] : ['pending'];
+  const pending = (): Iterable<JournalAction> => journalActions(journal, job.id, { states });
+  const counts = journal.get(job.id)?.counts ?? job.counts;
+  const toAttempt = states.reduce((n, s) => n + counts[s], 0);
   journal.setJobState(job.id, 'applying', undefined);
   opts.fault?.('after-journal');
   const tmpTag = `filer-${job.id}`;
-  const short = opts.spaceCheck === false ? undefined : await spaceShortfall(job, pending, ops);
+  const failures = new SampledActions(opts.onFailure);
+  const short = opts.spaceCheck === false ? undefined : await spaceShortfall(job, pending(), ops);
   if (short !== undefined) {
     journal.setJobState(job.id, 'failed', short);
-    return { job: journal.get(job.id)!, actions, stoppedBy: short };
+    return { job: journal.get(job.id)!, failures: failures.value, stoppedBy: short };
   }
   let stoppedBy: string | undefined;
   let attempted = 0;
-  for (const batch of batches(pending)) {
+  for (const batch of batches(pending())) {
     if (stoppedBy !== undefined) break;
     const outcomes = new Map<JournalAction, Outcome>();
     try {
@@ -89,34 +99,57 @@ export async function applyJob(job: JobRecord, journal: Journal, ops: FileOps, o
     const updates = [...outcomes].map(([a, o]) => ({ seq: a.seq, ...o }));
     for (const [a, o] of outcomes) Object.assign(a, o);
     journal.record(job.id, updates);
+    for (const a of outcomes.keys()) if (a.state === 'failed') failures.add(a);
   }
-  if (stoppedBy !== undefined) stoppedBy += `; ${pending.length - attempted} files were not attempted (resume after freeing space)`;
-  const anyFailed = actions.some((a) => a.state === 'failed');
+  if (stoppedBy !== undefined) stoppedBy += `; ${toAttempt - attempted} files were not attempted (resume after freeing space)`;
+  // Counted by the journal, which holds every outcome (this run's and earlier ones).
+  const anyFailed = journal.get(job.id)!.counts.failed > 0;
   journal.setJobState(job.id, stoppedBy !== undefined || anyFailed ? 'failed' : 'completed', stoppedBy);
-  return { job: journal.get(job.id)!, actions, stoppedBy };
+  return { job: journal.get(job.id)!, failures: failures.value, stoppedBy };
 }
 
 /**
  * Why the copies this job still has to make cannot fit where they go (statfs: bytes, and inodes
  * for the files and directories to create), or undefined. Hard links on one device need neither.
  */
-async function spaceShortfall(job: JobRecord, pending: JournalAction[], ops: FileOps): Promise<string | undefined> {
-  const needCopy: JournalAction[] = [];
-  for (const a of pending) if (job.kind === 'copy' || (await crossesDevice(ops, a))) needCopy.push(a);
-  if (needCopy.length === 0) return undefined;
-  const where = needCopy[0].target;
-  const bytes = needCopy.reduce((n, a) => n + a.size, 0);
+async function spaceShortfall(job: JobRecord, pending: Iterable<JournalAction>, ops: FileOps): Promise<string | undefined> {
+  let files = 0;
+  let bytes = 0;
+  let where: string | undefined;
+  // Directories to create, counted once each: remembered up to a bound (a tree of more
+  // directories than that may count a shared ancestor twice: a stricter check, never a looser one).
+  const dirs = new Set<string>();
+  let dirCount = 0;
+  const checkInodes = (): boolean => ops.freeInodes !== undefined;
+  let lastParent: string | undefined;
+  for (const a of pending) {
+    if (!(job.kind === 'copy' || (await crossesDevice(ops, a)))) continue;
+    files++;
+    bytes += a.size;
+    where ??= a.target;
+    const parent = parentOf(a.target);
+    if (!checkInodes() || parent === lastParent) continue;
+    lastParent = parent;
+    for (const d of await ops.missingParents(parent + '/x')) {
+      if (dirs.has(d)) continue;
+      if (dirs.size >= DIR_MEMO) dirs.clear();
+      dirs.add(d);
+      dirCount++;
+    }
+  }
+  if (where === undefined) return undefined;
   const free = bytes > 0 ? await ops.freeBytes(where) : Infinity;
   if (bytes > free) return `not enough free space: ${bytes} bytes to copy, ${free} available at ${parentOf(where)} [ENOSPC]`;
   const freeInodes = await ops.freeInodes?.(where);
   if (freeInodes === undefined) return undefined;
-  const dirs = new Set<string>();
-  for (const dir of new Set(needCopy.map((a) => parentOf(a.target)))) for (const d of await ops.missingParents(dir + '/x')) dirs.add(d);
-  const inodes = needCopy.length + dirs.size;
+  const inodes = files + dirCount;
   if (inodes > freeInodes)
-    return `not enough free inodes: ${needCopy.length} files and ${dirs.size} directories to create, ${freeInodes} inodes available at ${parentOf(where)} [ENOSPC]`;
+    return `not enough free inodes: ${files} files and ${dirCount} directories to create, ${freeInodes} inodes available at ${parentOf(where)} [ENOSPC]`;
   return undefined;
 }
+
+/** Directories spaceShortfall remembers as counted: per directory, so bounded whatever the file count. */
+const DIR_MEMO = 65_536;
 
 /** A full file system (no space or no inodes left), by the errno an operation failed with. */
 const isDiskFull = (e: unknown): boolean => ['ENOSPC', 'EDQUOT'].includes((e as { code?: string }).code ?? '');
@@ -261,7 +294,7 @@ async function runBatch(c: BatchContext, batch: JournalAction[], outcomes: Map<J
  * target is a source earlier in the same batch (a chain a→b, b→c): sources are removed only at
  * the end of a batch, so the next link must wait for that.
  */
-function* batches(pending: JournalAction[]): Generator<JournalAction[]> {
+function* batches(pending: Iterable<JournalAction>): Generator<JournalAction[]> {
   let batch: JournalAction[] = [];
   let sources = new Set<string>();
   for (const a of pending) {

@@ -55,6 +55,8 @@ export interface JobRecord {
    * the job so that its record names every path it left out. Absent when there were none.
    */
   pathErrors?: PathError[];
+  /** How many paths were left out in all, when more than `pathErrors` holds (the first few; the rest were reported when planned). */
+  pathErrorCount?: number;
   counts: Record<ActionState, number>;
 }
 
@@ -66,6 +68,16 @@ export interface StageItem {
   expect?: FileIdentity;
 }
 
+/** Which page of a journal's actions `Journal.actionPage` reads. */
+export interface ActionPageQuery {
+  /** Ascending from the first seq above this one (0: from the start). */
+  after?: number;
+  /** Descending from the first seq below this one (Infinity: from the end); wins over `after`. */
+  before?: number;
+  states?: readonly ActionState[];
+  limit: number;
+}
+
 /** The write-ahead journal: the plan is durable before the first file is touched. */
 export interface Journal {
   create(
@@ -74,10 +86,17 @@ export interface Journal {
     actions: Iterable<Omit<JournalAction, 'seq' | 'state'>>,
     options: JobRecord['options'],
     pathErrors?: readonly PathError[],
+    /** How many paths were left out in all, when more than the `pathErrors` kept. */
+    pathErrorCount?: number,
   ): JobRecord;
   get(id: string): JobRecord | undefined;
   list(limit: number): JobRecord[];
   actions(id: string): JournalAction[];
+  /**
+   * One page of a job's actions by seq: those after `after` ascending, or before `before`
+   * descending; only those in `states` when given. Apply, resume and undo read a journal so.
+   */
+  actionPage(id: string, page: ActionPageQuery): JournalAction[];
   /** Sets the job's state and, when given, the reason it stopped (undefined clears an earlier one). */
   setJobState(id: string, state: JobState, reason?: string): void;
   /** Records outcomes; may batch them (the disk, not the journal, is the truth on resume). */

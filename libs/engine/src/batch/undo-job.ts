@@ -4,6 +4,7 @@ import { sameInode, sameVersion, type FileStat } from './file-identity.js';
 import type { FaultHook } from './fault-steps.js';
 import { BATCH, errnoOf, type Update } from './action-outcome.js';
 import type { ApplyReport } from './apply-job.js';
+import { journalActions, SampledActions } from './journal-pages.js';
 
 /** The stat of `p`, or undefined where it cannot be reached now (a directory on its path swapped). */
 async function statOrNone(ops: FileOps, p: string): Promise<FileStat | undefined> {
@@ -14,13 +15,21 @@ async function statOrNone(ops: FileOps, p: string): Promise<FileStat | undefined
   }
 }
 
+export interface UndoOptions {
+  fault?: FaultHook;
+  /** Each action that could not be put back, as it is met (the report keeps a count and the first few). */
+  onFailure?(a: JournalAction): void;
+  /** Each copy kept beside a source that changed after it was copied (see ApplyReport.keptCopies). */
+  onKept?(a: JournalAction): void;
+}
+
 /**
  * Undoes a job's done actions in reverse order under the same rules: files go back only where
  * nothing now stands, and only a file this job put at a target (its recorded identity) is moved
  * back or deleted — a file changed since, or a stranger, is reported and left in place. The
  * directories the job created are removed when empty. Running it again continues where it stopped.
  */
-export async function undoJob(job: JobRecord, journal: Journal, ops: FileOps, opts: { fault?: FaultHook } = {}): Promise<ApplyReport> {
+export async function undoJob(job: JobRecord, journal: Journal, ops: FileOps, opts: UndoOptions = {}): Promise<ApplyReport> {
   // An apply cut short (or still running) has done things its journal does not show yet — a name
   // linked but its source not yet removed, say: undo acts on done actions only, so it would leave
   // those behind and mark the job undone, after which it could not be resumed either.
@@ -30,15 +39,16 @@ export async function undoJob(job: JobRecord, journal: Journal, ops: FileOps, op
       `job ${job.id} was cut short while it was applied (or is being applied now): resume it first (\`filer jobs resume ${job.id}\`), then undo it`,
       { field: 'id', value: job.id },
     );
-  const actions = journal.actions(job.id);
   journal.setJobState(job.id, 'undoing', undefined);
   const tmpTag = `filer-${job.id}-undo`;
+  const notBack = new SampledActions(opts.onFailure);
   let updates: Update[] = [];
-  for (const a of [...actions].reverse()) {
-    if (a.state !== 'done') continue;
+  // Newest first, a page at a time: an action put back (undone) is behind the cursor.
+  for (const a of journalActions(journal, job.id, { states: ['done'], reverse: true })) {
     const outcome = await undoOne(job, a, ops, tmpTag);
     updates.push({ seq: a.seq, ...outcome, targetId: a.targetId });
     Object.assign(a, outcome);
+    if (a.state === 'done') notBack.add(a);
     opts.fault?.('mid-undo');
     if (updates.length >= BATCH) {
       journal.record(job.id, updates);
@@ -47,25 +57,26 @@ export async function undoJob(job: JobRecord, journal: Journal, ops: FileOps, op
     }
   }
   journal.record(job.id, updates);
-  const keptCopies: JournalAction[] = [];
+  const kept = new SampledActions(opts.onKept);
   try {
-    for (const a of actions) {
-      if (a.state !== 'failed' || a.targetId === undefined) continue;
+    for (const a of journalActions(journal, job.id, { states: ['failed'] })) {
+      if (a.targetId === undefined) continue;
       const t = await statOrNone(ops, a.target);
-      if (t !== undefined && sameVersion(t, a.targetId)) keptCopies.push(a);
+      if (t !== undefined && sameVersion(t, a.targetId)) kept.add(a);
     }
     for (const dir of [...job.createdDirs].reverse()) await ops.removeEmptyDir(dir);
   } finally {
     await ops.release?.();
   }
-  const left = actions.some((a) => a.state === 'done');
+  const keptCopies = kept.value;
+  const left = journal.get(job.id)!.counts.done > 0;
   const reason = left
     ? 'some files could not be put back (see each action)'
-    : keptCopies.length > 0
-      ? `${keptCopies.length} copies the job made are kept: their sources changed after they were copied`
+    : keptCopies.count > 0
+      ? `${keptCopies.count} copies the job made are kept: their sources changed after they were copied`
       : undefined;
   journal.setJobState(job.id, left ? 'failed' : 'undone', reason);
-  return { job: journal.get(job.id)!, actions, ...(keptCopies.length > 0 ? { keptCopies } : {}) };
+  return { job: journal.get(job.id)!, failures: notBack.value, ...(keptCopies.count > 0 ? { keptCopies } : {}) };
 }
 
 async function undoOne(

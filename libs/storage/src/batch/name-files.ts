@@ -74,10 +74,11 @@ function dirOf(file: string): string {
 }
 
 /**
- * Works out every file's new name, in the order given (which is also `{counter}`'s): capture
- * dates are read (in parallel) and hashes computed only when the template uses them.
+ * Works out every file's new name, in the order given (which is also `{counter}`'s, from
+ * `firstCounter`: a plan named a page at a time passes its running count): capture dates are
+ * read (in parallel) and hashes computed only when the template uses them.
  */
-export async function nameFiles(entries: FileEntry[], namer: Namer, io: NamingIo = localNaming): Promise<Named[]> {
+export async function nameFiles(entries: FileEntry[], namer: Namer, io: NamingIo = localNaming, firstCounter = 1): Promise<Named[]> {
   if (namer.kind === 'replace') {
     // Joined, not normalised: an empty or '..' name must reach the planner as the invalid name it is.
     return entries.map((entry) => {
@@ -99,7 +100,7 @@ export async function nameFiles(entries: FileEntry[], namer: Namer, io: NamingIo
       size: entry.size ?? 0,
       mtime: localWallTime(entry.mtimeMs ?? 0),
       capture,
-      counter: i + 1,
+      counter: firstCounter + i,
       hash: hashes?.[i],
     });
     const dateSource = t.needsCapture ? (capture?.source ?? io.fallbackSource) : undefined;
@@ -116,8 +117,7 @@ export async function nameFiles(entries: FileEntry[], namer: Namer, io: NamingIo
  * A rename's requests: each file's identity journaled, its target held inside the root it was
  * found under; source and target resolved as the plan acts on them (see resolveRequests).
  */
-export function renameRequests(named: readonly Named[], roots: readonly string[]): MoveRequest[] {
-  const real = new RealPaths();
+export function renameRequests(named: readonly Named[], roots: readonly string[], real = new RealPaths()): MoveRequest[] {
   return named.map((n) => {
     const root = roots[rootIndexOf(roots, n.entry.path)];
     // S3 keys are kept as written (no symlinks to resolve; their '..' is the planner's to refuse).

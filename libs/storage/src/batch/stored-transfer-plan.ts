@@ -1,8 +1,8 @@
 import * as path from 'node:path';
-import { FilerError, type FileEntry, type PathError } from '@filer/core';
+import { FilerError, PathErrorSample, type FileEntry, type PathError } from '@filer/core';
 import { MovePlanner, type OnConflict, type TargetView } from '@filer/engine';
 import { ODD_SEGMENT, RealPaths } from '../local/real-paths.js';
-import type { PlanStore, StoredRequest } from '../state/plan-store.js';
+import type { PlanStore, StoredRequest, Within } from '../state/plan-store.js';
 import { rootIndexOf, sourceIdOf, transferTarget } from './name-files.js';
 import { CASE_PROBES, localTargetView } from './plan-local-moves.js';
 import { isCaseInsensitiveAt } from '../local/case-probe.js';
@@ -26,7 +26,6 @@ export interface TransferSpec {
  * it probes for case-folding, and the per-file failures.
  */
 export class TransferFeed {
-  readonly pathErrors: PathError[] = [];
   private readonly real = new RealPaths();
   private readonly probed = new Set<string>();
   private caseInsensitive = false;
@@ -34,6 +33,8 @@ export class TransferFeed {
   constructor(
     private readonly spec: TransferSpec,
     private readonly store: PlanStore,
+    /** Files found but not requested (an unsafe key, a symlink a move leaves): counted, the first few kept. */
+    readonly pathErrors: PathErrorSample = new PathErrorSample(),
   ) {}
 
   add(entries: readonly FileEntry[]): void {
@@ -47,12 +48,12 @@ export class TransferFeed {
         target = transferTarget(spec.dest, spec.flatten, spec.roots[root], e.path);
       } catch (err) {
         if (!(err instanceof FilerError) || err.code !== 'E_UNSAFE_KEY') throw err;
-        this.pathErrors.push({ path: e.path, code: err.code, message: err.message });
+        this.pathErrors.add({ path: e.path, code: err.code, message: err.message });
         continue;
       }
       const left = spec.leaveOut?.(e);
       if (left !== undefined) {
-        this.pathErrors.push(left);
+        this.pathErrors.add(left);
         continue;
       }
       const s3Target = isS3Uri(target);
@@ -97,7 +98,7 @@ export interface StoredPlanTotals {
 }
 
 /** Runs MovePlanner over a sealed plan store: one pass over the requests, then settle over the chains' actions. */
-export function planStored(store: PlanStore, view: TargetView, onConflict: OnConflict, within?: string): StoredPlanTotals {
+export function planStored(store: PlanStore, view: TargetView, onConflict: OnConflict, within?: Within): StoredPlanTotals {
   const planner = new MovePlanner(view, onConflict, store, (c) => store.addConflict(c));
   for (const r of store.requests(within)) planner.plan(r);
   const members = store.chainMembers(within);

@@ -2,9 +2,10 @@ import * as fs from 'node:fs';
 import * as path from 'node:path';
 import { randomBytes } from 'node:crypto';
 import Database from 'better-sqlite3';
-import { FilerError } from '@filer/core';
+import { FilerError, type FileEntry } from '@filer/core';
 import type { Claim, Conflict, FileIdentity, MoveRequest, PlannedMove, TargetIndex } from '@filer/engine';
 import type { KeyListing } from '../batch-sink.js';
+import { addFiles, filePages, type StoredFile } from './plan-store-files.js';
 
 /** One walked file's request, as the walk finds it (any order): `root` and `sortKey` give its place in the plan. */
 export interface StoredRequest {
@@ -14,7 +15,15 @@ export interface StoredRequest {
   target: string;
   size: number;
   sourceId?: FileIdentity;
+  /** Which of the `within` directories given to `requests` holds its target (a rename: its root's index). */
+  scope?: number;
+  /** Why its target is no valid name (see MoveRequest.invalidName). */
+  invalidName?: string;
+  /** A word shown beside its action in the plan (a rename: where `{date}` came from). */
+  note?: string;
 }
+
+export type { StoredFile } from './plan-store-files.js';
 
 interface ReqRow {
   id: number;
@@ -27,6 +36,8 @@ interface ReqRow {
   ino: number | null;
   mtime_ns: string | null;
   etag: string | null;
+  scope: number;
+  invalid: string | null;
 }
 
 interface ActRow {
@@ -39,11 +50,13 @@ interface ActRow {
   mtime_ns: string | null;
   etag: string | null;
   overwrite: number;
+  note?: string | null;
 }
 
 const SCHEMA = `
   CREATE TABLE req (id INTEGER PRIMARY KEY, root INTEGER NOT NULL, sort_key TEXT NOT NULL, source TEXT NOT NULL, target TEXT NOT NULL,
-                    size INTEGER NOT NULL, dev INTEGER, ino INTEGER, mtime_ns TEXT, etag TEXT);
+                    size INTEGER NOT NULL, dev INTEGER, ino INTEGER, mtime_ns TEXT, etag TEXT, scope INTEGER NOT NULL, invalid TEXT, note TEXT);
+  CREATE TABLE file (id INTEGER PRIMARY KEY, path TEXT NOT NULL, size INTEGER, mtime_ms REAL, dev INTEGER, ino INTEGER, mtime_sec INTEGER, mtime_nsec INTEGER);
   CREATE TABLE act (seq INTEGER PRIMARY KEY, req INTEGER NOT NULL, key TEXT NOT NULL UNIQUE, source TEXT NOT NULL, claim_target TEXT NOT NULL,
                     target TEXT, size INTEGER NOT NULL, dev INTEGER, ino INTEGER, mtime_ns TEXT, etag TEXT,
                     overwrite INTEGER NOT NULL DEFAULT 0, keep INTEGER NOT NULL DEFAULT 0, ord INTEGER NOT NULL, sub INTEGER NOT NULL DEFAULT 0);
@@ -51,7 +64,7 @@ const SCHEMA = `
   CREATE TABLE listed (key TEXT PRIMARY KEY) WITHOUT ROWID;`;
 
 const PAGE = 4096;
-const REQ_COLUMNS = 'root, sort_key, id, source, target, size, dev, ino, mtime_ns, etag';
+const REQ_COLUMNS = 'root, sort_key, id, source, target, size, dev, ino, mtime_ns, etag, scope, invalid';
 
 /** Removes the plan stores of filer processes that are gone (killed while planning): never one of a live process. */
 function sweepStale(dir: string): void {
@@ -73,7 +86,10 @@ function idOf(r: Pick<ReqRow, 'dev' | 'ino' | 'mtime_ns' | 'etag' | 'size'>): Fi
 }
 
 /** A stored request or action as the planner's request: its paths, size, root and journaled identity. */
-function moveOf(r: Pick<ReqRow, 'source' | 'target' | 'size' | 'dev' | 'ino' | 'mtime_ns' | 'etag'>, within?: string): MoveRequest {
+function moveOf(
+  r: Pick<ReqRow, 'source' | 'target' | 'size' | 'dev' | 'ino' | 'mtime_ns' | 'etag'> & { invalid?: string | null },
+  within?: string,
+): MoveRequest {
   const id = idOf(r);
   return {
     source: r.source,
@@ -81,8 +97,15 @@ function moveOf(r: Pick<ReqRow, 'source' | 'target' | 'size' | 'dev' | 'ino' | '
     size: r.size,
     ...(within === undefined ? {} : { within }),
     ...(id ? { sourceId: id } : {}),
+    ...(r.invalid == null ? {} : { invalidName: r.invalid }),
   };
 }
+
+/** The directories targets must stay inside: one for all, or one per scope (a rename's roots). */
+export type Within = string | readonly string[];
+
+const withinOf = (within: Within | undefined, scope: number): string | undefined =>
+  typeof within === 'string' || within === undefined ? within : within[scope];
 
 /**
  * A plan on disk: a batch job's requests, the actions and conflicts planned from them, in a SQLite
@@ -106,6 +129,7 @@ export class PlanStore implements TargetIndex {
   private reordered = false;
   private chainIndex = false;
   private listStmts?: { add: Database.Statement; has: Database.Statement };
+  private notes = false;
 
   private constructor(private readonly file: string) {
     this.db = new Database(file);
@@ -118,7 +142,7 @@ export class PlanStore implements TargetIndex {
     this.db.pragma('cache_size = -32768');
     this.db.exec(SCHEMA);
     this.addStmt = this.db.prepare(
-      'INSERT INTO req (root, sort_key, source, target, size, dev, ino, mtime_ns, etag) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?)',
+      'INSERT INTO req (root, sort_key, source, target, size, dev, ino, mtime_ns, etag, scope, invalid, note) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)',
     );
   }
 
@@ -140,7 +164,21 @@ export class PlanStore implements TargetIndex {
     this.db.transaction(() => {
       for (const r of rows) {
         const id = r.sourceId;
-        s.run(r.root, r.sortKey, r.source, r.target, r.size, id?.dev ?? null, id?.ino ?? null, id?.mtimeNs ?? null, id?.etag ?? null);
+        s.run(
+          r.root,
+          r.sortKey,
+          r.source,
+          r.target,
+          r.size,
+          id?.dev ?? null,
+          id?.ino ?? null,
+          id?.mtimeNs ?? null,
+          id?.etag ?? null,
+          r.scope ?? 0,
+          r.invalidName ?? null,
+          r.note ?? null,
+        );
+        if (r.note !== undefined) this.notes = true;
       }
     })();
   }
@@ -167,6 +205,16 @@ export class PlanStore implements TargetIndex {
     return this.listStmts;
   }
 
+  /** Adds walked files to be named later, in path order (`filePages`): a rename's first pass. */
+  addFiles(files: readonly StoredFile[]): void {
+    addFiles(this.db, files);
+  }
+
+  /** The added files in path order, `size` at a time (see `filePages` in plan-store-files.ts). */
+  filePages(size: number): Generator<FileEntry[]> {
+    return filePages(this.db, size);
+  }
+
   /**
    * Indexes the requests in plan order (roots as given, path order below each) and by source
    * (folded by `fold` when given: a case-insensitive destination). Returns their number.
@@ -177,7 +225,7 @@ export class PlanStore implements TargetIndex {
       this.fsrc = 'fold(source)';
     }
     // Covering: the planner reads the requests in this order from the index alone, sequentially.
-    this.db.exec(`CREATE INDEX req_order ON req (root, sort_key, id, source, target, size, dev, ino, mtime_ns, etag);
+    this.db.exec(`CREATE INDEX req_order ON req (${REQ_COLUMNS});
                   CREATE INDEX req_fsrc ON req (${this.fsrc}) WHERE source <> target;`);
     this.stmts = this.prepare();
     return this.db.prepare('SELECT count(*) FROM req').pluck().get() as number;
@@ -205,7 +253,7 @@ export class PlanStore implements TargetIndex {
   }
 
   /** The requests in plan order, a page at a time, each page's planning in one transaction. */
-  *requests(within?: string): Generator<MoveRequest> {
+  *requests(within?: Within): Generator<MoveRequest> {
     for (let last: ReqRow | undefined; ;) {
       const rows = (last === undefined ? this.s.first.all(PAGE) : this.s.page.all(last.root, last.sort_key, last.id, PAGE)) as ReqRow[];
       if (rows.length === 0) return;
@@ -213,7 +261,7 @@ export class PlanStore implements TargetIndex {
       try {
         for (const r of rows) {
           this.current = r.id;
-          yield moveOf(r, within);
+          yield moveOf(r, withinOf(within, r.scope));
         }
       } finally {
         this.s.commit.run();
@@ -259,7 +307,7 @@ export class PlanStore implements TargetIndex {
    * The accepted actions on a chain, in plan order: those whose target is a live request's
    * source, and those whose source such a target is (see MovePlanner.settle). Usually none.
    */
-  chainMembers(within?: string): Map<PlannedMove, number> {
+  chainMembers(within?: Within): Map<PlannedMove, number> {
     // Driven from the requests (a key lookup each): a correlated fold() in EXISTS would scan.
     const waiting = `SELECT a.seq FROM req q CROSS JOIN act a ON a.key = ${this.sourceKey('q')} WHERE q.source <> q.target AND a.keep = 0`;
     if (this.db.prepare(waiting + ' LIMIT 1').get() === undefined) return new Map();
@@ -274,7 +322,8 @@ export class PlanStore implements TargetIndex {
          ORDER BY a.seq`,
       )
       .all() as ActRow[];
-    return new Map(rows.map((r) => [this.toMove(r, within), r.seq]));
+    // settle decides by paths alone: a member's `within` (one per scope) is only carried along.
+    return new Map(rows.map((r) => [this.toMove(r, typeof within === 'string' ? within : undefined), r.seq]));
   }
 
   /** `key` is the source of a live request that no action carries out. */
@@ -313,12 +362,17 @@ export class PlanStore implements TargetIndex {
   }
 
   /** The planned actions in the order they are to run, streamed from disk. */
-  *actions(): Generator<PlannedMove> {
+  *actions(): Generator<PlannedMove & { note?: string }> {
     const order = this.reordered ? 'a.ord, a.sub' : 'a.seq';
+    // A request's note, when any was given, by its id (the rowid: one lookup per action).
+    const note = this.notes ? ', (SELECT note FROM req WHERE id = a.req) AS note' : '';
     const stmt = this.db.prepare(
-      `SELECT source, target, size, dev, ino, mtime_ns, etag, overwrite FROM act a WHERE keep = 0 ORDER BY ${order}`,
+      `SELECT source, target, size, dev, ino, mtime_ns, etag, overwrite${note} FROM act a WHERE keep = 0 ORDER BY ${order}`,
     );
-    for (const r of stmt.iterate() as IterableIterator<ActRow>) yield this.toMove(r);
+    for (const r of stmt.iterate() as IterableIterator<ActRow>) {
+      const move = this.toMove(r);
+      yield r.note == null ? move : { ...move, note: r.note };
+    }
   }
 
   *conflicts(): Generator<Conflict> {

@@ -68,6 +68,8 @@ const MIGRATIONS = [
      dir TEXT NOT NULL
    );
    CREATE INDEX job_created_dirs_job ON job_created_dirs (job_id);`,
+  // How many paths a plan left out, when more than the first few kept in path_errors.
+  `ALTER TABLE jobs ADD COLUMN path_error_count INTEGER;`,
 ];
 
 /**
