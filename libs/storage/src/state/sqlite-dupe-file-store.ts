@@ -37,13 +37,13 @@ export class SqliteDupeFileStore implements DupeFileStore {
 
   private constructor(private readonly file: string) {
     this.db = new Database(file);
-    // Big pages (rows are paths, written and read in long runs) and a cache of 32 MiB.
+    // Big pages (rows are paths, written and read in long runs) and a cache of 8 MiB (the reads are sequential).
     this.db.pragma('page_size = 65536');
     this.db.pragma('journal_mode = OFF');
     this.db.pragma('synchronous = OFF');
     this.db.pragma('locking_mode = EXCLUSIVE');
     this.db.pragma('temp_store = FILE');
-    this.db.pragma('cache_size = -32768');
+    this.db.pragma('cache_size = -8192');
     this.db.exec(`CREATE TABLE f (rank INTEGER PRIMARY KEY, size INTEGER NOT NULL, dev INTEGER NOT NULL, ino INTEGER NOT NULL,
                                   mtime_sec INTEGER NOT NULL, mtime_nsec INTEGER NOT NULL, path TEXT NOT NULL)`);
     this.insert = this.db.prepare('INSERT INTO f VALUES (?, ?, ?, ?, ?, ?, ?)');
