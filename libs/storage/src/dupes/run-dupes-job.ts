@@ -35,7 +35,7 @@ export interface DupesJobOptions {
   spawnAfterMs?: number;
   /** The engine's pipeline keeps this many walked files in memory, then spills them to disk (default DUPES_SPILL_AFTER). */
   spillAfter?: number;
-  /** Where spilled files go (default: `spill` beside the state database). */
+  /** Where spilled files go (default: `spill` beside the hash cache's database, or the default one). */
   spillDir?: string;
 }
 
@@ -187,7 +187,7 @@ async function dupesIn(
         const list: DupeFileList = source.dupeFiles();
         spill = new SpillingDupeFiles(
           opts.spillAfter ?? DUPES_SPILL_AFTER,
-          opts.spillDir ?? path.join(path.dirname(defaultStatePath()), 'spill'),
+          opts.spillDir ?? path.join(path.dirname(job.cachePath ?? defaultStatePath()), 'spill'),
         );
         const into = spill;
         files = into.files;

@@ -7,7 +7,7 @@ import type { DupeFile, DupeFileStore, RankedFile } from '@filer/engine';
 
 type Row = [rank: number, size: number, dev: number, ino: number, mtimeSec: number, mtimeNsec: number, path: string];
 
-const NAME = /^dupes-(\d+)-[0-9a-f]+\.db$/;
+const NAME = /^dupes-(\d+)-[0-9a-f]+\.db(-journal)?$/;
 
 /** Removes the stores of filer processes that are gone (killed mid-run): never one of a live process. */
 function sweepStale(dir: string): void {
@@ -95,9 +95,11 @@ export class SqliteDupeFileStore implements DupeFileStore {
     if (group.length > 0) yield group;
   }
 
-  /** Closes and removes the file. */
+  /** Closes and removes the files. */
   close(): void {
     this.db.close();
+    // Exclusive locking keeps a journal file beside the store even with journaling off.
     fs.rmSync(this.file, { force: true });
+    fs.rmSync(`${this.file}-journal`, { force: true });
   }
 }
