@@ -10,9 +10,8 @@ import { FILER_BIN, runProcess, type ProcessResult } from '@filer/testing';
  * above FILER_DUPES_SPILL_AFTER (libs/storage/src/dupes/spilling-dupe-files.ts): ten times the
  * files must not leave more live on the heap. Measured by V8 itself (--trace-gc: what a full
  * mark-compact leaves live), where peak RSS also holds the walk's threads and queues, which grow
- * with the tree whatever the records do (logged, not asserted). Held in memory instead
- * (FILER_DUPES_SPILL_AFTER above LARGE), the records left 8.6 MB live on SMALL and 26 MB on LARGE;
- * spilled, 5.6 and 5.8 MB.
+ * with the tree whatever the records do (logged, not asserted). Measured: spilled, 5.4 MB live on
+ * SMALL and 7.2 MB on LARGE; LARGE held in memory (FILER_DUPES_SPILL_AFTER above it), 28.6 MB.
  */
 const SMALL = 12_000;
 const LARGE = 120_000;
