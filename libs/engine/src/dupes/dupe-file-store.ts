@@ -17,11 +17,19 @@ export interface DupeFileStore {
   /** Files added so far. */
   readonly count: number;
   /**
-   * Every size held by two or more files, and size 0 whenever held (its files are counted even
-   * when skipped), largest size first; each group's files in walk order. Read once, after the
-   * last `add`.
+   * Every size held by two or more files, largest size first, each group's files in walk order;
+   * size 0 only when `withEmpty` (skipped empty files are only counted: see `emptyCounts`). Read
+   * once, after the last `add`.
    */
-  sizeGroups(): Iterable<RankedFile[]>;
+  sizeGroups(withEmpty: boolean): Iterable<RankedFile[]>;
+  /** Empty files: how many, their distinct inodes (dev, ino) and distinct names (dev, ino, path). */
+  emptyCounts(): EmptyCounts;
+}
+
+export interface EmptyCounts {
+  files: number;
+  inodes: number;
+  names: number;
 }
 
 /** `DupeFileStore` in memory: every record held, grouped by size when read. */
@@ -36,14 +44,21 @@ export class MemoryDupeFileStore implements DupeFileStore {
     return this.files.length;
   }
 
-  *sizeGroups(): Iterable<RankedFile[]> {
+  emptyCounts(): EmptyCounts {
+    const empty = this.files.filter((f) => f.size === 0);
+    const inodes = new Set(empty.map((f) => `${f.dev}:${f.ino}`));
+    const names = new Set(empty.map((f) => `${f.dev}:${f.ino}:${f.path}`));
+    return { files: empty.length, inodes: inodes.size, names: names.size };
+  }
+
+  *sizeGroups(withEmpty: boolean): Iterable<RankedFile[]> {
     const bySize = new Map<number, RankedFile[]>();
     this.files.forEach((file, rank) => {
       const g = bySize.get(file.size);
       if (g === undefined) bySize.set(file.size, [{ file, rank }]);
       else g.push({ file, rank });
     });
-    const sizes = [...bySize.keys()].filter((s) => s === 0 || bySize.get(s)!.length > 1).sort((a, b) => b - a);
+    const sizes = [...bySize.keys()].filter((s) => (s > 0 || withEmpty) && bySize.get(s)!.length > 1).sort((a, b) => b - a);
     for (const s of sizes) yield bySize.get(s)!;
   }
 }

@@ -17,7 +17,7 @@ const FILES_PER_PASS = 16_384;
  * collapsed per group, and hashed in passes of about FILES_PER_PASS candidates, so memory holds
  * one pass and the groups found, never a record per walked file. Same groups, stats and report
  * order as `findDuplicates` over the same files (errors may come in another order: per pass).
- * A single size shared by more files than a pass is still read whole.
+ * A single size shared by more files than a pass is still read whole (empty files only when grouped).
  */
 export async function findDuplicatesInStore(
   store: DupeFileStore,
@@ -51,14 +51,20 @@ export async function findDuplicatesInStore(
   const run: HashRun = { hasher: opts.hasher, cache: opts.cache, stats, errors, onPhase };
   let pass: Tracked[][] = [];
   let inPass = 0;
-  for (const group of store.sizeGroups()) {
+  if (!opts.includeEmpty) {
+    // Skipped empty files are only counted (in the store: there may be a great many of them).
+    const empty = store.emptyCounts();
+    stats.files -= empty.files - empty.inodes;
+    stats.hardLinks += empty.names - empty.inodes;
+    stats.emptySkipped += empty.inodes;
+  }
+  for (const group of store.sizeGroups(opts.includeEmpty)) {
     const files = group.map((r) => r.file);
     const { inodes, hardLinks, dropped } = collapseSizeGroup(files);
     stats.files -= dropped;
     stats.hardLinks += hardLinks;
     if (files[0].size === 0) {
-      if (!opts.includeEmpty) stats.emptySkipped += inodes.length;
-      else if (inodes.length > 1) final.push({ files: inodes.map((i) => files[i]), hash: opts.emptyHash });
+      if (inodes.length > 1) final.push({ files: inodes.map((i) => files[i]), hash: opts.emptyHash });
       continue;
     }
     if (inodes.length < 2) continue;

@@ -3,7 +3,7 @@ import * as path from 'node:path';
 import { randomBytes } from 'node:crypto';
 import Database from 'better-sqlite3';
 import { FilerError } from '@filer/core';
-import type { DupeFile, DupeFileStore, RankedFile } from '@filer/engine';
+import type { DupeFile, DupeFileStore, EmptyCounts, RankedFile } from '@filer/engine';
 
 type Row = [rank: number, size: number, dev: number, ino: number, mtimeSec: number, mtimeNsec: number, path: string];
 
@@ -34,6 +34,7 @@ export class SqliteDupeFileStore implements DupeFileStore {
   private readonly db: Database.Database;
   private readonly insert: Database.Statement;
   private added = 0;
+  private sealed = false;
 
   private constructor(private readonly file: string) {
     this.db = new Database(file);
@@ -73,17 +74,35 @@ export class SqliteDupeFileStore implements DupeFileStore {
     })();
   }
 
-  *sizeGroups(): Iterable<RankedFile[]> {
-    // Covering: the groups are read from the index alone, in order; sizes held once are skipped by
-    // the subquery, which reads the same index.
+  /** The covering index the reads go through, made once the walk is done (SQLite sorts on disk). */
+  private indexed(): void {
+    if (this.sealed) return;
     this.db.exec('CREATE INDEX f_size ON f (size DESC, rank, dev, ino, mtime_sec, mtime_nsec, path)');
+    this.sealed = true;
+  }
+
+  emptyCounts(): EmptyCounts {
+    this.indexed();
+    // DISTINCT builds its temporary b-trees on disk (temp_store = FILE), however many empty files.
+    return this.db
+      .prepare(
+        `SELECT (SELECT count(*) FROM f WHERE size = 0) AS files,
+                (SELECT count(*) FROM (SELECT DISTINCT dev, ino FROM f WHERE size = 0)) AS inodes,
+                (SELECT count(*) FROM (SELECT DISTINCT dev, ino, path FROM f WHERE size = 0)) AS names`,
+      )
+      .get() as EmptyCounts;
+  }
+
+  *sizeGroups(withEmpty: boolean): Iterable<RankedFile[]> {
+    this.indexed();
+    // Read from the index alone, in order; sizes held once are skipped by the subquery, which reads the same index.
     const rows = this.db
       .prepare(
         `SELECT rank, size, dev, ino, mtime_sec, mtime_nsec, path FROM f
-         WHERE size IN (SELECT size FROM f GROUP BY size HAVING count(*) > 1 OR size = 0) ORDER BY size DESC, rank`,
+         WHERE size IN (SELECT size FROM f WHERE size > ? GROUP BY size HAVING count(*) > 1) ORDER BY size DESC, rank`,
       )
       .raw()
-      .iterate() as IterableIterator<Row>;
+      .iterate(withEmpty ? -1 : 0) as IterableIterator<Row>;
     let group: RankedFile[] = [];
     for (const [rank, size, dev, ino, mtimeSec, mtimeNsec, p] of rows) {
       if (group.length > 0 && group[0].file.size !== size) {
