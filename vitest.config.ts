@@ -23,6 +23,7 @@ export const SERIAL = [
   'apps/api/test/results-bytes.test.ts',
   'apps/cli/test/batch-bounded-memory.test.ts',
   'apps/cli/test/batch-faults.test.ts',
+  'apps/cli/test/dupes-bounded-memory.test.ts',
   'apps/cli/test/battery-*.test.ts',
   'apps/cli/test/huge-trees.test.ts',
   'apps/cli/test/s3-*.test.ts',

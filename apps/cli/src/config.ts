@@ -7,6 +7,8 @@ export interface CliConfig {
   nativeScan: boolean;
   /** FILER_WALK_SPAWN_AFTER_MS: how long the main thread walks alone before helper threads start. */
   spawnAfterMs?: number;
+  /** FILER_DUPES_SPILL_AFTER: walked files the dupes pipeline holds in memory before spilling to disk. */
+  dupesSpillAfter?: number;
   /** FILER_FAULT=<step>:<n>: the crash tests' fault point (the process SIGKILLs itself there). */
   fault?: FaultSpec;
   /** FILER_LOG_FORMAT=text|json: stderr as text lines (default) or JSON lines (--log-format wins). */
@@ -25,6 +27,13 @@ export function readCliConfig(env: NodeJS.ProcessEnv = process.env): CliConfig {
       value: spawn,
     });
   }
+  const spill = env.FILER_DUPES_SPILL_AFTER;
+  if (spill !== undefined && !/^\d+$/.test(spill)) {
+    throw new FilerError('E_INVALID_ARGUMENT', `must be a whole number of files, not '${spill}'`, {
+      field: 'FILER_DUPES_SPILL_AFTER',
+      value: spill,
+    });
+  }
   const fault = env.FILER_FAULT === undefined || env.FILER_FAULT === '' ? undefined : parseFaultSpec(env.FILER_FAULT, 'FILER_FAULT');
   const logFormat = env.FILER_LOG_FORMAT === undefined || env.FILER_LOG_FORMAT === '' ? 'text' : env.FILER_LOG_FORMAT;
   if (logFormat !== 'text' && logFormat !== 'json') {
@@ -33,6 +42,7 @@ export function readCliConfig(env: NodeJS.ProcessEnv = process.env): CliConfig {
   return {
     nativeScan: native !== '0',
     spawnAfterMs: spawn === undefined ? undefined : Number(spawn),
+    dupesSpillAfter: spill === undefined ? undefined : Number(spill),
     logFormat,
     ...(fault ? { fault } : {}),
   };

@@ -265,6 +265,40 @@ describe('the native tree scan (--no-ignore, no excludes, no -L) against the por
     }
   });
 
+  it('spilled to disk (FILER_DUPES_SPILL_AFTER=2), the portable walk reports what it reports in memory: overlapping roots, errors, a warm rerun', async () => {
+    const state = fs.mkdtempSync(path.join(os.tmpdir(), 'filer-spill-state-'));
+    fs.chmodSync(state, 0o777);
+    try {
+      const args = (db: string): string[] => [
+        t.root,
+        t.path('nested'),
+        '--no-ignore',
+        '--hidden',
+        '--cache',
+        path.join(state, db),
+        '--format',
+        'json',
+      ];
+      const env = { FILER_NATIVE_SCAN: '0', XDG_CACHE_HOME: state };
+      for (const run of ['first', 'warm']) {
+        const [held, spilled] = await Promise.all([
+          dupes(args('held.db'), { asUser, env }),
+          dupes(args('spilled.db'), { asUser, env: { ...env, FILER_DUPES_SPILL_AFTER: '2' } }),
+        ]);
+        expect(spilled.code).toBe(held.code);
+        expect(spilled.stdout).toBe(held.stdout);
+        expect(splitRecords(spilled.stderr, '\n').sort()).toEqual(splitRecords(held.stderr, '\n').sort());
+        const { summary } = JSON.parse(spilled.stdout) as JsonReport;
+        expect(summary).toMatchObject({ groups: 2 });
+        if (run === 'warm') expect(summary).toMatchObject({ fullyHashed: 0 });
+      }
+      // The spill store is removed when the run ends.
+      expect(fs.readdirSync(path.join(state, 'spill'))).toEqual([]);
+    } finally {
+      fs.rmSync(state, { recursive: true, force: true });
+    }
+  });
+
   it('with a hash cache (the whole pipeline in the addon), a first run and a warm rerun report what the portable walk reports', async () => {
     // Writable by nobody: each walk gets its own database.
     const state = fs.mkdtempSync(path.join(os.tmpdir(), 'filer-native-state-'));

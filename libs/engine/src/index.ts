@@ -15,6 +15,8 @@ export * from './dupes/size-groups.js';
 export * from './dupes/sample-layout.js';
 export * from './dupes/dupe-report.js';
 export * from './dupes/find-duplicates.js';
+export * from './dupes/dupe-file-store.js';
+export * from './dupes/find-duplicates-in-store.js';
 export * from './dupes/dupes-format.js';
 export * from './rename/wall-time.js';
 export * from './rename/rename-template.js';

@@ -51,7 +51,7 @@ export async function runDupes(
   try {
     const result = await runDupesJob(
       plan,
-      { native: opts.config.nativeScan, spawnAfterMs: opts.config.spawnAfterMs },
+      { native: opts.config.nativeScan, spawnAfterMs: opts.config.spawnAfterMs, spillAfter: opts.config.dupesSpillAfter },
       {
         onNote: (note) => {
           if (!opts.quiet) ctx.stderr(`filer: note: ${note}\n`);

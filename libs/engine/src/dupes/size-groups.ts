@@ -52,6 +52,24 @@ export function groupIndicesBySize(files: readonly DupeFile[], includeEmpty: boo
   return { groups, hardLinks, emptySkipped, files: count };
 }
 
+/** One size's records (walk order) with their hard links collapsed: what `groupIndicesBySize` does per size. */
+export interface CollapsedGroup {
+  /** Positions in the group, one per inode (its smallest path), in order of first appearance. */
+  inodes: number[];
+  /** Extra names of an inode already counted. */
+  hardLinks: number;
+  /** Records dropped in all (hard links and names repeated by overlapping roots). */
+  dropped: number;
+}
+
+/** Collapses one size group's hard links (see `groupIndicesBySize`): the spilled pipeline reads groups one at a time. */
+export function collapseSizeGroup(files: readonly DupeFile[]): CollapsedGroup {
+  const members = files.map((_, i) => i);
+  const inodes = files.length < 2 ? members : distinctInodes(files, members);
+  const dropped = files.length - inodes.length;
+  return { inodes, hardLinks: dropped - samePathRepeats(files, members, inodes), dropped };
+}
+
 /**
  * One position per inode (device and inode number) among `members`, in order of first appearance:
  * the one with the smallest path, so the report does not depend on walk order.

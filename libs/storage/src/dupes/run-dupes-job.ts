@@ -1,7 +1,9 @@
+import * as path from 'node:path';
 import type { FilterSpec, PathError } from '@filer/core';
 import {
   duplicatesFromGroups,
   findDuplicates,
+  findDuplicatesInStore,
   type DuplicatesResult,
   type DupeFile,
   type DupePhase,
@@ -12,7 +14,9 @@ import { canScanNatively, dupeFilesOf, scanTreeNatively } from '../local/scan-fi
 import { openSource } from '../open-source.js';
 import { openStateDb } from '../state/state-db.js';
 import { SqliteHashCache } from '../state/sqlite-hash-cache.js';
+import { defaultStatePath } from '../state/state-location.js';
 import type { DupeFileList, SourceHasher, WalkSource } from '../walk-source.js';
+import { DUPES_SPILL_AFTER, SpillingDupeFiles } from './spilling-dupe-files.js';
 
 /** One duplicate search: what to compare and where its hashes are cached. */
 export interface DupesJob {
@@ -29,6 +33,10 @@ export interface DupesJobOptions {
   native: boolean;
   /** The portable walk's helper threads start after this long (default DUPES_SPAWN_AFTER_MS). */
   spawnAfterMs?: number;
+  /** The engine's pipeline keeps this many walked files in memory, then spills them to disk (default DUPES_SPILL_AFTER). */
+  spillAfter?: number;
+  /** Where spilled files go (default: `spill` beside the hash cache's database, or the default one). */
+  spillDir?: string;
 }
 
 /** Where the job is, for a progress line: read at any time while it runs. */
@@ -128,6 +136,7 @@ async function dupesIn(
   };
   const roots = [...job.roots];
   const db = job.cachePath === undefined || !source.cachesHashes ? undefined : openStateDb(job.cachePath);
+  let spill: SpillingDupeFiles | undefined;
   try {
     const cache = db === undefined ? undefined : new SqliteHashCache(db);
     // The native tree scan when the spec allows it (no ignore files, excludes or -L): several
@@ -176,7 +185,12 @@ async function dupesIn(
         scanned = files.length;
       } else {
         const list: DupeFileList = source.dupeFiles();
-        files = list.files;
+        spill = new SpillingDupeFiles(
+          opts.spillAfter ?? DUPES_SPILL_AFTER,
+          opts.spillDir ?? path.join(path.dirname(job.cachePath ?? defaultStatePath()), 'spill'),
+        );
+        const into = spill;
+        files = into.files;
         const walk = source.walk({
           spec: job.spec,
           statAll: true,
@@ -185,25 +199,24 @@ async function dupesIn(
           spawnAfterMs: opts.spawnAfterMs ?? DUPES_SPAWN_AFTER_MS,
           onEntries: (entries) => {
             list.add(entries);
-            scanned = list.files.length;
+            // Taken from the source's list as they come: the records live in one place, on disk once spilled.
+            into.add(list.files.splice(0));
+            scanned = into.count;
             if (startHashersEarly && scanned >= HASHERS_START_AFTER_FILES) hasher.start();
           },
           onError: reportError,
         });
         await walk.done;
       }
-      result = await findDuplicates(files, {
-        hasher,
-        cache,
-        includeEmpty: job.includeEmpty,
-        emptyHash: hasher.emptyHash(),
-        onPhase,
-      });
+      const engine = { hasher, cache, includeEmpty: job.includeEmpty, emptyHash: hasher.emptyHash(), onPhase };
+      const spilled = spill?.spilled;
+      result = spilled === undefined ? await findDuplicates(files, engine) : await findDuplicatesInStore(spilled, engine);
     }
     for (const e of result.errors) reportError(e);
     cache?.evict();
     return { ...result, failures };
   } finally {
+    spill?.close();
     db?.close();
   }
 }
