@@ -310,6 +310,10 @@ describe('.github/workflows/ci.yml', () => {
     for (const cmd of ciRun) expect(runs, cmd).toContain(cmd);
     expect(runs).toContain('FILER_FS_SCAN_ADDON=off npm test');
     expect(read('.ci/run')).toContain('FILER_FS_SCAN_ADDON=off npm test');
+    // The same number of test files at a time in both (vitest.config.ts: the serial ones always alone).
+    const workers = /^export FILER_TEST_WORKERS=(\d+)$/m.exec(read('.ci/run'))?.[1];
+    expect(workers).toBeDefined();
+    expect((workflow as unknown as { env: Record<string, string> }).env.FILER_TEST_WORKERS).toBe(workers);
   });
 
   it('leaves the tools the tests use to npm test (scripts/install-test-tools.sh), as a new user gets them', () => {

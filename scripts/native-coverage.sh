@@ -16,12 +16,7 @@ npm run build --silent >/dev/null
 
 addon=$(scripts/native-build-variant.sh coverage "--coverage -O0 -g" "--coverage")
 build=libs/fs-scan/build-coverage/build
-objs=$build/Release/obj.target/fs_scan/src
-# Counters are written when a process exits, by whichever user ran it: tests run the CLI as
-# `nobody` too, so the (empty, which gcov accepts) counter files must be writable by all.
-for c in "$objs"/*.gcno; do
-  install -m 666 /dev/null "${c%.gcno}.gcda"
-done
+bash scripts/native-gcov.sh prepare "$build"
 
 tests=("$@")
 if [ ${#tests[@]} -eq 0 ]; then
@@ -56,9 +51,6 @@ status=0
 FILER_FS_SCAN_ADDON="$addon" node node_modules/vitest/vitest.mjs run --execArgv="--require=$flush" "${tests[@]}" || status=$?
 [ $status -eq 0 ] || echo "native-coverage: some tests failed (exit $status); coverage below counts what ran" >&2
 
-# The addon's own sources, as binding.gyp lists them (vendored xxhash is a header, not among them).
-mapfile -t sources < <(node -e 'for (const s of JSON.parse(require("fs").readFileSync("libs/fs-scan/binding.gyp", "utf8")).targets[0].sources) console.log(`../${s}`)')
-(cd "$build" && gcov -b --json-format --stdout -o Release/obj.target/fs_scan/src "${sources[@]}" 2>/dev/null) |
-  node scripts/native-coverage-report.mjs libs/fs-scan/coverage-floor.txt || status=1
+bash scripts/native-gcov.sh report "$build" || status=1
 echo "native-coverage: $([ $status -eq 0 ] && echo passed || echo FAILED) in $((SECONDS - started)) s"
 exit $status
