@@ -9,9 +9,7 @@
 # made it), any UBSan report (GCC's UBSan runtime ignores log_path beside ASan's, so its reports go
 # to stderr and the process aborts: a vitest worker's reach this output, a CLI child dies by
 # SIGABRT, which fails its test), or any failed test.
-#   bash scripts/native-sanitizers.sh [--coverage] [vitest file filters…]   (default: the list below)
-# --coverage builds with gcov counters as well (-O0) and ends with scripts/native-coverage.sh's report
-# and floor: CI runs the tests once for both checks rather than once each.
+#   bash scripts/native-sanitizers.sh [vitest file filters…]   (default: the list below)
 set -euo pipefail
 cd "$(dirname "$0")/.."
 started=$SECONDS
@@ -21,29 +19,9 @@ npm run build --silent >/dev/null
 
 # float-cast-overflow is not part of -fsanitize=undefined in GCC; doubles from JS are cast to sizes.
 checks=address,undefined,float-cast-overflow
-cflags="-fsanitize=$checks -fno-sanitize-recover=undefined,float-cast-overflow -fno-omit-frame-pointer -O1 -g"
-ldflags="-fsanitize=$checks"
-variant=sanitize
-coverage=0
-if [ "${1:-}" = --coverage ]; then
-  coverage=1
-  shift
-  # gyp appends these after binding.gyp's flags: -O0 wins, as in scripts/native-coverage.sh.
-  cflags="$cflags --coverage -O0"
-  ldflags="$ldflags --coverage"
-  variant=sanitize-coverage
-fi
-addon=$(scripts/native-build-variant.sh "$variant" "$cflags" "$ldflags")
-build=libs/fs-scan/build-$variant/build
-vitest_args=()
-if [ $coverage = 1 ]; then
-  bash scripts/native-gcov.sh prepare "$build"
-  # vitest ends its workers with SIGTERM, which skips exit handlers: this preload exits instead,
-  # so that their counters are written.
-  flush=$(mktemp "${TMPDIR:-/tmp}/filer-coverage-exit.XXXXXX.cjs")
-  echo "process.on('SIGTERM', () => process.exit(143));" >"$flush"
-  vitest_args+=("--execArgv=--require=$flush")
-fi
+addon=$(scripts/native-build-variant.sh sanitize \
+  "-fsanitize=$checks -fno-sanitize-recover=undefined,float-cast-overflow -fno-omit-frame-pointer -O1 -g" \
+  "-fsanitize=$checks")
 
 tests=("$@")
 if [ ${#tests[@]} -eq 0 ]; then
@@ -63,7 +41,6 @@ if [ ${#tests[@]} -eq 0 ]; then
     apps/cli/test/dupes.test.ts
     apps/cli/test/find.test.ts
     apps/cli/test/find-ndjson-native.test.ts
-    apps/cli/test/batch-apply.test.ts
     # …and the batch jobs acting through directory descriptors (dir_ops.c) while a directory is swapped.
     apps/cli/test/swap-race.test.ts
   )
@@ -71,7 +48,7 @@ fi
 
 logs=$(mktemp -d "${TMPDIR:-/tmp}/filer-sanitizers.XXXXXX")
 chmod 1777 "$logs" # tests run the CLI as `nobody` too: its reports must be writable
-trap 'rm -rf "$logs" ${flush:+"$flush"}' EXIT
+trap 'rm -rf "$logs"' EXIT
 
 # Preflight: the sanitized build is what node loads, under a live ASan runtime.
 export FILER_FS_SCAN_ADDON="$addon"
@@ -88,7 +65,7 @@ node -e '
 echo "native-sanitizers: $addon loaded under ASan+UBSan; running ${#tests[@]} test filters"
 
 status=0
-node node_modules/vitest/vitest.mjs run "${vitest_args[@]}" "${tests[@]}" 2>&1 | tee "$logs/output" || status=$?
+node node_modules/vitest/vitest.mjs run "${tests[@]}" 2>&1 | tee "$logs/output" || status=$?
 if grep -aqE 'runtime error:|ERROR: AddressSanitizer|UndefinedBehaviorSanitizer' "$logs/output"; then
   echo "native-sanitizers: a sanitizer report is in the output above" >&2
   status=1
@@ -103,10 +80,6 @@ if [ -n "$reports" ]; then
     cat "$f" >&2
   done
   status=1
-fi
-if [ $coverage = 1 ]; then
-  # The counters of every process that loaded the build, sanitized or not, read once the tests end.
-  bash scripts/native-gcov.sh report "$build" || status=1
 fi
 echo "native-sanitizers: $([ $status -eq 0 ] && echo passed || echo FAILED) in $((SECONDS - started)) s"
 exit $status
