@@ -65,6 +65,9 @@ export default defineConfig({
     // FILER_TEST_WORKERS (default 1) runs that many test files at once, the files in `serial`
     // always alone, after the others (docs/testing.md).
     maxWorkers: workers,
+    // Node options for the test workers (scripts/native-coverage.sh's SIGTERM preload): the CLI's
+    // --execArgv does not reach the workers of projects.
+    execArgv: (process.env.FILER_TEST_EXEC_ARGV ?? '').split(' ').filter((a) => a !== ''),
     projects: [
       // Negated in `include`, not set as `exclude`: a project's own exclude would drop the CLI's --exclude.
       { extends: true, test: { name: 'main', include: [...INCLUDE, ...SERIAL.map((p) => `!${p}`)], sequence: { groupOrder: 0 } } },
