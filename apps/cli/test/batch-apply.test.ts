@@ -155,6 +155,27 @@ describe('apply', () => {
     expect(after.actions.every((a) => a.state === 'undone')).toBe(true);
   });
 
+  it('copy onto another file system (tmpfs) gives the same bytes and modes, and undo removes them', async (ctx) => {
+    // copy_file_range refuses to cross file systems (EXDEV): the native copy reads and writes instead.
+    if (!fs.existsSync('/dev/shm') || fs.statSync('/dev/shm').dev === fs.statSync(base).dev) ctx.skip();
+    const big = Buffer.alloc(9 * 1024 * 1024 + 7); // more than one 8 MiB chunk
+    for (let i = 0; i < big.length; i++) big[i] = (i * 13 + (i >> 11)) & 0xff;
+    const { src, env } = setup({ 'big.bin': { kind: 'file', content: big, mode: 0o640 }, 'sub/small.txt': 'small' });
+    const shm = fs.mkdtempSync('/dev/shm/filer-apply-');
+    try {
+      const dest = path.join(shm, 'dest');
+      const r = await filer(['copy', src, '--dest', dest, '--apply'], env);
+      expect(r.code, r.stderr).toBe(0);
+      expect(listing(dest)).toEqual(listing(src));
+      expect(contents(dest)).toEqual(contents(src));
+      const id = /job (\S+) completed/.exec(r.stderr)?.[1];
+      expect((await filer(['jobs', 'undo', id!], env)).code).toBe(0);
+      expect(fs.existsSync(path.join(dest, 'big.bin'))).toBe(false);
+    } finally {
+      fs.rmSync(shm, { recursive: true, force: true });
+    }
+  });
+
   it('copy flushes every copy to disk unless --no-fsync (then only the journal is synced); move has no --no-fsync', async () => {
     const big = Buffer.alloc(9 << 20, 7); // above the size whose writeback starts during the copy
     const spec: TreeSpec = { 'a.txt': 'alpha', 'sub/big.bin': { kind: 'file', content: big } };
