@@ -69,7 +69,7 @@ describe('PlanStore + planStored', () => {
         fc.array(name, { maxLength: 3 }),
         fc.constantFrom('fail', 'skip', 'suffix', 'overwrite') as fc.Arbitrary<OnConflict>,
         fc.boolean(),
-        // A page of 1 or 2: claims of earlier pages are read back from the table, the page's own from memory.
+        // A page of 1 or 2: claims of earlier pages are read back from the table.
         fc.constantFrom(1, 2, 4096),
         (triples, others, policy, caseInsensitive, page) => {
           const reqs = triples.map(([s, t, size]) => ({ source: '/d/' + s, target: '/d/' + t, size }));
@@ -222,7 +222,7 @@ describe('PlanStore + planStored', () => {
     expect(stored.actions).toEqual(memory.actions);
   });
 
-  it('plans a few hundred requests (inserted many rows a statement, claims across pages) exactly as planMoves does', () => {
+  it('plans a few hundred requests (claims of earlier pages read back from the table) exactly as planMoves does', () => {
     // Targets shared by up to five requests, some onto other requests' sources (chains), some existing.
     const reqs = Array.from({ length: 300 }, (_, i) => ({
       source: `/d/s${i}`,

@@ -6,7 +6,6 @@ import { FilerError, type FileEntry } from '@filer/core';
 import type { Claim, Conflict, FileIdentity, MoveRequest, PlannedMove, TargetIndex } from '@filer/engine';
 import type { KeyListing } from '../batch-sink.js';
 import { addFiles, filePages, type StoredFile } from './plan-store-files.js';
-import { BulkInsert } from './bulk-insert.js';
 import { moveOf, requestOf, type ActRow, type ReqTuple } from './plan-store-rows.js';
 
 /** One walked file's request, as the walk finds it (any order): `root` and `sortKey` give its place in the plan. */
@@ -71,11 +70,7 @@ const withinOf = (within: Within | undefined, scope: number): string | undefined
  */
 export class PlanStore implements TargetIndex {
   private readonly db: Database.Database;
-  private readonly addRows: BulkInsert;
-  private actRows?: BulkInsert;
-  /** The current page's claims, inserted when the page ends (many rows a statement): claimOf looks here first. */
-  private readonly pending = new Map<string, Claim>();
-  private pendingValues: unknown[] = [];
+  private readonly addStmt: Database.Statement;
   private stmts?: ReturnType<PlanStore['prepare']>;
   /** The request being planned (its `req.id`), and how many actions were recorded. */
   private current = 0;
@@ -91,7 +86,7 @@ export class PlanStore implements TargetIndex {
 
   private constructor(
     private readonly file: string,
-    /** Requests read (and claims held before they are inserted) at a time. */
+    /** Requests read (and planned in one transaction) at a time. */
     private readonly page: number,
   ) {
     this.db = new Database(file);
@@ -103,10 +98,8 @@ export class PlanStore implements TargetIndex {
     this.db.pragma('temp_store = FILE');
     this.db.pragma('cache_size = -32768');
     this.db.exec(SCHEMA);
-    this.addRows = new BulkInsert(
-      this.db,
-      'INSERT INTO req (root, sort_key, source, target, size, dev, ino, mtime_ns, etag, scope, invalid, note)',
-      12,
+    this.addStmt = this.db.prepare(
+      'INSERT INTO req (root, sort_key, source, target, size, dev, ino, mtime_ns, etag, scope, invalid, note) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)',
     );
   }
 
@@ -124,26 +117,27 @@ export class PlanStore implements TargetIndex {
 
   /** Adds walked requests (one transaction per call). */
   add(rows: readonly StoredRequest[]): void {
-    const values: unknown[] = [];
-    for (const r of rows) {
-      const id = r.sourceId;
-      values.push(
-        r.root,
-        r.sortKey,
-        r.source,
-        r.target,
-        r.size,
-        id?.dev ?? null,
-        id?.ino ?? null,
-        id?.mtimeNs ?? null,
-        id?.etag ?? null,
-        r.scope ?? 0,
-        r.invalidName ?? null,
-        r.note ?? null,
-      );
-      if (r.note !== undefined) this.notes = true;
-    }
-    this.db.transaction(() => this.addRows.run(values))();
+    const s = this.addStmt;
+    this.db.transaction(() => {
+      for (const r of rows) {
+        const id = r.sourceId;
+        s.run(
+          r.root,
+          r.sortKey,
+          r.source,
+          r.target,
+          r.size,
+          id?.dev ?? null,
+          id?.ino ?? null,
+          id?.mtimeNs ?? null,
+          id?.etag ?? null,
+          r.scope ?? 0,
+          r.invalidName ?? null,
+          r.note ?? null,
+        );
+        if (r.note !== undefined) this.notes = true;
+      }
+    })();
   }
 
   /** Adds a page of a destination's listing (keys as URIs; one transaction per call; a key listed twice is kept once). */
@@ -192,17 +186,16 @@ export class PlanStore implements TargetIndex {
     // new (a copy into a fresh destination) never asks whether a target is another's source.
     this.db.exec(`CREATE INDEX req_order ON req (${REQ_COLUMNS})`);
     this.stmts = this.prepare();
-    this.actRows = new BulkInsert(
-      this.db,
-      'INSERT INTO act (seq, req, key, source, claim_target, target, size, dev, ino, mtime_ns, etag, overwrite, keep, ord)',
-      14,
-    );
     return this.db.prepare('SELECT count(*) FROM req').pluck().get() as number;
   }
 
   private prepare() {
     return {
       claimOf: this.db.prepare('SELECT source, claim_target AS target FROM act WHERE key = ?'),
+      reserve: this.db.prepare(
+        `INSERT INTO act (seq, req, key, source, claim_target, target, size, dev, ino, mtime_ns, etag, overwrite, keep, ord)
+         VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)`,
+      ),
       conflict: this.db.prepare('INSERT INTO conflict (kind, source, target, detail) VALUES (?, ?, ?, ?)'),
       // Rows as arrays (REQ_COLUMNS' order): no object with twelve keys made per request read.
       first: this.db.prepare(`SELECT ${REQ_COLUMNS} FROM req ORDER BY root, sort_key, id LIMIT ?`).raw(),
@@ -231,11 +224,7 @@ export class PlanStore implements TargetIndex {
           yield requestOf(r, withinOf(within, r[10]));
         }
       } finally {
-        try {
-          this.flushReserved();
-        } finally {
-          this.s.commit.run();
-        }
+        this.s.commit.run();
       }
       last = rows[rows.length - 1];
     }
@@ -254,15 +243,13 @@ export class PlanStore implements TargetIndex {
   }
 
   claimOf(key: string): Claim | undefined {
-    return this.pending.get(key) ?? (this.s.claimOf.get(key) as Claim | undefined);
+    return this.s.claimOf.get(key) as Claim | undefined;
   }
 
-  /** Claims `key`: held with the page's other claims until the page ends (flushReserved). */
   reserve(key: string, claim: Claim, action?: PlannedMove): void {
     const seq = ++this.seq;
     const id = action?.sourceId;
-    this.pending.set(key, claim);
-    this.pendingValues.push(
+    this.s.reserve.run(
       seq,
       this.current,
       key,
@@ -280,15 +267,6 @@ export class PlanStore implements TargetIndex {
     );
   }
 
-  /** Inserts the claims held (the end of a page, or before anything reads `act`). */
-  private flushReserved(): void {
-    if (this.pending.size === 0) return;
-    const values = this.pendingValues;
-    this.pending.clear();
-    this.pendingValues = [];
-    this.actRows!.run(values);
-  }
-
   addConflict(c: Conflict): void {
     this.s.conflict.run(c.kind, c.source, c.target, c.detail);
   }
@@ -298,7 +276,6 @@ export class PlanStore implements TargetIndex {
    * source, and those whose source such a target is (see MovePlanner.settle). Usually none.
    */
   chainMembers(within?: Within): Map<PlannedMove, number> {
-    this.flushReserved();
     // Driven from the requests (a key lookup each): a correlated fold() in EXISTS would scan.
     const waiting = `SELECT a.seq FROM req q CROSS JOIN act a ON a.key = ${this.sourceKey('q')} WHERE q.source <> q.target AND a.keep = 0`;
     if (this.db.prepare(waiting + ' LIMIT 1').get() === undefined) return new Map();
@@ -345,7 +322,6 @@ export class PlanStore implements TargetIndex {
 
   /** How many actions, their bytes, and how many conflicts. */
   totals(): { actions: number; bytes: number; conflicts: number } {
-    this.flushReserved();
     const a = this.db.prepare('SELECT count(*) AS n, total(size) AS bytes FROM act WHERE keep = 0').get() as {
       n: number;
       bytes: number;
@@ -356,7 +332,6 @@ export class PlanStore implements TargetIndex {
 
   /** The planned actions in the order they are to run, streamed from disk. */
   *actions(): Generator<PlannedMove & { note?: string }> {
-    this.flushReserved();
     const order = this.reordered ? 'a.ord, a.sub' : 'a.seq';
     // A request's note, when any was given, by its id (the rowid: one lookup per action).
     const note = this.notes ? ', (SELECT note FROM req WHERE id = a.req) AS note' : '';
