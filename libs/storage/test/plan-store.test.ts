@@ -30,9 +30,9 @@ function bothWays(
   reqs: readonly MoveRequest[],
   v: TargetView,
   policy: OnConflict,
-  { listing, roots }: { listing?: readonly string[]; roots?: readonly string[] } = {},
+  { listing, roots, page }: { listing?: readonly string[]; roots?: readonly string[]; page?: number } = {},
 ) {
-  const store = PlanStore.create(dir);
+  const store = PlanStore.create(dir, { page });
   try {
     store.add(
       reqs.map((r, i) => ({
@@ -69,10 +69,12 @@ describe('PlanStore + planStored', () => {
         fc.array(name, { maxLength: 3 }),
         fc.constantFrom('fail', 'skip', 'suffix', 'overwrite') as fc.Arbitrary<OnConflict>,
         fc.boolean(),
-        (triples, others, policy, caseInsensitive) => {
+        // A page of 1 or 2: claims of earlier pages are read back from the table.
+        fc.constantFrom(1, 2, 4096),
+        (triples, others, policy, caseInsensitive, page) => {
           const reqs = triples.map(([s, t, size]) => ({ source: '/d/' + s, target: '/d/' + t, size }));
           const v = view([...triples.map(([s]) => '/d/' + s), ...others.map((o) => '/d/' + o)], caseInsensitive);
-          const { stored, memory } = bothWays(reqs, v, policy);
+          const { stored, memory } = bothWays(reqs, v, policy, { page });
           expect(stored.actions).toEqual(memory.actions);
           expect(stored.conflicts).toEqual(memory.conflicts);
           expect(stored.totals).toEqual({
@@ -218,6 +220,25 @@ describe('PlanStore + planStored', () => {
     const { stored, memory } = bothWays(reqs, view(['/d/a', '/d/aa', '/d/aaa', '/d/aaaa'], false), 'fail');
     expect(stored.actions.map((a) => a.source)).toEqual(['/d/aaaa', '/d/aaa', '/d/aa', '/d/a']);
     expect(stored.actions).toEqual(memory.actions);
+  });
+
+  it('plans a few hundred requests (claims of earlier pages read back from the table) exactly as planMoves does', () => {
+    // Targets shared by up to five requests, some onto other requests' sources (chains), some existing.
+    const reqs = Array.from({ length: 300 }, (_, i) => ({
+      source: `/d/s${i}`,
+      target: i % 7 === 0 ? `/d/s${i + 3}` : `/d/t${i % 60}`,
+      size: i,
+    }));
+    const v = view([...reqs.map((r) => r.source), '/d/t5', '/d/t6 (1)'], false);
+    for (const policy of ['suffix', 'fail', 'overwrite'] as const)
+      for (const page of [33, 4096]) {
+        const { stored, memory } = bothWays(reqs, v, policy, { page });
+        // Every request is an action or a conflict; suffix makes every one an action.
+        expect(stored.actions.length + stored.conflicts.length).toBe(300);
+        expect(stored.actions.length).toBe(policy === 'suffix' ? 300 : policy === 'fail' ? 68 : 69);
+        expect(stored.actions).toEqual(memory.actions);
+        expect(stored.conflicts).toEqual(memory.conflicts);
+      }
   });
 
   it("removes the stores of processes that are gone, never a live one's", () => {

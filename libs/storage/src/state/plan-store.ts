@@ -6,6 +6,7 @@ import { FilerError, type FileEntry } from '@filer/core';
 import type { Claim, Conflict, FileIdentity, MoveRequest, PlannedMove, TargetIndex } from '@filer/engine';
 import type { KeyListing } from '../batch-sink.js';
 import { addFiles, filePages, type StoredFile } from './plan-store-files.js';
+import { moveOf, requestOf, type ActRow, type ReqTuple } from './plan-store-rows.js';
 
 /** One walked file's request, as the walk finds it (any order): `root` and `sortKey` give its place in the plan. */
 export interface StoredRequest {
@@ -24,34 +25,6 @@ export interface StoredRequest {
 }
 
 export type { StoredFile } from './plan-store-files.js';
-
-interface ReqRow {
-  id: number;
-  root: number;
-  sort_key: string;
-  source: string;
-  target: string;
-  size: number;
-  dev: number | null;
-  ino: number | null;
-  mtime_ns: string | null;
-  etag: string | null;
-  scope: number;
-  invalid: string | null;
-}
-
-interface ActRow {
-  seq: number;
-  source: string;
-  target: string;
-  size: number;
-  dev: number | null;
-  ino: number | null;
-  mtime_ns: string | null;
-  etag: string | null;
-  overwrite: number;
-  note?: string | null;
-}
 
 const SCHEMA = `
   CREATE TABLE req (id INTEGER PRIMARY KEY, root INTEGER NOT NULL, sort_key TEXT NOT NULL, source TEXT NOT NULL, target TEXT NOT NULL,
@@ -77,28 +50,6 @@ function sweepStale(dir: string): void {
       if ((e as NodeJS.ErrnoException).code === 'ESRCH') fs.rmSync(path.join(dir, name), { force: true });
     }
   }
-}
-
-function idOf(r: Pick<ReqRow, 'dev' | 'ino' | 'mtime_ns' | 'etag' | 'size'>): FileIdentity | undefined {
-  if (r.dev === null || r.ino === null || r.mtime_ns === null) return undefined;
-  // An object's identity carries its ETag: without it, a changed object of the same size and second would pass.
-  return { dev: r.dev, ino: r.ino, size: r.size, mtimeNs: r.mtime_ns, ...(r.etag === null ? {} : { etag: r.etag }) };
-}
-
-/** A stored request or action as the planner's request: its paths, size, root and journaled identity. */
-function moveOf(
-  r: Pick<ReqRow, 'source' | 'target' | 'size' | 'dev' | 'ino' | 'mtime_ns' | 'etag'> & { invalid?: string | null },
-  within?: string,
-): MoveRequest {
-  const id = idOf(r);
-  return {
-    source: r.source,
-    target: r.target,
-    size: r.size,
-    ...(within === undefined ? {} : { within }),
-    ...(id ? { sourceId: id } : {}),
-    ...(r.invalid == null ? {} : { invalidName: r.invalid }),
-  };
 }
 
 /** The directories targets must stay inside: one for all, or one per scope (a rename's roots). */
@@ -130,8 +81,14 @@ export class PlanStore implements TargetIndex {
   private chainIndex = false;
   private listStmts?: { add: Database.Statement; has: Database.Statement };
   private notes = false;
+  private sourceIndex = false;
+  private isSourceStmt?: Database.Statement;
 
-  private constructor(private readonly file: string) {
+  private constructor(
+    private readonly file: string,
+    /** Requests read (and planned in one transaction) at a time. */
+    private readonly page: number,
+  ) {
     this.db = new Database(file);
     // Big pages (the rows are paths, read and written in long runs) and a cache of 32 MiB.
     this.db.pragma('page_size = 65536');
@@ -146,13 +103,13 @@ export class PlanStore implements TargetIndex {
     );
   }
 
-  /** A new, empty plan store in `dir` (created if missing). */
-  static create(dir: string): PlanStore {
+  /** A new, empty plan store in `dir` (created if missing); `page`: see the constructor (tests cross pages with a small one). */
+  static create(dir: string, { page = PAGE }: { page?: number } = {}): PlanStore {
     const file = path.join(dir, `plan-${process.pid}-${randomBytes(4).toString('hex')}.db`);
     try {
       fs.mkdirSync(dir, { recursive: true });
       sweepStale(dir);
-      return new PlanStore(file);
+      return new PlanStore(file, page);
     } catch (e) {
       throw new FilerError('E_IO', `cannot create a plan store: ${(e as Error).message}`, { path: file, cause: e });
     }
@@ -225,23 +182,26 @@ export class PlanStore implements TargetIndex {
       this.fsrc = 'fold(source)';
     }
     // Covering: the planner reads the requests in this order from the index alone, sequentially.
-    this.db.exec(`CREATE INDEX req_order ON req (${REQ_COLUMNS});
-                  CREATE INDEX req_fsrc ON req (${this.fsrc}) WHERE source <> target;`);
+    // The index by source (req_fsrc) is built on its first lookup: a plan whose targets all are
+    // new (a copy into a fresh destination) never asks whether a target is another's source.
+    this.db.exec(`CREATE INDEX req_order ON req (${REQ_COLUMNS})`);
     this.stmts = this.prepare();
     return this.db.prepare('SELECT count(*) FROM req').pluck().get() as number;
   }
 
   private prepare() {
     return {
-      isSource: this.db.prepare(`SELECT 1 FROM req WHERE ${this.fsrc} = ? AND source <> target LIMIT 1`).pluck(),
       claimOf: this.db.prepare('SELECT source, claim_target AS target FROM act WHERE key = ?'),
       reserve: this.db.prepare(
         `INSERT INTO act (seq, req, key, source, claim_target, target, size, dev, ino, mtime_ns, etag, overwrite, keep, ord)
          VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)`,
       ),
       conflict: this.db.prepare('INSERT INTO conflict (kind, source, target, detail) VALUES (?, ?, ?, ?)'),
-      first: this.db.prepare(`SELECT ${REQ_COLUMNS} FROM req ORDER BY root, sort_key, id LIMIT ?`),
-      page: this.db.prepare(`SELECT ${REQ_COLUMNS} FROM req WHERE (root, sort_key, id) > (?, ?, ?) ORDER BY root, sort_key, id LIMIT ?`),
+      // Rows as arrays (REQ_COLUMNS' order): no object with twelve keys made per request read.
+      first: this.db.prepare(`SELECT ${REQ_COLUMNS} FROM req ORDER BY root, sort_key, id LIMIT ?`).raw(),
+      page: this.db
+        .prepare(`SELECT ${REQ_COLUMNS} FROM req WHERE (root, sort_key, id) > (?, ?, ?) ORDER BY root, sort_key, id LIMIT ?`)
+        .raw(),
       begin: this.db.prepare('BEGIN'),
       commit: this.db.prepare('COMMIT'),
     };
@@ -254,14 +214,14 @@ export class PlanStore implements TargetIndex {
 
   /** The requests in plan order, a page at a time, each page's planning in one transaction. */
   *requests(within?: Within): Generator<MoveRequest> {
-    for (let last: ReqRow | undefined; ;) {
-      const rows = (last === undefined ? this.s.first.all(PAGE) : this.s.page.all(last.root, last.sort_key, last.id, PAGE)) as ReqRow[];
+    for (let last: ReqTuple | undefined; ;) {
+      const rows = (last === undefined ? this.s.first.all(this.page) : this.s.page.all(last[0], last[1], last[2], this.page)) as ReqTuple[];
       if (rows.length === 0) return;
       this.s.begin.run();
       try {
         for (const r of rows) {
-          this.current = r.id;
-          yield moveOf(r, withinOf(within, r.scope));
+          this.current = r[2];
+          yield requestOf(r, withinOf(within, r[10]));
         }
       } finally {
         this.s.commit.run();
@@ -271,7 +231,15 @@ export class PlanStore implements TargetIndex {
   }
 
   isSource(key: string): boolean {
-    return this.s.isSource.get(key) !== undefined;
+    this.isSourceStmt ??= this.sourceIndexed().prepare(`SELECT 1 FROM req WHERE ${this.fsrc} = ? AND source <> target LIMIT 1`).pluck();
+    return this.isSourceStmt.get(key) !== undefined;
+  }
+
+  /** Builds the index of live sources (once; inside the open page transaction if any, which SQLite allows). */
+  private sourceIndexed(): Database.Database {
+    if (!this.sourceIndex) this.db.exec(`CREATE INDEX req_fsrc ON req (${this.fsrc}) WHERE source <> target`);
+    this.sourceIndex = true;
+    return this.db;
   }
 
   claimOf(key: string): Claim | undefined {
@@ -329,6 +297,7 @@ export class PlanStore implements TargetIndex {
   /** `key` is the source of a live request that no action carries out. */
   staysAt(key: string): boolean {
     if (!this.chainIndex) throw new Error('PlanStore: chainMembers() first');
+    this.sourceIndexed();
     const sql = `SELECT 1 FROM req r WHERE ${this.sourceKey('r')} = ? AND r.source <> r.target AND NOT EXISTS (SELECT 1 FROM act WHERE req = r.id AND keep = 0) LIMIT 1`;
     return this.db.prepare(sql).get(key) !== undefined;
   }
@@ -369,9 +338,15 @@ export class PlanStore implements TargetIndex {
     const stmt = this.db.prepare(
       `SELECT source, target, size, dev, ino, mtime_ns, etag, overwrite${note} FROM act a WHERE keep = 0 ORDER BY ${order}`,
     );
-    for (const r of stmt.iterate() as IterableIterator<ActRow>) {
-      const move = this.toMove(r);
-      yield r.note == null ? move : { ...move, note: r.note };
+    // Raw rows, each made into its action here: printing a plan reads every action once.
+    type ActTuple = [string, string, number, number | null, number | null, string | null, string | null, number, (string | null)?];
+    for (const [source, target, size, dev, ino, mtimeNs, etag, overwrite, note] of stmt.raw().iterate() as IterableIterator<ActTuple>) {
+      const move: PlannedMove & { note?: string } = { source, target, size };
+      if (dev !== null && ino !== null && mtimeNs !== null)
+        move.sourceId = etag === null ? { dev, ino, size, mtimeNs } : { dev, ino, size, mtimeNs, etag };
+      if (overwrite === 1) move.overwrite = true;
+      if (note != null) move.note = note;
+      yield move;
     }
   }
 

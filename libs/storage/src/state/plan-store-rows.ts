@@ -1,0 +1,80 @@
+import type { FileIdentity, MoveRequest } from '@filer/engine';
+
+// How the plan store's rows become the planner's requests and actions.
+
+export interface ReqRow {
+  id: number;
+  root: number;
+  sort_key: string;
+  source: string;
+  target: string;
+  size: number;
+  dev: number | null;
+  ino: number | null;
+  mtime_ns: string | null;
+  etag: string | null;
+  scope: number;
+  invalid: string | null;
+}
+
+export interface ActRow {
+  seq: number;
+  source: string;
+  target: string;
+  size: number;
+  dev: number | null;
+  ino: number | null;
+  mtime_ns: string | null;
+  etag: string | null;
+  overwrite: number;
+  note?: string | null;
+}
+
+function idOf(r: Pick<ReqRow, 'dev' | 'ino' | 'mtime_ns' | 'etag' | 'size'>): FileIdentity | undefined {
+  if (r.dev === null || r.ino === null || r.mtime_ns === null) return undefined;
+  // An object's identity carries its ETag: without it, a changed object of the same size and second would pass.
+  return { dev: r.dev, ino: r.ino, size: r.size, mtimeNs: r.mtime_ns, ...(r.etag === null ? {} : { etag: r.etag }) };
+}
+
+/** A stored request or action as the planner's request: its paths, size, root and journaled identity. */
+export function moveOf(
+  r: Pick<ReqRow, 'source' | 'target' | 'size' | 'dev' | 'ino' | 'mtime_ns' | 'etag'> & { invalid?: string | null },
+  within?: string,
+): MoveRequest {
+  const id = idOf(r);
+  return {
+    source: r.source,
+    target: r.target,
+    size: r.size,
+    ...(within === undefined ? {} : { within }),
+    ...(id ? { sourceId: id } : {}),
+    ...(r.invalid == null ? {} : { invalidName: r.invalid }),
+  };
+}
+
+/** A `req` row read raw, in REQ_COLUMNS' order. */
+export type ReqTuple = [
+  root: number,
+  sortKey: string,
+  id: number,
+  source: string,
+  target: string,
+  size: number,
+  dev: number | null,
+  ino: number | null,
+  mtimeNs: string | null,
+  etag: string | null,
+  scope: number,
+  invalid: string | null,
+];
+
+/** moveOf for a raw `req` row. */
+export function requestOf(r: ReqTuple, within: string | undefined): MoveRequest {
+  const [, , , source, target, size, dev, ino, mtimeNs, etag, , invalid] = r;
+  const req: MoveRequest = { source, target, size };
+  if (within !== undefined) req.within = within;
+  if (dev !== null && ino !== null && mtimeNs !== null)
+    req.sourceId = etag === null ? { dev, ino, size, mtimeNs } : { dev, ino, size, mtimeNs, etag };
+  if (invalid !== null) req.invalidName = invalid;
+  return req;
+}
