@@ -3,37 +3,6 @@ import { fileURLToPath } from 'node:url';
 
 const src = (p: string): string => fileURLToPath(new URL(p, import.meta.url));
 
-export const INCLUDE = [
-  'libs/*/src/**/*.spec.ts',
-  'libs/*/test/**/*.test.ts',
-  'apps/*/src/**/*.spec.ts',
-  'apps/*/test/**/*.test.ts',
-  'e2e/**/*.test.ts',
-];
-
-/**
- * Test files that never share the machine with another test file: the cluster's (lock durations,
- * stalls, graceful shutdown, fairness) and those that assert a time, a rate or a peak RSS, or run a
- * process to a deadline. A file belongs here when a slower neighbour could change what it measures.
- */
-export const SERIAL = [
-  'e2e/**/*.test.ts',
-  'apps/api/test/api.test.ts',
-  'apps/api/test/limits.test.ts',
-  'apps/api/test/results-bytes.test.ts',
-  'apps/cli/test/batch-bounded-memory.test.ts',
-  'apps/cli/test/batch-faults.test.ts',
-  'apps/cli/test/dupes-bounded-memory.test.ts',
-  'apps/cli/test/battery-*.test.ts',
-  'apps/cli/test/huge-trees.test.ts',
-  'apps/cli/test/s3-*.test.ts',
-  'libs/jobs/test/**/*.test.ts',
-  'libs/storage/test/journal-created-dirs.test.ts',
-  'libs/storage/test/sqlite-hash-cache.test.ts',
-];
-
-const workers = Math.max(1, Number(process.env.FILER_TEST_WORKERS ?? 1) || 1);
-
 // Tests import the libs' TypeScript sources directly; black-box tests spawn the built CLI.
 // Coverage (scripts/test.sh turns it on): vitest's V8 coverage of the test processes here, and the
 // processes the tests start write theirs for c8 (scripts/coverage/); scripts/coverage/report.mjs
@@ -62,16 +31,12 @@ export default defineConfig({
     },
   },
   test: {
-    // FILER_TEST_WORKERS (default 1) runs that many test files at once, the files in `serial`
-    // always alone, after the others (docs/testing.md).
-    maxWorkers: workers,
-    // Node options for the test workers (scripts/native-coverage.sh's SIGTERM preload): the CLI's
-    // --execArgv does not reach the workers of projects.
-    execArgv: (process.env.FILER_TEST_EXEC_ARGV ?? '').split(' ').filter((a) => a !== ''),
-    projects: [
-      // Negated in `include`, not set as `exclude`: a project's own exclude would drop the CLI's --exclude.
-      { extends: true, test: { name: 'main', include: [...INCLUDE, ...SERIAL.map((p) => `!${p}`)], sequence: { groupOrder: 0 } } },
-      { extends: true, test: { name: 'serial', include: SERIAL, maxWorkers: 1, sequence: { groupOrder: 1 } } },
+    include: [
+      'libs/*/src/**/*.spec.ts',
+      'libs/*/test/**/*.test.ts',
+      'apps/*/src/**/*.spec.ts',
+      'apps/*/test/**/*.test.ts',
+      'e2e/**/*.test.ts',
     ],
     testTimeout: 60_000,
     hookTimeout: 120_000,

@@ -48,8 +48,7 @@ trap 'rm -f "$flush"' EXIT
 echo "process.on('SIGTERM', () => process.exit(143));" >"$flush"
 
 status=0
-# (Through vitest.config.ts: the CLI's --execArgv does not reach the workers of its projects.)
-FILER_TEST_EXEC_ARGV="--require=$flush" FILER_FS_SCAN_ADDON="$addon" node node_modules/vitest/vitest.mjs run "${tests[@]}" || status=$?
+FILER_FS_SCAN_ADDON="$addon" node node_modules/vitest/vitest.mjs run --execArgv="--require=$flush" "${tests[@]}" || status=$?
 [ $status -eq 0 ] || echo "native-coverage: some tests failed (exit $status); coverage below counts what ran" >&2
 
 bash scripts/native-gcov.sh report "$build" || status=1
