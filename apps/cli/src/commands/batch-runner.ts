@@ -12,7 +12,8 @@ import {
   type OnConflict,
 } from '@filer/engine';
 import { faultHook, type BatchSink } from '@filer/storage';
-import { defaultStatePath, openStateDb, SqliteJournal } from '@filer/storage/state';
+import * as path from 'node:path';
+import { defaultStatePath, openStateDb, PlanStore, SqliteJournal } from '@filer/storage/state';
 import { codeOfReason, reportPathFailure, type CliContext } from '../cli-context.js';
 import type { CliConfig } from '../config.js';
 
@@ -56,6 +57,24 @@ export interface PlanView {
   totals: { actions: number; bytes: number; conflicts: number; unchanged: number; skipped: number };
   actions(): Iterable<PlannedMove>;
   conflicts(): Iterable<Conflict>;
+}
+
+/**
+ * Runs `plan` over a new plan store in `plans/` beside the state database, closed (and removed)
+ * when it ends, however it ends.
+ */
+export async function withPlanStore<T>(plan: (store: PlanStore) => Promise<T>): Promise<T> {
+  const store = PlanStore.create(path.join(path.dirname(defaultStatePath()), 'plans'));
+  try {
+    return await plan(store);
+  } finally {
+    store.close();
+  }
+}
+
+/** A plan made in a plan store, read back from it as runPlanned prints and journals it. */
+export function storedPlan(store: PlanStore, totals: PlanView['totals']): PlanView {
+  return { totals, actions: () => store.actions(), conflicts: () => store.conflicts() };
 }
 
 /** A plan made in memory (S3, rename), seen as a PlanView. */

@@ -1,13 +1,11 @@
-import * as path from 'node:path';
 import { ExitCode, invalidArgument, parseFilterSpec, type FilterSpec, type PathError } from '@filer/core';
 import { parseOnConflict, type OnConflict } from '@filer/engine';
 import { batchRequests, compileNamer, RenameFeed, type Namer } from '@filer/storage/batch';
-import { defaultStatePath, PlanStore } from '@filer/storage/state';
 import { checkLocalRoots, isS3Uri, parseS3Uri, type BatchSink } from '@filer/storage';
 import { filterInputFromFlags } from '../filter-flags.js';
 import { reportPathFailure, type CliContext } from '../cli-context.js';
 import type { CliConfig } from '../config.js';
-import { runBatch, runPlanned } from './batch-runner.js';
+import { runBatch, runPlanned, storedPlan, withPlanStore } from './batch-runner.js';
 import { collectFiles, walkFiles } from './collect-files.js';
 import { openCliSink } from './open-cli-sink.js';
 
@@ -108,19 +106,15 @@ async function renameStored(
   // Identities are journaled, so that apply, resume and undo can tell a changed file or a stranger.
   // With JSON logs, the walk's failures are reported once the job exists (with its id).
   const holdFailures = ctx.log !== undefined;
-  const store = PlanStore.create(path.join(path.dirname(defaultStatePath()), 'plans'));
-  try {
+  return withPlanStore(async (store) => {
     const feed = new RenameFeed({ roots: req.roots, namer: req.namer }, store, sink.naming);
     const { errors, failures } = await walkFiles(req.roots, req.spec, ctx, { ...opts, identity: true, holdFailures }, (es) => feed.add(es));
     const totals = await feed.plan(req.onConflict);
-    const plan = { totals, actions: () => store.actions(), conflicts: () => store.conflicts() };
-    const code = await runPlanned(ctx, plan, batchOptions(req, opts, sink, failures, holdFailures, errors), (a) =>
+    const code = await runPlanned(ctx, storedPlan(store, totals), batchOptions(req, opts, sink, failures, holdFailures, errors), (a) =>
       'note' in a && a.note !== undefined ? { dateSource: a.note } : undefined,
     );
     return code === ExitCode.Ok && errors > 0 ? ExitCode.PartialFailure : code;
-  } finally {
-    store.close();
-  }
+  });
 }
 
 /** An S3 rename: planned in memory (the keys' listing and their names are held). */

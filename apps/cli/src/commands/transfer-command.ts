@@ -2,12 +2,11 @@ import * as path from 'node:path';
 import { ExitCode, FilerError, invalidArgument, parseFilterSpec, type FileEntry, type FilterSpec, type PathError } from '@filer/core';
 import { isInside, parseOnConflict, type OnConflict } from '@filer/engine';
 import { TransferFeed } from '@filer/storage/batch';
-import { defaultStatePath, PlanStore } from '@filer/storage/state';
 import { checkLocalRoots, danglingLinkOn, isS3Uri, linkedFile, parseS3Uri, RealPaths, type BatchSink } from '@filer/storage';
 import { filterInputFromFlags } from '../filter-flags.js';
 import type { CliContext } from '../cli-context.js';
 import type { CliConfig } from '../config.js';
-import { runPlanned } from './batch-runner.js';
+import { runPlanned, storedPlan, withPlanStore } from './batch-runner.js';
 import { pathFailures, walkFiles } from './collect-files.js';
 import { openCliSink } from './open-cli-sink.js';
 
@@ -144,8 +143,7 @@ async function transferStored(
   const holdFailures = ctx.log !== undefined;
   // The walk's failures and the plan's own (unsafe keys, links a move leaves) in one bounded sample.
   const failures = pathFailures(ctx, { ...opts, holdFailures });
-  const store = PlanStore.create(path.join(path.dirname(defaultStatePath()), 'plans'));
-  try {
+  return withPlanStore(async (store) => {
     const feed = new TransferFeed(
       {
         kind: req.kind,
@@ -161,12 +159,13 @@ async function transferStored(
     await walkFiles(req.roots, req.spec, ctx, { ...opts, identity: true, holdFailures, failures }, (es) => feed.add(es));
     // Listed after the walk, as close to the apply as the plan allows.
     const totals = feed.plan(req.onConflict, await sink.listTargets?.(store));
-    const plan = { totals, actions: () => store.actions(), conflicts: () => store.conflicts() };
-    const code = await runPlanned(ctx, plan, batchOptions(req, opts, sink, failures.kept, holdFailures, failures.count));
+    const code = await runPlanned(
+      ctx,
+      storedPlan(store, totals),
+      batchOptions(req, opts, sink, failures.kept, holdFailures, failures.count),
+    );
     return code === ExitCode.Ok && failures.count > 0 ? ExitCode.PartialFailure : code;
-  } finally {
-    store.close();
-  }
+  });
 }
 
 /**
