@@ -5,7 +5,8 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { runFiler, startCluster, type ClusterHandle } from '@filer/testing';
 import { contentListing, writeWideTree } from './tree-fixtures.js';
 
-const FIND_FILES = 30_000;
+// Big enough that the walk outlasts the signal: the native walk lists 30,000 files in about 0.1 s.
+const FIND_FILES = 200_000;
 const MOVE_FILES = 20_000;
 const GRACE_MS = 20_000;
 
@@ -35,6 +36,7 @@ interface LogLine {
 describe('SIGTERM mid-shard', () => {
   let cluster: ClusterHandle;
   let base: string;
+  let shm: string;
   const lines: LogLine[] = [];
 
   const submit = async (spec: unknown): Promise<Job> => {
@@ -62,10 +64,13 @@ describe('SIGTERM mid-shard', () => {
 
   beforeAll(async () => {
     base = fs.mkdtempSync(path.join(os.tmpdir(), 'filer-sigterm-'));
-    writeWideTree(path.join(base, 'tree'), FIND_FILES);
+    // The find's tree in memory (tmpfs) where there is one: 200,000 files take over a minute to
+    // write to this host's disk under load, a few seconds to tmpfs.
+    shm = fs.mkdtempSync(path.join(fs.existsSync('/dev/shm') ? '/dev/shm' : os.tmpdir(), 'filer-sigterm-'));
+    writeWideTree(path.join(shm, 'tree'), FIND_FILES);
     // One scanner whose single shard walks the whole tree; two batch workers, one shard at a time each.
     cluster = await startCluster({
-      allowedRoots: [base],
+      allowedRoots: [base, shm],
       scanners: 1,
       batch: 2,
       onLine: (name, line) => {
@@ -93,11 +98,11 @@ describe('SIGTERM mid-shard', () => {
 
   afterAll(async () => {
     await cluster?.stop();
-    if (base) fs.rmSync(base, { recursive: true, force: true });
+    for (const dir of [base, shm]) if (dir) fs.rmSync(dir, { recursive: true, force: true });
   }, 300_000);
 
   it('a scanner mid-find hands its shard back and exits at once; the find is exact', async () => {
-    const tree = path.join(base, 'tree');
+    const tree = path.join(shm, 'tree');
     const local = await runFiler(['find', tree, '--format', 'ndjson']);
     const expected = local.stdout
       .split('\n')
