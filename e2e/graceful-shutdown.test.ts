@@ -2,7 +2,7 @@ import * as fs from 'node:fs';
 import * as os from 'node:os';
 import * as path from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { runFiler, startCluster, type ClusterHandle } from '@filer/testing';
+import { fastTmpDir, runFiler, startCluster, type ClusterHandle } from '@filer/testing';
 import { contentListing, writeWideTree } from './tree-fixtures.js';
 
 // Big enough that the walk outlasts the signal: the native walk lists 30,000 files in about 0.1 s.
@@ -64,9 +64,8 @@ describe('SIGTERM mid-shard', () => {
 
   beforeAll(async () => {
     base = fs.mkdtempSync(path.join(os.tmpdir(), 'filer-sigterm-'));
-    // The find's tree in memory (tmpfs) where there is one: 200,000 files take over a minute to
-    // write to this host's disk under load, a few seconds to tmpfs.
-    shm = fs.mkdtempSync(path.join(fs.existsSync('/dev/shm') ? '/dev/shm' : os.tmpdir(), 'filer-sigterm-'));
+    // The find's 200,000 files on tmpfs: over a minute to write to this host's disk under load.
+    shm = fastTmpDir('filer-sigterm-');
     writeWideTree(path.join(shm, 'tree'), FIND_FILES);
     // One scanner whose single shard walks the whole tree; two batch workers, one shard at a time each.
     cluster = await startCluster({
