@@ -104,6 +104,25 @@ describe('apply', () => {
     }
   });
 
+  it('jobs show lists every action of a job of several journal pages, in seq order, in both formats', async () => {
+    // 2,500 actions: more than two of the pages (1,024 rows) jobs show reads the journal by.
+    const spec: TreeSpec = {};
+    for (let i = 0; i < 2500; i++) spec[`d${i % 7}/f${String(i).padStart(4, '0')}.txt`] = `${i}`;
+    const { src, dest, env } = setup(spec);
+    const r = await filer(['copy', src, '--dest', dest, '--apply'], env);
+    expect(r.code, r.stderr).toBe(0);
+    const id = await onlyJobId(env);
+    const { job, actions } = await show(id, env);
+    expect(job.counts.done).toBe(2500);
+    expect(actions.map((a) => a.seq)).toEqual(Array.from({ length: 2500 }, (_, i) => i + 1));
+    expect(new Set(actions.map((a) => a.target)).size).toBe(2500);
+    expect(actions.every((a) => a.state === 'done' && a.target.startsWith(dest + path.sep))).toBe(true);
+    const text = await filer(['jobs', 'show', id], env);
+    expect(text.code, text.stderr).toBe(0);
+    const lines = text.stdout.split('\n').filter((l) => l.startsWith('done '));
+    expect(lines.map((l) => l.slice(l.indexOf('→') + 2))).toEqual(actions.map((a) => a.target));
+  });
+
   it('copy keeps the tree, reports per-file states, and undo removes exactly what it made', async () => {
     const big = Buffer.alloc(300_000);
     for (let i = 0; i < big.length; i++) big[i] = (i * 7 + (i >> 9)) & 0xff;

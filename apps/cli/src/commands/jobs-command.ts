@@ -1,5 +1,14 @@
 import { ExitCode, FilerError } from '@filer/core';
-import { applyJob, assertJournalFormat, undoJob, type FaultHook, type FileOps, type JobRecord } from '@filer/engine';
+import {
+  applyJob,
+  assertJournalFormat,
+  journalActions,
+  undoJob,
+  type FaultHook,
+  type FileOps,
+  type JobRecord,
+  type JournalAction,
+} from '@filer/engine';
 import { openSink } from '@filer/storage';
 import { defaultStatePath, openStateDb, SqliteJournal } from '@filer/storage/state';
 import type { CliContext } from '../cli-context.js';
@@ -61,18 +70,30 @@ export async function runJobs(
     if (job === undefined) throw new FilerError('E_NOT_FOUND', `no job '${id}' (see filer jobs list)`, { field: 'id', value: id });
     switch (verb) {
       case 'show': {
-        const actions = journal.actions(id);
+        // The actions a page at a time (journalActions): a job of millions is never held whole.
+        const each = (fmt: (a: JournalAction) => string): void => {
+          let chunk = '';
+          for (const a of journalActions(journal, id)) {
+            chunk += fmt(a);
+            if (chunk.length >= 1 << 16) {
+              ctx.stdout(chunk);
+              chunk = '';
+            }
+          }
+          if (chunk !== '') ctx.stdout(chunk);
+        };
         if (opts.format === 'ndjson') {
-          ctx.stdout(JSON.stringify({ job }) + '\n' + actions.map((a) => JSON.stringify(a) + '\n').join(''));
+          ctx.stdout(JSON.stringify({ job }) + '\n');
+          each((a) => JSON.stringify(a) + '\n');
         } else {
           ctx.stdout(
             line(job) +
               (job.pathErrors ?? []).map((e) => `${'omitted'.padEnd(8)} ${e.path}  (${e.message} [${e.code}])\n`).join('') +
               (job.pathErrorCount === undefined
                 ? ''
-                : `${'omitted'.padEnd(8)} … ${job.pathErrorCount - (job.pathErrors?.length ?? 0)} more paths (reported when the job was planned)\n`) +
-              actions.map((a) => `${a.state.padEnd(8)} ${a.source} → ${a.target}${a.reason ? `  (${a.reason})` : ''}\n`).join(''),
+                : `${'omitted'.padEnd(8)} … ${job.pathErrorCount - (job.pathErrors?.length ?? 0)} more paths (reported when the job was planned)\n`),
           );
+          each((a) => `${a.state.padEnd(8)} ${a.source} → ${a.target}${a.reason ? `  (${a.reason})` : ''}\n`);
         }
         return ExitCode.Ok;
       }
