@@ -43,8 +43,8 @@ export class PgHashIndex {
     };
     const wanted = new Set(keys.map(hashKeyText));
     for (const [volume, files] of groupBy(keys.filter(isFile), (k) => k.volume)) {
-      for (let i = 0; i < files.length; i += BATCH) {
-        const inos = [...new Set(files.slice(i, i + BATCH).map((k) => k.ino))];
+      for (const b of batches(files)) {
+        const inos = [...new Set(b.map((k) => k.ino))];
         const { rows } = await this.db.query<FileRow>(
           'SELECT ino, size, mtime_s, mtime_ns, scope, hash FROM file_hashes WHERE volume = $1 AND algo = $2 AND ino = ANY($3::bigint[])',
           [volume, algorithm, inos],
@@ -56,8 +56,8 @@ export class PgHashIndex {
       }
     }
     for (const [bucket, objects] of groupBy(keys.filter(isObject), (k) => k.bucket)) {
-      for (let i = 0; i < objects.length; i += BATCH) {
-        const names = [...new Set(objects.slice(i, i + BATCH).map((k) => k.key))];
+      for (const b of batches(objects)) {
+        const names = [...new Set(b.map((k) => k.key))];
         const { rows } = await this.db.query<ObjectRow>(
           'SELECT key, etag, size, last_modified_ms, scope, hash FROM object_hashes WHERE bucket = $1 AND algo = $2 AND key = ANY($3::text[])',
           [bucket, algorithm, names],
@@ -77,8 +77,7 @@ export class PgHashIndex {
     const sorted = [...hashes].sort((a, b) => cmp(hashKeyText(a.key) + a.scope, hashKeyText(b.key) + b.scope));
     const files = sorted.filter((h): h is NewHash & { key: FileHashKey } => h.key.kind === 'file');
     const objects = sorted.filter((h): h is NewHash & { key: ObjectHashKey } => h.key.kind === 'object');
-    for (let i = 0; i < files.length; i += BATCH) {
-      const b = files.slice(i, i + BATCH);
+    for (const b of batches(files)) {
       await this.db.query(
         `WITH k AS (
            SELECT * FROM unnest($2::text[], $3::bigint[], $4::bigint[], $5::bigint[], $6::integer[], $7::text[], $8::text[])
@@ -103,8 +102,7 @@ export class PgHashIndex {
         ],
       );
     }
-    for (let i = 0; i < objects.length; i += BATCH) {
-      const b = objects.slice(i, i + BATCH);
+    for (const b of batches(objects)) {
       await this.db.query(
         `WITH k AS (
            SELECT * FROM unnest($2::text[], $3::text[], $4::text[], $5::bigint[], $6::bigint[], $7::text[], $8::text[])
@@ -134,6 +132,10 @@ export class PgHashIndex {
 
 const isFile = (k: HashKey): k is FileHashKey => k.kind === 'file';
 const isObject = (k: HashKey): k is ObjectHashKey => k.kind === 'object';
+function* batches<T>(items: readonly T[]): Generator<readonly T[]> {
+  for (let i = 0; i < items.length; i += BATCH) yield items.slice(i, i + BATCH);
+}
+
 const cmp = (a: string, b: string): number => (a < b ? -1 : a > b ? 1 : 0);
 
 function groupBy<T>(items: readonly T[], by: (t: T) => string): Map<string, T[]> {
