@@ -6,6 +6,7 @@ import fc from 'fast-check';
 import type { FileEntry } from '@filer/core';
 import { planMoves, type MoveRequest, type OnConflict, type TargetView } from '@filer/engine';
 import { PlanStore } from '../src/state/plan-store.js';
+import { SqliteDupeFileStore } from '../src/state/sqlite-dupe-file-store.js';
 import { planStored } from '../src/batch/stored-transfer-plan.js';
 import { RenameFeed } from '../src/batch/stored-rename-plan.js';
 import { batchRequests } from '../src/batch/batch-requests.js';
@@ -241,7 +242,7 @@ describe('PlanStore + planStored', () => {
       }
   });
 
-  it("removes the stores of processes that are gone, never a live one's", () => {
+  it("removes the stores (plan and dupes spill) of processes that are gone, never a live one's", () => {
     const sweep = path.join(dir, 'sweep');
     fs.mkdirSync(sweep);
     // A pid that is not running: the highest free one below the kernel's limit.
@@ -253,10 +254,21 @@ describe('PlanStore + planStored', () => {
         if ((e as NodeJS.ErrnoException).code === 'ESRCH') break;
       }
     }
-    fs.writeFileSync(path.join(sweep, `plan-${dead}-abcd1234.db`), '');
-    fs.writeFileSync(path.join(sweep, `plan-${process.ppid}-abcd1234.db`), '');
-    const store = PlanStore.create(sweep);
-    store.close();
+    const files = [
+      `plan-${dead}-abcd1234.db`,
+      `plan-${process.ppid}-abcd1234.db`,
+      `dupes-${dead}-abcd1234.db`,
+      `dupes-${dead}-abcd1234.db-journal`,
+    ];
+    for (const f of files) fs.writeFileSync(path.join(sweep, f), '');
+    PlanStore.create(sweep).close();
+    // Each kind of store sweeps its own files only.
+    expect(fs.readdirSync(sweep).sort()).toEqual([
+      `dupes-${dead}-abcd1234.db`,
+      `dupes-${dead}-abcd1234.db-journal`,
+      `plan-${process.ppid}-abcd1234.db`,
+    ]);
+    SqliteDupeFileStore.create(sweep).close();
     expect(fs.readdirSync(sweep)).toEqual([`plan-${process.ppid}-abcd1234.db`]);
   });
 });

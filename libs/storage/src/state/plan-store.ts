@@ -1,10 +1,9 @@
 import * as fs from 'node:fs';
-import * as path from 'node:path';
-import { randomBytes } from 'node:crypto';
-import Database from 'better-sqlite3';
-import { FilerError, type FileEntry } from '@filer/core';
+import type Database from 'better-sqlite3';
+import type { FileEntry } from '@filer/core';
 import type { Claim, Conflict, FileIdentity, MoveRequest, PlannedMove, TargetIndex } from '@filer/engine';
 import type { KeyListing } from '../batch-sink.js';
+import { openScratchDb } from './scratch-db.js';
 import { addFiles, filePages, type StoredFile } from './plan-store-files.js';
 import { moveOf, requestOf, type ActRow, type ReqTuple } from './plan-store-rows.js';
 
@@ -39,19 +38,6 @@ const SCHEMA = `
 const PAGE = 4096;
 const REQ_COLUMNS = 'root, sort_key, id, source, target, size, dev, ino, mtime_ns, etag, scope, invalid';
 
-/** Removes the plan stores of filer processes that are gone (killed while planning): never one of a live process. */
-function sweepStale(dir: string): void {
-  for (const name of fs.readdirSync(dir)) {
-    const pid = /^plan-(\d+)-[0-9a-f]+\.db$/.exec(name)?.[1];
-    if (pid === undefined || Number(pid) === process.pid) continue;
-    try {
-      process.kill(Number(pid), 0);
-    } catch (e) {
-      if ((e as NodeJS.ErrnoException).code === 'ESRCH') fs.rmSync(path.join(dir, name), { force: true });
-    }
-  }
-}
-
 /** The directories targets must stay inside: one for all, or one per scope (a rename's roots). */
 export type Within = string | readonly string[];
 
@@ -84,19 +70,14 @@ export class PlanStore implements TargetIndex {
   private sourceIndex = false;
   private isSourceStmt?: Database.Statement;
 
+  private readonly file: string;
+
   private constructor(
-    private readonly file: string,
+    dir: string,
     /** Requests read (and planned in one transaction) at a time. */
     private readonly page: number,
   ) {
-    this.db = new Database(file);
-    // Big pages (the rows are paths, read and written in long runs) and a cache of 32 MiB.
-    this.db.pragma('page_size = 65536');
-    this.db.pragma('journal_mode = OFF');
-    this.db.pragma('synchronous = OFF');
-    this.db.pragma('locking_mode = EXCLUSIVE');
-    this.db.pragma('temp_store = FILE');
-    this.db.pragma('cache_size = -32768');
+    ({ db: this.db, file: this.file } = openScratchDb(dir, 'plan', 32768));
     this.db.exec(SCHEMA);
     this.addStmt = this.db.prepare(
       'INSERT INTO req (root, sort_key, source, target, size, dev, ino, mtime_ns, etag, scope, invalid, note) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)',
@@ -105,14 +86,7 @@ export class PlanStore implements TargetIndex {
 
   /** A new, empty plan store in `dir` (created if missing); `page`: see the constructor (tests cross pages with a small one). */
   static create(dir: string, { page = PAGE }: { page?: number } = {}): PlanStore {
-    const file = path.join(dir, `plan-${process.pid}-${randomBytes(4).toString('hex')}.db`);
-    try {
-      fs.mkdirSync(dir, { recursive: true });
-      sweepStale(dir);
-      return new PlanStore(file, page);
-    } catch (e) {
-      throw new FilerError('E_IO', `cannot create a plan store: ${(e as Error).message}`, { path: file, cause: e });
-    }
+    return new PlanStore(dir, page);
   }
 
   /** Adds walked requests (one transaction per call). */

@@ -1,26 +1,9 @@
 import * as fs from 'node:fs';
-import * as path from 'node:path';
-import { randomBytes } from 'node:crypto';
-import Database from 'better-sqlite3';
-import { FilerError } from '@filer/core';
+import type Database from 'better-sqlite3';
 import type { DupeFile, DupeFileStore, EmptyCounts, RankedFile } from '@filer/engine';
+import { openScratchDb } from './scratch-db.js';
 
 type Row = [rank: number, size: number, dev: number, ino: number, mtimeSec: number, mtimeNsec: number, path: string];
-
-const NAME = /^dupes-(\d+)-[0-9a-f]+\.db(-journal)?$/;
-
-/** Removes the stores of filer processes that are gone (killed mid-run): never one of a live process. */
-function sweepStale(dir: string): void {
-  for (const name of fs.readdirSync(dir)) {
-    const pid = NAME.exec(name)?.[1];
-    if (pid === undefined || Number(pid) === process.pid) continue;
-    try {
-      process.kill(Number(pid), 0);
-    } catch (e) {
-      if ((e as NodeJS.ErrnoException).code === 'ESRCH') fs.rmSync(path.join(dir, name), { force: true });
-    }
-  }
-}
 
 /**
  * A dupes walk's files in a SQLite file of its own (no journal, no fsync: the walk is rerun if it
@@ -36,15 +19,11 @@ export class SqliteDupeFileStore implements DupeFileStore {
   private added = 0;
   private sealed = false;
 
-  private constructor(private readonly file: string) {
-    this.db = new Database(file);
-    // Big pages (rows are paths, written and read in long runs) and a cache of 8 MiB (the reads are sequential).
-    this.db.pragma('page_size = 65536');
-    this.db.pragma('journal_mode = OFF');
-    this.db.pragma('synchronous = OFF');
-    this.db.pragma('locking_mode = EXCLUSIVE');
-    this.db.pragma('temp_store = FILE');
-    this.db.pragma('cache_size = -8192');
+  private readonly file: string;
+
+  private constructor(dir: string) {
+    // A cache of 8 MiB: the reads are sequential.
+    ({ db: this.db, file: this.file } = openScratchDb(dir, 'dupes', 8192));
     this.db.exec(`CREATE TABLE f (rank INTEGER PRIMARY KEY, size INTEGER NOT NULL, dev INTEGER NOT NULL, ino INTEGER NOT NULL,
                                   mtime_sec INTEGER NOT NULL, mtime_nsec INTEGER NOT NULL, path TEXT NOT NULL)`);
     this.insert = this.db.prepare('INSERT INTO f VALUES (?, ?, ?, ?, ?, ?, ?)');
@@ -52,14 +31,7 @@ export class SqliteDupeFileStore implements DupeFileStore {
 
   /** A new, empty store in `dir` (created if missing). */
   static create(dir: string): SqliteDupeFileStore {
-    const file = path.join(dir, `dupes-${process.pid}-${randomBytes(4).toString('hex')}.db`);
-    try {
-      fs.mkdirSync(dir, { recursive: true });
-      sweepStale(dir);
-      return new SqliteDupeFileStore(file);
-    } catch (e) {
-      throw new FilerError('E_IO', `cannot create the dupes spill store: ${(e as Error).message}`, { path: file, cause: e });
-    }
+    return new SqliteDupeFileStore(dir);
   }
 
   get count(): number {
