@@ -15,6 +15,11 @@ command -v jdupes >/dev/null || missing+=(jdupes) # the oracle of `filer dupes`
 command -v exiftool >/dev/null || missing+=(libimage-exiftool-perl)
 # HEIC fixtures are encoded by libheif's heif-enc (exiftool can add tags to a HEIC but not make one).
 command -v heif-enc >/dev/null || missing+=(libheif-examples)
+# The reflink tests mount their own XFS (mkfs.xfs -m reflink=1) and ext4 on loop devices (losetup)
+# and read shared extents with filefrag (libs/testing/src/reflink-fs.ts).
+[ -x /usr/sbin/mkfs.xfs ] || missing+=(xfsprogs)
+[ -x /usr/sbin/mkfs.ext4 ] && [ -x /usr/sbin/filefrag ] || missing+=(e2fsprogs)
+[ -x /usr/sbin/losetup ] || missing+=(mount)
 # A batch test counts the sync calls a copy makes with strace.
 command -v strace >/dev/null || missing+=(strace)
 # apps/cli/test/huge-trees.test.ts measures the CLI's peak memory with GNU time.

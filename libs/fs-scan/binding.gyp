@@ -12,6 +12,7 @@
         "src/scan_cache.c",
         "src/hashing.c",
         "src/copy.c",
+        "src/dedupe.c",
         "src/cache_match.c",
         "src/dupes_handle.c",
         "src/dupes_hash.c",

@@ -1,6 +1,14 @@
 /** A scanDupes result held in native memory (an opaque external value). */
 type DupesHandle = { readonly __scanDupesHandle: never };
 
+/** What dedupeRange came to (see there); sizes are those fstat gave when both files were open. */
+type DedupeResult = { deduped: number; srcSize: number; destSize: number } & (
+  | { status: 'same' | 'sizes' | 'one-file' }
+  | { status: 'differs'; offset: number }
+  | { status: 'unsupported'; offset: number; code: string }
+  | { status: 'not-file'; path: string }
+);
+
 /** The native scanner, or null when it was not built. */
 declare const addon: {
   /** Names joined by NUL, and a kind per name: 0 unknown, 1 file, 2 dir, 3 symlink, 4 other. */
@@ -102,6 +110,17 @@ declare const addon: {
    * durable (fdatasync). On failure `target` is removed and the error carries code, errno, syscall.
    */
   copyStaged(source: string, target: string, flush: boolean): Promise<void>;
+  /**
+   * Shares `dest`'s extents with `src`'s through the kernel's FIDEDUPERANGE, on the thread pool: src
+   * opened read-only, dest read-write (both O_NOFOLLOW: a symlink at the end is ELOOP), both regular
+   * files of one size, then 16 MiB per ioctl, each range compared by the kernel before it is shared.
+   * `status`: `same` (deduped = the size), `differs` (a range at `offset` differs: nothing of it
+   * shared, the ranges before it are, their bytes equal), `unsupported` (the file system or the pair
+   * cannot: `code` EOPNOTSUPP, EINVAL, ENOTTY or EXDEV), `sizes` (srcSize ≠ destSize, nothing done),
+   * `not-file` (`path` is not a regular file), `one-file` (one inode: nothing to share). Any other
+   * failure rejects with an errno Error carrying code, errno, syscall and path (dest for the ioctl).
+   */
+  dedupeRange(src: string, dest: string): Promise<DedupeResult>;
   /** The distinct directories of some paths (what precedes each one's last '/') joined by NUL, and each path's directory number. */
   splitDirs(pathsJoinedByNul: string, count: number): [string, Int32Array];
   /**

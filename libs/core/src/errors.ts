@@ -14,6 +14,8 @@ export type FilerErrorCode =
   | 'E_UNSAFE_KEY'
   /** A journal written by an earlier filer that this one cannot resume or undo safely. */
   | 'E_JOURNAL_FORMAT'
+  /** The file system (or the kind of storage) cannot do what was asked (a reflink on ext4, say): nothing done. */
+  | 'E_UNSUPPORTED'
   /** Something to be copied is not a regular file. */
   | 'E_NOT_FILE'
   /** What was asked for (a job, say) does not exist. */

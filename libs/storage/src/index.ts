@@ -13,6 +13,7 @@ export * from './fault-hook.js';
 export { isS3Uri, parseS3Uri, formatS3Uri, type S3Location } from './s3/s3-uri.js';
 export { admitS3Uri, isInsideAllowedS3, parseAllowedS3, type AllowedS3 } from './s3/allowed-s3.js';
 export * from './local/native-dupes.js';
+export { reflinkDedupe } from './local/reflink-dedupe.js';
 export * from './open-source.js';
 export * from './open-sink.js';
 export type * from './batch-sink.js';

@@ -108,7 +108,9 @@ describe.skipIf(nativeAddonOff)('native addon under allocation faults', () => {
     expect(plain['listDir missing']).toEqual({ error: 'ENOENT' });
     expect(plain.scanFiles).toMatchObject({ count: BIG + 6, errors: [] });
     const refused = plain['refused calls'] as string[];
-    expect(refused).toHaveLength(16);
+    expect(refused).toHaveLength(18);
+    const deduped = (plain.dedupeRange as { answers: { status: string }[] }).answers.map((a) => a.status);
+    expect(deduped).toEqual(['one-file', 'not-file', expect.stringMatching(/^(same|unsupported)$/), 'sizes']);
     for (const r of refused) expect(r).toMatch(/^(TypeError|RangeError) |^Error (EBUSY|ENOENT) /);
     expect((plain.scanDupes as { groups: string }).groups.split('\0').filter((p) => p.startsWith('/'))).toHaveLength(4);
     expect(exercise({ LD_PRELOAD: shim, FILER_ALLOC_ERRNO: '1' }).calls).toEqual(plain);

@@ -19,3 +19,4 @@ export * from './metrics-scrape.js';
 export * from './fast-tmp.js';
 export * from './native-addon.js';
 export * from './postgres-server.js';
+export * from './reflink-fs.js';

@@ -71,6 +71,8 @@ export const STATUS_BY_FILER_CODE: Record<FilerErrorCode, number> = {
   E_IO: 500,
   E_UNSAFE_KEY: 400,
   E_NOT_FILE: 400,
+  // What was asked cannot be done where it was asked (a reflink on a file system without them).
+  E_UNSUPPORTED: 400,
   // The state of files or a journal, not the request, stands in the way.
   E_CHANGED: 409,
   E_PATH_CHANGED: 409,
