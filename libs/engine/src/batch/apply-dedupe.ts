@@ -1,0 +1,151 @@
+import type { JobRecord, Journal, JournalAction } from './batch-types.js';
+import type { DedupeFileOps } from './dedupe-ops.js';
+import { sameInode, sameVersion, type FileStat } from './file-identity.js';
+import { BATCH, errnoOf, identity, parentOf, type Outcome, type Update } from './action-outcome.js';
+import { journalActions, SampledActions } from './journal-pages.js';
+import type { ApplyOptions, ApplyReport } from './apply-job.js';
+import type { FaultHook } from './fault-steps.js';
+import type { DedupeStep } from '../dupes/dedupe-types.js';
+
+const CHANGED = (what: string): Outcome => ({ state: 'failed', reason: `E_CHANGED: ${what} changed since it was planned; nothing done` });
+
+/**
+ * Applies (or resumes) a dedupe job. Each action is decided from the disk against the identities
+ * the journal holds, so a run after a crash finishes what an earlier one began and never acts
+ * twice. Before any change, the kept file and the copy must still be the versions planned and
+ * hold the same bytes (a full compare); a copy's inode goes to its target (the quarantine, or
+ * --move-to) by a hard link before its name is replaced or removed, so undo can give it back.
+ */
+export async function applyDedupeJob(job: JobRecord, journal: Journal, ops: DedupeFileOps, opts: ApplyOptions = {}): Promise<ApplyReport> {
+  const states = opts.retryFailed === true ? (['pending', 'failed'] as const) : (['pending'] as const);
+  journal.setJobState(job.id, 'applying', undefined);
+  opts.fault?.('after-journal');
+  const tmpTag = `filer-${job.id}`;
+  const failures = new SampledActions(opts.onFailure);
+  let updates: Update[] = [];
+  const flush = async (): Promise<void> => {
+    journal.record(job.id, updates);
+    updates = [];
+    await ops.release?.();
+  };
+  for (const a of journalActions(journal, job.id, { states })) {
+    let outcome: Outcome;
+    try {
+      outcome = await applyOne({ job, journal, ops, tmpTag, fault: opts.fault }, a, a.dedupe!);
+    } catch (e) {
+      outcome = { state: 'failed', reason: errnoOf(e) };
+    }
+    updates.push({ seq: a.seq, ...outcome });
+    Object.assign(a, outcome);
+    if (a.state === 'failed') failures.add(a);
+    if (updates.length >= BATCH) await flush();
+  }
+  await flush();
+  const anyFailed = journal.get(job.id)!.counts.failed > 0;
+  journal.setJobState(job.id, anyFailed ? 'failed' : 'completed', undefined);
+  return { job: journal.get(job.id)!, failures: failures.value };
+}
+
+/** Whether `c` is what the action leaves at the copy's path: a name of the kept inode, or the planned symlink. */
+async function isResult(ops: DedupeFileOps, c: FileStat | undefined, a: JournalAction, step: DedupeStep): Promise<boolean> {
+  if (c === undefined) return false;
+  if (step.op === 'hardlink') return sameInode(c, step.keptId);
+  if (step.op === 'symlink') return c.symlink === true && (await ops.readLink(a.source)) === step.linkText;
+  return false;
+}
+
+/**
+ * The checks before every change: both files the versions planned, the same bytes, and for a hard
+ * link one device and (unless --ignore-perms) one owner, group and mode. An outcome when one fails.
+ */
+async function checkPair(job: JobRecord, a: JournalAction, step: DedupeStep, ops: DedupeFileOps): Promise<Outcome | undefined> {
+  const k = await ops.stat(step.kept);
+  const c = await ops.stat(a.source);
+  if (k === undefined || k.symlink === true || !sameVersion(k, step.keptId)) return CHANGED(`the kept file ${step.kept}`);
+  if (c === undefined || c.symlink === true || !sameVersion(c, a.sourceId!)) return CHANGED(`the copy ${a.source}`);
+  if (step.op === 'hardlink') {
+    if (k.dev !== c.dev) return { state: 'skipped', reason: `E_CROSS_DEVICE: ${a.source} and ${step.kept} are on different devices; not linked` };
+    if (job.options.ignorePerms !== true) {
+      const [pk, pc] = [await ops.perms(step.kept), await ops.perms(a.source)];
+      if (pk === undefined || pc === undefined || pk.uid !== pc.uid || pk.gid !== pc.gid || pk.mode !== pc.mode)
+        return { state: 'skipped', reason: `E_PERMS_DIFFER: owner, group or mode of ${a.source} and ${step.kept} differ; not linked` };
+    }
+  }
+  if (step.op !== 'reflink' && !(await ops.sameContent(step.kept, a.source)))
+    return { state: 'failed', reason: `E_CHANGED: ${a.source} no longer holds the same bytes as ${step.kept}; nothing done` };
+  return undefined;
+}
+
+interface DedupeContext {
+  job: JobRecord;
+  journal: Journal;
+  ops: DedupeFileOps;
+  tmpTag: string;
+  fault?: FaultHook;
+}
+
+async function applyOne(cx: DedupeContext, a: JournalAction, step: DedupeStep): Promise<Outcome> {
+  const { job, journal, ops, tmpTag, fault } = cx;
+  const planned = a.sourceId!;
+  if (step.op === 'reflink') return reflinkOne(job, a, step, ops);
+  await ops.removeTemps(a.source, tmpTag);
+  const c = await ops.stat(a.source);
+  const q = await ops.stat(a.target);
+  const oursAtTarget = q !== undefined && (sameInode(q, planned) || (a.targetId !== undefined && sameVersion(q, a.targetId)));
+  if (q !== undefined && !oursAtTarget)
+    return { state: 'failed', reason: `E_CHANGED: ${a.target} holds a file this job did not put there; nothing done` };
+  const relocates = step.op === 'remove' || step.op === 'move-to';
+  if (oursAtTarget) {
+    // The copy's inode is at its target already: a crash came after that link.
+    if (relocates) {
+      if (c === undefined) return { state: 'done', targetId: identity(q) };
+      if (!sameInode(c, q) && !(sameVersion(c, planned) && (await ops.sameContent(a.source, a.target))))
+        return { state: 'failed', reason: `E_CHANGED: ${a.source} changed since its copy was placed at ${a.target}; both kept` };
+      await ops.unlinkIf(a.source, planned, sameInode(c, q) ? 'inode' : 'version');
+      return { state: 'done', targetId: identity(q) };
+    }
+    if (await isResult(ops, c, a, step)) return { state: 'done', targetId: identity(q) };
+    if (c === undefined || !sameInode(c, planned))
+      return { state: 'failed', reason: `E_CHANGED: something else now stands at ${a.source}; its copy is kept at ${a.target}` };
+  }
+  const bad = await checkPair(job, a, step, ops);
+  if (bad !== undefined) {
+    // A quarantine link an earlier run made, the copy still in place: not this job's to keep.
+    if (oursAtTarget && !relocates) await ops.unlinkIf(a.target, planned, 'inode');
+    return bad;
+  }
+  if (!oursAtTarget) {
+    // Journaled before they are made, so undo and purge can always find them.
+    const missing = await ops.missingParents(a.target);
+    if (missing.length > 0) journal.addCreatedDirs(job.id, missing);
+    await ops.ensureParent(a.target);
+    if (!(await ops.link(a.source, a.target))) {
+      if (step.op !== 'move-to') return { state: 'skipped', reason: `E_CROSS_DEVICE: ${a.target} is on another device than ${a.source}; nothing done` };
+      // --move-to another device: a durable, verified copy, then the source goes (only while still as planned).
+      await ops.move(a.source, a.target, { overwrite: false, verify: true, tmpTag, expect: planned });
+      return { state: 'done', targetId: identity((await ops.stat(a.target))!) };
+    }
+    await ops.flushDirs([parentOf(a.target)]);
+    fault?.('after-link');
+  }
+  fault?.('before-unlink');
+  if (relocates) await ops.unlinkIf(a.source, planned, 'inode');
+  else await ops.placeOver(a.source, step.op === 'hardlink' ? { link: step.kept } : { symlink: step.linkText! }, tmpTag);
+  await ops.flushDirs([parentOf(a.source)]);
+  fault?.('after-unlink');
+  return { state: 'done', targetId: identity((await ops.stat(a.target))!) };
+}
+
+async function reflinkOne(job: JobRecord, a: JournalAction, step: DedupeStep, ops: DedupeFileOps): Promise<Outcome> {
+  const bad = await checkPair(job, a, step, ops);
+  if (bad !== undefined) return bad;
+  try {
+    await ops.reflinkDedupe(step.kept, a.source);
+    return { state: 'done' };
+  } catch (e) {
+    const code = (e as { code?: string }).code;
+    if (code === 'E_UNSUPPORTED') return { state: 'skipped', reason: errnoOf(e) };
+    throw e;
+  }
+}
+
