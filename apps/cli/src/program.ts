@@ -111,20 +111,35 @@ export function buildProgram(ctx: CliContext, setExit: (code: number) => void): 
       .option('--cache <path>', 'hash cache database (default: $XDG_CACHE_HOME/filer/filer.db; not used for S3)')
       .option('--no-cache', 'neither read nor write the hash cache')
       .option('--include-empty', 'report empty files as duplicates of each other')
-      .option('--action <action>', 'act on each copy but the one kept: hardlink | symlink | remove | move-to | reflink (a plan; --apply carries it out)')
+      .option(
+        '--action <action>',
+        'act on each copy but the one kept: hardlink | symlink | remove | move-to | reflink (a plan; --apply carries it out)',
+      )
       .option('--move-to <dir>', 'for --action move-to: the directory copies are moved under (their path below their root kept)')
-      .option('--keep <rule>', 'which copy stays: oldest, newest, shortest-path, longest-path, first-root, path:GLOB (repeatable; first that decides wins, then path order)', collectFlag, [])
+      .option(
+        '--keep <rule>',
+        'which copy stays: oldest, newest, shortest-path, longest-path, first-root, path:GLOB (repeatable; first that decides wins, then path order)',
+        collectFlag,
+        [],
+      )
       .option('--reference <root>', 'a root (also given as ROOT) whose files are never acted on (repeatable)', collectFlag, [])
       .option('--isolate', 'only duplicates across different roots count')
       .option('--ignore-perms', 'for hardlink: link files whose owner, group or mode differ')
-      .option('--apply', 'journal the dedupe plan and carry it out (undo with filer jobs undo ID, empty the quarantine with filer jobs purge ID)'),
+      .option(
+        '--apply',
+        'journal the dedupe plan and carry it out (undo with filer jobs undo ID, empty the quarantine with filer jobs purge ID)',
+      ),
   );
   dupes.exitOverride().action(async (roots: string[], flags: DupesFlags & DedupeFlags, cmd: Command) => {
     const globals = cmd.optsWithGlobals() as Globals;
     const { resolveDedupeRequest } = await import('./commands/dedupe-request.js');
     if (serverOf(globals) !== undefined) {
       if (flags.action !== undefined)
-        throw invalidArgument('action', flags.action, '--action runs on this machine only: a cluster reports duplicates but does not act on them yet');
+        throw invalidArgument(
+          'action',
+          flags.action,
+          '--action runs on this machine only: a cluster reports duplicates but does not act on them yet',
+        );
       return setExit(await remote(ctx, 'dupes', roots, flags, globals));
     }
     const config = readCliConfig();

@@ -121,10 +121,22 @@ describe('every walk skips .filer-quarantine', () => {
 
 describe('bad input: a clear error, nothing changed, no job', () => {
   const cases: [string, (c: Case) => string[], RegExp][] = [
-    ['an unknown action', (c) => ['--action', 'shred'], /unknown --action 'shred': expected one of hardlink, symlink, remove, move-to, reflink/],
+    [
+      'an unknown action',
+      () => ['--action', 'shred'],
+      /unknown --action 'shred': expected one of hardlink, symlink, remove, move-to, reflink/,
+    ],
     ['move-to without --move-to', () => ['--action', 'move-to', '--apply'], /--action move-to needs --move-to DIR/],
-    ['--move-to with another action', (c) => ['--action', 'remove', '--move-to', c.p('m')], /--move-to is for --action move-to, not remove/],
-    ['a reference that is not a root', (c) => ['--action', 'remove', '--reference', c.p('b')], /--reference .* is not one of the roots given/],
+    [
+      '--move-to with another action',
+      (c) => ['--action', 'remove', '--move-to', c.p('m')],
+      /--move-to is for --action move-to, not remove/,
+    ],
+    [
+      'a reference that is not a root',
+      (c) => ['--action', 'remove', '--reference', c.p('b')],
+      /--reference .* is not one of the roots given/,
+    ],
     ['a reference that does not exist', (c) => ['--action', 'remove', '--reference', c.p('nope')], /--reference .*nope: no such directory/],
     ['--keep without --action', () => ['--keep', 'oldest', '--apply'], /--keep acts on duplicates: give --action too/],
     ['an unknown keep rule', () => ['--action', 'remove', '--keep', 'biggest'], /invalid --keep rule 'biggest'/],

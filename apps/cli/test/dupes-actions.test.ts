@@ -33,13 +33,18 @@ describe('filer dupes --action: the plan', () => {
     expect(r.stdout).toContain(`  hardlink ${c.p('b/3')}  frees 12 B`);
     expect(r.stdout).toMatch(/plan: 2 copies in 1 groups to hardlink, 24 B reclaimed, 0 skipped .*nothing changed \(add --apply/);
     expect(snapshot(c.dir)).toEqual(before);
-    expect(fs.existsSync(path.join(c.dir, '.state', 'filer', 'filer.db')) ? await c.filer(['jobs', 'list']) : { stdout: '' }).toMatchObject({ stdout: '' });
+    expect(fs.existsSync(path.join(c.dir, '.state', 'filer', 'filer.db')) ? await c.filer(['jobs', 'list']) : { stdout: '' }).toMatchObject(
+      { stdout: '' },
+    );
   });
 
   it('ndjson: a line per group and the summary; json: one document', async () => {
     threeCopies();
     const nd = await c.filer(['dupes', ...roots(), '--action', 'remove', '--format', 'ndjson']);
-    const lines = nd.stdout.trim().split('\n').map((l) => JSON.parse(l) as Record<string, unknown>);
+    const lines = nd.stdout
+      .trim()
+      .split('\n')
+      .map((l) => JSON.parse(l) as Record<string, unknown>);
     expect(lines[0]).toMatchObject({ kept: c.p('a/1'), size: 12 });
     expect((lines[0].copies as { action: string; target: string }[]).map((x) => [x.action, x.target])).toEqual([
       ['remove', c.p('a/.filer-quarantine/<job>/sub/2')],

@@ -23,3 +23,4 @@ export * from './allowed-paths.js';
 export * from './local/local-dedupe-ops.js';
 export * from './local/describe-dupes.js';
 export type { ReflinkDedupe } from './local/reflink-port.js';
+export * from './local/resolve-dirs.js';

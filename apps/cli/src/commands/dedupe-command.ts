@@ -30,7 +30,14 @@ export async function runDedupe(
   const db = openStateDb(opts.statePath ?? defaultStatePath());
   try {
     const journal = new SqliteJournal(db);
-    const job = journal.create('dedupe', journalRows(dedupe), { onConflict: 'fail', verify: true, ignorePerms: req.ignorePerms }, [], 0, jobId);
+    const job = journal.create(
+      'dedupe',
+      journalRows(dedupe),
+      { onConflict: 'fail', verify: true, ignorePerms: req.ignorePerms },
+      [],
+      0,
+      jobId,
+    );
     ctx.stderr(`filer: job ${job.id}: journaled ${dedupe.summary.files} actions; applying\n`);
     const { fault, copyFault } = faultWiring(opts.config);
     const ops = new LocalDedupeOps(opts.config.nativeScan ? undefined : null, copyFault);

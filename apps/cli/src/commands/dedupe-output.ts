@@ -54,14 +54,18 @@ export function writeDedupePlan(ctx: CliContext, plan: DedupePlan, format: strin
   for (const g of plan.groups) {
     w.put(`keep ${g.kept.path}  (${formatSize(g.size)})`);
     for (const c of g.copies)
-      w.put(`  ${c.op.padEnd(8)} ${c.copy.path}${c.op === 'move-to' ? ` → ${c.target}` : c.op === 'symlink' ? ` → ${c.linkText}` : ''}  frees ${formatSize(c.freed)}`);
+      w.put(
+        `  ${c.op.padEnd(8)} ${c.copy.path}${c.op === 'move-to' ? ` → ${c.target}` : c.op === 'symlink' ? ` → ${c.linkText}` : ''}  frees ${formatSize(c.freed)}`,
+      );
     for (const f of g.untouched) w.put(`  ${'leave'.padEnd(8)} ${f.path}`);
   }
   for (const s of plan.skipped) w.put(`skip ${s.copy.path}: ${s.reason}`);
   w.put(
     `plan: ${summary.files} copies in ${summary.groups} groups${op === undefined ? '' : ` to ${op}`}, ${formatSize(summary.bytes)} reclaimed, ` +
       `${plan.skipped.length} skipped` +
-      (op === 'hardlink' || op === 'symlink' || op === 'remove' ? ' (the space is freed once the quarantine is purged: filer jobs purge ID)' : '') +
+      (op === 'hardlink' || op === 'symlink' || op === 'remove'
+        ? ' (the space is freed once the quarantine is purged: filer jobs purge ID)'
+        : '') +
       (applying ? '' : '; nothing changed (add --apply to carry it out)'),
   );
   w.flush();

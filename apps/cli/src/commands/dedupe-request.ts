@@ -1,8 +1,6 @@
-import * as fs from 'node:fs';
-import * as path from 'node:path';
-import { FilerError, invalidArgument } from '@filer/core';
+import { invalidArgument } from '@filer/core';
 import { DEDUPE_OPS, parseKeepRule, type DedupeOp, type KeepRule } from '@filer/engine';
-import { isS3Uri } from '@filer/storage';
+import { isS3Uri, realDir, resolveDestDir } from '@filer/storage';
 
 /** The flags of `filer dupes` that act on the duplicates found. */
 export interface DedupeFlags {
@@ -40,24 +38,6 @@ const FLAG: Record<(typeof ONLY_WITH_ACTION)[number], string> = {
 
 const given = (v: unknown): boolean => (Array.isArray(v) ? v.length > 0 : v !== undefined && v !== false);
 
-function realDir(p: string, field: string): string {
-  let real: string;
-  try {
-    real = fs.realpathSync.native(p);
-  } catch {
-    throw new FilerError('E_ROOT_NOT_FOUND', `${field} ${p}: no such directory`, { field, value: p, path: p });
-  }
-  if (!fs.statSync(real).isDirectory()) throw new FilerError('E_ROOT_NOT_DIRECTORY', `${field} ${p}: not a directory`, { field, value: p, path: p });
-  return real;
-}
-
-/** `--move-to DIR`: an existing directory, or a new one whose parent exists (the job makes it). */
-function resolveMoveTo(dir: string): string {
-  const abs = path.resolve(dir);
-  if (fs.existsSync(abs)) return realDir(abs, '--move-to');
-  return path.join(realDir(path.dirname(abs), '--move-to'), path.basename(abs));
-}
-
 /**
  * Checks the action flags of `filer dupes` before anything runs. Undefined when no --action was
  * given (a report); the other action flags without --action are an error, as is an unknown action,
@@ -74,7 +54,8 @@ export function resolveDedupeRequest(roots: readonly string[], flags: DedupeFlag
     throw invalidArgument('action', flags.action, `unknown --action '${flags.action}': expected one of ${DEDUPE_OPS.join(', ')}`);
   if (op === 'move-to' && (flags.moveTo === undefined || flags.moveTo === ''))
     throw invalidArgument('moveTo', '', '--action move-to needs --move-to DIR: the directory the copies are moved under');
-  if (op !== 'move-to' && flags.moveTo !== undefined) throw invalidArgument('moveTo', flags.moveTo, `--move-to is for --action move-to, not ${op}`);
+  if (op !== 'move-to' && flags.moveTo !== undefined)
+    throw invalidArgument('moveTo', flags.moveTo, `--move-to is for --action move-to, not ${op}`);
   if (format === 'csv') throw invalidArgument('format', format, 'a dedupe plan prints as text, ndjson or json (not csv)');
   const s3 = roots.find(isS3Uri);
   if (s3 !== undefined) throw invalidArgument('roots', s3, `--action acts on local files only; '${s3}' is on S3`);
@@ -82,10 +63,16 @@ export function resolveDedupeRequest(roots: readonly string[], flags: DedupeFlag
   const reference = new Set<number>();
   for (const ref of flags.reference ?? []) {
     const i = real.indexOf(realDir(ref, '--reference'));
-    if (i < 0) throw invalidArgument('reference', ref, `--reference ${ref} is not one of the roots given: a reference root is searched too, so name it as a root as well`);
+    if (i < 0)
+      throw invalidArgument(
+        'reference',
+        ref,
+        `--reference ${ref} is not one of the roots given: a reference root is searched too, so name it as a root as well`,
+      );
     reference.add(i);
   }
-  if (reference.size === real.length) throw invalidArgument('reference', flags.reference!.join(','), 'every root is a reference root: nothing could be acted on');
+  if (reference.size === real.length)
+    throw invalidArgument('reference', flags.reference!.join(','), 'every root is a reference root: nothing could be acted on');
   return {
     op,
     roots: real,
@@ -93,7 +80,7 @@ export function resolveDedupeRequest(roots: readonly string[], flags: DedupeFlag
     reference,
     isolate: flags.isolate === true,
     ignorePerms: flags.ignorePerms === true,
-    ...(op === 'move-to' ? { moveTo: resolveMoveTo(flags.moveTo!) } : {}),
+    ...(op === 'move-to' ? { moveTo: resolveDestDir(flags.moveTo!, '--move-to') } : {}),
     apply: flags.apply === true,
   };
 }

@@ -107,7 +107,10 @@ export async function runJobs(
         if (verb === 'resume' && (job.state === 'undone' || job.state === 'undoing'))
           throw new FilerError('E_INVALID_ARGUMENT', `job ${id} was undone; it cannot be resumed`, { field: 'id', value: id });
         if (verb === 'resume' && job.state === 'purged')
-          throw new FilerError('E_INVALID_ARGUMENT', `job ${id} had its quarantine purged; it cannot be resumed`, { field: 'id', value: id });
+          throw new FilerError('E_INVALID_ARGUMENT', `job ${id} had its quarantine purged; it cannot be resumed`, {
+            field: 'id',
+            value: id,
+          });
         assertJournalFormat(job, verb);
         const { fault, copyFault } = faultWiring(opts.config);
         if (job.kind === 'dedupe') {
@@ -154,6 +157,8 @@ async function purge(ctx: CliContext, job: JobRecord, journal: SqliteJournal, co
     onRemoved: (p, size) => ctx.stdout(`removed ${p}  (${formatSize(size)})\n`),
     onLeft: (p, why) => reportPathFailure(ctx, { jobId: job.id, path: p, code: 'E_CHANGED', message: `purge: ${why}` }),
   });
-  ctx.stderr(`filer: job ${job.id} purged: ${report.removed} quarantined copies deleted (${formatSize(report.bytes)}), ${report.left} left\n`);
+  ctx.stderr(
+    `filer: job ${job.id} purged: ${report.removed} quarantined copies deleted (${formatSize(report.bytes)}), ${report.left} left\n`,
+  );
   return report.left > 0 ? ExitCode.PartialFailure : ExitCode.Ok;
 }

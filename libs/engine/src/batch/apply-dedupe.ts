@@ -64,7 +64,8 @@ async function checkPair(job: JobRecord, a: JournalAction, step: DedupeStep, ops
   if (k === undefined || k.symlink === true || !sameVersion(k, step.keptId)) return CHANGED(`the kept file ${step.kept}`);
   if (c === undefined || c.symlink === true || !sameVersion(c, a.sourceId!)) return CHANGED(`the copy ${a.source}`);
   if (step.op === 'hardlink') {
-    if (k.dev !== c.dev) return { state: 'skipped', reason: `E_CROSS_DEVICE: ${a.source} and ${step.kept} are on different devices; not linked` };
+    if (k.dev !== c.dev)
+      return { state: 'skipped', reason: `E_CROSS_DEVICE: ${a.source} and ${step.kept} are on different devices; not linked` };
     if (job.options.ignorePerms !== true) {
       const [pk, pc] = [await ops.perms(step.kept), await ops.perms(a.source)];
       if (pk === undefined || pc === undefined || pk.uid !== pc.uid || pk.gid !== pc.gid || pk.mode !== pc.mode)
@@ -120,7 +121,8 @@ async function applyOne(cx: DedupeContext, a: JournalAction, step: DedupeStep): 
     if (missing.length > 0) journal.addCreatedDirs(job.id, missing);
     await ops.ensureParent(a.target);
     if (!(await ops.link(a.source, a.target))) {
-      if (step.op !== 'move-to') return { state: 'skipped', reason: `E_CROSS_DEVICE: ${a.target} is on another device than ${a.source}; nothing done` };
+      if (step.op !== 'move-to')
+        return { state: 'skipped', reason: `E_CROSS_DEVICE: ${a.target} is on another device than ${a.source}; nothing done` };
       // --move-to another device: a durable, verified copy, then the source goes (only while still as planned).
       await ops.move(a.source, a.target, { overwrite: false, verify: true, tmpTag, expect: planned });
       return { state: 'done', targetId: identity((await ops.stat(a.target))!) };
@@ -148,4 +150,3 @@ async function reflinkOne(job: JobRecord, a: JournalAction, step: DedupeStep, op
     throw e;
   }
 }
-

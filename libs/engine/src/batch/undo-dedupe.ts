@@ -83,7 +83,8 @@ async function undoOne(a: JournalAction, ops: DedupeFileOps, tmpTag: string): Pr
     step.op === 'hardlink'
       ? sameInode(c, step.keptId)
       : step.op === 'symlink' && c.symlink === true && (await ops.readLink(a.source)) === step.linkText;
-  if (!made) return { state: 'done', reason: `undo: something else now stands at ${a.source}; not overwritten (its copy is at ${a.target})` };
+  if (!made)
+    return { state: 'done', reason: `undo: something else now stands at ${a.source}; not overwritten (its copy is at ${a.target})` };
   // The job's link or symlink is replaced by the original inode in one rename.
   await ops.replace(a.target, a.source);
   return { state: 'undone' };

@@ -111,8 +111,12 @@ describe('planDedupeGroup', () => {
   });
 
   it('symlink: the link text is relative to the copy’s directory; move-to keeps the path below the root', () => {
-    expect(planDedupeGroup(group(file('/r/a/x/1'), file('/r/b/y/z/2')), opts({ op: 'symlink' }))!.copies[0].linkText).toBe('../../../a/x/1');
-    expect(planDedupeGroup(group(file('/r/a/1'), file('/r/b/y/2')), opts({ op: 'move-to', moveTo: '/m' }))!.copies[0].target).toBe('/m/y/2');
+    expect(planDedupeGroup(group(file('/r/a/x/1'), file('/r/b/y/z/2')), opts({ op: 'symlink' }))!.copies[0].linkText).toBe(
+      '../../../a/x/1',
+    );
+    expect(planDedupeGroup(group(file('/r/a/1'), file('/r/b/y/2')), opts({ op: 'move-to', moveTo: '/m' }))!.copies[0].target).toBe(
+      '/m/y/2',
+    );
     expect(relativeLink('/r/a/2', '/r/a/1')).toBe('1');
     expect(quarantinePath('/r/a', 'J', '/r/a/p/q')).toBe('/r/a/.filer-quarantine/J/p/q');
   });
@@ -129,7 +133,10 @@ describe('planDedupe', () => {
   });
 
   it('move-to: two copies bound for one path — the second is skipped (E_CONFLICT)', () => {
-    const sut = planDedupe([group(file('/r/a/k'), file('/r/b/x'), file('/r/c/x'))], opts({ op: 'move-to', moveTo: '/m', keep: keep('first-root') }));
+    const sut = planDedupe(
+      [group(file('/r/a/k'), file('/r/b/x'), file('/r/c/x'))],
+      opts({ op: 'move-to', moveTo: '/m', keep: keep('first-root') }),
+    );
     expect(sut.groups[0].copies.map((c) => c.target)).toEqual(['/m/x']);
     expect(sut.skipped[0].reason).toMatch(/^E_CONFLICT/);
   });

@@ -83,7 +83,13 @@ function copyPlan(copy: DedupeCandidate, kept: DedupeCandidate, opts: DedupeOpti
     case 'reflink':
       return { copy, op: opts.op, target: '', freed };
     case 'symlink':
-      return { copy, op: opts.op, target: quarantinePath(root, opts.jobId, copy.path), linkText: relativeLink(copy.path, kept.path), freed };
+      return {
+        copy,
+        op: opts.op,
+        target: quarantinePath(root, opts.jobId, copy.path),
+        linkText: relativeLink(copy.path, kept.path),
+        freed,
+      };
     default:
       return { copy, op: opts.op, target: quarantinePath(root, opts.jobId, copy.path), freed };
   }

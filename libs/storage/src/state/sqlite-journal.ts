@@ -116,7 +116,8 @@ export class SqliteJournal implements Journal {
         pathErrorCount > pathErrors.length ? pathErrorCount : null,
       );
       let seq = 0;
-      for (const a of actions) insert.run(
+      for (const a of actions)
+        insert.run(
           id,
           ++seq,
           a.source,
