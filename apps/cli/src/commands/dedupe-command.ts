@@ -23,7 +23,7 @@ export async function runDedupe(
 ): Promise<number> {
   const found = await searchDupes(plan, ctx, opts);
   const jobId = req.apply ? newJobId() : '<job>';
-  const dedupe = planDedupe(describeDupeGroups(found.groups, req.roots), { ...req, jobId });
+  const dedupe = planDedupe(describeDupeGroups(found.groups, plan.roots, req.roots), { ...req, jobId });
   writeDedupePlan(ctx, dedupe, plan.format, req.apply);
   const searched = found.failures > 0 ? ExitCode.PartialFailure : ExitCode.Ok;
   if (!req.apply || dedupe.summary.files === 0) return searched;

@@ -1,7 +1,7 @@
 import type { JobRecord, Journal, JournalAction } from './batch-types.js';
 import type { DedupeFileOps } from './dedupe-ops.js';
 import { sameInode, sameVersion, type FileStat } from './file-identity.js';
-import { BATCH, errnoOf, identity, parentOf, type Outcome, type Update } from './action-outcome.js';
+import { BATCH, errnoOf, identity, parentOf, type Outcome } from './action-outcome.js';
 import { journalActions, SampledActions } from './journal-pages.js';
 import type { ApplyOptions, ApplyReport } from './apply-job.js';
 import type { FaultHook } from './fault-steps.js';
@@ -22,28 +22,69 @@ export async function applyDedupeJob(job: JobRecord, journal: Journal, ops: Dedu
   opts.fault?.('after-journal');
   const tmpTag = `filer-${job.id}`;
   const failures = new SampledActions(opts.onFailure);
-  let updates: Update[] = [];
-  const flush = async (): Promise<void> => {
-    journal.record(job.id, updates);
-    updates = [];
-    await ops.release?.();
-  };
-  for (const a of journalActions(journal, job.id, { states })) {
-    let outcome: Outcome;
-    try {
-      outcome = await applyOne({ job, journal, ops, tmpTag, fault: opts.fault }, a, a.dedupe!);
-    } catch (e) {
-      outcome = { state: 'failed', reason: errnoOf(e) };
+  const cx: DedupeContext = { job, journal, ops, tmpTag, fault: opts.fault };
+  for (const batch of batches(journalActions(journal, job.id, { states }))) {
+    const outcomes = await runBatch(cx, batch);
+    journal.record(
+      job.id,
+      [...outcomes].map(([a, o]) => ({ seq: a.seq, ...o })),
+    );
+    for (const [a, o] of outcomes) {
+      Object.assign(a, o);
+      if (a.state === 'failed') failures.add(a);
     }
-    updates.push({ seq: a.seq, ...outcome });
-    Object.assign(a, outcome);
-    if (a.state === 'failed') failures.add(a);
-    if (updates.length >= BATCH) await flush();
   }
-  await flush();
   const anyFailed = journal.get(job.id)!.counts.failed > 0;
   journal.setJobState(job.id, anyFailed ? 'failed' : 'completed', undefined);
   return { job: journal.get(job.id)!, failures: failures.value };
+}
+
+function* batches(actions: Iterable<JournalAction>): Generator<JournalAction[]> {
+  let batch: JournalAction[] = [];
+  for (const a of actions) {
+    batch.push(a);
+    if (batch.length >= BATCH) {
+      yield batch;
+      batch = [];
+    }
+  }
+  if (batch.length > 0) yield batch;
+}
+
+/**
+ * One batch in two phases, one flush each (a syncfs per file system with the addon): every copy's
+ * inode is linked at its target and those links made durable before any copy's name is replaced
+ * or removed; then the replacements, made durable before the outcomes are journaled.
+ */
+async function runBatch(cx: DedupeContext, batch: JournalAction[]): Promise<Map<JournalAction, Outcome>> {
+  const { ops } = cx;
+  const outcomes = new Map<JournalAction, Outcome>();
+  const toFinish: JournalAction[] = [];
+  const failedWith = (e: unknown): Outcome => ({ state: 'failed', reason: errnoOf(e) });
+  try {
+    for (const a of batch) {
+      try {
+        const r = await prepareOne(cx, a, a.dedupe!);
+        if (r === 'finish') toFinish.push(a);
+        else outcomes.set(a, r);
+      } catch (e) {
+        outcomes.set(a, failedWith(e));
+      }
+    }
+    if (toFinish.length === 0) return outcomes;
+    await ops.flushDirs([...new Set(toFinish.map((a) => parentOf(a.target)))]);
+    for (const a of toFinish) {
+      try {
+        outcomes.set(a, await finishOne(cx, a, a.dedupe!));
+      } catch (e) {
+        outcomes.set(a, failedWith(e));
+      }
+    }
+    await ops.flushDirs([...new Set(toFinish.map((a) => parentOf(a.source)))]);
+    return outcomes;
+  } finally {
+    await ops.release?.();
+  }
 }
 
 /** Whether `c` is what the action leaves at the copy's path: a name of the kept inode, or the planned symlink. */
@@ -85,7 +126,8 @@ interface DedupeContext {
   fault?: FaultHook;
 }
 
-async function applyOne(cx: DedupeContext, a: JournalAction, step: DedupeStep): Promise<Outcome> {
+/** Decides one action from the disk, checks it, and links the copy's inode at its target: 'finish' when its name is to be replaced or removed next. */
+async function prepareOne(cx: DedupeContext, a: JournalAction, step: DedupeStep): Promise<Outcome | 'finish'> {
   const { job, journal, ops, tmpTag, fault } = cx;
   const planned = a.sourceId!;
   if (step.op === 'reflink') return reflinkOne(job, a, step, ops);
@@ -127,13 +169,17 @@ async function applyOne(cx: DedupeContext, a: JournalAction, step: DedupeStep): 
       await ops.move(a.source, a.target, { overwrite: false, verify: true, tmpTag, expect: planned });
       return { state: 'done', targetId: identity((await ops.stat(a.target))!) };
     }
-    await ops.flushDirs([parentOf(a.target)]);
     fault?.('after-link');
   }
+  return 'finish';
+}
+
+/** Replaces (hardlink, symlink) or removes (remove, move-to) the copy's name, its inode now durable at the target. */
+async function finishOne(cx: DedupeContext, a: JournalAction, step: DedupeStep): Promise<Outcome> {
+  const { ops, tmpTag, fault } = cx;
   fault?.('before-unlink');
-  if (relocates) await ops.unlinkIf(a.source, planned, 'inode');
+  if (step.op === 'remove' || step.op === 'move-to') await ops.unlinkIf(a.source, a.sourceId!, 'inode');
   else await ops.placeOver(a.source, step.op === 'hardlink' ? { link: step.kept } : { symlink: step.linkText! }, tmpTag);
-  await ops.flushDirs([parentOf(a.source)]);
   fault?.('after-unlink');
   return { state: 'done', targetId: identity((await ops.stat(a.target))!) };
 }

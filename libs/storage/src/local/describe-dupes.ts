@@ -14,21 +14,30 @@ export function rootIndexOf(roots: readonly string[], p: string): number {
 /**
  * Each group's files with what the dedupe planner needs: identity, links, owner, mode, root. A file
  * gone or no longer a regular file since it was hashed is left out (a group left with one file
- * goes). Paths are resolved first, so a root given through a symlink still holds its files.
+ * goes). `given` are the roots as the walk was given them (its paths start with one), `real` the
+ * same roots resolved: a path is resolved by swapping its root's prefix (the walk followed no link
+ * below it), or by realpath when it starts with none.
  */
-export function describeDupeGroups(groups: readonly DupeGroup[], roots: readonly string[]): DedupeGroupInput[] {
+export function describeDupeGroups(groups: readonly DupeGroup[], given: readonly string[], real: readonly string[]): DedupeGroupInput[] {
+  const prefixes = given.map((g, i) => ({ from: g.replace(/\/+$/, '') + '/', to: real[i].replace(/\/+$/, '') + '/' }));
+  prefixes.sort((a, b) => b.from.length - a.from.length);
+  const resolve = (p: string): string | undefined => {
+    const hit = prefixes.find((x) => p.startsWith(x.from));
+    if (hit !== undefined) return hit.to + p.slice(hit.from.length);
+    try {
+      return fs.realpathSync.native(p);
+    } catch {
+      return undefined;
+    }
+  };
   const out: DedupeGroupInput[] = [];
   for (const g of groups) {
     const files: DedupeCandidate[] = [];
     for (const p of g.paths) {
-      let abs: string;
-      try {
-        abs = fs.realpathSync.native(p);
-      } catch {
-        continue;
-      }
+      const abs = resolve(p);
+      if (abs === undefined) continue;
       const st = fs.lstatSync(abs, { bigint: true, throwIfNoEntry: false });
-      const root = rootIndexOf(roots, abs);
+      const root = rootIndexOf(real, abs);
       if (st === undefined || !st.isFile() || root < 0) continue;
       files.push({
         path: abs,
