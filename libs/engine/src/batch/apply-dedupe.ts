@@ -22,7 +22,8 @@ export async function applyDedupeJob(job: JobRecord, journal: Journal, ops: Dedu
   opts.fault?.('after-journal');
   const tmpTag = `filer-${job.id}`;
   const failures = new SampledActions(opts.onFailure);
-  const cx: DedupeContext = { job, journal, ops, tmpTag, fault: opts.fault };
+  // Only a run after another can find a temporary name of this job's: a first apply looks for none.
+  const cx: DedupeContext = { job, journal, ops, tmpTag, fault: opts.fault, resume: opts.retryFailed === true };
   for (const batch of batches(journalActions(journal, job.id, { states }))) {
     const outcomes = await runBatch(cx, batch);
     journal.record(
@@ -62,6 +63,11 @@ async function runBatch(cx: DedupeContext, batch: JournalAction[]): Promise<Map<
   const toFinish: JournalAction[] = [];
   const failedWith = (e: unknown): Outcome => ({ state: 'failed', reason: errnoOf(e) });
   try {
+    // The directories the batch will make, journaled before any is made (one transaction), so undo
+    // and purge can always find them; one that ends up unused is simply not there to remove.
+    const missing = new Set<string>();
+    for (const a of batch) if (a.target !== '') for (const d of await ops.missingParents(a.target)) missing.add(d);
+    if (missing.size > 0) cx.journal.addCreatedDirs(cx.job.id, [...missing]);
     for (const a of batch) {
       try {
         const r = await prepareOne(cx, a, a.dedupe!);
@@ -119,6 +125,7 @@ async function checkPair(job: JobRecord, a: JournalAction, step: DedupeStep, ops
 }
 
 interface DedupeContext {
+  resume: boolean;
   job: JobRecord;
   journal: Journal;
   ops: DedupeFileOps;
@@ -128,10 +135,10 @@ interface DedupeContext {
 
 /** Decides one action from the disk, checks it, and links the copy's inode at its target: 'finish' when its name is to be replaced or removed next. */
 async function prepareOne(cx: DedupeContext, a: JournalAction, step: DedupeStep): Promise<Outcome | 'finish'> {
-  const { job, journal, ops, tmpTag, fault } = cx;
+  const { job, ops, tmpTag, fault } = cx;
   const planned = a.sourceId!;
   if (step.op === 'reflink') return reflinkOne(job, a, step, ops);
-  await ops.removeTemps(a.source, tmpTag);
+  if (cx.resume) await ops.removeTemps(a.source, tmpTag);
   const c = await ops.stat(a.source);
   const q = await ops.stat(a.target);
   const oursAtTarget = q !== undefined && (sameInode(q, planned) || (a.targetId !== undefined && sameVersion(q, a.targetId)));
@@ -159,8 +166,6 @@ async function prepareOne(cx: DedupeContext, a: JournalAction, step: DedupeStep)
   }
   if (!oursAtTarget) {
     // Journaled before they are made, so undo and purge can always find them.
-    const missing = await ops.missingParents(a.target);
-    if (missing.length > 0) journal.addCreatedDirs(job.id, missing);
     await ops.ensureParent(a.target);
     if (!(await ops.link(a.source, a.target))) {
       if (step.op !== 'move-to')
