@@ -24,8 +24,6 @@ export type FilerErrorCode =
   | 'E_CONFLICT'
   /** The cluster's job database (PostgreSQL) failed a query or a migration. */
   | 'E_DATABASE'
-  /** The file system cannot do what was asked (a reflink where it has none): that item is skipped. */
-  | 'E_UNSUPPORTED'
   /** A hard link between files whose owner, group or mode differ (without --ignore-perms): skipped. */
   | 'E_PERMS_DIFFER'
   /** A hard link or a quarantine move would cross devices: skipped. */

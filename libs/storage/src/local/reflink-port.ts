@@ -1,15 +1,8 @@
-import { FilerError } from '@filer/core';
-
 /**
- * The signature of `reflinkDedupe` in ./reflink-dedupe.ts (FIDEDUPERANGE, being built beside this):
- * shares `copy`'s extents with `kept`'s, throwing a FilerError E_UNSUPPORTED where the file
- * system cannot and E_CHANGED where the bytes differ.
+ * The dedupe job's port to `reflinkDedupe` (./reflink-dedupe.ts: FIDEDUPERANGE through the addon),
+ * which shares `copy`'s extents with `kept`'s and throws a FilerError E_UNSUPPORTED where the file
+ * system cannot, E_CHANGED where the bytes differ. LocalDedupeOps takes another (tests) in its place.
  */
 export type ReflinkDedupe = (kept: string, copy: string) => Promise<{ deduped: number }>;
 
-/**
- * Until reflink-dedupe.ts lands, every reflink is skipped with E_UNSUPPORTED. Wiring it is one
- * line: `export { reflinkDedupe } from './reflink-dedupe.js';` in place of this stub.
- */
-export const reflinkDedupe: ReflinkDedupe = (kept) =>
-  Promise.reject(new FilerError('E_UNSUPPORTED', 'reflink: not built yet', { path: kept }));
+export { reflinkDedupe } from './reflink-dedupe.js';
