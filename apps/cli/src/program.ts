@@ -1,10 +1,11 @@
 import { Command, CommanderError, Option } from 'commander';
-import { ExitCode } from '@filer/core';
+import { ExitCode, invalidArgument } from '@filer/core';
 import { addFilterFlags } from './filter-flags.js';
 import { describeError, type CliContext } from './cli-context.js';
 import { readCliConfig } from './config.js';
 import type { FindFlags } from './commands/find-command.js';
 import type { DupesFlags } from './commands/dupes-command.js';
+import type { DedupeFlags } from './commands/dedupe-request.js';
 import type { RenameFlags } from './commands/rename-command.js';
 import type { TransferFlags } from './commands/transfer-command.js';
 import type { ManifestFlags } from './commands/manifest-command.js';
@@ -44,6 +45,9 @@ function remoteOptions(ctx: CliContext, globals: Globals): RemoteOptions {
     quiet: globals.quiet ?? false,
   };
 }
+
+/** A repeatable flag's values, in the order given. */
+const collectFlag = (value: string, previous: string[]): string[] => [...previous, value];
 
 /** Builds the `filer` command line. Every failure to parse is a one-line usage error (exit 2). */
 export function buildProgram(ctx: CliContext, setExit: (code: number) => void): Command {
@@ -106,15 +110,46 @@ export function buildProgram(ctx: CliContext, setExit: (code: number) => void): 
       )
       .option('--cache <path>', 'hash cache database (default: $XDG_CACHE_HOME/filer/filer.db; not used for S3)')
       .option('--no-cache', 'neither read nor write the hash cache')
-      .option('--include-empty', 'report empty files as duplicates of each other'),
+      .option('--include-empty', 'report empty files as duplicates of each other')
+      .option(
+        '--action <action>',
+        'act on each copy but the one kept: hardlink | symlink | remove | move-to | reflink (a plan; --apply carries it out)',
+      )
+      .option('--move-to <dir>', 'for --action move-to: the directory copies are moved under (their path below their root kept)')
+      .option(
+        '--keep <rule>',
+        'which copy stays: oldest, newest, shortest-path, longest-path, first-root, path:GLOB (repeatable; first that decides wins, then path order)',
+        collectFlag,
+        [],
+      )
+      .option('--reference <root>', 'a root (also given as ROOT) whose files are never acted on (repeatable)', collectFlag, [])
+      .option('--isolate', 'only duplicates across different roots count')
+      .option('--ignore-perms', 'for hardlink: link files whose owner, group or mode differ')
+      .option(
+        '--apply',
+        'journal the dedupe plan and carry it out (undo with filer jobs undo ID, empty the quarantine with filer jobs purge ID)',
+      ),
   );
-  dupes.exitOverride().action(async (roots: string[], flags: DupesFlags, cmd: Command) => {
+  dupes.exitOverride().action(async (roots: string[], flags: DupesFlags & DedupeFlags, cmd: Command) => {
     const globals = cmd.optsWithGlobals() as Globals;
-    if (serverOf(globals) !== undefined) return setExit(await remote(ctx, 'dupes', roots, flags, globals));
+    const { resolveDedupeRequest } = await import('./commands/dedupe-request.js');
+    if (serverOf(globals) !== undefined) {
+      if (flags.action !== undefined)
+        throw invalidArgument(
+          'action',
+          flags.action,
+          '--action runs on this machine only: a cluster reports duplicates but does not act on them yet',
+        );
+      return setExit(await remote(ctx, 'dupes', roots, flags, globals));
+    }
     const config = readCliConfig();
     const { resolveDupesPlan, runDupes } = await import('./commands/dupes-command.js');
     const plan = resolveDupesPlan(roots, flags);
-    setExit(await runDupes(plan, ctx, { progress: globals.progress ?? ctx.stderrIsTTY, quiet: globals.quiet ?? false, config }));
+    const req = resolveDedupeRequest(roots, flags, flags.format);
+    const opts = { progress: globals.progress ?? ctx.stderrIsTTY, quiet: globals.quiet ?? false, config };
+    if (req === undefined) return setExit(await runDupes(plan, ctx, opts));
+    const { runDedupe } = await import('./commands/dedupe-command.js');
+    setExit(await runDedupe(plan, req, ctx, opts));
   });
   const rename = addFilterFlags(
     program
@@ -195,7 +230,7 @@ export function buildProgram(ctx: CliContext, setExit: (code: number) => void): 
     .description(
       'list, show, resume or undo the jobs applied from this machine (with --server: the cluster’s, and cancel, delete, find-path)',
     )
-    .argument('<verb>', 'list | show | resume | undo | cancel | delete | find-path (cancel, delete, find-path: --server only)')
+    .argument('<verb>', 'list | show | resume | undo | purge | cancel | delete | find-path (cancel, delete, find-path: --server only)')
     .argument('[id]', 'job id (from filer jobs list); for find-path, the path of a file')
     .addOption(new Option('-f, --format <format>', 'for list, show and find-path').choices(['text', 'ndjson']).default('text'))
     .option('--no-space-check', 'for resume: skip the free-space check before copying')

@@ -23,7 +23,11 @@ export type FilerErrorCode =
   /** The state of what was asked for stands in the way (a job that is not planned, a record changed by others meanwhile). */
   | 'E_CONFLICT'
   /** The cluster's job database (PostgreSQL) failed a query or a migration. */
-  | 'E_DATABASE';
+  | 'E_DATABASE'
+  /** A hard link between files whose owner, group or mode differ (without --ignore-perms): skipped. */
+  | 'E_PERMS_DIFFER'
+  /** A hard link or a quarantine move would cross devices: skipped. */
+  | 'E_CROSS_DEVICE';
 
 /** A typed error carrying a stable code, the offending path or field, and a human message. */
 export class FilerError extends Error {

@@ -11,6 +11,9 @@
 
 #include "dupe_session.h"
 
+// A dedupe job's quarantine directory (libs/core's QUARANTINE_NAME): every walk skips it, --hidden too.
+#define FILER_QUARANTINE_NAME ".filer-quarantine"
+
 // --- N-API helpers (napi_util.c) ---------------------------------------------------------------
 
 const char *errno_name(int e);

@@ -222,6 +222,7 @@ static int list_into(DIR *d, const query_t *q, const prefix_t *px, records_out_t
     // The walk reads ignore files whatever --hidden says: a directory holding one is the general path's.
     if (q->ignore_len > 0 && is_ignore_file(q, nm, l)) return 1;
     if (nm[0] == '.' && !q->hidden) continue;
+    if (nm[0] == '.' && strcmp(nm, FILER_QUARANTINE_NAME) == 0) continue;
     if (ent->d_type == DT_UNKNOWN) return 1;
     if (ent->d_type == DT_DIR) {
       if (q->want_dirs && buf_put(&o->dirs, nm, l + 1)) return -1;

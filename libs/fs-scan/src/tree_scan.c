@@ -107,6 +107,7 @@ static int scan_one(scan_worker_t *w, scan_dir_t dir, scan_dir_t **subdirs, size
     const char *nm = ent->d_name;
     if (nm[0] == '.' && (nm[1] == 0 || (nm[1] == '.' && nm[2] == 0))) continue;
     if (!w->sh->hidden && nm[0] == '.') continue;
+    if (nm[0] == '.' && strcmp(nm, FILER_QUARANTINE_NAME) == 0) continue;
     size_t nlen = strlen(nm);
     // A file the extension filter rejects is never stat'ed (nor reported, as the JS filter drops it).
     if (ent->d_type == DT_REG && w->sh->exts && !ext_keeps(w->sh->exts, nm, nlen)) continue;

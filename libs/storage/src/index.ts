@@ -20,3 +20,7 @@ export type * from './batch-sink.js';
 export type * from './walk-source.js';
 export type * from './shard-walker.js';
 export * from './allowed-paths.js';
+export * from './local/local-dedupe-ops.js';
+export * from './local/describe-dupes.js';
+export type { ReflinkDedupe } from './local/reflink-port.js';
+export * from './local/resolve-dirs.js';

@@ -397,7 +397,7 @@ describe('two connections to one state database (WAL)', () => {
     const b = openDb(file);
     expect(a.pragma('journal_mode', { simple: true })).toBe('wal');
     expect(b.pragma('journal_mode', { simple: true })).toBe('wal');
-    expect(b.pragma('user_version', { simple: true })).toBe(7);
+    expect(b.pragma('user_version', { simple: true })).toBe(8);
     expect(fs.existsSync(file)).toBe(true);
   });
 
@@ -486,7 +486,7 @@ describe('two connections to one state database (WAL)', () => {
       );
       expect(runs.map((r) => r.stdout.trim())).toEqual(Array(6).fill('ok'));
       const db = openDb(file);
-      expect(db.pragma('user_version', { simple: true })).toBe(7); // hash cache, jobs, the hash cache by directory, journal format 2, path errors, created dirs, path error count
+      expect(db.pragma('user_version', { simple: true })).toBe(8); // hash cache, jobs, the hash cache by directory, journal format 2, path errors, created dirs, path error count, dedupe steps
     }
   });
 });

@@ -82,6 +82,9 @@ export const STATUS_BY_FILER_CODE: Record<FilerErrorCode, number> = {
   E_CONFLICT: 409,
   // The job database is down or refused: the request may succeed later.
   E_DATABASE: 503,
+  // Per-file outcomes of a dedupe job (the files differ in owner or mode, or sit on two devices).
+  E_PERMS_DIFFER: 409,
+  E_CROSS_DEVICE: 409,
 };
 
 export function fromFilerError(e: FilerError): ApiError {

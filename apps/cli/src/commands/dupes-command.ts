@@ -47,6 +47,17 @@ export async function runDupes(
   ctx: CliContext,
   opts: { progress: boolean; quiet: boolean; config: CliConfig },
 ): Promise<number> {
+  const result = await searchDupes(plan, ctx, opts);
+  writeDupesReport(ctx, plan, result);
+  return result.failures > 0 ? ExitCode.PartialFailure : ExitCode.Ok;
+}
+
+/** The duplicate search of `filer dupes` (with or without --action), its progress line and errors on stderr. */
+export async function searchDupes(
+  plan: DupesPlan,
+  ctx: CliContext,
+  opts: { progress: boolean; quiet: boolean; config: CliConfig },
+): Promise<Awaited<ReturnType<typeof runDupesJob>>> {
   let progress: ProgressLine | undefined;
   try {
     const result = await runDupesJob(
@@ -72,8 +83,7 @@ export async function runDupes(
       },
     );
     progress?.stop();
-    writeDupesReport(ctx, plan, result);
-    return result.failures > 0 ? ExitCode.PartialFailure : ExitCode.Ok;
+    return result;
   } finally {
     progress?.stop();
   }

@@ -1,17 +1,20 @@
-import { ExitCode, FilerError } from '@filer/core';
+import { ExitCode, FilerError, formatSize } from '@filer/core';
 import {
+  applyDedupeJob,
   applyJob,
   assertJournalFormat,
   journalActions,
+  purgeDedupeJob,
+  undoDedupeJob,
   undoJob,
   type FaultHook,
   type FileOps,
   type JobRecord,
   type JournalAction,
 } from '@filer/engine';
-import { openSink } from '@filer/storage';
+import { LocalDedupeOps, openSink } from '@filer/storage';
 import { defaultStatePath, openStateDb, SqliteJournal } from '@filer/storage/state';
-import type { CliContext } from '../cli-context.js';
+import { reportPathFailure, type CliContext } from '../cli-context.js';
 import type { CliConfig } from '../config.js';
 import { faultWiring, reportApply, streamedFailures } from './batch-runner.js';
 
@@ -93,16 +96,29 @@ export async function runJobs(
                 ? ''
                 : `${'omitted'.padEnd(8)} … ${job.pathErrorCount - (job.pathErrors?.length ?? 0)} more paths (reported when the job was planned)\n`),
           );
-          each((a) => `${a.state.padEnd(8)} ${a.source} → ${a.target}${a.reason ? `  (${a.reason})` : ''}\n`);
+          each((a) => `${a.state.padEnd(8)} ${describeAction(a)}${a.reason ? `  (${a.reason})` : ''}\n`);
         }
         return ExitCode.Ok;
       }
+      case 'purge':
+        return await purge(ctx, job, journal, opts.config);
       case 'resume':
       case 'undo': {
         if (verb === 'resume' && (job.state === 'undone' || job.state === 'undoing'))
           throw new FilerError('E_INVALID_ARGUMENT', `job ${id} was undone; it cannot be resumed`, { field: 'id', value: id });
+        if (verb === 'resume' && job.state === 'purged')
+          throw new FilerError('E_INVALID_ARGUMENT', `job ${id} had its quarantine purged; it cannot be resumed`, {
+            field: 'id',
+            value: id,
+          });
         assertJournalFormat(job, verb);
         const { fault, copyFault } = faultWiring(opts.config);
+        if (job.kind === 'dedupe') {
+          const ops = new LocalDedupeOps(opts.config.nativeScan ? undefined : null, copyFault);
+          return verb === 'resume'
+            ? reportApply(ctx, await applyDedupeJob(job, journal, ops, { retryFailed: true, fault, ...streamedFailures(ctx, id) }))
+            : reportApply(ctx, await undoDedupeJob(job, journal, ops, { fault, ...streamedFailures(ctx, id, 'undo') }));
+        }
         // A job is all local or reaches S3 in every action (one sink per job): its first action says which.
         const { ops, close } = await opsForJob(journal.actionPage(id, { limit: 1 }), opts.config, copyFault);
         try {
@@ -117,7 +133,7 @@ export async function runJobs(
         }
       }
       default:
-        throw new FilerError('E_INVALID_ARGUMENT', `unknown jobs command '${verb}': expected list, show, resume or undo`, {
+        throw new FilerError('E_INVALID_ARGUMENT', `unknown jobs command '${verb}': expected list, show, resume, undo or purge`, {
           field: 'jobs',
           value: verb,
         });
@@ -125,4 +141,24 @@ export async function runJobs(
   } finally {
     db.close();
   }
+}
+
+/** One action as `jobs show` lists it: a dedupe step names its op and the kept file. */
+function describeAction(a: JournalAction): string {
+  if (a.dedupe === undefined) return `${a.source} → ${a.target}`;
+  const where = a.target === '' ? '' : `  (copy kept at ${a.target})`;
+  return `${a.dedupe.op} ${a.source} ⇒ ${a.dedupe.kept}${where}`;
+}
+
+/** `filer jobs purge ID`: deletes a dedupe job's quarantined copies, naming each one. */
+async function purge(ctx: CliContext, job: JobRecord, journal: SqliteJournal, config: CliConfig): Promise<number> {
+  const ops = new LocalDedupeOps(config.nativeScan ? undefined : null);
+  const report = await purgeDedupeJob(job, journal, ops, {
+    onRemoved: (p, size) => ctx.stdout(`removed ${p}  (${formatSize(size)})\n`),
+    onLeft: (p, why) => reportPathFailure(ctx, { jobId: job.id, path: p, code: 'E_CHANGED', message: `purge: ${why}` }),
+  });
+  ctx.stderr(
+    `filer: job ${job.id} purged: ${report.removed} quarantined copies deleted (${formatSize(report.bytes)}), ${report.left} left\n`,
+  );
+  return report.left > 0 ? ExitCode.PartialFailure : ExitCode.Ok;
 }

@@ -1,6 +1,6 @@
 import { describe, expect, it } from 'vitest';
 import fc from 'fast-check';
-import { isHidden } from './hidden.js';
+import { isHidden, isSkippedName } from './hidden.js';
 
 describe('isHidden', () => {
   it.each(['.git', '.env', '.hidden.txt', '...', '.a'])('%j is hidden', (name) => {
@@ -23,5 +23,15 @@ describe('isHidden', () => {
         expect(isHidden('.' + rest)).toBe(rest !== '.');
       }),
     );
+  });
+});
+
+describe('isSkippedName', () => {
+  it('skips the dedupe quarantine always, hidden names unless --hidden', () => {
+    expect(isSkippedName('.filer-quarantine', true)).toBe(true);
+    expect(isSkippedName('.filer-quarantine', false)).toBe(true);
+    expect(isSkippedName('.dot', false)).toBe(true);
+    expect(isSkippedName('.dot', true)).toBe(false);
+    expect(isSkippedName('filer-quarantine', false)).toBe(false);
   });
 });

@@ -53,6 +53,15 @@ export function assertJournalFormat(job: JobRecord, verb: 'resume' | 'undo'): vo
   );
 }
 
+/** A dedupe job's actions mean something else (applyDedupeJob, undoDedupeJob): never run as moves. */
+export function assertNotDedupe(job: JobRecord): void {
+  if (job.kind === 'dedupe')
+    throw new FilerError('E_INVALID_ARGUMENT', `job ${job.id} is a dedupe job: it is applied and undone by applyDedupeJob/undoDedupeJob`, {
+      field: 'id',
+      value: job.id,
+    });
+}
+
 /**
  * Applies (or resumes) a journaled job. Each pending action is decided from what is on disk now,
  * checked against the identities the journal holds, so running it again after a crash finishes
@@ -70,6 +79,7 @@ export function assertJournalFormat(job: JobRecord, verb: 'resume' | 'undo'): vo
  * the job cleanly (the reason is journaled); other per-file errors fail that file and the rest go on.
  */
 export async function applyJob(job: JobRecord, journal: Journal, ops: FileOps, opts: ApplyOptions = {}): Promise<ApplyReport> {
+  assertNotDedupe(job);
   // A resume retries failures too (a disk that was full, a permission since fixed): deciding from
   // the disk makes that as safe as the first attempt. Read from the journal a page at a time.
   const states: ActionState[] = opts.retryFailed === true ? ['pending', 'failed'] : ['pending'];

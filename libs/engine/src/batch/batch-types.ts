@@ -1,9 +1,12 @@
 import type { MaybePromise, PathError } from '@filer/core';
 import type { FileIdentity, FileStat } from './file-identity.js';
 import type { OnConflict } from './plan-moves.js';
+import type { DedupeStep } from '../dupes/dedupe-types.js';
 
-export type BatchKind = 'rename' | 'copy' | 'move';
-export type JobState = 'planned' | 'applying' | 'completed' | 'failed' | 'undoing' | 'undone';
+/** `dedupe`: `filer dupes --action …` (each action's `dedupe` says what it does to its copy). */
+export type BatchKind = 'rename' | 'copy' | 'move' | 'dedupe';
+/** `purged`: a dedupe job whose quarantine `filer jobs purge` emptied (it can no longer be undone). */
+export type JobState = 'planned' | 'applying' | 'completed' | 'failed' | 'undoing' | 'undone' | 'purged';
 export type ActionState = 'pending' | 'done' | 'failed' | 'skipped' | 'undone';
 
 /** One journaled step: a file relocated (rename, move) or duplicated (copy). */
@@ -22,6 +25,8 @@ export interface JournalAction {
    * removed): resume and undo touch only a file with this identity.
    */
   targetId?: FileIdentity;
+  /** Dedupe jobs only: the op, the kept file as planned (and a symlink's text); the source is the copy, the target where its inode goes. */
+  dedupe?: DedupeStep;
 }
 
 /**
@@ -42,7 +47,7 @@ export interface JobRecord {
    * a crash of the process loses nothing, a power cut may leave finished copies short (their
    * sources are untouched). Absent means true: every copy is durable before its name appears.
    */
-  options: { onConflict: OnConflict; verify: boolean; fsync?: boolean };
+  options: { onConflict: OnConflict; verify: boolean; fsync?: boolean; ignorePerms?: boolean };
   /** JOURNAL_FORMAT when the job was journaled. */
   format: number;
   /** Why the job stopped or failed as a whole (a full disk, say); per-file reasons are on the actions. */
@@ -88,6 +93,8 @@ export interface Journal {
     pathErrors?: readonly PathError[],
     /** How many paths were left out in all, when more than the `pathErrors` kept. */
     pathErrorCount?: number,
+    /** The job's id when the caller chose it (newJobId): a dedupe plan names its quarantine after it. */
+    id?: string,
   ): JobRecord;
   get(id: string): JobRecord | undefined;
   list(limit: number): JobRecord[];

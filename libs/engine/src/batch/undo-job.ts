@@ -3,7 +3,7 @@ import type { FileOps, JobRecord, Journal, JournalAction } from './batch-types.j
 import { sameInode, sameVersion, type FileStat } from './file-identity.js';
 import type { FaultHook } from './fault-steps.js';
 import { BATCH, errnoOf, type Update } from './action-outcome.js';
-import type { ApplyReport } from './apply-job.js';
+import { assertNotDedupe, type ApplyReport } from './apply-job.js';
 import { journalActions, SampledActions } from './journal-pages.js';
 
 /** The stat of `p`, or undefined where it cannot be reached now (a directory on its path swapped). */
@@ -30,6 +30,7 @@ export interface UndoOptions {
  * directories the job created are removed when empty. Running it again continues where it stopped.
  */
 export async function undoJob(job: JobRecord, journal: Journal, ops: FileOps, opts: UndoOptions = {}): Promise<ApplyReport> {
+  assertNotDedupe(job);
   // An apply cut short (or still running) has done things its journal does not show yet — a name
   // linked but its source not yet removed, say: undo acts on done actions only, so it would leave
   // those behind and mark the job undone, after which it could not be resumed either.

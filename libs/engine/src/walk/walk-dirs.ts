@@ -1,4 +1,5 @@
 import {
+  isSkippedName,
   isSourceFailure,
   type CompiledFilter,
   type EntryKind,
@@ -124,7 +125,7 @@ export class DirWalker {
     const follow = spec.follow;
     for (let i = 0; i < names.length; i++) {
       const name = names[i];
-      if (!hidden && name.charCodeAt(0) === 46) continue;
+      if (name.charCodeAt(0) === 46 && isSkippedName(name, hidden)) continue;
       const code = kinds[i];
       if (code === KindCode.Unknown || (follow && (code === KindCode.Symlink || code === KindCode.Dir))) {
         (unresolved ??= []).push({ name, kind: KIND_OF_CODE[code] });

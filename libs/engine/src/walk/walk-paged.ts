@@ -1,4 +1,4 @@
-import { isHidden, KIND_OF_CODE, type ListingPage, type PagedSource } from '@filer/core';
+import { isSkippedName, KIND_OF_CODE, type ListingPage, type PagedSource } from '@filer/core';
 import type { DirTask } from './dir-task.js';
 import type { WalkOptions, WalkSink } from './walk-dirs.js';
 import type { WalkStats } from './walk-stats.js';
@@ -119,7 +119,7 @@ async function visit(
     let pushed = false;
     for (let i = 0; i < names.length; i++) {
       const name = names[i];
-      if (!spec.hidden && isHidden(name)) continue;
+      if (isSkippedName(name, spec.hidden)) continue;
       const kind = KIND_OF_CODE[kinds[i]] ?? 'other';
       const rel = task.rel === '' ? name : task.rel + '/' + name;
       if (isExcluded !== undefined && isExcluded(name, rel)) continue;

@@ -57,14 +57,17 @@ export function sameBytes(a: string, b: string): boolean {
   const sa = fs.lstatSync(a);
   const sb = fs.lstatSync(b);
   if (!sa.isFile() || !sb.isFile() || sa.size !== sb.size) return false;
-  const ba = Buffer.allocUnsafe(CHUNK);
-  const bb = Buffer.allocUnsafe(CHUNK);
+  // Sized to the file (most are small): two 1 MiB buffers per call kept V8's collector busy when a
+  // dedupe job compared tens of thousands of small pairs.
+  const len = Math.max(1, Math.min(CHUNK, sa.size));
+  const ba = Buffer.allocUnsafe(len);
+  const bb = Buffer.allocUnsafe(len);
   const fa = fs.openSync(a, 'r');
   const fb = fs.openSync(b, 'r');
   try {
     for (let pos = 0; pos < sa.size;) {
-      const n = fs.readSync(fa, ba, 0, CHUNK, pos);
-      const m = fs.readSync(fb, bb, 0, CHUNK, pos);
+      const n = fs.readSync(fa, ba, 0, len, pos);
+      const m = fs.readSync(fb, bb, 0, len, pos);
       if (n !== m || n === 0 || ba.compare(bb, 0, m, 0, n) !== 0) return false;
       pos += n;
     }

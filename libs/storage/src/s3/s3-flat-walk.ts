@@ -1,5 +1,5 @@
 import { ListObjectsV2Command, type S3Client } from '@aws-sdk/client-s3';
-import { isHidden, KIND_OF_CODE, type EntryKind, type PagedSource } from '@filer/core';
+import { isSkippedName, KIND_OF_CODE, type EntryKind, type PagedSource } from '@filer/core';
 import {
   DEFAULT_LIST_CONCURRENCY,
   runListings,
@@ -40,7 +40,7 @@ function visitChild(
 ): DirTask | undefined {
   const { filter } = options;
   const spec = filter.spec;
-  if (!spec.hidden && isHidden(name)) return undefined;
+  if (isSkippedName(name, spec.hidden)) return undefined;
   const rel = parent.rel === '' ? name : parent.rel + '/' + name;
   if (filter.isExcluded !== undefined && filter.isExcluded(name, rel)) return undefined;
   const path = s3ChildPath(parent.path, name);

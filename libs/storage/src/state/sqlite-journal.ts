@@ -6,6 +6,7 @@ import {
   type ActionPageQuery,
   type ActionState,
   type BatchKind,
+  type DedupeStep,
   type FileIdentity,
   type JobRecord,
   type JobState,
@@ -37,6 +38,7 @@ interface ActionRow {
   reason: string | null;
   source_id: string | null;
   target_id: string | null;
+  dedupe: string | null;
 }
 
 const idText = (id: FileIdentity | undefined): string | null => (id === undefined ? null : JSON.stringify(id));
@@ -53,11 +55,12 @@ function toAction(r: ActionRow): JournalAction {
     reason: r.reason ?? undefined,
     sourceId: idOf(r.source_id),
     targetId: idOf(r.target_id),
+    ...(r.dedupe === null ? {} : { dedupe: JSON.parse(r.dedupe) as DedupeStep }),
   };
 }
 
 /** Short, sortable, unique job ids: time in base 36 and four random bytes. */
-function newJobId(now: number): string {
+export function newJobId(now: number = Date.now()): string {
   return now.toString(36) + '-' + randomBytes(4).toString('hex');
 }
 
@@ -91,11 +94,12 @@ export class SqliteJournal implements Journal {
     options: JobRecord['options'],
     pathErrors: readonly PathError[] = [],
     pathErrorCount = pathErrors.length,
+    chosenId?: string,
   ): JobRecord {
     const now = this.now();
-    const id = newJobId(now);
+    const id = chosenId ?? newJobId(now);
     const insert = this.stmt(
-      'INSERT INTO job_actions (job_id, seq, source, target, size, overwrite, state, source_id) VALUES (?, ?, ?, ?, ?, ?, ?, ?)',
+      'INSERT INTO job_actions (job_id, seq, source, target, size, overwrite, state, source_id, dedupe) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?)',
     );
     this.db.transaction(() => {
       this.stmt(
@@ -112,7 +116,18 @@ export class SqliteJournal implements Journal {
         pathErrorCount > pathErrors.length ? pathErrorCount : null,
       );
       let seq = 0;
-      for (const a of actions) insert.run(id, ++seq, a.source, a.target, a.size, a.overwrite ? 1 : 0, 'pending', idText(a.sourceId));
+      for (const a of actions)
+        insert.run(
+          id,
+          ++seq,
+          a.source,
+          a.target,
+          a.size,
+          a.overwrite ? 1 : 0,
+          'pending',
+          idText(a.sourceId),
+          a.dedupe === undefined ? null : JSON.stringify(a.dedupe),
+        );
     })();
     return this.get(id)!;
   }

@@ -70,6 +70,8 @@ const MIGRATIONS = [
    CREATE INDEX job_created_dirs_job ON job_created_dirs (job_id);`,
   // How many paths a plan left out, when more than the first few kept in path_errors.
   `ALTER TABLE jobs ADD COLUMN path_error_count INTEGER;`,
+  // A dedupe job's step per action (op, kept file and its identity, a symlink's text), as JSON.
+  `ALTER TABLE job_actions ADD COLUMN dedupe TEXT;`,
 ];
 
 /**

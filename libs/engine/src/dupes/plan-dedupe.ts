@@ -1,0 +1,152 @@
+import * as path from 'node:path';
+import { QUARANTINE_NAME } from '@filer/core';
+import { keepOrder, relativeTo, type KeepRule } from './keep-rules.js';
+import {
+  type DedupeCandidate,
+  type DedupeCopyPlan,
+  type DedupeGroupInput,
+  type DedupeGroupPlan,
+  type DedupeOp,
+  type DedupeSummary,
+} from './dedupe-types.js';
+
+export interface DedupeOptions {
+  op: DedupeOp;
+  /** Absolute, resolved, in the order given (first-root). */
+  roots: readonly string[];
+  keep: readonly KeepRule[];
+  /** Indices of the roots given with --reference: their files are never acted on. */
+  reference: ReadonlySet<number>;
+  /** Only duplicates across different roots count. */
+  isolate: boolean;
+  /** `--move-to DIR`, absolute and resolved (move-to only). */
+  moveTo?: string;
+  /** The job the quarantine paths are named after ('<job>' for a plan that is only shown). */
+  jobId: string;
+  /** Allow a hard link between files whose owner, group or mode differ. */
+  ignorePerms?: boolean;
+}
+
+/** Where a copy's inode goes: `<root>/.filer-quarantine/<job>/<path below the root>`. */
+export function quarantinePath(root: string, jobId: string, copy: string): string {
+  return path.posix.join(root, QUARANTINE_NAME, jobId, relativeTo(root, copy));
+}
+
+/** The relative symlink text that leads from `copy`'s directory to `kept`. */
+export function relativeLink(copy: string, kept: string): string {
+  return path.posix.relative(path.posix.dirname(copy), kept);
+}
+
+/**
+ * Plans one group: which file stays and what happens to every other copy. Undefined when the
+ * group has nothing to act on (all its files in reference roots, or with --isolate all in one root).
+ * A group holding a reference file keeps a reference file; only copies outside reference roots
+ * are acted on. Names of one inode count once (the finder reports one name per inode; a second
+ * name met here is left alone).
+ */
+export function planDedupeGroup(g: DedupeGroupInput, opts: DedupeOptions): DedupeGroupPlan | undefined {
+  const byRules = keepOrder(opts.keep, opts.roots);
+  // Reference files first: a group holding one keeps one, and of two names of one inode the reference name stands for it.
+  const isRef = (f: DedupeCandidate): number => (opts.reference.has(f.root) ? 0 : 1);
+  const order = (a: DedupeCandidate, b: DedupeCandidate): number => isRef(a) - isRef(b) || byRules(a, b);
+  const seen = new Set<string>();
+  const files: DedupeCandidate[] = [];
+  const untouched: DedupeCandidate[] = [];
+  for (const f of [...g.files].sort(order)) {
+    const key = `${f.dev}:${f.ino}`;
+    if (seen.has(key)) untouched.push(f);
+    else {
+      seen.add(key);
+      files.push(f);
+    }
+  }
+  if (opts.isolate && new Set(files.map((f) => f.root)).size < 2) return undefined;
+  const refs = files.filter((f) => opts.reference.has(f.root));
+  const kept = refs[0] ?? files[0];
+  if (kept === undefined) return undefined;
+  const copies: DedupeCopyPlan[] = [];
+  for (const f of files) {
+    if (f === kept) continue;
+    if (opts.reference.has(f.root) || (opts.isolate && f.root === kept.root)) untouched.push(f);
+    else copies.push(copyPlan(f, kept, opts));
+  }
+  if (copies.length === 0) return undefined;
+  return { size: g.size, hash: g.hash, kept, copies, untouched };
+}
+
+function copyPlan(copy: DedupeCandidate, kept: DedupeCandidate, opts: DedupeOptions): DedupeCopyPlan {
+  const root = opts.roots[copy.root];
+  const freed = copy.nlink > 1 ? 0 : copy.size;
+  switch (opts.op) {
+    case 'move-to':
+      return { copy, op: opts.op, target: path.posix.join(opts.moveTo!, relativeTo(root, copy.path)), freed };
+    case 'reflink':
+      return { copy, op: opts.op, target: '', freed };
+    case 'symlink':
+      return {
+        copy,
+        op: opts.op,
+        target: quarantinePath(root, opts.jobId, copy.path),
+        linkText: relativeLink(copy.path, kept.path),
+        freed,
+      };
+    default:
+      return { copy, op: opts.op, target: quarantinePath(root, opts.jobId, copy.path), freed };
+  }
+}
+
+/**
+ * Why a planned hard link cannot be made, or undefined: never across devices, and (unless
+ * `ignorePerms`) only between files of one owner, group and mode, as jdupes does.
+ */
+export function hardlinkBlocker(copy: DedupeCandidate, kept: DedupeCandidate, ignorePerms: boolean): string | undefined {
+  if (copy.dev !== kept.dev) return `E_CROSS_DEVICE: ${copy.path} is on another device than ${kept.path}; not linked`;
+  if (ignorePerms) return undefined;
+  if (copy.uid !== kept.uid || copy.gid !== kept.gid || copy.mode !== kept.mode)
+    return (
+      `E_PERMS_DIFFER: ${copy.path} (owner ${copy.uid}, group ${copy.gid}, mode ${copy.mode.toString(8)}) and ${kept.path} ` +
+      `(owner ${kept.uid}, group ${kept.gid}, mode ${kept.mode.toString(8)}) differ; not linked (--ignore-perms allows it)`
+    );
+  return undefined;
+}
+
+/** A whole dedupe plan: the groups that act, each copy's action (or why it is skipped), and the totals. */
+export interface DedupePlan {
+  groups: DedupeGroupPlan[];
+  /** Copies the plan will not act on, with the reason (E_PERMS_DIFFER, E_CROSS_DEVICE, E_CONFLICT). */
+  skipped: { copy: DedupeCandidate; kept: DedupeCandidate; reason: string }[];
+  summary: DedupeSummary;
+}
+
+/**
+ * Plans every group. Holds one record per copy (a known limit: the finder's groups are in memory
+ * already). Hard links that cannot be made, and move-to targets two copies would share, are moved
+ * from a group's copies to `skipped`.
+ */
+export function planDedupe(groups: Iterable<DedupeGroupInput>, opts: DedupeOptions): DedupePlan {
+  const out: DedupeGroupPlan[] = [];
+  const skipped: DedupePlan['skipped'] = [];
+  const summary: DedupeSummary = { groups: 0, files: 0, bytes: 0 };
+  const targets = new Set<string>();
+  for (const g of groups) {
+    const plan = planDedupeGroup(g, opts);
+    if (plan === undefined) continue;
+    plan.copies = plan.copies.filter((c) => {
+      const reason =
+        opts.op === 'hardlink'
+          ? hardlinkBlocker(c.copy, plan.kept, opts.ignorePerms === true)
+          : opts.op === 'move-to' && targets.has(c.target)
+            ? `E_CONFLICT: another copy is moved to ${c.target}; not moved`
+            : undefined;
+      if (opts.op === 'move-to') targets.add(c.target);
+      if (reason !== undefined) skipped.push({ copy: c.copy, kept: plan.kept, reason });
+      return reason === undefined;
+    });
+    if (plan.copies.length === 0) continue;
+    out.push(plan);
+    summary.groups++;
+    summary.files += plan.copies.length;
+    for (const c of plan.copies) summary.bytes += c.freed;
+  }
+  return { groups: out, skipped, summary };
+}
