@@ -46,7 +46,12 @@ export interface NamingIo {
 export const localNaming: NamingIo = {
   async captureDates(entries) {
     const { readCaptureDates } = await import('../media.js');
-    return readCaptureDates(entries.map((e) => e.path));
+    // A file too small to hold a date is not opened (exifr also left an empty file's descriptor open).
+    const read = entries.filter(mayHoldExifDate);
+    const dates = await readCaptureDates(read.map((e) => e.path));
+    if (read.length === entries.length) return dates;
+    let next = 0;
+    return entries.map((e) => (mayHoldExifDate(e) ? dates[next++] : undefined));
   },
   async hashes(entries) {
     const { LocalFileHasher } = await import('../hashing.js');
@@ -59,6 +64,18 @@ export const localNaming: NamingIo = {
   },
   fallbackSource: 'mtime',
 };
+
+/**
+ * The fewest bytes a file holding an EXIF date has: a TIFF header (8), one IFD entry (12) and the
+ * date's 19 characters (`YYYY:MM:DD HH:MM:SS`, stored apart from its entry: more than 4 bytes).
+ * Every format exifr reads wraps that TIFF in more.
+ */
+export const MIN_EXIF_DATE_BYTES = 39;
+
+/** False for a file whose size (as walked) is too small to hold an EXIF date: its date is its mtime without reading it. */
+export function mayHoldExifDate(e: FileEntry): boolean {
+  return e.size === undefined || e.size >= MIN_EXIF_DATE_BYTES;
+}
 
 /** The hashes of a hasher's outcomes, in order; the first failure throws E_IO naming its file. */
 export function hashesOf(outcomes: readonly HashOutcome[]): string[] {

@@ -2,6 +2,7 @@ import * as fs from 'node:fs';
 import * as path from 'node:path';
 import { planMoves, planMovesPaced, type MovePlan, type MoveRequest, type OnConflict, type TargetView } from '@filer/engine';
 import { isCaseInsensitiveAt } from '../local/case-probe.js';
+import { DirListings } from '../local/dir-listings.js';
 import { ODD_SEGMENT, RealPaths } from '../local/real-paths.js';
 import { isS3Uri } from '../s3/s3-uri.js';
 
@@ -42,10 +43,20 @@ class DirVerdicts {
 /** The local disk as the planner sees it: what exists, what cannot be created, and whether names fold case. */
 export function localTargetView(caseInsensitive: boolean): TargetView {
   const dirs = new DirVerdicts();
+  const listings = new DirListings();
   return {
     caseInsensitive,
-    // A name in a missing directory (a fresh destination's) needs no lstat: ENOENT is certain.
-    exists: (p) => (dirs.of(path.dirname(p)).missing && dirs.of(path.dirname(p)).why === undefined ? false : existsOrLink(p)),
+    exists: (p) => {
+      const slash = p.lastIndexOf('/');
+      if (slash < 0) return existsOrLink(p);
+      const dir = slash === 0 ? '/' : p.slice(0, slash);
+      const v = dirs.of(dir);
+      if (v.why !== undefined) return existsOrLink(p);
+      // A name in a missing directory (a fresh destination's) needs no lstat: ENOENT is certain.
+      // In an existing one, the directory's names read once answer for most (a rename's targets).
+      if (v.missing) return false;
+      return listings.has(dir, p.slice(slash + 1)) ?? existsOrLink(p);
+    },
     blocked: (p) => {
       const why = dirs.of(path.dirname(p)).why;
       return why === undefined ? undefined : `cannot create ${p}: ${why}`;
