@@ -67,7 +67,8 @@ export class RenameFeed {
       });
       this.store.add(rows);
     }
-    this.store.seal(this.caseInsensitive ? (p) => p.toLowerCase() : undefined);
+    // Named and added in path order, which is the plan's: no index to sort them again.
+    this.store.seal(this.caseInsensitive ? (p) => p.toLowerCase() : undefined, { inOrder: true });
     return planStored(this.store, localTargetView(this.caseInsensitive), onConflict, within);
   }
 

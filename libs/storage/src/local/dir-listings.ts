@@ -1,7 +1,7 @@
 import * as fs from 'node:fs';
 
 /** Targets looked up with lstat in one directory before its names are read instead. */
-const LSTATS_FIRST = 4;
+const LSTATS_FIRST = 2;
 /** A directory with more names than this is left to lstat: its listing is not held. */
 const LISTING_MAX = 65_536;
 /** Names held over all listings before the cache starts over (bounded whatever the plan's size). */
@@ -69,26 +69,41 @@ export class DirListings {
   }
 }
 
+/** Above this size (st_size, bytes) a directory is read as a stream, stopping at LISTING_MAX names; below, at once. */
+const SMALL_DIR_BYTES = 1 << 20;
+
 /** The directory's names, or null when it cannot be read whole, is too large, or holds a name that is not plain ASCII. */
 function readListing(dir: string): Listing | null {
-  let d: fs.Dir;
+  let names: string[] | null;
   try {
-    d = fs.opendirSync(dir, { bufferSize: 256 });
+    // st_size grows with the names (ext4, xfs, btrfs, tmpfs): a small one is read in one call.
+    const size = fs.statSync(dir).size;
+    names = size > 0 && size <= SMALL_DIR_BYTES ? fs.readdirSync(dir) : streamedNames(dir);
   } catch {
     return null;
   }
+  if (names === null || names.length > LISTING_MAX) return null;
   const exact = new Set<string>();
   const folded = new Set<string>();
+  for (const name of names) {
+    if (!ASCII.test(name)) return null;
+    exact.add(name);
+    folded.add(name.toLowerCase());
+  }
+  return { exact, folded };
+}
+
+/** A directory's names read a few at a time, or null past LISTING_MAX (never held whole). */
+function streamedNames(dir: string): string[] | null {
+  const d = fs.opendirSync(dir, { bufferSize: 256 });
+  const names: string[] = [];
   try {
     for (let e = d.readSync(); e !== null; e = d.readSync()) {
-      if (exact.size >= LISTING_MAX || !ASCII.test(e.name)) return null;
-      exact.add(e.name);
-      folded.add(e.name.toLowerCase());
+      if (names.length >= LISTING_MAX) return null;
+      names.push(e.name);
     }
-  } catch {
-    return null;
   } finally {
     d.closeSync();
   }
-  return { exact, folded };
+  return names;
 }
