@@ -158,17 +158,22 @@ export async function nameFiles(entries: FileEntry[], namer: Namer, io: NamingIo
 export function renameRequests(named: readonly Named[], roots: readonly string[], real = new RealPaths()): MoveRequest[] {
   return named.map((n) => {
     const root = roots[rootIndexOf(roots, n.entry.path)];
-    // S3 keys are kept as written (no symlinks to resolve; their '..' is the planner's to refuse).
     const s3 = isS3Uri(n.entry.path);
     return {
-      source: s3 ? n.entry.path : real.file(absolute(n.entry.path)),
-      target: s3 ? n.target : real.file(n.target),
+      ...resolveNamed(n, real),
       size: n.entry.size ?? 0,
       ...(root === undefined ? {} : { within: s3 ? normalizeRoot(root) : real.dir(root) }),
       ...sourceIdOf(n.entry),
       ...(n.invalidName === undefined ? {} : { invalidName: n.invalidName }),
     };
   });
+}
+
+/** A named file's source and target as the plan acts on them (see resolveRequests). */
+export function resolveNamed(n: Named, real: RealPaths): { source: string; target: string } {
+  // S3 keys are kept as written (no symlinks to resolve; their '..' is the planner's to refuse).
+  if (isS3Uri(n.entry.path)) return { source: n.entry.path, target: n.target };
+  return { source: real.file(absolute(n.entry.path)), target: real.file(n.target) };
 }
 
 /** `{ sourceId }` when the walk recorded the entry's identity (it must, for a journal). */
