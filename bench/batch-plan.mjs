@@ -137,9 +137,15 @@ export async function run({ log = (s) => process.stderr.write(s + '\n') } = {}) 
   const markdown = [
     '# Batch plans and a copy carried out vs find (bench/batch-plan.mjs)',
     '',
-    `Goal: ≤ ${RSS_GOAL_MB} MB peak RSS whatever the file count; a plan (no --apply) in ≤ ${TIME_GOAL}× the time of \`filer find T --format ndjson\`. Median of ${runs} run(s); load average ${os.loadavg().map((l) => l.toFixed(1)).join(' ')} at the end.`,
+    `Goal: ≤ ${RSS_GOAL_MB} MB peak RSS whatever the file count; a plan (no --apply) in ≤ ${TIME_GOAL}× the time of \`filer find T --format ndjson\`. Median of ${runs} run(s); load average ${os
+      .loadavg()
+      .map((l) => l.toFixed(1))
+      .join(' ')} at the end.`,
     '',
-    markdownTable(['tree (files)', 'build', 'find', 'find RSS', 'command', 'time', 'peak RSS', '/ find', 'CPU / find CPU', 'goal met'], rows),
+    markdownTable(
+      ['tree (files)', 'build', 'find', 'find RSS', 'command', 'time', 'peak RSS', '/ find', 'CPU / find CPU', 'goal met'],
+      rows,
+    ),
     '',
     environmentNote(),
     '',

@@ -17,7 +17,23 @@ const lstatFinds = (p: string): boolean => {
 };
 
 /** Names a target view is asked about: present, absent, in another case, links, a directory, odd ones. */
-const PROBES = ['a.txt', 'b.txt', 'A.txt', 'c.txt', 'link', 'dangling', 'sub', 'SUB', 'new.txt', '.hidden', '..', '.', 'ü.txt', 'x', 'b.TXT'];
+const PROBES = [
+  'a.txt',
+  'b.txt',
+  'A.txt',
+  'c.txt',
+  'link',
+  'dangling',
+  'sub',
+  'SUB',
+  'new.txt',
+  '.hidden',
+  '..',
+  '.',
+  'ü.txt',
+  'x',
+  'b.TXT',
+];
 
 function tree(name: string, extra: readonly string[] = []): string {
   const d = path.join(dir, name);
@@ -40,7 +56,8 @@ describe('the local target view', () => {
   it('in a directory holding a non-ASCII name, or with a case variant, still says what lstat says', () => {
     const d = tree('unicode', ['ü.txt', 'C.TXT']);
     const view = localTargetView(false);
-    for (let round = 0; round < 3; round++) for (const name of [...PROBES, 'c.txt', 'C.TXT']) expect(view.exists(`${d}/${name}`)).toBe(lstatFinds(`${d}/${name}`));
+    for (let round = 0; round < 3; round++)
+      for (const name of [...PROBES, 'c.txt', 'C.TXT']) expect(view.exists(`${d}/${name}`)).toBe(lstatFinds(`${d}/${name}`));
   });
 
   it('finds nothing in a missing directory, and a name below a file is something in the way', () => {

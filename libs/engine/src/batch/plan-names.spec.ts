@@ -9,7 +9,8 @@ function reference(target: string): ReturnType<typeof nameProblem> {
   if (s3Key !== undefined && Buffer.byteLength(s3Key) > 1025) return { kind: 'name-too-long', detail: 'S3 key longer than 1024 bytes' };
   if (s3Key === undefined && Buffer.byteLength(target) > 4095) return { kind: 'name-too-long', detail: 'path longer than 4095 bytes' };
   for (const part of (s3Key ?? target).split('/').slice(1)) {
-    if (part === '' || part === '.' || part === '..') return { kind: 'invalid-name', detail: `empty, '.' or '..' path component in '${target}'` };
+    if (part === '' || part === '.' || part === '..')
+      return { kind: 'invalid-name', detail: `empty, '.' or '..' path component in '${target}'` };
     if (Buffer.byteLength(part) > 255) return { kind: 'name-too-long', detail: `name '${part.slice(0, 40)}…' longer than 255 bytes` };
   }
   return undefined;

@@ -16,7 +16,7 @@ export function nameProblem(target: string): { kind: ConflictKind; detail: strin
     return { kind: 'name-too-long', detail: `path longer than ${PATH_MAX} bytes` };
   // Every component after the first '/', found with indexOf (no array of parts made).
   const p = s3Key ?? target;
-  for (let from = p.indexOf('/'); from >= 0; ) {
+  for (let from = p.indexOf('/'); from >= 0;) {
     const next = p.indexOf('/', from + 1);
     const end = next < 0 ? p.length : next;
     const len = end - from - 1;

@@ -53,7 +53,14 @@ export class RenameFeed {
       const rows = named.map((n): StoredRequest => {
         const { source, target } = resolveNamed(n, this.real);
         this.probe(target);
-        const row: StoredRequest = { root: 0, sortKey: n.entry.path, source, target, size: n.entry.size ?? 0, scope: rootIndexOf(roots, n.entry.path) };
+        const row: StoredRequest = {
+          root: 0,
+          sortKey: n.entry.path,
+          source,
+          target,
+          size: n.entry.size ?? 0,
+          scope: rootIndexOf(roots, n.entry.path),
+        };
         const id = identityOfEntry(n.entry);
         if (id !== undefined) row.sourceId = id;
         if (n.invalidName !== undefined) row.invalidName = n.invalidName;

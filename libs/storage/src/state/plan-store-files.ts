@@ -21,7 +21,9 @@ export function* filePages(db: Database.Database, size: number): Generator<FileE
   db.exec('CREATE INDEX file_order ON file (path, id)');
   // Raw rows: no object with eight keys made per file before its entry is.
   const page = db
-    .prepare('SELECT path, id, size, mtime_ms, dev, ino, mtime_sec, mtime_nsec FROM file WHERE (path, id) > (?, ?) ORDER BY path, id LIMIT ?')
+    .prepare(
+      'SELECT path, id, size, mtime_ms, dev, ino, mtime_sec, mtime_nsec FROM file WHERE (path, id) > (?, ?) ORDER BY path, id LIMIT ?',
+    )
     .raw();
   type FileTuple = [string, number, number | null, number | null, number | null, number | null, number | null, number | null];
   for (let last: FileTuple | undefined; ;) {
@@ -32,8 +34,14 @@ export function* filePages(db: Database.Database, size: number): Generator<FileE
       const e: FileEntry = { path, kind: 'file' };
       if (size !== null) e.size = size;
       if (mtimeMs !== null) e.mtimeMs = mtimeMs;
-      if (dev !== null && ino !== null) (e.dev = dev), (e.ino = ino);
-      if (mtimeSec !== null && mtimeNsec !== null) (e.mtimeSec = mtimeSec), (e.mtimeNsec = mtimeNsec);
+      if (dev !== null && ino !== null) {
+        e.dev = dev;
+        e.ino = ino;
+      }
+      if (mtimeSec !== null && mtimeNsec !== null) {
+        e.mtimeSec = mtimeSec;
+        e.mtimeNsec = mtimeNsec;
+      }
       return e;
     });
   }

@@ -6,7 +6,7 @@ import { FilerError, type FileEntry } from '@filer/core';
 import type { Claim, Conflict, FileIdentity, MoveRequest, PlannedMove, TargetIndex } from '@filer/engine';
 import type { KeyListing } from '../batch-sink.js';
 import { addFiles, filePages, type StoredFile } from './plan-store-files.js';
-import { moveOf, requestOf, type ActRow, type ReqTuple } from './plan-store-rows.js';
+import { actionOf, moveOf, requestOf, type ActRow, type ActTuple, type ReqTuple } from './plan-store-rows.js';
 
 /** One walked file's request, as the walk finds it (any order): `root` and `sortKey` give its place in the plan. */
 export interface StoredRequest {
@@ -205,7 +205,9 @@ export class PlanStore implements TargetIndex {
       // Rows as arrays (REQ_COLUMNS' order): no object with twelve keys made per request read.
       first: this.db.prepare(`SELECT ${REQ_COLUMNS} FROM req ORDER BY ${this.reqOrder} LIMIT ?`).raw(),
       page: this.db
-        .prepare(`SELECT ${REQ_COLUMNS} FROM req WHERE ${this.inOrder ? 'id > ?' : '(root, sort_key, id) > (?, ?, ?)'} ORDER BY ${this.reqOrder} LIMIT ?`)
+        .prepare(
+          `SELECT ${REQ_COLUMNS} FROM req WHERE ${this.inOrder ? 'id > ?' : '(root, sort_key, id) > (?, ?, ?)'} ORDER BY ${this.reqOrder} LIMIT ?`,
+        )
         .raw(),
       begin: this.db.prepare('BEGIN'),
       commit: this.db.prepare('COMMIT'),
@@ -349,19 +351,11 @@ export class PlanStore implements TargetIndex {
     // a page per call, not one per call as iterate() reads them.
     const [after, order] = this.reordered ? ['(a.ord, a.sub, a.seq) > (?, ?, ?)', 'a.ord, a.sub, a.seq'] : ['a.seq > ?', 'a.seq'];
     const stmt = this.db.prepare(`SELECT ${columns} FROM act a WHERE keep = 0 AND ${after} ORDER BY ${order} LIMIT ?`).raw();
-    type ActTuple = [number, number, number, string, string, number, number | null, number | null, string | null, string | null, number, (string | null)?];
     for (let last: ActTuple | undefined; ;) {
       const from = last === undefined ? [-1, -1, -1] : [last[1], last[2], last[0]];
       const rows = stmt.all(...(this.reordered ? from : [last === undefined ? -1 : last[0]]), this.page) as ActTuple[];
       if (rows.length === 0) return;
-      for (const [, , , source, target, size, dev, ino, mtimeNs, etag, overwrite, note] of rows) {
-        const move: PlannedMove & { note?: string } = { source, target, size };
-        if (dev !== null && ino !== null && mtimeNs !== null)
-          move.sourceId = etag === null ? { dev, ino, size, mtimeNs } : { dev, ino, size, mtimeNs, etag };
-        if (overwrite === 1) move.overwrite = true;
-        if (note != null) move.note = note;
-        yield move;
-      }
+      for (const r of rows) yield actionOf(r);
       last = rows[rows.length - 1];
     }
   }
