@@ -65,8 +65,8 @@ const SKIP_BLOCKS = { ifd1: false, gps: false, interop: false, xmp: false, icc: 
 
 /**
  * exifr's options, made once: exifr caches what it derives from an options object in a map keyed
- * by that object, never emptied — an object made per call kept one entry per file read (a 200,000-file
- * `{date}` rename grew to 1.1 GB).
+ * by that object, never emptied — an object made per call kept one entry, about 9 KB, per file read (a
+ * 200,000-file `{date}` rename plan peaked at 2 GB).
  */
 const TAG_OPTIONS = {
   pick: ['DateTimeOriginal', 'CreateDate'],
