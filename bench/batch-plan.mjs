@@ -1,6 +1,6 @@
 #!/usr/bin/env node
 // The plan of `filer copy T --dest D` (no --apply) and of `filer rename T --to '{counter}-{name}'`
-// on a large tree, and `filer copy T --dest D --apply --no-fsync` (the journal written, read back a
+// and `--to '{date:YYYY}/{name}{ext}'` on a large tree, and `filer copy T --dest D --apply --no-fsync` (the journal written, read back a
 // page at a time and carried out), beside `filer find T --format ndjson` of the same tree: peak RSS
 // and wall time of each, and each one's time as a multiple of find's (issue 17's goal: ≤ 400 MB
 // peak RSS whatever the file count, plan ≤ 5× find). With BENCH_BASE=DIR (another checkout, built)
@@ -15,7 +15,7 @@
 //      rounds, default 1; the order of the commands rotates every round), BENCH_BASE (a built
 //      checkout to compare with), BENCH_PLAN_APPLY (0: leave out the copy --apply, which writes the
 //      tree's bytes and inodes once per round into a scratch directory, removed after each),
-//      BENCH_PLAN_KINDS (a comma list of plan, rename, apply: only those beside find).
+//      BENCH_PLAN_KINDS (a comma list of plan, rename, rename-date, apply: only those beside find).
 // Method: the tree is read once (page cache warm); every command runs under GNU time with stdout
 // to /dev/null, filer with --hidden --no-ignore and XDG_CACHE_HOME in a scratch directory (where
 // the plan store goes); the destination does not exist (a plan, nothing is written there).
@@ -45,6 +45,7 @@ function filerCase(label, repo, args, xdg) {
     cmd: { cmd: process.execPath, args: [bin, ...args, '--hidden', '--no-ignore'], env: { XDG_CACHE_HOME: xdg } },
     ms: [],
     rss: [],
+    cpu: [],
   };
 }
 
@@ -54,6 +55,8 @@ function buildCases(who, repo, root, dest, xdg, apply) {
     ['find', 'find --format ndjson', ['find', root, '--format', 'ndjson']],
     ['plan', 'copy --dest D (plan)', ['copy', root, '--dest', dest]],
     ['rename', "rename --to '{counter}-{name}' (plan)", ['rename', root, '--to', '{counter}-{name}']],
+    // {date} opens each file that may hold EXIF (first two bytes), and sorts into folders below each file's own.
+    ['rename-date', "rename --to '{date:YYYY}/{name}{ext}' (plan)", ['rename', root, '--to', '{date:YYYY}/{name}{ext}']],
     ...(apply ? [['apply', 'copy --dest D --apply --no-fsync', ['copy', root, '--dest', dest + '-applied', '--apply', '--no-fsync']]] : []),
   ];
   return kinds.map(([kind, what, args]) => ({ ...filerCase(`${who}: ${what}`, repo, args, xdg), who, kind, what }));
@@ -77,12 +80,13 @@ async function treePart(tree, { base, runs, log, scratch, apply, kinds }) {
       if (r.code !== 0 || r.signal) throw new Error(`${c.label}: exit ${r.code ?? r.signal}: ${r.stderr.trim().split('\n')[0]}`);
       c.ms.push(r.ms);
       c.rss.push(r.rssKB);
-      log(`  ${c.label}: ${formatMs(r.ms)}, peak RSS ${formatMB(r.rssKB)}`);
+      c.cpu.push(r.cpuMs);
+      log(`  ${c.label}: ${formatMs(r.ms)} (CPU ${formatMs(r.cpuMs)}), peak RSS ${formatMB(r.rssKB)}`);
       // The copy made (and its job's record) go before the next round: every apply starts empty.
       if (c.kind === 'apply') fs.rmSync(dest + '-applied', { recursive: true, force: true });
     }
   }
-  const summary = (c) => ({ what: c.what, kind: c.kind, ms: median(c.ms), rss: Math.max(...c.rss) });
+  const summary = (c) => ({ what: c.what, kind: c.kind, ms: median(c.ms), rss: Math.max(...c.rss), cpu: median(c.cpu) });
   return builds.map(([who]) => {
     const mine = cases.filter((c) => c.who === who);
     return { who, find: summary(mine.find((c) => c.kind === 'find')), others: mine.filter((c) => c.kind !== 'find').map(summary) };
@@ -95,7 +99,7 @@ export async function run({ log = (s) => process.stderr.write(s + '\n') } = {}) 
   const runs = intEnv('BENCH_PLAN_RUNS', 1, 1);
   const base = process.env.BENCH_BASE || undefined;
   const apply = process.env.BENCH_PLAN_APPLY !== '0';
-  // BENCH_PLAN_KINDS=find,rename,apply: only those commands (find is always needed for the ratios).
+  // BENCH_PLAN_KINDS=rename,apply: only those commands (find is always needed for the ratios).
   const kinds = process.env.BENCH_PLAN_KINDS ? ['find', ...process.env.BENCH_PLAN_KINDS.split(',')] : undefined;
   const scratch = fs.mkdtempSync(path.join(os.tmpdir(), 'filer-bench-plan-'));
   const rows = [];
@@ -119,6 +123,9 @@ export async function run({ log = (s) => process.stderr.write(s + '\n') } = {}) 
             formatMs(o.ms),
             formatMB(o.rss),
             fmtRatio(ratio),
+            // CPU time (user + sys, every thread): the walk runs on several threads and the plan on one,
+            // so on a loaded host the wall ratio also measures how the scheduler shares the cores.
+            `${formatMs(o.cpu)} / ${formatMs(r.find.cpu)} = ${fmtRatio(o.cpu / r.find.cpu)}`,
             met ? 'yes' : '**NO**',
           ]);
         }
@@ -130,9 +137,15 @@ export async function run({ log = (s) => process.stderr.write(s + '\n') } = {}) 
   const markdown = [
     '# Batch plans and a copy carried out vs find (bench/batch-plan.mjs)',
     '',
-    `Goal: ≤ ${RSS_GOAL_MB} MB peak RSS whatever the file count; a plan (no --apply) in ≤ ${TIME_GOAL}× the time of \`filer find T --format ndjson\`. Median of ${runs} run(s).`,
+    `Goal: ≤ ${RSS_GOAL_MB} MB peak RSS whatever the file count; a plan (no --apply) in ≤ ${TIME_GOAL}× the time of \`filer find T --format ndjson\`. Median of ${runs} run(s); load average ${os
+      .loadavg()
+      .map((l) => l.toFixed(1))
+      .join(' ')} at the end.`,
     '',
-    markdownTable(['tree (files)', 'build', 'find', 'find RSS', 'command', 'time', 'peak RSS', '/ find', 'goal met'], rows),
+    markdownTable(
+      ['tree (files)', 'build', 'find', 'find RSS', 'command', 'time', 'peak RSS', '/ find', 'CPU / find CPU', 'goal met'],
+      rows,
+    ),
     '',
     environmentNote(),
     '',

@@ -16,6 +16,7 @@ import * as path from 'node:path';
 import { defaultStatePath, openStateDb, PlanStore, SqliteJournal } from '@filer/storage/state';
 import { codeOfReason, reportPathFailure, type CliContext } from '../cli-context.js';
 import type { CliConfig } from '../config.js';
+import { Utf8Chunks } from './utf8-chunks.js';
 
 /** Extra words shown beside an action in a plan (e.g. where a capture date came from). */
 export type Annotate = (action: PlannedMove) => Record<string, unknown> | undefined;
@@ -179,17 +180,8 @@ export function reportApply(ctx: CliContext, report: ApplyReport): number {
 }
 
 function printPlan(ctx: CliContext, plan: PlanView, opts: BatchOptions, annotate?: Annotate, note?: string): void {
-  // Lines gathered in one string (V8 appends without copying) and written once it passes 1 MiB.
-  const CHUNK = 1 << 20;
-  let out = '';
-  const flush = (): void => {
-    if (out.length > 0) ctx.stdout(out);
-    out = '';
-  };
-  const put = (line: string): void => {
-    out += line + '\n';
-    if (out.length >= CHUNK) flush();
-  };
+  const out = new Utf8Chunks((data) => ctx.stdout(data));
+  const put = (line: string): void => out.put(line + '\n');
   const { totals } = plan;
   if (opts.format === 'ndjson') {
     for (const a of plan.actions())
@@ -205,11 +197,15 @@ function printPlan(ctx: CliContext, plan: PlanView, opts: BatchOptions, annotate
       );
     for (const c of plan.conflicts()) put(JSON.stringify({ action: 'conflict', ...c }));
     if (note !== undefined) put(JSON.stringify({ action: 'note', note }));
-    return flush();
+    return out.flush();
   }
   for (const a of plan.actions()) {
     const extra = annotate?.(a);
-    put(`${a.source} → ${a.target}${a.overwrite ? '  [overwrite]' : ''}${extra ? `  [${Object.values(extra).join(', ')}]` : ''}`);
+    // Pieces, not one line: see Utf8Chunks.
+    out.put(a.source);
+    out.put(' → ');
+    out.put(a.target);
+    put(`${a.overwrite ? '  [overwrite]' : ''}${extra ? `  [${Object.values(extra).join(', ')}]` : ''}`);
   }
   for (const c of plan.conflicts()) put(`CONFLICT ${c.kind}: ${c.source} → ${c.target}: ${c.detail}`);
   if (note !== undefined) put(note);
@@ -217,5 +213,5 @@ function printPlan(ctx: CliContext, plan: PlanView, opts: BatchOptions, annotate
     `plan: ${totals.actions} to ${opts.kind} (${formatSize(totals.bytes)}), ${totals.conflicts} conflicts, ${totals.unchanged} unchanged, ${totals.skipped} skipped` +
       (opts.apply ? '' : '; nothing changed (add --apply to carry it out)'),
   );
-  flush();
+  out.flush();
 }

@@ -11,13 +11,23 @@ export function nameProblem(target: string): { kind: ConflictKind; detail: strin
   const s3Key = target.startsWith('s3://') ? target.slice(target.indexOf('/', 5)) : undefined;
   if (s3Key !== undefined && Buffer.byteLength(s3Key) > S3_KEY_MAX + 1)
     return { kind: 'name-too-long', detail: `S3 key longer than ${S3_KEY_MAX} bytes` };
-  if (s3Key === undefined && Buffer.byteLength(target) > PATH_MAX)
+  // A UTF-16 unit is at most 3 bytes of UTF-8: a short string needs no count (this runs once per planned file).
+  if (s3Key === undefined && target.length * 3 > PATH_MAX && Buffer.byteLength(target) > PATH_MAX)
     return { kind: 'name-too-long', detail: `path longer than ${PATH_MAX} bytes` };
-  for (const part of (s3Key ?? target).split('/').slice(1)) {
-    if (part === '' || part === '.' || part === '..')
+  // Every component after the first '/', found with indexOf (no array of parts made).
+  const p = s3Key ?? target;
+  for (let from = p.indexOf('/'); from >= 0;) {
+    const next = p.indexOf('/', from + 1);
+    const end = next < 0 ? p.length : next;
+    const len = end - from - 1;
+    if (len === 0 || (len <= 2 && p.charCodeAt(from + 1) === 46 && p.charCodeAt(end - 1) === 46))
       return { kind: 'invalid-name', detail: `empty, '.' or '..' path component in '${target}'` };
-    if (Buffer.byteLength(part) > NAME_MAX)
-      return { kind: 'name-too-long', detail: `name '${part.slice(0, 40)}…' longer than ${NAME_MAX} bytes` };
+    if (len * 3 > NAME_MAX) {
+      const part = p.slice(from + 1, end);
+      if (Buffer.byteLength(part) > NAME_MAX)
+        return { kind: 'name-too-long', detail: `name '${part.slice(0, 40)}…' longer than ${NAME_MAX} bytes` };
+    }
+    from = next;
   }
   return undefined;
 }

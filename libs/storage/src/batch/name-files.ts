@@ -12,7 +12,7 @@ import {
   type HashOutcome,
   type MoveRequest,
 } from '@filer/engine';
-import { RealPaths } from '../local/real-paths.js';
+import { ODD_SEGMENT, RealPaths } from '../local/real-paths.js';
 import type { CaptureDate } from '../media/capture-date.js';
 import { isS3Uri } from '../s3/s3-uri.js';
 
@@ -46,7 +46,12 @@ export interface NamingIo {
 export const localNaming: NamingIo = {
   async captureDates(entries) {
     const { readCaptureDates } = await import('../media.js');
-    return readCaptureDates(entries.map((e) => e.path));
+    // A file too small to hold a date is not opened (exifr also left an empty file's descriptor open).
+    const read = entries.filter(mayHoldExifDate);
+    const dates = await readCaptureDates(read.map((e) => e.path));
+    if (read.length === entries.length) return dates;
+    let next = 0;
+    return entries.map((e) => (mayHoldExifDate(e) ? dates[next++] : undefined));
   },
   async hashes(entries) {
     const { LocalFileHasher } = await import('../hashing.js');
@@ -60,6 +65,18 @@ export const localNaming: NamingIo = {
   fallbackSource: 'mtime',
 };
 
+/**
+ * The fewest bytes a file holding an EXIF date has: a TIFF header (8), one IFD entry (12) and the
+ * date's 19 characters (`YYYY:MM:DD HH:MM:SS`, stored apart from its entry: more than 4 bytes).
+ * Every format exifr reads wraps that TIFF in more.
+ */
+export const MIN_EXIF_DATE_BYTES = 39;
+
+/** False for a file whose size (as walked) is too small to hold an EXIF date: its date is its mtime without reading it. */
+export function mayHoldExifDate(e: FileEntry): boolean {
+  return e.size === undefined || e.size >= MIN_EXIF_DATE_BYTES;
+}
+
 /** The hashes of a hasher's outcomes, in order; the first failure throws E_IO naming its file. */
 export function hashesOf(outcomes: readonly HashOutcome[]): string[] {
   return outcomes.map((o) => {
@@ -68,9 +85,27 @@ export function hashesOf(outcomes: readonly HashOutcome[]): string[] {
   });
 }
 
+/** Absolute, with no empty, '.' or '..' segment and no trailing '/': what path.resolve returns unchanged. */
+function isCleanAbsolute(p: string): boolean {
+  return p.charCodeAt(0) === 47 && !ODD_SEGMENT.test(p);
+}
+
+/** The path resolved (path.resolve), with no work for one that is absolute and clean already (a walk's). */
+function absolute(p: string): string {
+  return isCleanAbsolute(p) ? p : path.resolve(p);
+}
+
 /** The directory a file is in, as a rename's target is joined to it: an S3 key's prefix as written. */
 function dirOf(file: string): string {
-  return isS3Uri(file) ? file.slice(0, file.lastIndexOf('/')) : path.resolve(path.dirname(file));
+  if (isS3Uri(file)) return file.slice(0, file.lastIndexOf('/'));
+  const abs = absolute(file);
+  const slash = abs.lastIndexOf('/');
+  return slash === 0 ? '/' : abs.slice(0, slash);
+}
+
+/** The last name of a path (path.basename, without its handling of a trailing '/', which a walked file has not). */
+function baseOf(p: string): string {
+  return p.charCodeAt(p.length - 1) === 47 ? path.basename(p) : p.slice(p.lastIndexOf('/') + 1);
 }
 
 /**
@@ -94,9 +129,12 @@ export async function nameFiles(entries: FileEntry[], namer: Namer, io: NamingIo
   const hashes = t.needsHash ? await io.hashes(entries) : undefined;
   return entries.map((entry, i) => {
     const capture = captures?.[i];
+    // A walked local path is absolute and clean: its directory and its parent's name are slices of it.
+    const clean = isCleanAbsolute(entry.path);
+    const dir = clean ? entry.path.slice(0, Math.max(1, entry.path.lastIndexOf('/'))) : dirOf(entry.path);
     const rendered = t.render({
-      name: path.basename(entry.path),
-      parent: path.basename(path.dirname(entry.path)),
+      name: baseOf(entry.path),
+      parent: clean ? baseOf(dir) : path.basename(path.dirname(entry.path)),
       size: entry.size ?? 0,
       mtime: localWallTime(entry.mtimeMs ?? 0),
       capture,
@@ -108,7 +146,7 @@ export async function nameFiles(entries: FileEntry[], namer: Namer, io: NamingIo
     if (isS3Uri(entry.path) && rendered.startsWith('/'))
       return { entry, target: rendered, dateSource, invalidName: `the template made '${rendered}': an S3 key is renamed below its prefix` };
     // The file's own directory is normalised; what the template rendered is not (its '..' is refused).
-    const target = rendered.startsWith('/') ? rendered : dirOf(entry.path) + '/' + rendered;
+    const target = rendered.startsWith('/') ? rendered : dir + '/' + rendered;
     return { entry, target, dateSource };
   });
 }
@@ -120,17 +158,22 @@ export async function nameFiles(entries: FileEntry[], namer: Namer, io: NamingIo
 export function renameRequests(named: readonly Named[], roots: readonly string[], real = new RealPaths()): MoveRequest[] {
   return named.map((n) => {
     const root = roots[rootIndexOf(roots, n.entry.path)];
-    // S3 keys are kept as written (no symlinks to resolve; their '..' is the planner's to refuse).
     const s3 = isS3Uri(n.entry.path);
     return {
-      source: s3 ? n.entry.path : real.file(path.resolve(n.entry.path)),
-      target: s3 ? n.target : real.file(n.target),
+      ...resolveNamed(n, real),
       size: n.entry.size ?? 0,
       ...(root === undefined ? {} : { within: s3 ? normalizeRoot(root) : real.dir(root) }),
       ...sourceIdOf(n.entry),
       ...(n.invalidName === undefined ? {} : { invalidName: n.invalidName }),
     };
   });
+}
+
+/** A named file's source and target as the plan acts on them (see resolveRequests). */
+export function resolveNamed(n: Named, real: RealPaths): { source: string; target: string } {
+  // S3 keys are kept as written (no symlinks to resolve; their '..' is the planner's to refuse).
+  if (isS3Uri(n.entry.path)) return { source: n.entry.path, target: n.target };
+  return { source: real.file(absolute(n.entry.path)), target: real.file(n.target) };
 }
 
 /** `{ sourceId }` when the walk recorded the entry's identity (it must, for a journal). */

@@ -2,6 +2,7 @@ import * as fs from 'node:fs';
 import * as path from 'node:path';
 import { planMoves, planMovesPaced, type MovePlan, type MoveRequest, type OnConflict, type TargetView } from '@filer/engine';
 import { isCaseInsensitiveAt } from '../local/case-probe.js';
+import { DirListings } from '../local/dir-listings.js';
 import { ODD_SEGMENT, RealPaths } from '../local/real-paths.js';
 import { isS3Uri } from '../s3/s3-uri.js';
 
@@ -22,8 +23,17 @@ const MEMO_MAX = 65_536;
  */
 class DirVerdicts {
   private readonly verdicts = new Map<string, { why?: string; missing: boolean }>();
+  /** The last directory asked about: the planner asks about one directory's targets in a row, twice each. */
+  private last?: { dir: string; v: { why?: string; missing: boolean } };
 
   of(dir: string): { why?: string; missing: boolean } {
+    if (this.last?.dir === dir) return this.last.v;
+    const v = this.lookup(dir);
+    this.last = { dir, v };
+    return v;
+  }
+
+  private lookup(dir: string): { why?: string; missing: boolean } {
     let v = this.verdicts.get(dir);
     if (v !== undefined) return v;
     try {
@@ -39,15 +49,32 @@ class DirVerdicts {
   }
 }
 
+/** path.dirname of an absolute path without a trailing '/' (a planned target), sliced; path.dirname for any other. */
+function dirOf(p: string): string {
+  const slash = p.lastIndexOf('/');
+  if (slash <= 0 || slash === p.length - 1) return path.dirname(p);
+  return p.slice(0, slash);
+}
+
 /** The local disk as the planner sees it: what exists, what cannot be created, and whether names fold case. */
 export function localTargetView(caseInsensitive: boolean): TargetView {
   const dirs = new DirVerdicts();
+  const listings = new DirListings();
   return {
     caseInsensitive,
-    // A name in a missing directory (a fresh destination's) needs no lstat: ENOENT is certain.
-    exists: (p) => (dirs.of(path.dirname(p)).missing && dirs.of(path.dirname(p)).why === undefined ? false : existsOrLink(p)),
+    exists: (p) => {
+      const slash = p.lastIndexOf('/');
+      if (slash < 0) return existsOrLink(p);
+      const dir = dirOf(p);
+      const v = dirs.of(dir);
+      if (v.why !== undefined) return existsOrLink(p);
+      // A name in a missing directory (a fresh destination's) needs no lstat: ENOENT is certain.
+      // In an existing one, the directory's names read once answer for most (a rename's targets).
+      if (v.missing) return false;
+      return listings.has(dir, p.slice(slash + 1)) ?? existsOrLink(p);
+    },
     blocked: (p) => {
-      const why = dirs.of(path.dirname(p)).why;
+      const why = dirs.of(dirOf(p)).why;
       return why === undefined ? undefined : `cannot create ${p}: ${why}`;
     },
   };

@@ -1,9 +1,9 @@
 import type { FileEntry } from '@filer/core';
-import type { OnConflict } from '@filer/engine';
+import { identityOfEntry, type OnConflict } from '@filer/engine';
 import { RealPaths } from '../local/real-paths.js';
 import { isCaseInsensitiveAt } from '../local/case-probe.js';
 import type { PlanStore, StoredRequest } from '../state/plan-store.js';
-import { localNaming, nameFiles, renameRequests, rootIndexOf, type Namer, type NamingIo } from './name-files.js';
+import { localNaming, nameFiles, resolveNamed, rootIndexOf, type Namer, type NamingIo } from './name-files.js';
 import { CASE_PROBES, localTargetView } from './plan-local-moves.js';
 import { planStored, type StoredPlanTotals } from './stored-transfer-plan.js';
 
@@ -49,25 +49,28 @@ export class RenameFeed {
     for (const page of this.store.filePages(NAMING_PAGE)) {
       const named = await nameFiles(page, namer, this.naming, counter);
       counter += page.length;
-      const requests = renameRequests(named, roots, this.real);
-      const rows: StoredRequest[] = requests.map((r, i) => {
-        this.probe(r.target);
-        const n = named[i];
-        return {
+      // Each row made at once (no request object first): this runs once per file of the plan.
+      const rows = named.map((n): StoredRequest => {
+        const { source, target } = resolveNamed(n, this.real);
+        this.probe(target);
+        const row: StoredRequest = {
           root: 0,
           sortKey: n.entry.path,
-          source: r.source,
-          target: r.target,
-          size: r.size,
+          source,
+          target,
+          size: n.entry.size ?? 0,
           scope: rootIndexOf(roots, n.entry.path),
-          ...(r.sourceId === undefined ? {} : { sourceId: r.sourceId }),
-          ...(r.invalidName === undefined ? {} : { invalidName: r.invalidName }),
-          ...(n.dateSource === undefined ? {} : { note: n.dateSource }),
         };
+        const id = identityOfEntry(n.entry);
+        if (id !== undefined) row.sourceId = id;
+        if (n.invalidName !== undefined) row.invalidName = n.invalidName;
+        if (n.dateSource !== undefined) row.note = n.dateSource;
+        return row;
       });
       this.store.add(rows);
     }
-    this.store.seal(this.caseInsensitive ? (p) => p.toLowerCase() : undefined);
+    // Named and added in path order, which is the plan's: no index to sort them again.
+    this.store.seal(this.caseInsensitive ? (p) => p.toLowerCase() : undefined, { inOrder: true });
     return planStored(this.store, localTargetView(this.caseInsensitive), onConflict, within);
   }
 

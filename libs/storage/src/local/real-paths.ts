@@ -18,7 +18,19 @@ export class RealPaths {
   private readonly dirs = new Map<string, string>();
 
   /** The directory, resolved: realpath of its nearest existing ancestor, then the missing rest. */
+  /** The last directory asked for and its answer: a plan asks for one directory's files in a row. */
+  private lastDir = '';
+  private lastReal = '';
+
   dir(dir: string): string {
+    if (dir === this.lastDir && dir !== '') return this.lastReal;
+    const real = this.lookup(dir);
+    this.lastDir = dir;
+    this.lastReal = real;
+    return real;
+  }
+
+  private lookup(dir: string): string {
     // Keyed by the text as given too: a plan asks for the same few directories once per file.
     let real = this.dirs.get(dir);
     if (real === undefined) {

@@ -63,13 +63,29 @@ function captureOf(tags: { original: unknown; created: unknown } | undefined): C
 /** Tags exifr does not need to read for a date: every block but IFD0 and the EXIF IFD. */
 const SKIP_BLOCKS = { ifd1: false, gps: false, interop: false, xmp: false, icc: false, iptc: false, jfif: false, ihdr: false } as const;
 
+/**
+ * exifr's options, made once: exifr caches what it derives from an options object in a map keyed
+ * by that object, never emptied — an object made per call kept one entry, about 9 KB, per file read (a
+ * 200,000-file `{date}` rename plan peaked at 2 GB).
+ */
+const TAG_OPTIONS = {
+  pick: ['DateTimeOriginal', 'CreateDate'],
+  reviveValues: false,
+  translateValues: false,
+  ...SKIP_BLOCKS,
+};
+
+const CR3_OPTIONS = {
+  tiff: true, // IFD0 is always read: here it is the EXIF IFD
+  exif: false,
+  translateKeys: false,
+  reviveValues: false,
+  translateValues: false,
+  ...SKIP_BLOCKS,
+};
+
 async function readTags(path: string | Buffer): Promise<{ original: unknown; created: unknown } | undefined> {
-  const tags = (await exifr.parse(path, {
-    pick: ['DateTimeOriginal', 'CreateDate'],
-    reviveValues: false,
-    translateValues: false,
-    ...SKIP_BLOCKS,
-  })) as Record<string, unknown> | undefined;
+  const tags = (await exifr.parse(path, TAG_OPTIONS)) as Record<string, unknown> | undefined;
   return tags && { original: tags.DateTimeOriginal, created: tags.CreateDate };
 }
 
@@ -80,13 +96,6 @@ const TAG_CREATE_DATE = 0x9004;
 /** CR3: exifr reads the EXIF TIFF found in the file's boxes; its tags sit in that TIFF's first IFD. */
 async function readCr3Tags(tiff: Buffer | undefined): Promise<{ original: unknown; created: unknown } | undefined> {
   if (tiff === undefined) return undefined;
-  const tags = (await exifr.parse(tiff, {
-    tiff: true, // IFD0 is always read: here it is the EXIF IFD
-    exif: false,
-    translateKeys: false,
-    reviveValues: false,
-    translateValues: false,
-    ...SKIP_BLOCKS,
-  })) as Record<number, unknown> | undefined;
+  const tags = (await exifr.parse(tiff, CR3_OPTIONS)) as Record<number, unknown> | undefined;
   return tags && { original: tags[TAG_DATE_TIME_ORIGINAL], created: tags[TAG_CREATE_DATE] };
 }

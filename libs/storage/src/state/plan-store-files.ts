@@ -19,29 +19,31 @@ export function addFiles(db: Database.Database, files: readonly StoredFile[]): v
  */
 export function* filePages(db: Database.Database, size: number): Generator<FileEntry[]> {
   db.exec('CREATE INDEX file_order ON file (path, id)');
-  const page = db.prepare('SELECT * FROM file WHERE (path, id) > (?, ?) ORDER BY path, id LIMIT ?');
-  type FileRow = {
-    id: number;
-    path: string;
-    size: number | null;
-    mtime_ms: number | null;
-    dev: number | null;
-    ino: number | null;
-    mtime_sec: number | null;
-    mtime_nsec: number | null;
-  };
-  for (let last = { path: '', id: -1 }; ;) {
-    const rows = page.all(last.path, last.id, size) as FileRow[];
+  // Raw rows: no object with eight keys made per file before its entry is.
+  const page = db
+    .prepare(
+      'SELECT path, id, size, mtime_ms, dev, ino, mtime_sec, mtime_nsec FROM file WHERE (path, id) > (?, ?) ORDER BY path, id LIMIT ?',
+    )
+    .raw();
+  type FileTuple = [string, number, number | null, number | null, number | null, number | null, number | null, number | null];
+  for (let last: FileTuple | undefined; ;) {
+    const rows = page.all(last?.[0] ?? '', last?.[1] ?? -1, size) as FileTuple[];
     if (rows.length === 0) break;
     last = rows[rows.length - 1];
-    yield rows.map((r) => ({
-      path: r.path,
-      kind: 'file' as const,
-      ...(r.size === null ? {} : { size: r.size }),
-      ...(r.mtime_ms === null ? {} : { mtimeMs: r.mtime_ms }),
-      ...(r.dev === null || r.ino === null ? {} : { dev: r.dev, ino: r.ino }),
-      ...(r.mtime_sec === null || r.mtime_nsec === null ? {} : { mtimeSec: r.mtime_sec, mtimeNsec: r.mtime_nsec }),
-    }));
+    yield rows.map(([path, , size, mtimeMs, dev, ino, mtimeSec, mtimeNsec]) => {
+      const e: FileEntry = { path, kind: 'file' };
+      if (size !== null) e.size = size;
+      if (mtimeMs !== null) e.mtimeMs = mtimeMs;
+      if (dev !== null && ino !== null) {
+        e.dev = dev;
+        e.ino = ino;
+      }
+      if (mtimeSec !== null && mtimeNsec !== null) {
+        e.mtimeSec = mtimeSec;
+        e.mtimeNsec = mtimeNsec;
+      }
+      return e;
+    });
   }
   db.exec('DROP TABLE file');
 }

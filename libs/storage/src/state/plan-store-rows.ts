@@ -1,4 +1,4 @@
-import type { FileIdentity, MoveRequest } from '@filer/engine';
+import type { FileIdentity, MoveRequest, PlannedMove } from '@filer/engine';
 
 // How the plan store's rows become the planner's requests and actions.
 
@@ -77,4 +77,31 @@ export function requestOf(r: ReqTuple, within: string | undefined): MoveRequest 
     req.sourceId = etag === null ? { dev, ino, size, mtimeNs } : { dev, ino, size, mtimeNs, etag };
   if (invalid !== null) req.invalidName = invalid;
   return req;
+}
+
+/** An `act` row read raw for the printed plan: its place (seq, ord, sub), then the action's columns and its note. */
+export type ActTuple = [
+  seq: number,
+  ord: number,
+  sub: number,
+  source: string,
+  target: string,
+  size: number,
+  dev: number | null,
+  ino: number | null,
+  mtimeNs: string | null,
+  etag: string | null,
+  overwrite: number,
+  note?: string | null,
+];
+
+/** The planned action of a raw `act` row, with its request's note when it has one. */
+export function actionOf(r: ActTuple): PlannedMove & { note?: string } {
+  const [, , , source, target, size, dev, ino, mtimeNs, etag, overwrite, note] = r;
+  const move: PlannedMove & { note?: string } = { source, target, size };
+  if (dev !== null && ino !== null && mtimeNs !== null)
+    move.sourceId = etag === null ? { dev, ino, size, mtimeNs } : { dev, ino, size, mtimeNs, etag };
+  if (overwrite === 1) move.overwrite = true;
+  if (note != null) move.note = note;
+  return move;
 }

@@ -5,7 +5,7 @@ import type { Claim, Conflict, FileIdentity, MoveRequest, PlannedMove, TargetInd
 import type { KeyListing } from '../batch-sink.js';
 import { openScratchDb } from './scratch-db.js';
 import { addFiles, filePages, type StoredFile } from './plan-store-files.js';
-import { moveOf, requestOf, type ActRow, type ReqTuple } from './plan-store-rows.js';
+import { actionOf, moveOf, requestOf, type ActRow, type ActTuple, type ReqTuple } from './plan-store-rows.js';
 
 /** One walked file's request, as the walk finds it (any order): `root` and `sortKey` give its place in the plan. */
 export interface StoredRequest {
@@ -69,6 +69,8 @@ export class PlanStore implements TargetIndex {
   private notes = false;
   private sourceIndex = false;
   private isSourceStmt?: Database.Statement;
+  /** The requests were added in plan order (seal's `inOrder`): read by rowid. */
+  private inOrder = false;
 
   private readonly file: string;
 
@@ -150,15 +152,18 @@ export class PlanStore implements TargetIndex {
    * Indexes the requests in plan order (roots as given, path order below each) and by source
    * (folded by `fold` when given: a case-insensitive destination). Returns their number.
    */
-  seal(fold?: (p: string) => string): number {
+  seal(fold?: (p: string) => string, { inOrder = false }: { inOrder?: boolean } = {}): number {
     if (fold !== undefined) {
       this.db.function('fold', { deterministic: true }, (p: unknown) => fold(String(p)));
       this.fsrc = 'fold(source)';
     }
     // Covering: the planner reads the requests in this order from the index alone, sequentially.
-    // The index by source (req_fsrc) is built on its first lookup: a plan whose targets all are
-    // new (a copy into a fresh destination) never asks whether a target is another's source.
-    this.db.exec(`CREATE INDEX req_order ON req (${REQ_COLUMNS})`);
+    // Requests added in plan order already (`inOrder`: a rename's, named in path order) are read
+    // by rowid, with no index to sort. The index by source (req_fsrc) is built on its first
+    // lookup: a plan whose targets all are new (a copy into a fresh destination) never asks
+    // whether a target is another's source.
+    if (!inOrder) this.db.exec(`CREATE INDEX req_order ON req (${REQ_COLUMNS})`);
+    this.inOrder = inOrder;
     this.stmts = this.prepare();
     return this.db.prepare('SELECT count(*) FROM req').pluck().get() as number;
   }
@@ -172,13 +177,19 @@ export class PlanStore implements TargetIndex {
       ),
       conflict: this.db.prepare('INSERT INTO conflict (kind, source, target, detail) VALUES (?, ?, ?, ?)'),
       // Rows as arrays (REQ_COLUMNS' order): no object with twelve keys made per request read.
-      first: this.db.prepare(`SELECT ${REQ_COLUMNS} FROM req ORDER BY root, sort_key, id LIMIT ?`).raw(),
+      first: this.db.prepare(`SELECT ${REQ_COLUMNS} FROM req ORDER BY ${this.reqOrder} LIMIT ?`).raw(),
       page: this.db
-        .prepare(`SELECT ${REQ_COLUMNS} FROM req WHERE (root, sort_key, id) > (?, ?, ?) ORDER BY root, sort_key, id LIMIT ?`)
+        .prepare(
+          `SELECT ${REQ_COLUMNS} FROM req WHERE ${this.inOrder ? 'id > ?' : '(root, sort_key, id) > (?, ?, ?)'} ORDER BY ${this.reqOrder} LIMIT ?`,
+        )
         .raw(),
       begin: this.db.prepare('BEGIN'),
       commit: this.db.prepare('COMMIT'),
     };
+  }
+
+  private get reqOrder(): string {
+    return this.inOrder ? 'id' : 'root, sort_key, id';
   }
 
   private get s(): NonNullable<PlanStore['stmts']> {
@@ -189,7 +200,8 @@ export class PlanStore implements TargetIndex {
   /** The requests in plan order, a page at a time, each page's planning in one transaction. */
   *requests(within?: Within): Generator<MoveRequest> {
     for (let last: ReqTuple | undefined; ;) {
-      const rows = (last === undefined ? this.s.first.all(this.page) : this.s.page.all(last[0], last[1], last[2], this.page)) as ReqTuple[];
+      const after = last === undefined ? undefined : this.inOrder ? [last[2]] : [last[0], last[1], last[2]];
+      const rows = (after === undefined ? this.s.first.all(this.page) : this.s.page.all(...after, this.page)) as ReqTuple[];
       if (rows.length === 0) return;
       this.s.begin.run();
       try {
@@ -304,23 +316,21 @@ export class PlanStore implements TargetIndex {
     return { actions: a.n, bytes: a.bytes, conflicts };
   }
 
-  /** The planned actions in the order they are to run, streamed from disk. */
+  /** The planned actions in the order they are to run, streamed from disk a page at a time. */
   *actions(): Generator<PlannedMove & { note?: string }> {
-    const order = this.reordered ? 'a.ord, a.sub' : 'a.seq';
     // A request's note, when any was given, by its id (the rowid: one lookup per action).
     const note = this.notes ? ', (SELECT note FROM req WHERE id = a.req) AS note' : '';
-    const stmt = this.db.prepare(
-      `SELECT source, target, size, dev, ino, mtime_ns, etag, overwrite${note} FROM act a WHERE keep = 0 ORDER BY ${order}`,
-    );
-    // Raw rows, each made into its action here: printing a plan reads every action once.
-    type ActTuple = [string, string, number, number | null, number | null, string | null, string | null, number, (string | null)?];
-    for (const [source, target, size, dev, ino, mtimeNs, etag, overwrite, note] of stmt.raw().iterate() as IterableIterator<ActTuple>) {
-      const move: PlannedMove & { note?: string } = { source, target, size };
-      if (dev !== null && ino !== null && mtimeNs !== null)
-        move.sourceId = etag === null ? { dev, ino, size, mtimeNs } : { dev, ino, size, mtimeNs, etag };
-      if (overwrite === 1) move.overwrite = true;
-      if (note != null) move.note = note;
-      yield move;
+    const columns = `a.seq, a.ord, a.sub, source, target, size, dev, ino, mtime_ns, etag, overwrite${note}`;
+    // Paged by the order's own key (seq, or ord, sub, seq once chains were reordered): rows read
+    // a page per call, not one per call as iterate() reads them.
+    const [after, order] = this.reordered ? ['(a.ord, a.sub, a.seq) > (?, ?, ?)', 'a.ord, a.sub, a.seq'] : ['a.seq > ?', 'a.seq'];
+    const stmt = this.db.prepare(`SELECT ${columns} FROM act a WHERE keep = 0 AND ${after} ORDER BY ${order} LIMIT ?`).raw();
+    for (let last: ActTuple | undefined; ;) {
+      const from = last === undefined ? [-1, -1, -1] : [last[1], last[2], last[0]];
+      const rows = stmt.all(...(this.reordered ? from : [last === undefined ? -1 : last[0]]), this.page) as ActTuple[];
+      if (rows.length === 0) return;
+      for (const r of rows) yield actionOf(r);
+      last = rows[rows.length - 1];
     }
   }
 
