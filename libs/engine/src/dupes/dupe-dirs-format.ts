@@ -50,6 +50,8 @@ export function dupeDirsToText(r: DupeDirsReport): string {
     for (const d of r.duplicated) out.push(`  ${formatSize(d.bytes)} (${groupThousands(d.files)} files)  ${d.dir}\n`);
     out.push('\n');
   }
-  out.push(`${groupThousands(r.equal.length)} sets of equal directories, ${groupThousands(r.duplicated.length)} directories with every file duplicated elsewhere\n`);
+  out.push(
+    `${groupThousands(r.equal.length)} sets of equal directories, ${groupThousands(r.duplicated.length)} directories with every file duplicated elsewhere\n`,
+  );
   return out.join('');
 }

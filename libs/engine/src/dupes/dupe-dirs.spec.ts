@@ -85,7 +85,10 @@ describe('findDupeDirs', () => {
     expect(r.duplicated).toEqual([]);
     // A third copy of d outside the pair: the set of three is reported, with the two inner ones.
     const three = run({ ...place(inner, '/r/A'), ...place(inner, '/r/B'), '/r/A/top': 'cc', '/r/B/top': 'cc', ...place(inner, '/r/C') });
-    expect(three.equal.map((g) => g.dirs)).toEqual([['/r/A', '/r/B'], ['/r/A/d', '/r/B/d', '/r/C/d']]);
+    expect(three.equal.map((g) => g.dirs)).toEqual([
+      ['/r/A', '/r/B'],
+      ['/r/A/d', '/r/B/d', '/r/C/d'],
+    ]);
   });
 
   it('ignores folders without files, counts empty files by name, and sorts by bytes', () => {

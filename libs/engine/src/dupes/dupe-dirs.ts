@@ -127,7 +127,8 @@ function assignIds(dirs: Map<string, DirInfo>): void {
 }
 
 const depth = (p: string): number => p.split('/').length;
-const byBytes = (a: { bytes: number; files: number }, b: { bytes: number; files: number }): number => b.bytes - a.bytes || b.files - a.files;
+const byBytes = (a: { bytes: number; files: number }, b: { bytes: number; files: number }): number =>
+  b.bytes - a.bytes || b.files - a.files;
 
 function equalGroups(dirs: Map<string, DirInfo>): EqualDirGroup[] {
   assignIds(dirs);
