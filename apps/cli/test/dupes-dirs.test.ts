@@ -70,6 +70,9 @@ describe('filer dupes --dirs', () => {
     expect(duplicated).toEqual([{ kind: 'duplicated', bytes: 9300, files: 2, dir: c.p('t/mixed') }]);
     expect(lines.map((l) => l.dir ?? l.dirs).flat()).not.toContain(c.p('t/near'));
     expect(snapshot(c.dir)).toEqual(before);
+    // A root inside another changes nothing: it is one of the outer root's directories.
+    const overlapping = await c.filer(['dupes', c.p('t'), c.p('t/photos'), '--dirs', '--format', 'ndjson']);
+    expect(overlapping.stdout).toBe(r.stdout);
   });
 
   it('text, json and csv carry the same report; a relative root gives relative paths', async () => {

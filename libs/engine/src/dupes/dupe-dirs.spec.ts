@@ -107,5 +107,9 @@ describe('findDupeDirs', () => {
     expect(r.equal).toEqual([]);
     expect(r.duplicated).toEqual([{ dir: '/x', bytes: 2, files: 1 }]);
     expect(run({ '/x/1': 'aa', '/y/1': 'aa' }, ['/x', '/y']).equal).toEqual([{ bytes: 2, files: 1, dirs: ['/x', '/y'] }]);
+    // A root inside another is one of its directories: /b holds sub/u, so it is no copy of /a.
+    const nested = run({ '/a/1': 'aa', '/b/1': 'aa', '/b/sub/u': 'unique' }, ['/a', '/b', '/b/sub']);
+    expect(nested.equal).toEqual([]);
+    expect(nested.duplicated).toEqual([{ dir: '/a', bytes: 2, files: 1 }]);
   });
 });

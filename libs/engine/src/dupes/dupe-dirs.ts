@@ -55,7 +55,8 @@ const trimSlash = (p: string): string => (p.length > 1 && p.endsWith('/') ? p.sl
  * pair, or a directory inside an all-duplicated one, is implied by it and left out.
  */
 export function findDupeDirs(roots: readonly string[], groups: readonly DupeGroup[], others: readonly DirOtherEntry[]): DupeDirsReport {
-  const tops = roots.map(trimSlash).sort((a, b) => b.length - a.length);
+  // The outermost root holding a path: a root inside another is one of its directories.
+  const tops = roots.map(trimSlash).sort((a, b) => a.length - b.length);
   const dirs = new Map<string, DirInfo>();
   const topOf = (p: string): string | undefined => tops.find((t) => p === t || p.startsWith(t === '/' ? '/' : t + '/'));
   /** The directory holding `p` (created with its ancestors up to its root), or undefined above every root. */

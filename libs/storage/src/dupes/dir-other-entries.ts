@@ -22,8 +22,8 @@ export function otherEntries(roots: readonly string[], groups: readonly DupeGrou
     for (const p of g.paths) {
       grouped.add(p);
       for (let d = path.dirname(p); inRoot(d) && !candidates.has(d); d = path.dirname(d)) {
+        // Up to the outermost root: a root inside another is listed as one of its directories.
         candidates.add(d);
-        if (roots.includes(d)) break;
       }
     }
   const out: DirOtherEntry[] = [];
