@@ -49,6 +49,17 @@ function remoteOptions(ctx: CliContext, globals: Globals): RemoteOptions {
 /** A repeatable flag's values, in the order given. */
 const collectFlag = (value: string, previous: string[]): string[] => [...previous, value];
 
+/** `dupes --dirs` is a report of this machine's duplicates: never with --action, nor through a cluster. */
+function refuseDirsWith(flags: DedupeFlags, server: string | undefined): void {
+  if (flags.action !== undefined)
+    throw invalidArgument(
+      'dirs',
+      `--action ${flags.action}`,
+      '--dirs and --action cannot be combined: --dirs is a report of directories, it acts on nothing',
+    );
+  if (server !== undefined) throw invalidArgument('dirs', 'true', '--dirs runs on this machine only: a cluster reports duplicate files');
+}
+
 /** Builds the `filer` command line. Every failure to parse is a one-line usage error (exit 2). */
 export function buildProgram(ctx: CliContext, setExit: (code: number) => void): Command {
   const program = new Command('filer')
@@ -111,6 +122,7 @@ export function buildProgram(ctx: CliContext, setExit: (code: number) => void): 
       .option('--cache <path>', 'hash cache database (default: $XDG_CACHE_HOME/filer/filer.db; not used for S3)')
       .option('--no-cache', 'neither read nor write the hash cache')
       .option('--include-empty', 'report empty files as duplicates of each other')
+      .option('--dirs', 'report directories instead: equal ones, and those whose files all have copies elsewhere (a report only)')
       .option(
         '--action <action>',
         'act on each copy but the one kept: hardlink | symlink | remove | move-to | reflink (a plan; --apply carries it out)',
@@ -133,6 +145,7 @@ export function buildProgram(ctx: CliContext, setExit: (code: number) => void): 
   dupes.exitOverride().action(async (roots: string[], flags: DupesFlags & DedupeFlags, cmd: Command) => {
     const globals = cmd.optsWithGlobals() as Globals;
     const { resolveDedupeRequest } = await import('./commands/dedupe-request.js');
+    if (flags.dirs === true) refuseDirsWith(flags, serverOf(globals));
     if (serverOf(globals) !== undefined) {
       if (flags.action !== undefined)
         throw invalidArgument(
@@ -147,6 +160,10 @@ export function buildProgram(ctx: CliContext, setExit: (code: number) => void): 
     const plan = resolveDupesPlan(roots, flags);
     const req = resolveDedupeRequest(roots, flags, flags.format);
     const opts = { progress: globals.progress ?? ctx.stderrIsTTY, quiet: globals.quiet ?? false, config };
+    if (flags.dirs === true) {
+      const { runDupeDirs } = await import('./commands/dupes-dirs.js');
+      return setExit(await runDupeDirs(plan, ctx, opts));
+    }
     if (req === undefined) return setExit(await runDupes(plan, ctx, opts));
     const { runDedupe } = await import('./commands/dedupe-command.js');
     setExit(await runDedupe(plan, req, ctx, opts));

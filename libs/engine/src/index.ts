@@ -18,6 +18,8 @@ export * from './dupes/find-duplicates.js';
 export * from './dupes/dupe-file-store.js';
 export * from './dupes/find-duplicates-in-store.js';
 export * from './dupes/dupes-format.js';
+export * from './dupes/dupe-dirs.js';
+export * from './dupes/dupe-dirs-format.js';
 export * from './rename/wall-time.js';
 export * from './rename/rename-template.js';
 export * from './batch/plan-moves.js';

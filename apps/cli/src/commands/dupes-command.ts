@@ -15,6 +15,8 @@ export interface DupesFlags {
   hash: string;
   cache: string | boolean;
   includeEmpty?: boolean;
+  /** Report directories (equal ones, wholly duplicated ones) instead of file groups. */
+  dirs?: boolean;
   [filter: string]: unknown;
 }
 
