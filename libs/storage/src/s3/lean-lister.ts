@@ -28,7 +28,7 @@ class LeanS3Error extends Error {
 const enc = (s: string): string => encodeURIComponent(s).replace(/[!'()*]/g, (c) => '%' + c.charCodeAt(0).toString(16).toUpperCase());
 const hmac = (key: string | Buffer, text: string): Buffer => createHmac('sha256', key).update(text, 'utf8').digest();
 
-interface Credentials {
+export interface Credentials {
   accessKeyId: string;
   secretAccessKey: string;
   sessionToken?: string;
@@ -60,7 +60,7 @@ export function leanListerFromEnv(config: S3Config, env: NodeJS.ProcessEnv = pro
 class LeanLister implements S3Lister {
   private readonly base: URL;
   private readonly agent: http.Agent;
-  private signingKey: { day: string; key: Buffer } | undefined;
+  private signingKey: SigningKey | undefined;
 
   constructor(
     private readonly config: S3Config,
@@ -101,7 +101,9 @@ class LeanLister implements S3Lister {
     const pathStyle = this.config.forcePathStyle;
     const host = pathStyle ? this.base.host : `${input.bucket}.${this.base.host}`;
     const path = pathStyle ? `/${input.bucket}/` : '/';
-    const headers = this.sign(host, path, qs);
+    const date = new Date();
+    this.signingKey = signingKeyFor(this.signingKey, this.credentials.secretAccessKey, this.config.region, date);
+    const headers = signGet({ host, path, qs, region: this.config.region, credentials: this.credentials, date, key: this.signingKey });
     return new Promise<ListedPage>((resolve, reject) => {
       const req = (this.base.protocol === 'https:' ? https : http).request(
         {
@@ -142,26 +144,48 @@ class LeanLister implements S3Lister {
       req.end();
     });
   }
+}
 
-  /** SigV4 headers for a GET of `path?qs` on `host`. */
-  private sign(host: string, path: string, qs: string): Record<string, string> {
-    const amzDate = new Date().toISOString().replace(/[-:]|\.\d{3}/g, '');
-    const day = amzDate.slice(0, 8);
-    const { accessKeyId, secretAccessKey, sessionToken } = this.credentials;
-    const headers: Record<string, string> = { host, 'x-amz-content-sha256': EMPTY_SHA256, 'x-amz-date': amzDate };
-    if (sessionToken !== undefined) headers['x-amz-security-token'] = sessionToken;
-    const names = Object.keys(headers).sort();
-    const canonical = ['GET', path, qs, ...names.map((n) => `${n}:${headers[n]}`), '', names.join(';'), EMPTY_SHA256].join('\n');
-    const scope = `${day}/${this.config.region}/s3/aws4_request`;
-    const toSign = ['AWS4-HMAC-SHA256', amzDate, scope, createHash('sha256').update(canonical, 'utf8').digest('hex')].join('\n');
-    if (this.signingKey?.day !== day) {
-      const key = hmac(hmac(hmac(hmac('AWS4' + secretAccessKey, day), this.config.region), 's3'), 'aws4_request');
-      this.signingKey = { day, key };
-    }
-    const signature = createHmac('sha256', this.signingKey.key).update(toSign, 'utf8').digest('hex');
-    headers.authorization = `AWS4-HMAC-SHA256 Credential=${accessKeyId}/${scope}, SignedHeaders=${names.join(';')}, Signature=${signature}`;
-    return headers;
-  }
+interface SigningKey {
+  day: string;
+  key: Buffer;
+}
+
+const amzDateOf = (date: Date): string => date.toISOString().replace(/[-:]|\.\d{3}/g, '');
+
+/** The day's SigV4 signing key for S3 in `region` (kept while the day lasts). */
+function signingKeyFor(previous: SigningKey | undefined, secret: string, region: string, date: Date): SigningKey {
+  const day = amzDateOf(date).slice(0, 8);
+  if (previous?.day === day) return previous;
+  return { day, key: hmac(hmac(hmac(hmac('AWS4' + secret, day), region), 's3'), 'aws4_request') };
+}
+
+/**
+ * SigV4 headers (host, x-amz-date, x-amz-content-sha256, x-amz-security-token, authorization)
+ * for a GET of `path?qs` (qs already canonical: sorted, RFC 3986-encoded) on `host`.
+ */
+export function signGet(req: {
+  host: string;
+  path: string;
+  qs: string;
+  region: string;
+  credentials: Credentials;
+  date: Date;
+  key?: SigningKey;
+}): Record<string, string> {
+  const amzDate = amzDateOf(req.date);
+  const day = amzDate.slice(0, 8);
+  const { accessKeyId, secretAccessKey, sessionToken } = req.credentials;
+  const headers: Record<string, string> = { host: req.host, 'x-amz-content-sha256': EMPTY_SHA256, 'x-amz-date': amzDate };
+  if (sessionToken !== undefined) headers['x-amz-security-token'] = sessionToken;
+  const names = Object.keys(headers).sort();
+  const canonical = ['GET', req.path, req.qs, ...names.map((n) => `${n}:${headers[n]}`), '', names.join(';'), EMPTY_SHA256].join('\n');
+  const scope = `${day}/${req.region}/s3/aws4_request`;
+  const toSign = ['AWS4-HMAC-SHA256', amzDate, scope, createHash('sha256').update(canonical, 'utf8').digest('hex')].join('\n');
+  const key = signingKeyFor(req.key, secretAccessKey, req.region, req.date).key;
+  const signature = createHmac('sha256', key).update(toSign, 'utf8').digest('hex');
+  headers.authorization = `AWS4-HMAC-SHA256 Credential=${accessKeyId}/${scope}, SignedHeaders=${names.join(';')}, Signature=${signature}`;
+  return headers;
 }
 
 /** An S3 error response as an error named by its Code (NoSuchBucket, AccessDenied…), else by its status. */
