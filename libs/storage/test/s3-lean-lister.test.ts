@@ -89,13 +89,15 @@ describe('leanListerFromEnv', () => {
   });
 
   it("signs as the SDK's SignatureV4 does, session token and awkward query values included", async () => {
+    const bytes = (d: string | ArrayBuffer | ArrayBufferView): string | Uint8Array =>
+      typeof d === 'string' ? d : ArrayBuffer.isView(d) ? new Uint8Array(d.buffer, d.byteOffset, d.byteLength) : new Uint8Array(d);
     class Sha256 {
       private readonly h;
-      constructor(secret?: string | Uint8Array) {
-        this.h = secret === undefined ? createHash('sha256') : createHmac('sha256', secret);
+      constructor(secret?: string | ArrayBuffer | ArrayBufferView) {
+        this.h = secret === undefined ? createHash('sha256') : createHmac('sha256', bytes(secret));
       }
-      update(data: string | Uint8Array): void {
-        this.h.update(data);
+      update(data: string | ArrayBuffer | ArrayBufferView): void {
+        this.h.update(bytes(data));
       }
       digest(): Promise<Uint8Array> {
         return Promise.resolve(new Uint8Array(this.h.digest()));
