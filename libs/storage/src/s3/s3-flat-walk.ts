@@ -186,20 +186,29 @@ async function listFlat(
   // The directories the previous key was in, outermost first; open[k].task undefined = pruned.
   const open: OpenDir[] = [];
   if (!seen(prefix, after)) stats.dirs++;
-  let token: string | undefined;
   let lastKey: string | undefined;
-  // The root check's listing, when it was this page (used once).
-  let first = firstPages?.get(firstPageKey(bucket, prefix));
+  // The page being asked for: the root check's listing when it was this one (used once), or the next one,
+  // requested before this page's keys are gone through, so that the server works on it meanwhile.
+  const first = firstPages?.get(firstPageKey(bucket, prefix));
   firstPages?.delete(firstPageKey(bucket, prefix));
-  for (let pages = 0; ;) {
+  const startAfter = after !== undefined && after.startsWith(prefix) ? after : undefined;
+  let next = first !== undefined ? Promise.resolve(first) : quiet(lister.list({ bucket, prefix, startAfter, maxKeys: pageKeys }));
+  for (let pages = 1; ; pages++) {
     let out: ListedPage;
     try {
-      const startAfter = token === undefined && after !== undefined && after.startsWith(prefix) ? after : undefined;
-      out = first ?? (await lister.list({ bucket, prefix, token, startAfter, maxKeys: pageKeys }));
-      first = undefined;
+      out = await next;
     } catch (e) {
       reportListingError(task, s3Error(e, `cannot list s3://${bucket}/${prefix}`), sink, stats);
       return undefined;
+    }
+    const token = out.truncated ? out.nextToken : undefined;
+    if (out.keys.length > 0) lastKey = out.keys[out.keys.length - 1];
+    // The head goes on past maxPages only while it has no key to split after.
+    const more = token !== undefined && !stopped() && (pages < maxPages || lastKey === undefined);
+    if (more) {
+      next = quiet(lister.list({ bucket, prefix, token, maxKeys: pageKeys }));
+      // Lets the request reach its socket before this page's keys hold the thread.
+      await new Promise((resolve) => setImmediate(resolve));
     }
     const { keys, sizes, mtimesMs, etags } = out;
     for (let i = 0; i < keys.length; i++) {
@@ -226,9 +235,14 @@ async function listFlat(
       stats.entries++;
       visitChild(parent, segments[last], 'file', sizes[i], mtimesMs[i], etags[i], options, sink, stats);
     }
-    if (keys.length > 0) lastKey = keys[keys.length - 1];
-    token = out.truncated ? out.nextToken : undefined;
-    if (token === undefined || stopped()) return undefined;
-    if (++pages >= maxPages && lastKey !== undefined) return lastKey;
+    if (more) continue;
+    // The head's end: what is left of the root is split from its last key.
+    return token !== undefined && !stopped() ? lastKey : undefined;
   }
+}
+
+/** A request awaited later: its rejection is handled there, not reported as unhandled meanwhile. */
+function quiet<T>(p: Promise<T>): Promise<T> {
+  p.catch(() => undefined);
+  return p;
 }
