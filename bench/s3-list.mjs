@@ -19,7 +19,6 @@
 // cost grows with the store (it walks its directory tree per request), so a 1M prefix would take
 // each tool tens of minutes a run on this 2-core machine. The machine is shared: the load average
 // (1 min) is printed beside every case, at its start and its end.
-import * as fs from 'node:fs';
 import * as os from 'node:os';
 import * as path from 'node:path';
 import { fileURLToPath } from 'node:url';
