@@ -3,7 +3,7 @@
 // `rclone lsf -R --files-only remote:bench/P`, both on the same s3rver on loopback (as bench/s3.mjs),
 // at 5,000 objects and at a large count, on two layouts: the default synthetic tree (the one the
 // listing was tuned on) and the 'deep' one (up to 10 levels, 3–12 files a directory, longer names).
-// At 5,000 also `--format ndjson` (vs `rclone lsjson -R --files-only --no-mimetype`) and
+// At 5,000 also `--format ndjson` (vs `rclone lsjson -R --files-only --no-mimetype --use-server-modtime`: without it rclone HEADs every object for its own mtime metadata) and
 // `--ext csv` (vs `rclone lsf -R --files-only --include '*.csv'`). And start-up: `filer --version`.
 //
 //   node bench/s3-list.mjs                 5,000 and 100,000 objects (BENCH_S3_LIST_COUNTS=5000,100000)
@@ -74,7 +74,7 @@ function invocations(p, all) {
     [
       'ndjson',
       ['find', `s3://${BUCKET}/${p}/`, '--hidden', '--format', 'ndjson'],
-      ['lsjson', '-R', '--files-only', '--no-mimetype', `remote:${BUCKET}/${p}`],
+      ['lsjson', '-R', '--files-only', '--no-mimetype', '--use-server-modtime', `remote:${BUCKET}/${p}`],
     ],
     [
       '--ext csv',
