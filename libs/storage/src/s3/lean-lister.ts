@@ -108,7 +108,8 @@ class LeanLister implements S3Lister {
       const req = (this.base.protocol === 'https:' ? https : http).request(
         {
           protocol: this.base.protocol,
-          hostname: pathStyle ? this.base.hostname : `${input.bucket}.${this.base.hostname}`,
+          // An IPv6 literal keeps its brackets in the Host header, not in the address connected to.
+          hostname: pathStyle ? this.base.hostname.replace(/^\[(.*)\]$/, '$1') : `${input.bucket}.${this.base.hostname}`,
           port: this.base.port,
           method: 'GET',
           path: `${path}?${qs}`,
