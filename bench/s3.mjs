@@ -41,7 +41,7 @@ const BUCKET = 'bench';
 
 export const name = 's3';
 
-/** Starts s3rver on a free loopback port with the bench bucket; resolves to { endpoint, stop }. */
+/** Starts s3rver on a free loopback port with the bench bucket; resolves to { endpoint, dir (its store), stop }. */
 export async function startS3rver(log) {
   const dir = fs.mkdtempSync(path.join(os.tmpdir(), 'filer-bench-s3rver-'));
   const child = spawn(process.execPath, ['--openssl-legacy-provider', S3RVER_MAIN, dir, BUCKET], { stdio: ['ignore', 'pipe', 'pipe'] });
@@ -61,6 +61,7 @@ export async function startS3rver(log) {
   log(`s3: s3rver on 127.0.0.1:${port}, store ${dir}`);
   return {
     endpoint: `http://127.0.0.1:${port}`,
+    dir,
     async stop() {
       process.off('exit', kill);
       if (child.exitCode === null && child.signalCode === null) {

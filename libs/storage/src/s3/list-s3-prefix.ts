@@ -1,5 +1,6 @@
-import { ListObjectsV2Command, type S3Client } from '@aws-sdk/client-s3';
+import type { S3Client } from '@aws-sdk/client-s3';
 import { s3Error } from './s3-errors.js';
+import { listPage } from './s3-list-page.js';
 import { parseS3Uri } from './s3-uri.js';
 
 /**
@@ -14,13 +15,13 @@ export async function listS3Prefix(client: S3Client, dest: string, onPage: (keys
   do {
     let out;
     try {
-      out = await client.send(new ListObjectsV2Command({ Bucket: bucket, Prefix: prefix, ContinuationToken: token }));
+      out = await listPage(client, { bucket, prefix, token });
     } catch (e) {
       throw s3Error(e, `cannot list ${dest}`);
     }
-    const keys = (out.Contents ?? []).map((o) => `s3://${bucket}/${o.Key}`);
+    const keys = out.keys.map((k) => `s3://${bucket}/${k}`);
     if (keys.length > 0) onPage(keys);
-    token = out.IsTruncated === true ? out.NextContinuationToken : undefined;
+    token = out.truncated ? out.nextToken : undefined;
   } while (token !== undefined);
   return `s3://${bucket}/${prefix}`;
 }

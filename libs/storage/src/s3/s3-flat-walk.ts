@@ -1,5 +1,4 @@
-import { ListObjectsV2Command, type S3Client } from '@aws-sdk/client-s3';
-import { isSkippedName, KIND_OF_CODE, type EntryKind, type PagedSource } from '@filer/core';
+import { KIND_OF_CODE } from '@filer/core';
 import {
   DEFAULT_LIST_CONCURRENCY,
   runListings,
@@ -9,86 +8,89 @@ import {
   type WalkSink,
   type WalkStats,
 } from '@filer/engine';
+import { firstPageKey } from './check-s3-roots.js';
+import type { ListedPage } from './list-xml.js';
 import { s3Error } from './s3-errors.js';
-import { bareEtag } from './s3-etag.js';
-import { listingPrefix, s3ChildPath } from './s3-uri.js';
+import { PAGE_KEYS, type S3Lister } from './s3-lister.js';
+import type { S3Source } from './s3-source.js';
+import { listingPrefix } from './s3-uri.js';
+import { keyBefore, visitChild } from './s3-visit.js';
 
-/** Keys per ListObjectsV2 page (S3's maximum). */
-const PAGE_KEYS = 1000;
 /** Levels listed with a delimiter at most before the rest of each subtree is listed flat. */
 const MAX_SPLIT_DEPTH = 3;
 /** Sub-prefixes held while a level is split (beyond this many they are listed flat at once). */
 const MAX_HELD = 256;
-
-type Task = DirTask & { flat: boolean };
-
 /**
- * The per-entry rules of the engine's paged walk (walkPaged), for one child of `parent`: hidden
- * names, excludes on the relative key, type, name, size and mtime. Returns the child's task when
- * the walk goes below it (a directory not pruned), else undefined.
+ * Pages a root is listed flat, one request after another as `rclone lsf -R` does, before what is
+ * left of it is split into parallel listings: a prefix of up to 10,000 keys costs its 10 requests
+ * and nothing more, where the split would spend delimiter requests, level after level, first.
  */
-function visitChild(
-  parent: DirTask,
-  name: string,
-  kind: EntryKind,
-  size: number,
-  mtimeMs: number,
-  etag: string | undefined,
-  options: WalkOptions,
-  sink: WalkSink,
-  stats: WalkStats,
-): DirTask | undefined {
-  const { filter } = options;
-  const spec = filter.spec;
-  if (isSkippedName(name, spec.hidden)) return undefined;
-  const rel = parent.rel === '' ? name : parent.rel + '/' + name;
-  if (filter.isExcluded !== undefined && filter.isExcluded(name, rel)) return undefined;
-  const path = s3ChildPath(parent.path, name);
-  const depth = parent.depth + 1;
-  const below =
-    kind === 'dir' && (spec.maxDepth === undefined || depth < spec.maxDepth)
-      ? { path, rel, depth, ignores: parent.ignores, ancestors: parent.ancestors }
-      : undefined;
-  if (kind !== filter.type) return below;
-  if (filter.matchesName !== undefined && !filter.matchesName(name)) return below;
-  if (filter.sizeFilesOnly && kind !== 'file') return below;
-  if (filter.matchesStat !== undefined && !filter.matchesStat(size, mtimeMs)) return below;
-  stats.matched++;
-  if (kind === 'file') stats.bytesMatched += size;
-  // A sink's exception (a closed output) ends the walk: it is not this prefix's error.
-  sink.entry(kind !== 'file' ? { path, kind } : etag === undefined ? { path, kind, size, mtimeMs } : { path, kind, size, mtimeMs, etag });
-  return below;
+export const HEAD_PAGES = 10;
+
+export interface FlatWalkControl extends PagedWalkControl {
+  /** Pages of each root listed flat before the rest is split (default HEAD_PAGES; 0: split from the start). */
+  headPages?: number;
+  /** Keys per flat page (default PAGE_KEYS, S3's maximum; smaller only in tests). */
+  pageKeys?: number;
+  /** First flat pages the root check listed, by firstPageKey (taken once, instead of listing them again). */
+  firstPages?: Map<string, ListedPage>;
 }
 
 /**
- * Walks S3 roots with few listing requests: the top levels are listed with Delimiter '/' (through
- * `source`, as the paged walk does), level by level, only until a level holds at least
- * `concurrency` sub-prefixes (or MAX_SPLIT_DEPTH levels were listed); each sub-prefix of that level
- * is then listed flat — no delimiter, 1,000 keys a page — `concurrency` listings at once.
+ * A listing task. `after`: the last key its root's head listing reached — everything up to it was
+ * listed and reported, so listings of prefixes it lies in start after it, and directories that
+ * sort before it are not reported again.
+ */
+type Task = DirTask & { flat: boolean; after?: string };
+
+/**
+ * Whether the directory whose key prefix is `prefix` (ending in '/') was reported by its root's
+ * head listing: it sorts before the head's last key or is that key (a folder marker) — either it
+ * is one of the key's directories, or all of its keys came before it.
+ */
+const seen = (prefix: string, after: string | undefined): boolean => after !== undefined && !keyBefore(after, prefix);
+
+/**
+ * Walks S3 roots with few listing requests. Each root is first listed flat — no delimiter, 1,000
+ * keys a page — for up to `headPages` pages; a root with more keys than that is then split from
+ * its last key on: the top levels are listed with Delimiter '/' (through `source`, as the paged
+ * walk does), level by level, only until a level holds at least `concurrency` sub-prefixes (or
+ * MAX_SPLIT_DEPTH levels were listed); each sub-prefix of that level is then listed flat,
+ * `concurrency` listings at once. Listings of the prefixes the head's last key lies in start
+ * after that key (StartAfter), so no key is listed twice.
  * Directories are rebuilt from the keys: S3 returns keys in order, so a prefix's keys are
  * contiguous and each directory is met once. Entries, filters and errors are those of walkPaged
- * (the same rules, applied per key segment); the one difference is cost: below the split, the
+ * (the same rules, applied per key segment); the one difference is cost: in flat listings, the
  * keys under a hidden or excluded directory are still listed (and dropped). Streams page by page:
  * a flat listing holds only its open directory chain, a split at most MAX_HELD sub-prefixes.
  * Not for --max-depth (the paged walk lists only the levels asked for).
  */
 export async function walkS3Flat(
-  client: S3Client,
-  source: PagedSource,
+  lister: S3Lister,
+  source: S3Source,
   roots: readonly DirTask[],
   options: WalkOptions,
   sink: WalkSink,
   stats: WalkStats,
-  control: PagedWalkControl = {},
+  control: FlatWalkControl = {},
 ): Promise<void> {
   const limit = Math.max(1, control.concurrency ?? DEFAULT_LIST_CONCURRENCY);
   const stopped = (): boolean => control.shouldStop !== undefined && control.shouldStop();
-  const stack: Task[] = roots.map((r) => ({ ...r, flat: false })).reverse();
+  const headPages = control.headPages ?? HEAD_PAGES;
+  const pageKeys = control.pageKeys ?? PAGE_KEYS;
+  // The heads, then the roots they did not finish, split from their last key.
+  const stack: Task[] = headPages > 0 ? [] : roots.map((r) => ({ ...r, flat: false })).reverse();
+  if (headPages > 0)
+    await runListings(roots.map((r) => ({ ...r, flat: true })).reverse(), limit, stopped, async (root: Task) => {
+      const after = await listFlat(lister, root, pageKeys, options, sink, stats, stopped, headPages, control.firstPages);
+      if (after !== undefined) stack.push({ ...root, flat: false, after });
+    });
+  stack.sort((a, b) => (a.path < b.path ? 1 : -1));
   // The split: delimiter listings of the current level still running, and the sub-prefixes they found.
   let levelActive = 0;
-  let held: DirTask[] = [];
+  let held: Task[] = [];
   let split = true;
-  const found = (child: DirTask): void => {
+  const found = (child: Task): void => {
     if (!split) return void stack.push({ ...child, flat: true });
     held.push(child);
     if (held.length >= MAX_HELD) endSplit();
@@ -108,7 +110,7 @@ export async function walkS3Flat(
   levelActive = stack.length;
   await runListings(stack, limit, stopped, (task) =>
     task.flat
-      ? listFlat(client, task, options, sink, stats, stopped)
+      ? listFlat(lister, task, pageKeys, options, sink, stats, stopped).then(() => undefined)
       : listLevel(source, task, options, sink, stats, found, stopped).then(() => levelDone(task.depth)),
   );
 }
@@ -121,16 +123,18 @@ function reportListingError(task: DirTask, e: unknown, sink: WalkSink, stats: Wa
 
 /** One level of the split, listed with a delimiter: its sub-prefixes go to `found`. */
 async function listLevel(
-  source: PagedSource,
-  task: DirTask,
+  source: S3Source,
+  task: Task,
   options: WalkOptions,
   sink: WalkSink,
   stats: WalkStats,
-  found: (child: DirTask) => void,
+  found: (child: Task) => void,
   stopped: () => boolean,
 ): Promise<void> {
-  const pages = source.listPages(task.path)[Symbol.asyncIterator]();
-  stats.dirs++;
+  const { after } = task;
+  const prefix = listingPrefix(task.path).key;
+  const pages = source.listPages(task.path, after !== undefined && after.startsWith(prefix) ? after : undefined)[Symbol.asyncIterator]();
+  if (!seen(prefix, after)) stats.dirs++;
   for (;;) {
     let next;
     try {
@@ -140,13 +144,16 @@ async function listLevel(
     }
     if (next.done === true) return;
     const { names, kinds, sizes, mtimesMs, etags } = next.value;
-    stats.entries += names.length;
     for (let i = 0; i < names.length; i++) {
-      const child = visitChild(task, names[i], KIND_OF_CODE[kinds[i]] ?? 'other', sizes[i], mtimesMs[i], etags?.[i], options, sink, stats);
-      if (child !== undefined) found(child);
+      const kind = KIND_OF_CODE[kinds[i]] ?? 'other';
+      // Keys come after `after` (StartAfter): only a directory the head's last key lies in can be one it reported.
+      const fresh = kind !== 'dir' || !seen(prefix + names[i] + '/', after);
+      if (fresh) stats.entries++;
+      const child = visitChild(task, names[i], kind, sizes[i], mtimesMs[i], etags?.[i], options, sink, stats, fresh);
+      if (child !== undefined) found({ ...child, flat: false, after });
     }
     if (stopped()) {
-      await pages.return?.();
+      await pages.return(undefined);
       return;
     }
   }
@@ -158,30 +165,54 @@ interface OpenDir {
   task: DirTask | undefined;
 }
 
-/** Lists a prefix's whole subtree flat, page by page, rebuilding directories from the keys. */
+/**
+ * Lists a prefix's subtree flat, page by page, rebuilding directories from the keys. With
+ * `maxPages`, stops after that many pages and returns the last key listed when keys remain
+ * (undefined when the prefix was listed to its end, failed or the walk stopped).
+ */
 async function listFlat(
-  client: S3Client,
-  task: DirTask,
+  lister: S3Lister,
+  task: Task,
+  pageKeys: number,
   options: WalkOptions,
   sink: WalkSink,
   stats: WalkStats,
   stopped: () => boolean,
-): Promise<void> {
+  maxPages = Infinity,
+  firstPages?: Map<string, ListedPage>,
+): Promise<string | undefined> {
   const { bucket, key: prefix } = listingPrefix(task.path);
+  const { after } = task;
   // The directories the previous key was in, outermost first; open[k].task undefined = pruned.
   const open: OpenDir[] = [];
-  stats.dirs++;
-  let token: string | undefined;
-  do {
-    let out;
+  if (!seen(prefix, after)) stats.dirs++;
+  let lastKey: string | undefined;
+  // The page being asked for: the root check's listing when it was this one (used once), or the next one,
+  // requested before this page's keys are gone through, so that the server works on it meanwhile.
+  const first = firstPages?.get(firstPageKey(bucket, prefix));
+  firstPages?.delete(firstPageKey(bucket, prefix));
+  const startAfter = after !== undefined && after.startsWith(prefix) ? after : undefined;
+  let next = first !== undefined ? Promise.resolve(first) : quiet(lister.list({ bucket, prefix, startAfter, maxKeys: pageKeys }));
+  for (let pages = 1; ; pages++) {
+    let out: ListedPage;
     try {
-      out = await client.send(new ListObjectsV2Command({ Bucket: bucket, Prefix: prefix, ContinuationToken: token, MaxKeys: PAGE_KEYS }));
+      out = await next;
     } catch (e) {
       reportListingError(task, s3Error(e, `cannot list s3://${bucket}/${prefix}`), sink, stats);
-      return;
+      return undefined;
     }
-    for (const o of out.Contents ?? []) {
-      const segments = o.Key!.slice(prefix.length).split('/');
+    const token = out.truncated ? out.nextToken : undefined;
+    if (out.keys.length > 0) lastKey = out.keys[out.keys.length - 1];
+    // The head goes on past maxPages only while it has no key to split after.
+    const more = token !== undefined && !stopped() && (pages < maxPages || lastKey === undefined);
+    if (more) {
+      next = quiet(lister.list({ bucket, prefix, token, maxKeys: pageKeys }));
+      // Lets the request reach its socket before this page's keys hold the thread.
+      await new Promise((resolve) => setImmediate(resolve));
+    }
+    const { keys, sizes, mtimesMs, etags } = out;
+    for (let i = 0; i < keys.length; i++) {
+      const segments = keys[i].slice(prefix.length).split('/');
       const last = segments.length - 1;
       let same = 0;
       while (same < open.length && same < last && open[same].segment === segments[same]) same++;
@@ -191,9 +222,10 @@ async function listFlat(
         // A new directory: counted and filtered once, as its parent's listing would have shown it.
         let child: DirTask | undefined;
         if (parent !== undefined) {
-          stats.entries++;
-          child = visitChild(parent, segments[k], 'dir', 0, 0, undefined, options, sink, stats);
-          if (child !== undefined) stats.dirs++;
+          const fresh = after === undefined || !seen(prefix + segments.slice(0, k + 1).join('/') + '/', after);
+          if (fresh) stats.entries++;
+          child = visitChild(parent, segments[k], 'dir', 0, 0, undefined, options, sink, stats, fresh);
+          if (child !== undefined && fresh) stats.dirs++;
         }
         open.push({ segment: segments[k], task: child });
         parent = child;
@@ -201,8 +233,16 @@ async function listFlat(
       // A key ending in '/' (a folder marker) names its directory, not a file.
       if (parent === undefined || segments[last] === '') continue;
       stats.entries++;
-      visitChild(parent, segments[last], 'file', o.Size ?? 0, o.LastModified?.getTime() ?? 0, bareEtag(o.ETag), options, sink, stats);
+      visitChild(parent, segments[last], 'file', sizes[i], mtimesMs[i], etags[i], options, sink, stats);
     }
-    token = out.IsTruncated === true ? out.NextContinuationToken : undefined;
-  } while (token !== undefined && !stopped());
+    if (more) continue;
+    // The head's end: what is left of the root is split from its last key.
+    return token !== undefined && !stopped() ? lastKey : undefined;
+  }
+}
+
+/** A request awaited later: its rejection is handled there, not reported as unhandled meanwhile. */
+function quiet<T>(p: Promise<T>): Promise<T> {
+  p.catch(() => undefined);
+  return p;
 }

@@ -4,6 +4,7 @@ import { rootTask, walkPaged } from '@filer/engine';
 import type { OpenShardWalker } from '../shard-walker.js';
 import { isInsideAllowedS3 } from './allowed-s3.js';
 import { checkS3Roots } from './check-s3-roots.js';
+import { sdkLister } from './s3-list-page.js';
 import { S3Source } from './s3-source.js';
 import { SkippingSource } from './skipping-source.js';
 
@@ -30,11 +31,11 @@ export function s3ShardWalker(client: S3Client): OpenShardWalker {
           throw new FilerError('E_PATH_NOT_ALLOWED', `root '${root}' is not inside an allowed bucket or prefix (FILER_ALLOWED_S3)`, {
             path: root,
           });
-        await checkS3Roots(client, [root]);
+        await checkS3Roots(sdkLister(client), [root], () => Promise.resolve(client));
         return rootTask(root);
       },
       async walk(stack, shouldStop, skip) {
-        const listing = new S3Source(client);
+        const listing = new S3Source(sdkLister(client));
         const source = skip === undefined ? listing : new SkippingSource(listing, skip);
         await walkPaged(source, stack, { filter, statAll: true }, sink, stats, {
           shouldStop,

@@ -1,11 +1,8 @@
-import { ListObjectsV2Command, type S3Client } from '@aws-sdk/client-s3';
 import { KindCode, type ListingPage, type PagedSource } from '@filer/core';
 import { s3Error } from './s3-errors.js';
-import { bareEtag } from './s3-etag.js';
+import type { ListedPage } from './list-xml.js';
+import type { S3Lister } from './s3-lister.js';
 import { listingPrefix, s3ChildPath } from './s3-uri.js';
-
-/** Keys per ListObjectsV2 page (S3's maximum). */
-const PAGE_KEYS = 1000;
 
 /**
  * S3 prefixes as a paged tree: each directory path (`s3://bucket/a/b`) lists the prefix `a/b/`
@@ -14,40 +11,36 @@ const PAGE_KEYS = 1000;
  * (`a/b/`, a "folder marker" some consoles create) is not an entry.
  */
 export class S3Source implements PagedSource {
-  constructor(private readonly client: S3Client) {}
+  constructor(private readonly lister: S3Lister) {}
 
-  async *listPages(dirPath: string): AsyncGenerator<ListingPage> {
+  /** The pages of `dirPath`; with `startAfter`, only the keys (and common prefixes of keys) after it. */
+  async *listPages(dirPath: string, startAfter?: string): AsyncGenerator<ListingPage> {
     const { bucket, key: prefix } = listingPrefix(dirPath);
     let token: string | undefined;
     // Some stores repeat a common prefix on the next page: keep the last one seen (they are sorted).
     let lastDir = '';
     do {
-      let out;
+      let out: ListedPage;
       try {
-        out = await this.client.send(
-          new ListObjectsV2Command({ Bucket: bucket, Prefix: prefix, Delimiter: '/', ContinuationToken: token, MaxKeys: PAGE_KEYS }),
-        );
+        out = await this.lister.list({ bucket, prefix, delimiter: '/', token, startAfter: token === undefined ? startAfter : undefined });
       } catch (e) {
         throw s3Error(e, `cannot list s3://${bucket}/${prefix}`);
       }
-      const objects = out.Contents ?? [];
-      const dirs = out.CommonPrefixes ?? [];
       const names: string[] = [];
       const kinds: number[] = [];
       const sizes: number[] = [];
       const mtimes: number[] = [];
       const etags: (string | undefined)[] = [];
-      for (const o of objects) {
-        const name = o.Key!.slice(prefix.length);
+      for (let i = 0; i < out.keys.length; i++) {
+        const name = out.keys[i].slice(prefix.length);
         if (name === '') continue;
         names.push(name);
         kinds.push(KindCode.File);
-        sizes.push(o.Size ?? 0);
-        mtimes.push(o.LastModified?.getTime() ?? 0);
-        etags.push(bareEtag(o.ETag));
+        sizes.push(out.sizes[i]);
+        mtimes.push(out.mtimesMs[i]);
+        etags.push(out.etags[i]);
       }
-      for (const d of dirs) {
-        const p = d.Prefix!;
+      for (const p of out.prefixes) {
         if (p <= lastDir) continue;
         lastDir = p;
         names.push(p.slice(prefix.length, -1));
@@ -57,7 +50,7 @@ export class S3Source implements PagedSource {
         etags.push(undefined);
       }
       if (names.length > 0) yield { names, kinds, sizes, mtimesMs: mtimes, etags };
-      token = out.IsTruncated === true ? out.NextContinuationToken : undefined;
+      token = out.truncated ? out.nextToken : undefined;
     } while (token !== undefined);
   }
 

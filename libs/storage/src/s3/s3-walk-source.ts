@@ -1,32 +1,61 @@
 import type { S3Client } from '@aws-sdk/client-s3';
 import type { FileEntry } from '@filer/core';
 import { formatRecord } from '@filer/engine';
+import type { OpenShardWalker, ShardWalker } from '../shard-walker.js';
 import type { WalkSource } from '../walk-source.js';
 import { checkS3Roots } from './check-s3-roots.js';
-import { createS3Client } from './s3-client.js';
+import { leanListerFromEnv } from './lean-lister.js';
+import type { ListedPage } from './list-xml.js';
 import { s3ConfigFromEnv } from './s3-config.js';
+import { PAGE_KEYS } from './s3-lister.js';
 import { S3DupeFiles } from './s3-dupe-files.js';
-import { S3FileHasher } from './s3-file-hasher.js';
-import { s3ShardWalker } from './s3-shard-walker.js';
 import { s3FilterNotes, walkS3 } from './walk-s3.js';
 
 /** Formatted text gathered before one onText call, as the threaded walk's chunks. */
 const FLUSH_AT = 64 * 1024;
 
+/** A shard walker whose module (and the AWS SDK it loads) is imported when a shard first uses it. */
+function lazyShardWalker(client: () => Promise<S3Client>): OpenShardWalker {
+  return (opts, sink, stats) => {
+    let inner: Promise<ShardWalker> | undefined;
+    const get = (): Promise<ShardWalker> =>
+      (inner ??= Promise.all([import('./s3-shard-walker.js'), client()]).then(([m, c]) => m.s3ShardWalker(c)(opts, sink, stats)));
+    return {
+      splitVaries: true,
+      seed: async (root) => (await get()).seed(root),
+      walk: async (stack, shouldStop, skip) => (await get()).walk(stack, shouldStop, skip),
+    };
+  };
+}
+
 /**
  * S3 roots as a walk source: checked at once, then listed by walkS3 (16 prefixes at a time).
  * Entries are handed over in batches (those listed together: the batch is passed on once the
  * listing callback returns), text in 64 KiB chunks; totals arrive at the end. Thread counts do not
- * apply.
+ * apply. Without a shared client, listings go through the lean lister when the environment allows
+ * (leanListerFromEnv) and the AWS SDK is loaded only when something needs it (hashing, a shard
+ * walk, a root that fails its check, or credentials the lean lister does not handle).
  */
 export async function openS3Source(roots: readonly string[], shared?: S3Client): Promise<WalkSource> {
-  const client = shared ?? createS3Client(s3ConfigFromEnv());
+  const config = s3ConfigFromEnv();
+  let made: Promise<S3Client> | undefined;
+  let client: S3Client | undefined = shared;
+  const getClient = (): Promise<S3Client> =>
+    shared !== undefined ? Promise.resolve(shared) : (made ??= import('./s3-client.js').then((m) => (client = m.createS3Client(config))));
+  const lean = shared === undefined ? leanListerFromEnv(config) : undefined;
+  const destroy = (): void => {
+    lean?.close?.();
+    if (shared === undefined) client?.destroy();
+  };
+  const lister = lean ?? (await import('./s3-list-page.js')).sdkLister(await getClient());
   // A shared client is a worker's: its shards check the roots they seed, and the client outlives the source.
+  // The check lists each root's first flat page: the walk starts from it (a --max-depth walk lists by levels and drops it).
+  let firstPages: Map<string, ListedPage> | undefined;
   if (shared === undefined) {
     try {
-      await checkS3Roots(client, roots);
+      firstPages = await checkS3Roots(lister, roots, getClient, PAGE_KEYS);
     } catch (e) {
-      client.destroy();
+      destroy();
       throw e;
     }
   }
@@ -41,11 +70,9 @@ export async function openS3Source(roots: readonly string[], shared?: S3Client):
       return { files: list.files, add: (entries) => entries.forEach((e) => list.add(e)) };
     },
     // Contents are hashed, never ETags (see S3FileHasher).
-    hasher: (algorithm) => Promise.resolve(new S3FileHasher(client, algorithm)),
-    shardWalker: s3ShardWalker(client),
-    close: () => {
-      if (shared === undefined) client.destroy();
-    },
+    hasher: async (algorithm) => new (await import('./s3-file-hasher.js')).S3FileHasher(await getClient(), algorithm),
+    shardWalker: lazyShardWalker(getClient),
+    close: destroy,
     walk(opts) {
       let stop = false;
       let pending = '';
@@ -77,10 +104,11 @@ export async function openS3Source(roots: readonly string[], shared?: S3Client):
               if (batch.length === 0) queueMicrotask(flush);
               batch.push(e);
             };
-      const done = walkS3(client, {
+      const done = walkS3(lister, {
         roots,
         spec: opts.spec,
         shouldStop: () => stop,
+        firstPages,
         onEntry,
         onError: opts.onError,
       }).then((stats) => {

@@ -1,7 +1,8 @@
-import type { S3Client } from '@aws-sdk/client-s3';
 import { compileFilter, type FileEntry, type FilterSpec, type PathError } from '@filer/core';
 import { emptyWalkStats, rootTask, walkPaged, type WalkStats } from '@filer/engine';
 import { walkS3Flat } from './s3-flat-walk.js';
+import type { ListedPage } from './list-xml.js';
+import type { S3Lister } from './s3-lister.js';
 import { S3Source } from './s3-source.js';
 
 export interface S3WalkOptions {
@@ -12,17 +13,19 @@ export interface S3WalkOptions {
   onEntry(entry: FileEntry): void;
   onError(error: PathError): void;
   shouldStop?: () => boolean;
+  /** First flat pages the root check listed (checkS3Roots), taken instead of listing them again. */
+  firstPages?: Map<string, ListedPage>;
 }
 
 /** Walks S3 roots (already checked), flat below the top levels (walkS3Flat) or level by level with --max-depth; resolves to the totals. */
-export async function walkS3(client: S3Client, opts: S3WalkOptions): Promise<WalkStats> {
+export async function walkS3(lister: S3Lister, opts: S3WalkOptions): Promise<WalkStats> {
   const stats = emptyWalkStats();
-  const source = new S3Source(client);
+  const source = new S3Source(lister);
   const options = { filter: compileFilter(opts.spec), statAll: true };
   const sink = { entry: opts.onEntry, error: opts.onError };
-  const control = { concurrency: opts.concurrency, shouldStop: opts.shouldStop };
+  const control = { concurrency: opts.concurrency, shouldStop: opts.shouldStop, firstPages: opts.firstPages };
   // Flat listings need far fewer requests; --max-depth keeps the level-by-level walk, which lists only those levels.
-  if (opts.spec.maxDepth === undefined) await walkS3Flat(client, source, opts.roots.map(rootTask), options, sink, stats, control);
+  if (opts.spec.maxDepth === undefined) await walkS3Flat(lister, source, opts.roots.map(rootTask), options, sink, stats, control);
   else await walkPaged(source, opts.roots.map(rootTask).reverse(), options, sink, stats, control);
   return stats;
 }
