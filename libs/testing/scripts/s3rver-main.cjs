@@ -8,8 +8,10 @@ const fs = require('node:fs');
 const S3rver = require('s3rver');
 
 const storePath = require.resolve('s3rver/lib/stores/filesystem.js');
-if (!fs.readFileSync(storePath, 'utf8').includes('filer-patch: delimiter')) {
-  console.error(`s3rver is not patched (run node scripts/patch-s3rver.mjs): ${storePath}`);
+const store = fs.readFileSync(storePath, 'utf8');
+const missing = ['filer-patch: delimiter', 'filer-patch: put', 'filer-patch: put stream'].filter((mark) => !store.includes(mark));
+if (missing.length > 0) {
+  console.error(`s3rver is not patched (${missing.join(', ')}; run node scripts/patch-s3rver.mjs): ${storePath}`);
   process.exit(3);
 }
 const [directory, ...buckets] = process.argv.slice(2);

@@ -26,8 +26,9 @@ const MAIN = fileURLToPath(new URL('../scripts/s3rver-main.cjs', import.meta.url
 
 /**
  * Spawns s3rver 3.7.1 (`node --openssl-legacy-provider`: its continuation tokens use DES, which
- * OpenSSL 3 only offers there) with `buckets` made up front. Its delimiter listing is patched at
- * install (scripts/patch-s3rver.mjs); the launcher refuses to start an unpatched copy.
+ * OpenSSL 3 only offers there) with `buckets` made up front. Its delimiter listing and its PUT's
+ * answer (only once the file is written) are patched at install (scripts/patch-s3rver.mjs); the
+ * launcher refuses to start an unpatched copy.
  */
 export async function startS3Server(opts: { buckets?: string[] } = {}): Promise<S3ServerHandle> {
   const dir = fs.mkdtempSync(path.join(os.tmpdir(), 'filer-s3rver-'));
