@@ -47,19 +47,23 @@ function firstAbove(keys: readonly string[], after: string): number {
   return lo;
 }
 
-/** One ListObjectsV2 page: keys and common prefixes in key order, at most `maxKeys`, resumed after `token` (the last one sent). */
+/**
+ * One ListObjectsV2 page: keys and common prefixes in key order, at most `maxKeys`, resumed after
+ * `token` (the last one sent), else after `startAfter` (S3's StartAfter, ignored with a token).
+ */
 function listXml(
   bucket: string,
   all: Map<string, Buffer>,
-  q: { prefix: string; delimiter: string | null; maxKeys: number; token: string | null },
+  q: { prefix: string; delimiter: string | null; maxKeys: number; token: string | null; startAfter: string | null },
 ): string {
-  const { prefix, delimiter, maxKeys, token } = q;
+  const { prefix, delimiter, maxKeys, token, startAfter } = q;
+  const base = prefix === '' ? '' : prefix.slice(0, -1);
   const sorted = keysOf(all);
   const contents: string[] = [];
   const prefixes: string[] = [];
   let last: string | undefined;
   let truncated = false;
-  for (let i = firstAbove(sorted, token ?? (prefix === '' ? '' : prefix.slice(0, -1))); i < sorted.length; i++) {
+  for (let i = firstAbove(sorted, token ?? (startAfter !== null && startAfter > base ? startAfter : base)); i < sorted.length; i++) {
     const key = sorted[i];
     if (!key.startsWith(prefix)) {
       if (key > prefix) break;
@@ -134,6 +138,7 @@ export async function startStubS3(initial: Record<string, Record<string, string 
               delimiter: url.searchParams.get('delimiter'),
               maxKeys: Number(url.searchParams.get('max-keys') ?? 1000),
               token: url.searchParams.get('continuation-token'),
+              startAfter: url.searchParams.get('start-after'),
             }),
           );
         return error(400, 'NotImplemented');
