@@ -2,10 +2,9 @@ import { FilerError } from '@filer/core';
 import type { JobRecord, Journal, JournalAction } from './batch-types.js';
 import type { DedupeFileOps } from './dedupe-ops.js';
 import { sameInode, sameVersion, type FileStat } from './file-identity.js';
-import { BATCH, errnoOf, type Outcome, type Update } from './action-outcome.js';
-import { journalActions, SampledActions } from './journal-pages.js';
+import { errnoOf, type Outcome } from './action-outcome.js';
 import type { ApplyReport } from './apply-job.js';
-import type { UndoOptions } from './undo-job.js';
+import { undoDoneActions, type UndoOptions } from './undo-job.js';
 
 /**
  * Undoes a dedupe job, newest action first. Every copy's own inode was kept (in the quarantine,
@@ -18,26 +17,18 @@ export async function undoDedupeJob(job: JobRecord, journal: Journal, ops: Dedup
   assertUndoable(job);
   journal.setJobState(job.id, 'undoing', undefined);
   const tmpTag = `filer-${job.id}-undo`;
-  const notBack = new SampledActions(opts.onFailure);
-  let updates: Update[] = [];
-  for (const a of journalActions(journal, job.id, { states: ['done'], reverse: true })) {
-    let outcome: Outcome;
-    try {
-      outcome = await undoOne(a, ops, tmpTag);
-    } catch (e) {
-      outcome = { state: 'done', reason: `undo: ${errnoOf(e)}` };
-    }
-    updates.push({ seq: a.seq, ...outcome, targetId: a.targetId });
-    Object.assign(a, outcome);
-    if (a.state === 'done') notBack.add(a);
-    opts.fault?.('mid-undo');
-    if (updates.length >= BATCH) {
-      journal.record(job.id, updates);
-      updates = [];
-      await ops.release?.();
-    }
-  }
-  journal.record(job.id, updates);
+  const notBack = await undoDoneActions(
+    job,
+    journal,
+    async (a) => {
+      try {
+        return await undoOne(a, ops, tmpTag);
+      } catch (e) {
+        return { state: 'done', reason: `undo: ${errnoOf(e)}` };
+      }
+    },
+    { ...opts, release: ops.release?.bind(ops) },
+  );
   try {
     for (const dir of [...job.createdDirs].reverse()) await ops.removeEmptyDir(dir);
   } finally {
@@ -45,7 +36,7 @@ export async function undoDedupeJob(job: JobRecord, journal: Journal, ops: Dedup
   }
   const left = journal.get(job.id)!.counts.done > 0;
   journal.setJobState(job.id, left ? 'failed' : 'undone', left ? 'some copies could not be put back (see each action)' : undefined);
-  return { job: journal.get(job.id)!, failures: notBack.value };
+  return { job: journal.get(job.id)!, failures: notBack };
 }
 
 function assertUndoable(job: JobRecord): void {

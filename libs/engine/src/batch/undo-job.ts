@@ -2,9 +2,9 @@ import { FilerError } from '@filer/core';
 import type { FileOps, JobRecord, Journal, JournalAction } from './batch-types.js';
 import { sameInode, sameVersion, type FileStat } from './file-identity.js';
 import type { FaultHook } from './fault-steps.js';
-import { BATCH, errnoOf, type Update } from './action-outcome.js';
+import { BATCH, errnoOf, type Outcome, type Update } from './action-outcome.js';
 import { assertNotDedupe, type ApplyReport } from './apply-job.js';
-import { journalActions, SampledActions } from './journal-pages.js';
+import { journalActions, SampledActions, type ActionSample } from './journal-pages.js';
 
 /** The stat of `p`, or undefined where it cannot be reached now (a directory on its path swapped). */
 async function statOrNone(ops: FileOps, p: string): Promise<FileStat | undefined> {
@@ -21,6 +21,35 @@ export interface UndoOptions {
   onFailure?(a: JournalAction): void;
   /** Each copy kept beside a source that changed after it was copied (see ApplyReport.keptCopies). */
   onKept?(a: JournalAction): void;
+}
+
+/**
+ * Puts back a job's done actions, newest first and a page at a time (an action put back is behind
+ * the cursor), with `undoOne`; outcomes are journaled BATCH at a time, each batch's resources then
+ * released. Returns the actions still done (not put back): a count and the first few.
+ */
+export async function undoDoneActions(
+  job: JobRecord,
+  journal: Journal,
+  undoOne: (a: JournalAction) => Promise<Outcome>,
+  opts: Pick<UndoOptions, 'fault' | 'onFailure'> & { release?: () => Promise<void> | void },
+): Promise<ActionSample> {
+  const notBack = new SampledActions(opts.onFailure);
+  let updates: Update[] = [];
+  for (const a of journalActions(journal, job.id, { states: ['done'], reverse: true })) {
+    const outcome = await undoOne(a);
+    updates.push({ seq: a.seq, ...outcome, targetId: a.targetId });
+    Object.assign(a, outcome);
+    if (a.state === 'done') notBack.add(a);
+    opts.fault?.('mid-undo');
+    if (updates.length >= BATCH) {
+      journal.record(job.id, updates);
+      updates = [];
+      await opts.release?.();
+    }
+  }
+  journal.record(job.id, updates);
+  return notBack.value;
 }
 
 /**
@@ -42,22 +71,7 @@ export async function undoJob(job: JobRecord, journal: Journal, ops: FileOps, op
     );
   journal.setJobState(job.id, 'undoing', undefined);
   const tmpTag = `filer-${job.id}-undo`;
-  const notBack = new SampledActions(opts.onFailure);
-  let updates: Update[] = [];
-  // Newest first, a page at a time: an action put back (undone) is behind the cursor.
-  for (const a of journalActions(journal, job.id, { states: ['done'], reverse: true })) {
-    const outcome = await undoOne(job, a, ops, tmpTag);
-    updates.push({ seq: a.seq, ...outcome, targetId: a.targetId });
-    Object.assign(a, outcome);
-    if (a.state === 'done') notBack.add(a);
-    opts.fault?.('mid-undo');
-    if (updates.length >= BATCH) {
-      journal.record(job.id, updates);
-      updates = [];
-      await ops.release?.();
-    }
-  }
-  journal.record(job.id, updates);
+  const notBack = await undoDoneActions(job, journal, (a) => undoOne(job, a, ops, tmpTag), { ...opts, release: ops.release?.bind(ops) });
   const kept = new SampledActions(opts.onKept);
   try {
     for (const a of journalActions(journal, job.id, { states: ['failed'] })) {
@@ -77,7 +91,7 @@ export async function undoJob(job: JobRecord, journal: Journal, ops: FileOps, op
       ? `${keptCopies.count} copies the job made are kept: their sources changed after they were copied`
       : undefined;
   journal.setJobState(job.id, left ? 'failed' : 'undone', reason);
-  return { job: journal.get(job.id)!, failures: notBack.value, ...(keptCopies.count > 0 ? { keptCopies } : {}) };
+  return { job: journal.get(job.id)!, failures: notBack, ...(keptCopies.count > 0 ? { keptCopies } : {}) };
 }
 
 async function undoOne(
