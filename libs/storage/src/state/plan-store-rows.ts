@@ -2,10 +2,8 @@ import type { FileIdentity, MoveRequest, PlannedMove } from '@filer/engine';
 
 // How the plan store's rows become the planner's requests and actions.
 
-export interface ReqRow {
-  id: number;
-  root: number;
-  sort_key: string;
+/** The columns a request and an action record their source's identity in (see idOf). */
+interface IdentityColumns {
   source: string;
   target: string;
   size: number;
@@ -13,24 +11,23 @@ export interface ReqRow {
   ino: number | null;
   mtime_ns: string | null;
   etag: string | null;
+}
+
+export interface ReqRow extends IdentityColumns {
+  id: number;
+  root: number;
+  sort_key: string;
   scope: number;
   invalid: string | null;
 }
 
-export interface ActRow {
+export interface ActRow extends IdentityColumns {
   seq: number;
-  source: string;
-  target: string;
-  size: number;
-  dev: number | null;
-  ino: number | null;
-  mtime_ns: string | null;
-  etag: string | null;
   overwrite: number;
   note?: string | null;
 }
 
-function idOf(r: Pick<ReqRow, 'dev' | 'ino' | 'mtime_ns' | 'etag' | 'size'>): FileIdentity | undefined {
+function idOf(r: Omit<IdentityColumns, 'source' | 'target'>): FileIdentity | undefined {
   if (r.dev === null || r.ino === null || r.mtime_ns === null) return undefined;
   // An object's identity carries its ETag: without it, a changed object of the same size and second would pass.
   return { dev: r.dev, ino: r.ino, size: r.size, mtimeNs: r.mtime_ns, ...(r.etag === null ? {} : { etag: r.etag }) };
