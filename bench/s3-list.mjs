@@ -28,7 +28,7 @@ import { HAS_GNU_TIME, formatMB, formatMs, markdownTable, measure, median } from
 import { environmentNote, intEnv } from './lib/env.mjs';
 import { versionOf } from './lib/peers.mjs';
 import { problemsSection, writeReport } from './lib/report.mjs';
-import { filerEnv, startS3rver } from './s3.mjs';
+import { filerEnv, rcloneCmd, startS3rver } from './s3.mjs';
 
 const BENCH_DIR = path.dirname(fileURLToPath(import.meta.url));
 const REPO = path.dirname(BENCH_DIR);
@@ -38,23 +38,6 @@ const BUCKET = 'bench';
 
 export const name = 's3-list';
 export const usesTree = false;
-
-function rcloneCmd(endpoint, args) {
-  return {
-    cmd: 'env',
-    args: ['-u', 'AWS_CA_BUNDLE', 'rclone', '--config', '/dev/null', ...args],
-    env: {
-      RCLONE_CONFIG_REMOTE_TYPE: 's3',
-      RCLONE_CONFIG_REMOTE_PROVIDER: 'Other',
-      RCLONE_CONFIG_REMOTE_ENDPOINT: endpoint,
-      RCLONE_CONFIG_REMOTE_ACCESS_KEY_ID: 'S3RVER',
-      RCLONE_CONFIG_REMOTE_SECRET_ACCESS_KEY: 'S3RVER',
-      RCLONE_CONFIG_REMOTE_REGION: 'us-east-1',
-      RCLONE_CONFIG_REMOTE_FORCE_PATH_STYLE: 'true',
-    },
-    display: `rclone ${args.join(' ')}`,
-  };
-}
 
 const filerCmd = (bin, endpoint, args) => ({
   cmd: process.execPath,

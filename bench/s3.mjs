@@ -98,7 +98,7 @@ function rcloneEnv(endpoint) {
 }
 
 /** rclone refuses to start with AWS_CA_BUNDLE set (even for http), hence `env -u`. */
-function rcloneCmd(endpoint, args, display) {
+export function rcloneCmd(endpoint, args, display) {
   return {
     cmd: 'env',
     args: ['-u', 'AWS_CA_BUNDLE', 'rclone', '--config', '/dev/null', ...args],
