@@ -200,6 +200,32 @@ describe('filer --server … jobs', () => {
     );
   });
 
+  it('find -x through --server runs the command on this machine, once per match of the cluster job', async () => {
+    const root = path.join(base, 'exec');
+    writeTree(root, 6);
+    // Only the CLI's process has FILER_EXEC_SIDE: a run on a worker would print 'worker'.
+    const r = await runFiler(
+      [
+        '--server',
+        cluster.url,
+        '--token',
+        cluster.tokens.write,
+        'find',
+        root,
+        '-x',
+        'sh',
+        '-c',
+        'echo "${FILER_EXEC_SIDE:-worker} $1"',
+        'sh',
+      ],
+      { env: { FILER_TOKEN: '', FILER_EXEC_SIDE: 'client' }, timeoutMs: 90_000 },
+    );
+    expect(r.code, r.stderr).toBe(0);
+    const files = snapshot(root).map((row) => `client ${path.join(root, row.split('\t')[0])}`);
+    expect(files).toHaveLength(6);
+    expect(r.stdout.trim().split('\n').sort()).toEqual(files.sort());
+  });
+
   it('an unknown or malformed id, or none, is bad input (exit 2) and names the problem', async () => {
     const unknown = await filer(['jobs', 'undo', '0000000000zzzzzz']);
     expect(unknown.code, unknown.stderr).toBe(2);

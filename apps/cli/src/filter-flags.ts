@@ -28,6 +28,7 @@ export const FLAG_OF_FIELD: Record<string, string> = {
   out: '--out',
   id: 'ID',
   jobs: 'jobs',
+  execJobs: '--jobs',
   cache: '--cache',
   roots: 'ROOT',
 };

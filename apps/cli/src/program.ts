@@ -10,6 +10,7 @@ import type { RenameFlags } from './commands/rename-command.js';
 import type { TransferFlags } from './commands/transfer-command.js';
 import type { ManifestFlags } from './commands/manifest-command.js';
 import type { RemoteKind, RemoteOptions } from './remote/remote-command.js';
+import { splitExec, type ExecSpec } from './exec/exec-args.js';
 
 interface Globals {
   logFormat?: 'text' | 'json';
@@ -61,7 +62,7 @@ function refuseDirsWith(flags: DedupeFlags, server: string | undefined): void {
 }
 
 /** Builds the `filer` command line. Every failure to parse is a one-line usage error (exit 2). */
-export function buildProgram(ctx: CliContext, setExit: (code: number) => void): Command {
+export function buildProgram(ctx: CliContext, setExit: (code: number) => void, exec?: ExecSpec): Command {
   const program = new Command('filer')
     .description('Find, de-duplicate, rename, copy/move and report on file trees of any size.')
     .version('0.1.0')
@@ -97,16 +98,25 @@ export function buildProgram(ctx: CliContext, setExit: (code: number) => void): 
       .option('-0, --print0', 'separate paths with NUL instead of newline (paths format)')
       .addOption(new Option('--sort <key>', 'sort results (buffers the matches)').choices(['path', 'size', 'mtime']))
       .option('--limit <n>', 'stop after N results')
+      // Never parsed by commander: splitExec takes these and their command out first (listed for --help).
+      .option('-x, --exec <cmd...>', 'run CMD once per match, in parallel; {} {/} {//} {.} {/.} as in fd; ends at ";" or the line\'s end')
+      .option('-X, --exec-batch <cmd...>', 'run CMD once with all matches (in batches under the argument limit)')
+      .option('-j, --jobs <n>', 'with -x: runs at once (default: the number of CPUs)')
       .addOption(new Option('--threads <n>', 'walker threads (0 = walk on the main thread)').hideHelp()),
   );
   find.exitOverride().action(async (roots: string[], flags: FindFlags, cmd: Command) => {
     const globals = cmd.optsWithGlobals() as Globals;
-    if (serverOf(globals) !== undefined) return setExit(await remote(ctx, 'find', roots, flags, globals));
-    // Each command loads its own modules: `find` never pays for SQLite or the hashers.
-    const { resolveFindPlan, runFind } = await import('./commands/find-command.js');
-    const plan = resolveFindPlan(roots, flags);
-    const progress = globals.progress ?? ctx.stderrIsTTY;
-    setExit(await runFind(plan, ctx, { progress, quiet: globals.quiet ?? false, config: readCliConfig() }));
+    const runOne = async (c: CliContext): Promise<number> => {
+      if (serverOf(globals) !== undefined) return remote(c, 'find', roots, flags, globals);
+      // Each command loads its own modules: `find` never pays for SQLite or the hashers.
+      const { resolveFindPlan, runFind } = await import('./commands/find-command.js');
+      const plan = resolveFindPlan(roots, flags);
+      const progress = globals.progress ?? c.stderrIsTTY;
+      return runFind(plan, c, { progress, quiet: globals.quiet ?? false, config: readCliConfig() });
+    };
+    if (exec === undefined) return setExit(await runOne(ctx));
+    const { findWithExec } = await import('./exec/find-with-exec.js');
+    setExit(await findWithExec(exec, flags, cmd.getOptionValueSource('format') === 'cli', ctx, runOne));
   });
   const dupes = addFilterFlags(
     program
@@ -268,9 +278,10 @@ export function buildProgram(ctx: CliContext, setExit: (code: number) => void): 
 /** Runs the CLI and returns its exit code; never throws. */
 export async function runCli(argv: string[], ctx: CliContext): Promise<number> {
   let code: number = ExitCode.Ok;
-  const program = buildProgram(ctx, (c) => (code = c));
   try {
-    await program.parseAsync(argv, { from: 'user' });
+    const split = splitExec(argv);
+    const program = buildProgram(ctx, (c) => (code = c), split.exec);
+    await program.parseAsync(split.argv, { from: 'user' });
     return code;
   } catch (e) {
     if (e instanceof CommanderError) {

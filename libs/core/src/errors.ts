@@ -27,7 +27,9 @@ export type FilerErrorCode =
   /** A hard link between files whose owner, group or mode differ (without --ignore-perms): skipped. */
   | 'E_PERMS_DIFFER'
   /** A hard link or a quarantine move would cross devices: skipped. */
-  | 'E_CROSS_DEVICE';
+  | 'E_CROSS_DEVICE'
+  /** A command given to `find -x`/`-X` could not be started (not found, not executable): no more runs start. */
+  | 'E_EXEC';
 
 /** A typed error carrying a stable code, the offending path or field, and a human message. */
 export class FilerError extends Error {

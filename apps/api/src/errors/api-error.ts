@@ -85,6 +85,8 @@ export const STATUS_BY_FILER_CODE: Record<FilerErrorCode, number> = {
   // Per-file outcomes of a dedupe job (the files differ in owner or mode, or sit on two devices).
   E_PERMS_DIFFER: 409,
   E_CROSS_DEVICE: 409,
+  // Only the CLI runs commands (find -x/-X), never the API: were it ever raised there, the server failed.
+  E_EXEC: 500,
 };
 
 export function fromFilerError(e: FilerError): ApiError {
