@@ -11,10 +11,12 @@ import type { TransferFlags } from './commands/transfer-command.js';
 import type { ManifestFlags } from './commands/manifest-command.js';
 import type { RemoteKind, RemoteOptions } from './remote/remote-command.js';
 import { splitExec, type ExecSpec } from './exec/exec-args.js';
+import type { ProgressMode } from './progress.js';
 
 interface Globals {
   logFormat?: 'text' | 'json';
   progress?: boolean;
+  progressFormat?: 'text' | 'json';
   quiet?: boolean;
   server?: string;
   token?: string;
@@ -24,6 +26,19 @@ interface Globals {
 function serverOf(globals: Globals): string | undefined {
   const server = globals.server ?? process.env.FILER_SERVER;
   return server === undefined || server === '' ? undefined : server;
+}
+
+/** How a batch job shows its progress: JSON lines when asked, else a line when asked or on a terminal. */
+function progressMode(globals: Globals, ctx: CliContext): ProgressMode {
+  if (globals.progressFormat === 'json' && globals.progress !== false) return 'json';
+  return (globals.progress ?? ctx.stderrIsTTY) ? 'text' : 'off';
+}
+
+/** `--progress=json` and `--progress=text` are `--progress --progress-format F`: commander's optional values would eat the command's name. */
+function expandProgress(argv: readonly string[]): string[] {
+  return argv.flatMap((a) =>
+    /^--progress=(text|json)$/.test(a) ? ['--progress', '--progress-format', a.slice('--progress='.length)] : [a],
+  );
 }
 
 /** Runs a command on the API named by --server; the flags mean the same as in-process. */
@@ -42,7 +57,7 @@ function remoteOptions(ctx: CliContext, globals: Globals): RemoteOptions {
   return {
     server: serverOf(globals)!,
     token: globals.token ?? process.env.FILER_TOKEN,
-    progress: globals.progress ?? ctx.stderrIsTTY,
+    progress: progressMode(globals, ctx) === 'text',
     quiet: globals.quiet ?? false,
   };
 }
@@ -68,6 +83,12 @@ export function buildProgram(ctx: CliContext, setExit: (code: number) => void, e
     .version('0.1.0')
     .option('--progress', 'show progress on stderr (default: when stderr is a terminal)')
     .option('--no-progress', 'never show progress')
+    .addOption(
+      new Option('--progress-format <format>', 'text: one self-rewriting line; json: one JSON line a second (--progress=json)').choices([
+        'text',
+        'json',
+      ]),
+    )
     .option('-q, --quiet', 'do not print per-path errors (the exit code still tells)')
     .option('--server <url>', 'run the job on a Filer API instead of in this process (or FILER_SERVER)')
     .option('--token <token>', 'bearer token for --server (or FILER_TOKEN)')
@@ -111,7 +132,7 @@ export function buildProgram(ctx: CliContext, setExit: (code: number) => void, e
       // Each command loads its own modules: `find` never pays for SQLite or the hashers.
       const { resolveFindPlan, runFind } = await import('./commands/find-command.js');
       const plan = resolveFindPlan(roots, flags);
-      const progress = globals.progress ?? c.stderrIsTTY;
+      const progress = progressMode(globals, c) === 'text';
       return runFind(plan, c, { progress, quiet: globals.quiet ?? false, config: readCliConfig() });
     };
     if (exec === undefined) return setExit(await runOne(ctx));
@@ -169,7 +190,7 @@ export function buildProgram(ctx: CliContext, setExit: (code: number) => void, e
     const { resolveDupesPlan, runDupes } = await import('./commands/dupes-command.js');
     const plan = resolveDupesPlan(roots, flags);
     const req = resolveDedupeRequest(roots, flags, flags.format);
-    const opts = { progress: globals.progress ?? ctx.stderrIsTTY, quiet: globals.quiet ?? false, config };
+    const opts = { progress: progressMode(globals, ctx) === 'text', quiet: globals.quiet ?? false, config };
     if (flags.dirs === true) {
       const { runDupeDirs } = await import('./commands/dupes-dirs.js');
       return setExit(await runDupeDirs(plan, ctx, opts));
@@ -195,7 +216,13 @@ export function buildProgram(ctx: CliContext, setExit: (code: number) => void, e
     if (serverOf(globals) !== undefined) return setExit(await remote(ctx, 'rename', roots, flags, globals));
     const config = readCliConfig();
     const { resolveRenameRequest, runRenamePlan } = await import('./commands/rename-command.js');
-    setExit(await runRenamePlan(resolveRenameRequest(roots, flags), ctx, { quiet: globals.quiet ?? false, config }));
+    setExit(
+      await runRenamePlan(resolveRenameRequest(roots, flags), ctx, {
+        quiet: globals.quiet ?? false,
+        config,
+        progress: progressMode(globals, ctx),
+      }),
+    );
   });
   for (const kind of ['copy', 'move'] as const) {
     const cmd = addFilterFlags(
@@ -224,7 +251,13 @@ export function buildProgram(ctx: CliContext, setExit: (code: number) => void, e
       if (serverOf(globals) !== undefined) return setExit(await remote(ctx, kind, roots, flags, globals));
       const config = readCliConfig();
       const { resolveTransfer, runTransfer } = await import('./commands/transfer-command.js');
-      setExit(await runTransfer(resolveTransfer(kind, roots, flags), ctx, { quiet: globals.quiet ?? false, config }));
+      setExit(
+        await runTransfer(resolveTransfer(kind, roots, flags), ctx, {
+          quiet: globals.quiet ?? false,
+          config,
+          progress: progressMode(globals, ctx),
+        }),
+      );
     });
   }
   const manifest = addFilterFlags(
@@ -270,7 +303,14 @@ export function buildProgram(ctx: CliContext, setExit: (code: number) => void, e
         return setExit(await runRemoteJobs(ctx, verb, id, flags.format, remoteOptions(ctx, globals), { force: flags.force }));
       }
       const { runJobs } = await import('./commands/jobs-command.js');
-      setExit(await runJobs(ctx, verb, id, { format: flags.format, spaceCheck: flags.spaceCheck, config: readCliConfig() }));
+      setExit(
+        await runJobs(ctx, verb, id, {
+          format: flags.format,
+          spaceCheck: flags.spaceCheck,
+          config: readCliConfig(),
+          progress: progressMode(globals, ctx),
+        }),
+      );
     });
   return program;
 }
@@ -279,7 +319,7 @@ export function buildProgram(ctx: CliContext, setExit: (code: number) => void, e
 export async function runCli(argv: string[], ctx: CliContext): Promise<number> {
   let code: number = ExitCode.Ok;
   try {
-    const split = splitExec(argv);
+    const split = splitExec(expandProgress(argv));
     const program = buildProgram(ctx, (c) => (code = c), split.exec);
     await program.parseAsync(split.argv, { from: 'user' });
     return code;

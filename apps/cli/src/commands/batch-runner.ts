@@ -16,6 +16,7 @@ import * as path from 'node:path';
 import { defaultStatePath, openStateDb, PlanStore, SqliteJournal } from '@filer/storage/state';
 import { codeOfReason, reportPathFailure, type CliContext } from '../cli-context.js';
 import type { CliConfig } from '../config.js';
+import { batchProgressLine, type ProgressMode } from '../progress.js';
 import { Utf8Chunks } from './utf8-chunks.js';
 
 /** Extra words shown beside an action in a plan (e.g. where a capture date came from). */
@@ -41,6 +42,8 @@ export interface BatchOptions {
   pathErrorCount?: number;
   /** Report `pathErrors` here, once the job has an id (the caller held them back: JSON logs). */
   reportPathErrors?: boolean;
+  /** How the apply shows its progress on stderr (--progress[=json], or a line when stderr is a terminal). */
+  progress?: ProgressMode;
 }
 
 /**
@@ -126,7 +129,14 @@ export async function runPlanned(ctx: CliContext, plan: PlanView, opts: BatchOpt
     for (const e of held) reportPathFailure(ctx, { ...e, jobId: job.id });
     const { fault, copyFault } = faultWiring(opts.config);
     const ops = opts.io.ops(copyFault);
-    return reportApply(ctx, await applyJob(job, journal, ops, { fault, spaceCheck: opts.spaceCheck, ...streamedFailures(ctx, job.id) }));
+    const line = batchProgressLine(ctx.stderr, opts.progress ?? 'off', 'apply');
+    const report = await applyJob(job, journal, ops, {
+      fault,
+      spaceCheck: opts.spaceCheck,
+      onProgress: line.onProgress,
+      ...streamedFailures(ctx, job.id),
+    }).finally(() => line.stop());
+    return reportApply(ctx, report);
   } finally {
     db.close();
   }

@@ -16,6 +16,7 @@ import { LocalDedupeOps, openSink } from '@filer/storage';
 import { defaultStatePath, openStateDb, SqliteJournal } from '@filer/storage/state';
 import { reportPathFailure, type CliContext } from '../cli-context.js';
 import type { CliConfig } from '../config.js';
+import { batchProgressLine, type ProgressMode } from '../progress.js';
 import { faultWiring, reportApply, streamedFailures } from './batch-runner.js';
 
 function line(j: JobRecord): string {
@@ -45,7 +46,7 @@ export async function runJobs(
   ctx: CliContext,
   verb: string,
   id: string | undefined,
-  opts: { statePath?: string; format: string; config: CliConfig; spaceCheck?: boolean },
+  opts: { statePath?: string; format: string; config: CliConfig; spaceCheck?: boolean; progress?: ProgressMode },
 ): Promise<number> {
   // A local job runs in its own process: only a cluster's job is cancelled by a verb.
   const cancelHint = 'jobs cancel steers a cluster job: give --server URL (or FILER_SERVER); a local job stops with Ctrl-C';
@@ -121,14 +122,25 @@ export async function runJobs(
         }
         // A job is all local or reaches S3 in every action (one sink per job): its first action says which.
         const { ops, close } = await opsForJob(journal.actionPage(id, { limit: 1 }), opts.config, copyFault);
+        const line = batchProgressLine(ctx.stderr, opts.progress ?? 'off', verb);
         try {
           return verb === 'resume'
             ? reportApply(
                 ctx,
-                await applyJob(job, journal, ops, { retryFailed: true, fault, spaceCheck: opts.spaceCheck, ...streamedFailures(ctx, id) }),
+                await applyJob(job, journal, ops, {
+                  retryFailed: true,
+                  fault,
+                  spaceCheck: opts.spaceCheck,
+                  onProgress: line.onProgress,
+                  ...streamedFailures(ctx, id),
+                }),
               )
-            : reportApply(ctx, await undoJob(job, journal, ops, { fault, ...streamedFailures(ctx, id, 'undo') }));
+            : reportApply(
+                ctx,
+                await undoJob(job, journal, ops, { fault, onProgress: line.onProgress, ...streamedFailures(ctx, id, 'undo') }),
+              );
         } finally {
+          line.stop();
           close();
         }
       }

@@ -5,6 +5,7 @@ import { checkLocalRoots, isS3Uri, parseS3Uri, type BatchSink } from '@filer/sto
 import { filterInputFromFlags } from '../filter-flags.js';
 import { reportPathFailure, type CliContext } from '../cli-context.js';
 import type { CliConfig } from '../config.js';
+import type { ProgressMode } from '../progress.js';
 import { runBatch, runPlanned, storedPlan, withPlanStore } from './batch-runner.js';
 import { collectFiles, walkFiles } from './collect-files.js';
 import { openCliSink } from './open-cli-sink.js';
@@ -61,7 +62,11 @@ export function resolveRenameRequest(roots: string[], flags: RenameFlags): Renam
  * is journaled and carried out. Files are taken in path order, which is also the order of `{counter}`.
  * On S3 a key is renamed below its own prefix: a server-side copy, then the verified delete.
  */
-export async function runRenamePlan(req: RenamePlanRequest, ctx: CliContext, opts: { quiet: boolean; config: CliConfig }): Promise<number> {
+export async function runRenamePlan(
+  req: RenamePlanRequest,
+  ctx: CliContext,
+  opts: { quiet: boolean; config: CliConfig; progress?: ProgressMode },
+): Promise<number> {
   const sink = await openCliSink(req.roots, req.roots, opts.config);
   try {
     return req.roots.some(isS3Uri) ? await renameInMemory(req, ctx, opts, sink) : await renameStored(req, ctx, opts, sink);
@@ -73,7 +78,7 @@ export async function runRenamePlan(req: RenamePlanRequest, ctx: CliContext, opt
 /** What runPlanned needs beyond the plan, for a rename. */
 function batchOptions(
   req: RenamePlanRequest,
-  opts: { quiet: boolean; config: CliConfig },
+  opts: { quiet: boolean; config: CliConfig; progress?: ProgressMode },
   sink: BatchSink,
   pathErrors: readonly PathError[],
   held: boolean,
@@ -86,6 +91,7 @@ function batchOptions(
     verify: false,
     format: req.format,
     config: opts.config,
+    progress: opts.progress,
     io: sink,
     pathErrors,
     pathErrorCount,
@@ -100,7 +106,7 @@ function batchOptions(
 async function renameStored(
   req: RenamePlanRequest,
   ctx: CliContext,
-  opts: { quiet: boolean; config: CliConfig },
+  opts: { quiet: boolean; config: CliConfig; progress?: ProgressMode },
   sink: BatchSink,
 ): Promise<number> {
   // Identities are journaled, so that apply, resume and undo can tell a changed file or a stranger.
@@ -121,7 +127,7 @@ async function renameStored(
 async function renameInMemory(
   req: RenamePlanRequest,
   ctx: CliContext,
-  opts: { quiet: boolean; config: CliConfig },
+  opts: { quiet: boolean; config: CliConfig; progress?: ProgressMode },
   sink: BatchSink,
 ): Promise<number> {
   const holdFailures = ctx.log !== undefined;

@@ -6,6 +6,7 @@ import { checkLocalRoots, danglingLinkOn, isS3Uri, linkedFile, parseS3Uri, RealP
 import { filterInputFromFlags } from '../filter-flags.js';
 import type { CliContext } from '../cli-context.js';
 import type { CliConfig } from '../config.js';
+import type { ProgressMode } from '../progress.js';
 import { runPlanned, storedPlan, withPlanStore } from './batch-runner.js';
 import { pathFailures, walkFiles } from './collect-files.js';
 import { openCliSink } from './open-cli-sink.js';
@@ -95,7 +96,11 @@ export function resolveTransfer(kind: 'copy' | 'move', roots: string[], flags: T
 }
 
 /** `filer copy|move`: plan the tree onto --dest, print it, and with --apply journal and run it. */
-export async function runTransfer(req: TransferRequest, ctx: CliContext, opts: { quiet: boolean; config: CliConfig }): Promise<number> {
+export async function runTransfer(
+  req: TransferRequest,
+  ctx: CliContext,
+  opts: { quiet: boolean; config: CliConfig; progress?: ProgressMode },
+): Promise<number> {
   const sink = await openCliSink(req.roots, [req.dest], opts.config);
   try {
     return await transferStored(req, ctx, opts, sink);
@@ -107,7 +112,7 @@ export async function runTransfer(req: TransferRequest, ctx: CliContext, opts: {
 /** What runPlanned needs beyond the plan, for a transfer. */
 function batchOptions(
   req: TransferRequest,
-  opts: { quiet: boolean; config: CliConfig },
+  opts: { quiet: boolean; config: CliConfig; progress?: ProgressMode },
   sink: BatchSink,
   pathErrors: readonly PathError[],
   held: boolean,
@@ -122,6 +127,7 @@ function batchOptions(
     spaceCheck: req.spaceCheck,
     format: req.format,
     config: opts.config,
+    progress: opts.progress,
     io: sink,
     pathErrors,
     pathErrorCount,
@@ -137,7 +143,7 @@ function batchOptions(
 async function transferStored(
   req: TransferRequest,
   ctx: CliContext,
-  opts: { quiet: boolean; config: CliConfig },
+  opts: { quiet: boolean; config: CliConfig; progress?: ProgressMode },
   sink: BatchSink,
 ): Promise<number> {
   const holdFailures = ctx.log !== undefined;

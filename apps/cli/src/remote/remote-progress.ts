@@ -1,43 +1,9 @@
 // The progress line of a command run through the cluster: the scan's counters, then, while a hash,
 // apply or undo phase runs, what the record's live `progress` says it has done of its total.
-import { formatSize } from '@filer/core';
-import { formatCount, ProgressLine } from '../progress.js';
-import type { RemoteJob, RemotePhaseProgress } from './api-client.js';
+import { formatCount, formatPhaseProgress, ProgressLine, type PhaseRate } from '../progress.js';
+import type { RemoteJob } from './api-client.js';
 
-/** What a phase did between the first record of it this CLI saw and now. */
-export interface PhaseRate {
-  elapsedSec: number;
-  files: number;
-  bytes: number;
-}
-
-const percent = (done: number, total: number): string => (total > 0 ? ` (${Math.floor((done / total) * 100)}%)` : '');
-
-/** Seconds as `m:ss`, or `h:mm:ss` from an hour on. */
-export function formatDuration(secs: number): string {
-  const s = Math.max(0, Math.ceil(secs));
-  const two = (n: number): string => String(n).padStart(2, '0');
-  const h = Math.floor(s / 3600);
-  const m = Math.floor((s % 3600) / 60);
-  return h > 0 ? `${h}:${two(m)}:${two(s % 60)}` : `${m}:${two(s % 60)}`;
-}
-
-/**
- * One phase's part of the line: files and bytes done of their totals, each with its percentage
- * (none when the total is zero), then, given a rate, bytes per second and the time left at that
- * rate (by files when the phase has no bytes to move). No rate or ETA before anything moved.
- */
-export function formatPhaseProgress(p: RemotePhaseProgress, rate?: PhaseRate): string {
-  let text = `${p.phase} ${formatCount(p.files)}/${formatCount(p.filesTotal)} files${percent(p.files, p.filesTotal)}`;
-  if (p.bytesTotal > 0) text += ` · ${formatSize(p.bytes)} of ${formatSize(p.bytesTotal)}${percent(p.bytes, p.bytesTotal)}`;
-  if (rate === undefined || rate.elapsedSec <= 0) return text;
-  const [done, left] = p.bytesTotal > 0 ? [rate.bytes, p.bytesTotal - p.bytes] : [rate.files, p.filesTotal - p.files];
-  if (done <= 0) return text;
-  const perSec = done / rate.elapsedSec;
-  if (p.bytesTotal > 0) text += ` · ${formatSize(Math.round(perSec))}/s`;
-  if (left > 0) text += ` · ETA ${formatDuration(left / perSec)}`;
-  return text;
-}
+export { formatDuration, formatPhaseProgress, type PhaseRate } from '../progress.js';
 
 /**
  * The whole line for a record: its state, then the running phase's progress when the record has

@@ -5,6 +5,7 @@ import type { FileIdentity } from './file-identity.js';
 import type { FaultHook } from './fault-steps.js';
 import { BATCH, done, errnoOf, parentOf, placedAt, type Outcome, type Update } from './action-outcome.js';
 import { decide } from './decide-action.js';
+import { ProgressCounter, type OnBatchProgress } from './batch-progress.js';
 
 export interface ApplyReport {
   job: JobRecord;
@@ -34,6 +35,8 @@ export interface ApplyOptions {
   spaceCheck?: boolean;
   /** Each action that fails, as it fails (the report keeps only a count and the first few). */
   onFailure?(a: JournalAction): void;
+  /** Files and bytes done of this run's total, after each batch (the totals cost a pass over the journal). */
+  onProgress?: OnBatchProgress;
 }
 
 /**
@@ -97,6 +100,7 @@ export async function applyJob(job: JobRecord, journal: Journal, ops: FileOps, o
   }
   let stoppedBy: string | undefined;
   let attempted = 0;
+  const progress = new ProgressCounter(opts.onProgress, pending);
   for (const batch of batches(pending())) {
     if (stoppedBy !== undefined) break;
     const outcomes = new Map<JournalAction, Outcome>();
@@ -110,6 +114,7 @@ export async function applyJob(job: JobRecord, journal: Journal, ops: FileOps, o
     for (const [a, o] of outcomes) Object.assign(a, o);
     journal.record(job.id, updates);
     for (const a of outcomes.keys()) if (a.state === 'failed') failures.add(a);
+    progress.add(outcomes.keys());
   }
   if (stoppedBy !== undefined) stoppedBy += `; ${toAttempt - attempted} files were not attempted (resume after freeing space)`;
   // Counted by the journal, which holds every outcome (this run's and earlier ones).

@@ -5,6 +5,7 @@ import type { FaultHook } from './fault-steps.js';
 import { BATCH, errnoOf, type Outcome, type Update } from './action-outcome.js';
 import { assertNotDedupe, type ApplyReport } from './apply-job.js';
 import { journalActions, SampledActions, type ActionSample } from './journal-pages.js';
+import { ProgressCounter, type OnBatchProgress } from './batch-progress.js';
 
 /** The stat of `p`, or undefined where it cannot be reached now (a directory on its path swapped). */
 async function statOrNone(ops: FileOps, p: string): Promise<FileStat | undefined> {
@@ -21,6 +22,8 @@ export interface UndoOptions {
   onFailure?(a: JournalAction): void;
   /** Each copy kept beside a source that changed after it was copied (see ApplyReport.keptCopies). */
   onKept?(a: JournalAction): void;
+  /** Files and bytes put back (or tried) of the done actions' total, after each one. */
+  onProgress?: OnBatchProgress;
 }
 
 /**
@@ -32,12 +35,14 @@ export async function undoDoneActions(
   job: JobRecord,
   journal: Journal,
   undoOne: (a: JournalAction) => Promise<Outcome>,
-  opts: Pick<UndoOptions, 'fault' | 'onFailure'> & { release?: () => Promise<void> | void },
+  opts: Pick<UndoOptions, 'fault' | 'onFailure' | 'onProgress'> & { release?: () => Promise<void> | void },
 ): Promise<ActionSample> {
   const notBack = new SampledActions(opts.onFailure);
   let updates: Update[] = [];
+  const progress = new ProgressCounter(opts.onProgress, () => journalActions(journal, job.id, { states: ['done'] }));
   for (const a of journalActions(journal, job.id, { states: ['done'], reverse: true })) {
     const outcome = await undoOne(a);
+    progress.add([a]);
     updates.push({ seq: a.seq, ...outcome, targetId: a.targetId });
     Object.assign(a, outcome);
     if (a.state === 'done') notBack.add(a);
