@@ -29,6 +29,7 @@ export const FLAG_OF_FIELD: Record<string, string> = {
   id: 'ID',
   jobs: 'jobs',
   execJobs: '--jobs',
+  maxFailures: '--max-failures',
   cache: '--cache',
   roots: 'ROOT',
 };

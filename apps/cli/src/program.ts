@@ -209,7 +209,8 @@ export function buildProgram(ctx: CliContext, setExit: (code: number) => void, e
       .option('--with <string>', 'replacement for --replace')
       .addOption(new Option('--on-conflict <policy>', 'what a conflict does').choices(['fail', 'skip', 'suffix']).default('fail'))
       .addOption(new Option('-f, --format <format>', 'plan format').choices(['text', 'ndjson']).default('text'))
-      .option('--apply', 'journal the plan and carry it out (undo with filer jobs undo ID)'),
+      .option('--apply', 'journal the plan and carry it out (undo with filer jobs undo ID)')
+      .option('--max-failures <limit>', 'stop the apply once more than N items (or P% of at least 1,000 tried) failed; resume continues'),
   );
   rename.exitOverride().action(async (roots: string[], flags: RenameFlags, cmd: Command) => {
     const globals = cmd.optsWithGlobals() as Globals;
@@ -233,6 +234,7 @@ export function buildProgram(ctx: CliContext, setExit: (code: number) => void, e
         .option('--dest <dir>', 'destination directory')
         .option('--flatten', 'put every file directly in --dest')
         .option('--apply', 'journal the plan and carry it out (undo with filer jobs undo ID)')
+        .option('--max-failures <limit>', 'stop the apply once more than N items (or P% of at least 1,000 tried) failed; resume continues')
         .option('--verify', 'check each copy with sha256 before it is linked into place')
         .addOption(
           new Option('--on-conflict <policy>', 'what a conflict does').choices(['fail', 'skip', 'suffix', 'overwrite']).default('fail'),
@@ -290,28 +292,44 @@ export function buildProgram(ctx: CliContext, setExit: (code: number) => void, e
     .description(
       'list, show, resume or undo the jobs applied from this machine (with --server: the cluster’s, and cancel, delete, find-path)',
     )
-    .argument('<verb>', 'list | show | resume | undo | purge | cancel | delete | find-path (cancel, delete, find-path: --server only)')
+    .argument(
+      '<verb>',
+      'list | show | resume | retry | undo | purge | cancel | delete | find-path (cancel, delete, find-path: --server only)',
+    )
     .argument('[id]', 'job id (from filer jobs list); for find-path, the path of a file')
-    .addOption(new Option('-f, --format <format>', 'for list, show and find-path').choices(['text', 'ndjson']).default('text'))
+    .addOption(
+      new Option('-f, --format <format>', 'for list, show and find-path (csv: the per-item report of show)')
+        .choices(['text', 'ndjson', 'csv'])
+        .default('text'),
+    )
     .option('--no-space-check', 'for resume: skip the free-space check before copying')
+    .option('--max-failures <limit>', 'for resume and retry: stop once more than N items (or P% of at least 1,000 tried) failed')
     .option('--force', 'for delete: also a job that can still be undone (its undo is lost)')
     .exitOverride()
-    .action(async (verb: string, id: string | undefined, flags: { format: string; spaceCheck: boolean; force?: boolean }, c: Command) => {
-      const globals = c.optsWithGlobals() as Globals;
-      if (serverOf(globals) !== undefined) {
-        const { runRemoteJobs } = await import('./remote/remote-jobs.js');
-        return setExit(await runRemoteJobs(ctx, verb, id, flags.format, remoteOptions(ctx, globals), { force: flags.force }));
-      }
-      const { runJobs } = await import('./commands/jobs-command.js');
-      setExit(
-        await runJobs(ctx, verb, id, {
-          format: flags.format,
-          spaceCheck: flags.spaceCheck,
-          config: readCliConfig(),
-          progress: progressMode(globals, ctx),
-        }),
-      );
-    });
+    .action(
+      async (
+        verb: string,
+        id: string | undefined,
+        flags: { format: string; spaceCheck: boolean; force?: boolean; maxFailures?: string },
+        c: Command,
+      ) => {
+        const globals = c.optsWithGlobals() as Globals;
+        if (serverOf(globals) !== undefined) {
+          const { runRemoteJobs } = await import('./remote/remote-jobs.js');
+          return setExit(await runRemoteJobs(ctx, verb, id, flags.format, remoteOptions(ctx, globals), { force: flags.force }));
+        }
+        const { runJobs } = await import('./commands/jobs-command.js');
+        setExit(
+          await runJobs(ctx, verb, id, {
+            format: flags.format,
+            spaceCheck: flags.spaceCheck,
+            config: readCliConfig(),
+            progress: progressMode(globals, ctx),
+            maxFailures: flags.maxFailures,
+          }),
+        );
+      },
+    );
   return program;
 }
 

@@ -29,6 +29,7 @@ export * from './batch/apply-job.js';
 export * from './batch/undo-job.js';
 export * from './batch/journal-pages.js';
 export * from './batch/batch-progress.js';
+export * from './batch/failure-limit.js';
 export * from './batch/file-identity.js';
 export * from './batch/fault-steps.js';
 export * from './shards/shard-planner.js';

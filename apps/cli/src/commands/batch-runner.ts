@@ -10,6 +10,7 @@ import {
   type MoveRequest,
   type PlannedMove,
   type OnConflict,
+  type FailureLimit,
 } from '@filer/engine';
 import { faultHook, type BatchSink } from '@filer/storage';
 import * as path from 'node:path';
@@ -44,6 +45,8 @@ export interface BatchOptions {
   reportPathErrors?: boolean;
   /** How the apply shows its progress on stderr (--progress[=json], or a line when stderr is a terminal). */
   progress?: ProgressMode;
+  /** --max-failures: the apply stops once its failures pass this. */
+  maxFailures?: FailureLimit;
 }
 
 /**
@@ -134,6 +137,7 @@ export async function runPlanned(ctx: CliContext, plan: PlanView, opts: BatchOpt
       fault,
       spaceCheck: opts.spaceCheck,
       onProgress: line.onProgress,
+      maxFailures: opts.maxFailures,
       ...streamedFailures(ctx, job.id),
     }).finally(() => line.stop());
     return reportApply(ctx, report);

@@ -3,10 +3,12 @@ import {
   applyDedupeJob,
   applyJob,
   assertJournalFormat,
+  csvField,
   journalActions,
   purgeDedupeJob,
   undoDedupeJob,
   undoJob,
+  parseFailureLimit,
   type FaultHook,
   type FileOps,
   type JobRecord,
@@ -14,7 +16,7 @@ import {
 } from '@filer/engine';
 import { LocalDedupeOps, openSink } from '@filer/storage';
 import { defaultStatePath, openStateDb, SqliteJournal } from '@filer/storage/state';
-import { reportPathFailure, type CliContext } from '../cli-context.js';
+import { codeOfReason, reportPathFailure, type CliContext } from '../cli-context.js';
 import type { CliConfig } from '../config.js';
 import { batchProgressLine, type ProgressMode } from '../progress.js';
 import { faultWiring, reportApply, streamedFailures } from './batch-runner.js';
@@ -46,8 +48,9 @@ export async function runJobs(
   ctx: CliContext,
   verb: string,
   id: string | undefined,
-  opts: { statePath?: string; format: string; config: CliConfig; spaceCheck?: boolean; progress?: ProgressMode },
+  opts: { statePath?: string; format: string; config: CliConfig; spaceCheck?: boolean; progress?: ProgressMode; maxFailures?: string },
 ): Promise<number> {
+  const maxFailures = opts.maxFailures === undefined ? undefined : parseFailureLimit(opts.maxFailures);
   // A local job runs in its own process: only a cluster's job is cancelled by a verb.
   const cancelHint = 'jobs cancel steers a cluster job: give --server URL (or FILER_SERVER); a local job stops with Ctrl-C';
   if (verb === 'cancel') throw new FilerError('E_INVALID_ARGUMENT', cancelHint, { field: 'jobs', value: verb });
@@ -60,6 +63,11 @@ export async function runJobs(
   const db = openStateDb(opts.statePath ?? defaultStatePath());
   try {
     const journal = new SqliteJournal(db);
+    if (verb !== 'show' && opts.format === 'csv')
+      throw new FilerError('E_INVALID_ARGUMENT', `--format csv is the per-item report of jobs show, not of jobs ${verb}`, {
+        field: 'format',
+        value: 'csv',
+      });
     if (verb === 'list') {
       ctx.stdout(
         journal
@@ -89,6 +97,15 @@ export async function runJobs(
         if (opts.format === 'ndjson') {
           ctx.stdout(JSON.stringify({ job }) + '\n');
           each((a) => JSON.stringify(a) + '\n');
+        } else if (opts.format === 'csv') {
+          // The per-item report: every action with its outcome and, where it did not succeed, the code.
+          ctx.stdout('seq,kind,state,code,source,target,size,reason\n');
+          each(
+            (a) =>
+              [a.seq, job.kind, a.state, a.reason === undefined ? '' : codeOfReason(a.reason), a.source, a.target, a.size, a.reason ?? '']
+                .map((v) => csvField(String(v)))
+                .join(',') + '\n',
+          );
         } else {
           ctx.stdout(
             line(job) +
@@ -104,15 +121,27 @@ export async function runJobs(
       case 'purge':
         return await purge(ctx, job, journal, opts.config);
       case 'resume':
+      case 'retry':
       case 'undo': {
-        if (verb === 'resume' && (job.state === 'undone' || job.state === 'undoing'))
-          throw new FilerError('E_INVALID_ARGUMENT', `job ${id} was undone; it cannot be resumed`, { field: 'id', value: id });
-        if (verb === 'resume' && job.state === 'purged')
-          throw new FilerError('E_INVALID_ARGUMENT', `job ${id} had its quarantine purged; it cannot be resumed`, {
+        const again = verb === 'resume' ? 'resumed' : 'retried';
+        if (verb !== 'undo' && (job.state === 'undone' || job.state === 'undoing'))
+          throw new FilerError('E_INVALID_ARGUMENT', `job ${id} was undone; it cannot be ${again}`, { field: 'id', value: id });
+        if (verb !== 'undo' && job.state === 'purged')
+          throw new FilerError('E_INVALID_ARGUMENT', `job ${id} had its quarantine purged; it cannot be ${again}`, {
             field: 'id',
             value: id,
           });
-        assertJournalFormat(job, verb);
+        if (verb === 'retry' && job.state === 'applying')
+          throw new FilerError('E_INVALID_ARGUMENT', `job ${id} was cut short while it was applied: resume it (filer jobs resume ${id})`, {
+            field: 'id',
+            value: id,
+          });
+        if (verb === 'retry' && job.kind === 'dedupe')
+          throw new FilerError('E_INVALID_ARGUMENT', `job ${id} is a dedupe job: filer jobs resume ${id} tries its failed actions again`, {
+            field: 'id',
+            value: id,
+          });
+        assertJournalFormat(job, verb === 'undo' ? 'undo' : 'resume');
         const { fault, copyFault } = faultWiring(opts.config);
         if (job.kind === 'dedupe') {
           const ops = new LocalDedupeOps(opts.config.nativeScan ? undefined : null, copyFault);
@@ -124,11 +153,13 @@ export async function runJobs(
         const { ops, close } = await opsForJob(journal.actionPage(id, { limit: 1 }), opts.config, copyFault);
         const line = batchProgressLine(ctx.stderr, opts.progress ?? 'off', verb);
         try {
-          return verb === 'resume'
+          return verb !== 'undo'
             ? reportApply(
                 ctx,
                 await applyJob(job, journal, ops, {
                   retryFailed: true,
+                  onlyFailed: verb === 'retry',
+                  maxFailures,
                   fault,
                   spaceCheck: opts.spaceCheck,
                   onProgress: line.onProgress,
@@ -145,7 +176,7 @@ export async function runJobs(
         }
       }
       default:
-        throw new FilerError('E_INVALID_ARGUMENT', `unknown jobs command '${verb}': expected list, show, resume, undo or purge`, {
+        throw new FilerError('E_INVALID_ARGUMENT', `unknown jobs command '${verb}': expected list, show, resume, retry, undo or purge`, {
           field: 'jobs',
           value: verb,
         });

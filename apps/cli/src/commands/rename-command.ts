@@ -1,5 +1,5 @@
 import { ExitCode, invalidArgument, parseFilterSpec, type FilterSpec, type PathError } from '@filer/core';
-import { parseOnConflict, type OnConflict } from '@filer/engine';
+import { parseFailureLimit, parseOnConflict, type FailureLimit, type OnConflict } from '@filer/engine';
 import { batchRequests, compileNamer, RenameFeed, type Namer } from '@filer/storage/batch';
 import { checkLocalRoots, isS3Uri, parseS3Uri, type BatchSink } from '@filer/storage';
 import { filterInputFromFlags } from '../filter-flags.js';
@@ -17,6 +17,7 @@ export interface RenameFlags {
   with?: string;
   onConflict: string;
   format: string;
+  maxFailures?: string;
   [filter: string]: unknown;
 }
 
@@ -27,6 +28,7 @@ export interface RenamePlanRequest {
   onConflict: OnConflict;
   format: 'text' | 'ndjson';
   apply: boolean;
+  maxFailures?: FailureLimit;
 }
 
 export function resolveRenameRequest(roots: string[], flags: RenameFlags): RenamePlanRequest {
@@ -54,7 +56,8 @@ export function resolveRenameRequest(roots: string[], flags: RenameFlags): Renam
     );
   if (s3.length === 0) checkLocalRoots(roots);
   else for (const r of roots) parseS3Uri(r, 'roots');
-  return { roots, spec, namer, onConflict, format: flags.format, apply: flags.apply ?? false };
+  const maxFailures = flags.maxFailures === undefined ? undefined : parseFailureLimit(flags.maxFailures);
+  return { roots, spec, namer, onConflict, format: flags.format, apply: flags.apply ?? false, ...(maxFailures ? { maxFailures } : {}) };
 }
 
 /**
@@ -92,6 +95,7 @@ function batchOptions(
     format: req.format,
     config: opts.config,
     progress: opts.progress,
+    maxFailures: req.maxFailures,
     io: sink,
     pathErrors,
     pathErrorCount,

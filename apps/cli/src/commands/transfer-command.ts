@@ -1,6 +1,6 @@
 import * as path from 'node:path';
 import { ExitCode, FilerError, invalidArgument, parseFilterSpec, type FileEntry, type FilterSpec, type PathError } from '@filer/core';
-import { isInside, parseOnConflict, type OnConflict } from '@filer/engine';
+import { isInside, parseFailureLimit, parseOnConflict, type FailureLimit, type OnConflict } from '@filer/engine';
 import { TransferFeed } from '@filer/storage/batch';
 import { checkLocalRoots, danglingLinkOn, isS3Uri, linkedFile, parseS3Uri, RealPaths, type BatchSink } from '@filer/storage';
 import { filterInputFromFlags } from '../filter-flags.js';
@@ -22,6 +22,7 @@ export interface TransferFlags {
   spaceCheck?: boolean;
   onConflict: string;
   format: string;
+  maxFailures?: string;
   [filter: string]: unknown;
 }
 
@@ -37,6 +38,7 @@ export interface TransferRequest {
   spaceCheck: boolean;
   onConflict: OnConflict;
   format: 'text' | 'ndjson';
+  maxFailures?: FailureLimit;
 }
 
 export function resolveTransfer(kind: 'copy' | 'move', roots: string[], flags: TransferFlags): TransferRequest {
@@ -92,6 +94,7 @@ export function resolveTransfer(kind: 'copy' | 'move', roots: string[], flags: T
     spaceCheck: flags.spaceCheck ?? true,
     onConflict: parseOnConflict(flags.onConflict, 'onConflict'),
     format: flags.format,
+    ...(flags.maxFailures === undefined ? {} : { maxFailures: parseFailureLimit(flags.maxFailures) }),
   };
 }
 
@@ -128,6 +131,7 @@ function batchOptions(
     format: req.format,
     config: opts.config,
     progress: opts.progress,
+    maxFailures: req.maxFailures,
     io: sink,
     pathErrors,
     pathErrorCount,

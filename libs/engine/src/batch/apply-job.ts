@@ -6,6 +6,7 @@ import type { FaultHook } from './fault-steps.js';
 import { BATCH, done, errnoOf, parentOf, placedAt, type Outcome, type Update } from './action-outcome.js';
 import { decide } from './decide-action.js';
 import { ProgressCounter, type OnBatchProgress } from './batch-progress.js';
+import { overFailureLimit, type FailureLimit } from './failure-limit.js';
 
 export interface ApplyReport {
   job: JobRecord;
@@ -37,6 +38,10 @@ export interface ApplyOptions {
   onFailure?(a: JournalAction): void;
   /** Files and bytes done of this run's total, after each batch (the totals cost a pass over the journal). */
   onProgress?: OnBatchProgress;
+  /** Stop (cleanly, after the batch) once this run's failures pass this limit; resume continues. */
+  maxFailures?: FailureLimit;
+  /** `jobs retry`: only the actions that failed before, not the pending ones. */
+  onlyFailed?: boolean;
 }
 
 /**
@@ -85,7 +90,7 @@ export async function applyJob(job: JobRecord, journal: Journal, ops: FileOps, o
   assertNotDedupe(job);
   // A resume retries failures too (a disk that was full, a permission since fixed): deciding from
   // the disk makes that as safe as the first attempt. Read from the journal a page at a time.
-  const states: ActionState[] = opts.retryFailed === true ? ['pending', 'failed'] : ['pending'];
+  const states: ActionState[] = opts.onlyFailed === true ? ['failed'] : opts.retryFailed === true ? ['pending', 'failed'] : ['pending'];
   const pending = (): Iterable<JournalAction> => journalActions(journal, job.id, { states });
   const counts = journal.get(job.id)?.counts ?? job.counts;
   const toAttempt = states.reduce((n, s) => n + counts[s], 0);
@@ -100,9 +105,11 @@ export async function applyJob(job: JobRecord, journal: Journal, ops: FileOps, o
   }
   let stoppedBy: string | undefined;
   let attempted = 0;
+  let failedNow = 0;
+  let tooMany = false;
   const progress = new ProgressCounter(opts.onProgress, pending);
   for (const batch of batches(pending())) {
-    if (stoppedBy !== undefined) break;
+    if (stoppedBy !== undefined || tooMany) break;
     const outcomes = new Map<JournalAction, Outcome>();
     try {
       stoppedBy = await runBatch({ job, ops, tmpTag, journal, fault: opts.fault }, batch, outcomes);
@@ -113,13 +120,32 @@ export async function applyJob(job: JobRecord, journal: Journal, ops: FileOps, o
     const updates = [...outcomes].map(([a, o]) => ({ seq: a.seq, ...o }));
     for (const [a, o] of outcomes) Object.assign(a, o);
     journal.record(job.id, updates);
-    for (const a of outcomes.keys()) if (a.state === 'failed') failures.add(a);
+    for (const a of outcomes.keys())
+      if (a.state === 'failed') {
+        failures.add(a);
+        failedNow++;
+      }
     progress.add(outcomes.keys());
+    tooMany = opts.maxFailures !== undefined && overFailureLimit(opts.maxFailures, failedNow, attempted);
   }
   if (stoppedBy !== undefined) stoppedBy += `; ${toAttempt - attempted} files were not attempted (resume after freeing space)`;
+  else if (tooMany)
+    stoppedBy =
+      `${failedNow} of the ${attempted} actions tried failed, more than --max-failures ${opts.maxFailures!.text} allows: the job stopped; ` +
+      `${toAttempt - attempted} were not attempted (filer jobs resume ${job.id} continues it)`;
   // Counted by the journal, which holds every outcome (this run's and earlier ones).
-  const anyFailed = journal.get(job.id)!.counts.failed > 0;
-  journal.setJobState(job.id, stoppedBy !== undefined || anyFailed ? 'failed' : 'completed', stoppedBy);
+  const after = journal.get(job.id)!.counts;
+  // A retry of the failed leaves the pending ones as they were: the job is not complete while any is.
+  const pendingLeft =
+    stoppedBy === undefined && after.pending > 0
+      ? `${after.pending} actions are still pending: filer jobs resume ${job.id} carries them out`
+      : undefined;
+  const anyFailed = after.failed > 0;
+  journal.setJobState(
+    job.id,
+    stoppedBy !== undefined || anyFailed || pendingLeft !== undefined ? 'failed' : 'completed',
+    stoppedBy ?? pendingLeft,
+  );
   return { job: journal.get(job.id)!, failures: failures.value, stoppedBy };
 }
 
