@@ -1,7 +1,9 @@
 import type { FileEntry } from '@filer/core';
 import { compareDupeGroups, partitionBySize, type DupeFile, type DupeGroup } from '@filer/engine';
 import { openSource } from '@filer/storage';
+import { continueAfterPlan } from './apply-phase.js';
 import type { ClusterContext } from './cluster-context.js';
+import { dupesSummary, planDedupeJob } from './dedupe-plan-phase.js';
 import { publishEvent } from './events.js';
 import { contractJob, JobName } from './job-contracts.js';
 import type { JobRecord } from './job-record.js';
@@ -84,12 +86,18 @@ export async function startDupesHash(ctx: ClusterContext, rec: JobRecord): Promi
   await publishEvent(ctx.redis, { id, type: 'state', state: 'running', phase: 'hash' });
 }
 
-/** The end of dupes' hash phase: every shard's groups, sorted into the job's results. */
+/** The end of dupes' hash phase: every shard's groups, sorted into the job's results (or, with an action, planned). */
 export async function finishDupes(ctx: ClusterContext, jobId: string, summed: PhaseSums): Promise<void> {
   const { extra } = summed;
   const groups: DupeGroup[] = [];
   for await (const line of ctx.results.lines(jobId, 'groups')) groups.push(JSON.parse(line) as DupeGroup);
   groups.sort(compareDupeGroups);
+  const rec = await ctx.store.get(jobId);
+  if (rec?.spec.options.action !== undefined) {
+    // Run again after its worker died past the plan: finish what was begun, never plan twice.
+    if (rec.state !== 'queued' && rec.state !== 'running') return continueAfterPlan(ctx, rec);
+    return planDedupeJob(ctx, rec, groups, summed);
+  }
   await ctx.results.writePart(
     jobId,
     'results',
@@ -102,14 +110,7 @@ export async function finishDupes(ctx: ClusterContext, jobId: string, summed: Ph
     'completed',
     (r) => {
       recordPhaseSums(r, summed);
-      r.dupes = {
-        groups: groups.length,
-        duplicateFiles: extra.duplicateFiles ?? 0,
-        wastedBytes: extra.wastedBytes ?? 0,
-        filesHashed: extra.filesHashed ?? 0,
-        bytesHashed: extra.bytesRead ?? 0,
-        cacheHits: extra.cacheHits ?? 0,
-      };
+      r.dupes = dupesSummary(extra, groups.length);
       r.results = groups.length;
     },
     ['running', 'queued'],

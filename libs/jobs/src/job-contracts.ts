@@ -80,9 +80,12 @@ const SinkSchema = z.object({ sources: z.array(z.string()), targets: z.array(z.s
 const ApplyShardSchema = z.object({
   jobId,
   part,
-  kind: z.enum(['rename', 'copy', 'move']),
+  /** `dedupe`: a dupes job's actions, run by the engine's applyDedupeJob as `filer dupes --action … --apply` runs them. */
+  kind: z.enum(['rename', 'copy', 'move', 'dedupe']),
   onConflict: z.enum(ON_CONFLICT),
   verify: z.boolean(),
+  /** dedupe: hard links between files whose owner, group or mode differ are allowed. */
+  ignorePerms: z.boolean().optional(),
   sink: SinkSchema,
 });
 

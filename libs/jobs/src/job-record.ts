@@ -60,9 +60,9 @@ export interface JobRecord {
   code?: string;
   /** Bumped by every change: orders the copies mirrored to disk and lets a reconciler act only on what it saw. */
   rev?: number;
-  /** rename/copy/move: the plan's summary. */
-  plan?: { actions: number; conflicts: number; bytes: number; unchanged: number; skipped: number };
-  /** rename/copy/move: outcome counts of the apply (or undo). */
+  /** rename/copy/move, dupes with an action: the plan's summary (a dedupe plan's: copies acted on, bytes freed, copies skipped, groups). */
+  plan?: { actions: number; conflicts: number; bytes: number; unchanged: number; skipped: number; groups?: number };
+  /** rename/copy/move, dupes with an action: outcome counts of the apply (or undo). */
   apply?: { done: number; failed: number; skipped: number; undone: number; pending: number };
   /** dupes: the report's summary. */
   dupes?: {

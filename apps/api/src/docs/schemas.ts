@@ -70,8 +70,12 @@ export const SCHEMAS: Record<string, SchemaObject> = {
         type: 'array',
         items: { type: 'object', properties: { path: { type: 'string' }, code: { type: 'string' }, message: { type: 'string' } } },
       },
-      plan: { type: 'object', description: 'rename/copy/move: actions, conflicts, bytes, unchanged, skipped' },
-      apply: { type: 'object', description: 'rename/copy/move: done, failed, skipped, undone, pending' },
+      plan: {
+        type: 'object',
+        description:
+          'rename/copy/move: actions, conflicts, bytes, unchanged, skipped; dupes with an action: also groups (actions: copies acted on, bytes: bytes freed)',
+      },
+      apply: { type: 'object', description: 'rename/copy/move, dupes with an action: done, failed, skipped, undone, pending' },
       dupes: {
         type: 'object',
         description:

@@ -132,7 +132,7 @@ export class JobsController {
   @RequireScope('write')
   @HttpCode(202)
   @ApiOperation({
-    summary: 'Apply a planned rename/copy/move',
+    summary: 'Apply a planned rename/copy/move, or a planned dupes job with an action',
     description: '409 unless the job is planned and its plan has no conflicts.',
   })
   @ApiParam(idParam)
@@ -189,7 +189,11 @@ export class JobsController {
   @Post(':id/undo')
   @RequireScope('write')
   @HttpCode(202)
-  @ApiOperation({ summary: 'Undo an applied rename/copy/move', description: '409 unless the job was applied (completed or failed).' })
+  @ApiOperation({
+    summary: 'Undo an applied rename/copy/move or dupes action',
+    description:
+      '409 unless the job was applied (completed or failed). A dedupe undo puts each copy’s own inode back from the quarantine or --move-to.',
+  })
   @ApiParam(idParam)
   @ApiResponse({ status: 202, schema: ref('JobRecord') })
   @ApiResponse({ status: 409, ...errors })

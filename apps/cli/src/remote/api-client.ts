@@ -38,7 +38,7 @@ export interface RemoteJob {
   counters: { dirs: number; entries: number; matched: number; bytes: number; errors: number; errorsByCode: Record<string, number> };
   shards: { total: number; done: number; failed: number };
   errorSample: { path: string; code: string; message: string }[];
-  plan?: { actions: number; conflicts: number; bytes: number; unchanged: number; skipped: number };
+  plan?: { actions: number; conflicts: number; bytes: number; unchanged: number; skipped: number; groups?: number };
   apply?: { done: number; failed: number; skipped: number; undone: number; pending: number };
   dupes?: { groups: number; duplicateFiles: number; wastedBytes: number; filesHashed: number; bytesHashed: number };
   spec: { apply: boolean; options: Record<string, unknown> };
