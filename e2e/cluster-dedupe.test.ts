@@ -3,17 +3,21 @@ import * as crypto from 'node:crypto';
 import * as fs from 'node:fs';
 import * as os from 'node:os';
 import * as path from 'node:path';
+import pg from 'pg';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { runFiler, startCluster, type ClusterHandle, type ProcessResult } from '@filer/testing';
+import { runFiler, startCluster, startPostgres, type ClusterHandle, type PostgresHandle, type ProcessResult } from '@filer/testing';
 
 /*
  * `filer dupes --action` through a cluster (redis-server, the API, two scanner and one batch
- * worker as processes; FILER_BATCH_SHARD_SIZE 2, so groups hash and copies apply in several shards):
+ * worker as processes, and a job database: a PostgreSQL of the test's own; FILER_BATCH_SHARD_SIZE 2,
+ * so groups hash and copies apply in several shards):
  *   - `filer --server … dupes A B --action hardlink --keep newest` prints the plan (the kept file of
  *     each group is its newest), `--apply` links every copy to it (one inode per group, every byte
  *     as before), `filer --server … jobs undo ID` gives each copy its own inode back with the same
  *     sha256, mode and mtime (GNU find and sha256 of every file: the oracle);
  *   - remove puts each copy in `<root>/.filer-quarantine/<job>/…` (the same inode), undo puts it back;
+ *     the job database holds the record with its action and each copy's outcome under its op;
+ *   - `filer --server … jobs purge ID` deletes the quarantined copies (the job is purged, and its undo refused);
  *   - a copy rewritten between the plan and `POST /v1/jobs/:id/apply` fails with E_CHANGED and keeps
  *     its new bytes, while the other copies are linked;
  *   - a bad action, keep rule, reference root or move-to → 400 naming the field, and no job is made.
@@ -21,6 +25,8 @@ import { runFiler, startCluster, type ClusterHandle, type ProcessResult } from '
 
 let cluster: ClusterHandle;
 let base: string;
+let postgres: PostgresHandle;
+let db: pg.Pool;
 
 const filer = (args: string[]): Promise<ProcessResult> =>
   runFiler(['--server', cluster.url, '--token', cluster.tokens.write, ...args], { env: { FILER_TOKEN: '' }, timeoutMs: 60_000 });
@@ -105,11 +111,15 @@ const jobIdOf = (r: ProcessResult): string => {
 
 beforeAll(async () => {
   base = fs.mkdtempSync(path.join(os.tmpdir(), 'filer-cluster-dedupe-'));
-  cluster = await startCluster({ allowedRoots: [base], env: { FILER_BATCH_SHARD_SIZE: '2' } });
+  postgres = await startPostgres();
+  db = new pg.Pool({ connectionString: postgres.url, max: 2 });
+  cluster = await startCluster({ allowedRoots: [base], env: { FILER_BATCH_SHARD_SIZE: '2', FILER_DATABASE_URL: postgres.url } });
 }, 120_000);
 
 afterAll(async () => {
   await cluster?.stop();
+  await db?.end();
+  await postgres?.stop();
   if (base) fs.rmSync(base, { recursive: true, force: true });
 });
 
@@ -195,6 +205,52 @@ describe('filer --server … dupes --action', () => {
     for (const p of gone) expect(ino(p)).toBe(inodes.get(p));
     // The quarantine the apply made (its shards shared it) is gone with the last copy put back.
     expect(fs.existsSync(path.join(a, '.filer-quarantine'))).toBe(false);
+
+    // The job database: the record with its request, and every copy's outcome under its op.
+    const row = await db.query<{ action: string; reference: string[]; state: string }>(
+      `SELECT record->'spec'->'options'->>'action' AS action, record->'spec'->'options'->'reference' AS reference, state FROM jobs WHERE id = $1`,
+      [id],
+    );
+    expect(row.rows).toEqual([{ action: 'remove', reference: [b], state: 'undone' }]);
+    const items = await cluster.request('GET', `/v1/items?path=${encodeURIComponent(gone[0])}`, { token: cluster.tokens.read });
+    expect(items.status).toBe(200);
+    const outcomes = ((await items.json()) as { items: { jobId: string; phase: string; action: string; state: string }[] }).items;
+    expect(outcomes.map((i) => [i.jobId, i.phase, i.action, i.state]).sort()).toEqual([
+      [id, 'apply', 'remove', 'done'],
+      [id, 'undo', 'remove', 'undone'],
+    ]);
+  }, 60_000);
+
+  it('purges the quarantine of an applied remove: the copies are gone for good, and undo is refused', async () => {
+    const dir = path.join(base, 'purge');
+    const g = writeTree(dir);
+    const [a, b] = [path.join(dir, 'a'), path.join(dir, 'b')];
+    const applied = await filer(['dupes', a, b, '--action', 'remove', '--keep', 'first-root', '--apply']);
+    expect(applied.code, applied.stderr + cluster.logs()).toBe(0);
+    const id = jobIdOf(applied);
+    // first-root: a's first copy of each group stays; the others go to their root's quarantine.
+    const gone = [g.one[1], g.one[2], g.two[1], g.three[1]];
+    const inQuarantine = (p: string): string => {
+      const root = p.startsWith(a + '/') ? a : b;
+      return path.join(root, '.filer-quarantine', id, path.relative(root, p));
+    };
+    const quarantined = gone.map(inQuarantine);
+    for (const q of quarantined) expect(fs.existsSync(q), q).toBe(true);
+    const bytes = quarantined.reduce((n, q) => n + fs.statSync(q).size, 0);
+
+    const purged = await filer(['jobs', 'purge', id]);
+    expect(purged.code, purged.stderr + cluster.logs()).toBe(0);
+    expect(purged.stderr).toContain(`filer: job ${id} purged: 4 quarantined copies`);
+    const rec = (await record(id)) as Rec & { purge?: { removed: number; bytes: number; left: number } };
+    expect(rec.state).toBe('purged');
+    expect(rec.purge).toEqual({ removed: 4, bytes, left: 0 });
+    for (const p of [...gone, ...quarantined]) expect(fs.existsSync(p), p).toBe(false);
+    for (const root of [a, b]) expect(fs.existsSync(path.join(root, '.filer-quarantine'))).toBe(false);
+    for (const p of [g.one[0], g.two[0], g.three[0]]) expect(fs.existsSync(p), p).toBe(true);
+
+    const undo = await filer(['jobs', 'undo', id]);
+    expect(undo.code).not.toBe(0);
+    expect(undo.stderr).toMatch(/purged.*nothing to undo/);
   }, 60_000);
 
   it('fails a copy rewritten between plan and apply with E_CHANGED and leaves its new bytes', async () => {

@@ -105,7 +105,7 @@ async function withFileOps<T>(paths: SinkPaths, use: (ops: FileOps) => Promise<T
  * Runs `use` with the local file operations of a dedupe job (admitted for local roots only: links,
  * renames over a copy and the quarantine have no S3 form), the CLI's own, made to yield as above.
  */
-async function withDedupeOps<T>(use: (ops: DedupeFileOps) => Promise<T>): Promise<T> {
+export async function withDedupeOps<T>(use: (ops: DedupeFileOps) => Promise<T>): Promise<T> {
   const ops = new LocalDedupeOps();
   try {
     return await use(yieldingOps(ops));

@@ -104,7 +104,10 @@ export const SCHEMAS: Record<string, SchemaObject> = {
     properties: {
       jobId: { type: 'string' },
       phase: { type: 'string', enum: ['apply', 'undo'] },
-      action: { type: 'string', description: 'The job’s kind: rename, copy or move' },
+      action: {
+        type: 'string',
+        description: 'The job’s kind: rename, copy or move; for a dupes job with an action, the item’s op (hardlink, remove, …)',
+      },
       source: { type: 'string' },
       target: { type: 'string' },
       size: count,

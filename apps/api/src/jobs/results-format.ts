@@ -26,7 +26,8 @@ export function resultSource(rec: JobRecord): ResultSource | undefined {
   if (rec.kind === 'dupes' && !dedupe) return rec.state === 'completed' ? { part: 'results', shape: 'dupes' } : undefined;
   if (dedupe && rec.state === 'planned') return { part: 'plan', shape: 'dedupe-plan' };
   if (isBatchKind(rec.kind) || dedupe) {
-    if (rec.apply !== undefined && ['completed', 'failed', 'undone'].includes(rec.state)) return { part: 'report', shape: 'report' };
+    if (rec.apply !== undefined && ['completed', 'failed', 'undone', 'purged'].includes(rec.state))
+      return { part: 'report', shape: 'report' };
     if (rec.state === 'planned') return { part: 'plan', shape: 'plan' };
   }
   return undefined;

@@ -1,4 +1,4 @@
-import { ExitCode } from '@filer/core';
+import { ExitCode, formatSize } from '@filer/core';
 import { codeOfReason, reportPathFailure, type CliContext } from '../cli-context.js';
 import { ApiClient, ApiError, type JobVerb, type RemoteJob } from './api-client.js';
 import { findPath } from './find-path.js';
@@ -83,7 +83,7 @@ async function act(client: ApiClient, id: string, verb: JobVerb, opts: RemoteOpt
   }
   if (!opts.quiet) for (const e of job.errorSample) reportPathFailure(ctx, e);
   let failed = 0;
-  if (job.apply !== undefined && ['completed', 'failed', 'undone'].includes(job.state)) {
+  if (job.apply !== undefined && verb !== 'purge' && ['completed', 'failed', 'undone'].includes(job.state)) {
     for await (const l of client.results(id)) {
       const a = JSON.parse(l) as { source: string; target: string; state: string; reason?: string };
       // An undo answers for what it could not put back, not for what failed when the job was applied.
@@ -95,12 +95,17 @@ async function act(client: ApiClient, id: string, verb: JobVerb, opts: RemoteOpt
     }
   }
   const c = job.apply;
+  const p = job.purge;
   ctx.stderr(
     `filer: job ${id} ${job.state}` +
-      (c ? `: ${c.done} done, ${c.undone} undone, ${c.failed} failed, ${c.skipped} skipped, ${c.pending} pending` : '') +
+      (verb === 'purge' && p
+        ? `: ${p.removed} quarantined copies (${formatSize(p.bytes)}) deleted, ${p.left} left`
+        : c
+          ? `: ${c.done} done, ${c.undone} undone, ${c.failed} failed, ${c.skipped} skipped, ${c.pending} pending`
+          : '') +
       '\n',
   );
-  const wanted = verb === 'undo' ? 'undone' : verb === 'cancel' ? 'cancelled' : 'completed';
+  const wanted = verb === 'undo' ? 'undone' : verb === 'cancel' ? 'cancelled' : verb === 'purge' ? 'purged' : 'completed';
   if (job.state !== wanted) {
     // Stopped (a full disk, Redis' state lost) or cancelled meanwhile: as a local job stopped midway.
     if (job.message) ctx.stderr(`filer: ${job.message}${job.code ? ` [${job.code}]` : ''}\n`);
@@ -134,7 +139,7 @@ export async function runRemoteJobs(
   opts: RemoteOptions,
   flags: { force?: boolean } = {},
 ): Promise<number> {
-  const verbs = ['list', 'show', 'resume', 'undo', 'cancel', 'delete', 'find-path'];
+  const verbs = ['list', 'show', 'resume', 'undo', 'purge', 'cancel', 'delete', 'find-path'];
   if (!verbs.includes(verb)) {
     ctx.stderr(`filer: jobs: unknown jobs command '${verb}': expected ${verbs.join(', ')}\n`);
     return ExitCode.InvalidInput;
