@@ -163,6 +163,13 @@ describe('filer --server … dupes --action', () => {
     expect(after.filter((l) => !l.includes('/.filer-quarantine/')).map(noMtime)).toEqual(before.map(noMtime));
     expect(after.filter((l) => l.includes(`/.filer-quarantine/${id}/`))).toHaveLength(4);
 
+    // `jobs show` names each step's op and kept file, as it does for a job applied on this machine.
+    const shown = await filer(['jobs', 'show', id]);
+    expect(shown.code, shown.stderr).toBe(0);
+    expect(shown.stdout).toContain(
+      `done     hardlink ${g.one[0]} ⇒ ${g.one[2]}  (copy kept at ${path.join(a, '.filer-quarantine', id, 'x/one.txt')})`,
+    );
+
     const undone = await filer(['jobs', 'undo', id]);
     expect(undone.code, undone.stderr + cluster.logs()).toBe(0);
     expect((await record(id)).state).toBe('undone');

@@ -32,12 +32,37 @@ function line(j: RemoteJob): string {
   return `${j.id}  ${j.kind.padEnd(6)} ${j.state.padEnd(9)} ${when}  ${counts}\n`;
 }
 
-/** A report or plan line of a rename/copy/move, as `jobs show` prints an action. */
+interface ActionRecord {
+  action?: string;
+  source: string;
+  target: string;
+  state?: string;
+  reason?: string;
+  detail?: string;
+  /** A dedupe step's kept file (its report line). */
+  kept?: string;
+  /** A dedupe plan's group record: its copies. */
+  copies?: { action: string; copy: string; target?: string }[];
+}
+
+/**
+ * A report or plan line of a rename/copy/move, as `jobs show` prints an action; a dedupe step names
+ * its op and the kept file as the local `jobs show` does, and a dedupe plan's group is a line per copy.
+ */
 function actionLine(text: string): string {
-  const a = JSON.parse(text) as { action?: string; source: string; target: string; state?: string; reason?: string; detail?: string };
+  const a = JSON.parse(text) as ActionRecord;
+  if (a.copies !== undefined)
+    return a.copies
+      .map((c) => `${'planned'.padEnd(8)} ${c.action} ${c.copy} ⇒ ${a.kept}${c.target ? `  (copy kept at ${c.target})` : ''}\n`)
+      .join('');
+  if (a.action === 'skip') return `${'skipped'.padEnd(8)} ${a.reason}\n`;
   const state = a.state ?? (a.action === 'conflict' ? 'conflict' : 'planned');
   const why = a.reason ?? a.detail;
-  return `${state.padEnd(8)} ${a.source} → ${a.target}${why ? `  (${why})` : ''}\n`;
+  const what =
+    a.kept === undefined
+      ? `${a.source} → ${a.target}`
+      : `${a.action} ${a.source} ⇒ ${a.kept}${a.target ? `  (copy kept at ${a.target})` : ''}`;
+  return `${state.padEnd(8)} ${what}${why ? `  (${why})` : ''}\n`;
 }
 
 /** The record's lines, then its actions when the API has them (a plan, or the report once applied). */
