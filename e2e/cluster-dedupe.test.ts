@@ -18,6 +18,8 @@ import { runFiler, startCluster, startPostgres, type ClusterHandle, type Postgre
  *   - remove puts each copy in `<root>/.filer-quarantine/<job>/…` (the same inode), undo puts it back;
  *     the job database holds the record with its action and each copy's outcome under its op;
  *   - `filer --server … jobs purge ID` deletes the quarantined copies (the job is purged, and its undo refused);
+ *   - the plan prints as the in-process `filer dupes --action` prints it (text, ndjson, json);
+ *   - move-to moves copies under its directory (path below the root kept) and undo moves them back;
  *   - a copy rewritten between the plan and `POST /v1/jobs/:id/apply` fails with E_CHANGED and keeps
  *     its new bytes, while the other copies are linked;
  *   - a bad action, keep rule, reference root or move-to → 400 naming the field, and no job is made.
@@ -147,6 +149,15 @@ describe('filer --server … dupes --action', () => {
     expect(lines.filter((l) => l.kept !== undefined)).toHaveLength(3);
     expect(lines.at(-1)!.summary!.files).toBe(4);
 
+    // The in-process plan of the same request, line for line (quarantine paths name the job: `<job>` in a plan only shown).
+    const quarantineOf = (text: string): string => text.replace(/\/\.filer-quarantine\/[0-9a-z]+\//g, '/.filer-quarantine/<job>/');
+    for (const format of ['text', 'ndjson', 'json']) {
+      const args = ['dupes', a, b, '--action', 'hardlink', '--keep', 'newest', '--format', format];
+      const [here, there] = [await runFiler(args, { timeoutMs: 60_000 }), await filer(args)];
+      expect([here.code, there.code], here.stderr + there.stderr).toEqual([0, 0]);
+      expect(quarantineOf(there.stdout), format).toBe(here.stdout);
+    }
+
     const applied = await filer(['dupes', a, b, '--action', 'hardlink', '--keep', 'newest', '--apply']);
     expect(applied.code, applied.stderr + cluster.logs()).toBe(0);
     const id = jobIdOf(applied);
@@ -258,6 +269,28 @@ describe('filer --server … dupes --action', () => {
     const undo = await filer(['jobs', 'undo', id]);
     expect(undo.code).not.toBe(0);
     expect(undo.stderr).toMatch(/purged.*nothing to undo/);
+  }, 60_000);
+
+  it('moves copies under --move-to (their path below their root kept) and back on undo', async () => {
+    const dir = path.join(base, 'move-to');
+    const g = writeTree(dir);
+    const [a, b, to] = [path.join(dir, 'a'), path.join(dir, 'b'), path.join(dir, 'dupes')];
+    const before = snapshot(dir);
+    const applied = await filer(['dupes', a, b, '--action', 'move-to', '--move-to', to, '--keep', 'shortest-path', '--apply']);
+    expect(applied.code, applied.stderr + cluster.logs()).toBe(0);
+    const id = jobIdOf(applied);
+    // shortest-path: a/two.bin, a/three.dat and a/x/one.txt stay.
+    const moved = [g.one[1], g.one[2], g.two[1], g.three[1]];
+    for (const p of moved) {
+      const root = p.startsWith(a + '/') ? a : b;
+      expect(fs.existsSync(p), p).toBe(false);
+      expect(sha256(path.join(to, path.relative(root, p)))).toBe(
+        sha256(g.one.includes(p) ? g.one[0] : p === g.two[1] ? g.two[0] : g.three[0]),
+      );
+    }
+    const undone = await filer(['jobs', 'undo', id]);
+    expect(undone.code, undone.stderr + cluster.logs()).toBe(0);
+    expect(snapshot(dir)).toEqual(before);
   }, 60_000);
 
   it('fails a copy rewritten between plan and apply with E_CHANGED and leaves its new bytes', async () => {
