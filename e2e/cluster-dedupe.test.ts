@@ -20,6 +20,8 @@ import { runFiler, startCluster, startPostgres, type ClusterHandle, type Postgre
  *   - `filer --server … jobs purge ID` deletes the quarantined copies (the job is purged, and its undo refused);
  *   - the plan prints as the in-process `filer dupes --action` prints it (text, ndjson, json);
  *   - move-to moves copies under its directory (path below the root kept) and undo moves them back;
+ *   - the batch worker SIGKILLed mid-apply: after its restart every pair shares one inode, each copy
+ *     journaled done once with its inode in the quarantine, and undo gives the exact tree back;
  *   - a copy rewritten between the plan and `POST /v1/jobs/:id/apply` fails with E_CHANGED and keeps
  *     its new bytes, while the other copies are linked;
  *   - a bad action, keep rule, reference root or move-to → 400 naming the field, and no job is made.
@@ -115,7 +117,16 @@ beforeAll(async () => {
   base = fs.mkdtempSync(path.join(os.tmpdir(), 'filer-cluster-dedupe-'));
   postgres = await startPostgres();
   db = new pg.Pool({ connectionString: postgres.url, max: 2 });
-  cluster = await startCluster({ allowedRoots: [base], env: { FILER_BATCH_SHARD_SIZE: '2', FILER_DATABASE_URL: postgres.url } });
+  // Short locks, so the shards of a SIGKILLed worker are taken back within seconds.
+  cluster = await startCluster({
+    allowedRoots: [base],
+    env: {
+      FILER_BATCH_SHARD_SIZE: '2',
+      FILER_DATABASE_URL: postgres.url,
+      FILER_LOCK_DURATION_MS: '2000',
+      FILER_STALLED_INTERVAL_MS: '1000',
+    },
+  });
 }, 120_000);
 
 afterAll(async () => {
@@ -292,6 +303,46 @@ describe('filer --server … dupes --action', () => {
     expect(undone.code, undone.stderr + cluster.logs()).toBe(0);
     expect(snapshot(dir)).toEqual(before);
   }, 60_000);
+
+  it('survives the batch worker SIGKILLed mid-apply: every copy linked once, and the undo is exact', async () => {
+    const PAIRS = 80;
+    const dir = path.join(base, 'killed');
+    const [a, b] = [path.join(dir, 'a'), path.join(dir, 'b')];
+    for (let i = 0; i < PAIRS; i++)
+      for (const root of [a, b]) {
+        const p = path.join(root, `d${i % 7}`, `f${i}.dat`);
+        fs.mkdirSync(path.dirname(p), { recursive: true });
+        // A size of its own per pair: every pair is a hash shard and a group.
+        fs.writeFileSync(p, crypto.createHash('sha256').update(`pair ${i}`).digest('hex').repeat(20) + 'x'.repeat(i));
+      }
+    const before = snapshot(dir);
+    const res = await submit({ kind: 'dupes', roots: [a, b], options: { action: 'hardlink', keep: ['first-root'] }, apply: true });
+    expect(res.status, await res.clone().text()).toBe(202);
+    const { id } = (await res.json()) as { id: string };
+    const quarantine = path.join(b, '.filer-quarantine', id);
+    const inQuarantine = (): number =>
+      fs.existsSync(quarantine) ? execFileSync('find', [quarantine, '-type', 'f']).toString().split('\n').length - 1 : 0;
+    const deadline = Date.now() + 60_000;
+    while (inQuarantine() === 0 && Date.now() < deadline) await new Promise((r) => setTimeout(r, 20));
+    const batch = cluster.workers.find((w) => w.name === 'batch-1')!;
+    await batch.kill('SIGKILL');
+    const atCrash = inQuarantine();
+    await batch.restart();
+    const done = await until(id, ['completed', 'failed']);
+    expect(done.state, cluster.logs().slice(-3000)).toBe('completed');
+    expect(atCrash).toBeGreaterThan(0);
+    expect(atCrash).toBeLessThan(PAIRS); // the kill landed mid-apply
+    expect(done.apply).toMatchObject({ done: PAIRS, failed: 0, pending: 0 });
+    expect(inQuarantine()).toBe(PAIRS);
+    for (let i = 0; i < PAIRS; i++) {
+      const rel = path.join(`d${i % 7}`, `f${i}.dat`);
+      expect(ino(path.join(b, rel)), rel).toBe(ino(path.join(a, rel)));
+    }
+    const undo = await cluster.request('POST', `/v1/jobs/${id}/undo`, { token: cluster.tokens.write });
+    expect(undo.status, await undo.clone().text()).toBe(202);
+    expect((await until(id, ['undone', 'failed'])).state).toBe('undone');
+    expect(snapshot(dir)).toEqual(before);
+  }, 90_000);
 
   it('fails a copy rewritten between plan and apply with E_CHANGED and leaves its new bytes', async () => {
     const dir = path.join(base, 'changed');

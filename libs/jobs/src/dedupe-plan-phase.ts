@@ -1,10 +1,14 @@
-import { dedupeJournalRows, dedupePlanRecords, parseKeepRule, planDedupe, type DupeGroup } from '@filer/engine';
+import { dedupeJournalRows, dedupePlanRecords, parseKeepRule, planDedupe, type DedupeGroupInput, type DupeGroup } from '@filer/engine';
 import { describeDupeGroups } from '@filer/storage';
 import { DEDUPE_ACTIONS_PART, startApply } from './apply-phase.js';
 import type { ClusterContext } from './cluster-context.js';
 import type { JobRecord } from './job-record.js';
 import { setState } from './job-transition.js';
 import { recordPhaseSums, type PhaseSums } from './phase-sums.js';
+import { timeSlices } from './yielding-ops.js';
+
+/** Groups described between two looks at the clock (a few ms of lstat calls). */
+const DESCRIBE_SLICE = 64;
 
 /** The report summary of a dupes job, from its hash phase's sums. */
 export function dupesSummary(extra: Record<string, number>, groups: number): NonNullable<JobRecord['dupes']> {
@@ -29,8 +33,15 @@ export async function planDedupeJob(ctx: ClusterContext, rec: JobRecord, groups:
   const id = rec.id;
   const { roots, options: o } = rec.spec;
   await ctx.store.update(id, (r) => void (r.phase = 'plan'));
-  // The roots were resolved when the job was admitted, and the walk's paths start with them.
-  const plan = planDedupe(describeDupeGroups(groups, roots, roots), {
+  // The roots were resolved when the job was admitted, and the walk's paths start with them. Each
+  // file is stat'ed (synchronously): a slice of groups at a time, so the finalizer's lock is renewed.
+  const described: DedupeGroupInput[] = [];
+  const pace = timeSlices();
+  for (let i = 0; i < groups.length; i += DESCRIBE_SLICE) {
+    described.push(...describeDupeGroups(groups.slice(i, i + DESCRIBE_SLICE), roots, roots));
+    await pace();
+  }
+  const plan = planDedupe(described, {
     op: o.action!,
     roots,
     keep: (o.keep ?? []).map(parseKeepRule),
