@@ -76,6 +76,11 @@ export const SCHEMAS: Record<string, SchemaObject> = {
           'rename/copy/move: actions, conflicts, bytes, unchanged, skipped; dupes with an action: also groups (actions: copies acted on, bytes: bytes freed)',
       },
       apply: { type: 'object', description: 'rename/copy/move, dupes with an action: done, failed, skipped, undone, pending' },
+      purge: {
+        type: 'object',
+        description: 'dupes with an action, once purged: quarantined copies deleted, their bytes, quarantine paths left',
+        properties: { removed: count, bytes: count, left: count },
+      },
       dupes: {
         type: 'object',
         description:
