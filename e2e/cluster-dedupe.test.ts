@@ -376,6 +376,20 @@ describe('filer --server … dupes --action', () => {
     expect(ino(g.two[0])).toBe(ino(g.two[1]));
   }, 60_000);
 
+  it('plans nothing where no two files share a size, and applies nothing', async () => {
+    const dir = path.join(base, 'unique');
+    fs.mkdirSync(dir, { recursive: true });
+    fs.writeFileSync(path.join(dir, 'one'), '1');
+    fs.writeFileSync(path.join(dir, 'two'), '22');
+    const planned = await filer(['dupes', dir, '--action', 'remove']);
+    expect(planned.code, planned.stderr).toBe(0);
+    expect(planned.stdout).toBe('plan: 0 copies in 0 groups, 0 B reclaimed, 0 skipped; nothing changed (add --apply to carry it out)\n');
+    const applied = await filer(['dupes', dir, '--action', 'remove', '--apply']);
+    expect(applied.code, applied.stderr).toBe(0);
+    expect(applied.stderr).toMatch(/job [0-9a-z]+ completed: 0 done, 0 undone, 0 failed/);
+    expect(fs.readdirSync(dir).sort()).toEqual(['one', 'two']);
+  }, 60_000);
+
   it('answers 400 naming the field for a bad action, keep rule, reference root or move-to, and makes no job', async () => {
     const dir = path.join(base, 'bad');
     writeTree(dir);

@@ -6,7 +6,7 @@ import type { ClusterContext } from './cluster-context.js';
 import { dupesSummary, planDedupeJob } from './dedupe-plan-phase.js';
 import { publishEvent } from './events.js';
 import { contractJob, JobName } from './job-contracts.js';
-import type { JobRecord } from './job-record.js';
+import { emptyCounters, type JobRecord } from './job-record.js';
 import { setState } from './job-transition.js';
 import { startPhaseProgress } from './phase-progress.js';
 import { recordPhaseSums, type PhaseSums } from './phase-sums.js';
@@ -56,6 +56,9 @@ export async function startDupesHash(ctx: ClusterContext, rec: JobRecord): Promi
     for (const f of shard) bytes += f.size;
   }
   if (parts.length === 0) {
+    // No two files share a size: an action's plan is empty, yet a plan (and an apply of nothing when asked).
+    if (rec.spec.options.action !== undefined)
+      return planDedupeJob(ctx, rec, [], { counters: emptyCounters(), errorSample: [...rec.errorSample], extra: {}, shards: 0 });
     await ctx.results.writePart(id, 'results', 'dupes', []);
     await setState(
       ctx,
