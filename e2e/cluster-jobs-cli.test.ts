@@ -243,7 +243,7 @@ describe('filer --server … jobs', () => {
     expect(none.stderr).toMatch(/jobs resume needs a job id/);
     const verb = await filer(['jobs', 'apply', moveId]);
     expect(verb.code).toBe(2);
-    expect(verb.stderr).toMatch(/unknown jobs command 'apply': expected list, show, resume, undo, cancel/);
+    expect(verb.stderr).toMatch(/unknown jobs command 'apply': expected list, show, resume, undo, purge, cancel/);
   });
 
   it('without --server, cancel says it steers cluster jobs (exit 2)', async () => {

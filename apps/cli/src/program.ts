@@ -178,12 +178,9 @@ export function buildProgram(ctx: CliContext, setExit: (code: number) => void, e
     const { resolveDedupeRequest } = await import('./commands/dedupe-request.js');
     if (flags.dirs === true) refuseDirsWith(flags, serverOf(globals));
     if (serverOf(globals) !== undefined) {
-      if (flags.action !== undefined)
-        throw invalidArgument(
-          'action',
-          flags.action,
-          '--action runs on this machine only: a cluster reports duplicates but does not act on them yet',
-        );
+      // The cluster checks the rest (roots, reference roots, --move-to) on its side, as resolveDedupeRequest does here.
+      if (flags.action !== undefined && flags.format === 'csv')
+        throw invalidArgument('format', 'csv', 'a dedupe plan prints as text, ndjson or json (not csv)');
       return setExit(await remote(ctx, 'dupes', roots, flags, globals));
     }
     const config = readCliConfig();

@@ -135,7 +135,7 @@ describe('JobSpecSchema and parseJobSpec agree', () => {
         const field = schemaField(raw);
         if (field === undefined) {
           // Past the schema, the parser refuses only what needs the parsed filter: here, directories for a kind acting on files.
-          const dirs = raw.kind !== 'find' && (raw.filter as { type?: string }).type === 'd';
+          const dirs = raw.kind !== 'find' && (raw.filter as { type?: string } | undefined)?.type === 'd';
           expect(parserField(raw)).toBe(dirs ? 'filter.type' : undefined);
         } else expect(parserField(raw)).toBe(field);
       }),
@@ -194,10 +194,62 @@ describe('parseJobSpec through the schema', () => {
     expect(message({ kind: 'find', roots: ['/a'], filter: { bogus: 1 } })).toEqual(["unknown filter 'bogus'", 'filter.bogus', '1']);
     expect(message({ kind: 'move', roots: ['/a'] })).toEqual(['move needs options.dest, the destination directory', 'options.dest', '']);
     expect(message({ kind: 'dupes', roots: ['/a'], apply: true })).toEqual([
-      'dupes changes nothing: apply applies to rename, copy and move',
+      'dupes changes nothing: apply applies to rename, copy, move and dupes with options.action',
       'apply',
       'true',
     ]);
+  });
+
+  it('checks a dupes action and its options as `filer dupes --action` checks its flags', () => {
+    const message = (raw: unknown): [string, string | undefined, string | undefined] => {
+      try {
+        parseJobSpec(raw);
+      } catch (e) {
+        return [(e as FilerError).message, (e as FilerError).field, (e as FilerError).value];
+      }
+      throw new Error('accepted');
+    };
+    const dupes = (options: unknown, apply = false): unknown => ({ kind: 'dupes', roots: ['/a', '/b'], options, apply });
+    expect(message(dupes({ action: 'explode' }))).toEqual([
+      "invalid action 'explode': expected one of hardlink, symlink, remove, move-to, reflink",
+      'options.action',
+      'explode',
+    ]);
+    expect(message(dupes({ action: 'remove', keep: ['oldest', 'biggest'] }))).toEqual([
+      "invalid keep rule 'biggest': expected oldest, newest, shortest-path, longest-path, first-root or path:GLOB",
+      'options.keep.1',
+      'biggest',
+    ]);
+    expect(message(dupes({ action: 'remove', keep: 'oldest' }))).toEqual(['options.keep must be an array', 'options.keep', 'oldest']);
+    expect(message(dupes({ action: 'remove', keep: ['path:'] }))[1]).toBe('options.keep.0');
+    expect(message(dupes({ action: 'remove', reference: [''] }))[1]).toBe('options.reference.0');
+    expect(message(dupes({ action: 'hardlink', isolate: 'yes' }))).toEqual([
+      'options.isolate must be true or false',
+      'options.isolate',
+      'yes',
+    ]);
+    expect(message(dupes({ action: 'move-to' }))).toEqual([
+      'action move-to needs options.moveTo: the directory the copies are moved under',
+      'options.moveTo',
+      '',
+    ]);
+    expect(message(dupes({ action: 'symlink', moveTo: '/c' }))).toEqual([
+      'options.moveTo is for action move-to, not symlink',
+      'options.moveTo',
+      '/c',
+    ]);
+    expect(message(dupes({ reference: ['/b'] }))).toEqual([
+      'options.reference acts on duplicates: give options.action too',
+      'options.reference',
+      '/b',
+    ]);
+    // Empty lists and false flags are what the CLI sends when a flag is not given: no action needed.
+    expect(parseJobSpec(dupes({ keep: [], isolate: false })).options).toMatchObject({ keep: [], isolate: false });
+    const ok = parseJobSpec(
+      dupes({ action: 'move-to', moveTo: '/c', keep: ['newest', 'path:*.raw'], reference: ['/b'], isolate: true }, true),
+    );
+    expect(ok.apply).toBe(true);
+    expect(ok.options).toMatchObject({ action: 'move-to', moveTo: '/c', keep: ['newest', 'path:*.raw'], reference: ['/b'], isolate: true });
   });
 
   it('fills the defaults by kind and keeps no absent option', () => {

@@ -1,6 +1,15 @@
 import { z } from 'zod';
 import { FilterInputSchema } from './filter-input-schema.js';
-import { CONFLICT_POLICIES, HASHES, isBatchKind, JOB_KINDS, JOB_SPEC_VERSION, OUTPUT_FORMATS } from './job-vocabulary.js';
+import {
+  CONFLICT_POLICIES,
+  DEDUPE_ACTIONS,
+  HASHES,
+  isBatchKind,
+  JOB_KINDS,
+  JOB_SPEC_VERSION,
+  KEEP_RULE_NAMES,
+  OUTPUT_FORMATS,
+} from './job-vocabulary.js';
 
 /*
  * The job request as one zod schema: `parseJobSpec` validates with it, the API's OpenAPI document
@@ -13,6 +22,16 @@ const oneOf = <const T extends readonly string[]>(field: string, allowed: T) =>
 const flag = (field: string) => z.boolean({ error: `${field} must be true or false` });
 const text = (field: string) =>
   z.string({ error: `${field} must be a non-empty string` }).min(1, { error: `${field} must be a non-empty string` });
+const KEEP_EXPECTED = `expected ${KEEP_RULE_NAMES.join(', ')} or path:GLOB`;
+/** A `--keep` rule: a named one or `path:GLOB` (the glob itself is compiled when the job is admitted). */
+const keepRule = z
+  .string({ error: `each keep rule must be a string: ${KEEP_EXPECTED}` })
+  .refine((r) => (KEEP_RULE_NAMES as readonly string[]).includes(r) || /^path:.+/s.test(r), {
+    error: (i) => `invalid keep rule '${String(i.input)}': ${KEEP_EXPECTED}`,
+  });
+/** A list of strings (keep rules, reference roots): 64 at most, as roots. */
+const list = <T extends z.ZodType>(field: string, item: T) =>
+  z.array(item, { error: `${field} must be an array` }).max(64, { error: `at most 64 entries in ${field}` });
 
 export const JobOptionsSchema = z
   .object(
@@ -34,6 +53,24 @@ export const JobOptionsSchema = z
       onConflict: oneOf('onConflict', CONFLICT_POLICIES)
         .optional()
         .describe('rename, copy, move: what to do when a target exists (default fail; rename never overwrites)'),
+      action: oneOf('action', DEDUPE_ACTIONS)
+        .optional()
+        .describe('dupes: act on the duplicates found (plan, then apply and undo as rename/copy/move); local roots only'),
+      keep: list('options.keep', keepRule)
+        .optional()
+        .describe(
+          `dupes with action: which copy of a group stays, first rule that decides wins, then path order (${KEEP_RULE_NAMES.join(', ')}, path:GLOB)`,
+        ),
+      reference: list('options.reference', text('each options.reference entry'))
+        .optional()
+        .describe('dupes with action: roots (each also one of `roots`) whose files are never acted on'),
+      isolate: flag('options.isolate').optional().describe('dupes with action: only duplicates across different roots count'),
+      ignorePerms: flag('options.ignorePerms')
+        .optional()
+        .describe('dupes with action hardlink: link files whose owner, group or mode differ too'),
+      moveTo: text('options.moveTo')
+        .optional()
+        .describe('dupes with action move-to: the directory copies are moved under (inside the allowed roots)'),
     },
     { error: (i) => (i.code === 'unrecognized_keys' ? `unknown option '${i.keys[0]}'` : 'options must be an object') },
   )
@@ -70,7 +107,9 @@ export const JobSpecSchema = z
         ),
       filter: FilterInputSchema.optional(),
       options: JobOptionsSchema.optional(),
-      apply: flag('apply').default(false).describe('rename, copy, move: apply the plan once made (when it has no conflicts)'),
+      apply: flag('apply')
+        .default(false)
+        .describe('rename, copy, move, dupes with options.action: apply the plan once made (when it has no conflicts)'),
     },
     { error: (i) => (i.code === 'unrecognized_keys' ? `unknown field '${i.keys[0]}'` : 'a job must be a JSON object') },
   )
@@ -89,9 +128,28 @@ export const JobSpecSchema = z
     }
     if ((job.kind === 'copy' || job.kind === 'move') && o.dest === undefined)
       fail(['options', 'dest'], '', `${job.kind} needs options.dest, the destination directory`);
-    if (!isBatchKind(job.kind) && job.apply) fail(['apply'], 'true', `${job.kind} changes nothing: apply applies to rename, copy and move`);
+    if (job.kind === 'dupes') refineDedupe(o, fail);
+    if (!isBatchKind(job.kind) && job.apply && !(job.kind === 'dupes' && o.action !== undefined))
+      fail(['apply'], 'true', `${job.kind} changes nothing: apply applies to rename, copy, move and dupes with options.action`);
   })
   .describe('A job request: what to do (kind), where (roots), to which entries (filter), how (options)');
+
+type Fail = (path: (string | number)[], value: string, message: string) => void;
+
+/** A dupes job's action options: the others only with an action, move-to with its directory and only then. */
+function refineDedupe(o: z.output<typeof JobOptionsSchema>, fail: Fail): void {
+  if (o.action === undefined) {
+    const stray = (['keep', 'reference', 'isolate', 'ignorePerms', 'moveTo'] as const).find(
+      (k) => o[k] !== undefined && o[k] !== false && !(Array.isArray(o[k]) && o[k].length === 0),
+    );
+    if (stray !== undefined) fail(['options', stray], String(o[stray]), `options.${stray} acts on duplicates: give options.action too`);
+    return;
+  }
+  if (o.action === 'move-to' && o.moveTo === undefined)
+    fail(['options', 'moveTo'], '', 'action move-to needs options.moveTo: the directory the copies are moved under');
+  else if (o.action !== 'move-to' && o.moveTo !== undefined)
+    fail(['options', 'moveTo'], o.moveTo, `options.moveTo is for action move-to, not ${o.action}`);
+}
 
 /** A job request as the API takes it and the CLI builds it (the schema's input: version and apply optional). */
 export type JobSpecInput = z.input<typeof JobSpecSchema>;

@@ -36,6 +36,7 @@ export * from './shards/shard-planner.js';
 export * from './dupes/dedupe-types.js';
 export * from './dupes/keep-rules.js';
 export * from './dupes/plan-dedupe.js';
+export * from './dupes/dedupe-format.js';
 export * from './batch/dedupe-ops.js';
 export * from './batch/apply-dedupe.js';
 export * from './batch/undo-dedupe.js';

@@ -1,5 +1,5 @@
 import { partitionActions, type FileIdentity } from '@filer/engine';
-import { journalReport } from './batch-shards.js';
+import { journalReport, removeCreatedDirs } from './batch-shards.js';
 import type { ClusterContext } from './cluster-context.js';
 import { publishEvent } from './events.js';
 import { contractJob, JobName, type ApplyShardData } from './job-contracts.js';
@@ -41,14 +41,8 @@ export async function startApply(ctx: ClusterContext, id: string): Promise<boole
 /** Partitions the stored plan into apply parts and queues one apply shard each under the apply finalizer (same ids every time). */
 async function queueApply(ctx: ClusterContext, rec: JobRecord): Promise<void> {
   const id = rec.id;
-  const actions: { source: string; target: string; size: number; overwrite: boolean; sourceId?: FileIdentity }[] = [];
-  const ids = ctx.results.lines(id, 'plan-ids')[Symbol.asyncIterator]();
-  for await (const line of ctx.results.lines(id, 'plan')) {
-    const a = JSON.parse(line) as { action: string; source: string; target: string; size: number; overwrite?: boolean };
-    if (a.action === 'conflict') continue;
-    const sourceId = JSON.parse((await ids.next()).value as string) as FileIdentity | null;
-    actions.push({ source: a.source, target: a.target, size: a.size, overwrite: a.overwrite === true, ...(sourceId ? { sourceId } : {}) });
-  }
+  const dedupe = rec.kind === 'dupes';
+  const actions = dedupe ? await dedupeActions(ctx, id) : await plannedActions(ctx, id);
   const shards = partitionActions(actions, ctx.config.batchShardSize);
   const parts: string[] = [];
   for (const [i, list] of shards.entries()) {
@@ -62,13 +56,15 @@ async function queueApply(ctx: ClusterContext, rec: JobRecord): Promise<void> {
     parts.push(part);
   }
   const { spec } = rec;
-  const data = {
-    jobId: id,
-    kind: spec.kind as ApplyShardData['kind'],
-    onConflict: spec.options.onConflict ?? 'fail',
-    verify: spec.options.verify ?? false,
-    sink: sinkPaths(spec),
-  };
+  const data: Omit<ApplyShardData, 'part'> = dedupe
+    ? { jobId: id, kind: 'dedupe', onConflict: 'fail', verify: true, ignorePerms: spec.options.ignorePerms === true, sink: sinkPaths(spec) }
+    : {
+        jobId: id,
+        kind: spec.kind as ApplyShardData['kind'],
+        onConflict: spec.options.onConflict ?? 'fail',
+        verify: spec.options.verify ?? false,
+        sink: sinkPaths(spec),
+      };
   await startPhaseProgress(
     ctx.redis,
     id,
@@ -85,11 +81,38 @@ async function queueApply(ctx: ClusterContext, rec: JobRecord): Promise<void> {
   await publishEvent(ctx.redis, { id, type: 'state', state: 'applying', phase: 'apply' });
 }
 
+/** The part beside a dedupe job's plan that holds its journal's actions (identities, kept file), in plan order. */
+export const DEDUPE_ACTIONS_PART = 'plan-actions';
+
+type PlannedAction = { source: string; target: string; size: number; overwrite: boolean; sourceId?: FileIdentity };
+
+/** rename/copy/move: the plan's actions with the identities journaled beside them. */
+async function plannedActions(ctx: ClusterContext, id: string): Promise<PlannedAction[]> {
+  const actions: PlannedAction[] = [];
+  const ids = ctx.results.lines(id, 'plan-ids')[Symbol.asyncIterator]();
+  for await (const line of ctx.results.lines(id, 'plan')) {
+    const a = JSON.parse(line) as { action: string; source: string; target: string; size: number; overwrite?: boolean };
+    if (a.action === 'conflict') continue;
+    const sourceId = JSON.parse((await ids.next()).value as string) as FileIdentity | null;
+    actions.push({ source: a.source, target: a.target, size: a.size, overwrite: a.overwrite === true, ...(sourceId ? { sourceId } : {}) });
+  }
+  return actions;
+}
+
+/** dupes with an action: the journal rows its plan stored (each with its dedupe step). */
+async function dedupeActions(ctx: ClusterContext, id: string): Promise<PlannedAction[]> {
+  const actions: PlannedAction[] = [];
+  for await (const line of ctx.results.lines(id, DEDUPE_ACTIONS_PART)) actions.push(JSON.parse(line) as PlannedAction);
+  return actions;
+}
+
 /** The end of an apply (or undo): the per-file report from the shards' journals, and the job's final state. */
 export async function finishApply(ctx: ClusterContext, jobId: string, phase: 'apply' | 'undo', summed: PhaseSums): Promise<void> {
   const { extra, counters, errorSample } = summed;
   const report: string[] = [];
-  for (const p of await ctx.results.listParts(jobId, 'apply-in')) report.push(...(await journalReport(ctx, jobId, p)));
+  const parts = await ctx.results.listParts(jobId, 'apply-in');
+  for (const p of parts) report.push(...(await journalReport(ctx, jobId, p)));
+  if (phase === 'undo' && (await ctx.store.get(jobId))?.kind === 'dupes') await removeCreatedDirs(ctx, jobId, parts);
   await ctx.results.writePart(jobId, 'report', 'all', report);
   const stopped = (extra.stopped ?? 0) > 0;
   await setState(

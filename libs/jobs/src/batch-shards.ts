@@ -2,18 +2,21 @@ import * as path from 'node:path';
 import type { Job } from 'bullmq';
 import type { PathError } from '@filer/core';
 import {
+  applyDedupeJob,
   applyJob,
   assertJournalFormat,
   dupeGroupToJson,
   findDuplicates,
+  undoDedupeJob,
   undoJob,
   type ActionSample,
   type ApplyReport,
+  type DedupeFileOps,
   type DupeFile,
   type FileOps,
   type JournalAction,
 } from '@filer/engine';
-import { openSink, openSource } from '@filer/storage';
+import { LocalDedupeOps, openSink, openSource } from '@filer/storage';
 import { SqliteJournal } from '@filer/storage/state';
 import type { ClusterContext } from './cluster-context.js';
 import type { ApplyShardData, HashShardData, UndoShardData } from './job-contracts.js';
@@ -98,6 +101,19 @@ async function withFileOps<T>(paths: SinkPaths, use: (ops: FileOps) => Promise<T
   }
 }
 
+/**
+ * Runs `use` with the local file operations of a dedupe job (admitted for local roots only: links,
+ * renames over a copy and the quarantine have no S3 form), the CLI's own, made to yield as above.
+ */
+export async function withDedupeOps<T>(use: (ops: DedupeFileOps) => Promise<T>): Promise<T> {
+  const ops = new LocalDedupeOps();
+  try {
+    return await use(yieldingOps(ops));
+  } finally {
+    ops.release();
+  }
+}
+
 /** Where a results directory keeps an apply shard's journal (with FILER_RESULTS on S3: `<prefix><job>/journal/<part>.db`); shards never share a SQLite file. */
 export function journalPath(ctx: ClusterContext, jobId: string, part: string): string {
   return path.join(ctx.config.resultsDir, jobId, 'journal', `${part}.db`);
@@ -137,7 +153,7 @@ function outcome(report: ApplyReport): ShardResult {
  * action is decided from the disk.
  */
 export async function runApplyShard(ctx: ClusterContext, job: Job<ApplyShardData>): Promise<ShardResult> {
-  const { jobId, part, kind, onConflict, verify } = job.data;
+  const { jobId, part, kind, onConflict, verify, ignorePerms } = job.data;
   const res = await withShardJournal(ctx, jobId, part, true, async (db) => {
     const journal = new SqliteJournal(db);
     let record = journal.list(1)[0];
@@ -145,10 +161,18 @@ export async function runApplyShard(ctx: ClusterContext, job: Job<ApplyShardData
       const actions: Omit<JournalAction, 'seq' | 'state'>[] = [];
       for await (const line of ctx.results.partLines(jobId, 'apply-in', part))
         actions.push(JSON.parse(line) as Omit<JournalAction, 'seq' | 'state'>);
-      record = journal.create(kind, actions, { onConflict, verify });
+      record = journal.create(
+        kind,
+        actions,
+        kind === 'dedupe' ? { onConflict, verify, ignorePerms: ignorePerms === true } : { onConflict, verify },
+      );
     } else assertJournalFormat(record, 'resume');
     const started = record;
-    const report = await withFileOps(job.data.sink, (ops) => applyJob(started, journal, ops, { retryFailed: true }));
+    // A retry resumes: every action is decided again from the disk and the identities journaled.
+    const report =
+      kind === 'dedupe'
+        ? await withDedupeOps((ops) => applyDedupeJob(started, journal, ops, { retryFailed: true }))
+        : await withFileOps(job.data.sink, (ops) => applyJob(started, journal, ops, { retryFailed: true }));
     // Before the shard reports done: a failed write fails the shard, whose retry finds the journal finished and writes again.
     await ctx.items?.record({ jobId, phase: 'apply', action: kind, shard: part, actions: journal.actions(started.id) });
     const totals = journal.totals(started.id);
@@ -166,7 +190,10 @@ export async function runUndoShard(ctx: ClusterContext, job: Job<UndoShardData>)
     const record = journal.list(1)[0];
     if (record === undefined) return none;
     assertJournalFormat(record, 'undo');
-    const report = await withFileOps(job.data.sink, (ops) => undoJob(record, journal, ops));
+    const report =
+      record.kind === 'dedupe'
+        ? await withDedupeOps((ops) => undoDedupeJob(record, journal, ops))
+        : await withFileOps(job.data.sink, (ops) => undoJob(record, journal, ops));
     await ctx.items?.record({
       jobId: job.data.jobId,
       phase: 'undo',
@@ -196,19 +223,44 @@ export async function runUndoShard(ctx: ClusterContext, job: Job<UndoShardData>)
   return res ?? none;
 }
 
+/**
+ * After a dedupe undo, the directories every shard's apply made (the quarantine's, --move-to's),
+ * deepest first, removed where empty. Each shard removes its own as it ends, but shards share
+ * directories (`.filer-quarantine/<job>`) and one that ended first found them still holding
+ * another shard's copies; only the undo's finalizer sees them all emptied.
+ */
+export async function removeCreatedDirs(ctx: ClusterContext, jobId: string, parts: readonly string[]): Promise<void> {
+  const dirs = new Set<string>();
+  for (const part of parts)
+    await withShardJournal(ctx, jobId, part, false, async (db) => {
+      for (const d of new SqliteJournal(db).list(1)[0]?.createdDirs ?? []) dirs.add(d);
+      return Promise.resolve();
+    });
+  const ops = new LocalDedupeOps();
+  try {
+    for (const d of [...dirs].sort((a, b) => b.length - a.length)) ops.removeEmptyDir(d);
+  } finally {
+    ops.release();
+  }
+}
+
 /** The per-file completion report of one apply partition, from its journal. */
 export async function journalReport(ctx: ClusterContext, jobId: string, part: string): Promise<string[]> {
   const lines = await withShardJournal(ctx, jobId, part, false, async (db) => {
     const journal = new SqliteJournal(db);
     const record = journal.list(1)[0];
     if (record === undefined) return [];
-    return journal
-      .actions(record.id)
-      .map(
-        (a) =>
-          JSON.stringify({ source: a.source, target: a.target, size: a.size, state: a.state, ...(a.reason ? { reason: a.reason } : {}) }) +
-          '\n',
-      );
+    return journal.actions(record.id).map(
+      (a) =>
+        JSON.stringify({
+          ...(a.dedupe ? { action: a.dedupe.op, kept: a.dedupe.kept } : {}),
+          source: a.source,
+          target: a.target,
+          size: a.size,
+          state: a.state,
+          ...(a.reason ? { reason: a.reason } : {}),
+        }) + '\n',
+    );
   });
   return lines ?? [];
 }

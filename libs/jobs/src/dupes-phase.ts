@@ -1,10 +1,12 @@
 import type { FileEntry } from '@filer/core';
 import { compareDupeGroups, partitionBySize, type DupeFile, type DupeGroup } from '@filer/engine';
 import { openSource } from '@filer/storage';
+import { continueAfterPlan } from './apply-phase.js';
 import type { ClusterContext } from './cluster-context.js';
+import { dupesSummary, planDedupeJob } from './dedupe-plan-phase.js';
 import { publishEvent } from './events.js';
 import { contractJob, JobName } from './job-contracts.js';
-import type { JobRecord } from './job-record.js';
+import { emptyCounters, type JobRecord } from './job-record.js';
 import { setState } from './job-transition.js';
 import { startPhaseProgress } from './phase-progress.js';
 import { recordPhaseSums, type PhaseSums } from './phase-sums.js';
@@ -54,6 +56,9 @@ export async function startDupesHash(ctx: ClusterContext, rec: JobRecord): Promi
     for (const f of shard) bytes += f.size;
   }
   if (parts.length === 0) {
+    // No two files share a size: an action's plan is empty, yet a plan (and an apply of nothing when asked).
+    if (rec.spec.options.action !== undefined)
+      return planDedupeJob(ctx, rec, [], { counters: emptyCounters(), errorSample: [...rec.errorSample], extra: {}, shards: 0 });
     await ctx.results.writePart(id, 'results', 'dupes', []);
     await setState(
       ctx,
@@ -84,12 +89,18 @@ export async function startDupesHash(ctx: ClusterContext, rec: JobRecord): Promi
   await publishEvent(ctx.redis, { id, type: 'state', state: 'running', phase: 'hash' });
 }
 
-/** The end of dupes' hash phase: every shard's groups, sorted into the job's results. */
+/** The end of dupes' hash phase: every shard's groups, sorted into the job's results (or, with an action, planned). */
 export async function finishDupes(ctx: ClusterContext, jobId: string, summed: PhaseSums): Promise<void> {
   const { extra } = summed;
   const groups: DupeGroup[] = [];
   for await (const line of ctx.results.lines(jobId, 'groups')) groups.push(JSON.parse(line) as DupeGroup);
   groups.sort(compareDupeGroups);
+  const rec = await ctx.store.get(jobId);
+  if (rec?.spec.options.action !== undefined) {
+    // Run again after its worker died past the plan: finish what was begun, never plan twice.
+    if (rec.state !== 'queued' && rec.state !== 'running') return continueAfterPlan(ctx, rec);
+    return planDedupeJob(ctx, rec, groups, summed);
+  }
   await ctx.results.writePart(
     jobId,
     'results',
@@ -102,14 +113,7 @@ export async function finishDupes(ctx: ClusterContext, jobId: string, summed: Ph
     'completed',
     (r) => {
       recordPhaseSums(r, summed);
-      r.dupes = {
-        groups: groups.length,
-        duplicateFiles: extra.duplicateFiles ?? 0,
-        wastedBytes: extra.wastedBytes ?? 0,
-        filesHashed: extra.filesHashed ?? 0,
-        bytesHashed: extra.bytesRead ?? 0,
-        cacheHits: extra.cacheHits ?? 0,
-      };
+      r.dupes = dupesSummary(extra, groups.length);
       r.results = groups.length;
     },
     ['running', 'queued'],

@@ -8,12 +8,14 @@ import { setState } from './job-transition.js';
 import { finishManifestHash, hashesManifest, startManifestHash } from './manifest-hash-phase.js';
 import type { PhaseSums } from './phase-sums.js';
 import { planBatch } from './plan-batch.js';
+import { finishPurge } from './purge-phase.js';
 import { shardFailures, type ShardFailure } from './shard-errors.js';
 import type { ShardResult } from './shard-result.js';
 
 // The phases' own modules: each starts its phase (queues its shards under a finalizer) and ends it.
 export { startApply } from './apply-phase.js';
 export { startUndo } from './undo-phase.js';
+export { startPurge } from './purge-phase.js';
 
 interface Summed {
   results: ShardResult[];
@@ -69,7 +71,7 @@ export async function runFinalize(ctx: ClusterContext, job: Job<FinalizeData>): 
         r.code = failures[0].code;
         r.message = `${failedShards} ${phase} shard(s) failed after every retry: ${failures[0].code}: ${failures[0].message}`;
       },
-      ['queued', 'running', 'applying', 'undoing'],
+      ['queued', 'running', 'applying', 'undoing', 'purging'],
     );
     return;
   }
@@ -91,6 +93,8 @@ export async function runFinalize(ctx: ClusterContext, job: Job<FinalizeData>): 
     case 'apply':
     case 'undo':
       return finishApply(ctx, jobId, phase, summed);
+    case 'purge':
+      return finishPurge(ctx, jobId, summed);
   }
 }
 

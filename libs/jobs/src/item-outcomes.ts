@@ -5,7 +5,7 @@ export interface ItemOutcome {
   jobId: string;
   /** `apply` or `undo`. */
   phase: string;
-  /** The job's kind: move, copy, rename. */
+  /** The job's kind: move, copy, rename; for a dupes job's item its dedupe op (hardlink, symlink, remove, move-to, reflink). */
   action: string;
   source: string;
   target: string;

@@ -42,6 +42,7 @@ const good: { [N in JobName]: JobData<N> } = {
   hash: { jobId, part: '00003', algorithm: 'sha256', includeEmpty: false },
   apply: { jobId, part: '00000', kind: 'move', onConflict: 'suffix', verify: true, sink: { sources: ['/data/a'], targets: ['s3://b/x'] } },
   undo: { jobId, part: '00001', sink: { sources: ['/data/a'], targets: [] } },
+  purge: { jobId, part: '00002' },
   finalize: { jobId, phase: 'apply' },
 };
 
@@ -170,7 +171,7 @@ describe('the start-up check of job handlers', () => {
     expect(() => checkWorkerHandlers(WORKER_QUEUES.scanner)).not.toThrow();
     expect(() => checkWorkerHandlers(WORKER_QUEUES.batch)).not.toThrow();
     expect([...handlersFor(JOB_HANDLERS, WORKER_QUEUES.scanner).keys()]).toEqual(['scan']);
-    expect([...handlersFor(JOB_HANDLERS, WORKER_QUEUES.batch).keys()].sort()).toEqual(['apply', 'finalize', 'hash', 'undo']);
+    expect([...handlersFor(JOB_HANDLERS, WORKER_QUEUES.batch).keys()].sort()).toEqual(['apply', 'finalize', 'hash', 'purge', 'undo']);
   });
 
   it('a job name of a consumed queue without a handler stops the start', () => {

@@ -11,12 +11,12 @@ import { QUEUES, type QueueName } from './queues.js';
  * worker takes the job (workers.ts), and `contractJob` is the only way a job is built, so name,
  * queue and payload type cannot drift apart.
  */
-export const JobName = { scan: 'scan', hash: 'hash', apply: 'apply', undo: 'undo', finalize: 'finalize' } as const;
+export const JobName = { scan: 'scan', hash: 'hash', apply: 'apply', undo: 'undo', purge: 'purge', finalize: 'finalize' } as const;
 export type JobName = (typeof JobName)[keyof typeof JobName];
 export const JOB_NAMES: readonly JobName[] = Object.values(JobName);
 
 /** The phases a finalizer ends: each phase's shards are the children of one finalize job. */
-export const PHASES = ['scan', 'hash', 'apply', 'undo'] as const;
+export const PHASES = ['scan', 'hash', 'apply', 'undo', 'purge'] as const;
 export type Phase = (typeof PHASES)[number];
 
 const jobId = z.string().regex(JOB_ID_PATTERN, 'is not a job id');
@@ -80,13 +80,19 @@ const SinkSchema = z.object({ sources: z.array(z.string()), targets: z.array(z.s
 const ApplyShardSchema = z.object({
   jobId,
   part,
-  kind: z.enum(['rename', 'copy', 'move']),
+  /** `dedupe`: a dupes job's actions, run by the engine's applyDedupeJob as `filer dupes --action … --apply` runs them. */
+  kind: z.enum(['rename', 'copy', 'move', 'dedupe']),
   onConflict: z.enum(ON_CONFLICT),
   verify: z.boolean(),
+  /** dedupe: hard links between files whose owner, group or mode differ are allowed. */
+  ignorePerms: z.boolean().optional(),
   sink: SinkSchema,
 });
 
 const UndoShardSchema = z.object({ jobId, part, sink: SinkSchema });
+
+/** A dupes job's quarantine, one apply shard's journal at a time (`purgeDedupeJob`). */
+const PurgeShardSchema = z.object({ jobId, part });
 
 const FinalizeSchema = z.object({ jobId, phase: z.enum(PHASES) });
 
@@ -96,6 +102,7 @@ export const JOB_CONTRACTS = {
   hash: { queue: QUEUES.batch, payload: HashShardSchema },
   apply: { queue: QUEUES.batch, payload: ApplyShardSchema },
   undo: { queue: QUEUES.batch, payload: UndoShardSchema },
+  purge: { queue: QUEUES.batch, payload: PurgeShardSchema },
   finalize: { queue: QUEUES.finalize, payload: FinalizeSchema },
 } as const satisfies Record<JobName, { queue: QueueName; payload: z.ZodType }>;
 
@@ -104,6 +111,7 @@ export type JobData<N extends JobName> = z.infer<(typeof JOB_CONTRACTS)[N]['payl
 export type HashShardData = JobData<'hash'>;
 export type ApplyShardData = JobData<'apply'>;
 export type UndoShardData = JobData<'undo'>;
+export type PurgeShardData = JobData<'purge'>;
 export type FinalizeData = JobData<'finalize'>;
 
 export function isJobName(name: string): name is JobName {

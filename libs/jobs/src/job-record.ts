@@ -1,10 +1,22 @@
 import type { JobKind, JobSpec, PathError } from '@filer/core';
 import type { PhaseProgress } from './phase-progress.js';
 
-export const JOB_STATES = ['queued', 'running', 'planned', 'applying', 'completed', 'failed', 'cancelled', 'undoing', 'undone'] as const;
+export const JOB_STATES = [
+  'queued',
+  'running',
+  'planned',
+  'applying',
+  'completed',
+  'failed',
+  'cancelled',
+  'undoing',
+  'undone',
+  'purging',
+  'purged',
+] as const;
 export type JobState = (typeof JOB_STATES)[number];
 /** States a job never leaves on its own. */
-export const FINAL_STATES: readonly JobState[] = ['completed', 'failed', 'cancelled', 'undone'];
+export const FINAL_STATES: readonly JobState[] = ['completed', 'failed', 'cancelled', 'undone', 'purged'];
 
 /**
  * An applied rename/copy/move whose undo is still possible (what `POST /v1/jobs/:id/undo`
@@ -60,9 +72,9 @@ export interface JobRecord {
   code?: string;
   /** Bumped by every change: orders the copies mirrored to disk and lets a reconciler act only on what it saw. */
   rev?: number;
-  /** rename/copy/move: the plan's summary. */
-  plan?: { actions: number; conflicts: number; bytes: number; unchanged: number; skipped: number };
-  /** rename/copy/move: outcome counts of the apply (or undo). */
+  /** rename/copy/move, dupes with an action: the plan's summary (a dedupe plan's: copies acted on, bytes freed, copies skipped, groups). */
+  plan?: { actions: number; conflicts: number; bytes: number; unchanged: number; skipped: number; groups?: number };
+  /** rename/copy/move, dupes with an action: outcome counts of the apply (or undo). */
   apply?: { done: number; failed: number; skipped: number; undone: number; pending: number };
   /** dupes: the report's summary. */
   dupes?: {
@@ -74,6 +86,8 @@ export interface JobRecord {
     /** Candidates whose hashes came from the shared hash index (a job database and FILER_VOLUMES) instead of their bytes. */
     cacheHits?: number;
   };
+  /** dupes with an action, once its quarantine was purged (state purged): copies deleted, their bytes, quarantine paths left. */
+  purge?: { removed: number; bytes: number; left: number };
   /** Live only (JobStore.getLive), while a hash, apply or undo phase runs: what it has done of its total. */
   progress?: PhaseProgress;
   /** Number of result records ready to read. */

@@ -19,7 +19,7 @@ export async function setState(
     (r) => {
       change(r);
       r.state = state;
-      if (['completed', 'failed', 'undone'].includes(state)) r.finishedAt = new Date().toISOString();
+      if (['completed', 'failed', 'undone', 'purged'].includes(state)) r.finishedAt = new Date().toISOString();
     },
     from,
   );

@@ -19,7 +19,7 @@ export const RECONCILE_INTERVAL_MS = 5_000;
 export const LOST_AFTER_MS = 20_000;
 
 /** Every phase ends in one finalizer whose id derives from the job's: `<job>-final-<phase>`. */
-const FINALIZED_PHASES = ['scan', 'hash', 'apply', 'undo'] as const;
+const FINALIZED_PHASES = ['scan', 'hash', 'apply', 'undo', 'purge'] as const;
 /** BullMQ states in which a finalizer will still run (or runs now). */
 const PENDING = new Set(['waiting', 'waiting-children', 'active', 'delayed', 'prioritized', 'paused']);
 
@@ -29,7 +29,7 @@ export async function hasPendingFinalizer(ctx: Pick<ClusterContext, 'queues'>, i
   return false;
 }
 /** Unfinished states whose work is on the queues ("planned" waits for a person, not a shard). */
-const QUEUED_STATES: readonly JobState[] = ['queued', 'running', 'applying', 'undoing'];
+const QUEUED_STATES: readonly JobState[] = ['queued', 'running', 'applying', 'undoing', 'purging'];
 
 export interface ReconcilerLog {
   info(obj: object, msg: string): void;

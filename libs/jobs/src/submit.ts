@@ -3,6 +3,7 @@ import { parseJobSpec } from '@filer/core/schema';
 import { isInside, normalizeRoot } from '@filer/engine';
 import { admitPath, admitRootDir, admitS3Uri, isS3Uri, type AllowedS3 } from '@filer/storage';
 import { compileNamer } from '@filer/storage/batch';
+import { admitDedupe } from './admit-dedupe.js';
 import type { ClusterContext } from './cluster-context.js';
 import { publishEvent } from './events.js';
 import { contractJob, JobName, type JobData } from './job-contracts.js';
@@ -44,6 +45,7 @@ export function admitJob(raw: unknown, allowedRoots: readonly string[], now = Da
     ),
   ];
   const s3Roots = spec.roots.filter(isS3Uri);
+  admitDedupe(spec, allowedRoots);
   if (spec.kind === 'rename') compileNamer(spec.options, { to: 'options.to', replace: 'options.replace' });
   if (spec.kind === 'copy' || spec.kind === 'move') {
     const dest = spec.options.dest!;

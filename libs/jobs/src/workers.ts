@@ -1,6 +1,7 @@
 import { WaitingError, Worker, type Job, type WorkerOptions } from 'bullmq';
 import { FilerError } from '@filer/core';
 import { runApplyShard, runHashShard, runUndoShard } from './batch-shards.js';
+import { runPurgeShard } from './purge-phase.js';
 import type { ClusterContext } from './cluster-context.js';
 import type { ClusterConfig } from './config.js';
 import { runFinalize } from './finalize.js';
@@ -37,6 +38,7 @@ export const JOB_HANDLERS: readonly JobHandler[] = [
   handler(JobName.hash, runHashShard),
   handler(JobName.apply, runApplyShard),
   handler(JobName.undo, runUndoShard),
+  handler(JobName.purge, runPurgeShard),
   handler(JobName.finalize, runFinalize),
 ];
 

@@ -70,8 +70,17 @@ export const SCHEMAS: Record<string, SchemaObject> = {
         type: 'array',
         items: { type: 'object', properties: { path: { type: 'string' }, code: { type: 'string' }, message: { type: 'string' } } },
       },
-      plan: { type: 'object', description: 'rename/copy/move: actions, conflicts, bytes, unchanged, skipped' },
-      apply: { type: 'object', description: 'rename/copy/move: done, failed, skipped, undone, pending' },
+      plan: {
+        type: 'object',
+        description:
+          'rename/copy/move: actions, conflicts, bytes, unchanged, skipped; dupes with an action: also groups (actions: copies acted on, bytes: bytes freed)',
+      },
+      apply: { type: 'object', description: 'rename/copy/move, dupes with an action: done, failed, skipped, undone, pending' },
+      purge: {
+        type: 'object',
+        description: 'dupes with an action, once purged: quarantined copies deleted, their bytes, quarantine paths left',
+        properties: { removed: count, bytes: count, left: count },
+      },
       dupes: {
         type: 'object',
         description:
@@ -100,7 +109,10 @@ export const SCHEMAS: Record<string, SchemaObject> = {
     properties: {
       jobId: { type: 'string' },
       phase: { type: 'string', enum: ['apply', 'undo'] },
-      action: { type: 'string', description: 'The job’s kind: rename, copy or move' },
+      action: {
+        type: 'string',
+        description: 'The job’s kind: rename, copy or move; for a dupes job with an action, the item’s op (hardlink, remove, …)',
+      },
       source: { type: 'string' },
       target: { type: 'string' },
       size: count,

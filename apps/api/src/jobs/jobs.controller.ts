@@ -8,6 +8,7 @@ import {
   JOB_STATES,
   resumeJob,
   startApply,
+  startPurge,
   startUndo,
   submitJob,
   type ClusterContext,
@@ -132,7 +133,7 @@ export class JobsController {
   @RequireScope('write')
   @HttpCode(202)
   @ApiOperation({
-    summary: 'Apply a planned rename/copy/move',
+    summary: 'Apply a planned rename/copy/move, or a planned dupes job with an action',
     description: '409 unless the job is planned and its plan has no conflicts.',
   })
   @ApiParam(idParam)
@@ -178,7 +179,7 @@ export class JobsController {
   async cancel(@Param('id') id: string): Promise<JobRecord> {
     const rec = await this.record(id);
     // Checked first, so a request that is refused leaves no cancellation flag behind.
-    if (FINAL_STATES.includes(rec.state) || rec.state === 'undoing')
+    if (FINAL_STATES.includes(rec.state) || rec.state === 'undoing' || rec.state === 'purging')
       throw conflict(`job ${id} is ${rec.state}: nothing to cancel`, rec.state);
     const cancelled = await cancelJob(this.ctx, id);
     if (cancelled === undefined) throw conflict(`job ${id} is ${(await this.record(id)).state}: nothing to cancel`, rec.state);
@@ -189,7 +190,11 @@ export class JobsController {
   @Post(':id/undo')
   @RequireScope('write')
   @HttpCode(202)
-  @ApiOperation({ summary: 'Undo an applied rename/copy/move', description: '409 unless the job was applied (completed or failed).' })
+  @ApiOperation({
+    summary: 'Undo an applied rename/copy/move or dupes action',
+    description:
+      '409 unless the job was applied (completed or failed). A dedupe undo puts each copy’s own inode back from the quarantine or --move-to.',
+  })
   @ApiParam(idParam)
   @ApiResponse({ status: 202, schema: ref('JobRecord') })
   @ApiResponse({ status: 409, ...errors })
@@ -199,6 +204,35 @@ export class JobsController {
       throw conflict(`job ${id} is ${rec.state}${rec.apply === undefined ? ' and was never applied' : ''}: nothing to undo`, rec.state);
     if (!(await startUndo(this.ctx, id))) throw conflict(`job ${id} cannot be undone now`, (await this.record(id)).state);
     this.log.info({ jobId: id }, 'undo started');
+    return withLinks(await this.record(id));
+  }
+
+  @Post(':id/purge')
+  @RequireScope('write')
+  @HttpCode(202)
+  @ApiOperation({
+    summary: 'Empty the quarantine of an applied dupes action',
+    description:
+      'Deletes each copy the job kept in `.filer-quarantine/<job>/` (hardlink, symlink, remove), only while it is still the inode ' +
+      'the job put there; the job becomes `purged` and can no longer be undone. 409 unless the job is a dupes job with an action, applied (completed or failed).',
+  })
+  @ApiParam(idParam)
+  @ApiResponse({ status: 202, schema: ref('JobRecord') })
+  @ApiResponse({ status: 409, ...errors })
+  async purge(@Param('id') id: string): Promise<JobRecord> {
+    const rec = await this.record(id);
+    if (rec.kind !== 'dupes' || rec.spec.options.action === undefined)
+      throw conflict(
+        `job ${id} is a ${rec.kind} job${rec.kind === 'dupes' ? ' without an action' : ''}: only a dupes action has a quarantine to purge`,
+        rec.state,
+      );
+    if (rec.apply === undefined || !['completed', 'failed'].includes(rec.state))
+      throw conflict(
+        `job ${id} is ${rec.state}${rec.apply === undefined ? ' and was never applied' : ''}: only an applied job's quarantine is purged`,
+        rec.state,
+      );
+    if (!(await startPurge(this.ctx, id))) throw conflict(`job ${id} cannot be purged now`, (await this.record(id)).state);
+    this.log.info({ jobId: id }, 'purge started');
     return withLinks(await this.record(id));
   }
 

@@ -6,7 +6,7 @@ export const RESULT_FORMATS = ['ndjson', 'csv', 'json', 'paths'] as const;
 export type ResultFormat = (typeof RESULT_FORMATS)[number];
 
 /** What a job's results are made of: the results part to read and the shape of its lines. */
-export type ResultShape = 'find' | 'manifest' | 'dupes' | 'plan' | 'report';
+export type ResultShape = 'find' | 'manifest' | 'dupes' | 'plan' | 'dedupe-plan' | 'report';
 export interface ResultSource {
   part: 'scan' | 'manifest' | 'results' | 'plan' | 'report';
   shape: ResultShape;
@@ -14,17 +14,20 @@ export interface ResultSource {
 
 /**
  * The part a job's results are read from, or undefined while there is nothing final to read:
- * find/manifest and dupes once completed; rename/copy/move their plan once planned and their
- * report once applied (completed, failed or undone).
+ * find/manifest and dupes once completed; rename/copy/move and dupes with an action their plan
+ * once planned and their report once applied (completed, failed or undone).
  */
 export function resultSource(rec: JobRecord): ResultSource | undefined {
   // A hashed manifest's records (find records with a sha256) are its hash phase's parts.
   if (rec.kind === 'manifest' && rec.spec.options.hash !== undefined)
     return rec.state === 'completed' ? { part: 'manifest', shape: 'manifest' } : undefined;
   if (rec.kind === 'find' || rec.kind === 'manifest') return rec.state === 'completed' ? { part: 'scan', shape: 'find' } : undefined;
-  if (rec.kind === 'dupes') return rec.state === 'completed' ? { part: 'results', shape: 'dupes' } : undefined;
-  if (isBatchKind(rec.kind)) {
-    if (rec.apply !== undefined && ['completed', 'failed', 'undone'].includes(rec.state)) return { part: 'report', shape: 'report' };
+  const dedupe = rec.kind === 'dupes' && rec.spec.options.action !== undefined;
+  if (rec.kind === 'dupes' && !dedupe) return rec.state === 'completed' ? { part: 'results', shape: 'dupes' } : undefined;
+  if (dedupe && rec.state === 'planned') return { part: 'plan', shape: 'dedupe-plan' };
+  if (isBatchKind(rec.kind) || dedupe) {
+    if (rec.apply !== undefined && ['completed', 'failed', 'undone', 'purged'].includes(rec.state))
+      return { part: 'report', shape: 'report' };
     if (rec.state === 'planned') return { part: 'plan', shape: 'plan' };
   }
   return undefined;

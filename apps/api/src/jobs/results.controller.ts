@@ -29,7 +29,8 @@ export class ResultsController {
   @ApiOperation({
     summary: 'A job’s results, streamed',
     description:
-      'find/manifest: one entry a record; dupes: one group a record; rename/copy/move: the plan once planned, the per-file report once applied. ' +
+      'find/manifest: one entry a record; dupes: one group a record; rename/copy/move: the plan once planned, the per-file report once applied; ' +
+      'dupes with an action: the plan once planned (a record per group — kept file, each copy’s action, bytes freed — then one per skipped copy; ndjson or json), the per-file report once applied. ' +
       '`cursor` skips that many records; with `limit`, `X-Next-Cursor` is set when more records follow. `paths` is for find and manifest only. ' +
       'ndjson is the part files’ bytes as stored, and paths is cut out of them without parsing; with `Accept-Encoding: gzip` the body is gzipped (`Content-Encoding: gzip`).',
   })
@@ -52,6 +53,8 @@ export class ResultsController {
     if (source === undefined) throw conflict(`job ${id} is ${rec.state}: its results are not ready`, rec.state);
     if (format === 'paths' && source.shape !== 'find' && source.shape !== 'manifest')
       throw invalid('format', `format paths is for find and manifest jobs, not ${rec.kind}`);
+    // A group record of a dedupe plan holds a list of copies: no row of a table.
+    if (format === 'csv' && source.shape === 'dedupe-plan') throw invalid('format', 'a dedupe plan is read as ndjson or json, not csv');
     const total = rec.results;
     if (total !== undefined) void reply.header('x-total-count', String(total));
     // Totals are exact once a job's phase is finalized, so whether more follow is known before the first byte.

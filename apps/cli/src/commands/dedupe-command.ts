@@ -1,5 +1,5 @@
 import { ExitCode } from '@filer/core';
-import { applyDedupeJob, planDedupe, type DedupePlan, type JournalAction } from '@filer/engine';
+import { applyDedupeJob, dedupeJournalRows, planDedupe } from '@filer/engine';
 import { describeDupeGroups, LocalDedupeOps } from '@filer/storage';
 import { defaultStatePath, newJobId, openStateDb, SqliteJournal } from '@filer/storage/state';
 import type { CliContext } from '../cli-context.js';
@@ -32,7 +32,7 @@ export async function runDedupe(
     const journal = new SqliteJournal(db);
     const job = journal.create(
       'dedupe',
-      journalRows(dedupe),
+      dedupeJournalRows(dedupe),
       { onConflict: 'fail', verify: true, ignorePerms: req.ignorePerms },
       [],
       0,
@@ -46,19 +46,4 @@ export async function runDedupe(
   } finally {
     db.close();
   }
-}
-
-function* journalRows(plan: DedupePlan): Generator<Omit<JournalAction, 'seq' | 'state'>> {
-  for (const g of plan.groups)
-    for (const c of g.copies) {
-      const { path: kept, dev, ino, size, mtimeNs } = g.kept;
-      yield {
-        source: c.copy.path,
-        target: c.target,
-        size: c.copy.size,
-        overwrite: false,
-        sourceId: { dev: c.copy.dev, ino: c.copy.ino, size: c.copy.size, mtimeNs: c.copy.mtimeNs },
-        dedupe: { op: c.op, kept, keptId: { dev, ino, size, mtimeNs }, ...(c.linkText === undefined ? {} : { linkText: c.linkText }) },
-      };
-    }
 }

@@ -38,8 +38,10 @@ export interface RemoteJob {
   counters: { dirs: number; entries: number; matched: number; bytes: number; errors: number; errorsByCode: Record<string, number> };
   shards: { total: number; done: number; failed: number };
   errorSample: { path: string; code: string; message: string }[];
-  plan?: { actions: number; conflicts: number; bytes: number; unchanged: number; skipped: number };
+  plan?: { actions: number; conflicts: number; bytes: number; unchanged: number; skipped: number; groups?: number };
   apply?: { done: number; failed: number; skipped: number; undone: number; pending: number };
+  /** dupes with an action, once purged: quarantined copies deleted, their bytes, paths left. */
+  purge?: { removed: number; bytes: number; left: number };
   dupes?: { groups: number; duplicateFiles: number; wastedBytes: number; filesHashed: number; bytesHashed: number };
   spec: { apply: boolean; options: Record<string, unknown> };
   /** Live, while a hash, apply or undo phase runs. */
@@ -62,7 +64,7 @@ export class ApiError extends Error {
 }
 
 /** What a job verb asks the API to do (`POST /v1/jobs/:id/VERB`). */
-export type JobVerb = 'apply' | 'resume' | 'cancel' | 'undo';
+export type JobVerb = 'apply' | 'resume' | 'cancel' | 'undo' | 'purge';
 
 /**
  * The `Accept-Encoding` a results request sends: gzip (the API compresses ndjson about 12×, paths

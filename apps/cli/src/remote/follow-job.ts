@@ -1,6 +1,6 @@
 import { ApiError, readLines, type ApiClient, type RemoteJob } from './api-client.js';
 
-const FINAL = ['completed', 'failed', 'cancelled', 'undone'];
+const FINAL = ['completed', 'failed', 'cancelled', 'undone', 'purged'];
 
 /** Whether a job has reached the state the command waits for. */
 export function isSettled(job: RemoteJob, waitForApply: boolean): boolean {

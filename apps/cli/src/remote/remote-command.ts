@@ -20,6 +20,7 @@ import { filterInputFromFlags } from '../filter-flags.js';
 import { reportPathFailure, type CliContext } from '../cli-context.js';
 import { ApiClient, ApiError, type RemoteJob } from './api-client.js';
 import { followJob } from './follow-job.js';
+import { printDedupePlan } from './remote-dedupe.js';
 import { RemoteProgressLine } from './remote-progress.js';
 
 export type RemoteKind = 'find' | 'dupes' | 'rename' | 'copy' | 'move' | 'manifest';
@@ -35,6 +36,9 @@ type Flags = Record<string, unknown>;
 
 /** A local path made absolute for the server; an `s3://` URI is sent as written. */
 const absolute = (p: string): string => (isS3Uri(p) ? p : path.resolve(p));
+
+/** A repeatable flag's values, or undefined when it was not given. */
+const nonEmpty = (v: unknown): string[] | undefined => (Array.isArray(v) && v.length > 0 ? (v as string[]) : undefined);
 
 /** The job a command line asks for, as the API takes it. Roots and --dest become absolute: the server has no working directory of ours. */
 export function remoteSpec(kind: RemoteKind, roots: string[], flags: Flags): JobSpecInput {
@@ -53,6 +57,13 @@ export function remoteSpec(kind: RemoteKind, roots: string[], flags: Flags): Job
     case 'dupes':
       set('hash', flags.hash);
       set('includeEmpty', flags.includeEmpty);
+      // --action and its flags: checked by the API as the CLI checks them (roots and directories on the server's side).
+      set('action', flags.action);
+      set('keep', nonEmpty(flags.keep));
+      set('reference', nonEmpty(flags.reference)?.map(absolute));
+      set('isolate', flags.isolate);
+      set('ignorePerms', flags.ignorePerms);
+      set('moveTo', typeof flags.moveTo === 'string' && flags.moveTo !== '' ? absolute(flags.moveTo) : flags.moveTo);
       break;
     case 'rename':
       set('to', flags.to);
@@ -148,6 +159,11 @@ export async function runRemote(kind: RemoteKind, roots: string[], flags: Flags,
       await printFind(client, job, flags, ctx);
       return partial;
     case 'dupes':
+      // With an action, a dupes job is a batch job: its plan, or once applied its report.
+      if (flags.action !== undefined) {
+        if (job.apply !== undefined) return printBatch(client, job, kind, flags, ctx, partial);
+        return printDedupePlan(client, job, (flags.format as string | undefined) ?? 'text', flags.apply === true, ctx);
+      }
       await printDupes(client, job, flags, ctx);
       return partial;
     default:

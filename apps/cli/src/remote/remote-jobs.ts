@@ -1,4 +1,4 @@
-import { ExitCode } from '@filer/core';
+import { ExitCode, formatSize } from '@filer/core';
 import { codeOfReason, reportPathFailure, type CliContext } from '../cli-context.js';
 import { ApiClient, ApiError, type JobVerb, type RemoteJob } from './api-client.js';
 import { findPath } from './find-path.js';
@@ -32,12 +32,37 @@ function line(j: RemoteJob): string {
   return `${j.id}  ${j.kind.padEnd(6)} ${j.state.padEnd(9)} ${when}  ${counts}\n`;
 }
 
-/** A report or plan line of a rename/copy/move, as `jobs show` prints an action. */
+interface ActionRecord {
+  action?: string;
+  source: string;
+  target: string;
+  state?: string;
+  reason?: string;
+  detail?: string;
+  /** A dedupe step's kept file (its report line). */
+  kept?: string;
+  /** A dedupe plan's group record: its copies. */
+  copies?: { action: string; copy: string; target?: string }[];
+}
+
+/**
+ * A report or plan line of a rename/copy/move, as `jobs show` prints an action; a dedupe step names
+ * its op and the kept file as the local `jobs show` does, and a dedupe plan's group is a line per copy.
+ */
 function actionLine(text: string): string {
-  const a = JSON.parse(text) as { action?: string; source: string; target: string; state?: string; reason?: string; detail?: string };
+  const a = JSON.parse(text) as ActionRecord;
+  if (a.copies !== undefined)
+    return a.copies
+      .map((c) => `${'planned'.padEnd(8)} ${c.action} ${c.copy} ⇒ ${a.kept}${c.target ? `  (copy kept at ${c.target})` : ''}\n`)
+      .join('');
+  if (a.action === 'skip') return `${'skipped'.padEnd(8)} ${a.reason}\n`;
   const state = a.state ?? (a.action === 'conflict' ? 'conflict' : 'planned');
   const why = a.reason ?? a.detail;
-  return `${state.padEnd(8)} ${a.source} → ${a.target}${why ? `  (${why})` : ''}\n`;
+  const what =
+    a.kept === undefined
+      ? `${a.source} → ${a.target}`
+      : `${a.action} ${a.source} ⇒ ${a.kept}${a.target ? `  (copy kept at ${a.target})` : ''}`;
+  return `${state.padEnd(8)} ${what}${why ? `  (${why})` : ''}\n`;
 }
 
 /** The record's lines, then its actions when the API has them (a plan, or the report once applied). */
@@ -83,7 +108,7 @@ async function act(client: ApiClient, id: string, verb: JobVerb, opts: RemoteOpt
   }
   if (!opts.quiet) for (const e of job.errorSample) reportPathFailure(ctx, e);
   let failed = 0;
-  if (job.apply !== undefined && ['completed', 'failed', 'undone'].includes(job.state)) {
+  if (job.apply !== undefined && verb !== 'purge' && ['completed', 'failed', 'undone'].includes(job.state)) {
     for await (const l of client.results(id)) {
       const a = JSON.parse(l) as { source: string; target: string; state: string; reason?: string };
       // An undo answers for what it could not put back, not for what failed when the job was applied.
@@ -95,12 +120,17 @@ async function act(client: ApiClient, id: string, verb: JobVerb, opts: RemoteOpt
     }
   }
   const c = job.apply;
+  const p = job.purge;
   ctx.stderr(
     `filer: job ${id} ${job.state}` +
-      (c ? `: ${c.done} done, ${c.undone} undone, ${c.failed} failed, ${c.skipped} skipped, ${c.pending} pending` : '') +
+      (verb === 'purge' && p
+        ? `: ${p.removed} quarantined copies (${formatSize(p.bytes)}) deleted, ${p.left} left`
+        : c
+          ? `: ${c.done} done, ${c.undone} undone, ${c.failed} failed, ${c.skipped} skipped, ${c.pending} pending`
+          : '') +
       '\n',
   );
-  const wanted = verb === 'undo' ? 'undone' : verb === 'cancel' ? 'cancelled' : 'completed';
+  const wanted = verb === 'undo' ? 'undone' : verb === 'cancel' ? 'cancelled' : verb === 'purge' ? 'purged' : 'completed';
   if (job.state !== wanted) {
     // Stopped (a full disk, Redis' state lost) or cancelled meanwhile: as a local job stopped midway.
     if (job.message) ctx.stderr(`filer: ${job.message}${job.code ? ` [${job.code}]` : ''}\n`);
@@ -134,7 +164,7 @@ export async function runRemoteJobs(
   opts: RemoteOptions,
   flags: { force?: boolean } = {},
 ): Promise<number> {
-  const verbs = ['list', 'show', 'resume', 'undo', 'cancel', 'delete', 'find-path'];
+  const verbs = ['list', 'show', 'resume', 'undo', 'purge', 'cancel', 'delete', 'find-path'];
   if (!verbs.includes(verb)) {
     ctx.stderr(`filer: jobs: unknown jobs command '${verb}': expected ${verbs.join(', ')}\n`);
     return ExitCode.InvalidInput;

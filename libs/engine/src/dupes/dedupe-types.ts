@@ -1,8 +1,9 @@
+import { DEDUPE_ACTIONS, type DedupeAction } from '@filer/core';
 import type { FileIdentity } from '../batch/file-identity.js';
 
-/** What `filer dupes --action` does to each copy that is not kept. */
-export const DEDUPE_OPS = ['hardlink', 'symlink', 'remove', 'move-to', 'reflink'] as const;
-export type DedupeOp = (typeof DEDUPE_OPS)[number];
+/** What `filer dupes --action` does to each copy that is not kept (the job vocabulary's list: the API takes the same). */
+export const DEDUPE_OPS = DEDUPE_ACTIONS;
+export type DedupeOp = DedupeAction;
 
 /** One file of a duplicate group as the dedupe planner sees it: its identity, owner and mode, and the root it was found under. */
 export interface DedupeCandidate extends FileIdentity {

@@ -1,4 +1,4 @@
-import { compileExcludeFilter, invalidArgument } from '@filer/core';
+import { compileExcludeFilter, invalidArgument, KEEP_RULE_NAMES } from '@filer/core';
 import type { DedupeCandidate } from './dedupe-types.js';
 
 /** `--keep RULE`: which copy of a group stays. */
@@ -6,7 +6,7 @@ export type KeepRule =
   | { kind: 'oldest' | 'newest' | 'shortest-path' | 'longest-path' | 'first-root' }
   | { kind: 'path'; glob: string; matches(name: string, relPath: string): boolean };
 
-const NAMED = ['oldest', 'newest', 'shortest-path', 'longest-path', 'first-root'] as const;
+const NAMED = KEEP_RULE_NAMES;
 
 /** Parses one `--keep` value: a named rule or `path:GLOB` (a glob without `/` matches the base name, with `/` the path below its root, as --exclude). */
 export function parseKeepRule(text: string): KeepRule {

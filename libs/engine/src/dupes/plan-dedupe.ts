@@ -1,5 +1,6 @@
 import * as path from 'node:path';
 import { QUARANTINE_NAME } from '@filer/core';
+import type { JournalAction } from '../batch/batch-types.js';
 import { keepOrder, relativeTo, type KeepRule } from './keep-rules.js';
 import {
   type DedupeCandidate,
@@ -149,4 +150,20 @@ export function planDedupe(groups: Iterable<DedupeGroupInput>, opts: DedupeOptio
     for (const c of plan.copies) summary.bytes += c.freed;
   }
   return { groups: out, skipped, summary };
+}
+
+/** The journal's actions of a plan, one per copy: the copy is the source, where its inode goes the target, the kept file in the step. */
+export function* dedupeJournalRows(plan: DedupePlan): Generator<Omit<JournalAction, 'seq' | 'state'>> {
+  for (const g of plan.groups)
+    for (const c of g.copies) {
+      const { path: kept, dev, ino, size, mtimeNs } = g.kept;
+      yield {
+        source: c.copy.path,
+        target: c.target,
+        size: c.copy.size,
+        overwrite: false,
+        sourceId: { dev: c.copy.dev, ino: c.copy.ino, size: c.copy.size, mtimeNs: c.copy.mtimeNs },
+        dedupe: { op: c.op, kept, keptId: { dev, ino, size, mtimeNs }, ...(c.linkText === undefined ? {} : { linkText: c.linkText }) },
+      };
+    }
 }

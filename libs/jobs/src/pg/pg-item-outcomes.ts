@@ -27,16 +27,15 @@ export class PgItemOutcomes implements ItemOutcomes {
       const batch = s.actions.slice(i, i + BATCH);
       await this.db.query(
         `INSERT INTO job_items (job_id, phase, shard, seq, action, source, target, size, state, code, reason, at)
-         SELECT $1, $2, $3, u.seq, $4, u.source, u.target, u.size, u.state, u.code, u.reason, $5
-         FROM unnest($6::integer[], $7::text[], $8::text[], $9::bigint[], $10::text[], $11::text[], $12::text[])
-           AS u(seq, source, target, size, state, code, reason)
+         SELECT $1, $2, $3, u.seq, u.action, u.source, u.target, u.size, u.state, u.code, u.reason, $4
+         FROM unnest($5::integer[], $6::text[], $7::text[], $8::bigint[], $9::text[], $10::text[], $11::text[], $12::text[])
+           AS u(seq, source, target, size, state, code, reason, action)
          ON CONFLICT (job_id, phase, shard, seq) DO UPDATE SET state = EXCLUDED.state, code = EXCLUDED.code,
            reason = EXCLUDED.reason, at = EXCLUDED.at`,
         [
           s.jobId,
           s.phase,
           s.shard,
-          s.action,
           at,
           batch.map((a) => a.seq),
           batch.map((a) => a.source),
@@ -45,6 +44,8 @@ export class PgItemOutcomes implements ItemOutcomes {
           batch.map((a) => a.state),
           batch.map((a) => codeOfReason(a.reason) ?? null),
           batch.map((a) => a.reason ?? null),
+          // A dedupe step names its own op (hardlink, remove, …); other kinds' items carry the job's kind.
+          batch.map((a) => a.dedupe?.op ?? s.action),
         ],
       );
     }
