@@ -1,6 +1,6 @@
 import { ExitCode } from '@filer/core';
-import { applyDedupeJob, planDedupe, type DedupePlan, type JournalAction } from '@filer/engine';
-import { describeDupeGroups, LocalDedupeOps } from '@filer/storage';
+import { OBJECT_DEV, planDedupe, type DedupeCandidate, type DedupePlan, type FileIdentity, type JournalAction } from '@filer/engine';
+import { openDedupeStore } from '@filer/storage';
 import { defaultStatePath, newJobId, openStateDb, SqliteJournal } from '@filer/storage/state';
 import type { CliContext } from '../cli-context.js';
 import type { CliConfig } from '../config.js';
@@ -22,43 +22,53 @@ export async function runDedupe(
   opts: { progress: boolean; quiet: boolean; config: CliConfig; statePath?: string },
 ): Promise<number> {
   const found = await searchDupes(plan, ctx, opts);
-  const jobId = req.apply ? newJobId() : '<job>';
-  const dedupe = planDedupe(describeDupeGroups(found.groups, plan.roots, req.roots), { ...req, jobId });
-  writeDedupePlan(ctx, dedupe, plan.format, req.apply);
-  const searched = found.failures > 0 ? ExitCode.PartialFailure : ExitCode.Ok;
-  if (!req.apply || dedupe.summary.files === 0) return searched;
-  const db = openStateDb(opts.statePath ?? defaultStatePath());
+  const { fault, copyFault } = faultWiring(opts.config);
+  // Local files or S3 objects, decided once from the roots (checkRootKinds refused a mix).
+  const store = await openDedupeStore(plan.roots, { native: opts.config.nativeScan, copyFault });
   try {
-    const journal = new SqliteJournal(db);
-    const job = journal.create(
-      'dedupe',
-      journalRows(dedupe),
-      { onConflict: 'fail', verify: true, ignorePerms: req.ignorePerms },
-      [],
-      0,
-      jobId,
-    );
-    ctx.stderr(`filer: job ${job.id}: journaled ${dedupe.summary.files} actions; applying\n`);
-    const { fault, copyFault } = faultWiring(opts.config);
-    const ops = new LocalDedupeOps(opts.config.nativeScan ? undefined : null, copyFault);
-    const code = reportApply(ctx, await applyDedupeJob(job, journal, ops, { fault, ...streamedFailures(ctx, job.id) }));
-    return code !== ExitCode.Ok ? code : searched;
+    const jobId = req.apply ? newJobId() : '<job>';
+    const dedupe = planDedupe(await store.describe(found.groups, plan.roots, req.roots), { ...req, jobId });
+    writeDedupePlan(ctx, dedupe, plan.format, req.apply);
+    const searched = found.failures > 0 ? ExitCode.PartialFailure : ExitCode.Ok;
+    if (!req.apply || dedupe.summary.files === 0) return searched;
+    const db = openStateDb(opts.statePath ?? defaultStatePath());
+    try {
+      const journal = new SqliteJournal(db);
+      const job = journal.create(
+        'dedupe',
+        journalRows(dedupe),
+        { onConflict: 'fail', verify: true, ignorePerms: req.ignorePerms },
+        [],
+        0,
+        jobId,
+      );
+      ctx.stderr(`filer: job ${job.id}: journaled ${dedupe.summary.files} actions; applying\n`);
+      const code = reportApply(ctx, await store.apply(job, journal, { fault, ...streamedFailures(ctx, job.id) }));
+      return code !== ExitCode.Ok ? code : searched;
+    } finally {
+      db.close();
+    }
   } finally {
-    db.close();
+    store.close();
   }
+}
+
+/** The identity a journal keeps of a planned file: an object's is its size, LastModified and ETag (no inode: 0). */
+function idOf(f: DedupeCandidate): FileIdentity {
+  const { dev, ino, size, mtimeNs, etag } = f;
+  return dev === OBJECT_DEV ? { dev, ino: 0, size, mtimeNs, ...(etag === undefined ? {} : { etag }) } : { dev, ino, size, mtimeNs };
 }
 
 function* journalRows(plan: DedupePlan): Generator<Omit<JournalAction, 'seq' | 'state'>> {
   for (const g of plan.groups)
     for (const c of g.copies) {
-      const { path: kept, dev, ino, size, mtimeNs } = g.kept;
       yield {
         source: c.copy.path,
         target: c.target,
         size: c.copy.size,
         overwrite: false,
-        sourceId: { dev: c.copy.dev, ino: c.copy.ino, size: c.copy.size, mtimeNs: c.copy.mtimeNs },
-        dedupe: { op: c.op, kept, keptId: { dev, ino, size, mtimeNs }, ...(c.linkText === undefined ? {} : { linkText: c.linkText }) },
+        sourceId: idOf(c.copy),
+        dedupe: { op: c.op, kept: g.kept.path, keptId: idOf(g.kept), ...(c.linkText === undefined ? {} : { linkText: c.linkText }) },
       };
     }
 }

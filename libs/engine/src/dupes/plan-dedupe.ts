@@ -9,6 +9,7 @@ import {
   type DedupeOp,
   type DedupeSummary,
 } from './dedupe-types.js';
+import { belowDir, isObjectUri, objectQuarantineUri } from './object-quarantine.js';
 
 export interface DedupeOptions {
   op: DedupeOp;
@@ -79,7 +80,7 @@ function copyPlan(copy: DedupeCandidate, kept: DedupeCandidate, opts: DedupeOpti
   const freed = copy.nlink > 1 ? 0 : copy.size;
   switch (opts.op) {
     case 'move-to':
-      return { copy, op: opts.op, target: path.posix.join(opts.moveTo!, relativeTo(root, copy.path)), freed };
+      return { copy, op: opts.op, target: belowDir(opts.moveTo!, relativeTo(root, copy.path)), freed };
     case 'reflink':
       return { copy, op: opts.op, target: '', freed };
     case 'symlink':
@@ -90,8 +91,10 @@ function copyPlan(copy: DedupeCandidate, kept: DedupeCandidate, opts: DedupeOpti
         linkText: relativeLink(copy.path, kept.path),
         freed,
       };
-    default:
-      return { copy, op: opts.op, target: quarantinePath(root, opts.jobId, copy.path), freed };
+    default: {
+      const target = isObjectUri(root) ? objectQuarantineUri(opts.jobId, copy.path) : quarantinePath(root, opts.jobId, copy.path);
+      return { copy, op: opts.op, target, freed };
+    }
   }
 }
 
