@@ -2,7 +2,16 @@ import * as fs from 'node:fs';
 import * as os from 'node:os';
 import * as path from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { noiseBytes, rcloneMd5Listing, runFiler, runRclone, startS3Server, uploadWithRclone, type S3ServerHandle } from '@filer/testing';
+import {
+  noiseBytes,
+  rcloneMd5Listing,
+  runFiler,
+  runRclone,
+  startFaultProxy,
+  startS3Server,
+  uploadWithRclone,
+  type S3ServerHandle,
+} from '@filer/testing';
 
 /**
  * `filer dupes s3://… --action remove|move-to` against s3rver, checked with rclone (an independent
@@ -147,6 +156,52 @@ describe('filer dupes s3://… --action remove', () => {
       expect(after[`.filer-quarantine/${id}/${c}`]).toBe(before[c]);
     }
     expect(Object.keys(after).filter((k) => k.startsWith('.filer-quarantine/'))).toHaveLength(3);
+  });
+});
+
+describe('conditions and strangers', () => {
+  it('every copy is a CopyObject carrying copy-source-if-match, every delete an If-Match, with the planned ETag (seen by a proxy)', async () => {
+    const { bucket, before } = await seed();
+    const proxy = await startFaultProxy({ target: server.endpoint, failRate: 0 });
+    try {
+      const r = await runFiler(['dupes', `s3://${bucket}/a/`, `s3://${bucket}/b/`, '--action', 'remove', '--apply'], {
+        env: { ...env, ...server.env(proxy.endpoint) },
+      });
+      expect(r.code, r.stderr).toBe(0);
+      const copies = proxy.log.filter((q) => q.method === 'PUT' && q.headers['x-amz-copy-source'] !== undefined);
+      const deletes = proxy.log.filter((q) => q.method === 'DELETE' && !q.url.includes('.filer-probe-'));
+      expect(copies).toHaveLength(6);
+      expect(deletes).toHaveLength(6);
+      for (const c of COPIES) {
+        const etag = `"${before[c]}"`;
+        const key = encodeURI(`/${bucket}/${c}`);
+        expect(copies.find((q) => q.headers['x-amz-copy-source'] === key.slice(1))?.headers['x-amz-copy-source-if-match']).toBe(etag);
+        expect(deletes.find((q) => q.url.startsWith(key))?.headers['if-match']).toBe(etag);
+      }
+    } finally {
+      await proxy.stop();
+    }
+  });
+
+  it('undo leaves an object that took a copy’s key meanwhile, and its quarantined copy; the rest come back', async () => {
+    const { bucket, before } = await seed();
+    const r = await runFiler(['dupes', `s3://${bucket}/a/`, `s3://${bucket}/b/`, '--action', 'remove', '--apply'], { env });
+    expect(r.code, r.stderr).toBe(0);
+    const id = jobIdOf(r.stderr);
+    const stranger = path.join(work, `${bucket}-stranger`);
+    fs.writeFileSync(stranger, 'someone else wrote this key\n');
+    expect((await runRclone(server, ['copyto', stranger, `s3:${bucket}/b/g2/copy.bin`])).code).toBe(0);
+    const undo = await runFiler(['jobs', 'undo', id], { env });
+    expect(undo.code).toBe(1);
+    expect(undo.stderr).toContain(`something else now stands at s3://${bucket}/b/g2/copy.bin; not overwritten`);
+    const after = await rcloneMd5Listing(server, `s3:${bucket}`);
+    const expected = {
+      ...before,
+      'b/g2/copy.bin': after['b/g2/copy.bin'],
+      [`.filer-quarantine/${id}/b/g2/copy.bin`]: before['b/g2/copy.bin'],
+    };
+    expect(after['b/g2/copy.bin']).not.toBe(before['b/g2/copy.bin']);
+    expect(after).toEqual(expected);
   });
 });
 
