@@ -223,6 +223,21 @@ describe('filer dupes s3://… --action move-to s3://…', () => {
   });
 });
 
+describe('which objects are acted on', () => {
+  it('--reference (its trailing slash optional): objects under it are kept and never acted on', async () => {
+    const { bucket } = await seed();
+    const r = await runFiler(['dupes', `s3://${bucket}/a/`, `s3://${bucket}/b/`, '--reference', `s3://${bucket}/b`, '--action', 'remove'], {
+      env,
+    });
+    expect(r.code, r.stderr).toBe(0);
+    for (let g = 0; g < 3; g++) {
+      expect(r.stdout).toContain(`keep s3://${bucket}/b/g${g}/copy.bin`);
+      expect(r.stdout).toContain(`  remove   s3://${bucket}/a/g${g}/kept.bin`);
+    }
+    expect(r.stdout).toContain('plan: 6 copies in 3 groups to remove');
+  });
+});
+
 describe('what S3 cannot do is refused before anything runs', () => {
   it('hardlink, symlink and reflink name the action and the root; a local --move-to and mixed roots are refused', async () => {
     const { bucket, before } = await seed();

@@ -63,8 +63,10 @@ export function resolveDedupeRequest(roots: readonly string[], flags: DedupeFlag
   // S3 roots are prefixes as given (checkRootKinds refused a mix with local ones): nothing to resolve.
   const real = onS3 ? [...roots] : roots.map((r) => realDir(r, 'root'));
   const reference = new Set<number>();
+  // An S3 prefix names the same root with or without its trailing slash.
+  const sameRoot = (r: string): string => (onS3 ? r.replace(/\/+$/, '') : r);
   for (const ref of flags.reference ?? []) {
-    const i = real.indexOf(onS3 ? ref : realDir(ref, '--reference'));
+    const i = real.map(sameRoot).indexOf(onS3 ? sameRoot(ref) : realDir(ref, '--reference'));
     if (i < 0)
       throw invalidArgument(
         'reference',
