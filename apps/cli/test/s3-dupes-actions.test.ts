@@ -205,6 +205,33 @@ describe('conditions and strangers', () => {
   });
 });
 
+describe('a copy changed after its object was copied', () => {
+  it('killed once the copies are placed (after-commit), a copy overwritten: resume leaves it, removes its stale copy, does the rest', async () => {
+    const { bucket, before } = await seed();
+    const roots = [`s3://${bucket}/a/`, `s3://${bucket}/b/`];
+    const r = await runFiler(['dupes', ...roots, '--action', 'remove', '--apply'], { env: { ...env, FILER_FAULT: 'after-commit:1' } });
+    expect(r.signal, r.stderr).toBe('SIGKILL');
+    const id = jobIdOf(r.stderr);
+    expect(Object.keys(await rcloneMd5Listing(server, `s3:${bucket}/.filer-quarantine/${id}`))).toHaveLength(6);
+    const other = path.join(work, `${bucket}-late`);
+    fs.writeFileSync(other, noiseBytes(70_000, 4343));
+    expect((await runRclone(server, ['copyto', other, `s3:${bucket}/b/g1/copy.bin`])).code).toBe(0);
+    const late = (await rcloneMd5Listing(server, `s3:${bucket}`))['b/g1/copy.bin'];
+    const resumed = await runFiler(['jobs', 'resume', id], { env });
+    expect(resumed.code).toBe(1);
+    expect(resumed.stderr).toContain(
+      `E_CHANGED: s3://${bucket}/b/g1/copy.bin changed since it was copied to s3://${bucket}/.filer-quarantine/${id}/b/g1/copy.bin; left as it is, that copy removed`,
+    );
+    expect(resumed.stderr).toContain('5 done, 0 undone, 1 failed');
+    const after = await rcloneMd5Listing(server, `s3:${bucket}`);
+    expect(after['b/g1/copy.bin']).toBe(late);
+    expect(after[`.filer-quarantine/${id}/b/g1/copy.bin`]).toBeUndefined();
+    const undo = await runFiler(['jobs', 'undo', id], { env });
+    expect(undo.code, undo.stderr).toBe(0);
+    expect(await rcloneMd5Listing(server, `s3:${bucket}`)).toEqual({ ...before, 'b/g1/copy.bin': late });
+  });
+});
+
 describe('filer dupes s3://… --action move-to s3://…', () => {
   it('moves the copies under the prefix (path below their root kept) and undo moves them back', async () => {
     const { bucket, before } = await seed();

@@ -83,7 +83,7 @@ async function runBatch(
           await ops.unlinkIf(a.source, a.sourceId!, 'version');
         } catch (e) {
           if ((e as { code?: string }).code !== 'E_CHANGED') throw e;
-          return { state: 'failed', reason: `E_CHANGED: ${a.source} changed since its copy was placed at ${a.target}; both kept` };
+          return dropStaleCopy(ops, a);
         }
         fault?.('after-unlink');
         return { state: 'done', targetId: a.targetId };
@@ -96,6 +96,21 @@ async function runBatch(
   );
   for (const [a, o] of finished) outcomes.set(a, o);
   return outcomes;
+}
+
+/**
+ * The copy's key changed after its object was copied to the target: the key is left as it is, and
+ * the target — a copy of a version that is no longer there, this job's (journaled) — is deleted, so
+ * nothing is left of the action (kept, with its identity journaled, when that delete fails).
+ */
+async function dropStaleCopy(ops: ObjectDedupeOps, a: JournalAction): Promise<Outcome> {
+  const why = `E_CHANGED: ${a.source} changed since it was copied to ${a.target}`;
+  try {
+    await ops.unlinkIf(a.target, a.targetId!, 'version');
+  } catch (e) {
+    return { state: 'failed', reason: `${why}; both kept (the copy not removed: ${errnoOf(e)})`, targetId: a.targetId };
+  }
+  return { state: 'failed', reason: `${why}; left as it is, that copy removed` };
 }
 
 /** Checks one action and copies its object to the target; or finds that an earlier run did. */
