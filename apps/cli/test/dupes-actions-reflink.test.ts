@@ -75,11 +75,11 @@ describe.skipIf(nativeAddonOff)('dupes --action reflink on XFS (FIDEDUPERANGE)',
     }
   });
 
-  it('undo rewrites each reflinked copy with extents of its own (bytes, owner, mode, mtime kept); not while its kept file changed', async (ctx) => {
+  it('undo rewrites each reflinked copy with extents of its own (bytes, owner, mode, mtime kept); not while its kept file changed, nor one with other hard links', async (ctx) => {
     needLoopFs(ctx, 'xfs-reflink');
     const dir = fs.mkdtempSync(path.join(xfs!.dir, 'undo-'));
     const env = { XDG_CACHE_HOME: path.join(dir, 'state') };
-    const bodies = ['one', 'two'].map((seed) =>
+    const bodies = ['one', 'two', 'three'].map((seed) =>
       Buffer.concat(Array.from({ length: 64 }, (_, i) => createHash('sha512').update(`${seed}${i}`).digest())),
     );
     const big = (b: Buffer): Buffer => Buffer.concat(Array.from({ length: MiB / b.length }, () => b));
@@ -88,10 +88,12 @@ describe.skipIf(nativeAddonOff)('dupes --action reflink on XFS (FIDEDUPERANGE)',
       'b/g0/copy': { mode: 0o4751, uid: 1234 },
       'a/g1/0-kept': { mode: 0o600, uid: 0 },
       'b/g1/copy': { mode: 0o640, uid: 0 },
+      'a/g2/0-kept': { mode: 0o644, uid: 0 },
+      'b/g2/copy': { mode: 0o644, uid: 0 },
     };
     for (const [rel, f] of Object.entries(files)) {
       const p = path.join(dir, rel);
-      writeFlushed(p, big(bodies[rel.includes('g0') ? 0 : 1]));
+      writeFlushed(p, big(bodies[Number(/g(\d)/.exec(rel)![1])]));
       fs.chownSync(p, f.uid, f.uid);
       fs.chmodSync(p, f.mode);
       fs.utimesSync(p, new Date(2021, 1, 2, 3, 4, 5, 678), new Date(2020, 5, 6, 7, 8, 9, 123));
@@ -100,14 +102,17 @@ describe.skipIf(nativeAddonOff)('dupes --action reflink on XFS (FIDEDUPERANGE)',
       const st = fs.lstatSync(path.join(dir, rel));
       return { ...stateOf(path.join(dir, rel)), mode: st.mode & 0o7777, uid: st.uid, gid: st.gid };
     };
+    // g2's copy has another name outside the roots: a fresh inode would split them, so undo leaves it sharing.
+    fs.mkdirSync(path.join(dir, 'c'));
+    fs.linkSync(path.join(dir, 'b/g2/copy'), path.join(dir, 'c/link'));
     const before = Object.fromEntries(Object.keys(files).map((rel) => [rel, full(rel)]));
     const r = await runFiler(
       ['--no-progress', 'dupes', path.join(dir, 'a'), path.join(dir, 'b'), '--action', 'reflink', '--keep', 'first-root', '--apply'],
       { env },
     );
-    expect(r.stderr).toContain('2 done, 0 undone, 0 failed');
+    expect(r.stderr).toContain('3 done, 0 undone, 0 failed');
     const id = jobIdOf(r.stderr);
-    for (const rel of ['b/g0/copy', 'b/g1/copy'])
+    for (const rel of ['b/g0/copy', 'b/g1/copy', 'b/g2/copy'])
       expect(fileExtents(path.join(dir, rel)).every((e) => e.flags.includes('shared'))).toBe(true);
     // The kept file of g1 changed since the job (its mtime): its copy must stay as it is.
     const touched = path.join(dir, 'a/g1/0-kept');
@@ -125,5 +130,10 @@ describe.skipIf(nativeAddonOff)('dupes --action reflink on XFS (FIDEDUPERANGE)',
     expect(full('b/g1/copy')).toEqual(before['b/g1/copy']);
     expect(fileExtents(path.join(dir, 'b/g1/copy')).every((e) => e.flags.includes('shared'))).toBe(true);
     expect(fs.readdirSync(path.join(dir, 'b/g0'))).toEqual(['copy']);
+    expect(full('b/g2/copy')).toEqual(before['b/g2/copy']);
+    expect(full('c/link').ino).toBe(before['b/g2/copy'].ino);
+    expect(fileExtents(path.join(dir, 'b/g2/copy')).every((e) => e.flags.includes('shared'))).toBe(true);
+    const shown = await runFiler(['--no-progress', 'jobs', 'show', id], { env });
+    expect(shown.stdout).toContain(`has other hard links, which a fresh copy would split from it`);
   });
 });

@@ -23,7 +23,7 @@ describe.skipIf(nativeAddonOff)('unshareCopy', () => {
     fs.utimesSync(p, 1_500_000_000, 1_600_000_000);
     const before = fs.lstatSync(p, { bigint: true });
     const expect0 = idOf(p);
-    await unshareCopy(nativeScan, p, expect0, 'filer-test-undo');
+    expect(await unshareCopy(nativeScan, p, expect0, 'filer-test-undo')).toBe('unshared');
     const after = fs.lstatSync(p, { bigint: true });
     expect(after.ino).not.toBe(before.ino);
     expect(fs.readFileSync(p).equals(BODY)).toBe(true);
@@ -56,6 +56,16 @@ describe.skipIf(nativeAddonOff)('unshareCopy', () => {
     await expect(unshareCopy(nativeScan, p, planned, 'filer-test-undo')).rejects.toMatchObject({ code: 'E_CHANGED' });
     expect(fs.lstatSync(p, { bigint: true }).ino).toBe(now.ino);
     expect(fs.readdirSync(t.root)).toEqual(['copy']);
+  });
+
+  it('a file with other hard links is left as it is (a new inode would split them): linked', async () => {
+    t = makeTree({ copy: file(BODY) });
+    const p = t.path('copy');
+    fs.linkSync(p, t.path('other-name'));
+    const ino = fs.lstatSync(p).ino;
+    expect(await unshareCopy(nativeScan, p, idOf(p), 'filer-test-undo')).toBe('linked');
+    expect([fs.lstatSync(p).ino, fs.lstatSync(t.path('other-name')).ino]).toEqual([ino, ino]);
+    expect(fs.readdirSync(t.root).sort()).toEqual(['copy', 'other-name']);
   });
 
   it('without the addon: E_UNSUPPORTED, nothing done', async () => {

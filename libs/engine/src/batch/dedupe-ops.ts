@@ -33,6 +33,7 @@ export interface DedupeFileOps extends FileOps {
    * Gives `copy` extents of its own again (a reflink's undo): a plain, durable copy of its bytes,
    * owner, mode and mtime at a temporary name beside it (tagged `tmpTag`), renamed over it only
    * while `copy` is still `expect`; E_CHANGED otherwise, E_UNSUPPORTED without the native addon.
+   * 'linked' (nothing done) where `copy` has other hard links: a new inode would split them.
    */
-  unshare(copy: string, expect: FileIdentity, tmpTag: string): Promise<void>;
+  unshare(copy: string, expect: FileIdentity, tmpTag: string): Promise<'unshared' | 'linked'>;
 }

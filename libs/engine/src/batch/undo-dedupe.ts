@@ -102,6 +102,9 @@ async function undoReflink(a: JournalAction, step: DedupeStep, ops: DedupeFileOp
       state: 'done',
       reason: `undo: E_CHANGED: the kept file ${step.kept} changed since the job; ${a.source} left sharing its extents`,
     };
-  await ops.unshare(a.source, planned, tmpTag);
-  return { state: 'undone' };
+  if ((await ops.unshare(a.source, planned, tmpTag)) === 'unshared') return { state: 'undone' };
+  return {
+    state: 'undone',
+    reason: `undo: ${a.source} has other hard links, which a fresh copy would split from it: it still shares the kept file's extents (inode, bytes and mtime as before)`,
+  };
 }

@@ -53,7 +53,7 @@ export class LocalDedupeOps extends LocalFileOps implements DedupeFileOps {
   }
 
   /** Through the addon whatever the scan uses, as reflinks are. */
-  unshare(copy: string, expect: FileIdentity, tmpTag: string): Promise<void> {
+  unshare(copy: string, expect: FileIdentity, tmpTag: string): Promise<'unshared' | 'linked'> {
     return unshareCopy(nativeScan, copy, expect, tmpTag);
   }
 }

@@ -13,13 +13,22 @@ import { stagingPath } from './stage-copy.js';
  * share them again), with its owner, group, mode and mtime to the nanosecond, made durable; then,
  * only while `copy` is still `expect` (as the job left it), renamed over it. The bytes are the
  * copy's own, so the name never holds other bytes than it did. Needs the addon (as reflinks do).
+ * 'linked' (nothing done) for a copy with other hard links.
  */
-export async function unshareCopy(native: NativeScan | null, copy: string, expect: FileIdentity, tmpTag: string): Promise<void> {
+export async function unshareCopy(
+  native: NativeScan | null,
+  copy: string,
+  expect: FileIdentity,
+  tmpTag: string,
+): Promise<'unshared' | 'linked'> {
   if (native === null)
     throw new FilerError('E_UNSUPPORTED', `${copy}: undoing a reflink needs the native addon (@filer/fs-scan); nothing done`, {
       path: copy,
     });
   assertResolves(path.dirname(copy));
+  // A new inode under this name would split it from its other names (hard links the job never
+  // touched): such a copy is left as it is, sharing extents, its inode and bytes as before.
+  if ((fs.lstatSync(copy, { throwIfNoEntry: false })?.nlink ?? 1) > 1) return 'linked';
   const tmp = stagingPath(copy, tmpTag);
   await native.copyUnshared(copy, tmp);
   try {
@@ -34,4 +43,5 @@ export async function unshareCopy(native: NativeScan | null, copy: string, expec
     throw e;
   }
   fsyncDir(path.dirname(copy));
+  return 'unshared';
 }
