@@ -111,6 +111,12 @@ declare const addon: {
    */
   copyStaged(source: string, target: string, flush: boolean): Promise<void>;
   /**
+   * As copyStaged(source, target, true), but the bytes are read and written, never shared
+   * (copy_file_range reflinks on XFS and btrfs), and `target` gets the source's owner, group,
+   * mode, atime and mtime to the nanosecond before it is made durable. Root or the owner only.
+   */
+  copyUnshared(source: string, target: string): Promise<void>;
+  /**
    * Shares `dest`'s extents with `src`'s through the kernel's FIDEDUPERANGE, on the thread pool: src
    * opened read-only, dest read-write (both O_NOFOLLOW: a symlink at the end is ELOOP), both regular
    * files of one size, then 16 MiB per ioctl, each range compared by the kernel before it is shared.

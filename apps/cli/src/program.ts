@@ -156,9 +156,12 @@ export function buildProgram(ctx: CliContext, setExit: (code: number) => void, e
       .option('--dirs', 'report directories instead: equal ones, and those whose files all have copies elsewhere (a report only)')
       .option(
         '--action <action>',
-        'act on each copy but the one kept: hardlink | symlink | remove | move-to | reflink (a plan; --apply carries it out)',
+        'act on each copy but the one kept: hardlink | symlink | remove | move-to | reflink (a plan; --apply carries it out; on S3 remove and move-to only)',
       )
-      .option('--move-to <dir>', 'for --action move-to: the directory copies are moved under (their path below their root kept)')
+      .option(
+        '--move-to <dir>',
+        'for --action move-to: the directory (an s3:// prefix for S3 roots) copies are moved under (their path below their root kept)',
+      )
       .option(
         '--keep <rule>',
         'which copy stays: oldest, newest, shortest-path, longest-path, first-root, path:GLOB (repeatable; first that decides wins, then path order)',

@@ -41,3 +41,7 @@ export * from './batch/dedupe-ops.js';
 export * from './batch/apply-dedupe.js';
 export * from './batch/undo-dedupe.js';
 export * from './batch/purge-dedupe.js';
+export * from './batch/object-dedupe-ops.js';
+export * from './batch/apply-object-dedupe.js';
+export * from './batch/undo-object-dedupe.js';
+export * from './dupes/object-quarantine.js';

@@ -1,5 +1,6 @@
-// Writing files durably: syncFs (one syncfs for a whole file system) and copyStaged (a copy to a new
-// name on the thread pool, its writeback started chunk by chunk).
+// Writing files durably: syncFs (one syncfs for a whole file system), copyStaged (a copy to a new
+// name on the thread pool, its writeback started chunk by chunk), and copyUnshared (a copy of a
+// file's own: new extents, its owner, mode and times to the nanosecond).
 #include "fs_scan_internal.h"
 
 #include <errno.h>
@@ -43,6 +44,8 @@ napi_value sync_fs(napi_env env, napi_callback_info info) {
 typedef struct {
   char *src, *dst;
   bool flush;
+  // copyUnshared: read and written (copy_file_range may share extents), owner and times kept.
+  bool unshared;
   int err;
   napi_async_work work;
   napi_deferred deferred;
@@ -84,8 +87,16 @@ static void copy_execute(napi_env env, void *data) {
   int out = open(j->dst, O_WRONLY | O_CREAT | O_EXCL | O_CLOEXEC, st.st_mode & 0777);
   if (out < 0) { j->err = errno; close(in); return; }
   int err = 0;
-  if (fchmod(out, st.st_mode & 07777) != 0) err = errno;
+  // The owner first: a chown clears set-id bits, which the fchmod then puts back.
+  if (j->unshared && fchown(out, st.st_uid, st.st_gid) != 0) err = errno;
+  if (!err && fchmod(out, st.st_mode & 07777) != 0) err = errno;
   off_t pos = 0;
+  if (!err && j->unshared) {
+    err = copy_by_reading(in, out, 0, st.st_size, j->flush);
+    pos = st.st_size;
+    struct timespec times[2] = {st.st_atim, st.st_mtim};
+    if (!err && futimens(out, times) != 0) err = errno;
+  }
   while (!err && pos < st.st_size) {
     size_t want = st.st_size - pos < COPY_CHUNK ? (size_t)(st.st_size - pos) : COPY_CHUNK;
     ssize_t n = copy_file_range(in, &pos, out, NULL, want, 0);
@@ -132,18 +143,31 @@ static void copy_complete(napi_env env, napi_status status, void *data) {
   free(j);
 }
 
+static napi_value queue_copy(napi_env env, napi_callback_info info, bool unshared);
+
 // copyStaged(src, dst, flush) -> Promise<void>, on the thread pool: creates dst (it must not exist)
 // with src's mode and copies src into it; with `flush`, writeback starts chunk by chunk and the
 // promise resolves once the data is durable (fdatasync). On failure dst is removed.
-napi_value copy_staged(napi_env env, napi_callback_info info) {
+
+napi_value copy_staged(napi_env env, napi_callback_info info) { return queue_copy(env, info, false); }
+
+// copyUnshared(src, dst) -> Promise<void>: as copyStaged(src, dst, true), but the bytes are read
+// and written (never copy_file_range, which shares extents on XFS and btrfs), and dst gets src's
+// owner, group, mode, atime and mtime (futimens: to the nanosecond) before it is made durable.
+napi_value copy_unshared(napi_env env, napi_callback_info info) { return queue_copy(env, info, true); }
+
+static napi_value queue_copy(napi_env env, napi_callback_info info, bool unshared) {
   size_t argc = 3;
   napi_value argv[3];
   napi_get_cb_info(env, info, &argc, argv, NULL, NULL);
   copy_job_t *j = calloc(1, sizeof *j);
   if (!j) return throw_nomem(env, "copyStaged");
-  j->src = argc >= 3 ? get_string(env, argv[0], NULL) : NULL;
-  j->dst = argc >= 3 ? get_string(env, argv[1], NULL) : NULL;
-  if (argc >= 3) napi_get_value_bool(env, argv[2], &j->flush);
+  size_t need = unshared ? 2 : 3;
+  j->src = argc >= need ? get_string(env, argv[0], NULL) : NULL;
+  j->dst = argc >= need ? get_string(env, argv[1], NULL) : NULL;
+  j->unshared = unshared;
+  if (unshared) j->flush = true;
+  else if (argc >= 3) napi_get_value_bool(env, argv[2], &j->flush);
   napi_value promise = NULL;
   if (!j->src || !j->dst) napi_throw_type_error(env, NULL, "copyStaged: paths must be strings");
   else promise = queue_promise(env, "filer:copyStaged", copy_execute, copy_complete, j, &j->work, &j->deferred);

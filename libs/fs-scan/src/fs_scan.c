@@ -21,6 +21,8 @@ NAPI_MODULE_INIT() {
   napi_set_named_property(env, exports, "scanFiles", fn);
   napi_create_function(env, "copyStaged", NAPI_AUTO_LENGTH, copy_staged, NULL, &fn);
   napi_set_named_property(env, exports, "copyStaged", fn);
+  napi_create_function(env, "copyUnshared", NAPI_AUTO_LENGTH, copy_unshared, NULL, &fn);
+  napi_set_named_property(env, exports, "copyUnshared", fn);
   napi_create_function(env, "dedupeRange", NAPI_AUTO_LENGTH, dedupe_range, NULL, &fn);
   napi_set_named_property(env, exports, "dedupeRange", fn);
   napi_create_function(env, "hashBatch", NAPI_AUTO_LENGTH, hash_batch, NULL, &fn);

@@ -185,6 +185,7 @@ napi_value read_samples(napi_env env, napi_callback_info info);
 napi_value hash_batch(napi_env env, napi_callback_info info);
 napi_value sync_fs(napi_env env, napi_callback_info info);
 napi_value copy_staged(napi_env env, napi_callback_info info);
+napi_value copy_unshared(napi_env env, napi_callback_info info);
 napi_value dedupe_range(napi_env env, napi_callback_info info);
 napi_value scan_files(napi_env env, napi_callback_info info);
 napi_value split_dirs(napi_env env, napi_callback_info info);

@@ -24,3 +24,5 @@ export * from './local/local-dedupe-ops.js';
 export * from './local/describe-dupes.js';
 export type { ReflinkDedupe } from './local/reflink-port.js';
 export * from './local/resolve-dirs.js';
+export * from './open-dedupe-store.js';
+export type * from './dedupe-store.js';

@@ -24,3 +24,5 @@ export * from './s3/s3-dupe-files.js';
 export * from './s3/s3-file-hasher.js';
 export * from './s3/s3-naming.js';
 export * from './s3/s3-result-objects.js';
+export * from './s3/s3-dedupe-ops.js';
+export * from './s3/describe-s3-dupes.js';

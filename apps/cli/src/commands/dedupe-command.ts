@@ -1,6 +1,6 @@
 import { ExitCode } from '@filer/core';
-import { applyDedupeJob, dedupeJournalRows, planDedupe } from '@filer/engine';
-import { describeDupeGroups, LocalDedupeOps } from '@filer/storage';
+import { dedupeJournalRows, planDedupe } from '@filer/engine';
+import { openDedupeStore } from '@filer/storage';
 import { defaultStatePath, newJobId, openStateDb, SqliteJournal } from '@filer/storage/state';
 import type { CliContext } from '../cli-context.js';
 import type { CliConfig } from '../config.js';
@@ -22,28 +22,33 @@ export async function runDedupe(
   opts: { progress: boolean; quiet: boolean; config: CliConfig; statePath?: string },
 ): Promise<number> {
   const found = await searchDupes(plan, ctx, opts);
-  const jobId = req.apply ? newJobId() : '<job>';
-  const dedupe = planDedupe(describeDupeGroups(found.groups, plan.roots, req.roots), { ...req, jobId });
-  writeDedupePlan(ctx, dedupe, plan.format, req.apply);
-  const searched = found.failures > 0 ? ExitCode.PartialFailure : ExitCode.Ok;
-  if (!req.apply || dedupe.summary.files === 0) return searched;
-  const db = openStateDb(opts.statePath ?? defaultStatePath());
+  const { fault, copyFault } = faultWiring(opts.config);
+  // Local files or S3 objects, decided once from the roots (checkRootKinds refused a mix).
+  const store = await openDedupeStore(plan.roots, { native: opts.config.nativeScan, copyFault });
   try {
-    const journal = new SqliteJournal(db);
-    const job = journal.create(
-      'dedupe',
-      dedupeJournalRows(dedupe),
-      { onConflict: 'fail', verify: true, ignorePerms: req.ignorePerms },
-      [],
-      0,
-      jobId,
-    );
-    ctx.stderr(`filer: job ${job.id}: journaled ${dedupe.summary.files} actions; applying\n`);
-    const { fault, copyFault } = faultWiring(opts.config);
-    const ops = new LocalDedupeOps(opts.config.nativeScan ? undefined : null, copyFault);
-    const code = reportApply(ctx, await applyDedupeJob(job, journal, ops, { fault, ...streamedFailures(ctx, job.id) }));
-    return code !== ExitCode.Ok ? code : searched;
+    const jobId = req.apply ? newJobId() : '<job>';
+    const dedupe = planDedupe(await store.describe(found.groups, plan.roots, req.roots), { ...req, jobId });
+    writeDedupePlan(ctx, dedupe, plan.format, req.apply);
+    const searched = found.failures > 0 ? ExitCode.PartialFailure : ExitCode.Ok;
+    if (!req.apply || dedupe.summary.files === 0) return searched;
+    const db = openStateDb(opts.statePath ?? defaultStatePath());
+    try {
+      const journal = new SqliteJournal(db);
+      const job = journal.create(
+        'dedupe',
+        dedupeJournalRows(dedupe),
+        { onConflict: 'fail', verify: true, ignorePerms: req.ignorePerms },
+        [],
+        0,
+        jobId,
+      );
+      ctx.stderr(`filer: job ${job.id}: journaled ${dedupe.summary.files} actions; applying\n`);
+      const code = reportApply(ctx, await store.apply(job, journal, { fault, ...streamedFailures(ctx, job.id) }));
+      return code !== ExitCode.Ok ? code : searched;
+    } finally {
+      db.close();
+    }
   } finally {
-    db.close();
+    store.close();
   }
 }

@@ -1,6 +1,6 @@
 import { invalidArgument } from '@filer/core';
 import { DEDUPE_OPS, parseKeepRule, type DedupeOp, type KeepRule } from '@filer/engine';
-import { isS3Uri, realDir, resolveDestDir } from '@filer/storage';
+import { isS3Uri, parseS3Uri, realDir, resolveDestDir } from '@filer/storage';
 
 /** The flags of `filer dupes` that act on the duplicates found. */
 export interface DedupeFlags {
@@ -58,11 +58,15 @@ export function resolveDedupeRequest(roots: readonly string[], flags: DedupeFlag
     throw invalidArgument('moveTo', flags.moveTo, `--move-to is for --action move-to, not ${op}`);
   if (format === 'csv') throw invalidArgument('format', format, 'a dedupe plan prints as text, ndjson or json (not csv)');
   const s3 = roots.find(isS3Uri);
-  if (s3 !== undefined) throw invalidArgument('roots', s3, `--action acts on local files only; '${s3}' is on S3`);
-  const real = roots.map((r) => realDir(r, 'root'));
+  if (s3 !== undefined) checkObjectAction(op, s3, flags.moveTo);
+  const onS3 = s3 !== undefined;
+  // S3 roots are prefixes as given (checkRootKinds refused a mix with local ones): nothing to resolve.
+  const real = onS3 ? [...roots] : roots.map((r) => realDir(r, 'root'));
   const reference = new Set<number>();
+  // An S3 prefix names the same root with or without its trailing slash.
+  const sameRoot = (r: string): string => (onS3 ? r.replace(/\/+$/, '') : r);
   for (const ref of flags.reference ?? []) {
-    const i = real.indexOf(realDir(ref, '--reference'));
+    const i = real.map(sameRoot).indexOf(onS3 ? sameRoot(ref) : realDir(ref, '--reference'));
     if (i < 0)
       throw invalidArgument(
         'reference',
@@ -80,7 +84,25 @@ export function resolveDedupeRequest(roots: readonly string[], flags: DedupeFlag
     reference,
     isolate: flags.isolate === true,
     ignorePerms: flags.ignorePerms === true,
-    ...(op === 'move-to' ? { moveTo: resolveDestDir(flags.moveTo!, '--move-to') } : {}),
+    ...(op === 'move-to' ? { moveTo: onS3 ? flags.moveTo! : resolveDestDir(flags.moveTo!, '--move-to') } : {}),
     apply: flags.apply === true,
   };
+}
+
+/**
+ * On S3 only `remove` (a server-side copy into `s3://bucket/.filer-quarantine/<job>/<key>`, then
+ * a delete) and `move-to` an `s3://` prefix: an object has no links, hard, symbolic or shared.
+ */
+function checkObjectAction(op: DedupeOp, root: string, moveTo: string | undefined): void {
+  if (op !== 'remove' && op !== 'move-to')
+    throw invalidArgument(
+      'action',
+      op,
+      `--action ${op} needs files that can be linked; '${root}' is on S3, where an object has no links: use --action remove or move-to`,
+    );
+  if (op === 'move-to') {
+    if (!isS3Uri(moveTo!))
+      throw invalidArgument('moveTo', moveTo!, `--move-to ${moveTo} is local but the roots are on S3 ('${root}'): give an s3:// prefix`);
+    parseS3Uri(moveTo!, '--move-to');
+  }
 }

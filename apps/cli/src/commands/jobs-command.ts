@@ -1,12 +1,9 @@
 import { ExitCode, FilerError, formatSize } from '@filer/core';
 import {
-  applyDedupeJob,
   applyJob,
   assertJournalFormat,
   csvField,
   journalActions,
-  purgeDedupeJob,
-  undoDedupeJob,
   undoJob,
   parseFailureLimit,
   type FaultHook,
@@ -14,7 +11,7 @@ import {
   type JobRecord,
   type JournalAction,
 } from '@filer/engine';
-import { LocalDedupeOps, openSink } from '@filer/storage';
+import { openDedupeStore, openSink, type DedupeStore } from '@filer/storage';
 import { defaultStatePath, openStateDb, SqliteJournal } from '@filer/storage/state';
 import { codeOfReason, reportPathFailure, type CliContext } from '../cli-context.js';
 import type { CliConfig } from '../config.js';
@@ -144,10 +141,14 @@ export async function runJobs(
         assertJournalFormat(job, verb === 'undo' ? 'undo' : 'resume');
         const { fault, copyFault } = faultWiring(opts.config);
         if (job.kind === 'dedupe') {
-          const ops = new LocalDedupeOps(opts.config.nativeScan ? undefined : null, copyFault);
-          return verb === 'resume'
-            ? reportApply(ctx, await applyDedupeJob(job, journal, ops, { retryFailed: true, fault, ...streamedFailures(ctx, id) }))
-            : reportApply(ctx, await undoDedupeJob(job, journal, ops, { fault, ...streamedFailures(ctx, id, 'undo') }));
+          const store = await dedupeStoreOf(journal, id, opts.config, copyFault);
+          try {
+            return verb === 'resume'
+              ? reportApply(ctx, await store.apply(job, journal, { retryFailed: true, fault, ...streamedFailures(ctx, id) }))
+              : reportApply(ctx, await store.undo(job, journal, { fault, ...streamedFailures(ctx, id, 'undo') }));
+          } finally {
+            store.close();
+          }
         }
         // A job is all local or reaches S3 in every action (one sink per job): its first action says which.
         const { ops, close } = await opsForJob(journal.actionPage(id, { limit: 1 }), opts.config, copyFault);
@@ -193,13 +194,27 @@ function describeAction(a: JournalAction): string {
   return `${a.dedupe.op} ${a.source} ⇒ ${a.dedupe.kept}${where}`;
 }
 
+/** A dedupe job's files are all local or all on S3: its first action's copy says which. */
+function dedupeStoreOf(journal: SqliteJournal, id: string, config: CliConfig, copyFault?: FaultHook): Promise<DedupeStore> {
+  const first = journal.actionPage(id, { limit: 1 });
+  return openDedupeStore(
+    first.map((a) => a.source),
+    { native: config.nativeScan, copyFault },
+  );
+}
+
 /** `filer jobs purge ID`: deletes a dedupe job's quarantined copies, naming each one. */
 async function purge(ctx: CliContext, job: JobRecord, journal: SqliteJournal, config: CliConfig): Promise<number> {
-  const ops = new LocalDedupeOps(config.nativeScan ? undefined : null);
-  const report = await purgeDedupeJob(job, journal, ops, {
-    onRemoved: (p, size) => ctx.stdout(`removed ${p}  (${formatSize(size)})\n`),
-    onLeft: (p, why) => reportPathFailure(ctx, { jobId: job.id, path: p, code: 'E_CHANGED', message: `purge: ${why}` }),
-  });
+  const store = await dedupeStoreOf(journal, job.id, config);
+  let report;
+  try {
+    report = await store.purge(job, journal, {
+      onRemoved: (p, size) => ctx.stdout(`removed ${p}  (${formatSize(size)})\n`),
+      onLeft: (p, why) => reportPathFailure(ctx, { jobId: job.id, path: p, code: 'E_CHANGED', message: `purge: ${why}` }),
+    });
+  } finally {
+    store.close();
+  }
   ctx.stderr(
     `filer: job ${job.id} purged: ${report.removed} quarantined copies deleted (${formatSize(report.bytes)}), ${report.left} left\n`,
   );

@@ -1,5 +1,6 @@
 import type { MaybePromise } from '@filer/core';
 import type { FileOps } from './batch-types.js';
+import type { FileIdentity } from './file-identity.js';
 
 /** Owner, group and permission bits of a file (a hard link shares them, so they must be equal). */
 export interface FilePerms {
@@ -28,4 +29,11 @@ export interface DedupeFileOps extends FileOps {
    * Throws a FilerError E_UNSUPPORTED where the file system cannot, E_CHANGED where bytes differ.
    */
   reflinkDedupe(kept: string, copy: string): Promise<{ deduped: number }>;
+  /**
+   * Gives `copy` extents of its own again (a reflink's undo): a plain, durable copy of its bytes,
+   * owner, mode and mtime at a temporary name beside it (tagged `tmpTag`), renamed over it only
+   * while `copy` is still `expect`; E_CHANGED otherwise, E_UNSUPPORTED without the native addon.
+   * 'linked' (nothing done) where `copy` has other hard links: a new inode would split them.
+   */
+  unshare(copy: string, expect: FileIdentity, tmpTag: string): Promise<'unshared' | 'linked'>;
 }

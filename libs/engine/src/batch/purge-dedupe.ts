@@ -1,7 +1,7 @@
 import { FilerError } from '@filer/core';
 import type { JobRecord, Journal } from './batch-types.js';
-import type { DedupeFileOps } from './dedupe-ops.js';
-import { sameInode } from './file-identity.js';
+import type { FileOps } from './batch-types.js';
+import { OBJECT_DEV, sameInode, sameVersion, type FileIdentity } from './file-identity.js';
 import { errnoOf } from './action-outcome.js';
 import { journalActions } from './journal-pages.js';
 
@@ -22,7 +22,7 @@ export interface PurgeReport {
 export async function purgeDedupeJob(
   job: JobRecord,
   journal: Journal,
-  ops: DedupeFileOps,
+  ops: Pick<FileOps, 'stat' | 'unlinkIf' | 'removeEmptyDir' | 'release'>,
   opts: { onRemoved?(path: string, size: number): void; onLeft?(path: string, why: string): void } = {},
 ): Promise<PurgeReport> {
   if (job.kind !== 'dedupe')
@@ -45,12 +45,15 @@ export async function purgeDedupeJob(
     if (op !== 'hardlink' && op !== 'symlink' && op !== 'remove') continue;
     try {
       const q = await ops.stat(a.target);
-      if (q === undefined || !sameInode(q, a.sourceId!)) {
+      // A quarantined file is the copy's inode; a quarantined object (S3) the version the job copied there.
+      const put: FileIdentity | undefined = a.sourceId!.dev === OBJECT_DEV ? a.targetId : a.sourceId;
+      const ours = q !== undefined && put !== undefined && (put.dev === OBJECT_DEV ? sameVersion(q, put) : sameInode(q, put));
+      if (!ours) {
         left++;
         opts.onLeft?.(a.target, q === undefined ? 'already gone' : 'not the file this job quarantined; left in place');
         continue;
       }
-      await ops.unlinkIf(a.target, a.sourceId!, 'inode');
+      await ops.unlinkIf(a.target, put!, put!.dev === OBJECT_DEV ? 'version' : 'inode');
       removed++;
       bytes += a.size;
       opts.onRemoved?.(a.target, a.size);

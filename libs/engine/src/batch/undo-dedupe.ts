@@ -1,5 +1,6 @@
 import { FilerError } from '@filer/core';
 import type { JobRecord, Journal, JournalAction } from './batch-types.js';
+import type { DedupeStep } from '../dupes/dedupe-types.js';
 import type { DedupeFileOps } from './dedupe-ops.js';
 import { sameInode, sameVersion, type FileStat } from './file-identity.js';
 import { errnoOf, type Outcome } from './action-outcome.js';
@@ -11,7 +12,8 @@ import { undoDoneActions, type UndoOptions } from './undo-job.js';
  * or at --move-to), so undo puts that inode back at the copy's path: its bytes, mode, owner,
  * mtime and inode number are the original's. A link or symlink the job left there is replaced
  * atomically (rename over it), and only while it is still what the job made; a path something
- * else now occupies is reported and left. A reflink shared extents only: nothing to give back.
+ * else now occupies is reported and left. A reflinked copy (its inode never moved) is rewritten
+ * with extents of its own, once the kept file is found unchanged since the job (undoReflink).
  */
 export async function undoDedupeJob(job: JobRecord, journal: Journal, ops: DedupeFileOps, opts: UndoOptions = {}): Promise<ApplyReport> {
   assertUndoable(job);
@@ -52,8 +54,8 @@ function assertUndoable(job: JobRecord): void {
 async function undoOne(a: JournalAction, ops: DedupeFileOps, tmpTag: string): Promise<Outcome> {
   const step = a.dedupe!;
   const planned = a.sourceId!;
-  if (step.op === 'reflink') return { state: 'undone' };
   await ops.removeTemps(a.source, tmpTag);
+  if (step.op === 'reflink') return undoReflink(a, step, ops, tmpTag);
   const c = await ops.stat(a.source);
   const q = await ops.stat(a.target);
   const ours = (s: FileStat | undefined): boolean =>
@@ -79,4 +81,30 @@ async function undoOne(a: JournalAction, ops: DedupeFileOps, tmpTag: string): Pr
   // The job's link or symlink is replaced by the original inode in one rename.
   await ops.replace(a.target, a.source);
   return { state: 'undone' };
+}
+
+/**
+ * A reflinked copy gets extents of its own again: only while it is as the job left it (same
+ * inode, size and mtime: FIDEDUPERANGE changes none) and the kept file is unchanged since the
+ * job (E_CHANGED otherwise: left sharing). Its bytes, owner, mode and mtime stay; its inode is new.
+ */
+async function undoReflink(a: JournalAction, step: DedupeStep, ops: DedupeFileOps, tmpTag: string): Promise<Outcome> {
+  const planned = a.sourceId!;
+  const c = await ops.stat(a.source);
+  // Rewritten by an undo cut short before it was journaled: a new inode, the same size and mtime.
+  const rewritten = c !== undefined && c.symlink !== true && c.dev === planned.dev && c.ino !== planned.ino;
+  if (rewritten && c.size === planned.size && c.mtimeNs === planned.mtimeNs) return { state: 'undone' };
+  if (c === undefined || c.symlink === true || !sameVersion(c, planned))
+    return { state: 'done', reason: `undo: E_CHANGED: ${a.source} changed since the job shared its extents; left as it is` };
+  const k = await ops.stat(step.kept);
+  if (k === undefined || k.symlink === true || !sameVersion(k, step.keptId))
+    return {
+      state: 'done',
+      reason: `undo: E_CHANGED: the kept file ${step.kept} changed since the job; ${a.source} left sharing its extents`,
+    };
+  if ((await ops.unshare(a.source, planned, tmpTag)) === 'unshared') return { state: 'undone' };
+  return {
+    state: 'undone',
+    reason: `undo: ${a.source} has other hard links, which a fresh copy would split from it: it still shares the kept file's extents (inode, bytes and mtime as before)`,
+  };
 }

@@ -1,6 +1,7 @@
 import * as path from 'node:path';
 import { QUARANTINE_NAME } from '@filer/core';
 import type { JournalAction } from '../batch/batch-types.js';
+import { OBJECT_DEV, type FileIdentity } from '../batch/file-identity.js';
 import { keepOrder, relativeTo, type KeepRule } from './keep-rules.js';
 import {
   type DedupeCandidate,
@@ -10,6 +11,7 @@ import {
   type DedupeOp,
   type DedupeSummary,
 } from './dedupe-types.js';
+import { belowDir, isObjectUri, objectQuarantineUri } from './object-quarantine.js';
 
 export interface DedupeOptions {
   op: DedupeOp;
@@ -80,7 +82,7 @@ function copyPlan(copy: DedupeCandidate, kept: DedupeCandidate, opts: DedupeOpti
   const freed = copy.nlink > 1 ? 0 : copy.size;
   switch (opts.op) {
     case 'move-to':
-      return { copy, op: opts.op, target: path.posix.join(opts.moveTo!, relativeTo(root, copy.path)), freed };
+      return { copy, op: opts.op, target: belowDir(opts.moveTo!, relativeTo(root, copy.path)), freed };
     case 'reflink':
       return { copy, op: opts.op, target: '', freed };
     case 'symlink':
@@ -91,8 +93,10 @@ function copyPlan(copy: DedupeCandidate, kept: DedupeCandidate, opts: DedupeOpti
         linkText: relativeLink(copy.path, kept.path),
         freed,
       };
-    default:
-      return { copy, op: opts.op, target: quarantinePath(root, opts.jobId, copy.path), freed };
+    default: {
+      const target = isObjectUri(root) ? objectQuarantineUri(opts.jobId, copy.path) : quarantinePath(root, opts.jobId, copy.path);
+      return { copy, op: opts.op, target, freed };
+    }
   }
 }
 
@@ -152,18 +156,22 @@ export function planDedupe(groups: Iterable<DedupeGroupInput>, opts: DedupeOptio
   return { groups: out, skipped, summary };
 }
 
-/** The journal's actions of a plan, one per copy: the copy is the source, where its inode goes the target, the kept file in the step. */
+/** The identity a journal keeps of a planned file: an object's is its size, LastModified and ETag (no inode: 0). */
+function journalIdOf(f: DedupeCandidate): FileIdentity {
+  const { dev, ino, size, mtimeNs, etag } = f;
+  return dev === OBJECT_DEV ? { dev, ino: 0, size, mtimeNs, ...(etag === undefined ? {} : { etag }) } : { dev, ino, size, mtimeNs };
+}
+
+/** The journal's actions of a plan, one per copy: the copy is the source, where it goes the target, the kept file in the step. */
 export function* dedupeJournalRows(plan: DedupePlan): Generator<Omit<JournalAction, 'seq' | 'state'>> {
   for (const g of plan.groups)
-    for (const c of g.copies) {
-      const { path: kept, dev, ino, size, mtimeNs } = g.kept;
+    for (const c of g.copies)
       yield {
         source: c.copy.path,
         target: c.target,
         size: c.copy.size,
         overwrite: false,
-        sourceId: { dev: c.copy.dev, ino: c.copy.ino, size: c.copy.size, mtimeNs: c.copy.mtimeNs },
-        dedupe: { op: c.op, kept, keptId: { dev, ino, size, mtimeNs }, ...(c.linkText === undefined ? {} : { linkText: c.linkText }) },
+        sourceId: journalIdOf(c.copy),
+        dedupe: { op: c.op, kept: g.kept.path, keptId: journalIdOf(g.kept), ...(c.linkText === undefined ? {} : { linkText: c.linkText }) },
       };
-    }
 }

@@ -1,11 +1,12 @@
 import * as fs from 'node:fs';
 import * as path from 'node:path';
-import type { DedupeFileOps, FaultHook, FilePerms } from '@filer/engine';
+import type { DedupeFileOps, FaultHook, FileIdentity, FilePerms } from '@filer/engine';
 import { LocalFileOps } from './local-file-ops.js';
 import { assertResolves } from './local-identity.js';
 import { stagingPath } from './stage-copy.js';
 import { nativeScan, type NativeScan } from './native-scan.js';
 import { reflinkDedupe as builtReflink, type ReflinkDedupe } from './reflink-port.js';
+import { unshareCopy } from './unshare-copy.js';
 
 /**
  * The local file operations of a dedupe job: a move's (LocalFileOps), plus owner and mode, the
@@ -49,5 +50,10 @@ export class LocalDedupeOps extends LocalFileOps implements DedupeFileOps {
 
   reflinkDedupe(kept: string, copy: string): Promise<{ deduped: number }> {
     return this.reflink(kept, copy);
+  }
+
+  /** Through the addon whatever the scan uses, as reflinks are. */
+  unshare(copy: string, expect: FileIdentity, tmpTag: string): Promise<'unshared' | 'linked'> {
+    return unshareCopy(nativeScan, copy, expect, tmpTag);
   }
 }

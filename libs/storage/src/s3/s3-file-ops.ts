@@ -13,7 +13,7 @@ import { isS3Uri, parseS3Uri } from './s3-uri.js';
 const TRANSFER_CONCURRENCY = 16;
 
 /** An object's identity: no device or inode; LastModified to the second (HEAD's precision), ETag. */
-function objectIdentity(info: { size: number; mtimeMs: number; etag?: string }): FileStat {
+export function objectIdentity(info: { size: number; mtimeMs: number; etag?: string }): FileStat {
   const id: FileStat = { dev: OBJECT_DEV, ino: 0, size: info.size, mtimeNs: mtimeNsOf(Math.floor(info.mtimeMs / 1000), 0) };
   if (info.etag !== undefined) id.etag = info.etag;
   return id;

@@ -110,6 +110,22 @@ export class S3Objects {
     }
   }
 
+  /**
+   * Deletes `loc` only while its ETag is `etag`: `If-Match` on the DELETE where the server honours
+   * it (AWS; s3rver ignores it, so callers HEAD right before). 412 is E_CHANGED; a server that
+   * rejects the header as not implemented gets a plain DELETE.
+   */
+  async deleteIfMatch(loc: S3Location, etag: string): Promise<void> {
+    try {
+      await this.client.send(new DeleteObjectCommand({ Bucket: loc.bucket, Key: loc.key, IfMatch: `"${etag}"` }));
+    } catch (e) {
+      if (httpStatusOf(e) === 412)
+        throw new S3OpError('E_CHANGED', `${where(loc)} changed (ETag no longer ${etag}); not deleted`, { cause: e });
+      if (httpStatusOf(e) === 501 || (e as { name?: string }).name === 'NotImplemented') return this.delete(loc);
+      throw s3Error(e, `cannot delete ${where(loc)}`);
+    }
+  }
+
   /** Whether the bucket refuses a second `If-None-Match: *` put (AWS since 2024, MinIO); s3rver ignores it. */
   supportsConditionalWrites(bucket: string): Promise<boolean> {
     let known = this.conditional.get(bucket);
@@ -290,13 +306,29 @@ export class S3Objects {
     if (expect !== undefined) checkVersion(from, expect, src);
     const { ifNoneMatch } = await this.guard(to, overwrite);
     const copySource = encodeURIComponent(`${from.bucket}/${from.key}`).replaceAll('%2F', '/');
+    // The server copies only the version checked (where it honours copy-source-if-match; s3rver does not).
+    const ifMatch = expect?.etag === undefined ? undefined : `"${expect.etag}"`;
     try {
       if (src.size <= this.limits.copyObjectMax) {
-        await this.client.send(new CopyObjectCommand({ Bucket: to.bucket, Key: to.key, CopySource: copySource, IfNoneMatch: ifNoneMatch }));
+        await this.client.send(
+          new CopyObjectCommand({
+            Bucket: to.bucket,
+            Key: to.key,
+            CopySource: copySource,
+            CopySourceIfMatch: ifMatch,
+            IfNoneMatch: ifNoneMatch,
+          }),
+        );
       } else {
-        await this.copyInParts(copySource, src.size, to);
+        await this.copyInParts(copySource, src.size, to, ifMatch);
       }
     } catch (e) {
+      // 412 answers either condition: the source no longer matching, or the target taken.
+      if (httpStatusOf(e) === 412 && expect !== undefined) {
+        const now = await this.head(from);
+        if (now === undefined || now.size !== expect.size || now.etag !== expect.etag)
+          throw new S3OpError('E_CHANGED', `${where(from)} changed since it was planned; not copied`, { cause: e });
+      }
       throw s3Error(e, `cannot copy ${where(from)} to ${where(to)}`);
     }
     const info = await this.head(to);
@@ -306,7 +338,7 @@ export class S3Objects {
     return info!;
   }
 
-  private async copyInParts(copySource: string, size: number, to: S3Location): Promise<void> {
+  private async copyInParts(copySource: string, size: number, to: S3Location, ifMatch?: string): Promise<void> {
     const { UploadId } = await this.client.send(new CreateMultipartUploadCommand({ Bucket: to.bucket, Key: to.key }));
     try {
       const parts: { ETag?: string; PartNumber: number }[] = [];
@@ -320,6 +352,7 @@ export class S3Objects {
             UploadId,
             PartNumber: n,
             CopySource: copySource,
+            CopySourceIfMatch: ifMatch,
             CopySourceRange: `bytes=${start}-${end}`,
           }),
         );
