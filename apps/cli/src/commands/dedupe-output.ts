@@ -1,19 +1,34 @@
 import { formatSize } from '@filer/core';
-import type { DedupeCopyPlan, DedupeGroupPlan, DedupePlan } from '@filer/engine';
+import {
+  addToSummary,
+  type DedupeCopyPlan,
+  type DedupeGroupOutcome,
+  type DedupeGroupPlan,
+  type DedupeOp,
+  type DedupeSkip,
+  type DedupeSummary,
+} from '@filer/engine';
 import type { CliContext } from '../cli-context.js';
 
 /** Lines gathered and written a MiB at a time (as the batch runner prints plans). */
 class Chunked {
   private out = '';
   constructor(private readonly ctx: CliContext) {}
-  put(line: string): void {
-    this.out += line + '\n';
+  put(text: string): void {
+    this.out += text;
     if (this.out.length >= 1 << 20) this.flush();
   }
   flush(): void {
     if (this.out.length > 0) this.ctx.stdout(this.out);
     this.out = '';
   }
+}
+
+/** Where the skipped copies wait, in order, until the groups are printed (on disk in the CLI: DedupeScratch). */
+export interface SkipSpill {
+  addSkip(line: string): void;
+  skips(): Iterable<string>;
+  readonly skipped: number;
 }
 
 const copyJson = (c: DedupeCopyPlan): Record<string, unknown> => ({
@@ -32,45 +47,83 @@ const groupJson = (g: DedupeGroupPlan): Record<string, unknown> => ({
   ...(g.untouched.length > 0 ? { untouched: g.untouched.map((f) => f.path) } : {}),
 });
 
-/**
- * Prints a dedupe plan: per group the kept file and what happens to each other copy with the bytes
- * it frees, the copies skipped and why, and the summary (text on stdout; ndjson a line per group,
- * skip and summary; json one document).
- */
-export function writeDedupePlan(ctx: CliContext, plan: DedupePlan, format: string, applying: boolean): void {
-  const { summary } = plan;
-  const op = plan.groups[0]?.copies[0]?.op;
-  if (format === 'json') {
-    ctx.stdout(JSON.stringify({ groups: plan.groups.map(groupJson), skipped: plan.skipped.map(skipJson), summary }) + '\n');
-    return;
-  }
-  const w = new Chunked(ctx);
-  if (format === 'ndjson') {
-    for (const g of plan.groups) w.put(JSON.stringify(groupJson(g)));
-    for (const s of plan.skipped) w.put(JSON.stringify({ action: 'skip', ...skipJson(s) }));
-    w.put(JSON.stringify({ summary }));
-    return w.flush();
-  }
-  for (const g of plan.groups) {
-    w.put(`keep ${g.kept.path}  (${formatSize(g.size)})`);
-    for (const c of g.copies)
-      w.put(
-        `  ${c.op.padEnd(8)} ${c.copy.path}${c.op === 'move-to' ? ` → ${c.target}` : c.op === 'symlink' ? ` → ${c.linkText}` : ''}  frees ${formatSize(c.freed)}`,
-      );
-    for (const f of g.untouched) w.put(`  ${'leave'.padEnd(8)} ${f.path}`);
-  }
-  for (const s of plan.skipped) w.put(`skip ${s.copy.path}: ${s.reason}`);
-  w.put(
-    `plan: ${summary.files} copies in ${summary.groups} groups${op === undefined ? '' : ` to ${op}`}, ${formatSize(summary.bytes)} reclaimed, ` +
-      `${plan.skipped.length} skipped` +
-      (op === 'hardlink' || op === 'symlink' || op === 'remove'
-        ? ' (the space is freed once the quarantine is purged: filer jobs purge ID)'
-        : '') +
-      (applying ? '' : '; nothing changed (add --apply to carry it out)'),
-  );
-  w.flush();
-}
+const skipJson = (s: DedupeSkip): Record<string, unknown> => ({
+  copy: s.copy.path,
+  kept: s.kept.path,
+  reason: s.reason,
+  code: s.reason.split(':')[0],
+});
 
-function skipJson(s: DedupePlan['skipped'][number]): Record<string, unknown> {
-  return { copy: s.copy.path, kept: s.kept.path, reason: s.reason, code: s.reason.split(':')[0] };
+/**
+ * Prints a dedupe plan as its groups are planned: per group the kept file and what happens to each
+ * other copy with the bytes it frees; then the copies skipped and why (kept in `skips` meanwhile),
+ * then the summary, counted as the groups pass (text on stdout; ndjson a line per group, skip and
+ * summary; json one document whose arrays are written as they go). Holds no group once printed.
+ */
+export class DedupePlanWriter {
+  readonly summary: DedupeSummary = { groups: 0, files: 0, bytes: 0 };
+  private readonly w: Chunked;
+  private op?: DedupeOp;
+
+  constructor(
+    ctx: CliContext,
+    private readonly format: string,
+    private readonly applying: boolean,
+    private readonly skips: SkipSpill,
+  ) {
+    this.w = new Chunked(ctx);
+    if (format === 'json') this.w.put('{"groups":[');
+  }
+
+  /** Prints one planned group (and keeps its skipped copies for the end). */
+  add(o: DedupeGroupOutcome): void {
+    for (const s of o.skipped)
+      this.skips.addSkip(
+        this.format === 'text'
+          ? `skip ${s.copy.path}: ${s.reason}`
+          : JSON.stringify(this.format === 'json' ? skipJson(s) : { action: 'skip', ...skipJson(s) }),
+      );
+    const g = o.plan;
+    if (g === undefined) return;
+    const first = this.summary.groups === 0;
+    addToSummary(this.summary, g);
+    this.op ??= g.copies[0]?.op;
+    if (this.format === 'json') return this.w.put((first ? '' : ',') + JSON.stringify(groupJson(g)));
+    if (this.format === 'ndjson') return this.w.put(JSON.stringify(groupJson(g)) + '\n');
+    let text = `keep ${g.kept.path}  (${formatSize(g.size)})\n`;
+    for (const c of g.copies)
+      text += `  ${c.op.padEnd(8)} ${c.copy.path}${c.op === 'move-to' ? ` → ${c.target}` : c.op === 'symlink' ? ` → ${c.linkText}` : ''}  frees ${formatSize(c.freed)}\n`;
+    for (const f of g.untouched) text += `  ${'leave'.padEnd(8)} ${f.path}\n`;
+    this.w.put(text);
+  }
+
+  /** Prints the skipped copies and the summary, and writes out what is buffered. */
+  end(): void {
+    const { summary, op } = this;
+    if (this.format === 'json') {
+      this.w.put('],"skipped":[');
+      let first = true;
+      for (const line of this.skips.skips()) {
+        this.w.put((first ? '' : ',') + line);
+        first = false;
+      }
+      this.w.put(`],"summary":${JSON.stringify(summary)}}\n`);
+      return this.w.flush();
+    }
+    for (const line of this.skips.skips()) this.w.put(line + '\n');
+    if (this.format === 'ndjson') {
+      this.w.put(JSON.stringify({ summary }) + '\n');
+      return this.w.flush();
+    }
+    this.w.put(
+      `plan: ${summary.files} copies in ${summary.groups} groups${op === undefined ? '' : ` to ${op}`}, ${formatSize(summary.bytes)} reclaimed, ` +
+        `${this.skips.skipped} skipped` +
+        (op === 'hardlink' || op === 'symlink' || op === 'remove'
+          ? ' (the space is freed once the quarantine is purged: filer jobs purge ID)'
+          : '') +
+        (this.applying ? '' : '; nothing changed (add --apply to carry it out)') +
+        '\n',
+    );
+    this.w.flush();
+  }
 }
