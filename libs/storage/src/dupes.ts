@@ -2,3 +2,4 @@
 export * from './dupes/run-dupes-job.js';
 export * from './dupes/dir-other-entries.js';
 export * from './dupes/dupe-dirs-on-disk.js';
+export { DUPES_SPILL_AFTER } from './dupes/spilling-dupe-files.js';

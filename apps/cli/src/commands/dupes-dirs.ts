@@ -1,6 +1,6 @@
 import { ExitCode, invalidArgument } from '@filer/core';
 import { isS3Uri } from '@filer/storage';
-import { DupeDirsOnDisk } from '@filer/storage/dupes';
+import { DUPES_SPILL_AFTER, DupeDirsOnDisk, otherEntries } from '@filer/storage/dupes';
 import { defaultStatePath } from '@filer/storage/state';
 import {
   DUPE_DIRS_CSV_HEADER,
@@ -12,6 +12,10 @@ import {
   equalDirsToCsv,
   equalDirsToJson,
   equalDirsToText,
+  findDupeDirs,
+  type DupeGroup,
+  type DuplicatedDir,
+  type EqualDirGroup,
 } from '@filer/engine';
 import type { CliContext } from '../cli-context.js';
 import type { CliConfig } from '../config.js';
@@ -21,9 +25,10 @@ import type { DupesPlan } from './dupes-plan.js';
 // `filer dupes ROOT… --dirs`: the duplicate search as for the report, then equal directories and
 // directories whose files all have copies elsewhere, from its groups. No file is read again: the
 // directories holding a duplicate (and those above them) are listed once more, to learn which
-// other entries they hold. Directories and their entries are rows of a scratch SQLite file
-// (DupeDirsOnDisk; the engine's findDupeDirs is the same rules in memory), and the report is
-// printed as it is read from it.
+// other entries they hold. Up to the dupes spill bound of grouped files (FILER_DUPES_SPILL_AFTER,
+// 200,000) in memory (the engine's findDupeDirs); above it the directories and their entries are
+// rows of a scratch SQLite file (DupeDirsOnDisk, the same rules, about twice the CPU time), so
+// memory holds no record per file, and the report is printed as it is read from it.
 
 export async function runDupeDirs(
   plan: DupesPlan,
@@ -35,16 +40,31 @@ export async function runDupeDirs(
   const result = await searchDupes(plan, ctx, opts);
   // Paths as the walk wrote them (ROOT + '/' + name…), so roots are only stripped of a trailing slash.
   const roots = plan.roots.map((r) => r.replace(/(.)\/+$/, '$1'));
-  const dirs = new DupeDirsOnDisk(roots, spillDirOf(plan.cachePath));
-  try {
-    dirs.addGroups(result.groups);
-    dirs.addOtherEntries();
-    dirs.rank();
-    writeDupeDirs(ctx, dirs, plan.format);
-  } finally {
-    dirs.close();
+  const grouped = result.groups.reduce((n, g) => n + g.paths.length, 0);
+  if (grouped <= (opts.config.dupesSpillAfter ?? DUPES_SPILL_AFTER)) writeDupeDirs(ctx, inMemory(roots, result.groups), plan.format);
+  else {
+    const dirs = new DupeDirsOnDisk(roots, spillDirOf(plan.cachePath));
+    try {
+      dirs.addGroups(result.groups);
+      dirs.addOtherEntries();
+      dirs.rank();
+      writeDupeDirs(ctx, dirs, plan.format);
+    } finally {
+      dirs.close();
+    }
   }
   return result.failures > 0 ? ExitCode.PartialFailure : ExitCode.Ok;
+}
+
+/** What the report is printed from: the sets of equal directories and the all-duplicated ones, each largest first. */
+interface DupeDirsSource {
+  equalSets(): Iterable<EqualDirGroup>;
+  duplicatedDirs(): Iterable<DuplicatedDir>;
+}
+
+function inMemory(roots: readonly string[], groups: readonly DupeGroup[]): DupeDirsSource {
+  const report = findDupeDirs(roots, groups, otherEntries(roots, groups));
+  return { equalSets: () => report.equal, duplicatedDirs: () => report.duplicated };
 }
 
 /** Where scratch files go: `spill` beside the state database, as the dupes spill. */
@@ -54,7 +74,7 @@ function spillDirOf(statePath: string | undefined): string {
 }
 
 /** Prints the report in `format` as the store gives it (lines gathered up to a MiB a write). */
-function writeDupeDirs(ctx: CliContext, dirs: DupeDirsOnDisk, format: DupesPlan['format']): void {
+function writeDupeDirs(ctx: CliContext, dirs: DupeDirsSource, format: DupesPlan['format']): void {
   let out = '';
   const put = (text: string): void => {
     out += text;
