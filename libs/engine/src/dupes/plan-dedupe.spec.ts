@@ -1,6 +1,7 @@
 import { describe, expect, it } from 'vitest';
 import fc from 'fast-check';
-import { parseKeepRule, type KeepRule } from './keep-rules.js';
+import * as path from 'node:path';
+import { parseKeepRule, relativeTo, type KeepRule } from './keep-rules.js';
 import {
   hardlinkBlocker,
   planDedupe,
@@ -127,6 +128,17 @@ describe('planDedupeGroup', () => {
     );
     expect(relativeLink('/r/a/2', '/r/a/1')).toBe('1');
     expect(quarantinePath('/r/a', 'J', '/r/a/p/q')).toBe('/r/a/.filer-quarantine/J/p/q');
+    // Joined by hand on the common path: always what path.join gives.
+    const seg = fc.constantFrom('a', 'b', '.', '..', '', 'c.d');
+    const p = fc.array(seg, { minLength: 0, maxLength: 4 }).map((x) => x.join('/'));
+    fc.assert(
+      fc.property(p, p, fc.constantFrom('J', '<job>', '.', '..', 'x/y'), fc.boolean(), (root, rel, job, under) => {
+        const r = '/' + root;
+        const copy = under ? `${r.endsWith('/') ? r : r + '/'}${rel}` : '/' + rel;
+        expect(quarantinePath(r, job, copy)).toBe(path.posix.join(r, '.filer-quarantine', job, relativeTo(r, copy)));
+      }),
+      { numRuns: 500 },
+    );
   });
 });
 

@@ -29,7 +29,17 @@ export interface DedupeOptions {
 
 /** Where a copy's inode goes: `<root>/.filer-quarantine/<job>/<path below the root>`. */
 export function quarantinePath(root: string, jobId: string, copy: string): string {
-  return path.posix.join(root, QUARANTINE_NAME, jobId, relativeTo(root, copy));
+  const rel = relativeTo(root, copy);
+  // Joined by hand where path.join would change nothing (a plan makes one per copy): a normal root
+  // without a trailing slash, a normal relative path and job id.
+  if (root.length > 1 && !root.endsWith('/') && isNormalRelative(root.slice(1)) && isNormalRelative(rel) && isNormalRelative(jobId))
+    return `${root}/${QUARANTINE_NAME}/${jobId}/${rel}`;
+  return path.posix.join(root, QUARANTINE_NAME, jobId, rel);
+}
+
+/** A relative path path.normalize leaves as it is: non-empty, no empty, `.` or `..` segment, no leading or trailing slash. */
+function isNormalRelative(p: string): boolean {
+  return p !== '' && p[0] !== '/' && !p.endsWith('/') && !p.includes('//') && !`/${p}/`.includes('/./') && !`/${p}/`.includes('/../');
 }
 
 /** The relative symlink text that leads from `copy`'s directory to `kept`. */

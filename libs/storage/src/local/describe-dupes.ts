@@ -44,12 +44,19 @@ export function* eachDescribedGroup(
       return undefined;
     }
   };
+  // rootIndexOf with each root's prefix made once: it runs for every file.
+  const realDirs = real.map((r) => (r.endsWith('/') ? r : r + '/'));
+  const under = (p: string): number => {
+    let best = -1;
+    for (let i = 0; i < realDirs.length; i++) if (p.startsWith(realDirs[i]) && (best < 0 || real[i].length > real[best].length)) best = i;
+    return best;
+  };
   for (const g of groups) {
     const files: DedupeCandidate[] = [];
     for (const p of g.paths) {
       const abs = resolve(p);
       if (abs === undefined) continue;
-      const root = rootIndexOf(real, abs);
+      const root = under(abs);
       if (root < 0) continue;
       const st = fs.lstatSync(abs, { bigint: true, throwIfNoEntry: false });
       if (st === undefined || !st.isFile()) continue;
