@@ -81,11 +81,14 @@ export async function run({ log = (s) => process.stderr.write(s + '\n') } = {}) 
       .join(' ');
     const med = times.map((ts) => median(ts.map((t) => t.ms)));
     const ratios = (i) => times[i].map((t, k) => t.ms / times[0][k].ms);
+    // CPU time (user + system, GNU time) varies less than wall time on a shared machine.
+    const cpu = times.map((ts) => median(ts.map((t) => t.cpuMs ?? NaN)));
     const rows = commands.map((c, i) => [
       c.label,
       formatMs(med[i]),
       times[i].map((t) => Math.round(t.ms)).join(', '),
       i === 0 ? '—' : `${fmtRatio(med[i] / med[0])} (rounds: ${ratios(i).map(fmtRatio).join(', ')})`,
+      `${formatMs(cpu[i])}${i === 0 ? '' : ` (${fmtRatio(cpu[i] / cpu[0])})`}`,
       formatMB(median(times[i].map((t) => t.rssKB ?? 0))),
     ]);
     const md = [
@@ -95,10 +98,10 @@ export async function run({ log = (s) => process.stderr.write(s + '\n') } = {}) 
         `${fmtInt(summary?.groups)} groups. ${runs} rounds, order rotated, median; ${os.cpus().length} cores, load average after the runs ${load}; ` +
         `${versionOf('jdupes', ['-v'])}; Node ${process.version}${environmentNote()}.`,
       '',
-      markdownTable(['command', 'median', 'runs (ms)', 'ratio to jdupes -r (per round)', 'peak RSS'], rows),
+      markdownTable(['command', 'median', 'runs (ms)', 'ratio to jdupes -r (per round)', 'CPU time (ratio)', 'peak RSS'], rows),
       '',
       `Target: plan ≤ 0.3× jdupes -r — ${med[2] / med[0] <= 0.3 ? 'met' : 'not met'} (${fmtRatio(med[2] / med[0])}); ` +
-        `the report alone, the plan's floor: ${fmtRatio(med[1] / med[0])}.`,
+        `the report alone, the plan's floor: ${fmtRatio(med[1] / med[0])}. CPU time: plan ${fmtRatio(cpu[2] / cpu[0])}, report ${fmtRatio(cpu[1] / cpu[0])}.`,
       ...problemsSection([{ label: 'PROBLEM', items: problems }]),
     ].join('\n');
     const file = path.join(BENCH_DIR, `results/dupes-plan-${corpus.files}.md`);
