@@ -15,12 +15,13 @@ import { FILER_BIN, runProcess } from '@filer/testing';
  * much as the files. Measured (Node 20, 2 cores under load): the report grew 11–18 MB from SMALL to
  * LARGE; beyond it, the plan that held a described file, a copy plan and a journal row per copy
  * grew 51 MB more, the --dirs that held a record per directory and an entry per file 47 MB more;
- * streamed, the plan grows 2–7 MB more and --dirs −1 to +2 MB (the measure's noise is a few MB).
+ * streamed, the plan grows 0–7 MB more and --dirs −1 to +9 MB over several runs (the measure's
+ * noise: when a full GC falls, what transient buffers it meets).
  */
 const SMALL = 6_000;
 const LARGE = 60_000;
-/** Growth beyond the report's allowed from SMALL to LARGE: under a quarter of what holding the records cost (above). */
-const EXTRA_GROWTH_LIMIT_MB = 12;
+/** Growth beyond the report's allowed from SMALL to LARGE: under a third of what holding the records cost (above). */
+const EXTRA_GROWTH_LIMIT_MB = 15;
 const PER_DIR = 1;
 const NAME = 'y'.repeat(60);
 

@@ -4,6 +4,7 @@ import {
   type DedupeCopyPlan,
   type DedupeGroupOutcome,
   type DedupeGroupPlan,
+  type DedupePlan,
   type DedupeOp,
   type DedupeSkip,
   type DedupeSummary,
@@ -126,4 +127,19 @@ export class DedupePlanWriter {
     );
     this.w.flush();
   }
+}
+
+/** Prints a plan held whole (planDedupe's): the same output DedupePlanWriter streams, for callers that hold one. */
+export function writeDedupePlan(ctx: CliContext, plan: DedupePlan, format: string, applying: boolean): void {
+  const skipped: string[] = [];
+  const w = new DedupePlanWriter(ctx, format, applying, {
+    addSkip: (line) => void skipped.push(line),
+    skips: () => skipped,
+    get skipped() {
+      return skipped.length;
+    },
+  });
+  for (const g of plan.groups) w.add({ plan: g, skipped: [] });
+  w.add({ skipped: plan.skipped });
+  w.end();
 }
