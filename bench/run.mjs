@@ -5,6 +5,7 @@
 //   BENCH_FILES=50000 npm run bench       quick run on a 50k-file tree
 //   node bench/run.mjs find               only the named benchmark(s) (also: BENCH_ONLY=find,dupes)
 //   BENCH_S3_FILES=20000 node bench/run.mjs s3   filer vs rclone over s3rver (its own tree: BENCH_S3_FILES, default 100,000)
+//   node bench/run.mjs dupes-plan         the dedupe plan of a cached tree beside jdupes -r (54,000-file corpus)
 //   node bench/run.mjs s3-list            S3 listing, filer find vs rclone lsf, 5k and 100k objects, two layouts (BENCH_S3_LIST_COUNTS)
 //   node bench/run.mjs pg-items            path lookups on 1,000,000 per-item outcomes in PostgreSQL (BENCH_PG_ITEMS)
 //   node bench/run.mjs s3-plan            S3 copy plans' peak RSS at 20k, 100k, 1M objects (BENCH_S3_PLAN_COUNTS)
@@ -21,6 +22,7 @@ import { cleanRunEnvironment } from './lib/env.mjs';
 const BENCHMARKS = [
   () => import('./find.mjs'),
   () => import('./dupes.mjs'),
+  () => import('./dupes-plan.mjs'),
   () => import('./batch.mjs'),
   () => import('./batch-plan.mjs'),
   () => import('./cluster.mjs'),

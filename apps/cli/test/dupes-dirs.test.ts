@@ -113,6 +113,22 @@ describe('filer dupes --dirs', () => {
     expect(json.duplicated.map((d) => d.dir)).not.toContain(c.p('t/backup'));
   });
 
+  it('above the spill bound (FILER_DUPES_SPILL_AFTER) the on-disk grouping prints every format byte for byte as in memory', async () => {
+    tree();
+    fs.writeFileSync(c.p('t/backup/2020/only-here'), 'nowhere else');
+    for (const format of ['text', 'ndjson', 'json', 'csv']) {
+      const args = ['dupes', c.p('t'), c.p('t/photos'), '--dirs', '--format', format];
+      const inMemory = await c.filer(args);
+      // 13 grouped files here: above 4 they are rows of a scratch file.
+      const onDisk = await c.filer(args, { FILER_DUPES_SPILL_AFTER: '4' });
+      expect(onDisk.code).toBe(0);
+      expect(onDisk.stdout).toBe(inMemory.stdout);
+      expect(onDisk.stdout).toContain(c.p('t/photos'));
+    }
+    // The scratch file is gone.
+    expect(fs.readdirSync(path.join(c.dir, '.state', 'filer', 'spill')).filter((f) => f.startsWith('dirs-'))).toEqual([]);
+  });
+
   it('refuses --dirs with --action, naming both flags, before anything runs', async () => {
     tree();
     const r = await c.filer(['dupes', c.p('t'), '--dirs', '--action', 'hardlink', '--apply']);

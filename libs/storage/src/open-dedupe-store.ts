@@ -1,6 +1,6 @@
 import { applyDedupeJob, purgeDedupeJob, undoDedupeJob, type FaultHook } from '@filer/engine';
 import type { DedupeStore } from './dedupe-store.js';
-import { describeDupeGroups } from './local/describe-dupes.js';
+import { eachDescribedGroup } from './local/describe-dupes.js';
 import { LocalDedupeOps } from './local/local-dedupe-ops.js';
 import { isS3Uri } from './s3/s3-uri.js';
 
@@ -19,7 +19,7 @@ export async function openDedupeStore(
   }
   const ops = new LocalDedupeOps(opts.native === false ? null : undefined, opts.copyFault);
   return {
-    describe: async (groups, given, real) => describeDupeGroups(groups, given, real),
+    describe: async (groups, given, real) => eachDescribedGroup(groups, given, real),
     apply: (job, journal, o) => applyDedupeJob(job, journal, ops, o),
     undo: (job, journal, o) => undoDedupeJob(job, journal, ops, o),
     purge: (job, journal, o) => purgeDedupeJob(job, journal, ops, o),

@@ -5,3 +5,4 @@ export * from './state/sqlite-hash-cache.js';
 export * from './state/sqlite-journal.js';
 export * from './state/cache-key.js';
 export * from './state/plan-store.js';
+export * from './state/dedupe-scratch.js';

@@ -33,20 +33,20 @@ export async function printDedupePlan(
   let op: DedupeOp | undefined;
   for await (const line of client.results(job.id)) {
     const r = JSON.parse(line) as (DedupeGroupJson & { action?: undefined }) | (DedupeSkipJson & { action: 'skip' });
-    if (format === 'ndjson') w.put(line);
+    if (format === 'ndjson') w.put(line + '\n');
     else if (r.action === 'skip') {
       const s: DedupeSkipJson = { copy: r.copy, kept: r.kept, reason: r.reason, code: r.code };
       if (format === 'json') skipped.push(s);
-      else w.put(dedupeSkipText(s));
+      else w.put(dedupeSkipText(s) + '\n');
     } else {
       op ??= r.copies[0]?.action;
       if (format === 'json') groups.push(r);
-      else for (const l of dedupeGroupText(r)) w.put(l);
+      else for (const l of dedupeGroupText(r)) w.put(l + '\n');
     }
   }
-  if (format === 'json') w.put(JSON.stringify({ groups, skipped, summary }));
-  else if (format === 'ndjson') w.put(JSON.stringify({ summary }));
-  else w.put(dedupeSummaryText(summary, op, p.skipped, applying));
+  if (format === 'json') w.put(JSON.stringify({ groups, skipped, summary }) + '\n');
+  else if (format === 'ndjson') w.put(JSON.stringify({ summary }) + '\n');
+  else w.put(dedupeSummaryText(summary, op, p.skipped, applying) + '\n');
   w.flush();
   return job.counters.errors > 0 ? ExitCode.PartialFailure : ExitCode.Ok;
 }

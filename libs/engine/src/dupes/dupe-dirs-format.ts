@@ -26,32 +26,49 @@ export function dupeDirsToJsonDocument(r: DupeDirsReport): string {
 
 export const DUPE_DIRS_CSV_HEADER = 'kind,set,bytes,files,dir\n';
 
+/** CSV rows of the equal set numbered `set` (from 1). */
+export function equalDirsToCsv(g: EqualDirGroup, set: number): string {
+  return g.dirs.map((d) => `equal,${set},${g.bytes},${g.files},${csvField(d)}\n`).join('');
+}
+
+export function duplicatedDirToCsv(d: DuplicatedDir): string {
+  return `duplicated,,${d.bytes},${d.files},${csvField(d.dir)}\n`;
+}
+
 /** CSV: one row per directory; the directories of one equal set share its number. */
 export function dupeDirsToCsv(r: DupeDirsReport): string {
-  const rows = [DUPE_DIRS_CSV_HEADER];
-  r.equal.forEach((g, i) => {
-    for (const d of g.dirs) rows.push(`equal,${i + 1},${g.bytes},${g.files},${csvField(d)}\n`);
-  });
-  for (const d of r.duplicated) rows.push(`duplicated,,${d.bytes},${d.files},${csvField(d.dir)}\n`);
-  return rows.join('');
+  return DUPE_DIRS_CSV_HEADER + r.equal.map((g, i) => equalDirsToCsv(g, i + 1)).join('') + r.duplicated.map(duplicatedDirToCsv).join('');
+}
+
+/** Text of one equal set: a header line, a line per directory, a blank line. */
+export function equalDirsToText(g: EqualDirGroup): string {
+  return (
+    `${g.dirs.length} equal directories × ${formatSize(g.bytes)} (${groupThousands(g.files)} files)\n` +
+    g.dirs.map((d) => `  ${d}\n`).join('') +
+    '\n'
+  );
+}
+
+/** The text heading of the all-duplicated directories, printed before the first. */
+export const DUPLICATED_DIRS_TEXT_HEADING = 'every file duplicated elsewhere:\n';
+
+export function duplicatedDirToText(d: DuplicatedDir): string {
+  return `  ${formatSize(d.bytes)} (${groupThousands(d.files)} files)  ${d.dir}\n`;
+}
+
+/** The text summary line (after a blank line that ends the all-duplicated list, when there is one). */
+export function dupeDirsSummaryText(equal: number, duplicated: number): string {
+  return (
+    (duplicated > 0 ? '\n' : '') +
+    `${groupThousands(equal)} sets of equal directories, ${groupThousands(duplicated)} directories with every file duplicated elsewhere\n`
+  );
 }
 
 /** Text: a block per equal set, a line per all-duplicated directory, then a summary line. */
 export function dupeDirsToText(r: DupeDirsReport): string {
-  const out: string[] = [];
-  for (const g of r.equal)
-    out.push(
-      `${g.dirs.length} equal directories × ${formatSize(g.bytes)} (${groupThousands(g.files)} files)\n` +
-        g.dirs.map((d) => `  ${d}\n`).join('') +
-        '\n',
-    );
-  if (r.duplicated.length > 0) {
-    out.push('every file duplicated elsewhere:\n');
-    for (const d of r.duplicated) out.push(`  ${formatSize(d.bytes)} (${groupThousands(d.files)} files)  ${d.dir}\n`);
-    out.push('\n');
-  }
-  out.push(
-    `${groupThousands(r.equal.length)} sets of equal directories, ${groupThousands(r.duplicated.length)} directories with every file duplicated elsewhere\n`,
+  return (
+    r.equal.map(equalDirsToText).join('') +
+    (r.duplicated.length > 0 ? DUPLICATED_DIRS_TEXT_HEADING + r.duplicated.map(duplicatedDirToText).join('') : '') +
+    dupeDirsSummaryText(r.equal.length, r.duplicated.length)
   );
-  return out.join('');
 }

@@ -1,7 +1,16 @@
 import { describe, expect, it } from 'vitest';
 import fc from 'fast-check';
-import { parseKeepRule, type KeepRule } from './keep-rules.js';
-import { hardlinkBlocker, planDedupe, planDedupeGroup, quarantinePath, relativeLink, type DedupeOptions } from './plan-dedupe.js';
+import * as path from 'node:path';
+import { parseKeepRule, relativeTo, type KeepRule } from './keep-rules.js';
+import {
+  hardlinkBlocker,
+  planDedupe,
+  planDedupeGroup,
+  planDedupeGroups,
+  quarantinePath,
+  relativeLink,
+  type DedupeOptions,
+} from './plan-dedupe.js';
 import type { DedupeCandidate, DedupeGroupInput } from './dedupe-types.js';
 
 const ROOTS = ['/r/a', '/r/b', '/r/c'];
@@ -119,6 +128,17 @@ describe('planDedupeGroup', () => {
     );
     expect(relativeLink('/r/a/2', '/r/a/1')).toBe('1');
     expect(quarantinePath('/r/a', 'J', '/r/a/p/q')).toBe('/r/a/.filer-quarantine/J/p/q');
+    // Joined by hand on the common path: always what path.join gives.
+    const seg = fc.constantFrom('a', 'b', '.', '..', '', 'c.d');
+    const p = fc.array(seg, { minLength: 0, maxLength: 4 }).map((x) => x.join('/'));
+    fc.assert(
+      fc.property(p, p, fc.constantFrom('J', '<job>', '.', '..', 'x/y'), fc.boolean(), (root, rel, job, under) => {
+        const r = '/' + root;
+        const copy = under ? `${r.endsWith('/') ? r : r + '/'}${rel}` : '/' + rel;
+        expect(quarantinePath(r, job, copy)).toBe(path.posix.join(r, '.filer-quarantine', job, relativeTo(r, copy)));
+      }),
+      { numRuns: 500 },
+    );
   });
 });
 
@@ -139,6 +159,31 @@ describe('planDedupe', () => {
     );
     expect(sut.groups[0].copies.map((c) => c.target)).toEqual(['/m/x']);
     expect(sut.skipped[0].reason).toMatch(/^E_CONFLICT/);
+  });
+
+  it('planDedupeGroups: reads the groups one at a time and asks the claims it is given about each move-to target', () => {
+    const gs = [group(file('/r/a/k'), file('/r/b/x')), group(file('/r/a/q'), file('/r/c/x')), group(file('/r/a/1'), file('/r/a/2'))];
+    const read: number[] = [];
+    const asked: string[] = [];
+    const claims = { claim: (t: string): boolean => (asked.push(t), t !== '/m/x' || asked.length === 1) };
+    const sut = planDedupeGroups(
+      (function* () {
+        for (let i = 0; i < gs.length; i++) yield (read.push(i), gs[i]);
+      })(),
+      opts({ op: 'move-to', moveTo: '/m', keep: keep('first-root') }),
+      claims,
+    );
+    const first = sut.next();
+    expect(read).toEqual([0]);
+    expect(first.value).toMatchObject({ plan: { kept: { path: '/r/a/k' } }, skipped: [] });
+    const rest = [...sut];
+    expect(read).toEqual([0, 1, 2]);
+    expect(asked).toEqual(['/m/x', '/m/x', '/m/2']);
+    // The second group's only copy is skipped: it yields its skip and no plan.
+    expect(rest.map((o) => [o.plan?.kept.path, o.skipped.map((s) => s.reason.split(':')[0])])).toEqual([
+      [undefined, ['E_CONFLICT']],
+      ['/r/a/1', []],
+    ]);
   });
 
   it('property: every group keeps exactly one file per inode set, acts on no reference file, and the totals add up', () => {

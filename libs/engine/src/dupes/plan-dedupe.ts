@@ -32,7 +32,17 @@ export interface DedupeOptions {
 
 /** Where a copy's inode goes: `<root>/.filer-quarantine/<job>/<path below the root>`. */
 export function quarantinePath(root: string, jobId: string, copy: string): string {
-  return path.posix.join(root, QUARANTINE_NAME, jobId, relativeTo(root, copy));
+  const rel = relativeTo(root, copy);
+  // Joined by hand where path.join would change nothing (a plan makes one per copy): a normal root
+  // without a trailing slash, a normal relative path and job id.
+  if (root.length > 1 && !root.endsWith('/') && isNormalRelative(root.slice(1)) && isNormalRelative(rel) && isNormalRelative(jobId))
+    return `${root}/${QUARANTINE_NAME}/${jobId}/${rel}`;
+  return path.posix.join(root, QUARANTINE_NAME, jobId, rel);
+}
+
+/** A relative path path.normalize leaves as it is: non-empty, no empty, `.` or `..` segment, no leading or trailing slash. */
+function isNormalRelative(p: string): boolean {
+  return p !== '' && p[0] !== '/' && !p.endsWith('/') && !p.includes('//') && !`/${p}/`.includes('/./') && !`/${p}/`.includes('/../');
 }
 
 /** The relative symlink text that leads from `copy`'s directory to `kept`. */
@@ -115,43 +125,94 @@ export function hardlinkBlocker(copy: DedupeCandidate, kept: DedupeCandidate, ig
   return undefined;
 }
 
+/** A copy the plan will not act on, with the reason (E_PERMS_DIFFER, E_CROSS_DEVICE, E_CONFLICT). */
+export interface DedupeSkip {
+  copy: DedupeCandidate;
+  kept: DedupeCandidate;
+  reason: string;
+}
+
 /** A whole dedupe plan: the groups that act, each copy's action (or why it is skipped), and the totals. */
 export interface DedupePlan {
   groups: DedupeGroupPlan[];
-  /** Copies the plan will not act on, with the reason (E_PERMS_DIFFER, E_CROSS_DEVICE, E_CONFLICT). */
-  skipped: { copy: DedupeCandidate; kept: DedupeCandidate; reason: string }[];
+  skipped: DedupeSkip[];
   summary: DedupeSummary;
 }
 
+/** What planning one group gave: its plan when some copy is acted on, and the copies skipped. */
+export interface DedupeGroupOutcome {
+  plan?: DedupeGroupPlan;
+  skipped: DedupeSkip[];
+}
+
 /**
- * Plans every group. Holds one record per copy (a known limit: the finder's groups are in memory
- * already). Hard links that cannot be made, and move-to targets two copies would share, are moved
- * from a group's copies to `skipped`.
+ * The move-to targets claimed so far, so two copies bound for one path are caught (the second is
+ * skipped). In memory by default; the CLI passes one on disk, so a plan holds no record per copy.
  */
-export function planDedupe(groups: Iterable<DedupeGroupInput>, opts: DedupeOptions): DedupePlan {
-  const out: DedupeGroupPlan[] = [];
-  const skipped: DedupePlan['skipped'] = [];
-  const summary: DedupeSummary = { groups: 0, files: 0, bytes: 0 };
-  const targets = new Set<string>();
+export interface DedupeTargetClaims {
+  /** True the first time a target is claimed, false after. */
+  claim(target: string): boolean;
+}
+
+/** DedupeTargetClaims in a Set: one string per move-to copy. */
+export class MemoryTargetClaims implements DedupeTargetClaims {
+  private readonly seen = new Set<string>();
+  claim(target: string): boolean {
+    if (this.seen.has(target)) return false;
+    this.seen.add(target);
+    return true;
+  }
+}
+
+/**
+ * Plans groups one at a time as they come, holding nothing between them but `claims` (move-to
+ * only): the streaming form of planDedupe. Hard links that cannot be made, and move-to targets two
+ * copies would share, go from a group's copies to its `skipped`. Yields only groups that act or skip.
+ */
+export function* planDedupeGroups(
+  groups: Iterable<DedupeGroupInput>,
+  opts: DedupeOptions,
+  claims: DedupeTargetClaims = new MemoryTargetClaims(),
+): Generator<DedupeGroupOutcome> {
   for (const g of groups) {
     const plan = planDedupeGroup(g, opts);
     if (plan === undefined) continue;
+    const skipped: DedupeSkip[] = [];
     plan.copies = plan.copies.filter((c) => {
       const reason =
         opts.op === 'hardlink'
           ? hardlinkBlocker(c.copy, plan.kept, opts.ignorePerms === true)
-          : opts.op === 'move-to' && targets.has(c.target)
+          : opts.op === 'move-to' && !claims.claim(c.target)
             ? `E_CONFLICT: another copy is moved to ${c.target}; not moved`
             : undefined;
-      if (opts.op === 'move-to') targets.add(c.target);
       if (reason !== undefined) skipped.push({ copy: c.copy, kept: plan.kept, reason });
       return reason === undefined;
     });
-    if (plan.copies.length === 0) continue;
-    out.push(plan);
-    summary.groups++;
-    summary.files += plan.copies.length;
-    for (const c of plan.copies) summary.bytes += c.freed;
+    if (plan.copies.length > 0) yield { plan, skipped };
+    else if (skipped.length > 0) yield { skipped };
+  }
+}
+
+/** Adds a group's acted copies to the totals. */
+export function addToSummary(summary: DedupeSummary, plan: DedupeGroupPlan): void {
+  summary.groups++;
+  summary.files += plan.copies.length;
+  for (const c of plan.copies) summary.bytes += c.freed;
+}
+
+/**
+ * Plans every group, held in memory (the API's plans and the tests; the CLI streams
+ * planDedupeGroups). Same groups, skips and totals as planDedupeGroups gives.
+ */
+export function planDedupe(groups: Iterable<DedupeGroupInput>, opts: DedupeOptions): DedupePlan {
+  const out: DedupeGroupPlan[] = [];
+  const skipped: DedupeSkip[] = [];
+  const summary: DedupeSummary = { groups: 0, files: 0, bytes: 0 };
+  for (const o of planDedupeGroups(groups, opts)) {
+    skipped.push(...o.skipped);
+    if (o.plan === undefined) continue;
+    out.push(o.plan);
+    addToSummary(summary, o.plan);
   }
   return { groups: out, skipped, summary };
 }
@@ -162,16 +223,21 @@ function journalIdOf(f: DedupeCandidate): FileIdentity {
   return dev === OBJECT_DEV ? { dev, ino: 0, size, mtimeNs, ...(etag === undefined ? {} : { etag }) } : { dev, ino, size, mtimeNs };
 }
 
-/** The journal's actions of a plan, one per copy: the copy is the source, where it goes the target, the kept file in the step. */
+/** The journal's actions of one planned group, one per copy: the copy is the source, where it goes the target, the kept file in the step. */
+export function* dedupeGroupJournalRows(g: DedupeGroupPlan): Generator<Omit<JournalAction, 'seq' | 'state'>> {
+  const keptId = journalIdOf(g.kept);
+  for (const c of g.copies)
+    yield {
+      source: c.copy.path,
+      target: c.target,
+      size: c.copy.size,
+      overwrite: false,
+      sourceId: journalIdOf(c.copy),
+      dedupe: { op: c.op, kept: g.kept.path, keptId, ...(c.linkText === undefined ? {} : { linkText: c.linkText }) },
+    };
+}
+
+/** The journal's actions of a whole plan (the cluster's plan phase). */
 export function* dedupeJournalRows(plan: DedupePlan): Generator<Omit<JournalAction, 'seq' | 'state'>> {
-  for (const g of plan.groups)
-    for (const c of g.copies)
-      yield {
-        source: c.copy.path,
-        target: c.target,
-        size: c.copy.size,
-        overwrite: false,
-        sourceId: journalIdOf(c.copy),
-        dedupe: { op: c.op, kept: g.kept.path, keptId: journalIdOf(g.kept), ...(c.linkText === undefined ? {} : { linkText: c.linkText }) },
-      };
+  for (const g of plan.groups) yield* dedupeGroupJournalRows(g);
 }

@@ -19,6 +19,20 @@ export function rootIndexOf(roots: readonly string[], p: string): number {
  * below it), or by realpath when it starts with none.
  */
 export function describeDupeGroups(groups: readonly DupeGroup[], given: readonly string[], real: readonly string[]): DedupeGroupInput[] {
+  return [...eachDescribedGroup(groups, given, real)];
+}
+
+/**
+ * describeDupeGroups one group at a time, as they are read: a streamed plan holds one described
+ * group at once. Each file is lstat'ed here (one call each): the finder's groups carry paths only,
+ * and the planner needs the link count, owner and mode besides the identity, which the scan does
+ * not return.
+ */
+export function* eachDescribedGroup(
+  groups: Iterable<DupeGroup>,
+  given: readonly string[],
+  real: readonly string[],
+): Generator<DedupeGroupInput> {
   const prefixes = given.map((g, i) => ({ from: g.replace(/\/+$/, '') + '/', to: real[i].replace(/\/+$/, '') + '/' }));
   prefixes.sort((a, b) => b.from.length - a.from.length);
   const resolve = (p: string): string | undefined => {
@@ -30,15 +44,22 @@ export function describeDupeGroups(groups: readonly DupeGroup[], given: readonly
       return undefined;
     }
   };
-  const out: DedupeGroupInput[] = [];
+  // rootIndexOf with each root's prefix made once: it runs for every file.
+  const realDirs = real.map((r) => (r.endsWith('/') ? r : r + '/'));
+  const under = (p: string): number => {
+    let best = -1;
+    for (let i = 0; i < realDirs.length; i++) if (p.startsWith(realDirs[i]) && (best < 0 || real[i].length > real[best].length)) best = i;
+    return best;
+  };
   for (const g of groups) {
     const files: DedupeCandidate[] = [];
     for (const p of g.paths) {
       const abs = resolve(p);
       if (abs === undefined) continue;
+      const root = under(abs);
+      if (root < 0) continue;
       const st = fs.lstatSync(abs, { bigint: true, throwIfNoEntry: false });
-      const root = rootIndexOf(real, abs);
-      if (st === undefined || !st.isFile() || root < 0) continue;
+      if (st === undefined || !st.isFile()) continue;
       files.push({
         path: abs,
         root,
@@ -52,7 +73,6 @@ export function describeDupeGroups(groups: readonly DupeGroup[], given: readonly
         mode: Number(st.mode) & 0o7777,
       });
     }
-    if (files.length > 1) out.push({ size: g.size, hash: g.hash, files });
+    if (files.length > 1) yield { size: g.size, hash: g.hash, files };
   }
-  return out;
 }
