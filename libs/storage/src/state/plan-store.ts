@@ -28,7 +28,7 @@ export type { StoredFile } from './plan-store-files.js';
 const SCHEMA = `
   CREATE TABLE req (id INTEGER PRIMARY KEY, root INTEGER NOT NULL, sort_key TEXT NOT NULL, source TEXT NOT NULL, target TEXT NOT NULL,
                     size INTEGER NOT NULL, dev INTEGER, ino INTEGER, mtime_ns TEXT, etag TEXT, scope INTEGER NOT NULL, invalid TEXT, note TEXT);
-  CREATE TABLE file (id INTEGER PRIMARY KEY, path TEXT NOT NULL, size INTEGER, mtime_ms REAL, dev INTEGER, ino INTEGER, mtime_sec INTEGER, mtime_nsec INTEGER);
+  CREATE TABLE file (id INTEGER PRIMARY KEY, path TEXT NOT NULL, size INTEGER, mtime_ms REAL, dev INTEGER, ino INTEGER, mtime_sec INTEGER, mtime_nsec INTEGER, etag TEXT);
   CREATE TABLE act (seq INTEGER PRIMARY KEY, req INTEGER NOT NULL, key TEXT NOT NULL UNIQUE, source TEXT NOT NULL, claim_target TEXT NOT NULL,
                     target TEXT, size INTEGER NOT NULL, dev INTEGER, ino INTEGER, mtime_ns TEXT, etag TEXT,
                     overwrite INTEGER NOT NULL DEFAULT 0, keep INTEGER NOT NULL DEFAULT 0, ord INTEGER NOT NULL, sub INTEGER NOT NULL DEFAULT 0);
