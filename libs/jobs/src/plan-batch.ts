@@ -46,7 +46,7 @@ export async function planBatch(ctx: ClusterContext, rec: JobRecord): Promise<vo
       ? { kind: 'rename', roots: spec.roots, namer: compileNamer(spec.options) }
       : { kind: spec.kind as 'copy' | 'move', roots: spec.roots, dest: spec.options.dest!, flatten: spec.options.flatten ?? false };
   const pace = timeSlices();
-  const sink = await openSink(spec.roots, batchTargets(batch), { s3Client: sharedS3Client, pace });
+  const sink = await openSink(spec.roots, batchTargets(batch), { s3Client: sharedS3Client });
   const store = PlanStore.create(planStoreDir());
   let planned: JobRecord | undefined;
   let conflicts = 0;

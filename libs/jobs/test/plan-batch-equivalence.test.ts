@@ -5,11 +5,11 @@ import type { FileEntry } from '@filer/core';
 import type { Conflict } from '@filer/engine';
 import { admitJob, submitJob, QUEUES, type ClusterContext, type JobRecord } from '@filer/jobs';
 import { isInsideAllowed, openSink } from '@filer/storage';
-import { batchRequests, batchTargets, compileNamer, type BatchRequestSpec } from '@filer/storage/batch';
+import { batchRequests, batchTargets, compileNamer, planLocalMoves, type BatchRequestSpec } from '@filer/storage/batch';
 import { startInProcessCluster, waitFor, type InProcessCluster } from './cluster-harness.js';
 
 /**
- * The plan phase as it was, every record in memory (batchRequests, the sink's planner, the
+ * The plan phase as it was, every record in memory (batchRequests, the local planner, the
  * outside-root filter over the arrays): the oracle the plan store's plan must equal byte for byte.
  */
 async function planInMemory(ctx: ClusterContext, rec: JobRecord): Promise<{ plan: string; ids: string; summary: JobRecord['plan'] }> {
@@ -22,7 +22,7 @@ async function planInMemory(ctx: ClusterContext, rec: JobRecord): Promise<{ plan
       : { kind: spec.kind as 'copy' | 'move', roots: spec.roots, dest: spec.options.dest!, flatten: spec.options.flatten ?? false };
   const sink = await openSink(spec.roots, batchTargets(batch));
   const { requests, dateSources } = await batchRequests(batch, entries, { naming: sink.naming });
-  const plan = await sink.plan(requests, spec.options.onConflict ?? 'fail');
+  const plan = planLocalMoves(requests, spec.options.onConflict ?? 'fail');
   const allowed = (t: string): boolean => isInsideAllowed(t, ctx.allowedRoots, ctx.config.allowedS3);
   const outside: Conflict[] = plan.actions
     .filter((a) => !allowed(a.target))
