@@ -99,9 +99,7 @@ async function planStored(
     await feedScan(ctx, id, (es) => feed.add(es), pace);
     return feed.plan(onConflict, await sink.listTargets?.(store), pace);
   }
-  // An S3 prefix without its trailing '/', as TransferFeed takes it (a local one it resolves itself).
-  const dest = batch.dest.startsWith('s3://') ? batch.dest.replace(/\/+$/, '') : batch.dest;
-  const feed = new TransferFeed({ kind: batch.kind, roots: batch.roots, dest, flatten: batch.flatten }, store, unsafe);
+  const feed = new TransferFeed({ kind: batch.kind, roots: batch.roots, dest: batch.dest, flatten: batch.flatten }, store, unsafe);
   await feedScan(ctx, id, (es) => feed.add(es), pace);
   return feed.plan(onConflict, await sink.listTargets?.(store), pace);
 }

@@ -12,7 +12,7 @@ import { isS3Uri } from '../s3/s3-uri.js';
 export interface TransferSpec {
   kind: 'copy' | 'move';
   roots: readonly string[];
-  /** Resolved (RealPaths.dir), or an S3 prefix without its trailing '/': every target must stay below it. */
+  /** Every target must stay below it: resolved here (a local directory), or an S3 prefix (a trailing '/' dropped). */
   dest: string;
   flatten: boolean;
   /** A file the job must leave out (move --follow: a symlinked file), as the failure to report. */
@@ -30,12 +30,17 @@ export class TransferFeed {
   private readonly probed = new Set<string>();
   private caseInsensitive = false;
 
+  private readonly spec: TransferSpec;
+
   constructor(
-    private readonly spec: TransferSpec,
+    spec: TransferSpec,
     private readonly store: PlanStore,
     /** Files found but not requested (an unsafe key, a symlink a move leaves): counted, the first few kept. */
     readonly pathErrors: PathErrorSample = new PathErrorSample(),
-  ) {}
+  ) {
+    // An S3 prefix as the walk writes a root, without its trailing '/'; a local one is resolved as targets are.
+    this.spec = isS3Uri(spec.dest) ? { ...spec, dest: spec.dest.replace(/\/+$/, '') } : spec;
+  }
 
   add(entries: readonly FileEntry[]): void {
     const rows: StoredRequest[] = [];
