@@ -47,7 +47,8 @@ export async function planBatch(ctx: ClusterContext, rec: JobRecord): Promise<vo
       : { kind: spec.kind as 'copy' | 'move', roots: spec.roots, dest: spec.options.dest!, flatten: spec.options.flatten ?? false };
   const pace = timeSlices();
   const sink = await openSink(spec.roots, batchTargets(batch), { s3Client: sharedS3Client });
-  const store = PlanStore.create(planStoreDir());
+  // Sorted as the scan's entries come, so that no single statement holds the loop for the whole sort.
+  const store = PlanStore.create(planStoreDir(), { sortAsAdded: spec.kind === 'rename' ? 'files' : 'requests' });
   let planned: JobRecord | undefined;
   let conflicts = 0;
   try {

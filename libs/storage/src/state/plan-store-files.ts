@@ -5,6 +5,9 @@ import type { FileEntry } from '@filer/core';
 export type StoredFile = Required<Pick<FileEntry, 'path'>> &
   Pick<FileEntry, 'size' | 'mtimeMs' | 'dev' | 'ino' | 'mtimeSec' | 'mtimeNsec' | 'etag'>;
 
+/** The files in path order (built when they are read, unless the store made it first: PlanStore.create's sortAsAdded). */
+export const FILE_ORDER = 'CREATE INDEX IF NOT EXISTS file_order ON file (path, id)';
+
 /** Adds walked files to a plan store's `file` table (one transaction per call). */
 export function addFiles(db: Database.Database, files: readonly StoredFile[]): void {
   const s = db.prepare('INSERT INTO file (path, size, mtime_ms, dev, ino, mtime_sec, mtime_nsec, etag) VALUES (?, ?, ?, ?, ?, ?, ?, ?)');
@@ -28,7 +31,7 @@ export function addFiles(db: Database.Database, files: readonly StoredFile[]): v
  * time; the files are dropped once the last page is read.
  */
 export function* filePages(db: Database.Database, size: number): Generator<FileEntry[]> {
-  db.exec('CREATE INDEX file_order ON file (path, id)');
+  db.exec(FILE_ORDER);
   // Raw rows: no object with eight keys made per file before its entry is.
   const page = db
     .prepare(
