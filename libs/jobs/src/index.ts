@@ -35,3 +35,4 @@ export { keys as redisKeys } from './redis-keys.js';
 export * from './cluster-checks.js';
 export * from './rate-limiter.js';
 export * from './idempotency-store.js';
+export { planBatch, planStoreDir } from './plan-batch.js';

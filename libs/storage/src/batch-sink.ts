@@ -1,5 +1,5 @@
 import type { S3Client } from '@aws-sdk/client-s3';
-import type { FaultHook, FileOps, MovePlan, MoveRequest, OnConflict, TargetView } from '@filer/engine';
+import type { FaultHook, FileOps, TargetView } from '@filer/engine';
 import type { NamingIo } from './batch/name-files.js';
 
 /** What exists at an S3 destination, as its listing found it: keys as `s3://` URIs, compared byte for byte (S3 keys are case-sensitive). */
@@ -18,13 +18,12 @@ export interface ListingStore {
 
 /**
  * Where a rename, copy or move is planned and carried out: the write-side twin of a WalkSource.
- * The planner reads what exists at the targets, the file operations act on sources and targets,
- * naming reads the files a rename names.
+ * The planner (a plan store's: TransferFeed, RenameFeed) reads what exists at the targets, the file
+ * operations act on sources and targets, naming reads the files a rename names.
  */
 export interface BatchSink {
-  plan(requests: readonly MoveRequest[], onConflict: OnConflict): Promise<MovePlan>;
   /**
-   * For a plan kept on disk: lists what exists at the S3 targets into `store`, a page at a time,
+   * For the plan, kept on disk: lists what exists at the S3 targets into `store`, a page at a time,
    * and has the apply's file operations read it there; returns the planner's view of it.
    * Undefined when no target is on S3 (the planner reads the disk).
    */
@@ -48,9 +47,4 @@ export interface OpenSinkOptions {
    * when the sink is the S3 one; made from FILER_S3_* when absent.
    */
   s3Client?: () => Promise<S3Client>;
-  /**
-   * Asked between the requests of a plan; a promise it returns is awaited first. A worker passes
-   * one that gives its event loop a turn every few tens of milliseconds (its lock renewals).
-   */
-  pace?: () => Promise<void> | undefined;
 }

@@ -1,5 +1,4 @@
 import { localNaming } from './batch/name-files.js';
-import { planLocalMoves, planLocalMovesPaced } from './batch/plan-local-moves.js';
 import type { BatchSink, OpenSinkOptions } from './batch-sink.js';
 import { LocalFileOps } from './local/local-file-ops.js';
 import { isS3Uri } from './s3/s3-uri.js';
@@ -25,10 +24,6 @@ export async function openSink(sources: readonly string[], targets: readonly str
     return openS3Sink(targets, opts, await opts.s3Client?.());
   }
   return {
-    plan: (requests, onConflict) =>
-      opts.pace === undefined
-        ? Promise.resolve(planLocalMoves(requests, onConflict))
-        : planLocalMovesPaced(requests, onConflict, opts.pace),
     ops: (copyFault) => new LocalFileOps(opts.native === false ? null : undefined, copyFault),
     naming: localNaming,
     close: () => undefined,

@@ -18,7 +18,6 @@ export * from './s3/list-xml.js';
 export * from './s3/s3-etag.js';
 export * from './s3/s3-objects.js';
 export * from './s3/s3-file-ops.js';
-export * from './s3/plan-s3-moves.js';
 export * from './s3/list-s3-prefix.js';
 export * from './s3/s3-dupe-files.js';
 export * from './s3/s3-file-hasher.js';

@@ -6,8 +6,6 @@ import {
   type FaultHook,
   type Conflict,
   type JournalAction,
-  type MovePlan,
-  type MoveRequest,
   type PlannedMove,
   type OnConflict,
   type FailureLimit,
@@ -59,7 +57,7 @@ export function faultWiring(config: CliConfig): { fault?: FaultHook; copyFault?:
   return { fault, ...(config.fault.step === 'mid-copy' ? { copyFault: fault } : {}) };
 }
 
-/** A plan as the runner prints and journals it: its totals, and its actions and conflicts streamed (from memory or a plan store). */
+/** A plan as the runner prints and journals it: its totals, and its actions and conflicts streamed from a plan store. */
 export interface PlanView {
   totals: { actions: number; bytes: number; conflicts: number; unchanged: number; skipped: number };
   actions(): Iterable<PlannedMove>;
@@ -82,26 +80,6 @@ export async function withPlanStore<T>(plan: (store: PlanStore) => Promise<T>): 
 /** A plan made in a plan store, read back from it as runPlanned prints and journals it. */
 export function storedPlan(store: PlanStore, totals: PlanView['totals']): PlanView {
   return { totals, actions: () => store.actions(), conflicts: () => store.conflicts() };
-}
-
-/** A plan made in memory (S3, rename), seen as a PlanView. */
-export function memoryPlan(plan: MovePlan): PlanView {
-  return {
-    totals: {
-      actions: plan.actions.length,
-      bytes: plan.bytes,
-      conflicts: plan.conflicts.length,
-      unchanged: plan.unchanged,
-      skipped: plan.skipped,
-    },
-    actions: () => plan.actions,
-    conflicts: () => plan.conflicts,
-  };
-}
-
-/** Plans, prints the plan, and with --apply journals it and carries it out. Returns the exit code. */
-export async function runBatch(ctx: CliContext, requests: MoveRequest[], opts: BatchOptions, annotate?: Annotate): Promise<number> {
-  return runPlanned(ctx, memoryPlan(await opts.io.plan(requests, opts.onConflict)), opts, annotate);
 }
 
 /** Prints a plan made, and with --apply journals it (streamed into the journal) and carries it out. */

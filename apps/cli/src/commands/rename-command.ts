@@ -1,13 +1,13 @@
 import { ExitCode, invalidArgument, parseFilterSpec, type FilterSpec, type PathError } from '@filer/core';
 import { parseFailureLimit, parseOnConflict, type FailureLimit, type OnConflict } from '@filer/engine';
-import { batchRequests, compileNamer, RenameFeed, type Namer } from '@filer/storage/batch';
+import { compileNamer, RenameFeed, type Namer } from '@filer/storage/batch';
 import { checkLocalRoots, isS3Uri, parseS3Uri, type BatchSink } from '@filer/storage';
 import { filterInputFromFlags } from '../filter-flags.js';
-import { reportPathFailure, type CliContext } from '../cli-context.js';
+import type { CliContext } from '../cli-context.js';
 import type { CliConfig } from '../config.js';
 import type { ProgressMode } from '../progress.js';
-import { runBatch, runPlanned, storedPlan, withPlanStore } from './batch-runner.js';
-import { collectFiles, walkFiles } from './collect-files.js';
+import { runPlanned, storedPlan, withPlanStore } from './batch-runner.js';
+import { pathFailures, walkFiles } from './collect-files.js';
 import { openCliSink } from './open-cli-sink.js';
 
 export interface RenameFlags {
@@ -72,7 +72,7 @@ export async function runRenamePlan(
 ): Promise<number> {
   const sink = await openCliSink(req.roots, req.roots, opts.config);
   try {
-    return req.roots.some(isS3Uri) ? await renameInMemory(req, ctx, opts, sink) : await renameStored(req, ctx, opts, sink);
+    return await renameStored(req, ctx, opts, sink);
   } finally {
     sink.close();
   }
@@ -104,8 +104,9 @@ function batchOptions(
 }
 
 /**
- * A local rename: the walk streams into a plan store on disk, where the files are named in path
- * order a page at a time, planned, printed and journaled — no record per file is held in memory.
+ * A rename, local or S3: the walk streams into a plan store on disk, where the files are named in
+ * path order a page at a time, planned (against the roots' listing, stored there too, on S3),
+ * printed and journaled — no record per file or per key is held in memory.
  */
 async function renameStored(
   req: RenamePlanRequest,
@@ -116,34 +117,19 @@ async function renameStored(
   // Identities are journaled, so that apply, resume and undo can tell a changed file or a stranger.
   // With JSON logs, the walk's failures are reported once the job exists (with its id).
   const holdFailures = ctx.log !== undefined;
+  // The walk's failures and the plan's own (unsafe keys) in one bounded sample.
+  const failures = pathFailures(ctx, { ...opts, holdFailures });
   return withPlanStore(async (store) => {
-    const feed = new RenameFeed({ roots: req.roots, namer: req.namer }, store, sink.naming);
-    const { errors, failures } = await walkFiles(req.roots, req.spec, ctx, { ...opts, identity: true, holdFailures }, (es) => feed.add(es));
-    const totals = await feed.plan(req.onConflict);
-    const code = await runPlanned(ctx, storedPlan(store, totals), batchOptions(req, opts, sink, failures, holdFailures, errors), (a) =>
-      'note' in a && a.note !== undefined ? { dateSource: a.note } : undefined,
+    const feed = new RenameFeed({ roots: req.roots, namer: req.namer }, store, sink.naming, failures);
+    await walkFiles(req.roots, req.spec, ctx, { ...opts, identity: true, holdFailures, failures }, (es) => feed.add(es));
+    // Listed after the walk, as close to the apply as the plan allows.
+    const totals = await feed.plan(req.onConflict, await sink.listTargets?.(store));
+    const code = await runPlanned(
+      ctx,
+      storedPlan(store, totals),
+      batchOptions(req, opts, sink, failures.kept, holdFailures, failures.count),
+      (a) => ('note' in a && a.note !== undefined ? { dateSource: a.note } : undefined),
     );
-    return code === ExitCode.Ok && errors > 0 ? ExitCode.PartialFailure : code;
+    return code === ExitCode.Ok && failures.count > 0 ? ExitCode.PartialFailure : code;
   });
-}
-
-/** An S3 rename: planned in memory (the keys' listing and their names are held). */
-async function renameInMemory(
-  req: RenamePlanRequest,
-  ctx: CliContext,
-  opts: { quiet: boolean; config: CliConfig; progress?: ProgressMode },
-  sink: BatchSink,
-): Promise<number> {
-  const holdFailures = ctx.log !== undefined;
-  const { entries, errors, failures } = await collectFiles(req.roots, req.spec, ctx, { ...opts, identity: true, holdFailures });
-  const { requests, pathErrors, dateSources } = await batchRequests({ kind: 'rename', roots: req.roots, namer: req.namer }, entries, {
-    naming: sink.naming,
-  });
-  if (!opts.quiet && !holdFailures) for (const e of pathErrors) reportPathFailure(ctx, e);
-  const all = [...failures, ...pathErrors];
-  const code = await runBatch(ctx, requests, batchOptions(req, opts, sink, all, holdFailures, errors + pathErrors.length), (a) => {
-    const d = dateSources.get(a.source);
-    return d === undefined ? undefined : { dateSource: d };
-  });
-  return code === ExitCode.Ok && all.length > 0 ? ExitCode.PartialFailure : code;
 }

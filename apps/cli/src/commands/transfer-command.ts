@@ -168,7 +168,7 @@ async function transferStored(
     );
     await walkFiles(req.roots, req.spec, ctx, { ...opts, identity: true, holdFailures, failures }, (es) => feed.add(es));
     // Listed after the walk, as close to the apply as the plan allows.
-    const totals = feed.plan(req.onConflict, await sink.listTargets?.(store));
+    const totals = await feed.plan(req.onConflict, await sink.listTargets?.(store));
     const code = await runPlanned(
       ctx,
       storedPlan(store, totals),

@@ -34,8 +34,9 @@ export interface BatchRequests {
 }
 
 /**
- * The one use case that turns a job's matched files into its move requests, for the CLI and the
- * cluster's plan phase alike: a rename names each file in its own directory (a key below its own
+ * A job's matched files as its move requests, every one in memory: the reference the plan store's
+ * feeds (TransferFeed, RenameFeed: what the CLI and the cluster's plan phase run) are tested
+ * against. A rename names each file in its own directory (a key below its own
  * prefix), a copy or move keeps each file's place below its root under the destination. A key
  * that cannot name a file below its root or the destination (`..`, an empty segment…) fails
  * alone as E_UNSAFE_KEY; the rest of the job goes on.

@@ -1,6 +1,6 @@
 import * as fs from 'node:fs';
 import * as path from 'node:path';
-import { planMoves, planMovesPaced, type MovePlan, type MoveRequest, type OnConflict, type TargetView } from '@filer/engine';
+import { planMoves, type MovePlan, type MoveRequest, type OnConflict, type TargetView } from '@filer/engine';
 import { isCaseInsensitiveAt } from '../local/case-probe.js';
 import { DirListings } from '../local/dir-listings.js';
 import { ODD_SEGMENT, RealPaths } from '../local/real-paths.js';
@@ -108,18 +108,6 @@ export function planLocalMoves(requests: readonly MoveRequest[], onConflict: OnC
   const resolved = resolveRequests(requests);
   const caseInsensitive = anyCaseInsensitive(resolved.map((r) => r.target));
   return planMoves(resolved, localTargetView(caseInsensitive), onConflict);
-}
-
-/** planLocalMoves, pausing between requests when `pace` asks (a worker's event loop must turn). */
-export async function planLocalMovesPaced(
-  requests: readonly MoveRequest[],
-  onConflict: OnConflict,
-  pace: () => Promise<void> | undefined,
-): Promise<MovePlan> {
-  const resolved = resolveRequests(requests);
-  await pace();
-  const caseInsensitive = anyCaseInsensitive(resolved.map((r) => r.target));
-  return planMovesPaced(resolved, localTargetView(caseInsensitive), onConflict, pace);
 }
 
 /** Probes the first few distinct target directories; one case-insensitive place makes the whole plan careful. */

@@ -12,7 +12,7 @@ import { isS3Uri } from '../s3/s3-uri.js';
 export interface TransferSpec {
   kind: 'copy' | 'move';
   roots: readonly string[];
-  /** Resolved (RealPaths.dir), or an S3 prefix without its trailing '/': every target must stay below it. */
+  /** Every target must stay below it: resolved here (a local directory), or an S3 prefix (a trailing '/' dropped). */
   dest: string;
   flatten: boolean;
   /** A file the job must leave out (move --follow: a symlinked file), as the failure to report. */
@@ -30,12 +30,17 @@ export class TransferFeed {
   private readonly probed = new Set<string>();
   private caseInsensitive = false;
 
+  private readonly spec: TransferSpec;
+
   constructor(
-    private readonly spec: TransferSpec,
+    spec: TransferSpec,
     private readonly store: PlanStore,
     /** Files found but not requested (an unsafe key, a symlink a move leaves): counted, the first few kept. */
     readonly pathErrors: PathErrorSample = new PathErrorSample(),
-  ) {}
+  ) {
+    // An S3 prefix as the walk writes a root, without its trailing '/'; a local one is resolved as targets are.
+    this.spec = isS3Uri(spec.dest) ? { ...spec, dest: spec.dest.replace(/\/+$/, '') } : spec;
+  }
 
   add(entries: readonly FileEntry[]): void {
     const rows: StoredRequest[] = [];
@@ -70,14 +75,15 @@ export class TransferFeed {
   /**
    * Plans what was fed, with the rules of planMoves: see PlanStore for what stays in memory. `view`
    * is what exists at an S3 destination (its listing, stored: BatchSink.listTargets); a local one
-   * is read from the disk.
+   * is read from the disk. `pace`: see planStoredPaced.
    */
-  plan(onConflict: OnConflict, view?: TargetView): StoredPlanTotals {
+  async plan(onConflict: OnConflict, view?: TargetView, pace?: Pace): Promise<StoredPlanTotals> {
     const { dest } = this.spec;
     const s3 = isS3Uri(dest);
     this.store.seal(!s3 && this.caseInsensitive ? (p) => p.toLowerCase() : undefined);
     if (s3 && view === undefined) throw new Error('TransferFeed: an S3 destination is planned against its listing');
-    return planStored(this.store, view ?? localTargetView(this.caseInsensitive), onConflict, s3 ? dest : this.real.dir(dest));
+    const args = [this.store, view ?? localTargetView(this.caseInsensitive), onConflict, s3 ? dest : this.real.dir(dest)] as const;
+    return pace === undefined ? planStored(...args) : planStoredPaced(...args, pace);
   }
 
   private probe(target: string): void {
@@ -97,10 +103,38 @@ export interface StoredPlanTotals {
   skipped: number;
 }
 
+/**
+ * Asked between the requests of a plan; a promise it returns is awaited first (a worker's pace,
+ * timeSlices: its event loop turns every few tens of milliseconds, so its lock renewals run).
+ */
+export type Pace = () => Promise<void> | undefined;
+
 /** Runs MovePlanner over a sealed plan store: one pass over the requests, then settle over the chains' actions. */
 export function planStored(store: PlanStore, view: TargetView, onConflict: OnConflict, within?: Within): StoredPlanTotals {
   const planner = new MovePlanner(view, onConflict, store, (c) => store.addConflict(c));
   for (const r of store.requests(within)) planner.plan(r);
+  return settleStored(store, planner, within);
+}
+
+/** planStored, pausing between requests when `pace` asks (a worker's event loop must turn). */
+export async function planStoredPaced(
+  store: PlanStore,
+  view: TargetView,
+  onConflict: OnConflict,
+  within: Within | undefined,
+  pace: Pace,
+): Promise<StoredPlanTotals> {
+  const planner = new MovePlanner(view, onConflict, store, (c) => store.addConflict(c));
+  for (const r of store.requests(within)) {
+    planner.plan(r);
+    const turn = pace();
+    if (turn !== undefined) await turn;
+  }
+  return settleStored(store, planner, within);
+}
+
+/** The chains' actions ordered (settle; usually there are none), and the plan's totals. */
+function settleStored(store: PlanStore, planner: MovePlanner, within?: Within): StoredPlanTotals {
   const members = store.chainMembers(within);
   if (members.size > 0) {
     const { ordered } = planner.settle([...members.keys()], (key) => store.staysAt(key));

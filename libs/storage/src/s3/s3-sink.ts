@@ -1,10 +1,8 @@
 import type { S3Client } from '@aws-sdk/client-s3';
 import type { FaultHook } from '@filer/engine';
-import { planLocalMoves, planLocalMovesPaced } from '../batch/plan-local-moves.js';
 import type { BatchSink, KeyListing, OpenSinkOptions } from '../batch-sink.js';
 import { LocalFileOps } from '../local/local-file-ops.js';
 import { listS3Prefix } from './list-s3-prefix.js';
-import { planS3Moves } from './plan-s3-moves.js';
 import { createS3Client } from './s3-client.js';
 import { s3ConfigFromEnv } from './s3-config.js';
 import { S3FileOps } from './s3-file-ops.js';
@@ -14,8 +12,8 @@ import { isS3Uri, parseS3Uri } from './s3-uri.js';
 
 /**
  * A batch sink for jobs that touch S3: targets on S3 are planned against one listing of each
- * target prefix — held in memory (`plan`) or streamed into a plan store (`listTargets`) — and that
- * listing is handed to the file operations the apply uses (a key it did not list is absent
+ * target prefix, streamed into the plan store (`listTargets`), and that listing is handed to the
+ * file operations the apply uses (a key it did not list is absent
  * without a request). Local targets (a download) are planned on the disk.
  */
 export function openS3Sink(targets: readonly string[], opts: OpenSinkOptions, shared?: S3Client): BatchSink {
@@ -25,12 +23,6 @@ export function openS3Sink(targets: readonly string[], opts: OpenSinkOptions, sh
   const listings: [string, KeyListing][] = [];
   let ops: S3FileOps | undefined;
   return {
-    plan: async (requests, onConflict) =>
-      s3Targets.length > 0
-        ? planS3Moves(client, s3Targets, requests, onConflict, (prefix, existing) => listings.push([prefix, existing]))
-        : opts.pace === undefined
-          ? planLocalMoves(requests, onConflict)
-          : planLocalMovesPaced(requests, onConflict, opts.pace),
     listTargets: async (store) => {
       if (s3Targets.length === 0) return undefined;
       const { listed } = store;
