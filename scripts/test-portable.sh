@@ -13,6 +13,10 @@ excludes=(
   'e2e/heavy/**'
   # an S3 listing: no addon takes part; its local side is the portable find the rest of the leg runs
   apps/cli/test/s3-find.test.ts
+  # dedupe actions on S3 objects: server-side copies and deletes, no addon
+  apps/cli/test/s3-dupes-actions.test.ts
+  # the cluster's plan phase in bounded memory: scan parts into the plan store, no walk and no addon
+  libs/jobs/test/plan-bounded-memory.test.ts
   # the cluster's job store, queues and processes: PostgreSQL, results on S3, Redis losing its
   # state or killed, SIGTERM, metrics, fairness under load (their walks are the cluster tests' left here)
   e2e/cluster-pg-store.test.ts
