@@ -76,6 +76,17 @@ function refuseDirsWith(flags: DedupeFlags, server: string | undefined): void {
   if (server !== undefined) throw invalidArgument('dirs', 'true', '--dirs runs on this machine only: a cluster reports duplicate files');
 }
 
+/** Flags the API does not take yet: refused through --server rather than silently dropped. */
+function refuseLocalOnly<F extends { maxFailures?: unknown }>(flags: F): F {
+  if (flags.maxFailures !== undefined)
+    throw invalidArgument(
+      'maxFailures',
+      String(flags.maxFailures),
+      '--max-failures runs on this machine only: the API has no failure limit yet',
+    );
+  return flags;
+}
+
 /** Builds the `filer` command line. Every failure to parse is a one-line usage error (exit 2). */
 export function buildProgram(ctx: CliContext, setExit: (code: number) => void, exec?: ExecSpec): Command {
   const program = new Command('filer')
@@ -214,7 +225,7 @@ export function buildProgram(ctx: CliContext, setExit: (code: number) => void, e
   );
   rename.exitOverride().action(async (roots: string[], flags: RenameFlags, cmd: Command) => {
     const globals = cmd.optsWithGlobals() as Globals;
-    if (serverOf(globals) !== undefined) return setExit(await remote(ctx, 'rename', roots, flags, globals));
+    if (serverOf(globals) !== undefined) return setExit(await remote(ctx, 'rename', roots, refuseLocalOnly(flags), globals));
     const config = readCliConfig();
     const { resolveRenameRequest, runRenamePlan } = await import('./commands/rename-command.js');
     setExit(
@@ -250,7 +261,7 @@ export function buildProgram(ctx: CliContext, setExit: (code: number) => void, e
       );
     cmd.exitOverride().action(async (roots: string[], flags: TransferFlags, c: Command) => {
       const globals = c.optsWithGlobals() as Globals;
-      if (serverOf(globals) !== undefined) return setExit(await remote(ctx, kind, roots, flags, globals));
+      if (serverOf(globals) !== undefined) return setExit(await remote(ctx, kind, roots, refuseLocalOnly(flags), globals));
       const config = readCliConfig();
       const { resolveTransfer, runTransfer } = await import('./commands/transfer-command.js');
       setExit(
@@ -315,6 +326,13 @@ export function buildProgram(ctx: CliContext, setExit: (code: number) => void, e
       ) => {
         const globals = c.optsWithGlobals() as Globals;
         if (serverOf(globals) !== undefined) {
+          refuseLocalOnly(flags);
+          if (flags.format === 'csv')
+            throw invalidArgument(
+              'format',
+              'csv',
+              '--format csv (the per-item report) is for this machine’s jobs: not yet through --server',
+            );
           const { runRemoteJobs } = await import('./remote/remote-jobs.js');
           return setExit(await runRemoteJobs(ctx, verb, id, flags.format, remoteOptions(ctx, globals), { force: flags.force }));
         }

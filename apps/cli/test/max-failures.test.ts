@@ -144,4 +144,17 @@ describe('jobs retry and the per-item report', () => {
     expect(job.state).toBe('failed');
     expect(job.reason).toMatch(new RegExp(`${BAD + GOOD - 256} actions are still pending: filer jobs resume ${id} carries them out`));
   }, 120_000);
+
+  it('through --server, --max-failures and the csv report are refused (exit 2) before any request', async () => {
+    // Nothing listens on port 1: a request would fail otherwise, and with another message.
+    const server = ['--server', 'http://127.0.0.1:1', '--token', 't'];
+    const copy = await runFiler([...server, 'copy', base, '--dest', path.join(base, 'x'), '--max-failures', '3']);
+    expect(copy.code).toBe(2);
+    expect(copy.stderr).toMatch(/--max-failures: --max-failures runs on this machine only/);
+    const retry = await runFiler([...server, 'jobs', 'resume', 'abc', '--max-failures', '1%']);
+    expect(retry.code).toBe(2);
+    const csv = await runFiler([...server, 'jobs', 'show', 'abc', '--format', 'csv']);
+    expect(csv.code).toBe(2);
+    expect(csv.stderr).toMatch(/--format csv \(the per-item report\) is for this machine/);
+  });
 });
