@@ -176,8 +176,14 @@ declare const addon: {
    */
   openDir(path: string, create: boolean): [number, number];
   /**
+   * Opens the one component `name` below the open directory `dirFd` as openDir opens each (O_PATH,
+   * O_NOFOLLOW; made when missing and `create`): the descriptor and 1 when it was made, else 0.
+   */
+  openDirAt(dirFd: number, name: string, create: boolean): [number, number];
+  /**
    * fstatat(2) of one name in an open directory (a symlink is not followed unless `follow`):
-   * [kind (1 file, 2 dir, 3 symlink, 4 other), size, dev, ino, mtimeSec, mtimeNsec]; null when absent.
+   * [kind (1 file, 2 dir, 3 symlink, 4 other), size, dev, ino, mtimeSec, mtimeNsec, mode (permission
+   * bits), uid, gid]; null when absent.
    */
   statAt(dirFd: number, name: string, follow: boolean): Float64Array | null;
   /** linkat(2) between open directories, never following a symlink named; EEXIST when the target exists. */
@@ -186,5 +192,11 @@ declare const addon: {
   renameAt(fromDirFd: number, fromName: string, toDirFd: number, toName: string): void;
   /** unlinkat(2) in an open directory; with `dir`, removes an empty directory. */
   unlinkAt(dirFd: number, name: string, dir: boolean): void;
+  /**
+   * Whether two names in open directories hold regular files of the same size and bytes (read in
+   * 256 KiB chunks); false where either is a symlink (not followed) or not a regular file; throws
+   * (ENOENT…) where a name cannot be opened.
+   */
+  sameBytesAt(dirFdA: number, nameA: string, dirFdB: number, nameB: string): boolean;
 } | null;
 export = addon;
