@@ -28,4 +28,10 @@ export interface DedupeFileOps extends FileOps {
    * Throws a FilerError E_UNSUPPORTED where the file system cannot, E_CHANGED where bytes differ.
    */
   reflinkDedupe(kept: string, copy: string): Promise<{ deduped: number }>;
+  /**
+   * Called between two actions, when nothing the operations handed out is in use: lets go of what
+   * they hold beyond a fixed bound (directory descriptors, least recently used first), so a batch
+   * of any size holds a fixed number.
+   */
+  trimDirs?(): MaybePromise<void>;
 }
