@@ -169,17 +169,13 @@ declare const addon: {
   /** syncfs(2) on the file system holding `path`. */
   syncFs(path: string): void;
   /**
-   * Opens the absolute directory `path` as an O_PATH descriptor, one component at a time from "/"
-   * with O_NOFOLLOW: a symlink on the way fails (ELOOP; a file on the way ENOTDIR), a missing component fails
+   * Opens the absolute directory `path` as an O_PATH descriptor without following a symlink on the
+   * way (one openat2 with RESOLVE_NO_SYMLINKS; where that is not available, or to create, one
+   * component at a time from "/" with O_NOFOLLOW): a symlink on the way fails (ELOOP; a file on the way ENOTDIR), a missing component fails
    * (ENOENT) unless `create`, when it is made relative to its opened parent. Returns the
    * descriptor (close it with fs.closeSync) and how many trailing components were created.
    */
   openDir(path: string, create: boolean): [number, number];
-  /**
-   * Opens the one component `name` below the open directory `dirFd` as openDir opens each (O_PATH,
-   * O_NOFOLLOW; made when missing and `create`): the descriptor and 1 when it was made, else 0.
-   */
-  openDirAt(dirFd: number, name: string, create: boolean): [number, number];
   /**
    * fstatat(2) of one name in an open directory (a symlink is not followed unless `follow`):
    * [kind (1 file, 2 dir, 3 symlink, 4 other), size, dev, ino, mtimeSec, mtimeNsec, mode (permission

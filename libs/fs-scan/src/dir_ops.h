@@ -9,7 +9,7 @@
 #include <stdbool.h>
 #include <stddef.h>
 
-// Adds openDir, openDirAt, statAt, linkAt, renameAt and unlinkAt to `exports`.
+// Adds openDir, statAt, linkAt, renameAt and unlinkAt to `exports`.
 void dir_ops_register(napi_env env, napi_value exports);
 
 // Adds sameBytesAt to `exports` (compare_at.c).

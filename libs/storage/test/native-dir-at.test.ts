@@ -7,9 +7,9 @@ import { DirHandles } from '../src/local/dir-handles.js';
 import { LocalDedupeOps } from '../src/local/local-dedupe-ops.js';
 import { nativeScan, type NativeScan } from '../src/local/native-scan.js';
 
-// What a dedupe apply uses beside openDir: openDirAt (a directory from its parent's descriptor),
+// What a dedupe apply uses of the addon: openDir (one openat2 with RESOLVE_NO_SYMLINKS),
 // sameBytesAt (the full compare in one call), and DirHandles' bound on open descriptors.
-describe.skipIf(nativeAddonOff)('directories opened from their parents, compares relative to them', () => {
+describe.skipIf(nativeAddonOff)('deep directories opened in one call, compares relative to them', () => {
   const native = nativeScan as NativeScan;
   let root: string;
   beforeAll(() => {
@@ -26,29 +26,28 @@ describe.skipIf(nativeAddonOff)('directories opened from their parents, compares
     }
   };
 
-  it('openDirAt opens one component, makes it only with create, and never follows a symlink', () => {
+  it('openDir (one openat2) opens a deep directory, refuses a symlink or a file anywhere on the path, and creates only with create', () => {
     const base = fs.mkdtempSync(path.join(root, 'open-'));
-    fs.mkdirSync(path.join(base, 'd'));
-    fs.symlinkSync(path.join(base, 'd'), path.join(base, 'link'));
+    const deep = path.join(base, 'a/b/c/d/e/f/g/h/i/j');
+    fs.mkdirSync(deep, { recursive: true });
+    fs.symlinkSync(path.join(base, 'a'), path.join(base, 'link'));
     fs.writeFileSync(path.join(base, 'file'), '');
-    const [top] = native.openDir(base, false);
-    try {
-      const [d, made] = native.openDirAt(top, 'd', false);
-      expect(made).toBe(0);
-      expect(fs.realpathSync(`/proc/self/fd/${d}`)).toBe(path.join(base, 'd'));
-      fs.closeSync(d);
-      expect(codeOf(() => native.openDirAt(top, 'link', false))).toBe('ELOOP');
-      expect(codeOf(() => native.openDirAt(top, 'file', false))).toBe('ENOTDIR');
-      expect(codeOf(() => native.openDirAt(top, 'new', false))).toBe('ENOENT');
-      for (const bad of ['..', '.', '', 'a/b']) expect(codeOf(() => native.openDirAt(top, bad, true))).toBe('EINVAL');
-      const [n, madeNew] = native.openDirAt(top, 'new', true);
-      expect(madeNew).toBe(1);
-      expect(fs.statSync(path.join(base, 'new')).isDirectory()).toBe(true);
-      fs.closeSync(n);
-      expect(fs.existsSync(path.join(base, '..', 'new'))).toBe(false);
-    } finally {
-      fs.closeSync(top);
-    }
+    const [fd, made] = native.openDir(deep, false);
+    expect(made).toBe(0);
+    expect(fs.realpathSync(`/proc/self/fd/${fd}`)).toBe(deep);
+    fs.closeSync(fd);
+    expect(codeOf(() => native.openDir(path.join(base, 'link/b/c'), false))).toBe('ELOOP');
+    expect(codeOf(() => native.openDir(path.join(base, 'link'), false))).toBe('ELOOP');
+    expect(codeOf(() => native.openDir(path.join(base, 'file/x'), false))).toBe('ENOTDIR');
+    expect(codeOf(() => native.openDir(path.join(base, 'new/x'), false))).toBe('ENOENT');
+    expect(codeOf(() => native.openDir(`${base}/a/../a`, false))).toBe('EINVAL');
+    expect(codeOf(() => native.openDir(`${base}/a/.`, false))).toBe('EINVAL');
+    expect(codeOf(() => native.openDir(path.join(base, 'link/new'), true))).toBe('ELOOP');
+    expect(fs.existsSync(path.join(base, 'a/new'))).toBe(false);
+    const [n, madeNew] = native.openDir(path.join(base, 'new/x'), true);
+    expect(madeNew).toBe(2);
+    expect(fs.statSync(path.join(base, 'new/x')).isDirectory()).toBe(true);
+    fs.closeSync(n);
   });
 
   it('sameBytesAt compares whole files: equal, one byte apart, other sizes, symlinks, missing', () => {

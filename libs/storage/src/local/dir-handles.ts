@@ -37,22 +37,20 @@ const isSwapped = (e: unknown): boolean => ['ELOOP', 'ENOTDIR'].includes((e as N
 
 /**
  * Directory descriptors held open at once, beyond one action's own (see `trim`): a dedupe batch
- * touches three directories per action and their ancestors, and its descriptors must not grow
- * with the batch. 1,024 kept the 54,000-file corpus's reopenings rare (256 made its apply 30%
- * slower: the least recently used were reopened again and again); far below the usual limit of
- * open files, which Node raises to the hard limit at start.
+ * touches three directories per action, and its descriptors must not grow with the batch. With
+ * 256 the corpus's apply reopened directories again and again (one loaded round: 11.2 s against
+ * 8.3 s with 1,024); 1,024 is far below the usual limit of open files, which Node raises to the
+ * hard limit at start.
  */
 export const MAX_OPEN_DIRS = 1024;
 
 /**
- * The directories a batch acts in, each opened once without following a symlink anywhere on its
- * path — "/" by the addon's openDir, every other directory by openDirAt from its parent's
- * descriptor (O_NOFOLLOW; its ancestors are opened and kept the same way), so a directory costs
- * one openat where walking from "/" cost one per component — and kept open until `release` (or
- * `trim`): every link, rename, stat and unlink of the batch is made relative to the descriptor, so
- * a directory swapped for a symlink after it was opened cannot redirect them — they still land in
- * the directory the plan resolved. A directory that cannot be opened that way fails with
- * E_PATH_CHANGED.
+ * The directories a batch acts in, each opened once (the addon's openDir: one openat2 that follows
+ * no symlink anywhere on the path, or component by component from "/" with O_NOFOLLOW) and kept
+ * open until `release` (or `trim`): every link, rename, stat and unlink of the batch is made
+ * relative to the descriptor, so a directory swapped for a symlink after it was opened cannot
+ * redirect them — they still land in the directory the plan resolved. A directory that cannot be
+ * opened that way fails with E_PATH_CHANGED.
  */
 export class DirHandles {
   /** Open directories, least recently used first (a use moves one to the end). */
@@ -71,7 +69,7 @@ export class DirHandles {
 
   /** True where the addon has the directory functions and /proc gives paths through descriptors. */
   static available(native: NativeScan | null): native is NativeScan {
-    return native !== null && typeof native.openDir === 'function' && typeof native.openDirAt === 'function' && fs.existsSync(PROC_FD);
+    return native !== null && typeof native.openDir === 'function' && fs.existsSync(PROC_FD);
   }
 
   /** The open descriptor of directory `dir` (absolute, resolved); `create` makes missing components, returned shallowest first. */
@@ -86,30 +84,17 @@ export class DirHandles {
     const created: string[] = [];
     let fd: number;
     try {
-      fd = this.openFromParent(dir, create, created);
+      let n: number;
+      [fd, n] = this.native.openDir(dir, create);
+      for (let d = dir, i = 0; i < n; i++, d = path.dirname(d)) created.unshift(d);
     } catch (e) {
       if (isSwapped(e)) throw pathChangedError(dir, e as NodeJS.ErrnoException);
       if ((e as NodeJS.ErrnoException).code === 'ENOENT' && !create) this.missing.add(dir);
       throw withPaths(e, create ? 'mkdir' : 'open', dir);
     }
+    this.fds.set(dir, fd);
     if (created.length > 0) this.missing.clear();
     return { fd, created };
-  }
-
-  /** `dir`'s descriptor: cached, or opened from its parent's (itself cached or opened so, up to "/"). */
-  private openFromParent(dir: string, create: boolean, created: string[]): number {
-    const cached = this.fds.get(dir);
-    if (cached !== undefined) return cached;
-    const parent = path.dirname(dir);
-    let fd: number;
-    if (parent === dir) fd = this.native.openDir(dir, false)[0];
-    else {
-      const [sub, made] = this.native.openDirAt(this.openFromParent(parent, create, created), path.basename(dir), create);
-      if (made > 0) created.push(dir);
-      fd = sub;
-    }
-    this.fds.set(dir, fd);
-    return fd;
   }
 
   /** `p`'s directory, opened, and its name there; undefined when the directory does not exist. */
