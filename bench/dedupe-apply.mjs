@@ -214,6 +214,7 @@ export async function run({ log = (s) => process.stderr.write(s + '\n') } = {}) 
         'ratio per round',
         'filer peak RSS',
         'jdupes peak RSS',
+        'filer (base) (ratio)',
         'names linked',
         'load average (1 min)',
       ],
