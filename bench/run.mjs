@@ -11,6 +11,7 @@
 //   node bench/run.mjs s3-plan            S3 copy plans' peak RSS at 20k, 100k, 1M objects (BENCH_S3_PLAN_COUNTS)
 //   node bench/run.mjs scale-out          K = 1, 2, 4, 8 scanners over a 20 ms-per-request listing server (its own keys; ~2–3 min)
 //   node bench/run.mjs cluster-dupes-rerun a cluster dupes job and its rerun through the shared hash index
+//   node bench/run.mjs dedupe-apply       filer dupes --action hardlink --apply vs jdupes -r -L, fresh cp -a per tool per round, two trees
 //
 // A benchmark module exports `name` (and `usesTree = false` when it needs no synthetic tree) and
 // `run({ manifest, log })` returning `{ ok }` (ok = nothing
@@ -23,6 +24,7 @@ const BENCHMARKS = [
   () => import('./find.mjs'),
   () => import('./dupes.mjs'),
   () => import('./dupes-plan.mjs'),
+  () => import('./dedupe-apply.mjs'),
   () => import('./batch.mjs'),
   () => import('./batch-plan.mjs'),
   () => import('./cluster.mjs'),

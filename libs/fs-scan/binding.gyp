@@ -19,7 +19,8 @@
         "src/dupes_roots.c",
         "src/dupe_session.c",
         "src/dupe_groups.c",
-        "src/dir_ops.c"
+        "src/dir_ops.c",
+        "src/compare_at.c"
       ],
       "include_dirs": ["vendor/xxhash"],
       "cflags": ["-O3", "-Wall", "-Wextra"],

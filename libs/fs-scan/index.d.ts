@@ -175,15 +175,17 @@ declare const addon: {
   /** syncfs(2) on the file system holding `path`. */
   syncFs(path: string): void;
   /**
-   * Opens the absolute directory `path` as an O_PATH descriptor, one component at a time from "/"
-   * with O_NOFOLLOW: a symlink on the way fails (ELOOP; a file on the way ENOTDIR), a missing component fails
+   * Opens the absolute directory `path` as an O_PATH descriptor without following a symlink on the
+   * way (one openat2 with RESOLVE_NO_SYMLINKS; where that is not available, or to create, one
+   * component at a time from "/" with O_NOFOLLOW): a symlink on the way fails (ELOOP; a file on the way ENOTDIR), a missing component fails
    * (ENOENT) unless `create`, when it is made relative to its opened parent. Returns the
    * descriptor (close it with fs.closeSync) and how many trailing components were created.
    */
   openDir(path: string, create: boolean): [number, number];
   /**
    * fstatat(2) of one name in an open directory (a symlink is not followed unless `follow`):
-   * [kind (1 file, 2 dir, 3 symlink, 4 other), size, dev, ino, mtimeSec, mtimeNsec]; null when absent.
+   * [kind (1 file, 2 dir, 3 symlink, 4 other), size, dev, ino, mtimeSec, mtimeNsec, mode (permission
+   * bits), uid, gid]; null when absent.
    */
   statAt(dirFd: number, name: string, follow: boolean): Float64Array | null;
   /** linkat(2) between open directories, never following a symlink named; EEXIST when the target exists. */
@@ -192,5 +194,11 @@ declare const addon: {
   renameAt(fromDirFd: number, fromName: string, toDirFd: number, toName: string): void;
   /** unlinkat(2) in an open directory; with `dir`, removes an empty directory. */
   unlinkAt(dirFd: number, name: string, dir: boolean): void;
+  /**
+   * Whether two names in open directories hold regular files of the same size and bytes (read in
+   * 256 KiB chunks); false where either is a symlink (not followed) or not a regular file; throws
+   * (ENOENT…) where a name cannot be opened.
+   */
+  sameBytesAt(dirFdA: number, nameA: string, dirFdB: number, nameB: string): boolean;
 } | null;
 export = addon;

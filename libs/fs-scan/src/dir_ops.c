@@ -9,13 +9,15 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <linux/openat2.h>
 #include <sys/stat.h>
+#include <sys/syscall.h>
 #include <unistd.h>
 #include <uv.h>
 
 // Throws an Error worded as node:fs words one (`ELOOP: too many symbolic links encountered,
 // openat 'd'`) with `code`, `errno` and `syscall`, unless an exception is already pending.
-static napi_value throw_at(napi_env env, int e, const char *syscall, const char *name) {
+napi_value at_throw(napi_env env, int e, const char *syscall, const char *name) {
   bool pending = false;
   if (napi_is_exception_pending(env, &pending) != napi_ok || pending) return NULL;
   const char *code = strerrorname_np(e);
@@ -46,7 +48,7 @@ static bool get_str(napi_env env, napi_value v, char *buf, size_t cap, const cha
     return false;
   }
   if (len >= cap) {
-    throw_at(env, ENAMETOOLONG, fn, "");
+    at_throw(env, ENAMETOOLONG, fn, "");
     return false;
   }
   napi_get_value_string_utf8(env, v, buf, cap, &len);
@@ -59,7 +61,7 @@ static bool is_component(const char *name) {
 }
 
 // A descriptor argument followed by a name argument; false with an exception thrown otherwise.
-static bool get_at(napi_env env, napi_value fd_v, napi_value name_v, int *fd, char *name, const char *fn) {
+bool at_get(napi_env env, napi_value fd_v, napi_value name_v, int *fd, char *name, const char *fn) {
   if (napi_get_value_int32(env, fd_v, fd) != napi_ok) {
     char msg[64];
     snprintf(msg, sizeof msg, "%s: expected a descriptor", fn);
@@ -68,67 +70,47 @@ static bool get_at(napi_env env, napi_value fd_v, napi_value name_v, int *fd, ch
   }
   if (!get_str(env, name_v, name, NAME_MAX + 1, fn)) return false;
   if (!is_component(name)) {
-    throw_at(env, EINVAL, fn, name);
+    at_throw(env, EINVAL, fn, name);
     return false;
   }
   return true;
 }
 
 // The call's first `want` arguments, undefined where fewer were passed.
-static void args(napi_env env, napi_callback_info info, size_t want, napi_value *argv) {
+void at_args(napi_env env, napi_callback_info info, size_t want, napi_value *argv) {
   size_t argc = want;
   napi_get_cb_info(env, info, &argc, argv, NULL, NULL);
   for (size_t i = argc; i < want; i++) napi_get_undefined(env, &argv[i]);
 }
 
-// openDir(path, create) -> [fd, created]: opens the absolute directory `path` as an O_PATH
-// descriptor, one component at a time from "/" with O_NOFOLLOW: a symlink anywhere on the way
-// fails with ELOOP (a file with ENOTDIR), a missing component with ENOENT — unless `create`, when it is made
-// (mkdirat, relative to its opened parent) and counted in `created` (the last `created`
-// components of the path are new). The caller closes fd.
-static napi_value open_dir(napi_env env, napi_callback_info info) {
-  napi_value argv[2];
-  args(env, info, 2, argv);
-  char path[PATH_MAX];
-  if (!get_str(env, argv[0], path, sizeof path, "openDir")) return NULL;
-  bool create = false;
-  napi_get_value_bool(env, argv[1], &create);
-  if (path[0] != '/') return throw_at(env, EINVAL, "openDir", path);
-  const int flags = O_PATH | O_DIRECTORY | O_NOFOLLOW | O_CLOEXEC;
-  int fd = open("/", flags);
-  if (fd < 0) return throw_at(env, errno, "open", "/");
-  int created = 0;
-  for (char *p = path + 1, *next; *p != '\0'; p = next) {
-    next = strchr(p, '/');
-    if (next) *next++ = '\0';
-    else next = p + strlen(p);
-    if (*p == '\0') continue; // "//"
-    if (!is_component(p)) {
-      close(fd);
-      return throw_at(env, EINVAL, "openDir", path);
+static const int DIR_FLAGS = O_PATH | O_DIRECTORY | O_NOFOLLOW | O_CLOEXEC;
+
+// Opens the one component `name` below the open directory `fd` (O_NOFOLLOW): made first when
+// missing and `create` (*made set). -1 with errno set (a symlink there: ELOOP) and *syscall
+// naming the call that failed otherwise.
+static int open_component(int fd, const char *name, bool create, bool *made, const char **syscall) {
+  *made = false;
+  *syscall = "openat";
+  int sub = openat(fd, name, DIR_FLAGS);
+  if (sub < 0 && errno == ENOENT && create) {
+    // Another process may make it first (EEXIST): then it is opened like any other.
+    if (mkdirat(fd, name, 0777) == 0) *made = true;
+    else if (errno != EEXIST) {
+      *syscall = "mkdirat";
+      return -1;
     }
-    int sub = openat(fd, p, flags);
-    if (sub < 0 && errno == ENOENT && create) {
-      // Another process may make it first (EEXIST): then it is opened like any other.
-      if (mkdirat(fd, p, 0777) == 0) created++;
-      else if (errno != EEXIST) {
-        int e = errno;
-        close(fd);
-        return throw_at(env, e, "mkdirat", p);
-      }
-      sub = openat(fd, p, flags);
-    }
-    if (sub < 0) {
-      int e = errno;
-      struct stat st;
-      // O_DIRECTORY is checked first: a symlink answers ENOTDIR. Said as what it is.
-      if (e == ENOTDIR && fstatat(fd, p, &st, AT_SYMLINK_NOFOLLOW) == 0 && S_ISLNK(st.st_mode)) e = ELOOP;
-      close(fd);
-      return throw_at(env, e, "openat", p);
-    }
-    close(fd);
-    fd = sub;
+    sub = openat(fd, name, DIR_FLAGS);
   }
+  if (sub < 0 && errno == ENOTDIR) {
+    // O_DIRECTORY is checked first: a symlink answers ENOTDIR. Said as what it is.
+    struct stat st;
+    if (fstatat(fd, name, &st, AT_SYMLINK_NOFOLLOW) == 0 && S_ISLNK(st.st_mode)) errno = ELOOP;
+    else errno = ENOTDIR;
+  }
+  return sub;
+}
+
+static napi_value fd_and_created(napi_env env, int fd, int created) {
   napi_value out, v;
   napi_create_array_with_length(env, 2, &out);
   napi_create_int32(env, fd, &v);
@@ -138,17 +120,75 @@ static napi_value open_dir(napi_env env, napi_callback_info info) {
   return out;
 }
 
+// openDir(path, create) -> [fd, created]: opens the absolute directory `path` as an O_PATH
+// descriptor, one component at a time from "/" with O_NOFOLLOW: a symlink anywhere on the way
+// fails with ELOOP (a file with ENOTDIR), a missing component with ENOENT — unless `create`, when it is made
+// (mkdirat, relative to its opened parent) and counted in `created` (the last `created`
+// components of the path are new). The caller closes fd.
+static napi_value open_dir(napi_env env, napi_callback_info info) {
+  napi_value argv[2];
+  at_args(env, info, 2, argv);
+  char path[PATH_MAX];
+  if (!get_str(env, argv[0], path, sizeof path, "openDir")) return NULL;
+  bool create = false;
+  napi_get_value_bool(env, argv[1], &create);
+  if (path[0] != '/') return at_throw(env, EINVAL, "openDir", path);
+  // One openat2 with RESOLVE_NO_SYMLINKS: the kernel walks the whole path and refuses a symlink
+  // on it (ELOOP, a file ENOTDIR), as the walk below does one openat per component. A dedupe
+  // apply opens thousands of deep directories; the walk cost it ~14 calls each. Dotted
+  // components are refused first, as the walk refuses them. The walk remains for what openat2
+  // cannot do: make missing components, and kernels before 5.6 (ENOSYS) or a seccomp filter.
+  if (strstr(path, "/./") == NULL && strstr(path, "/../") == NULL) {
+    size_t len = strlen(path);
+    bool dotted_end = (len >= 2 && strcmp(path + len - 2, "/.") == 0) || (len >= 3 && strcmp(path + len - 3, "/..") == 0);
+    if (!dotted_end) {
+      struct open_how how = {.flags = O_PATH | O_DIRECTORY | O_CLOEXEC, .resolve = RESOLVE_NO_SYMLINKS};
+      int fd2 = (int)syscall(SYS_openat2, AT_FDCWD, path, &how, sizeof how);
+      if (fd2 >= 0) return fd_and_created(env, fd2, 0);
+      if (errno != ENOSYS && errno != EPERM && errno != E2BIG && errno != EINVAL && !(errno == ENOENT && create)) {
+        // Named as the walk names it: the component that failed is not known here, so the path.
+        return at_throw(env, errno, "openat", path);
+      }
+    }
+  }
+  int fd = open("/", DIR_FLAGS);
+  if (fd < 0) return at_throw(env, errno, "open", "/");
+  int created = 0;
+  for (char *p = path + 1, *next; *p != '\0'; p = next) {
+    next = strchr(p, '/');
+    if (next) *next++ = '\0';
+    else next = p + strlen(p);
+    if (*p == '\0') continue; // "//"
+    if (!is_component(p)) {
+      close(fd);
+      return at_throw(env, EINVAL, "openDir", path);
+    }
+    bool made;
+    const char *syscall;
+    int sub = open_component(fd, p, create, &made, &syscall);
+    if (sub < 0) {
+      int e = errno;
+      close(fd);
+      return at_throw(env, e, syscall, p);
+    }
+    created += made;
+    close(fd);
+    fd = sub;
+  }
+  return fd_and_created(env, fd, created);
+}
+
 enum { AT_KIND_FILE = 1, AT_KIND_DIR = 2, AT_KIND_SYMLINK = 3, AT_KIND_OTHER = 4 };
 
-// statAt(fd, name, follow) -> Float64Array [kind, size, dev, ino, mtimeSec, mtimeNsec] | null:
+// statAt(fd, name, follow) -> Float64Array [kind, size, dev, ino, mtimeSec, mtimeNsec, mode, uid, gid] | null:
 // fstatat relative to the directory (a symlink named is not followed unless `follow`); null when
 // nothing is there (ENOENT).
 static napi_value stat_at(napi_env env, napi_callback_info info) {
   napi_value argv[3];
-  args(env, info, 3, argv);
+  at_args(env, info, 3, argv);
   int dirfd;
   char name[NAME_MAX + 1];
-  if (!get_at(env, argv[0], argv[1], &dirfd, name, "statAt")) return NULL;
+  if (!at_get(env, argv[0], argv[1], &dirfd, name, "statAt")) return NULL;
   bool follow = false;
   napi_get_value_bool(env, argv[2], &follow);
   struct stat st;
@@ -158,15 +198,16 @@ static napi_value stat_at(napi_env env, napi_callback_info info) {
       napi_get_null(env, &null);
       return null;
     }
-    return throw_at(env, errno, "fstatat", name);
+    return at_throw(env, errno, "fstatat", name);
   }
   int kind = S_ISREG(st.st_mode) ? AT_KIND_FILE : S_ISDIR(st.st_mode) ? AT_KIND_DIR : S_ISLNK(st.st_mode) ? AT_KIND_SYMLINK : AT_KIND_OTHER;
-  double f[6] = {kind, (double)st.st_size, (double)st.st_dev, (double)st.st_ino, (double)st.st_mtim.tv_sec, (double)st.st_mtim.tv_nsec};
+  double f[9] = {kind, (double)st.st_size, (double)st.st_dev, (double)st.st_ino, (double)st.st_mtim.tv_sec, (double)st.st_mtim.tv_nsec,
+                 (double)(st.st_mode & 07777), (double)st.st_uid, (double)st.st_gid};
   void *data;
   napi_value ab, out;
-  if (napi_create_arraybuffer(env, sizeof f, &data, &ab) != napi_ok) return throw_at(env, ENOMEM, "statAt", name);
+  if (napi_create_arraybuffer(env, sizeof f, &data, &ab) != napi_ok) return at_throw(env, ENOMEM, "statAt", name);
   memcpy(data, f, sizeof f);
-  napi_create_typedarray(env, napi_float64_array, 6, ab, 0, &out);
+  napi_create_typedarray(env, napi_float64_array, 9, ab, 0, &out);
   return out;
 }
 
@@ -175,12 +216,12 @@ static napi_value stat_at(napi_env env, napi_callback_info info) {
 static napi_value two_at(napi_env env, napi_callback_info info, bool rename) {
   const char *fn = rename ? "renameat" : "linkat";
   napi_value argv[4];
-  args(env, info, 4, argv);
+  at_args(env, info, 4, argv);
   int from, to;
   char a[NAME_MAX + 1], b[NAME_MAX + 1];
-  if (!get_at(env, argv[0], argv[1], &from, a, fn) || !get_at(env, argv[2], argv[3], &to, b, fn)) return NULL;
+  if (!at_get(env, argv[0], argv[1], &from, a, fn) || !at_get(env, argv[2], argv[3], &to, b, fn)) return NULL;
   int r = rename ? renameat(from, a, to, b) : linkat(from, a, to, b, 0);
-  if (r != 0) return throw_at(env, errno, fn, a);
+  if (r != 0) return at_throw(env, errno, fn, a);
   return NULL;
 }
 
@@ -190,13 +231,13 @@ static napi_value rename_at(napi_env env, napi_callback_info info) { return two_
 // unlinkAt(fd, name, dir): removes the name (an empty directory with `dir`) from the open directory.
 static napi_value unlink_at(napi_env env, napi_callback_info info) {
   napi_value argv[3];
-  args(env, info, 3, argv);
+  at_args(env, info, 3, argv);
   int dirfd;
   char name[NAME_MAX + 1];
-  if (!get_at(env, argv[0], argv[1], &dirfd, name, "unlinkat")) return NULL;
+  if (!at_get(env, argv[0], argv[1], &dirfd, name, "unlinkat")) return NULL;
   bool dir = false;
   napi_get_value_bool(env, argv[2], &dir);
-  if (unlinkat(dirfd, name, dir ? AT_REMOVEDIR : 0) != 0) return throw_at(env, errno, "unlinkat", name);
+  if (unlinkat(dirfd, name, dir ? AT_REMOVEDIR : 0) != 0) return at_throw(env, errno, "unlinkat", name);
   return NULL;
 }
 

@@ -46,5 +46,6 @@ NAPI_MODULE_INIT() {
   napi_create_function(env, "dupesResult", NAPI_AUTO_LENGTH, dupes_result, NULL, &fn);
   napi_set_named_property(env, exports, "dupesResult", fn);
   dir_ops_register(env, exports);
+  compare_at_register(env, exports);
   return exports;
 }

@@ -49,6 +49,9 @@ describe.skipIf(nativeAddonOff)('native directory-relative operations', () => {
       Number(st.ino),
       Number(st.mtimeNs / 1_000_000_000n),
       Number(st.mtimeNs % 1_000_000_000n),
+      Number(st.mode & 0o7777n),
+      Number(st.uid),
+      Number(st.gid),
     ]);
     expect(native.statAt(fd, 'l', false)![0]).toBe(3);
     expect(native.statAt(fd, 'l', true)![3]).toBe(Number(st.ino));

@@ -36,4 +36,10 @@ export interface DedupeFileOps extends FileOps {
    * 'linked' (nothing done) where `copy` has other hard links: a new inode would split them.
    */
   unshare(copy: string, expect: FileIdentity, tmpTag: string): Promise<'unshared' | 'linked'>;
+  /**
+   * Called between two actions, when nothing the operations handed out is in use: lets go of what
+   * they hold beyond a fixed bound (directory descriptors, least recently used first), so a batch
+   * of any size holds a fixed number.
+   */
+  trimDirs?(): MaybePromise<void>;
 }

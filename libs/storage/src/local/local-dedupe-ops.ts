@@ -23,11 +23,30 @@ export class LocalDedupeOps extends LocalFileOps implements DedupeFileOps {
   }
 
   perms(p: string): FilePerms | undefined {
+    const at = this.dirs?.tryAt(p);
+    if (at) {
+      const f = this.native!.statAt(at.fd, at.name, false);
+      return f === null ? undefined : { mode: f[6], uid: f[7], gid: f[8] };
+    }
     const st = fs.lstatSync(p, { throwIfNoEntry: false });
     return st && { uid: st.uid, gid: st.gid, mode: st.mode & 0o7777 };
   }
 
   placeOver(p: string, what: { link: string } | { symlink: string }, tmpTag: string): void {
+    if (this.dirs) {
+      // Relative to the batch's opened directories: the kept file, the temporary name and the copy
+      // are each reached without following a symlink on the way.
+      const tmp = stagingPath(p, tmpTag);
+      if ('link' in what) this.twoAt('link', what.link, tmp);
+      else fs.symlinkSync(what.symlink, this.reach(tmp));
+      try {
+        this.twoAt('rename', tmp, p);
+      } catch (e) {
+        this.removeFile(tmp);
+        throw e;
+      }
+      return;
+    }
     assertResolves(path.dirname(p));
     const tmp = stagingPath(p, tmpTag);
     if ('link' in what) fs.linkSync(what.link, tmp);

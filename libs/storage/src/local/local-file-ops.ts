@@ -43,10 +43,10 @@ const isCode = (e: unknown, code: string): boolean => (e as NodeJS.ErrnoExceptio
  * a swap between that check and the system call remains possible there (docs/architecture.md).
  */
 export class LocalFileOps implements FileOps {
-  private readonly dirs: DirHandles | null;
+  protected readonly dirs: DirHandles | null;
 
   constructor(
-    private readonly native: NativeScan | null = nativeScan,
+    protected readonly native: NativeScan | null = nativeScan,
     private readonly fault?: FaultHook,
   ) {
     this.dirs = DirHandles.available(native) ? new DirHandles(native) : null;
@@ -57,8 +57,13 @@ export class LocalFileOps implements FileOps {
     this.dirs?.release();
   }
 
+  /** Between two actions: closes the batch's least recently used directory descriptors beyond a fixed number. */
+  trimDirs(): void {
+    this.dirs?.trim();
+  }
+
   /** The path to hand node:fs for `p`: through its opened directory with the addon, else `p` after checking its directory. */
-  private reach(p: string): string {
+  protected reach(p: string): string {
     if (this.dirs) return this.dirs.pinned(p);
     assertResolves(path.dirname(p));
     return p;
@@ -116,7 +121,7 @@ export class LocalFileOps implements FileOps {
   }
 
   /** link or rename `from` to `to`: relative to their opened directories, or by path once both directories are checked. */
-  private twoAt(op: 'link' | 'rename', from: string, to: string): void {
+  protected twoAt(op: 'link' | 'rename', from: string, to: string): void {
     if (this.dirs) {
       const a = this.dirs.at(from);
       const b = this.dirs.at(to);
@@ -190,7 +195,7 @@ export class LocalFileOps implements FileOps {
     if (this.native) {
       // Through the batch's directories where they are open: a name swapped meanwhile neither
       // hides a file system from the flush nor fails it.
-      this.syncDevices(paths.map((p) => (this.dirs ? this.dirs.tryPinned(p) : p)));
+      this.syncDevices(paths, (p) => (this.dirs ? this.dirs.tryPinned(p) : p));
       return;
     }
     for (const p of paths) {
@@ -214,7 +219,7 @@ export class LocalFileOps implements FileOps {
   }
 
   /** Removes a file if it is there (a staged copy). */
-  private removeFile(p: string): void {
+  protected removeFile(p: string): void {
     try {
       this.unlinkAt(this.dirs ? this.dirs.at(p) : p);
     } catch (e) {
@@ -224,18 +229,27 @@ export class LocalFileOps implements FileOps {
 
   flushDirs(dirs: readonly string[]): void {
     // With syncfs one call per file system covers every directory entry made there.
-    if (this.native) this.syncDevices(dirs.map((d) => (this.dirs ? this.dirs.opened(d) : d)));
+    if (this.native) this.syncDevices(dirs, (d) => (this.dirs ? this.dirs.opened(d) : d));
     else for (const d of dirs) fsyncDir(d);
   }
 
-  /** One syncfs per file system among `paths` (those that exist). */
-  private syncDevices(paths: readonly (string | undefined)[]): void {
+  /**
+   * One syncfs per file system among `paths` (those that exist), each reached by `reach` (through
+   * the batch's directories) and stat'ed at once: with the descriptors trimmed as it goes, a
+   * thousand directories never hold a thousand descriptors.
+   */
+  private syncDevices(paths: readonly string[], reach: (p: string) => string | undefined): void {
     const devices = new Map<number, string>();
     for (const p of paths) {
-      const st = p === undefined ? undefined : fs.statSync(p, { throwIfNoEntry: false });
-      if (st && !devices.has(st.dev)) devices.set(st.dev, p!);
+      const r = reach(p);
+      const st = r === undefined ? undefined : fs.statSync(r, { throwIfNoEntry: false });
+      if (st && !devices.has(st.dev)) devices.set(st.dev, p);
+      this.dirs?.trim();
     }
-    for (const p of devices.values()) this.native!.syncFs(p);
+    for (const p of devices.values()) {
+      const r = reach(p);
+      if (r !== undefined) this.native!.syncFs(r);
+    }
   }
 
   async move(
@@ -259,6 +273,16 @@ export class LocalFileOps implements FileOps {
   }
 
   sameContent(pathA: string, pathB: string): boolean {
+    if (this.dirs) {
+      // One call of the addon, relative to the opened directories: opens, reads and compares both.
+      const a = this.dirs.at(pathA);
+      const b = this.dirs.at(pathB);
+      try {
+        return this.native!.sameBytesAt(a.fd, a.name, b.fd, b.name);
+      } catch (e) {
+        throw withPaths(e, 'compare', pathA, pathB);
+      }
+    }
     return sameBytes(this.reach(pathA), this.reach(pathB));
   }
 
