@@ -125,6 +125,7 @@ describe('auth and dashboard matrix (built process, real Redis)', () => {
     { method: 'POST', url: `/v1/jobs/${UNKNOWN_JOB}/cancel`, route: 'POST /v1/jobs/{id}/cancel', needs: 'write', allowed: 404 },
     { method: 'POST', url: `/v1/jobs/${UNKNOWN_JOB}/undo`, route: 'POST /v1/jobs/{id}/undo', needs: 'write', allowed: 404 },
     { method: 'POST', url: `/v1/jobs/${UNKNOWN_JOB}/resume`, route: 'POST /v1/jobs/{id}/resume', needs: 'write', allowed: 404 },
+    { method: 'POST', url: `/v1/jobs/${UNKNOWN_JOB}/purge`, route: 'POST /v1/jobs/{id}/purge', needs: 'write', allowed: 404 },
     { method: 'DELETE', url: `/v1/jobs/${UNKNOWN_JOB}`, route: 'DELETE /v1/jobs/{id}', needs: 'write', allowed: 404 },
     // This API has no job database (FILER_DATABASE_URL): a valid question is answered 501 E_NO_DATABASE.
     { method: 'GET', url: '/v1/items?path=%2Fdata%2Fx', route: 'GET /v1/items', needs: 'read', allowed: 501 },
