@@ -141,7 +141,8 @@ describe('results', () => {
   });
 
   it('reads results only from a finished phase', () => {
-    const rec = (kind: string, state: string, extra: Partial<JobRecord> = {}) => ({ kind, state, ...extra }) as JobRecord;
+    const rec = (kind: string, state: string, extra: Partial<JobRecord> = {}) =>
+      ({ kind, state, spec: { options: {} }, ...extra }) as JobRecord;
     expect(resultSource(rec('find', 'completed'))?.part).toBe('scan');
     expect(resultSource(rec('find', 'running'))).toBeUndefined();
     expect(resultSource(rec('dupes', 'completed'))?.part).toBe('results');
@@ -151,6 +152,11 @@ describe('results', () => {
     expect(resultSource(rec('move', 'completed', applied))?.part).toBe('report');
     expect(resultSource(rec('move', 'undone', applied))?.part).toBe('report');
     expect(resultSource(rec('move', 'cancelled'))).toBeUndefined();
+    // A dupes job with an action: its plan once planned, its report once applied (or purged).
+    const dedupe = { spec: { options: { action: 'hardlink' } } } as unknown as Partial<JobRecord>;
+    expect(resultSource(rec('dupes', 'planned', dedupe))).toEqual({ part: 'plan', shape: 'dedupe-plan' });
+    expect(resultSource(rec('dupes', 'purged', { ...dedupe, ...applied }))?.part).toBe('report');
+    expect(resultSource(rec('dupes', 'running', dedupe))).toBeUndefined();
   });
 });
 
