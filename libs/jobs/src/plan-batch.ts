@@ -24,9 +24,10 @@ import { timeSlices } from './yielding-ops.js';
 /**
  * Where a worker keeps the plan stores of the plans it makes: its own temporary directory
  * (TMPDIR), never the shared results (a scratch SQLite file wants a local disk, and is removed
- * when the plan is written, or by the next plan of this host once its process is gone).
+ * when the plan is written, or by the next plan of this host once its process is gone). One
+ * directory per user: a shared /tmp's directory made by another user (root) is not writable.
  */
-export const planStoreDir = (): string => path.join(os.tmpdir(), 'filer-plans');
+export const planStoreDir = (): string => path.join(os.tmpdir(), `filer-plans-${process.getuid?.() ?? 'user'}`);
 
 /** Scan lines parsed and fed to the plan store at a time (one transaction each, a few milliseconds: the loop turns between). */
 const FEED_PAGE = 1024;

@@ -85,7 +85,7 @@ describe('the cluster plan phase in bounded memory', () => {
     expect(ids.length).toBe(count);
     expect(JSON.parse(ids[0])).toMatchObject({ dev: 2049, ino: 1_000_000, size: 0 });
     // The plan store was removed once the parts were written.
-    expect(fs.readdirSync(path.join(scratch, 'filer-plans'))).toEqual([]);
+    expect(fs.readdirSync(path.join(scratch, `filer-plans-${process.getuid!()}`))).toEqual([]);
     return report;
   };
 
