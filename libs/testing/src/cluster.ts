@@ -120,6 +120,13 @@ interface ProcessSpec {
   env: NodeJS.ProcessEnv;
   /** A fixed port (the API); without it the port is read from the worker's `worker started` log line. */
   port?: number;
+  /**
+   * With a fixed port: what the process logs once it listens there. /health is trusted only after
+   * it, since a port found free may be taken by another test's server before this one binds it.
+   */
+  listenLine?: string;
+  /** With a fixed port the caller did not choose: another free one, to start again on EADDRINUSE. */
+  nextPort?: () => Promise<number>;
 }
 
 interface Hooks {
@@ -134,6 +141,7 @@ class ManagedProcess implements ClusterProcess {
   private child!: ChildProcess;
   private expected = false;
   private currentPort: number;
+  private listened = false;
   exited!: Promise<ExitStatus>;
 
   constructor(
@@ -161,8 +169,23 @@ class ManagedProcess implements ClusterProcess {
 
   /** Spawns it and resolves once its /health answers 200; rejects (with its output) when it exits first or takes too long. */
   async start(): Promise<void> {
+    for (let attempt = 1; ; attempt++) {
+      try {
+        return await this.startOnce();
+      } catch (e) {
+        // The port was free when it was picked, and taken before the process bound it: another one.
+        if (this.spec.nextPort === undefined || attempt >= 3 || !this.logs().includes('EADDRINUSE')) throw e;
+        const port = await this.spec.nextPort();
+        this.spec.port = port;
+        this.spec.env = { ...this.spec.env, FILER_API_PORT: String(port) };
+      }
+    }
+  }
+
+  private async startOnce(): Promise<void> {
     this.expected = false;
     this.currentPort = this.spec.port ?? 0;
+    this.listened = this.spec.listenLine === undefined;
     const { user } = this.spec;
     // setpriv execs node in its place: the pid, signals and exit status are node's own.
     const [command, args] =
@@ -181,6 +204,7 @@ class ManagedProcess implements ClusterProcess {
     const onLine = (line: string): void => {
       this.hooks.ring.push(this.name, line);
       this.hooks.onLine?.(this.name, line);
+      if (!this.listened && line.includes(this.spec.listenLine!)) this.listened = true;
       if (this.currentPort === 0 && line.includes('"worker started"')) {
         try {
           const port = (JSON.parse(line) as { port?: unknown }).port;
@@ -201,7 +225,7 @@ class ManagedProcess implements ClusterProcess {
         const status = await this.exited;
         throw new Error(`${this.name} exited during start-up (code ${status.code}, signal ${status.signal}):\n${this.logs()}`);
       }
-      if (this.currentPort !== 0 && (await answers(`${this.url}/health`))) return;
+      if (this.currentPort !== 0 && this.listened && (await answers(`${this.url}/health`))) return;
       if (Date.now() > deadline)
         throw new Error(`${this.name} did not answer /health within ${this.hooks.startTimeoutMs} ms:\n${this.logs()}`);
       await new Promise((r) => setTimeout(r, 100));
@@ -304,7 +328,15 @@ export async function startCluster(opts: ClusterOptions): Promise<ClusterHandle>
   if (withApi) {
     const port = opts.apiPort ?? (await freePort());
     api = new ManagedProcess(
-      { name: 'api', script: scripts.api, env: { ...env, FILER_API_PORT: String(port) }, port, user: opts.user },
+      {
+        name: 'api',
+        script: scripts.api,
+        env: { ...env, FILER_API_PORT: String(port) },
+        port,
+        user: opts.user,
+        listenLine: 'filer-api listening on',
+        ...(opts.apiPort === undefined ? { nextPort: freePort } : {}),
+      },
       hooks,
     );
     processes.push(api);
