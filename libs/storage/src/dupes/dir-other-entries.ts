@@ -1,11 +1,10 @@
 import * as fs from 'node:fs';
 import * as path from 'node:path';
+import { QUARANTINE_NAME } from '@filer/core';
 import type { DirOtherEntry, DupeGroup } from '@filer/engine';
 
 // For `filer dupes --dirs`: what else the directories holding duplicates contain. Their entries are
 // listed once more (names and types, an lstat for a file in no group); no file is read.
-
-const QUARANTINE = '.filer-quarantine';
 
 /**
  * Every entry no group holds in the directories that hold a grouped file, or lie between one and
@@ -36,7 +35,7 @@ export function otherEntries(roots: readonly string[], groups: readonly DupeGrou
       continue;
     }
     for (const e of entries) {
-      if (e.name === QUARANTINE) continue;
+      if (e.name === QUARANTINE_NAME) continue;
       const p = childOf(dir, e.name);
       if (grouped.has(p) || candidates.has(p)) continue;
       if (e.isDirectory()) {
@@ -50,9 +49,11 @@ export function otherEntries(roots: readonly string[], groups: readonly DupeGrou
   return out;
 }
 
-const childOf = (dir: string, name: string): string => (dir.endsWith('/') ? dir + name : `${dir}/${name}`);
+/** `name` below `dir`, joined as the walk joins them (no normalising). */
+export const childOf = (dir: string, name: string): string => (dir.endsWith('/') ? dir + name : `${dir}/${name}`);
 
-function sizeOf(p: string): number | undefined {
+/** The size of what `p` names (not following a link), or undefined when it cannot be stat'ed. */
+export function sizeOf(p: string): number | undefined {
   try {
     return fs.lstatSync(p).size;
   } catch {
@@ -61,12 +62,12 @@ function sizeOf(p: string): number | undefined {
 }
 
 /** Whether anything but directories lies below `dir` (stops at the first such entry). */
-function holdsAnyFile(dir: string): boolean {
+export function holdsAnyFile(dir: string): boolean {
   let entries: fs.Dirent[];
   try {
     entries = fs.readdirSync(dir, { withFileTypes: true });
   } catch {
     return true;
   }
-  return entries.some((e) => e.name !== QUARANTINE && (!e.isDirectory() || holdsAnyFile(childOf(dir, e.name))));
+  return entries.some((e) => e.name !== QUARANTINE_NAME && (!e.isDirectory() || holdsAnyFile(childOf(dir, e.name))));
 }

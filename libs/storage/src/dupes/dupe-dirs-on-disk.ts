@@ -1,8 +1,10 @@
 import { createHash } from 'node:crypto';
 import * as fs from 'node:fs';
 import type Database from 'better-sqlite3';
+import { QUARANTINE_NAME } from '@filer/core';
 import type { DupeGroup, DuplicatedDir, EqualDirGroup } from '@filer/engine';
 import { openScratchDb } from '../state/scratch-db.js';
+import { childOf, holdsAnyFile, sizeOf } from './dir-other-entries.js';
 
 // `filer dupes --dirs` with every record on disk: the engine's findDupeDirs (libs/engine/src/dupes/
 // dupe-dirs.ts, the oracle of this one's tests) holds an entry per file and a record per directory;
@@ -10,7 +12,6 @@ import { openScratchDb } from '../state/scratch-db.js';
 // The same rules: a directory's content is its entries' names and contents, recursively; only the
 // outermost equal sets and all-duplicated directories are reported, largest first.
 
-const QUARANTINE = '.filer-quarantine';
 /** Directories read from the store per query while ranking or listing them. */
 const PAGE = 512;
 
@@ -131,7 +132,7 @@ export class DupeDirsOnDisk {
       return this.addFile(childOf(dir, '\0unreadable'), 0, undefined, id);
     }
     for (const e of entries) {
-      if (e.name === QUARANTINE || this.stmt.isEntry.get(id, e.name) !== undefined) continue;
+      if (e.name === QUARANTINE_NAME || this.stmt.isEntry.get(id, e.name) !== undefined) continue;
       const p = childOf(dir, e.name);
       if (e.isDirectory()) {
         if (!isCandidate(p) && holdsAnyFile(p)) this.addFile(p, 0, undefined, id);
@@ -211,25 +212,4 @@ export class DupeDirsOnDisk {
     fs.rmSync(this.file, { force: true });
     fs.rmSync(`${this.file}-journal`, { force: true });
   }
-}
-
-const childOf = (dir: string, name: string): string => (dir.endsWith('/') ? dir + name : `${dir}/${name}`);
-
-function sizeOf(p: string): number | undefined {
-  try {
-    return fs.lstatSync(p).size;
-  } catch {
-    return undefined;
-  }
-}
-
-/** Whether anything but directories lies below `dir` (stops at the first such entry). */
-function holdsAnyFile(dir: string): boolean {
-  let entries: fs.Dirent[];
-  try {
-    entries = fs.readdirSync(dir, { withFileTypes: true });
-  } catch {
-    return true;
-  }
-  return entries.some((e) => e.name !== QUARANTINE && (!e.isDirectory() || holdsAnyFile(childOf(dir, e.name))));
 }
