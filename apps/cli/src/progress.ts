@@ -1,4 +1,5 @@
 import { formatSize } from '@filer/core';
+import type { BatchProgress, PhaseProgress } from '@filer/engine';
 
 let numberFormat: Intl.NumberFormat | undefined;
 /** Thousands separators, for people. */
@@ -35,15 +36,6 @@ export class ProgressLine {
     if (this.timer) clearInterval(this.timer);
     if (this.shown) this.write('\r\x1b[K');
   }
-}
-
-/** A phase's files and bytes done of its totals: a cluster record's `progress`, or an in-process run's. */
-export interface PhaseProgress {
-  phase: string;
-  files: number;
-  filesTotal: number;
-  bytes: number;
-  bytesTotal: number;
 }
 
 /** What a phase did between the first record of it this CLI saw and now. */
@@ -94,7 +86,7 @@ export function batchProgressLine(
   write: (s: string) => void,
   mode: ProgressMode,
   phase: string,
-): { onProgress?: (p: Omit<PhaseProgress, 'phase'>) => void; stop(): void } {
+): { onProgress?: (p: BatchProgress) => void; stop(): void } {
   if (mode === 'off') return { stop: () => undefined };
   let latest: PhaseProgress | undefined;
   const started = Date.now();

@@ -5,15 +5,10 @@
 import type { Redis } from 'ioredis';
 import { publishEvent } from './events.js';
 import { keys } from './redis-keys.js';
+import type { PhaseProgress } from '@filer/engine';
 
-/** What a phase has done of its total, in files and bytes. */
-export interface PhaseProgress {
-  phase: string;
-  files: number;
-  filesTotal: number;
-  bytes: number;
-  bytesTotal: number;
-}
+/** What a phase has done of its total, in files and bytes: the engine's PhaseProgress. */
+export type { PhaseProgress } from '@filer/engine';
 
 /** Sets a phase's totals and zeroes what is done (a phase started again starts from nothing). */
 export async function startPhaseProgress(redis: Redis, jobId: string, phase: string, files: number, bytes: number): Promise<void> {

@@ -8,6 +8,11 @@ export interface BatchProgress {
   bytesTotal: number;
 }
 
+/** A phase's progress: a cluster job's live `progress` (hash, apply, undo), or an in-process run's. */
+export interface PhaseProgress extends BatchProgress {
+  phase: string;
+}
+
 /** Told after each batch (apply) or action (undo); the object is reused, so a caller keeps what it needs. */
 export type OnBatchProgress = (p: BatchProgress) => void;
 
